@@ -1,0 +1,178 @@
+"""Preset search spaces and NAS-Bench-201 string conversion.
+
+* ``keras_cnn``: the classic Keras-Tuner style CNN (conv filters 32-128 step 32, kernel
+  3 or 5, max-pool, dense units 32-128 step 32, dropout 0.1-0.5 step 0.1, learning rate
+  1e-2 or 1e-3).
+* ``mlp``: two dense layers with a choice of activation and an optional skip.
+* ``rnn``: GRU or LSTM, hidden size and layers, for ``digits_seq``.
+* ``nb201``: the NAS-Bench-201 cell (Dong & Yang, ICLR 2020): 4 nodes, 6 edges, 5 ops,
+  edges in the official order 1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2.
+* ``darts_cell``: a small DARTS-like cell (Liu et al., ICLR 2019): 3 intermediate nodes,
+  the DARTS operations, an input choice, outputs concatenated.
+
+Example:
+    >>> s = nb201()
+    >>> a = nb201_arch("|nor_conv_3x3~0|+|none~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_1x1~1|none~2|")
+    >>> s.key(a) == nb201_str(a), s.size()
+    (True, 15625)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .decisions import Categorical, Edge, FloatRange, InputChoice, IntRange, Node
+from .spec import SearchSpace
+
+NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+NB201_EDGES = ("1<-0", "2<-0", "2<-1", "3<-0", "3<-1", "3<-2")
+DARTS_OPS = ("none", "skip_connect", "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3",
+             "dil_conv_5x5", "max_pool_3x3", "avg_pool_3x3")
+_NB201_RE = re.compile(r"^\|([^|~]+)~0\|\+\|([^|~]+)~0\|([^|~]+)~1\|\+\|([^|~]+)~0\|([^|~]+)~1\|([^|~]+)~2\|$")
+
+
+def blank() -> SearchSpace:
+    """The smallest space: input -> output through one fixed ``skip``."""
+    return SearchSpace("blank", nodes=["input", "output"], edges=[Edge("input", "output", ["skip"])])
+
+
+def keras_cnn() -> SearchSpace:
+    """The classic CNN example as a space of 320 architectures."""
+    return SearchSpace(
+        "keras_cnn",
+        nodes=["input", "conv", "act1", "pool", "dense", "act2", "output"],
+        edges=[
+            Edge("input", "conv", ["conv"], bind={"filters": "filters", "kernel_size": "kernel_size"}),
+            Edge("conv", "act1", ["relu"]),
+            Edge("act1", "pool", ["max_pool_2x2"]),
+            Edge("pool", "dense", ["linear"], bind={"units": "units"}),
+            Edge("dense", "act2", ["relu"]),
+            Edge("act2", "output", ["dropout"], bind={"rate": "dropout"}),
+        ],
+        hparams=[
+            IntRange("filters", 32, 128, 32),
+            Categorical("kernel_size", [3, 5]),
+            IntRange("units", 32, 128, 32),
+            FloatRange("dropout", 0.1, 0.5, 0.1),
+            Categorical("learning_rate", [1e-2, 1e-3]),
+        ],
+    )
+
+
+def mlp() -> SearchSpace:
+    """Two dense layers, an activation choice each, dropout and an optional skip."""
+    acts = ["relu", "tanh", "gelu"]
+    return SearchSpace(
+        "mlp",
+        nodes=["input", "h1", "a1", "h2", "a2", "output"],
+        edges=[
+            Edge("input", "h1", ["linear"], bind={"units": "units_1"}),
+            Edge("h1", "a1", acts, label="act_1"),
+            Edge("a1", "h2", ["linear"], bind={"units": "units_2"}),
+            Edge("h2", "a2", acts, label="act_2"),
+            Edge("a2", "output", ["dropout"], bind={"rate": "dropout"}),
+            Edge("a1", "output", ["skip", "none"], label="skip_1"),
+        ],
+        hparams=[
+            IntRange("units_1", 16, 128, 16),
+            IntRange("units_2", 16, 128, 16),
+            FloatRange("dropout", 0.0, 0.5, 0.1),
+            Categorical("learning_rate", [1e-2, 3e-3, 1e-3]),
+        ],
+    )
+
+
+def rnn() -> SearchSpace:
+    """A recurrent classifier: GRU or LSTM, hidden size, layers (input: sequences)."""
+    return SearchSpace(
+        "rnn",
+        nodes=["input", "recurrent", "output"],
+        edges=[
+            Edge("input", "recurrent", ["gru", "lstm"], label="cell",
+                 bind={"units": "hidden", "layers": "layers"}),
+            Edge("recurrent", "output", ["dropout"], bind={"rate": "dropout"}),
+        ],
+        hparams=[
+            IntRange("hidden", 16, 64, 16),
+            IntRange("layers", 1, 2),
+            FloatRange("dropout", 0.0, 0.3, 0.1),
+            Categorical("learning_rate", [1e-2, 3e-3]),
+        ],
+    )
+
+
+def nb201(channels: int = 16) -> SearchSpace:
+    """The NAS-Bench-201 cell; ``space.key(arch)`` is the official string."""
+    pairs = [(int(lb[0]), int(lb[-1])) for lb in NB201_EDGES]
+    return SearchSpace(
+        "nb201",
+        nodes=["0", "1", "2", "3"],
+        edges=[Edge(str(s), str(d), NB201_OPS) for d, s in pairs],
+        stem=channels,
+        head="gap",
+        key_format="nb201",
+    )
+
+
+def darts_cell(channels: int = 16) -> SearchSpace:
+    """A small DARTS-like cell: 3 nodes, 8 ops per edge, node n3 keeps 2 of 3 inputs."""
+    op_edges = [("in", "n1"), ("in", "n2"), ("n1", "n2"), ("in", "n3"), ("n1", "n3"), ("n2", "n3")]
+    return SearchSpace(
+        "darts_cell",
+        nodes=[Node("in"), Node("n1"), Node("n2"), Node("n3"), Node("out", merge="concat")],
+        edges=[Edge(s, d, DARTS_OPS) for s, d in op_edges]
+        + [Edge(n, "out", ["skip"]) for n in ("n1", "n2", "n3")],
+        input_choices=[InputChoice("n3", 2)],
+        stem=channels,
+        head="gap",
+    )
+
+
+def nb201_str(arch: dict[str, Any]) -> str:
+    """The official NAS-Bench-201 string of an nb201 architecture."""
+    try:
+        o = [arch[lb] for lb in NB201_EDGES]
+    except (KeyError, TypeError):
+        raise ValueError(f"not an nb201 architecture (needs the labels {list(NB201_EDGES)}): {arch!r}") from None
+    for lb, op in zip(NB201_EDGES, o, strict=True):
+        if op not in NB201_OPS:
+            raise ValueError(f"decision {lb!r}: {op!r} is not a NAS-Bench-201 op {list(NB201_OPS)}")
+    return f"|{o[0]}~0|+|{o[1]}~0|{o[2]}~1|+|{o[3]}~0|{o[4]}~1|{o[5]}~2|"
+
+
+def nb201_arch(s: str) -> dict[str, str]:
+    """Parse an official NAS-Bench-201 string into an nb201 architecture."""
+    m = _NB201_RE.match(s.strip()) if isinstance(s, str) else None
+    if not m:
+        raise ValueError(f"not a NAS-Bench-201 string (expected |op~0|+|op~0|op~1|+|op~0|op~1|op~2|): {s!r}")
+    arch = dict(zip(NB201_EDGES, m.groups(), strict=True))
+    nb201_str(arch)
+    return arch
+
+
+PRESETS: dict[str, Callable[[], SearchSpace]] = {
+    "blank": blank,
+    "keras_cnn": keras_cnn,
+    "mlp": mlp,
+    "rnn": rnn,
+    "nb201": nb201,
+    "darts_cell": darts_cell,
+}
+
+
+def names() -> list[str]:
+    """Names of the preset spaces."""
+    return list(PRESETS)
+
+
+def get(name: str) -> SearchSpace:
+    """A preset by name; ValueError lists the presets."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown space {name!r}; presets are {names()}")
+    return PRESETS[name]()
+
+
+# which data set fits each preset by default
+DEFAULT_DATASET = {"rnn": "digits_seq"}

@@ -1,0 +1,401 @@
+"""The search space: a DAG whose nodes are tensors and whose edges carry operation choices.
+
+The spec is frozen and JSON round-trips. Validation happens at construction and in
+:meth:`SearchSpace.validate`; every ValueError names the node, edge or decision at
+fault. Sampling, mutation, encoding and enumeration live in :mod:`.archs`; building a
+``torch.nn.Module`` lives in :mod:`.build`.
+
+Example:
+    >>> import random
+    >>> space = SearchSpace(
+    ...     name="tiny",
+    ...     nodes=[Node("in"), Node("h"), Node("out")],
+    ...     edges=[Edge("in", "h", ["conv_3x3", "skip"]), Edge("h", "out", ["relu"])],
+    ... )
+    >>> space.size(), space.labels
+    (2, ('h<-in',))
+    >>> arch = space.sample(random.Random(0)); space.validate(arch)
+    >>> SearchSpace.from_json(space.to_json()) == space
+    True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from . import archs, ops
+from .decisions import (
+    Categorical,
+    Decision,
+    Edge,
+    FloatRange,
+    Hyperparameter,
+    InputChoice,
+    IntRange,
+    Node,
+    OpDecision,
+    hparam_from_dict,
+)
+
+FORMAT = "nasbench_ui.space"
+VERSION = 1
+HEADS = ("flatten", "gap")
+KEY_FORMATS = ("json", "nb201")
+MAX_JSON_BYTES = 1_000_000
+MAX_JSON_DEPTH = 32
+MAX_NODES = 500
+
+
+def _depth(obj: Any, limit: int) -> int:
+    """Nesting depth of a JSON value, iteratively (no recursion limit to hit)."""
+    deepest, stack = 0, [(obj, 1)]
+    while stack:
+        cur, d = stack.pop()
+        deepest = max(deepest, d)
+        if deepest > limit:
+            return deepest
+        if isinstance(cur, dict):
+            stack.extend((v, d + 1) for v in cur.values())
+        elif isinstance(cur, list):
+            stack.extend((v, d + 1) for v in cur)
+    return deepest
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """A frozen search-space spec. See the module docstring and ``docs/ARCHITECTURE.md``."""
+
+    name: str
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    input_choices: tuple[InputChoice, ...] = ()
+    hparams: tuple[Hyperparameter, ...] = ()
+    input: str = ""
+    output: str = ""
+    stem: int | None = None
+    head: str = "flatten"
+    key_format: str = "json"
+    _decisions: tuple[Decision, ...] = field(default=(), compare=False, repr=False)
+
+    def __init__(
+        self,
+        name: str,
+        nodes: Sequence[Node | str],
+        edges: Sequence[Edge],
+        input_choices: Sequence[InputChoice] = (),
+        hparams: Sequence[Hyperparameter] = (),
+        input: str | None = None,
+        output: str | None = None,
+        stem: int | None = None,
+        head: str = "flatten",
+        key_format: str = "json",
+    ) -> None:
+        nodes_t = tuple(Node(n) if isinstance(n, str) else n for n in nodes)
+        if not nodes_t:
+            raise ValueError("a search space needs at least an input and an output node")
+        s = object.__setattr__
+        s(self, "name", str(name))
+        s(self, "nodes", nodes_t)
+        s(self, "edges", tuple(edges))
+        s(self, "hparams", tuple(hparams))
+        s(self, "input", input or nodes_t[0].name)
+        s(self, "output", output or nodes_t[-1].name)
+        s(self, "stem", stem)
+        s(self, "head", head)
+        s(self, "key_format", key_format)
+        s(self, "input_choices", self._complete_input_choices(tuple(input_choices)))
+        self._check()
+        decisions: list[Decision] = [OpDecision(e.label, e) for e in self.edges if e.is_decision]
+        decisions += list(self.input_choices)
+        decisions += list(self.hparams)
+        s(self, "_decisions", tuple(decisions))
+
+    # ----------------------------------------------------------------- checks
+    def _complete_input_choices(self, ics: tuple[InputChoice, ...]) -> tuple[InputChoice, ...]:
+        out = []
+        for ic in ics:
+            if not ic.candidates:
+                preds = tuple(e.src for e in self.edges if e.dst == ic.node)
+                ic = InputChoice(ic.node, ic.k, preds, ic.label)
+            out.append(ic)
+        return tuple(out)
+
+    def _check(self) -> None:
+        names = [n.name for n in self.nodes]
+        if len(names) > MAX_NODES:
+            raise ValueError(f"a search space may have at most {MAX_NODES} nodes, got {len(names)}")
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"node names must be unique; repeated: {dup}")
+        known = set(names)
+        for end, what in ((self.input, "input"), (self.output, "output")):
+            if end not in known:
+                raise ValueError(f"the {what} node {end!r} is not among the nodes {names}")
+        if self.input == self.output:
+            raise ValueError(f"the input and output must be different nodes, both are {self.input!r}")
+        if self.head not in HEADS:
+            raise ValueError(f"head must be one of {list(HEADS)}, got {self.head!r}")
+        if self.key_format not in KEY_FORMATS:
+            raise ValueError(f"key_format must be one of {list(KEY_FORMATS)}, got {self.key_format!r}")
+        if self.stem is not None and (
+            isinstance(self.stem, bool) or not isinstance(self.stem, int) or self.stem < 1
+        ):
+            raise ValueError(f"stem must be None or a positive channel count, got {self.stem!r}")
+        hp_labels = [h.label for h in self.hparams]
+        seen_pairs: set[tuple[str, str]] = set()
+        for e in self.edges:
+            where = f"edge {e.label!r} ({e.src} -> {e.dst})"
+            for end in (e.src, e.dst):
+                if end not in known:
+                    raise ValueError(f"{where}: node {end!r} does not exist; nodes are {names}")
+            if e.src == e.dst:
+                raise ValueError(f"{where}: an edge cannot join a node to itself (a cycle)")
+            if (e.src, e.dst) in seen_pairs:
+                raise ValueError(f"{where}: there is already an edge {e.src} -> {e.dst}")
+            seen_pairs.add((e.src, e.dst))
+            if e.dst == self.input:
+                raise ValueError(f"{where}: the input node {self.input!r} cannot have incoming edges")
+            if e.src == self.output:
+                raise ValueError(f"{where}: the output node {self.output!r} cannot have outgoing edges")
+            if not e.ops:
+                raise ValueError(f"{where}: the candidate operation list is empty; add at least one")
+            if len(set(e.ops)) != len(e.ops):
+                raise ValueError(f"{where}: candidate operations repeat: {list(e.ops)}")
+            for op in e.ops:
+                if not ops.is_registered(op):
+                    raise ValueError(
+                        f"{where}: unknown operation {op!r}; known operations: {ops.names()} "
+                        "(register your own with nasbench_ui.space.ops.register)"
+                    )
+            for kw, ref in e.bind:
+                if ref not in hp_labels:
+                    raise ValueError(
+                        f"{where}: {kw!r} is bound to {ref!r}, which is not a hyperparameter "
+                        f"(hyperparameters: {hp_labels})"
+                    )
+        g = self.graph()
+        if not nx.is_directed_acyclic_graph(g):
+            cycle = [u for u, _ in nx.find_cycle(g)]
+            raise ValueError(
+                f"the graph has a cycle through nodes {cycle}; remove one of its edges"
+            )
+        reach = nx.descendants(g, self.input) | {self.input}
+        back = nx.ancestors(g, self.output) | {self.output}
+        for n in names:
+            if n not in reach:
+                raise ValueError(
+                    f"node {n!r} is unreachable from the input {self.input!r}; "
+                    "connect it to an earlier node or delete it"
+                )
+            if n not in back:
+                raise ValueError(
+                    f"node {n!r} cannot reach the output {self.output!r}; "
+                    "connect it to a later node or delete it"
+                )
+        labels = [e.label for e in self.edges if e.is_decision]
+        labels += [ic.label for ic in self.input_choices] + hp_labels
+        dup = sorted({x for x in labels if labels.count(x) > 1})
+        if dup:
+            raise ValueError(f"decision labels must be unique; repeated: {dup}")
+        ic_nodes: set[str] = set()
+        for ic in self.input_choices:
+            where = f"input choice {ic.label!r} on node {ic.node!r}"
+            if ic.node not in known:
+                raise ValueError(f"{where}: node {ic.node!r} does not exist")
+            if ic.node in ic_nodes:
+                raise ValueError(f"{where}: node {ic.node!r} already has an input choice")
+            ic_nodes.add(ic.node)
+            preds = {e.src for e in self.edges if e.dst == ic.node}
+            bad = [c for c in ic.candidates if c not in preds]
+            if bad:
+                raise ValueError(
+                    f"{where}: candidates {bad} are not predecessors of {ic.node!r} "
+                    f"(predecessors: {sorted(preds)})"
+                )
+            if not ic.candidates:
+                raise ValueError(f"{where}: the node has no candidate inputs")
+            if isinstance(ic.k, bool) or not isinstance(ic.k, int) or ic.k < 1:
+                raise ValueError(f"{where}: k must be a positive integer, got {ic.k!r}")
+            if ic.k > len(ic.candidates):
+                raise ValueError(
+                    f"{where}: k={ic.k} is greater than the number of candidates "
+                    f"({len(ic.candidates)}: {list(ic.candidates)})"
+                )
+
+    # ------------------------------------------------------------- structure
+    def graph(self) -> nx.DiGraph:
+        """A networkx view: nodes with ``merge``, edges with ``ops`` and ``label``."""
+        g = nx.DiGraph(name=self.name)
+        for n in self.nodes:
+            g.add_node(n.name, merge=n.merge)
+        for e in self.edges:
+            g.add_edge(e.src, e.dst, ops=e.ops, label=e.label)
+        return g
+
+    def node(self, name: str) -> Node:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise ValueError(f"no node named {name!r}")
+
+    def topological_nodes(self) -> list[str]:
+        """Node names in a topological order that keeps the declared order on ties."""
+        order = {n.name: i for i, n in enumerate(self.nodes)}
+        return list(nx.lexicographical_topological_sort(self.graph(), key=order.__getitem__))
+
+    @property
+    def decisions(self) -> tuple[Decision, ...]:
+        return self._decisions
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(d.label for d in self._decisions)
+
+    def decision(self, label: str) -> Decision:
+        for d in self._decisions:
+            if d.label == label:
+                return d
+        raise ValueError(f"no decision labelled {label!r}; decisions: {list(self.labels)}")
+
+    # ---------------------------------------------------------- architectures
+    def validate(self, arch: Any) -> None:
+        """Raise ValueError naming the decision if ``arch`` is not in this space."""
+        archs.canonical(self, arch)
+
+    def canonical(self, arch: Any) -> dict[str, Any]:
+        """A validated copy with input choices sorted and floats on their grid."""
+        return archs.canonical(self, arch)
+
+    def key(self, arch: dict[str, Any]) -> str:
+        """A canonical string (the official string for NAS-Bench-201 spaces)."""
+        return archs.key(self, arch)
+
+    def arch_id(self, arch: dict[str, Any]) -> str:
+        """A stable 12-hex-digit id of an architecture."""
+        return archs.arch_id(self, arch)
+
+    def size(self) -> int:
+        """The exact number of architectures."""
+        return archs.size(self)
+
+    def sample(self, rng: Any) -> dict[str, Any]:
+        """A uniformly random architecture (``rng`` is a ``random.Random``)."""
+        return archs.sample(self, rng)
+
+    def mutate(self, arch: dict[str, Any], rng: Any) -> dict[str, Any]:
+        """A copy with one decision changed to another value."""
+        return archs.mutation(self, arch, rng)[0]
+
+    def mutation(self, arch: dict[str, Any], rng: Any) -> tuple[dict[str, Any], str | None]:
+        """Like :meth:`mutate`, also returning the label that changed."""
+        return archs.mutation(self, arch, rng)
+
+    def neighbors(self, arch: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every architecture that differs from ``arch`` in exactly one decision."""
+        return archs.neighbors(self, arch)
+
+    def encode(self, arch: dict[str, Any]) -> list[float]:
+        """A fixed-length numeric vector (one-hot / multi-hot / scaled index)."""
+        return archs.encode(self, arch)
+
+    @property
+    def encoding_size(self) -> int:
+        return archs.encoding_size(self)
+
+    def enumerate(self, limit: int = 100_000) -> Iterator[dict[str, Any]]:
+        """Every architecture, in a fixed order; ValueError above ``limit``."""
+        return archs.enumerate_archs(self, limit)
+
+    def build(self, arch: dict[str, Any], input_shape: Sequence[int], num_classes: int) -> Any:
+        """A ``torch.nn.Module`` for ``arch`` (see :func:`nasbench_ui.space.build.build`)."""
+        from .build import build
+
+        return build(self, arch, input_shape, num_classes)
+
+    # ------------------------------------------------------------------ JSON
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "name": self.name,
+            "input": self.input,
+            "output": self.output,
+            "nodes": [n.to_dict() for n in self.nodes],
+            "edges": [e.to_dict() for e in self.edges],
+            "input_choices": [ic.to_dict() for ic in self.input_choices],
+            "hparams": [h.to_dict() for h in self.hparams],
+            "stem": self.stem,
+            "head": self.head,
+            "key_format": self.key_format,
+        }
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, d: Any) -> SearchSpace:
+        """Build a space from its JSON dict; ValueError names what is wrong."""
+        if not isinstance(d, dict):
+            raise ValueError(f"a search space must be a JSON object, got {type(d).__name__}")
+        if _depth(d, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+            raise ValueError(f"search space JSON is nested deeper than {MAX_JSON_DEPTH} levels")
+        if d.get("format", FORMAT) != FORMAT:
+            raise ValueError(f"not a search space: format is {d.get('format')!r}, expected {FORMAT!r}")
+        if d.get("version", VERSION) > VERSION:
+            raise ValueError(
+                f"search space version {d.get('version')} is newer than this nasbench_ui reads "
+                f"({VERSION}); upgrade nasbench_ui"
+            )
+        unknown = sorted(set(d) - {"format", "version", "name", "input", "output", "nodes",
+                                   "edges", "input_choices", "hparams", "stem", "head",
+                                   "key_format", "layout"})
+        if unknown:
+            raise ValueError(f"search space JSON has unknown field(s) {unknown}")
+        for req in ("nodes", "edges"):
+            if not isinstance(d.get(req), list):
+                raise ValueError(f"search space JSON needs a list {req!r}")
+        try:
+            nodes = [Node(n) if isinstance(n, str) else Node(n["name"], n.get("merge", "sum"))
+                     for n in d["nodes"]]
+            edges = [Edge(e["src"], e["dst"], e["ops"], e.get("label"), e.get("params") or {},
+                          e.get("bind") or {}) for e in d["edges"]]
+            ics = [InputChoice(c["node"], c["k"], c.get("candidates"), c.get("label"))
+                   for c in d.get("input_choices") or []]
+        except (KeyError, TypeError, AttributeError) as e:
+            raise ValueError(f"search space JSON: a node, edge or input choice is malformed ({e!r})") from None
+        hps = [hparam_from_dict(h) for h in d.get("hparams") or []]
+        return cls(
+            name=d.get("name", "space"), nodes=nodes, edges=edges, input_choices=ics,
+            hparams=hps, input=d.get("input"), output=d.get("output"), stem=d.get("stem"),
+            head=d.get("head", "flatten"), key_format=d.get("key_format", "json"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> SearchSpace:
+        """Parse JSON text (at most 1 MB, nested at most 32 deep) into a space."""
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", errors="replace")
+        if not isinstance(text, str):
+            raise ValueError(f"from_json takes a str, got {type(text).__name__}")
+        if len(text) > MAX_JSON_BYTES:
+            raise ValueError(
+                f"search space JSON is {len(text)} characters; the limit is {MAX_JSON_BYTES}"
+            )
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"malformed search space JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+        except RecursionError:
+            raise ValueError(f"search space JSON is nested deeper than {MAX_JSON_DEPTH} levels") from None
+        return cls.from_dict(d)
+
+
+__all__ = [
+    "Categorical", "Edge", "FloatRange", "InputChoice", "IntRange", "Node", "OpDecision",
+    "SearchSpace",
+]

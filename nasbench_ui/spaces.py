@@ -1,0 +1,26 @@
+"""Preset search spaces: ``nb.spaces.nb201()``, ``keras_cnn()``, ``mlp()``, ``rnn()``, ``darts_cell()``.
+
+Example:
+    >>> from nasbench_ui import spaces
+    >>> spaces.keras_cnn().size()
+    320
+"""
+
+from .space.presets import (
+    DEFAULT_DATASET,
+    blank,
+    darts_cell,
+    get,
+    keras_cnn,
+    mlp,
+    names,
+    nb201,
+    nb201_arch,
+    nb201_str,
+    rnn,
+)
+
+__all__ = [
+    "DEFAULT_DATASET", "blank", "darts_cell", "get", "keras_cnn", "mlp", "names", "nb201",
+    "nb201_arch", "nb201_str", "rnn",
+]

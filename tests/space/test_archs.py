@@ -1,0 +1,81 @@
+"""Sampling, mutation, neighbours, encoding, enumeration and keys."""
+
+import random
+
+import pytest
+
+from nasbench_ui import spaces
+from nasbench_ui.space import Edge, InputChoice, IntRange, SearchSpace
+
+
+@pytest.mark.parametrize("name", ["keras_cnn", "rnn", "blank"])
+def test_size_matches_enumeration(name):
+    s = spaces.get(name)
+    archs = list(s.enumerate())
+    assert len(archs) == s.size()
+    assert len({s.key(a) for a in archs}) == s.size()
+
+
+def test_size_with_input_choice_matches_enumeration():
+    s = SearchSpace("ic", ["in", "a", "b", "out"],
+                    [Edge("in", "a", ["relu", "tanh"]), Edge("in", "b", ["relu"]),
+                     Edge("a", "b", ["relu"]), Edge("a", "out", ["relu"]), Edge("b", "out", ["relu"]),
+                     Edge("in", "out", ["skip", "none"])],
+                    input_choices=[InputChoice("out", 2)], hparams=[IntRange("u", 1, 3)])
+    assert s.size() == 2 * 2 * 3 * 3
+    assert len(list(s.enumerate())) == s.size()
+
+
+def test_enumerate_refuses_large_space():
+    with pytest.raises(ValueError, match="786,432 architectures; enumeration allows at most 100,000"):
+        next(spaces.darts_cell().enumerate())
+
+
+def test_sample_is_seeded_and_valid():
+    s = spaces.darts_cell()
+    a = [s.sample(random.Random(3)) for _ in range(2)]
+    assert a[0] == a[1]
+    s.validate(a[0])
+
+
+@pytest.mark.parametrize("name", ["keras_cnn", "mlp", "nb201", "darts_cell", "rnn"])
+def test_mutate_changes_exactly_one_decision(name):
+    s = spaces.get(name)
+    rng = random.Random(0)
+    for _ in range(30):
+        a = s.sample(rng)
+        b, label = s.mutation(a, rng)
+        diff = [k for k in a if a[k] != b[k]]
+        assert diff == [label]
+        s.validate(b)
+
+
+def test_neighbors_nb201():
+    s = spaces.nb201()
+    a = s.sample(random.Random(0))
+    nbrs = s.neighbors(a)
+    assert len(nbrs) == 6 * 4
+    assert all(sum(a[k] != n[k] for k in a) == 1 for n in nbrs)
+    assert len({s.key(n) for n in nbrs}) == 24
+
+
+def test_encode_fixed_length_and_distinct():
+    s = spaces.keras_cnn()
+    vecs = {tuple(s.encode(a)) for a in s.enumerate()}
+    assert len(vecs) == s.size()
+    assert all(len(v) == s.encoding_size for v in vecs)
+    assert all(0.0 <= x <= 1.0 for v in vecs for x in v)
+
+
+def test_arch_id_stable():
+    s = spaces.nb201()
+    a = spaces.nb201_arch("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
+    assert s.arch_id(a) == s.arch_id(dict(reversed(list(a.items()))))
+    assert len(s.arch_id(a)) == 12
+
+
+def test_float_values_canonicalised():
+    s = spaces.keras_cnn()
+    a = s.sample(random.Random(0))
+    a["dropout"] = 0.1 + 0.2  # 0.30000000000000004
+    assert s.canonical(a)["dropout"] == 0.3
