@@ -190,7 +190,8 @@ def build(
         for e, op in by_dst.get(name, []):
             key = f"e{space.edges.index(e)}"
             try:
-                module, out = ops.build_op(op, shapes[e.src], **edge_kwargs(space, e, arch))
+                module, out = ops.build_op(
+                    op, shapes[e.src], **ops.filter_kwargs(op, edge_kwargs(space, e, arch)))
             except ValueError as err:
                 raise ValueError(f"edge {e.label!r} ({e.src} -> {e.dst}), op {op!r}: {err}") from None
             edge_ops[key] = module

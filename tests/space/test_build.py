@@ -100,3 +100,10 @@ def test_classic_cnn_from_parts_matches_preset():
     assert convs[0].out_channels == 64 and convs[0].kernel_size == (5, 5)
     linears = [mod for mod in m.edge_ops["e3"].modules() if isinstance(mod, torch.nn.Linear)]
     assert linears[0].out_features == 96
+
+
+def test_edge_kwargs_go_only_to_ops_that_take_them():
+    s = SearchSpace("mix", ["in", "out"],
+                    [Edge("in", "out", ["conv_3x3", "max_pool_3x3"], params={"filters": 4})])
+    assert s.build({"out<-in": "conv_3x3"}, (1, 8, 8), 2).shapes["out"] == (4, 8, 8)
+    assert s.build({"out<-in": "max_pool_3x3"}, (1, 8, 8), 2).shapes["out"] == (1, 8, 8)

@@ -1,0 +1,147 @@
+"""Multi-trial search strategies (ask/tell) and their registry.
+
+Built in: ``random``, ``grid``, ``evolution`` (regularized evolution), ``reinforce``
+(policy gradient) and ``local_search``. See :mod:`.base` for the protocol.
+
+Example:
+    >>> from nasbench_ui import spaces
+    >>> names()
+    ['random', 'grid', 'evolution', 'reinforce', 'local_search']
+    >>> s = create("evolution", spaces.nb201(), seed=0, options={"population": 10})
+    >>> arch = s.ask(); s.tell(arch, 0.5)
+    >>> describe("evolution")["options"]["population"]["default"]
+    20
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .. import options as _options
+from .base import (
+    MAX_TRIES,
+    Constraint,
+    Strategy,
+    StrategyBase,
+    StrategyExhausted,
+    clean_value,
+    rng_state,
+    set_rng_state,
+)
+from .evolution import RegularizedEvolution
+from .grid import GridSearch
+from .local_search import LocalSearch
+from .random_search import RandomSearch
+from .reinforce import Reinforce
+
+_REQUIRED = ("ask", "tell", "state_dict", "load_state_dict")
+_REGISTRY: dict[str, type] = {}
+
+
+def names() -> list[str]:
+    """Registered strategy names, built-ins first."""
+    return list(_REGISTRY)
+
+
+def get(name: str) -> type:
+    """The class registered as ``name``; ValueError lists the names."""
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise ValueError(f"unknown strategy {name!r}; available strategies: {names()}")
+    return _REGISTRY[name]
+
+
+def register(name: str, cls: type, replace: bool = False) -> type:
+    """Register a strategy class under ``name`` (ValueError if taken, unless ``replace``).
+
+    The class must have ``ask``, ``tell``, ``state_dict`` and ``load_state_dict`` and
+    is constructed as ``cls(space, seed=0, constraint=None, **options)``.
+
+    Example:
+        >>> class Mine(RandomSearch):
+        ...     NAME = "mine"
+        >>> _ = register("mine", Mine); "mine" in names()
+        True
+        >>> _ = unregister("mine")
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"a strategy name must be a non-empty string, got {name!r}")
+    if not isinstance(cls, type):
+        raise ValueError(f"register({name!r}, ...) needs a class, got {type(cls).__name__}")
+    missing = [m for m in _REQUIRED if not callable(getattr(cls, m, None))]
+    if missing:
+        raise ValueError(
+            f"strategy class {cls.__name__} lacks the method(s) {missing}; a strategy needs "
+            f"{list(_REQUIRED)} (see nasbench_ui.strategies.base.Strategy)"
+        )
+    if name in _REGISTRY and not replace:
+        raise ValueError(
+            f"a strategy named {name!r} is already registered; pass replace=True to replace it"
+        )
+    _REGISTRY[name] = cls
+    return cls
+
+
+def unregister(name: str) -> type:
+    """Remove a registered strategy and return its class."""
+    get(name)
+    return _REGISTRY.pop(name)
+
+
+def create(
+    name_or_obj: Any,
+    space: Any,
+    seed: int = 0,
+    options: Mapping[str, Any] | None = None,
+    constraint: Constraint | None = None,
+) -> Any:
+    """A strategy from a registered name (or a class); an existing strategy object as is.
+
+    Options are checked against the class's ``OPTIONS``: an unknown key or a wrong
+    type raises ValueError naming it and listing the valid keys.
+    """
+    if isinstance(name_or_obj, str):
+        cls = get(name_or_obj)
+    elif isinstance(name_or_obj, type):
+        missing = [m for m in _REQUIRED if not callable(getattr(name_or_obj, m, None))]
+        if missing:
+            raise ValueError(f"strategy class {name_or_obj.__name__} lacks {missing}")
+        cls = name_or_obj
+    elif all(callable(getattr(name_or_obj, m, None)) for m in ("ask", "tell")):
+        if options:
+            raise ValueError(
+                "options apply when a strategy is created by name; this strategy object "
+                f"already exists, so drop options {sorted(options)}"
+            )
+        if constraint is not None:
+            if not callable(getattr(name_or_obj, "set_constraint", None)):
+                raise ValueError(
+                    f"strategy object {type(name_or_obj).__name__} has no set_constraint; "
+                    "it cannot take a constraint"
+                )
+            name_or_obj.set_constraint(constraint)
+        return name_or_obj
+    else:
+        raise ValueError(
+            f"strategy must be a name (one of {names()}), a strategy class or an object "
+            f"with ask/tell, got {type(name_or_obj).__name__}"
+        )
+    resolved = _options.resolve(cls, options)
+    return cls(space, seed=seed, constraint=constraint, **resolved)
+
+
+def describe(name: str) -> dict[str, Any]:
+    """``{"name", "doc", "options"}``: the docstring's first line and the declared options."""
+    cls = get(name)
+    doc = (cls.__doc__ or "").strip().splitlines()
+    return {"name": name, "doc": doc[0] if doc else "", "options": _options.describe(cls)}
+
+
+for _cls in (RandomSearch, GridSearch, RegularizedEvolution, Reinforce, LocalSearch):
+    register(_cls.NAME, _cls)
+
+__all__ = [
+    "MAX_TRIES", "GridSearch", "LocalSearch", "RandomSearch", "RegularizedEvolution",
+    "Reinforce", "Strategy", "StrategyBase", "StrategyExhausted", "clean_value", "create",
+    "describe", "get", "names", "register", "rng_state", "set_rng_state", "unregister",
+]

@@ -1,0 +1,245 @@
+"""The multi-trial (ask/tell) strategy protocol and small helpers shared by strategies.
+
+A strategy proposes architectures (plain dicts) with :meth:`Strategy.ask` and learns
+from their objective values with :meth:`Strategy.tell`. Higher values are better;
+``value=None`` means the trial FAILED or was INTERRUPTED and every strategy copes
+with it. ``ask`` may be called several times before the matching ``tell`` (parallel
+workers keep trials pending), and tells may arrive in any order.
+
+``state_dict()`` is JSON-able (``json.dumps`` works) and holds everything, random
+generator included, so that ``load_state_dict`` on a fresh instance continues
+*exactly* as the uninterrupted strategy would have.
+
+A *constraint* (``Callable[[dict], bool]``, passed as the ``constraint`` keyword or
+with ``set_constraint``) restricts proposals: a strategy resamples or re-mutates up
+to :data:`MAX_TRIES` times and then raises ``ValueError("... no architecture satisfies
+the constraint after N tries ...")``. It is not an option: it is not JSON.
+
+:class:`StrategyBase` is an optional one-level helper (options, seed, generator,
+constraint, ``ask_meta``, ``finished``); a strategy only has to satisfy the protocol.
+
+Example:
+    >>> import random
+    >>> from nasbench_ui import spaces
+    >>> class FirstChoice(StrategyBase):
+    ...     NAME = "first"
+    ...     def ask(self):
+    ...         return self._propose(lambda: self.space.sample(self.rng))
+    ...     def tell(self, arch, value, trial=None):
+    ...         pass
+    ...     def state_dict(self):
+    ...         return self._base_state()
+    ...     def load_state_dict(self, state):
+    ...         self._load_base(state)
+    >>> s = FirstChoice(spaces.nb201(), seed=1)
+    >>> isinstance(s, Strategy), sorted(s.ask()) == sorted(spaces.nb201().labels)
+    (True, True)
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from ..options import Option, resolve
+
+if TYPE_CHECKING:
+    from ..space.spec import SearchSpace
+    from ..storage.trial import Trial
+
+MAX_TRIES = 1000
+"""How many proposals a strategy draws before giving up on a constraint."""
+
+Constraint = Callable[[dict[str, Any]], bool]
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """What the experiment loop needs from a multi-trial search strategy.
+
+    Constructed as ``cls(space, seed=0, constraint=None, **options)``; the options are
+    checked with :func:`nasbench_ui.options.resolve` against ``OPTIONS``.
+    Optional members, with the defaults the loop assumes when they are missing:
+    ``ask_meta() -> dict`` (facts about the last asked architecture, e.g.
+    ``{"parent": 3, "mutation": "2<-1"}``; default ``{}``), ``finished -> bool``
+    (nothing more to propose; default False) and ``set_constraint(fn)``.
+    """
+
+    NAME: str
+    OPTIONS: dict[str, Option]
+
+    def ask(self) -> dict[str, Any]:
+        """The next architecture to evaluate (a canonical dict)."""
+        ...
+
+    def tell(self, arch: dict[str, Any], value: float | None, trial: Trial | None = None) -> None:
+        """The objective of ``arch`` (higher is better; None for a failed trial)."""
+        ...
+
+    def state_dict(self) -> dict[str, Any]:
+        """A JSON-able snapshot that :meth:`load_state_dict` restores exactly."""
+        ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a snapshot taken by :meth:`state_dict`."""
+        ...
+
+
+class StrategyExhausted(RuntimeError):
+    """Raised by ``ask`` when a strategy has nothing more to propose (see ``finished``)."""
+
+
+def rng_state(rng: random.Random) -> list[Any]:
+    """``rng.getstate()`` as JSON-able lists.
+
+    Example:
+        >>> r = random.Random(0); s = rng_state(r); a = r.random()
+        >>> set_rng_state(r, s); r.random() == a
+        True
+    """
+    version, internal, gauss = rng.getstate()
+    return [version, list(internal), gauss]
+
+
+def set_rng_state(rng: random.Random, state: Any) -> None:
+    """Restore a state made by :func:`rng_state`; ValueError if it is malformed."""
+    try:
+        version, internal, gauss = state
+        rng.setstate((version, tuple(internal), gauss))
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"malformed random generator state in a strategy snapshot ({e})") from None
+
+
+def clean_value(value: Any) -> float | None:
+    """A told value as a float, or None for a failed trial (None, NaN or infinite).
+
+    Example:
+        >>> clean_value(1), clean_value(float("nan")), clean_value(None)
+        (1.0, None, None)
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        try:
+            value = float(value)  # numpy and torch scalars
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"tell: value must be a number or None (failed trial), got {value!r}"
+            ) from None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def copy_arch(arch: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of an architecture whose list values (input choices) are copied too."""
+    return {k: list(v) if isinstance(v, list) else v for k, v in arch.items()}
+
+
+def no_arch_error(name: str, tries: int) -> ValueError:
+    """The error every strategy raises when its constraint rejects every proposal."""
+    return ValueError(
+        f"{name}: no architecture satisfies the constraint after {tries} tries; "
+        "loosen the constraint (or check that it returns True for some architectures)"
+    )
+
+
+class StrategyBase:
+    """Optional helper base: options, seed, ``rng``, constraint, meta and snapshots.
+
+    Sets ``self.space``, ``self.seed``, ``self.rng`` (a ``random.Random``),
+    ``self.options`` (resolved) and ``self.constraint``.
+    """
+
+    NAME: str = ""
+    OPTIONS: dict[str, Option] = {}
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        seed: int = 0,
+        constraint: Constraint | None = None,
+        **options: Any,
+    ) -> None:
+        if not hasattr(space, "decisions") or not hasattr(space, "sample"):
+            raise ValueError(
+                f"{self.NAME}: space must be a nasbench_ui SearchSpace, got {type(space).__name__}"
+            )
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"{self.NAME}: seed must be an int, got {seed!r}")
+        self.options: dict[str, Any] = resolve(type(self), options)
+        self.space = space
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.constraint: Constraint | None = None
+        self.set_constraint(constraint)
+        self._meta: dict[str, Any] = {}
+
+    def set_constraint(self, fn: Constraint | None) -> None:
+        """Only propose architectures with ``fn(arch)`` true from now on (None: any)."""
+        if fn is not None and not callable(fn):
+            raise ValueError(
+                f"{self.NAME}: constraint must be a function arch -> bool or None, "
+                f"got {type(fn).__name__}"
+            )
+        self.constraint = fn
+
+    def allowed(self, arch: dict[str, Any]) -> bool:
+        """Whether ``arch`` satisfies the constraint (always, without one)."""
+        return self.constraint is None or bool(self.constraint(copy_arch(arch)))
+
+    def _propose(
+        self, make: Callable[[], dict[str, Any]], tries: int = MAX_TRIES
+    ) -> dict[str, Any]:
+        """Call ``make()`` until its architecture is allowed; ValueError after ``tries``."""
+        for _ in range(tries):
+            arch = make()
+            if self.allowed(arch):
+                return arch
+        raise no_arch_error(self.NAME, tries)
+
+    def ask_meta(self) -> dict[str, Any]:
+        """Facts about the last asked architecture (``{}`` when there are none)."""
+        return dict(self._meta)
+
+    @property
+    def finished(self) -> bool:
+        """True when there is nothing more to propose."""
+        return False
+
+    def _base_state(self) -> dict[str, Any]:
+        return {
+            "strategy": self.NAME,
+            "space": self.space.name,
+            "options": dict(self.options),
+            "rng": rng_state(self.rng),
+            "meta": dict(self._meta),
+        }
+
+    def _load_base(self, state: Any, keys: tuple[str, ...] = ()) -> None:
+        """Check a snapshot (strategy, space, options, required keys) and restore the base."""
+        if not isinstance(state, Mapping):
+            raise ValueError(f"{self.NAME}: a state must be a dict, got {type(state).__name__}")
+        if state.get("strategy") != self.NAME:
+            raise ValueError(
+                f"{self.NAME}: this snapshot belongs to strategy {state.get('strategy')!r}, "
+                f"not {self.NAME!r}"
+            )
+        if state.get("space") != self.space.name:
+            raise ValueError(
+                f"{self.NAME}: this snapshot was taken on space {state.get('space')!r}, "
+                f"not {self.space.name!r}"
+            )
+        missing = [k for k in ("options", "rng", "meta", *keys) if k not in state]
+        if missing:
+            raise ValueError(f"{self.NAME}: the snapshot lacks {missing}")
+        if dict(state["options"]) != self.options:
+            diff = sorted(k for k in self.options if state["options"].get(k) != self.options[k])
+            raise ValueError(
+                f"{self.NAME}: the snapshot was taken with other options {diff} "
+                f"({ {k: state['options'].get(k) for k in diff} }); create the strategy "
+                "with the same options before loading it"
+            )
+        set_rng_state(self.rng, state["rng"])
+        self._meta = dict(state["meta"])

@@ -1,0 +1,208 @@
+"""First-improvement local search with random restarts.
+
+White, Nolen, Ravi & Savani, "Local Search is State of the Art for Neural
+Architecture Search Benchmarks", 2020 (arXiv:2005.02960). A *descent* starts at a
+random architecture; its neighbours (every architecture one decision away,
+``space.neighbors``) are evaluated in random order and the search moves to the first
+one that beats the current architecture. When every neighbour has been evaluated
+and none is better, the current architecture is a local optimum and, with
+``restarts=True``, a new descent starts at a random architecture (with
+``restarts=False`` the strategy is then ``finished``). Within a descent no
+architecture is evaluated twice.
+
+Asynchronous use: ``ask`` hands out queued neighbours before their results are
+known; any result of the current descent that beats the current architecture
+becomes the current one (first improvement in order of arrival). When the queue is
+empty but neighbours are still pending, asks are random "explore" architectures; the
+best explored one (or a late result of an earlier descent) becomes the start of the
+next descent instead of a fresh random one. After :data:`WAIT_LIMIT` such explore
+asks the pending results of the descent are taken as lost and the descent ends (a
+late result then only competes to seed the next descent). Failed trials (None) never improve.
+Neighbours that violate the constraint are skipped. ``ask_meta()`` of a neighbour is
+``{"parent": trial number of the current architecture, "mutation": changed label}``.
+
+Example:
+    >>> from nasbench_ui import spaces
+    >>> space = spaces.keras_cnn()
+    >>> ls = LocalSearch(space, seed=0, restarts=False)
+    >>> while not ls.finished:
+    ...     a = ls.ask(); ls.tell(a, a["filters"] + a["units"] - 100 * a["dropout"])
+    >>> ls.current["arch"]["filters"], ls.current["arch"]["units"], ls.current["arch"]["dropout"]
+    (128, 128, 0.1)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..options import Option
+from .base import MAX_TRIES, StrategyBase, StrategyExhausted, clean_value, copy_arch, no_arch_error
+
+if TYPE_CHECKING:
+    from ..storage.trial import Trial
+
+WAIT_LIMIT = 32
+
+
+def _member(m: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if m is None else dict(m, arch=copy_arch(m["arch"]))
+
+
+class LocalSearch(StrategyBase):
+    """First-improvement local search (White et al. 2020) over one-decision neighbourhoods."""
+
+    NAME = "local_search"
+    OPTIONS = {
+        "restarts": Option(bool, True, help="restart at a random architecture at a local optimum"),
+    }
+
+    def __init__(self, space: Any, seed: int = 0, constraint: Any = None, **options: Any) -> None:
+        super().__init__(space, seed, constraint, **options)
+        self._descent = 0
+        self._current: dict[str, Any] | None = None  # {"arch", "key", "value", "number"}
+        self._queue: list[dict[str, Any]] = []
+        self._seen: set[str] = set()
+        self._pending: list[list[Any]] = []  # [key, descent, kind]
+        self._candidate: dict[str, Any] | None = None
+        self._done = False
+        self._optima = 0
+        self._explores = 0  # explore asks while waiting at the end of this descent
+
+    @property
+    def current(self) -> dict[str, Any] | None:
+        """The architecture the current descent stands on, with its value and trial number."""
+        return _member(self._current)
+
+    @property
+    def local_optima(self) -> int:
+        """How many local optima have been reached so far."""
+        return self._optima
+
+    @property
+    def finished(self) -> bool:
+        """True with ``restarts=False`` once the descent has reached a local optimum."""
+        self._conclude()
+        return self._done
+
+    def _filter_queue(self) -> None:
+        self._queue = [a for a in self._queue
+                       if self.space.key(a) not in self._seen and self.allowed(a)]
+
+    def _conclude(self) -> None:
+        """At a local optimum (nothing queued, nothing of this descent pending): restart."""
+        if self._done or self._current is None:
+            return
+        self._filter_queue()
+        waiting = any(d == self._descent and kind != "explore" for _, d, kind in self._pending)
+        if self._queue or (waiting and self._explores < WAIT_LIMIT):
+            return
+        self._optima += 1
+        if not self.options["restarts"]:
+            self._done = True
+            return
+        self._descent += 1
+        self._current, self._queue, self._seen, self._explores = None, [], set(), 0
+        if self._candidate is not None:
+            self._move(self._candidate)
+            self._candidate = None
+
+    def _move(self, member: dict[str, Any]) -> None:
+        self._current = member
+        self._seen.add(member["key"])
+        neighbours = self.space.neighbors(member["arch"])
+        self.rng.shuffle(neighbours)
+        self._queue = [a for a in neighbours if self.space.key(a) not in self._seen]
+
+    def _random(self) -> dict[str, Any]:
+        """A random allowed architecture, unseen in this descent when possible."""
+        fallback = None
+        for _ in range(MAX_TRIES):
+            arch = self.space.sample(self.rng)
+            if self.allowed(arch):
+                if self.space.key(arch) not in self._seen:
+                    return arch
+                fallback = fallback or arch
+                if len(self._seen) >= self.space.size():
+                    break
+        if fallback is None:
+            raise no_arch_error(self.NAME, MAX_TRIES)
+        return fallback
+
+    def ask(self) -> dict[str, Any]:
+        """The next queued neighbour, or a random start / explore architecture."""
+        self._conclude()
+        if self._done:
+            where = self._current["key"] if self._current else ""
+            raise StrategyExhausted(
+                f"local_search: reached a local optimum ({where}) and restarts=False; the "
+                "search is finished (check `finished` before asking)"
+            )
+        self._meta = {}
+        if self._current is None and self._candidate is not None:
+            self._move(self._candidate)  # a late or explored result starts this descent
+            self._candidate = None
+            self._filter_queue()
+        if self._current is None:
+            arch, kind = self._random(), "start"
+        elif self._queue:
+            arch, kind = self._queue.pop(0), "neighbor"
+            base = self._current["arch"]
+            label = next((lb for lb in self.space.labels if arch[lb] != base[lb]), None)
+            self._meta = {"parent": self._current["number"], "mutation": label}
+        else:
+            arch, kind = self._random(), "explore"
+            self._explores += 1
+        key = self.space.key(arch)
+        if kind != "explore":
+            self._seen.add(key)
+        self._pending.append([key, self._descent, kind])
+        return copy_arch(arch)
+
+    def tell(self, arch: dict[str, Any], value: float | None, trial: Trial | None = None) -> None:
+        """Move to ``arch`` if it beats the current architecture of its descent."""
+        key = self.space.key(arch)
+        entry = next((p for p in self._pending if p[0] == key), None)
+        if entry is not None:
+            self._pending.remove(entry)
+        descent, kind = (entry[1], entry[2]) if entry else (self._descent, "start")
+        v = clean_value(value)
+        member = None if v is None else {
+            "arch": self.space.canonical(arch), "key": key, "value": v,
+            "number": trial.number if trial is not None else None,
+        }
+        if kind == "explore" or descent != self._descent:
+            if member and (self._candidate is None or v > self._candidate["value"]):
+                self._candidate = member
+        else:
+            self._seen.add(key)
+            if member and (self._current is None or v > self._current["value"]):
+                self._move(member)
+        self._conclude()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            **self._base_state(),
+            "descent": self._descent,
+            "current": _member(self._current),
+            "queue": [copy_arch(a) for a in self._queue],
+            "seen": sorted(self._seen),
+            "pending": [list(p) for p in self._pending],
+            "candidate": _member(self._candidate),
+            "done": self._done,
+            "optima": self._optima,
+            "explores": self._explores,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        keys = ("descent", "current", "queue", "seen", "pending", "candidate", "done", "optima",
+                "explores")
+        self._load_base(state, keys)
+        self._descent = int(state["descent"])
+        self._current = _member(state["current"])
+        self._queue = [self.space.canonical(a) for a in state["queue"]]
+        self._seen = set(state["seen"])
+        self._pending = [[str(k), int(d), str(kind)] for k, d, kind in state["pending"]]
+        self._candidate = _member(state["candidate"])
+        self._done = bool(state["done"])
+        self._optima = int(state["optima"])
+        self._explores = int(state["explores"])

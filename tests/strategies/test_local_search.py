@@ -1,0 +1,126 @@
+"""Local search: reaches the optimum of a separable objective, restarts, async asks."""
+
+from __future__ import annotations
+
+import pytest
+from strategy_helpers import best_arch, drive, score_table, tiny_space, trial
+
+from nasbench_ui import spaces
+from nasbench_ui.strategies import LocalSearch, StrategyExhausted
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_local_search_reaches_the_optimum_of_a_separable_objective(seed: int) -> None:
+    space = spaces.keras_cnn()
+    objective = score_table(space, 10 + seed)
+    ls = LocalSearch(space, seed=seed, restarts=False)
+    asked = []
+    while not ls.finished:
+        asked += drive(ls, objective, 1, first=len(asked))
+    assert ls.current["arch"] == best_arch(space, objective)
+    assert ls.local_optima == 1
+    keys = [space.key(a) for a in asked]
+    assert len(keys) == len(set(keys))  # nothing evaluated twice within a descent
+    assert len(keys) < space.size() // 2  # far from exhaustive
+    with pytest.raises(StrategyExhausted, match="restarts=False; the search is finished"):
+        ls.ask()
+
+
+def test_moves_to_the_first_improving_neighbour() -> None:
+    space = spaces.keras_cnn()
+    objective = score_table(space, 1)
+    ls = LocalSearch(space, seed=0)
+    start = ls.ask()
+    ls.tell(start, objective(start), trial(0, start, objective(start)))
+    for i in range(1, 30):
+        current = ls.current
+        a = ls.ask()
+        meta = ls.ask_meta()
+        assert meta["parent"] == current["number"]
+        assert [lb for lb in space.labels if a[lb] != current["arch"][lb]] == [meta["mutation"]]
+        v = objective(a)
+        ls.tell(a, v, trial(i, a, v))
+        expected = a if v > current["value"] else current["arch"]
+        if ls.local_optima:
+            break
+        assert ls.current["arch"] == expected
+
+
+def test_restarts_at_a_random_architecture_after_a_local_optimum() -> None:
+    space = tiny_space()
+    ls = LocalSearch(space, seed=0)
+    asked = drive(ls, lambda a: 1.0 if a["h<-in"] == "tanh" else 0.0, 30)
+    assert ls.local_optima >= 3
+    assert ls.current is None or ls.current["value"] in (0.0, 1.0)
+    assert {a["h<-in"] for a in asked} == {"relu", "tanh", "skip"}
+
+
+def test_a_failed_start_is_replaced_and_failed_neighbours_never_improve() -> None:
+    space = spaces.keras_cnn()
+    ls = LocalSearch(space, seed=0)
+    first = ls.ask()
+    ls.tell(first, None)
+    assert ls.current is None
+    second = ls.ask()
+    ls.tell(second, 0.5)
+    assert ls.current["arch"] == second
+    n = ls.ask()
+    ls.tell(n, None)
+    assert ls.current["arch"] == second
+
+
+def test_pending_neighbours_are_handed_out_before_their_results() -> None:
+    space = spaces.keras_cnn()
+    objective = score_table(space, 2)
+    ls = LocalSearch(space, seed=5)
+    start = ls.ask()
+    ls.tell(start, objective(start), trial(0, start, objective(start)))
+    pending = [ls.ask() for _ in range(4)]
+    assert all(sum(a[lb] != start[lb] for lb in space.labels) == 1 for a in pending)
+    assert len({space.key(a) for a in pending}) == 4
+    for i, a in enumerate(pending):
+        ls.tell(a, objective(a), trial(1 + i, a, objective(a)))
+    best = max([start, *pending], key=objective)
+    assert ls.current["arch"] == best
+
+
+def test_explore_asks_while_waiting_seed_the_next_descent() -> None:
+    space = tiny_space()  # the start has 3 neighbours
+    ls = LocalSearch(space, seed=0)
+    start = ls.ask()
+    ls.tell(start, 10.0)
+    neighbours = [ls.ask() for _ in range(3)]
+    explore = ls.ask()  # queue empty, neighbours pending: a random exploration
+    assert ls.ask_meta() == {}
+    ls.tell(explore, 3.0, trial(7, explore, 3.0))
+    for a in neighbours:
+        ls.tell(a, 1.0)
+    assert ls.local_optima == 1
+    asked = {space.key(a) for a in [start, *neighbours]}
+    assert space.key(explore) not in asked  # unseen in the descent
+    assert ls.current["number"] == 7  # the next descent starts at the explored arch
+    assert ls.current["arch"] == explore
+
+
+def test_a_lost_pending_neighbour_does_not_stall_the_search() -> None:
+    from nasbench_ui.strategies.local_search import WAIT_LIMIT
+
+    space = spaces.keras_cnn()
+    ls = LocalSearch(space, seed=0)
+    start = ls.ask()
+    ls.tell(start, 0.0, trial(0, start, 0.0))
+    neighbours = [ls.ask() for _ in space.neighbors(start)]
+    assert all(sum(a[lb] != start[lb] for lb in space.labels) == 1 for a in neighbours)
+    lost = neighbours.pop()  # its result never comes back
+    for i, a in enumerate(neighbours):
+        ls.tell(a, -1.0, trial(1 + i, a, -1.0))
+    explores = 0
+    while ls.local_optima == 0:  # random explores while waiting for the lost one
+        ls.ask()
+        assert ls.ask_meta() == {}
+        explores += 1
+    assert explores == WAIT_LIMIT + 1  # the ask after the limit is a fresh start
+    assert ls.current is None
+    ls.tell(lost, 5.0, trial(99, lost, 5.0))  # late: it seeds the next descent
+    ls.ask()
+    assert ls.current["number"] == 99 and ls.ask_meta()["parent"] == 99
