@@ -4,11 +4,33 @@ Example:
     >>> import nasbench_ui as nb
     >>> nb.spaces.nb201().size()
     15625
+    >>> "evolution" in nb.strategies.names() and "train" in nb.estimators.names()
+    True
 """
 
-from . import spaces
+from . import data, estimators, spaces, strategies
+from . import data as datasets
+from .config import ExperimentConfig
+from .experiment import Experiment
 from .space import SearchSpace
+from .storage import Trial, TrialState
 
 __version__ = "0.1.0"
 
-__all__ = ["SearchSpace", "__version__", "spaces"]
+
+def __getattr__(name: str):  # the widget needs the ui extra: import it on first use
+    if name == "Workbench":
+        from .ui.workbench import Workbench
+
+        return Workbench
+    if name == "benchmarks":
+        from . import benchmarks
+
+        return benchmarks
+    raise AttributeError(f"module 'nasbench_ui' has no attribute {name!r}")
+
+
+__all__ = [
+    "Experiment", "ExperimentConfig", "SearchSpace", "Trial", "TrialState", "Workbench",
+    "__version__", "data", "datasets", "estimators", "spaces", "strategies",
+]

@@ -1,0 +1,137 @@
+"""The experiment config: one JSON document that the store keeps, the CLI accepts and
+the workbench exports.
+
+Example:
+    >>> from nasbench_ui import spaces
+    >>> c = ExperimentConfig(space=spaces.keras_cnn().to_dict(), strategy="random", trials=5)
+    >>> ExperimentConfig.from_json(c.to_json()) == c
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .space import SearchSpace
+
+FORMAT = "nasbench_ui.experiment"
+VERSION = 1
+MAX_CONFIG_BYTES = 2_000_000
+DIRECTIONS = ("max", "min")
+
+
+def _check_budget(trials: Any, seconds: Any) -> None:
+    if trials is not None and (isinstance(trials, bool) or not isinstance(trials, int) or trials <= 0):
+        raise ValueError(f"trials must be a positive integer (or None), got {trials!r}")
+    if seconds is not None and (
+        isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+        or not math.isfinite(seconds) or seconds <= 0
+    ):
+        raise ValueError(f"seconds must be a positive number (or None), got {seconds!r}")
+
+
+def _json_dict(value: Any, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} must be a dict, got {type(value).__name__}")
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{what} must be JSON-able (plain numbers, strings, lists, dicts): {e}") from None
+    return dict(value)
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """Everything needed to run (or rerun) an experiment.
+
+    ``objectives`` lists ``[metric, "max" | "min"]`` pairs; the first is the one that
+    ``best()`` ranks by (default: the estimator's value, maximised). ``constraints`` maps
+    a metric to ``{"max": x}`` and/or ``{"min": y}``, honoured by every strategy when the
+    metric can be computed before training (``params``).
+    """
+
+    space: dict[str, Any]
+    strategy: str = "random"
+    strategy_options: dict[str, Any] = field(default_factory=dict)
+    estimator: str = "train"
+    estimator_options: dict[str, Any] = field(default_factory=dict)
+    dataset: str = "digits"
+    dataset_options: dict[str, Any] = field(default_factory=dict)
+    trials: int | None = None
+    seconds: float | None = None
+    seed: int = 0
+    device: str = "auto"
+    objectives: list[list[str]] = field(default_factory=list)
+    constraints: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        SearchSpace.from_dict(self.space)
+        for name in ("strategy", "estimator", "dataset", "device"):
+            v = getattr(self, name)
+            if not isinstance(v, str) or not v:
+                raise ValueError(f"{name} must be a non-empty name, got {v!r}")
+        for name in ("strategy_options", "estimator_options", "dataset_options", "constraints"):
+            object.__setattr__(self, name, _json_dict(getattr(self, name), name))
+        _check_budget(self.trials, self.seconds)
+        if self.trials is None and self.seconds is None:
+            raise ValueError("give a budget: trials=N and/or seconds=S")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ValueError(f"seed must be an integer, got {self.seed!r}")
+        objs = []
+        for o in self.objectives or []:
+            if (not isinstance(o, (list, tuple)) or len(o) != 2 or not isinstance(o[0], str)
+                    or o[1] not in DIRECTIONS):
+                raise ValueError(f"each objective is [metric, 'max' or 'min'], got {o!r}")
+            objs.append([o[0], o[1]])
+        object.__setattr__(self, "objectives", objs)
+        for metric, bound in self.constraints.items():
+            if not isinstance(bound, dict) or not bound or set(bound) - {"max", "min"}:
+                raise ValueError(
+                    f"constraint on {metric!r} must be like {{'max': 100000}} or {{'min': 0.5}}, got {bound!r}"
+                )
+
+    @property
+    def search_space(self) -> SearchSpace:
+        return SearchSpace.from_dict(self.space)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["format"], d["version"] = FORMAT, VERSION
+        return d
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, d: Any) -> ExperimentConfig:
+        if not isinstance(d, dict):
+            raise ValueError(f"an experiment config must be a JSON object, got {type(d).__name__}")
+        d = dict(d)
+        fmt = d.pop("format", FORMAT)
+        if fmt != FORMAT:
+            raise ValueError(f"not an experiment config: format is {fmt!r}, expected {FORMAT!r}")
+        version = d.pop("version", VERSION)
+        if not isinstance(version, int) or version > VERSION:
+            raise ValueError(f"experiment config version {version!r} is newer than this nasbench_ui reads ({VERSION})")
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"experiment config has unknown field(s) {unknown}; known: {sorted(known)}")
+        if "space" not in d:
+            raise ValueError("experiment config needs a 'space'")
+        return cls(**d)
+
+    @classmethod
+    def from_json(cls, text: str) -> ExperimentConfig:
+        if len(text) > MAX_CONFIG_BYTES:
+            raise ValueError(f"experiment config is {len(text)} characters; the limit is {MAX_CONFIG_BYTES}")
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"malformed experiment config JSON: {e.msg} at line {e.lineno}") from None
+        return cls.from_dict(d)
