@@ -1,0 +1,431 @@
+"""The default trial store: one SQLite file (stdlib ``sqlite3``) holding many experiments.
+
+* WAL journal, ``synchronous=NORMAL``: readers never block the writer; a killed
+  process loses at most the transaction it was in, never a committed one, and
+  never corrupts the file (a power cut may lose the last few commits).
+* Writes are short ``BEGIN IMMEDIATE`` transactions; other processes wait up to
+  ``timeout`` seconds (``busy_timeout``) for the write lock, so several processes
+  (Dask workers, two notebooks) can write one file.
+* One connection per thread (created on first use), so the UI thread reads while
+  the search thread writes; after a ``fork`` the child opens its own
+  (:mod:`nasbench_ui.storage.sqlite_connections`, which also checks a path before
+  SQLite touches it).
+* Stored data is JSON text and numbers only (see :mod:`nasbench_ui.storage.base`).
+* The layout, its migrations and the checks made before a file is touched live in
+  :mod:`nasbench_ui.storage.sqlite_schema`.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> from nasbench_ui.storage import TrialState
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "runs" / "demo.db"
+    >>> with SQLiteStore(path) as store:
+    ...     name = store.create_experiment("demo", {"trials": 1})
+    ...     n = store.create_trial(name, {"op": "skip"})
+    ...     store.finish_trial(name, n, TrialState.COMPLETE, value=0.5,
+    ...                        strategy_state={"told": 1})
+    >>> with SQLiteStore(path) as store:
+    ...     store.trial("demo", 0).value, store.load_experiment()["strategy_state"]
+    (0.5, {'told': 1})
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from nasbench_ui.storage import base
+from nasbench_ui.storage.base import StoreError
+from nasbench_ui.storage.sqlite_connections import Connections, check_location
+from nasbench_ui.storage.sqlite_schema import prepare
+from nasbench_ui.storage.trial import Trial, TrialState
+
+_COLUMNS = (
+    "t.id, t.number, t.state, t.arch, t.value, t.metrics, t.error, "
+    "t.started_at, t.finished_at, t.worker, t.meta"
+)
+
+
+class SQLiteStore:
+    """A :class:`~nasbench_ui.storage.base.TrialStore` in a SQLite file (created if missing).
+
+    ``timeout`` is how long a write waits for another process's write lock.
+    Refuses (:class:`StoreError`, file untouched) a path that is a directory, a
+    file that is not SQLite, another program's SQLite file, or a store written by a
+    newer nasbench_ui; migrates an older store in place.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> store = SQLiteStore(pathlib.Path(tempfile.mkdtemp()) / "a.db")
+        >>> store.create_experiment(None, {}), store.integrity_check()
+        ('exp-1', True)
+        >>> store.close()
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
+        shown = os.fspath(path)
+        if not isinstance(shown, str) or not shown or shown == ":memory:":
+            raise ValueError(
+                f"SQLiteStore needs a file path, got {path!r}; use MemoryStore() or "
+                "open_store(':memory:') for a store in memory"
+            )
+        self.path = shown
+        self._ids: dict[str, int] = {}
+        file = Path(shown).expanduser()
+        check_location(file, shown)
+        self._db = Connections(file, shown, timeout)
+        con = self._db.get()
+        try:
+            prepare(con, shown)
+            mode = con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"{shown}: SQLite refused WAL mode here (got {mode!r})")
+        except sqlite3.DatabaseError as e:
+            self.close()
+            if "not a database" in str(e):
+                raise StoreError(
+                    f"{shown} is not a SQLite database ({e}); pass another path"
+                ) from e
+            if "malformed" in str(e):
+                raise StoreError(
+                    f"{shown} is damaged ({e}); restore a copy or pass another path"
+                ) from e
+            raise StoreError(f"cannot use the store {shown}: {e}") from e
+        except BaseException:
+            self.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r})"
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every thread's connection; the store cannot be used afterwards."""
+        self._db.close()
+
+    # ------------------------------------------------------------ lookups
+
+    def _names(self, con: sqlite3.Connection) -> list[str]:
+        return [r[0] for r in con.execute("SELECT name FROM experiments ORDER BY id")]
+
+    def _exp_id(self, con: sqlite3.Connection, name: Any) -> int:
+        base.check_name(name)
+        if name in self._ids:
+            return self._ids[name]
+        row = con.execute("SELECT id FROM experiments WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise ValueError(
+                f"no experiment {name!r} in {self.path}; it holds: "
+                f"{base.describe_names(self._names(con))}"
+            )
+        self._ids[name] = row[0]
+        return row[0]
+
+    def _trial_row(self, con: sqlite3.Connection, name: str, number: Any) -> tuple[int, int, str]:
+        exp_id = self._exp_id(con, name)
+        n = base.check_number(number)
+        row = con.execute(
+            "SELECT id, state FROM trials WHERE experiment_id = ? AND number = ?", (exp_id, n)
+        ).fetchone()
+        if row is None:
+            count = con.execute(
+                "SELECT COUNT(*) FROM trials WHERE experiment_id = ?", (exp_id,)
+            ).fetchone()[0]
+            have = f"0..{count - 1}" if count else "none yet"
+            raise ValueError(f"experiment {name!r} has no trial {n} (its trials: {have})")
+        return exp_id, row[0], row[1]
+
+    @staticmethod
+    def _bump(con: sqlite3.Connection) -> int:
+        con.execute("UPDATE meta SET value = value + 1 WHERE key = 'trial_version'")
+        return con.execute("SELECT value FROM meta WHERE key = 'trial_version'").fetchone()[0]
+
+    @staticmethod
+    def _load(con: sqlite3.Connection, where: str, params: tuple) -> list[Trial]:
+        """Trials matching ``where`` (on alias ``t``), with their curves, by number."""
+        rows = con.execute(
+            f"SELECT {_COLUMNS} FROM trials t WHERE {where} ORDER BY t.number", params
+        ).fetchall()
+        curves: dict[int, list[dict]] = {r[0]: [] for r in rows}
+        if rows:
+            for trial_id, point in con.execute(
+                "SELECT p.trial_id, p.point FROM curve_points p JOIN trials t ON t.id = p.trial_id"
+                f" WHERE {where} ORDER BY p.trial_id, p.step",
+                params,
+            ):
+                curves[trial_id].append(base.decode(point))
+        return [
+            Trial(
+                number=r[1],
+                state=TrialState[r[2]],
+                arch=base.decode(r[3]),
+                value=r[4],
+                metrics=base.decode(r[5], {}),
+                curve=curves[r[0]],
+                error=r[6],
+                started_at=r[7],
+                finished_at=r[8],
+                worker=r[9],
+                meta=base.decode(r[10], {}),
+            )
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------ experiments
+
+    def create_experiment(self, name: str | None, config: dict) -> str:
+        """See :meth:`TrialStore.create_experiment`."""
+        text = base.encode(config, "config")
+        if name is not None:
+            base.check_name(name)
+        with self._db.transaction(write=True) as con:
+            if name is None:
+                i = con.execute("SELECT COUNT(*) FROM experiments").fetchone()[0] + 1
+                while con.execute(
+                    "SELECT 1 FROM experiments WHERE name = ?", (f"exp-{i}",)
+                ).fetchone():
+                    i += 1
+                name = f"exp-{i}"
+            elif con.execute("SELECT 1 FROM experiments WHERE name = ?", (name,)).fetchone():
+                raise ValueError(
+                    f"experiment {name!r} already exists in {self.path}; "
+                    "pick another name or use Experiment.load"
+                )
+            con.execute(
+                "INSERT INTO experiments (name, config, created_at) VALUES (?, ?, ?)",
+                (name, text, time.time()),
+            )
+        return name
+
+    def experiment_names(self) -> list[str]:
+        with self._db.transaction() as con:
+            return self._names(con)
+
+    def experiments(self) -> list[dict]:
+        with self._db.transaction() as con:
+            rows = con.execute(
+                "SELECT e.name, e.created_at, t.state, COUNT(t.id) FROM experiments e"
+                " LEFT JOIN trials t ON t.experiment_id = e.id"
+                " GROUP BY e.id, t.state ORDER BY e.id"
+            ).fetchall()
+        out: dict[str, dict] = {}
+        for name, created_at, state, count in rows:
+            summary = out.setdefault(
+                name,
+                {
+                    "name": name,
+                    "created_at": created_at,
+                    "n_trials": 0,
+                    "states": base.empty_state_counts(),
+                },
+            )
+            if state is not None:
+                summary["states"][state] += count
+                summary["n_trials"] += count
+        return list(out.values())
+
+    def load_experiment(self, name: str | None = None) -> dict:
+        cols = "name, config, strategy_state, counters, created_at"
+        with self._db.transaction() as con:
+            if name is None:
+                row = con.execute(
+                    f"SELECT {cols} FROM experiments ORDER BY id DESC LIMIT 1"
+                ).fetchone()
+                if row is None:
+                    raise ValueError(f"{self.path} holds no experiments yet; create one first")
+            else:
+                exp_id = self._exp_id(con, name)
+                row = con.execute(
+                    f"SELECT {cols} FROM experiments WHERE id = ?", (exp_id,)
+                ).fetchone()
+        return {
+            "name": row[0],
+            "config": base.decode(row[1]),
+            "strategy_state": base.decode(row[2], {}),
+            "counters": base.decode(row[3], {}),
+            "created_at": row[4],
+        }
+
+    def _set_column(self, name: str, column: str, text: str) -> None:
+        with self._db.transaction(write=True) as con:
+            exp_id = self._exp_id(con, name)
+            con.execute(f"UPDATE experiments SET {column} = ? WHERE id = ?", (text, exp_id))
+
+    def save_strategy_state(self, name: str, state: dict) -> None:
+        self._set_column(name, "strategy_state", base.encode(state, "strategy_state"))
+
+    def save_counters(self, name: str, counters: dict) -> None:
+        self._set_column(name, "counters", base.encode(counters, "counters"))
+
+    def update_config(self, name: str, config: dict) -> None:
+        self._set_column(name, "config", base.encode(config, "config"))
+
+    # ------------------------------------------------------------ trials
+
+    def create_trial(
+        self,
+        name: str,
+        arch: dict,
+        *,
+        started_at: float | None = None,
+        worker: str | None = None,
+        meta: dict | None = None,
+    ) -> int:
+        arch_text = base.encode(arch, "arch")
+        meta_text = base.encode({} if meta is None else meta, "meta")
+        started = base.clean_time(started_at, "started_at", time.time())
+        worker = base.clean_str(worker, "worker")
+        with self._db.transaction(write=True) as con:
+            exp_id = self._exp_id(con, name)
+            number = con.execute(
+                "SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE experiment_id = ?",
+                (exp_id,),
+            ).fetchone()[0]
+            con.execute(
+                "INSERT INTO trials (experiment_id, number, state, arch, started_at, worker, meta,"
+                " version) VALUES (?, ?, 'RUNNING', ?, ?, ?, ?, ?)",
+                (exp_id, number, arch_text, started, worker, meta_text, self._bump(con)),
+            )
+        return number
+
+    def append_curve(self, name: str, number: int, point: dict) -> None:
+        text = base.encode(point, "curve point", nan_to_null=True)
+        with self._db.transaction(write=True) as con:
+            _, trial_id, state = self._trial_row(con, name, number)
+            if state != TrialState.RUNNING.name:
+                raise ValueError(
+                    f"trial {number} of experiment {name!r} is already {state}; "
+                    "curve points go to RUNNING trials only"
+                )
+            con.execute(
+                "INSERT INTO curve_points (trial_id, step, point) VALUES (?, (SELECT"
+                " COALESCE(MAX(step), -1) + 1 FROM curve_points WHERE trial_id = ?), ?)",
+                (trial_id, trial_id, text),
+            )
+            con.execute("UPDATE trials SET version = ? WHERE id = ?", (self._bump(con), trial_id))
+
+    def set_worker(self, name: str, number: int, worker: str | None) -> None:
+        worker = base.clean_str(worker, "worker")
+        with self._db.transaction(write=True) as con:
+            _, trial_id, _ = self._trial_row(con, name, number)
+            con.execute(
+                "UPDATE trials SET worker = ?, version = ? WHERE id = ?",
+                (worker, self._bump(con), trial_id),
+            )
+
+    def finish_trial(
+        self,
+        name: str,
+        number: int,
+        state: TrialState,
+        *,
+        value: float | None = None,
+        metrics: dict | None = None,
+        error: str | None = None,
+        finished_at: float | None = None,
+        strategy_state: dict | None = None,
+        counters: dict | None = None,
+    ) -> None:
+        final = base.final_state(state)
+        clean = base.clean_value(value)
+        metrics_text = base.encode({} if metrics is None else metrics, "metrics", nan_to_null=True)
+        error = base.clean_str(error, "error")
+        finished = base.clean_time(finished_at, "finished_at", time.time())
+        state_text = (
+            None if strategy_state is None else base.encode(strategy_state, "strategy_state")
+        )
+        counters_text = None if counters is None else base.encode(counters, "counters")
+        with self._db.transaction(write=True) as con:
+            exp_id, trial_id, current = self._trial_row(con, name, number)
+            if current != TrialState.RUNNING.name:
+                raise ValueError(
+                    f"trial {number} of experiment {name!r} is already {current}; "
+                    "only a RUNNING trial can be finished"
+                )
+            con.execute(
+                "UPDATE trials SET state = ?, value = ?, metrics = ?, error = ?, finished_at = ?,"
+                " version = ? WHERE id = ?",
+                (final.name, clean, metrics_text, error, finished, self._bump(con), trial_id),
+            )
+            if state_text is not None:
+                con.execute(
+                    "UPDATE experiments SET strategy_state = ? WHERE id = ?", (state_text, exp_id)
+                )
+            if counters_text is not None:
+                con.execute(
+                    "UPDATE experiments SET counters = ? WHERE id = ?", (counters_text, exp_id)
+                )
+
+    def trial(self, name: str, number: int) -> Trial:
+        with self._db.transaction() as con:
+            _, trial_id, _ = self._trial_row(con, name, number)
+            return self._load(con, "t.id = ?", (trial_id,))[0]
+
+    def trials(self, name: str, states: Iterable[TrialState] | None = None) -> list[Trial]:
+        wanted = base.as_states(states)
+        with self._db.transaction() as con:
+            exp_id = self._exp_id(con, name)
+            if wanted is None:
+                return self._load(con, "t.experiment_id = ?", (exp_id,))
+            marks = ", ".join("?" * len(wanted))
+            names = tuple(sorted(s.name for s in wanted))
+            return self._load(
+                con, f"t.experiment_id = ? AND t.state IN ({marks})", (exp_id, *names)
+            )
+
+    def changes(self, name: str, since: int = 0) -> tuple[int, list[Trial]]:
+        since = base.check_since(since)
+        with self._db.transaction() as con:
+            exp_id = self._exp_id(con, name)
+            latest = (
+                con.execute(
+                    "SELECT MAX(version) FROM trials WHERE experiment_id = ?", (exp_id,)
+                ).fetchone()[0]
+                or 0
+            )
+            if latest <= since:
+                return latest, []
+            return latest, self._load(con, "t.experiment_id = ? AND t.version > ?", (exp_id, since))
+
+    def interrupt_running(self, name: str) -> list[int]:
+        with self._db.transaction(write=True) as con:
+            exp_id = self._exp_id(con, name)
+            numbers = [
+                r[0]
+                for r in con.execute(
+                    "SELECT number FROM trials WHERE experiment_id = ? AND state = 'RUNNING'"
+                    " ORDER BY number",
+                    (exp_id,),
+                )
+            ]
+            if numbers:
+                con.execute(
+                    "UPDATE trials SET state = 'INTERRUPTED', error = ?, finished_at = ?,"
+                    " version = ? WHERE experiment_id = ? AND state = 'RUNNING'",
+                    (base.INTERRUPTED_ERROR, time.time(), self._bump(con), exp_id),
+                )
+        return numbers
+
+    # ------------------------------------------------------------ maintenance
+
+    def integrity_check(self) -> bool:
+        """``True`` when SQLite finds the file sound, else :class:`StoreError` with its findings."""
+        con = self._db.get()
+        try:
+            problems = [r[0] for r in con.execute("PRAGMA integrity_check")]
+            broken = con.execute("PRAGMA foreign_key_check").fetchall()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path} is damaged: {e}") from e
+        if problems != ["ok"]:
+            raise StoreError(f"{self.path} is damaged: {'; '.join(problems[:5])}")
+        if broken:
+            raise StoreError(f"{self.path} has rows pointing at missing rows: {broken[:5]}")
+        return True

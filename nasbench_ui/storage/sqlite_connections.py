@@ -1,0 +1,149 @@
+"""Opening a SQLite store file safely, and one connection per thread to it.
+
+:func:`check_location` refuses a path that cannot hold a store (a directory, a
+folder that cannot be created or written, a file that is not SQLite) before SQLite
+touches it. :class:`Connections` hands each thread its own connection (created on
+first use, closed when its thread has ended), opens fresh ones after a ``fork``,
+and runs short transactions.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.db"
+    >>> check_location(path, str(path))
+    >>> db = Connections(path, str(path), timeout=5)
+    >>> with db.transaction(write=True) as con:
+    ...     _ = con.execute("CREATE TABLE t (x)")
+    >>> db.close()
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from nasbench_ui.storage.base import StoreError
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_location(file: Path, shown: str) -> None:
+    """Refuse a path that cannot hold a store, creating missing parent folders.
+
+    ``shown`` is the path as the user wrote it, for messages. Nothing is written to
+    an existing file here.
+    """
+    if file.is_dir():
+        raise StoreError(
+            f"cannot use {shown} as a store: it is a directory; pass a file path "
+            f"such as {shown.rstrip('/')}/runs.db"
+        )
+    parent = file.parent
+    if file.exists():
+        try:
+            with open(file, "rb") as f:
+                head = f.read(len(SQLITE_HEADER))
+        except OSError as e:
+            raise StoreError(f"cannot read the store {shown}: {e.strerror or e}") from e
+        if head and head != SQLITE_HEADER:
+            raise StoreError(
+                f"{shown} is not a SQLite database (it starts with {head!r}); pass another "
+                "path (nothing was written to it)"
+            )
+        if not os.access(file, os.W_OK):
+            raise StoreError(f"cannot write the store {shown}: the file is read-only")
+    else:
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(
+                f"cannot create the folder {parent} for the store {shown}: {e.strerror or e}"
+            ) from e
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"cannot write the store {shown}: the folder {parent} is read-only "
+            "(SQLite needs to create the file and its -wal/-shm files there)"
+        )
+
+
+class Connections:
+    """One autocommit connection per thread (and per process) to one SQLite file."""
+
+    def __init__(self, file: Path, shown: str, timeout: float) -> None:
+        self.file, self.shown, self.timeout = file, shown, float(timeout)
+        self.closed = False
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._cons: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self._abandoned: list[sqlite3.Connection] = []  # inherited through fork: never touched
+        self._pid = os.getpid()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            con = sqlite3.connect(
+                str(self.file), timeout=self.timeout, isolation_level=None, check_same_thread=False
+            )
+            con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            con.execute("PRAGMA foreign_keys = ON")
+            con.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open the store {self.shown}: {e}") from e
+        return con
+
+    def get(self) -> sqlite3.Connection:
+        """This thread's connection."""
+        if self.closed:
+            raise StoreError(f"the store {self.shown} is closed; open it again")
+        con = getattr(self._local, "con", None)
+        if con is not None and self._local.pid == os.getpid():
+            return con
+        con = self._connect()
+        me = threading.current_thread()
+        with self._lock:
+            if self._pid != os.getpid():  # forked: the parent's connections are not ours
+                self._abandoned.extend(c for _, c in self._cons)
+                self._cons, self._pid = [], os.getpid()
+            if self.closed:
+                con.close()
+                raise StoreError(f"the store {self.shown} is closed; open it again")
+            alive = []
+            for thread, c in self._cons:
+                if thread.is_alive():
+                    alive.append((thread, c))
+                else:
+                    c.close()
+            self._cons = [*alive, (me, con)]
+        self._local.con, self._local.pid = con, os.getpid()
+        return con
+
+    @contextmanager
+    def transaction(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` to write, a deferred transaction (a snapshot) to read.
+
+        SQLite errors come out as :class:`StoreError` naming the file.
+        """
+        con = self.get()
+        try:
+            con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.shown}: {e}") from e
+        try:
+            yield con
+            con.execute("COMMIT")
+        except BaseException as e:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            if isinstance(e, sqlite3.Error):
+                raise StoreError(f"{self.shown}: {e}") from e
+            raise
+
+    def close(self) -> None:
+        """Close every thread's connection; later calls raise :class:`StoreError`."""
+        with self._lock:
+            self.closed = True
+            cons, self._cons = self._cons, []
+        for _, con in cons:
+            con.close()
