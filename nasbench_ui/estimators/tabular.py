@@ -1,0 +1,229 @@
+"""``tabular``: look an architecture up in a benchmark table and charge a simulated cost.
+
+Tabular NAS benchmarks (NAS-Bench-101: Ying et al., ICML 2019; NAS-Bench-201: Dong and
+Yang, ICLR 2020) trained every architecture of a space once, so a search strategy can
+be evaluated by table lookup instead of training. To keep comparisons honest, each
+query is charged the time the real training took: ``cost_s = sum(weight * row[col])``
+over the ``cost`` columns (for NAS-Bench-201's protocol, 12 epochs of training plus
+one validation pass: ``{"train_time_per_epoch_s": 12, "valid_time_s": 1}``). A
+repeated query is charged again. With a budget in seconds, a query that costs more
+than what is left raises :class:`BudgetExhausted` instead of returning.
+
+The table is a CSV file (``table=``, loaded once per path and modification time) or
+a ``pandas.DataFrame`` (``frame=``, a constructor keyword that is not a JSON option).
+Rows are matched on the ``key`` column against ``ctx.space.key(arch)``. The package
+ships no table: users bring theirs.
+
+Example:
+    >>> import pandas as pd
+    >>> from nasbench_ui import spaces
+    >>> from nasbench_ui.estimators.base import EstimateContext
+    >>> space = spaces.nb201()
+    >>> a = space.sample(__import__("random").Random(0))
+    >>> df = pd.DataFrame({"arch_str": [space.key(a)], "acc": [91.5], "t": [10.0]})
+    >>> est = TabularEstimator(frame=df, metric="acc", cost={"t": 12}, scale=0.01)
+    >>> e = est.estimate(a, EstimateContext(space=space, dataset=None))
+    >>> round(e.value, 3), e.metrics["cost_s"]
+    (0.915, 120.0)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..options import Option
+from .base import Estimate, EstimateContext, TrialFailed
+
+_TABLES: dict[tuple[str, int, int], Any] = {}
+_TABLES_LOCK = threading.Lock()
+_MAX_TABLES = 4
+
+
+class BudgetExhausted(Exception):
+    """The simulated cost of a query exceeds the budget left.
+
+    Raised by :meth:`TabularEstimator.estimate` when ``ctx.budget_left()`` is not None
+    and smaller than the query's cost. The experiment catches it: the trial is NOT
+    recorded as COMPLETE (nothing was charged) and the search stops, its budget spent.
+    ``cost`` and ``left`` carry the two numbers.
+    """
+
+    def __init__(self, message: str, cost: float = 0.0, left: float = 0.0) -> None:
+        super().__init__(message)
+        self.cost = cost
+        self.left = left
+
+
+def load_table(path: str | os.PathLike[str]) -> Any:
+    """Read a CSV once per (path, modification time, size); ValueError for a bad path."""
+    import pandas as pd
+
+    p = Path(path).expanduser()
+    try:
+        st = p.resolve().stat()
+    except OSError as err:
+        raise ValueError(
+            f"tabular: cannot read the table {str(path)!r} ({err.strerror or err}); "
+            f"give the path of a CSV file (relative paths start at {os.getcwd()})"
+        ) from None
+    if not p.is_file():
+        raise ValueError(f"tabular: the table {str(path)!r} is not a file; give a CSV file")
+    cache_key = (str(p.resolve()), st.st_mtime_ns, st.st_size)
+    with _TABLES_LOCK:
+        if cache_key in _TABLES:
+            return _TABLES[cache_key]
+    try:
+        frame = pd.read_csv(p)
+    except Exception as err:
+        raise ValueError(f"tabular: cannot parse the table {str(path)!r} as CSV: {err}") from None
+    with _TABLES_LOCK:
+        while len(_TABLES) >= _MAX_TABLES:
+            _TABLES.pop(next(iter(_TABLES)))
+        _TABLES[cache_key] = frame
+    return frame
+
+
+def _plain(v: Any) -> Any:
+    """A numpy scalar as a plain Python value."""
+    return v.item() if hasattr(v, "item") else v
+
+
+class TabularEstimator:
+    """Look up ``metric`` for ``space.key(arch)`` in a table; charge ``cost`` seconds.
+
+    ``cost`` maps columns to weights; a str names one column (weight 1). ``scale``
+    multiplies the metric (0.01 turns percent into fractions); ``extra_metrics`` are
+    copied unscaled. Metrics: ``{metric: value, "cost_s": cost, **extra}``.
+    ``cost_weights`` holds the ``{column: weight}`` map; :meth:`cost` prices a query.
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"arch_str": ["a"], "valid_acc_12ep": [90.0]})
+        >>> TabularEstimator(frame=df).columns
+        ['arch_str', 'valid_acc_12ep']
+    """
+
+    NAME = "tabular"
+    OPTIONS: dict[str, Option] = {
+        "table": Option(str, None, optional=True, help="path of the benchmark CSV"),
+        "key": Option(str, "arch_str", help="column matched against space.key(arch)"),
+        "metric": Option(str, "valid_acc_12ep", help="column holding the objective"),
+        "cost": Option(dict, {}, help="{column: weight}: simulated seconds charged per query "
+                                      "(a column name means weight 1)"),
+        "scale": Option(float, 1.0, help="factor applied to the metric (0.01: percent -> fraction)"),
+        "extra_metrics": Option(list, [], help="more columns copied into the metrics"),
+    }
+
+    @staticmethod
+    def prepare_options(options: dict[str, Any]) -> dict[str, Any]:
+        """Accept ``cost`` as one column name before the options are type-checked."""
+        if isinstance(options.get("cost"), str):
+            options = {**options, "cost": {options["cost"]: 1.0}}
+        return options
+
+    def __init__(self, table: str | os.PathLike[str] | None = None, key: str = "arch_str",
+                 metric: str = "valid_acc_12ep", cost: dict[str, float] | str | None = None,
+                 scale: float = 1.0, extra_metrics: list[str] | None = None,
+                 frame: Any = None) -> None:
+        if (table is None) == (frame is None):
+            raise ValueError("tabular: give exactly one of table= (a CSV path) and "
+                             "frame= (a pandas DataFrame)")
+        if frame is not None:
+            if not hasattr(frame, "columns") or not hasattr(frame, "__getitem__"):
+                raise ValueError(f"tabular: frame must be a pandas DataFrame, got "
+                                 f"{type(frame).__name__}")
+            self.source = "the frame given"
+        else:
+            frame = load_table(table)
+            self.source = str(table)
+        cost = self.prepare_options({"cost": cost or {}})["cost"]
+        if not isinstance(cost, dict):
+            raise ValueError(f"tabular: cost must be a dict {{column: weight}} or a column "
+                             f"name, got {cost!r}")
+        for col, w in cost.items():
+            if isinstance(w, bool) or not isinstance(w, numbers.Real) or not math.isfinite(w):
+                raise ValueError(f"tabular: cost weight of {col!r} must be a finite number, "
+                                 f"got {w!r}")
+        if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not math.isfinite(scale):
+            raise ValueError(f"tabular: scale must be a finite number, got {scale!r}")
+        extra = list(extra_metrics or [])
+        self.table, self.key, self.metric = (str(table) if table is not None else None), key, metric
+        self.cost_weights = {str(c): float(w) for c, w in cost.items()}
+        self.scale, self.extra_metrics = float(scale), extra
+        self.columns = [str(c) for c in frame.columns]
+        self._check_columns(frame)
+        self._index = self._build_index(frame)
+
+    def _check_columns(self, frame: Any) -> None:
+        wanted = [("key", self.key), ("metric", self.metric)]
+        wanted += [("cost", c) for c in self.cost_weights] + [("extra_metrics", c) for c in self.extra_metrics]
+        missing = [f"{c!r} ({opt})" for opt, c in wanted if c not in frame.columns]
+        if missing:
+            raise ValueError(f"tabular: column(s) {', '.join(missing)} not in {self.source}; "
+                             f"its columns are {self.columns}")
+        import pandas as pd
+
+        for col in [self.metric, *self.cost_weights]:
+            if not pd.api.types.is_numeric_dtype(frame[col]):
+                raise ValueError(f"tabular: column {col!r} of {self.source} must hold numbers "
+                                 f"(dtype {frame[col].dtype})")
+        dup = frame[self.key].astype(str).duplicated()
+        if bool(dup.any()):
+            first = str(frame[self.key].astype(str)[dup].iloc[0])
+            raise ValueError(f"tabular: the key column {self.key!r} of {self.source} repeats "
+                             f"{int(dup.sum())} value(s), e.g. {first!r}; keep one row per "
+                             "architecture (average the seeds first)")
+
+    def _build_index(self, frame: Any) -> dict[str, tuple[float, float, tuple[Any, ...]]]:
+        keys = frame[self.key].astype(str).tolist()
+        values = (frame[self.metric].astype(float) * self.scale).tolist()
+        costs = [0.0] * len(keys)
+        for col, w in self.cost_weights.items():
+            costs = [c + w * float(v) for c, v in zip(costs, frame[col].tolist(), strict=True)]
+        extras = list(zip(*(map(_plain, frame[c].tolist()) for c in self.extra_metrics),
+                          strict=True)) if self.extra_metrics else [()] * len(keys)
+        return dict(zip(keys, zip(values, costs, extras, strict=True), strict=True))
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def cost(self, arch: dict[str, Any], space: Any) -> float | None:
+        """The simulated seconds a query of ``arch`` would be charged, without making it.
+
+        None when ``arch`` is not valid in ``space`` or not in the table (the query
+        would fail, and a failed trial is charged nothing). The experiment calls this
+        before a trial so that a query that would overrun the budget is never made.
+        """
+        try:
+            row = self._index.get(space.key(arch))
+        except ValueError:
+            return None
+        return None if row is None or not math.isfinite(row[1]) else row[1]
+
+    def estimate(self, arch: dict[str, Any], ctx: EstimateContext) -> Estimate:
+        if ctx.space is None:
+            raise ValueError("tabular: the context has no search space to compute the key")
+        k = ctx.space.key(arch)
+        row = self._index.get(k)
+        if row is None:
+            raise TrialFailed(f"tabular: architecture {k!r} is not in the {self.key!r} column "
+                              f"of {self.source} ({len(self._index)} rows)")
+        value, cost, extra = row
+        if not math.isfinite(value):
+            raise TrialFailed(f"tabular: {self.source} has no {self.metric!r} for {k!r}")
+        if not math.isfinite(cost):
+            raise TrialFailed(f"tabular: {self.source} has no cost "
+                              f"({list(self.cost_weights)}) for {k!r}")
+        left = ctx.budget_left()
+        if left is not None and cost > left:
+            raise BudgetExhausted(f"tabular: the query costs {cost:.1f} simulated seconds but "
+                                  f"only {left:.1f} are left", cost=cost, left=left)
+        metrics = {self.metric: value, "cost_s": cost}
+        if extra:
+            metrics.update(zip(self.extra_metrics, extra, strict=True))
+        return Estimate(value=value, metrics=metrics)

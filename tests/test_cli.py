@@ -1,0 +1,82 @@
+"""The nasbench-ui command, run as a user would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nasbench_ui.cli import main
+
+BIN = Path(sys.executable).parent / "nasbench-ui"
+
+
+def cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    cmd = [str(BIN)] if BIN.exists() else [sys.executable, "-m", "nasbench_ui.cli"]
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_acceptance_command_then_show(tmp_path):
+    db = tmp_path / "X.db"
+    r = cli("run", "--space", "keras_cnn", "--strategy", "evolution", "--estimator", "early_stop",
+            "--dataset", "digits", "--trials", "10", "--storage", str(db), "--json")
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["trials"] == 10
+    assert sum(summary["states"].values()) == 10
+    assert set(summary["states"]) <= {"COMPLETE", "PRUNED", "FAILED"}
+    assert summary["best"]["value"] > 0.5
+    from nasbench_ui.storage import open_store
+
+    store = open_store(str(db))
+    trials = store.trials(store.experiment_names()[0])
+    assert len(trials) == 10 and all(t.finished for t in trials)
+    r = cli("show", str(db))
+    assert r.returncode == 0, r.stderr
+    lines = [ln for ln in r.stdout.splitlines() if ln.strip()]
+    assert "10 trials" in lines[0]
+    assert len(lines) == 1 + 1 + 10  # title, header, one row per trial
+
+
+def test_list(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for word in ("nb201", "evolution", "early_stop", "digits"):
+        assert word in out
+
+
+@pytest.mark.parametrize("args,message", [
+    (["run", "--strategy", "nope", "--trials", "1"], "unknown strategy 'nope'"),
+    (["run", "--strategy-options", "{bad", "--trials", "1"], "--strategy-options is not valid JSON"),
+    (["run", "--strategy", "evolution", "--strategy-options", '{"pop": 2}', "--trials", "1"], "valid options are"),
+    (["run", "--trials", "0"], "trials must be a positive integer"),
+    (["run", "--space", "missing.json", "--trials", "1"], "space file 'missing.json' does not exist"),
+    (["show", "nothere.db"], "'nothere.db' does not exist"),
+])
+def test_bad_input_is_one_clear_line(tmp_path, capsys, args, message):
+    db = tmp_path / "bad.db"
+    if args[0] == "run":
+        args = [*args, "--storage", str(db)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not db.exists() or db.stat().st_size >= 0
+
+
+def test_config_file_and_report(tmp_path):
+    from nasbench_ui import spaces
+    from nasbench_ui.config import ExperimentConfig
+
+    cfg = ExperimentConfig(space=spaces.mlp().to_dict(), strategy="random", estimator="early_stop",
+                           estimator_options={"epochs": 1, "subset": 0.2, "latency_runs": 0},
+                           trials=2, seed=1)
+    path = tmp_path / "c.json"
+    path.write_text(cfg.to_json())
+    report = tmp_path / "r.html"
+    assert main(["run", "--config", str(path), "--storage", str(tmp_path / "c.db"),
+                 "--report", str(report), "--no-progress"]) == 0
+    html = report.read_text()
+    assert "Bokeh" in html and "<svg" in html
