@@ -1,0 +1,619 @@
+// nasbench_ui graph editor (mode "edit") and architecture view (mode "view").
+// A plain ES module for anywidget: no build step, no framework, SVG drawn by hand.
+// Python owns the truth: edits change a copy of `space_json` and send it back whole.
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+const NODE_W = 100;
+const NODE_H = 40;
+const MIN_SCALE = 0.65;
+const HANDLE_R = 6;
+const PAD = 40;
+const BENDS = [0, 60, -60, 100, -100, 140, -140, 190, -190];
+let instances = 0;
+
+function svg(tag, attrs, parent) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
+  if (parent) parent.appendChild(el);
+  return el;
+}
+
+function html(tag, attrs, parent, text) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") el.className = v;
+    else if (k.startsWith("data-")) el.setAttribute(k, v);
+    else el[k] = v;
+  }
+  if (text !== undefined) el.textContent = text;
+  if (parent) parent.appendChild(el);
+  return el;
+}
+
+const clone = (x) => JSON.parse(JSON.stringify(x));
+const short = (s, n) => (s.length > n ? s.slice(0, n - 1) + "\u2026" : s);
+
+// "conv_3x3 | skip" when short, else "5 ops" (the full list is in the tooltip and form)
+function opsLabel(ops) {
+  const all = ops.join(" | ");
+  if (all.length <= 22) return all;
+  return ops.length > 1 ? `${ops.length} ops` : short(all, 22);
+}
+
+function nodeNames(d) {
+  const out = [];
+  for (const n of Array.isArray(d.nodes) ? d.nodes : []) {
+    const name = typeof n === "string" ? n : n && n.name;
+    if (typeof name === "string" && !out.includes(name)) out.push(name);
+  }
+  return out;
+}
+
+function nodeMerge(d, name) {
+  const n = (d.nodes || []).find((x) => x && (x === name || x.name === name));
+  return n && typeof n === "object" && n.merge ? n.merge : "sum";
+}
+
+function edgeList(d) {
+  return (Array.isArray(d.edges) ? d.edges : [])
+    .filter((e) => e && typeof e.src === "string" && typeof e.dst === "string")
+    .map((e) => ({ ...e, label: e.label || `${e.dst}<-${e.src}`, ops: Array.isArray(e.ops) ? e.ops : [] }));
+}
+
+const ends = (d) => {
+  const names = nodeNames(d);
+  return { input: d.input || names[0], output: d.output || names[names.length - 1] };
+};
+
+// Point where the ray from a node centre towards (tx, ty) leaves the node box.
+function boxExit(c, tx, ty, pad) {
+  const dx = tx - c[0], dy = ty - c[1];
+  if (!dx && !dy) return [c[0], c[1]];
+  const t = Math.min(
+    dx ? (NODE_W / 2 + pad) / Math.abs(dx) : Infinity,
+    dy ? (NODE_H / 2 + pad) / Math.abs(dy) : Infinity,
+  );
+  return [c[0] + dx * t, c[1] + dy * t];
+}
+
+function inBox(p, c, padX, padY) {
+  return Math.abs(p[0] - c[0]) <= NODE_W / 2 + padX && Math.abs(p[1] - c[1]) <= NODE_H / 2 + padY;
+}
+
+const overlaps = (a, b) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+
+// Route every edge as a quadratic curve: the smallest bend whose curve misses the
+// other nodes and whose label box misses the labels already placed.
+function routeEdges(edges, pos, labelOf) {
+  const placed = [];
+  const routes = {};
+  const many = Object.keys(pos).length > 150;
+  for (const e of edges) {
+    const p = pos[e.src], q = pos[e.dst];
+    if (!p || !q) continue;
+    const len = Math.hypot(q[0] - p[0], q[1] - p[1]) || 1;
+    const nx = (q[1] - p[1]) / len, ny = -(q[0] - p[0]) / len;
+    const text = labelOf(e);
+    const w = text.length * 6.3 + 8, h = 15;
+    let best = null;
+    for (const bend of many ? [0] : BENDS) {
+      const c = [(p[0] + q[0]) / 2 + nx * bend, (p[1] + q[1]) / 2 + ny * bend];
+      // the label sits beside the curve's middle, on its outer side, leaving the line visible
+      const off = bend >= 0 ? h / 2 + 2 : -(h / 2 + 2);
+      const mid = [(p[0] + q[0]) / 4 + c[0] / 2 + nx * off, (p[1] + q[1]) / 4 + c[1] / 2 + ny * off];
+      const box = { x0: mid[0] - w / 2, x1: mid[0] + w / 2, y0: mid[1] - h / 2, y1: mid[1] + h / 2 };
+      let bad = placed.some((b) => overlaps(b, box)) ? 1 : 0;
+      for (const [name, xy] of Object.entries(pos)) {
+        if (name === e.src || name === e.dst) continue;
+        if (overlaps(box, { x0: xy[0] - NODE_W / 2, x1: xy[0] + NODE_W / 2, y0: xy[1] - NODE_H / 2, y1: xy[1] + NODE_H / 2 })) bad += 2;
+        for (let i = 1; i < 12; i++) {
+          const t = i / 12, u = 1 - t;
+          const pt = [u * u * p[0] + 2 * u * t * c[0] + t * t * q[0], u * u * p[1] + 2 * u * t * c[1] + t * t * q[1]];
+          if (inBox(pt, xy, 4, 4)) { bad += 4; break; }
+        }
+      }
+      if (!best || bad < best.bad) best = { bad, c, mid, box };
+      if (!bad) break;
+    }
+    placed.push(best.box);
+    const a = boxExit(p, best.c[0], best.c[1], 1);
+    const b = boxExit(q, best.c[0], best.c[1], 3);
+    routes[e.label] = { d: `M${a[0]},${a[1]} Q${best.c[0]},${best.c[1]} ${b[0]},${b[1]}`, mid: best.mid, box: best.box };
+  }
+  return routes;
+}
+
+function render({ model, el }) {
+  const uid = `nbui${++instances}${Math.random().toString(36).slice(2, 7)}`;
+  const editing = model.get("mode") !== "view";
+  const offs = [];
+  const on = (name, cb) => { model.on(name, cb); offs.push(() => model.off(name, cb)); };
+
+  const root = html("div", { class: `nbui-graph ${editing ? "nbui-editor" : "nbui-view"}` }, el);
+  let sizeEl = null, undoBtn = null, redoBtn = null, io = null;
+  if (editing) {
+    const bar = html("div", { class: "nbui-toolbar" }, root);
+    const button = (cls, text, title, fn) => {
+      const b = html("button", { class: `nbui-btn ${cls}`, title, type: "button" }, bar, text);
+      b.addEventListener("click", fn);
+      return b;
+    };
+    button("nbui-add-node", "+ Node", "Add an unconnected node; drag from a node's handle to connect it", addNode);
+    button("nbui-delete", "Delete", "Delete the selected node or edge", deleteSelected);
+    undoBtn = button("nbui-undo", "Undo", "Undo the last edit", () => model.send({ type: "undo" }));
+    redoBtn = button("nbui-redo", "Redo", "Redo", () => model.send({ type: "redo" }));
+    button("nbui-relayout", "Tidy", "Recompute the node positions", () => model.send({ type: "relayout" }));
+    button("nbui-export", "Export JSON", "Show the space as JSON", () => openIO("export"));
+    button("nbui-import", "Import JSON", "Paste a space's JSON", () => openIO("import"));
+    sizeEl = html("span", { class: "nbui-size" }, bar);
+  } else {
+    html("div", { class: "nbui-title" }, root);
+  }
+  const main = html("div", { class: "nbui-main" }, root);
+  const canvas = html("div", { class: "nbui-canvas" }, main);
+  const side = html("div", { class: editing ? "nbui-side" : "nbui-notes" }, editing ? main : root);
+  const svgEl = svg("svg", { class: "nbui-svg" }, canvas);
+  const errBox = editing ? html("div", { class: "nbui-errors" }, root) : null;
+  if (editing) io = html("div", { class: "nbui-io", hidden: true }, root);
+
+  let pos = {};
+  let drag = null;
+  let frozenBox = null;
+  let formKey = "";
+  let pendingImport = false;
+
+  const state = () => model.get("space_json") || {};
+  const selected = () => model.get("selected") || { kind: null, id: null };
+
+  function commit(d, extra) {
+    model.set("space_json", d);
+    for (const [k, v] of Object.entries(extra || {})) model.set(k, v);
+    model.save_changes();
+  }
+
+  function select(kind, id) {
+    model.set("selected", { kind, id });
+    model.save_changes();
+  }
+
+  // ------------------------------------------------------------------ drawing
+  function draw() {
+    const d = state();
+    const names = nodeNames(d);
+    const { input, output } = ends(d);
+    const edges = edgeList(d);
+    const errors = model.get("errors") || {};
+    const badNodes = new Set(errors.nodes || []);
+    const badEdges = new Set(errors.edges || []);
+    const sel = selected();
+    const shown = new Map((editing ? [] : model.get("edges_shown") || []).map((e) => [e.label, e]));
+    const choices = new Map((d.input_choices || []).filter((c) => c && c.node).map((c) => [c.node, c]));
+    const labelOf = (e) => (editing ? opsLabel(e.ops) : shown.has(e.label) ? shown.get(e.label).op : "");
+    // draw kept edges last so their labels win the free spots
+    const ordered = editing ? edges : [...edges.filter((e) => !shown.has(e.label)), ...edges.filter((e) => shown.has(e.label))];
+    const routes = routeEdges(ordered, pos, labelOf);
+
+    svgEl.replaceChildren();
+    const defs = svg("defs", {}, svgEl);
+    for (const kind of ["plain", "bad", "sel", "faint"]) {
+      const m = svg("marker", { id: `${uid}-${kind}`, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, defs);
+      svg("path", { d: "M0,0 L10,5 L0,10 z", class: `nbui-arrow nbui-arrow-${kind}` }, m);
+    }
+    const edgeLayer = svg("g", { class: "nbui-edges" }, svgEl);
+    const nodeLayer = svg("g", { class: "nbui-nodes" }, svgEl);
+    const labelLayer = svg("g", { class: "nbui-labels" }, svgEl);
+
+    let box = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
+    const grow = (b) => { box = { x0: Math.min(box.x0, b.x0), y0: Math.min(box.y0, b.y0), x1: Math.max(box.x1, b.x1), y1: Math.max(box.y1, b.y1) }; };
+
+    for (const e of ordered) {
+      const r = routes[e.label];
+      if (!r) continue;
+      const active = editing || shown.has(e.label);
+      const kind = badEdges.has(e.label) ? "bad" : sel.kind === "edge" && sel.id === e.label ? "sel" : active ? "plain" : "faint";
+      const g = svg("g", { class: `nbui-edge nbui-edge-${kind}${active ? "" : " nbui-inactive"}`, "data-edge": e.label, "data-src": e.src, "data-dst": e.dst }, edgeLayer);
+      svg("title", {}, g).textContent = `${e.label}: ${e.ops.join(" | ")}`;
+      if (editing) svg("path", { d: r.d, class: "nbui-edge-hit" }, g);
+      svg("path", { d: r.d, class: "nbui-edge-line", "marker-end": `url(#${uid}-${kind})` }, g);
+      const text = labelOf(e);
+      if (text) {
+        const bw = text.length * 6.1 + 6;
+        svg("rect", { x: r.mid[0] - bw / 2, y: r.mid[1] - 7, width: bw, height: 14, rx: 3, class: "nbui-edge-label-bg" }, labelLayer);
+        const t = svg("text", { x: r.mid[0], y: r.mid[1] + 4, class: "nbui-edge-label", "data-edge": e.label, "text-anchor": "middle" }, labelLayer);
+        t.textContent = text;
+        grow(r.box);
+      }
+    }
+
+    const activeIn = new Set([...shown.values()].map((e) => e.dst));
+    for (const name of names) {
+      const xy = pos[name];
+      if (!xy) continue;
+      const role = name === input ? "input" : name === output ? "output" : "inner";
+      const faint = !editing && role !== "input" && model.get("arch") && !activeIn.has(name);
+      const classes = ["nbui-node", `nbui-${role}`];
+      if (badNodes.has(name)) classes.push("nbui-bad");
+      if (sel.kind === "node" && sel.id === name) classes.push("nbui-selected");
+      if (faint) classes.push("nbui-inactive");
+      const g = svg("g", { class: classes.join(" "), "data-node": name, transform: `translate(${xy[0]},${xy[1]})` }, nodeLayer);
+      svg("title", {}, g).textContent = name;
+      svg("rect", { x: -NODE_W / 2, y: -NODE_H / 2, width: NODE_W, height: NODE_H, rx: 9, class: "nbui-box" }, g);
+      svg("text", { y: -3, "text-anchor": "middle", class: "nbui-name" }, g).textContent = short(name, 15);
+      const ic = choices.get(name);
+      let sub = role === "input" ? "input" : role === "output" ? `output \u00b7 ${nodeMerge(d, name)}` : nodeMerge(d, name);
+      if (ic) sub += ` \u00b7 ${ic.k} of ${(ic.candidates || []).length || "?"}`;
+      svg("text", { y: 12, "text-anchor": "middle", class: "nbui-sub" }, g).textContent = sub;
+      if (editing && role !== "output") svg("circle", { cx: NODE_W / 2, cy: 0, r: HANDLE_R, class: "nbui-handle", "data-node": name }, g);
+      grow({ x0: xy[0] - NODE_W / 2, x1: xy[0] + NODE_W / 2 + HANDLE_R, y0: xy[1] - NODE_H / 2, y1: xy[1] + NODE_H / 2 });
+    }
+    if (!Number.isFinite(box.x0)) box = { x0: 0, y0: 0, x1: 200, y1: 80 };
+    if (frozenBox) box = frozenBox;
+    else {
+      box = { x0: box.x0 - PAD, y0: box.y0 - PAD, x1: box.x1 + PAD, y1: box.y1 + PAD };
+      // shrink a wide graph to the canvas width, down to MIN_SCALE; beyond that it scrolls
+      const avail = canvas.clientWidth - 2;
+      box.scale = avail > 0 ? Math.min(1, Math.max(MIN_SCALE, avail / (box.x1 - box.x0))) : 1;
+    }
+    svgEl.setAttribute("viewBox", `${box.x0} ${box.y0} ${box.x1 - box.x0} ${box.y1 - box.y0}`);
+    svgEl.setAttribute("width", (box.x1 - box.x0) * box.scale);
+    svgEl.setAttribute("height", (box.y1 - box.y0) * box.scale);
+    svgEl.dataset.box = JSON.stringify(box);
+    if (drag && drag.kind === "link") svgEl.appendChild(drag.line);
+    if (editing) drawChrome();
+    else drawNotes();
+  }
+
+  function drawChrome() {
+    const errors = model.get("errors") || {};
+    const valid = model.get("space_valid");
+    const size = Number(model.get("size") || 0);
+    sizeEl.textContent = `${size.toLocaleString("en-US")} architectures${valid ? "" : " (invalid space)"}`;
+    sizeEl.classList.toggle("nbui-stale", !valid);
+    undoBtn.disabled = !model.get("can_undo");
+    redoBtn.disabled = !model.get("can_redo");
+    errBox.replaceChildren();
+    errBox.classList.toggle("nbui-has-errors", !!errors.message);
+    if (errors.message) {
+      if (errors.hint) html("div", { class: "nbui-hint" }, errBox, `How to fix: ${errors.hint}.`);
+      html("div", { class: "nbui-message" }, errBox, errors.message);
+    }
+    const sel = selected();
+    const key = JSON.stringify([sel, state(), model.get("op_groups")]);
+    if (key !== formKey) {
+      formKey = key;
+      drawForm();
+    }
+  }
+
+  function drawNotes() {
+    root.querySelector(".nbui-title").textContent = model.get("title") || "";
+    side.replaceChildren();
+    const notes = model.get("notes") || [];
+    if (!notes.length) return;
+    const ul = html("ul", { class: "nbui-note-list" }, side);
+    for (const n of notes) html("li", { class: "nbui-note" }, ul, n);
+  }
+
+  // -------------------------------------------------------------- side forms
+  function drawForm() {
+    side.replaceChildren();
+    const sel = selected();
+    const d = state();
+    if (sel.kind === "edge") {
+      const e = edgeList(d).find((x) => x.label === sel.id);
+      if (e) return edgeForm(d, e);
+    }
+    if (sel.kind === "node" && nodeNames(d).includes(sel.id)) return nodeForm(d, sel.id);
+    html("p", { class: "nbui-help" }, side,
+      "Click a node or an edge to edit it. Drag a node to move it; drag from the small circle on its right to another node to add an edge.");
+  }
+
+  function field(parent, labelText, input) {
+    const row = html("label", { class: "nbui-field" }, parent);
+    html("span", {}, row, labelText);
+    row.appendChild(input);
+    return input;
+  }
+
+  function edgeForm(d, e) {
+    html("h4", {}, side, `Edge ${e.src} \u2192 ${e.dst}`);
+    const formErr = html("div", { class: "nbui-form-error" });
+    const index = edgeList(d).findIndex((x) => x.label === e.label);
+    const update = (fn) => {
+      const nd = clone(d);
+      fn(nd.edges[index]);
+      commit(nd, { selected: { kind: "edge", id: nd.edges[index].label || `${e.dst}<-${e.src}` } });
+    };
+    const label = field(side, "label", html("input", { class: "nbui-edge-name", type: "text", value: e.label }));
+    label.addEventListener("change", () => update((x) => { x.label = label.value.trim() || `${e.dst}<-${e.src}`; }));
+    html("div", { class: "nbui-subtitle" }, side, "Candidate operations");
+    const groups = { ...(model.get("op_groups") || {}) };
+    const known = new Set(Object.values(groups).flat());
+    const other = e.ops.filter((o) => !known.has(o));
+    if (other.length) groups.other = other;
+    for (const [group, names] of Object.entries(groups)) {
+      if (!names.length) continue;
+      const box = html("div", { class: "nbui-group" }, side);
+      html("div", { class: "nbui-group-name" }, box, group);
+      for (const op of names) {
+        const row = html("label", { class: "nbui-check" }, box);
+        const cb = html("input", { type: "checkbox", class: "nbui-op", checked: e.ops.includes(op), "data-op": op }, row);
+        html("span", {}, row, op);
+        cb.addEventListener("change", () => update((x) => {
+          const cur = Array.isArray(x.ops) ? x.ops.filter((o) => o !== op) : [];
+          x.ops = cb.checked ? [...cur, op] : cur;
+        }));
+      }
+    }
+    for (const key of ["params", "bind"]) {
+      const help = key === "params" ? "params (JSON, e.g. {\"filters\": 32})" : "bind (JSON: keyword \u2192 hyperparameter)";
+      const ta = field(side, help, html("textarea", { class: `nbui-${key}`, rows: 2, value: JSON.stringify(e[key] || {}) }));
+      ta.addEventListener("change", () => {
+        let v;
+        try { v = JSON.parse(ta.value || "{}"); } catch (err) { formErr.textContent = `${key}: not valid JSON (${err.message})`; return; }
+        if (!v || typeof v !== "object" || Array.isArray(v)) { formErr.textContent = `${key} must be a JSON object like {"kernel_size": 3}`; return; }
+        formErr.textContent = "";
+        update((x) => { x[key] = v; });
+      });
+    }
+    side.appendChild(formErr);
+  }
+
+  function nodeForm(d, name) {
+    const { input, output } = ends(d);
+    html("h4", {}, side, `Node ${name}`);
+    if (name === input || name === output) html("div", { class: "nbui-help" }, side, `This is the ${name === input ? "input" : "output"} node.`);
+    const formErr = html("div", { class: "nbui-form-error" });
+    const nameIn = field(side, "name", html("input", { class: "nbui-node-name", type: "text", value: name }));
+    nameIn.addEventListener("change", () => {
+      const nn = nameIn.value.trim();
+      if (nn === name) return;
+      if (!nn) { formErr.textContent = "a node needs a name"; return; }
+      if (nodeNames(d).includes(nn)) { formErr.textContent = `there is already a node '${nn}'`; return; }
+      renameNode(d, name, nn);
+    });
+    const merge = field(side, "merge", html("select", { class: "nbui-merge" }));
+    for (const m of ["sum", "concat"]) html("option", { value: m, selected: nodeMerge(d, name) === m }, merge, m);
+    merge.addEventListener("change", () => {
+      const nd = clone(d);
+      nd.nodes = nd.nodes.map((n) => ((n === name || (n && n.name === name)) ? { name, merge: merge.value } : n));
+      commit(nd);
+    });
+    if (name !== input) {
+      const preds = edgeList(d).filter((e) => e.dst === name).map((e) => e.src);
+      const ics = Array.isArray(d.input_choices) ? d.input_choices : [];
+      const ic = ics.find((c) => c && c.node === name);
+      const row = html("label", { class: "nbui-check" }, side);
+      const choose = html("input", { type: "checkbox", class: "nbui-choose", checked: !!ic }, row);
+      html("span", {}, row, `choose k of its ${preds.length} inputs`);
+      const k = field(side, "k", html("input", { class: "nbui-k", type: "number", min: 1, max: Math.max(1, preds.length), value: ic ? ic.k : 1, disabled: !ic }));
+      choose.addEventListener("change", () => {
+        const nd = clone(d);
+        nd.input_choices = ics.filter((c) => c && c.node !== name);
+        if (choose.checked) nd.input_choices.push({ node: name, k: Math.max(1, Math.min(Number(k.value) || 1, preds.length)), candidates: preds, label: `${name}.inputs` });
+        commit(nd);
+      });
+      k.addEventListener("change", () => {
+        const nd = clone(d);
+        const c = (nd.input_choices || []).find((x) => x && x.node === name);
+        if (c) { c.k = Number.parseInt(k.value, 10); commit(nd); }
+      });
+    }
+    side.appendChild(formErr);
+  }
+
+  // ------------------------------------------------------------------ edits
+  function renameNode(d, old, nn) {
+    const nd = clone(d);
+    nd.nodes = nd.nodes.map((n) => (n === old ? nn : n && n.name === old ? { ...n, name: nn } : n));
+    for (const e of nd.edges || []) {
+      const dflt = e.label === `${e.dst}<-${e.src}` || !e.label;
+      if (e.src === old) e.src = nn;
+      if (e.dst === old) e.dst = nn;
+      if (dflt) e.label = `${e.dst}<-${e.src}`;
+    }
+    for (const c of nd.input_choices || []) {
+      if (c.node === old) { if (c.label === `${old}.inputs`) c.label = `${nn}.inputs`; c.node = nn; }
+      c.candidates = (c.candidates || []).map((x) => (x === old ? nn : x));
+    }
+    if (nd.input === old) nd.input = nn;
+    if (nd.output === old) nd.output = nn;
+    const np = {};
+    for (const [k, v] of Object.entries(pos)) np[k === old ? nn : k] = v;
+    commit(nd, { positions: np, selected: { kind: "node", id: nn } });
+  }
+
+  function addNode() {
+    const d = clone(state());
+    const names = nodeNames(d);
+    let k = 1;
+    while (names.includes(`n${k}`)) k++;
+    const name = `n${k}`;
+    const { output } = ends(d);
+    const xs = Object.values(pos).map((p) => p[0]), ys = Object.values(pos).map((p) => p[1]);
+    const x = xs.length ? (Math.min(...xs) + Math.max(...xs)) / 2 : 100;
+    const y = ys.length ? Math.max(...ys) + 90 : 100;
+    const at = (d.nodes || []).findIndex((n) => n === output || (n && n.name === output));
+    d.nodes = Array.isArray(d.nodes) ? d.nodes : [];
+    d.nodes.splice(at < 0 ? d.nodes.length : at, 0, { name, merge: "sum" });
+    if (!d.output && output) d.output = output;
+    commit(d, { positions: { ...pos, [name]: [x, y] }, selected: { kind: "node", id: name } });
+  }
+
+  function addEdge(src, dst) {
+    const d = clone(state());
+    const existing = edgeList(d).find((e) => e.src === src && e.dst === dst);
+    if (existing) return select("edge", existing.label);
+    const label = `${dst}<-${src}`;
+    d.edges = Array.isArray(d.edges) ? d.edges : [];
+    d.edges.push({ src, dst, ops: ["skip"], label, params: {}, bind: {} });
+    const ic = (d.input_choices || []).find((c) => c && c.node === dst);
+    if (ic && !(ic.candidates || []).includes(src)) ic.candidates = [...(ic.candidates || []), src];
+    commit(d, { selected: { kind: "edge", id: label } });
+  }
+
+  function dropCandidate(d, node, src) {
+    d.input_choices = (d.input_choices || []).flatMap((c) => {
+      if (!c || c.node !== node) return [c];
+      const cand = (c.candidates || []).filter((x) => x !== src);
+      return cand.length ? [{ ...c, candidates: cand, k: Math.min(c.k, cand.length) }] : [];
+    });
+  }
+
+  function deleteSelected() {
+    const sel = selected();
+    const d = clone(state());
+    if (sel.kind === "edge") {
+      const edges = edgeList(d);
+      const i = edges.findIndex((e) => e.label === sel.id);
+      if (i < 0) return;
+      d.edges.splice(i, 1);
+      dropCandidate(d, edges[i].dst, edges[i].src);
+      commit(d, { selected: { kind: null, id: null } });
+    } else if (sel.kind === "node") {
+      const { input, output } = ends(d);
+      if (sel.id === input || sel.id === output) {
+        errBox.replaceChildren(html("div", { class: "nbui-hint" }, null, `The ${sel.id === input ? "input" : "output"} node cannot be deleted.`));
+        errBox.classList.add("nbui-has-errors");
+        return;
+      }
+      for (const e of edgeList(d).filter((x) => x.src === sel.id)) dropCandidate(d, e.dst, sel.id);
+      d.nodes = d.nodes.filter((n) => n !== sel.id && !(n && n.name === sel.id));
+      d.edges = (d.edges || []).filter((e) => e.src !== sel.id && e.dst !== sel.id);
+      d.input_choices = (d.input_choices || []).filter((c) => c && c.node !== sel.id);
+      const np = { ...pos };
+      delete np[sel.id];
+      commit(d, { positions: np, selected: { kind: null, id: null } });
+    }
+  }
+
+  function openIO(kind) {
+    io.hidden = false;
+    io.replaceChildren();
+    html("div", { class: "nbui-subtitle" }, io, kind === "export" ? "The space as JSON (with node positions)" : "Paste a search space's JSON, then Load");
+    const ta = html("textarea", { class: "nbui-io-text", rows: 10, spellcheck: false }, io);
+    const row = html("div", { class: "nbui-io-buttons" }, io);
+    if (kind === "export") {
+      ta.value = JSON.stringify({ ...state(), layout: pos }, null, 2);
+      ta.readOnly = true;
+      const a = html("a", { class: "nbui-btn nbui-download", download: `${state().name || "space"}.json` }, row, "Download");
+      a.href = URL.createObjectURL(new Blob([ta.value], { type: "application/json" }));
+    } else {
+      const load = html("button", { class: "nbui-btn nbui-load", type: "button" }, row, "Load");
+      load.addEventListener("click", () => {
+        pendingImport = true;
+        model.send({ type: "import", text: ta.value });
+      });
+    }
+    const close = html("button", { class: "nbui-btn nbui-close", type: "button" }, row, "Close");
+    close.addEventListener("click", closeIO);
+  }
+
+  function closeIO() {
+    pendingImport = false;
+    io.hidden = true;
+    io.replaceChildren();
+  }
+
+  // --------------------------------------------------------- mouse handling
+  function toSvg(ev) {
+    const m = svgEl.getScreenCTM();
+    if (!m) return [ev.clientX, ev.clientY];
+    const p = new DOMPoint(ev.clientX, ev.clientY).matrixTransform(m.inverse());
+    return [p.x, p.y];
+  }
+
+  function nodeAt(pt) {
+    for (const [name, xy] of Object.entries(pos)) if (inBox(pt, xy, HANDLE_R, 0)) return name;
+    return null;
+  }
+
+  if (editing) {
+    svgEl.addEventListener("pointerdown", (ev) => {
+      if (ev.button !== 0) return;
+      const pt = toSvg(ev);
+      const handle = ev.target.closest(".nbui-handle");
+      const node = ev.target.closest(".nbui-node");
+      const edge = ev.target.closest(".nbui-edge");
+      frozenBox = JSON.parse(svgEl.dataset.box || "null");
+      if (handle) {
+        const from = handle.dataset.node;
+        const line = svg("line", { class: "nbui-link", x1: pos[from][0] + NODE_W / 2, y1: pos[from][1], x2: pt[0], y2: pt[1] });
+        drag = { kind: "link", from, line };
+        svgEl.appendChild(line);
+      } else if (node) {
+        const name = node.dataset.node;
+        drag = { kind: "move", name, start: pt, orig: [...pos[name]], moved: false };
+      } else if (edge) {
+        drag = { kind: "edge", id: edge.dataset.edge };
+      } else {
+        drag = { kind: "background" };
+      }
+      svgEl.setPointerCapture(ev.pointerId);
+      ev.preventDefault();
+    });
+    svgEl.addEventListener("pointermove", (ev) => {
+      if (!drag) return;
+      const pt = toSvg(ev);
+      if (drag.kind === "link") {
+        drag.line.setAttribute("x2", pt[0]);
+        drag.line.setAttribute("y2", pt[1]);
+        const target = nodeAt(pt);
+        for (const g of svgEl.querySelectorAll(".nbui-node")) g.classList.toggle("nbui-target", g.dataset.node === target && target !== drag.from);
+      } else if (drag.kind === "move") {
+        const dx = pt[0] - drag.start[0], dy = pt[1] - drag.start[1];
+        if (!drag.moved && Math.hypot(dx, dy) < 3) return;
+        drag.moved = true;
+        pos = { ...pos, [drag.name]: [drag.orig[0] + dx, drag.orig[1] + dy] };
+        draw();
+      }
+    });
+    const finish = (ev) => {
+      if (!drag) return;
+      const cur = drag;
+      drag = null;
+      frozenBox = null;
+      if (svgEl.hasPointerCapture(ev.pointerId)) svgEl.releasePointerCapture(ev.pointerId);
+      if (cur.kind === "link") {
+        cur.line.remove();
+        const target = ev.type === "pointerup" ? nodeAt(toSvg(ev)) : null;
+        if (target && target !== cur.from) addEdge(cur.from, target);
+        else draw();
+      } else if (cur.kind === "move") {
+        if (cur.moved) {
+          model.set("positions", { ...pos });
+          model.save_changes();
+          draw();
+        } else select("node", cur.name);
+      } else if (cur.kind === "edge") select("edge", cur.id);
+      else if (selected().kind) select(null, null);
+      else draw();
+    };
+    svgEl.addEventListener("pointerup", finish);
+    svgEl.addEventListener("pointercancel", finish);
+  }
+
+  // ------------------------------------------------------------- sync
+  let queued = false;
+  const schedule = () => {
+    if (queued) return;
+    queued = true;
+    Promise.resolve().then(() => { queued = false; draw(); });
+  };
+  on("change:positions", () => { pos = { ...(model.get("positions") || {}) }; schedule(); });
+  // a successful import changes the space; a failed one only the errors
+  on("change:space_json", () => { if (pendingImport) closeIO(); });
+  let lastWidth = 0;
+  const resize = typeof ResizeObserver === "function" ? new ResizeObserver(() => {
+    if (canvas.clientWidth !== lastWidth && !drag) { lastWidth = canvas.clientWidth; schedule(); }
+  }) : null;
+  if (resize) { resize.observe(canvas); offs.push(() => resize.disconnect()); }
+  for (const name of ["space_json", "errors", "size", "space_valid", "selected", "op_groups", "can_undo", "can_redo", "edges_shown", "notes", "title", "arch"]) {
+    on(`change:${name}`, schedule);
+  }
+  pos = { ...(model.get("positions") || {}) };
+  draw();
+  return () => offs.forEach((off) => off());
+}
+
+export default { render };

@@ -1,0 +1,252 @@
+"""The editor's JavaScript in real Chromium, without Jupyter.
+
+A static page imports ``graph_editor.js`` and renders it with a small fake anywidget
+model whose ``save_changes`` / ``send`` are bridged to a real Python ``GraphEditor``
+(``page.expose_function``), the way the comm would: the JS edits, Python validates and
+answers with its traits. Playwright drives it with real mouse events. Screenshots go to
+``artifacts/graph_editor_*.png``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import artifact_path, in_ci
+
+from nasbench_ui import spaces
+from nasbench_ui.ui.arch_view import ArchView
+from nasbench_ui.ui.graph_editor import HERE, GraphEditor
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage"]
+ORIGIN = "http://nbui.test"
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><style>{css}</style>
+<style>body {{ margin: 16px; background: #eef0f3; }} #host {{ width: 1000px; }}</style></head>
+<body><div id="host"></div><script type="module">
+import widget from "./graph_editor.js";
+class FakeModel {{
+  constructor(state) {{ this.state = state; this.handlers = {{}}; this.dirty = {{}}; this.errors = []; }}
+  get(k) {{ return this.state[k]; }}
+  set(k, v) {{ this.state[k] = v; this.dirty[k] = v; this.fire(k); }}
+  fire(k) {{ for (const f of this.handlers["change:" + k] || []) f(); }}
+  on(e, f) {{ (this.handlers[e] = this.handlers[e] || []).push(f); }}
+  off(e, f) {{ this.handlers[e] = (this.handlers[e] || []).filter((g) => g !== f); }}
+  apply(state) {{  // like Backbone: an event only for a value that changed
+    for (const [k, v] of Object.entries(state)) {{
+      if (JSON.stringify(this.state[k]) === JSON.stringify(v)) continue;
+      this.state[k] = v; this.fire(k);
+    }}
+  }}
+  save_changes() {{
+    const changes = this.dirty; this.dirty = {{}};
+    window.pySync(changes).then((s) => this.apply(s)).catch((e) => this.errors.push(String(e)));
+  }}
+  send(msg) {{ window.pyMsg(msg).then((s) => this.apply(s)).catch((e) => this.errors.push(String(e))); }}
+}}
+window.mount = (state) => {{
+  window.model = new FakeModel(state);
+  widget.render({{ model: window.model, el: document.getElementById("host") }});
+}};
+window.ready = true;
+</script></body></html>"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if in_ci():
+            pytest.fail(f"{CHROMIUM} is missing (CI=true: browser tests must run)")
+        pytest.skip(f"{CHROMIUM} is missing; install it with: apt-get install -y chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def _mount(browser: Any, widget: Any) -> Any:
+    """A page showing ``widget`` (a GraphEditor or ArchView) through the fake model."""
+    page = browser.new_page(viewport={"width": 1100, "height": 760})
+    page_errors: list[str] = []
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and page_errors.append(m.text))
+    page._nbui_errors = page_errors  # type: ignore[attr-defined]
+    names = [n for n in widget.trait_names(sync=True) if not n.startswith("_")
+             and n not in {"layout", "comm", "keys", "log", "tabbable", "tooltip"}]
+
+    def state() -> dict[str, Any]:
+        return {n: getattr(widget, n) for n in names}
+
+    def sync(changes: dict[str, Any]) -> dict[str, Any]:
+        widget.set_state(changes)          # what the comm does with a front-end update
+        return state()
+
+    def msg(content: dict[str, Any]) -> dict[str, Any]:
+        widget._handle_custom_msg(content, [])
+        return state()
+
+    page.expose_function("pySync", sync)
+    page.expose_function("pyMsg", msg)
+    body = PAGE.format(css=(HERE / "graph_editor.css").read_text())
+    js = (HERE / "graph_editor.js").read_text()
+
+    def route(r: Any) -> None:
+        if r.request.url.endswith("/graph_editor.js"):
+            r.fulfill(body=js, content_type="text/javascript")
+        else:
+            r.fulfill(body=body, content_type="text/html")
+
+    page.route(f"{ORIGIN}/**", route)
+    page.goto(f"{ORIGIN}/index.html")
+    page.wait_for_function("window.ready === true")
+    page.evaluate("s => window.mount(s)", state())
+    return page
+
+
+def _wait(page: Any, cond: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return
+        page.wait_for_timeout(50)           # lets Playwright run the exposed callbacks
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _centre(page: Any, selector: str) -> tuple[float, float]:
+    box = page.locator(selector).bounding_box()
+    assert box is not None, selector
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def _drag(page: Any, start: str, end: str) -> None:
+    x0, y0 = _centre(page, start)
+    x1, y1 = _centre(page, end)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x1, y1, steps=8)
+    page.mouse.up()
+
+
+def test_mouse_builds_a_valid_space(browser: Any) -> None:
+    ed = GraphEditor(spaces.blank())
+    page = _mount(browser, ed)
+    try:
+        assert page.locator(".nbui-size").inner_text() == "1 architectures"
+        page.click("button.nbui-add-node")
+        _wait(page, lambda: "n1" in [n["name"] for n in ed.space_json["nodes"]], "node n1 in Python")
+        page.wait_for_selector('g.nbui-node.nbui-bad[data-node="n1"]')
+        assert "How to fix: connect it to an earlier node or delete it." in \
+            page.locator(".nbui-errors").inner_text()
+        assert "(invalid space)" in page.locator(".nbui-size").inner_text()
+        assert not ed.valid
+
+        _drag(page, 'circle.nbui-handle[data-node="input"]', 'g.nbui-node[data-node="n1"] rect')
+        _wait(page, lambda: any(e["label"] == "n1<-input" for e in ed.space_json["edges"]),
+              "edge input -> n1")
+        _drag(page, 'circle.nbui-handle[data-node="n1"]', 'g.nbui-node[data-node="output"] rect')
+        _wait(page, lambda: ed.valid, "a valid space")
+        assert [(e.src, e.dst, e.ops) for e in ed.space.edges] == [
+            ("input", "output", ("skip",)), ("input", "n1", ("skip",)),
+            ("n1", "output", ("skip",))]
+        page.wait_for_selector(".nbui-errors:not(.nbui-has-errors)", state="attached")
+        assert page.locator("g.nbui-node.nbui-bad").count() == 0
+
+        # click the new edge, tick conv_3x3 in its form
+        page.locator('g.nbui-edge[data-edge="n1<-input"] .nbui-edge-line').click(force=True)
+        page.wait_for_selector('input.nbui-op[data-op="conv_3x3"]')
+        page.check('input.nbui-op[data-op="conv_3x3"]')
+        _wait(page, lambda: ed.valid and ed.size == 2, "two architectures")
+        assert ed.space.edges[1].ops == ("skip", "conv_3x3")
+        page.wait_for_function(
+            "document.querySelector('.nbui-size').textContent === '2 architectures'")
+        label = page.locator('text.nbui-edge-label[data-edge="n1<-input"]').text_content()
+        assert label == "skip | conv_3x3"
+        page.screenshot(path=str(artifact_path("graph_editor_built.png")))
+
+        # move a node by dragging its body
+        before = list(ed.positions["n1"])
+        x, y = _centre(page, 'g.nbui-node[data-node="n1"] rect')
+        page.mouse.move(x - 20, y)
+        page.mouse.down()
+        page.mouse.move(x + 40, y + 60, steps=6)
+        page.mouse.up()
+        _wait(page, lambda: ed.positions["n1"] != before, "n1 moved")
+        assert ed.positions["n1"][0] == pytest.approx(before[0] + 60, abs=2)
+        assert ed.positions["n1"][1] == pytest.approx(before[1] + 60, abs=2)
+
+        # undo (a custom message) takes the conv_3x3 back; redo restores it
+        page.click("button.nbui-undo")
+        _wait(page, lambda: ed.valid and ed.size == 1, "undo")
+        page.click("button.nbui-redo")
+        _wait(page, lambda: ed.size == 2, "redo")
+
+        # delete the node: its edges go too, the space stays valid
+        page.locator('g.nbui-node[data-node="n1"] rect').click()
+        page.wait_for_selector('g.nbui-node.nbui-selected[data-node="n1"]')
+        page.click("button.nbui-delete")
+        _wait(page, lambda: ed.valid and len(ed.space.nodes) == 2, "n1 deleted")
+        assert ed.space == spaces.blank()
+        assert page._nbui_errors == []
+    finally:
+        page.close()
+
+
+def test_import_error_and_nb201_look(browser: Any) -> None:
+    ed = GraphEditor(spaces.nb201())
+    page = _mount(browser, ed)
+    try:
+        assert page.locator("g.nbui-node").count() == 4
+        assert page.locator("g.nbui-edge").count() == 6
+        assert page.locator(".nbui-size").inner_text() == "15,625 architectures"
+        page.screenshot(path=str(artifact_path("graph_editor_nb201.png")))
+        page.click("button.nbui-import")
+        page.fill("textarea.nbui-io-text", "{oops")
+        page.click("button.nbui-load")
+        page.wait_for_selector(".nbui-errors.nbui-has-errors")
+        assert "Import failed: malformed search space JSON" in page.locator(".nbui-errors").inner_text()
+        assert ed.space == spaces.nb201()
+        page.fill("textarea.nbui-io-text", spaces.darts_cell().to_json())
+        page.click("button.nbui-load")
+        _wait(page, lambda: ed.space == spaces.darts_cell(), "darts cell imported")
+        page.wait_for_selector('g.nbui-node[data-node="n3"]')
+        page.locator('g.nbui-node[data-node="n3"] rect').click()
+        page.wait_for_selector("input.nbui-choose:checked")
+        page.fill("input.nbui-k", "3")
+        page.press("input.nbui-k", "Enter")
+        _wait(page, lambda: ed.space.input_choices[0].k == 3, "k = 3")
+        page.screenshot(path=str(artifact_path("graph_editor_darts.png")))
+        assert page._nbui_errors == []
+    finally:
+        page.close()
+
+
+def test_arch_view_draws_kept_edges(browser: Any) -> None:
+    arch = spaces.nb201_arch(
+        "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|avg_pool_3x3~0|none~1|nor_conv_1x1~2|")
+    v = ArchView(spaces.nb201(), arch, title="trial 3 · COMPLETE")
+    page = _mount(browser, v)
+    try:
+        assert page.locator("g.nbui-edge").count() == 6
+        assert page.locator("g.nbui-edge.nbui-inactive").count() == 2
+        assert page.locator(".nbui-handle").count() == 0
+        labels = page.locator("text.nbui-edge-label").all_text_contents()
+        assert sorted(labels) == ["avg_pool_3x3", "nor_conv_1x1", "nor_conv_3x3", "skip_connect"]
+        assert page.locator(".nbui-title").inner_text() == "trial 3 · COMPLETE"
+        page.screenshot(path=str(artifact_path("arch_view_nb201.png")))
+        k = ArchView(spaces.keras_cnn(), spaces.keras_cnn().sample(__import__("random").Random(0)))
+        page2 = _mount(browser, k)
+        try:
+            assert page2.locator("li.nbui-note").count() == 5
+            page2.screenshot(path=str(artifact_path("arch_view_keras.png")))
+        finally:
+            page2.close()
+    finally:
+        page.close()
