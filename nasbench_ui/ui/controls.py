@@ -1,0 +1,172 @@
+"""Search controls: data set, strategy and estimator (with generated forms), budget,
+seed, device, the Start / Pause / Resume / Stop buttons, progress and status.
+
+The panel only builds an :class:`~nasbench_ui.config.ExperimentConfig`-shaped dict and
+shows what the workbench tells it; it never touches a strategy.
+
+Example:
+    >>> panel = ControlPanel()
+    >>> sorted(panel.settings())[:3]
+    ['dataset', 'dataset_options', 'device']
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import ipywidgets as w
+import torch
+
+from .. import data, estimators, strategies
+from ..devices import describe_device
+from .forms import OptionsForm
+
+_STYLE = {"description_width": "80px"}
+
+
+def _device_options() -> list[str]:
+    opts = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        opts += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        opts.append("mps")
+    return opts
+
+
+def _fmt_eta(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds < 0:
+        return ""
+    m, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    return f"ETA {h}:{m:02d}:{s:02d}" if h else f"ETA {m}:{s:02d}"
+
+
+class ControlPanel(w.VBox):
+    """Dropdowns, forms, budget and buttons; see the module docstring."""
+
+    def __init__(self, strategy: str = "random", estimator: str = "early_stop",
+                 dataset: str = "digits", trials: int = 30) -> None:
+        self.dataset = w.Dropdown(options=data.names(), value=dataset, description="data set",
+                                  style=_STYLE)
+        self.strategy = w.Dropdown(options=strategies.names(), value=strategy,
+                                   description="strategy", style=_STYLE)
+        self.estimator = w.Dropdown(options=estimators.names(), value=estimator,
+                                    description="estimator", style=_STYLE)
+        self.strategy_form = OptionsForm(strategies.get(strategy).OPTIONS)
+        self.estimator_form = OptionsForm(estimators.get(estimator).OPTIONS)
+        self.strategy_box = w.VBox([self.strategy_form])
+        self.estimator_box = w.VBox([self.estimator_form])
+        self.strategy.observe(self._on_strategy, "value")
+        self.estimator.observe(self._on_estimator, "value")
+        self.trials = w.BoundedIntText(value=trials, min=0, max=10**7, description="trials",
+                                       style=_STYLE, layout=w.Layout(width="180px"))
+        self.minutes = w.BoundedFloatText(value=0.0, min=0.0, max=10**6, description="minutes",
+                                          style=_STYLE, layout=w.Layout(width="180px"),
+                                          tooltip="0 = no time limit (simulated seconds for tabular)")
+        self.seed = w.IntText(value=0, description="seed", style=_STYLE, layout=w.Layout(width="180px"))
+        self.device = w.Dropdown(options=_device_options(), value="auto", description="device",
+                                 style=_STYLE, layout=w.Layout(width="180px"))
+        self.device_label = w.HTML(f"<small>{describe_device('auto')}</small>")
+        self.device.observe(lambda ch: setattr(self.device_label, "value",
+                                               f"<small>{describe_device(ch['new'])}</small>"), "value")
+        self.start_button = w.Button(description="Start", button_style="success", icon="play")
+        self.pause_button = w.Button(description="Pause", icon="pause", disabled=True)
+        self.resume_button = w.Button(description="Resume", icon="play", disabled=True)
+        self.stop_button = w.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
+        for b in (self.start_button, self.pause_button, self.resume_button, self.stop_button):
+            b.add_class("nbui-" + b.description.lower())
+            b.layout = w.Layout(width="90px")
+        self.progress = w.IntProgress(value=0, min=0, max=max(trials, 1), layout=w.Layout(width="260px"))
+        self.progress_label = w.HTML("")
+        self.status = w.HTML("<span class='nbui-status'>ready</span>")
+        self.status.add_class("nbui-status-line")
+        self._t0: float | None = None
+        super().__init__([
+            w.HTML("<b>Search</b>"),
+            self.dataset,
+            self.strategy, self.strategy_box,
+            self.estimator, self.estimator_box,
+            w.HBox([self.trials, self.minutes]),
+            w.HBox([self.seed, self.device]), self.device_label,
+            w.HBox([self.start_button, self.pause_button, self.resume_button, self.stop_button]),
+            w.HBox([self.progress, self.progress_label]),
+            self.status,
+        ])
+
+    # ---------------------------------------------------------------- forms
+    def _on_strategy(self, change: dict[str, Any]) -> None:
+        self.strategy_form = OptionsForm(strategies.get(change["new"]).OPTIONS)
+        self.strategy_box.children = [self.strategy_form]
+
+    def _on_estimator(self, change: dict[str, Any]) -> None:
+        self.estimator_form = OptionsForm(estimators.get(change["new"]).OPTIONS)
+        self.estimator_box.children = [self.estimator_form]
+
+    def settings(self) -> dict[str, Any]:
+        """The experiment settings shown (ValueError names a bad field)."""
+        trials = self.trials.value or None
+        seconds = self.minutes.value * 60 or None
+        if trials is None and seconds is None:
+            raise ValueError("set a budget: trials > 0 and/or minutes > 0")
+        return {
+            "dataset": self.dataset.value, "dataset_options": {},
+            "strategy": self.strategy.value,
+            "strategy_options": self.strategy_form.values(only_changed=True),
+            "estimator": self.estimator.value,
+            "estimator_options": self.estimator_form.values(only_changed=True),
+            "trials": trials, "seconds": seconds, "seed": self.seed.value,
+            "device": self.device.value,
+        }
+
+    def load_settings(self, cfg: dict[str, Any]) -> None:
+        """Show a stored config's settings (the inverse of :meth:`settings`)."""
+        if cfg.get("dataset") in self.dataset.options:
+            self.dataset.value = cfg["dataset"]
+        if cfg.get("strategy") in self.strategy.options:
+            self.strategy.value = cfg["strategy"]
+            self.strategy_form.set_values(cfg.get("strategy_options") or {})
+        if cfg.get("estimator") in self.estimator.options:
+            self.estimator.value = cfg["estimator"]
+            self.estimator_form.set_values(cfg.get("estimator_options") or {})
+        self.trials.value = cfg.get("trials") or 0
+        self.minutes.value = (cfg.get("seconds") or 0) / 60
+        self.seed.value = cfg.get("seed", 0)
+        if cfg.get("device") in self.device.options:
+            self.device.value = cfg["device"]
+
+    # --------------------------------------------------------------- status
+    def set_running_state(self, status: str) -> None:
+        """Enable only the buttons that make sense for ``status``."""
+        running, paused = status == "running", status == "paused"
+        active = running or paused or status == "stopping"
+        self.start_button.disabled = active
+        self.pause_button.disabled = not running
+        self.resume_button.disabled = not paused
+        self.stop_button.disabled = not active or status == "stopping"
+        for f in (self.dataset, self.strategy, self.estimator, self.trials, self.seed, self.device):
+            f.disabled = active
+        self.strategy_form.set_disabled(active)
+        self.estimator_form.set_disabled(active)
+        if running and self._t0 is None:
+            self._t0 = time.time()
+        if not active:
+            self._t0 = None
+
+    def show_progress(self, done: int, total: int | None, counts: dict[str, int], status: str,
+                      run: str, message: str | None = None) -> None:
+        self.progress.max = max(total or done or 1, 1)
+        self.progress.value = min(done, self.progress.max)
+        eta = None
+        if self._t0 is not None and total and done:
+            eta = (time.time() - self._t0) / done * max(total - done, 0)
+        self.progress_label.value = f"{done} / {total or '∞'} trials {_fmt_eta(eta)}"
+        parts = [f"{counts.get(k, 0)} {k.lower()}" for k in ("COMPLETE", "PRUNED", "FAILED")]
+        text = f"<b>{run}</b>: {status} · " + " · ".join(parts)
+        if message:
+            text += f"<br><span style='color:#c0392b'>{message}</span>"
+        self.status.value = f"<span class='nbui-status'>{text}</span>"
+
+    def show_error(self, message: str) -> None:
+        self.status.value = f"<span class='nbui-status' style='color:#c0392b'>{message}</span>"

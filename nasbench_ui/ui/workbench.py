@@ -1,0 +1,338 @@
+"""``Workbench``: the notebook widget — draw a space, pick how to search it, watch it live.
+
+Data flows one way: the widgets build an experiment config, the workbench starts an
+:class:`~nasbench_ui.experiment.Experiment` in the background, and a poller thread
+reads new rows from the experiment's store and hands them to the charts, the
+architecture view, the progress bar and the table. The UI never reaches into a
+strategy.
+
+Re-running the cell that creates a workbench while a search runs stops that search
+cleanly (its completed trials stay in the store; ``Workbench.load`` reattaches).
+
+Example:
+    >>> import nasbench_ui as nb
+    >>> wb = nb.Workbench(storage=":memory:")
+    >>> wb.space.name
+    'keras_cnn'
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+
+from ..experiment import Experiment
+from ..space import SearchSpace, presets
+from ..storage import TrialState, open_store
+from .arch_view import ArchView
+from .charts import LiveCharts, ensure_bokehjs
+from .controls import ControlPanel
+from .forms import HyperparameterForm
+from .graph_editor import GraphEditor
+from .table import TrialsTable
+
+_INSTANCES: weakref.WeakSet[Workbench] = weakref.WeakSet()
+_WARMED = threading.Event()
+
+
+def _warm_up() -> None:
+    """Pay torch's one-time import of its compiler (the first optimizer triggers it,
+    seconds on a small machine) while the user reads the page, not after Start."""
+    if not _WARMED.is_set():
+        import torch
+
+        torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+        _WARMED.set()
+DEFAULT_STORAGE = "runs/workbench.db"
+
+
+class Workbench(w.VBox):
+    """The composed workbench widget. See the module docstring."""
+
+    def __init__(
+        self,
+        experiment: Experiment | None = None,
+        space: SearchSpace | str | None = None,
+        storage: str | Path = DEFAULT_STORAGE,
+        strategy: str = "random",
+        estimator: str = "early_stop",
+        trials: int = 30,
+        poll_interval: float = 0.25,
+    ) -> None:
+        for old in list(_INSTANCES):  # never orphan a search of a re-run cell
+            old.close_search()
+        _INSTANCES.add(self)
+        threading.Thread(target=_warm_up, name="nbui-warm-up", daemon=True).start()
+        if isinstance(space, str):
+            space = presets.get(space)
+        space = space or (experiment.space if experiment else presets.keras_cnn())
+        self.storage = experiment.store if experiment else storage
+        self.poll_interval = poll_interval
+        self.experiment: Experiment | None = None
+        self._since = 0
+        self._lock = threading.RLock()
+        self._poller: threading.Thread | None = None
+        self._poll_stop = threading.Event()
+        self._follow_latest = True
+        self._selected: int | None = None
+        self._last_table = 0.0
+        self._runs = 0
+
+        self.preset = w.Dropdown(options=presets.names(), value=space.name if space.name in presets.names() else None,
+                                 description="preset", layout=w.Layout(width="240px"))
+        self.editor = GraphEditor(space)
+        self.hparams = HyperparameterForm(space)
+        self.controls = ControlPanel(strategy=strategy, estimator=estimator, trials=trials,
+                                     dataset=presets.DEFAULT_DATASET.get(space.name, "digits"))
+        self.charts = LiveCharts(space)
+        self.arch_view = ArchView(space)
+        self.best_button = w.Button(description="Best trial", icon="trophy", layout=w.Layout(width="120px"))
+        self.latest_button = w.Button(description="Latest trial", icon="clock-o", layout=w.Layout(width="120px"))
+        self.table = TrialsTable()
+        self.run_label = w.HTML("<i>no run yet</i>")
+
+        self.preset.observe(self._on_preset, "value")
+        self.editor.observe_space(self._on_space_edit)
+        self.hparams.on_change(self._on_hparams)
+        self.controls.start_button.on_click(lambda _: self.start())
+        self.controls.pause_button.on_click(lambda _: self.pause())
+        self.controls.resume_button.on_click(lambda _: self.resume())
+        self.controls.stop_button.on_click(lambda _: self.stop(wait=False))
+        self.best_button.on_click(lambda _: self.select_best())
+        self.latest_button.on_click(lambda _: self.select_latest())
+        self.charts.on_select(self.select)
+
+        space_panel = w.VBox([self.preset, self.editor, self.hparams])
+        view_panel = w.VBox([w.HBox([self.best_button, self.latest_button]), self.arch_view])
+        tabs = w.Tab([w.VBox([self.charts.widget]), self.table])
+        tabs.set_title(0, "Charts")
+        tabs.set_title(1, "Trials")
+        super().__init__([
+            w.HTML("<h3 style='margin:4px 0'>nasbench_ui workbench</h3>"),
+            w.HBox([space_panel, self.controls]),
+            self.run_label,
+            w.HBox([tabs, view_panel]),
+        ])
+        self.add_class("nbui-workbench")
+        if experiment is not None:
+            self.attach(experiment)
+
+    # ------------------------------------------------------------- display
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        ensure_bokehjs()
+        return super()._repr_mimebundle_(**kwargs)
+
+    # --------------------------------------------------------------- space
+    @property
+    def space(self) -> SearchSpace:
+        """The space drawn in the editor (ValueError while the drawing is invalid)."""
+        return self.editor.space
+
+    @space.setter
+    def space(self, space: SearchSpace) -> None:
+        self.editor.space = space
+        self.hparams.set_space(space)
+
+    def _on_preset(self, change: dict[str, Any]) -> None:
+        if change["new"]:
+            space = presets.get(change["new"])
+            self.space = space
+            self.controls.dataset.value = presets.DEFAULT_DATASET.get(space.name, "digits")
+
+    def _on_space_edit(self, space: SearchSpace) -> None:
+        self.hparams.set_space(space)
+
+    def _on_hparams(self, hps: list[dict[str, Any]]) -> None:
+        d = dict(self.editor.space_json)
+        d["hparams"] = hps
+        self.editor.space = SearchSpace.from_dict(d)
+
+    # -------------------------------------------------------------- search
+    def attach(self, experiment: Experiment) -> None:
+        """Show a stored or running experiment; Start resumes it while its budget lasts."""
+        self._stop_polling()
+        self.experiment = experiment
+        self.storage = experiment.store
+        self._since = 0
+        self.editor.space = experiment.space
+        self.hparams.set_space(experiment.space)
+        self.controls.load_settings(experiment.config.to_dict())
+        self.charts.reset(experiment.space)
+        self.arch_view.set_space(experiment.space)
+        experiment.observe(self._on_event)
+        self.run_label.value = f"run <b>{experiment.name}</b> in <code>{experiment.store.path}</code>"
+        self.refresh(full=True)
+        if experiment.running:
+            self._start_polling()
+
+    @classmethod
+    def load(cls, path: str | Path, name: str | None = None, **kwargs: Any) -> Workbench:
+        """A workbench attached to a stored experiment (the most recent unless ``name``)."""
+        return cls(experiment=Experiment.load(path, name=name), **kwargs)
+
+    def _new_experiment(self) -> Experiment:
+        s = self.controls.settings()
+        self._runs += 1
+        name = f"{s['strategy']}-{int(time.time() * 1000) % 10**7}"
+        return Experiment(self.space, storage=self.storage, name=name, **s)
+
+    def start(self) -> Experiment | None:
+        """Start (or resume) a search from what the widgets show. User errors are shown, not raised."""
+        try:
+            exp = self.experiment
+            same = exp is not None and not exp.running and not exp.budget_spent() and (
+                {k: v for k, v in self.controls.settings().items() if k != "dataset_options"}
+                == {k: exp.config.to_dict()[k] for k in self.controls.settings() if k != "dataset_options"}
+                and exp.space == self.space)
+            if not same:
+                exp = self._new_experiment()
+                self.attach(exp)
+            assert exp is not None
+            exp.start()
+        except (ValueError, RuntimeError) as e:
+            self.controls.show_error(str(e))
+            return None
+        self._start_polling()
+        self.controls.set_running_state("running")
+        return exp
+
+    def pause(self) -> None:
+        if self.experiment is not None:
+            self.experiment.pause()
+            self.controls.set_running_state("paused")
+
+    def resume(self) -> None:
+        if self.experiment is not None:
+            self.experiment.resume()
+            self.controls.set_running_state("running")
+
+    def stop(self, wait: bool = True) -> None:
+        """Stop the search (the running trial ends INTERRUPTED)."""
+        if self.experiment is not None:
+            self.experiment.stop(wait=wait)
+            if not wait:
+                self.controls.set_running_state("stopping")
+
+    def close_search(self) -> None:
+        """Stop this workbench's search and poller (used when the cell is re-run)."""
+        if self.experiment is not None and self.experiment.running:
+            self.experiment.stop(wait=True, timeout=30)
+        self._stop_polling()
+
+    def _on_event(self, event: Any) -> None:
+        if event.kind == "status":
+            status = event.data.get("status")
+            if status == "done":
+                threading.Thread(target=self._final_refresh, daemon=True).start()
+
+    def _final_refresh(self) -> None:
+        if self._poller is not None:
+            self._poller.join(5 * self.poll_interval + 1)
+        self.refresh(full=True)
+
+    # ------------------------------------------------------------- polling
+    def _start_polling(self) -> None:
+        if self._poller is not None and self._poller.is_alive():
+            return
+        self._poll_stop.clear()
+        self._poller = threading.Thread(target=self._poll, name="nbui-poller", daemon=True)
+        self._poller.start()
+
+    def _stop_polling(self) -> None:
+        self._poll_stop.set()
+        if self._poller is not None and self._poller is not threading.current_thread():
+            self._poller.join(2)
+        self._poller = None
+
+    def _poll(self) -> None:
+        while not self._poll_stop.is_set():
+            exp = self.experiment
+            try:
+                self.refresh()
+            except Exception as e:  # the poller must survive a bad refresh
+                self.controls.show_error(f"display error: {e}")
+            if exp is None or not exp.running:
+                break
+            self._poll_stop.wait(self.poll_interval)
+
+    def refresh(self, full: bool = False) -> None:
+        """Read what is new in the store and update every view."""
+        exp = self.experiment
+        if exp is None:
+            return
+        with self._lock:
+            version, changed = exp.store.changes(exp.name, self._since)
+            if not changed and not full:
+                self.controls.set_running_state(exp.status if exp.running else "done")
+                return
+            self._since = version
+            trials = exp.store.trials(exp.name)
+            self.charts.update(trials)
+            counts: dict[str, int] = {}
+            for t in trials:
+                counts[t.state.name] = counts.get(t.state.name, 0) + 1
+            done = sum(counts.get(s, 0) for s in ("COMPLETE", "PRUNED", "FAILED"))
+            status = exp.status if exp.running else ("done" if trials else "ready")
+            self.controls.set_running_state(status if exp.running else "done")
+            self.controls.show_progress(done, exp.config.trials, counts, status, exp.name,
+                                        exp.last_error)
+            if self._follow_latest and trials:
+                self._show_trial(trials[-1])
+            now = time.time()
+            if full or now - self._last_table > 2.0 or not exp.running:
+                self.table.show(exp.results())
+                self._last_table = now
+            if full:
+                self.charts.flush()
+
+    # ----------------------------------------------------------- selection
+    def _show_trial(self, trial: Any) -> None:
+        v = f"{trial.value:.4f}" if trial.value is not None else "-"
+        self.arch_view.show(trial.arch, title=f"trial {trial.number} · {trial.state.name} · value {v}")
+        self._selected = trial.number
+
+    def select(self, number: int) -> None:
+        """Show trial ``number`` in the architecture view (charts call this on a tap)."""
+        if self.experiment is None:
+            return
+        self._follow_latest = False
+        self._show_trial(self.experiment.store.trial(self.experiment.name, number))
+        self.charts.select(number)
+
+    def select_best(self) -> None:
+        if self.experiment is not None:
+            try:
+                self.select(self.experiment.best().number)
+            except ValueError as e:
+                self.controls.show_error(str(e))
+
+    def select_latest(self) -> None:
+        self._follow_latest = True
+        if self.experiment is not None:
+            trials = self.experiment.trials
+            if trials:
+                self._show_trial(trials[-1])
+
+    @property
+    def selected(self) -> int | None:
+        """The number of the trial shown in the architecture view."""
+        return self._selected
+
+    def results(self) -> Any:
+        return self.experiment.results() if self.experiment else None
+
+    def counts(self) -> dict[str, int]:
+        if self.experiment is None:
+            return {}
+        out: dict[str, int] = {}
+        for t in self.experiment.trials:
+            out[t.state.name] = out.get(t.state.name, 0) + 1
+        return out
+
+
+__all__ = ["DEFAULT_STORAGE", "TrialState", "Workbench", "open_store"]

@@ -1,0 +1,120 @@
+"""Headless tests of the composed workbench (the widget API, no browser)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import nasbench_ui as nb
+from nasbench_ui.estimators import Estimate
+
+
+class Quick:
+    NAME = "quick"
+    OPTIONS: dict = {}
+
+    def estimate(self, arch, ctx):
+        v = sum(1 for x in arch.values() if x == "nor_conv_3x3") / 6
+        ctx.report({"epoch": 1, "valid_acc": v})
+        time.sleep(0.02)
+        return Estimate(v, {"valid_acc": v, "params": 100 + 10 * v})
+
+
+@pytest.fixture
+def quick_registered():
+    from nasbench_ui import estimators
+
+    estimators.register("quick", Quick, replace=True)
+    yield
+    estimators._REGISTRY.pop("quick", None) if hasattr(estimators, "_REGISTRY") else None
+
+
+def wait_for(pred, timeout=20.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_default_workbench_holds_keras_cnn():
+    wb = nb.Workbench(storage=":memory:")
+    assert wb.space == nb.spaces.keras_cnn()
+    assert wb.controls.strategy.value == "random"
+    assert wb.controls.start_button.disabled is False
+    assert wb.controls.stop_button.disabled is True
+
+
+def test_editor_change_changes_space():
+    wb = nb.Workbench(storage=":memory:")
+    d = nb.spaces.nb201().to_dict()
+    wb.editor.space_json = d
+    assert wb.space == nb.spaces.nb201()
+    assert wb.editor.size == 15625 or "15,625" in str(wb.editor.size)
+
+
+def test_invalid_edit_flags_culprit_and_start_reports_it():
+    wb = nb.Workbench(storage=":memory:")
+    d = nb.spaces.keras_cnn().to_dict()
+    d["nodes"].append({"name": "orphan", "merge": "sum"})
+    wb.editor.space_json = d
+    assert "orphan" in wb.editor.errors["nodes"]
+    assert "unreachable" in wb.editor.errors["message"]
+    with pytest.raises(ValueError):
+        wb.space  # noqa: B018
+    assert wb.start() is None
+    assert "orphan" in wb.controls.status.value
+
+
+def test_start_through_widget_grows_charts_and_selection_changes_view(quick_registered):
+    wb = nb.Workbench(space="nb201", storage=":memory:", estimator="quick", trials=8)
+    wb.controls.start_button.click()
+    assert wb.experiment is not None
+    assert wait_for(lambda: not wb.experiment.running)
+    wb.refresh(full=True)
+    src = wb.charts.sources["history"] if hasattr(wb.charts, "sources") else None
+    n_done = len([t for t in wb.experiment.trials if t.finished])
+    assert n_done == 8
+    if src is not None:
+        assert len(src.data["number"]) == 8
+    first = wb.experiment.trials[0]
+    wb.select(first.number)
+    assert wb.selected == first.number
+    assert wb.arch_view.arch == first.arch
+    wb.select_best()
+    assert wb.selected == wb.experiment.best().number
+    assert "done" in wb.controls.status.value
+    assert len(wb.table.frame) == 8
+
+
+def test_pause_resume_stop_buttons(quick_registered):
+    wb = nb.Workbench(space="nb201", storage=":memory:", estimator="quick", trials=500)
+    wb.controls.start_button.click()
+    assert wb.controls.pause_button.disabled is False
+    assert wb.controls.start_button.disabled is True
+    wb.controls.pause_button.click()
+    assert wb.controls.resume_button.disabled is False
+    wb.controls.resume_button.click()
+    wb.controls.stop_button.click()
+    assert wait_for(lambda: not wb.experiment.running)
+    wb.refresh(full=True)
+    assert wb.controls.start_button.disabled is False
+    assert len(wb.experiment.trials) < 500
+
+
+def test_attach_to_stored_experiment_and_rerun_cell_stops_search(tmp_path, quick_registered):
+    db = tmp_path / "w.db"
+    exp = nb.Experiment("nb201", estimator="quick", trials=5, storage=str(db))
+    exp.run()
+    wb = nb.Workbench.load(db)
+    assert wb.experiment.name == exp.name
+    assert len(wb.table.frame) == 5
+    wb2 = nb.Workbench(space="nb201", storage=str(db), estimator="quick", trials=1000)
+    wb2.start()
+    assert wb2.experiment.running
+    wb3 = nb.Workbench(storage=":memory:")  # the re-run cell: the old search stops cleanly
+    assert not wb2.experiment.running
+    assert all(t.finished for t in wb2.experiment.trials)
+    del wb3
