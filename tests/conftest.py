@@ -1,0 +1,95 @@
+"""Fixtures shared by the whole test suite.
+
+- ``repo_root``: the repository root.
+- ``shared_dir``: the read-only ``../shared`` folder beside the repository
+  (benchmark tables); tests that need it are skipped, with the reason, when it is
+  missing (outside CI) and fail in CI.
+- ``nb201_csv``: ``../shared/benchmarks/nb201/nb201_cifar10.csv``.
+- ``artifacts_dir``: ``artifacts/`` (screenshots, logs; git-ignored).
+- ``browser``: Debian's Chromium driven by Playwright (sync API), one per test
+  module. Skipped when ``/usr/bin/chromium`` is missing, except in CI where that
+  fails. Module scope on purpose: Playwright's sync API allows one running
+  instance per thread, so a test module must not hold one while another starts;
+  use this fixture rather than starting ``sync_playwright()`` in a test module.
+
+Helpers for tests live in ``tests/helpers`` and are imported as ``helpers``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:  # so that `import helpers` works from any test folder
+    sys.path.insert(0, _TESTS_DIR)
+
+from helpers import (  # noqa: E402
+    ARTIFACTS_DIR,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    REPO_ROOT,
+    SHARED_DIR,
+    in_ci,
+)
+
+
+def _unavailable(reason: str) -> None:
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true, so this is an error, not a skip)")
+    pytest.skip(reason)
+
+
+def _need(path: Path, what: str) -> Path:
+    if path.exists():
+        return path
+    message = (
+        f"{what} not found at {path}; this test reads the shared folder that sits "
+        "beside the repository as ../shared"
+    )
+    _unavailable(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository root (holds ``pyproject.toml``)."""
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The ``../shared`` folder beside the repository; skip (fail in CI) when absent."""
+    return _need(SHARED_DIR, "the shared folder")
+
+
+@pytest.fixture(scope="session")
+def nb201_csv(shared_dir: Path) -> Path:
+    """The NAS-Bench-201 CIFAR-10 table (15,625 rows) in the shared folder."""
+    return _need(
+        shared_dir / "benchmarks" / "nb201" / "nb201_cifar10.csv", "the NAS-Bench-201 table"
+    )
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """``artifacts/`` in the repository, created on demand."""
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS_DIR
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium (Debian's binary, never a Playwright download) for one test module."""
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing; install it with: apt-get install -y chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed; pip install -e '.[test]'")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
+        yield chromium
+        chromium.close()
