@@ -1,0 +1,299 @@
+"""``LiveCharts``: the live chart panel of the workbench (Bokeh inside one ``BokehModel``).
+
+Four figures from ``viz.figures`` -- history with best-so-far, accuracy vs cost with the
+Pareto front, learning curves, op frequency among the top trials -- laid out in one
+Bokeh ``gridplot`` rendered by a single ``jupyter_bokeh.BokehModel``.
+
+Threading: ``update(trials)`` takes the FULL current list of trials and only records
+it (a reference assignment and an ``Event.set``: microseconds), so a search thread may
+call it as often as it likes. One daemon updater thread pushes the latest list to the
+Bokeh document at most once every ``interval`` seconds; ``flush()`` pushes now. Every
+change to the document (pushes, selection, axis labels) happens under ``self.lock``
+(one ``threading.RLock``): jupyter_bokeh sends each change as three comm messages, and
+two threads changing a document at once interleave them (see STACK-NOTES).
+
+A push moves the new columns in with ``viz.figures.sync_source``: new finished trials
+are streamed, a few changed cells (Pareto flags) are patched, anything else replaced.
+
+A ``BokehModel`` view starts from the document as it was when the widget was made, so
+patches sent before it exists are lost (seen in JupyterLab); on its ``DocumentReady``
+event the next push re-sends every source and changeable property whole. Echoes the
+view sends back are dropped (``viz.notebook``).
+
+Example:
+    >>> from nasbench_ui import spaces
+    >>> from nasbench_ui.storage.trial import Trial, TrialState
+    >>> charts = LiveCharts(spaces.nb201())
+    >>> charts.update([Trial(0, TrialState.COMPLETE, {}, 0.5)]); charts.flush()
+    >>> charts.sources["history"].data["value"]
+    [0.5]
+    >>> charts.close()
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bokeh.events import DocumentReady
+from bokeh.layouts import gridplot
+
+from nasbench_ui.storage.trial import Trial
+from nasbench_ui.viz import figures, tables
+from nasbench_ui.viz.notebook import echo_free_model, ensure_bokehjs
+from nasbench_ui.viz.throttle import Throttle
+
+__all__ = ["SCATTER_METRICS", "LiveCharts", "ensure_bokehjs"]
+
+log = logging.getLogger(__name__)
+SCATTER_METRICS = ("params", "flops", "latency_ms")
+
+
+class LiveCharts:
+    """The live chart panel. See the module docstring.
+
+    ``objective`` names the plotted value ("value" or a metric key), ``maximize`` its
+    direction; ``curve_metric`` the curve key; ``last`` how many curves; ``top_k`` the
+    trials counted by the op-frequency heatmap.
+    """
+
+    def __init__(
+        self, space: Any = None, objective: str = "value", maximize: bool = True,
+        interval: float = 0.25, scatter_x: str = "params", curve_metric: str = "valid_acc",
+        last: int = 10, top_k: int = 10,
+    ) -> None:
+        self._throttle = Throttle(lambda: self._dirty and self.flush(), interval, "nbui-charts")
+        self._check_x(scatter_x)
+        self.space, self.objective, self.maximize = space, objective, maximize
+        self.curve_metric, self.last, self.top_k = curve_metric, last, top_k
+        self.lock = threading.RLock()
+        self.pushes = 0  # document pushes so far (tests count them)
+        self._x = scatter_x
+        self._upto: int | None = None
+        self._pending: list[Trial] = []
+        self._dirty = True
+        self._selected: int | None = None
+        self._memo: tables.Memo = {}  # hover texts of finished trials
+        self._quiet = False
+        self._callbacks: list[Callable[[int], Any]] = []
+        self._taps: list[int] = []  # taps whose callbacks are still to run
+        self._last_new: Any = None
+        self.model: Any = None  # the BokehModel, once ``widget`` is made
+        self._widget: Any = None
+        self._resync = False  # a view has just rendered: re-send everything once
+        self._build()
+
+    # ------------------------------------------------------------- building
+    def _build(self) -> None:
+        self.history_fig, s1 = figures.history_figure(objective=self.objective)
+        self.scatter_fig, s2 = figures.scatter_figure(self._x, y_label=self.objective)
+        self.curves_fig, s3 = figures.curves_figure(metric=self.curve_metric)
+        self.opfreq_fig, s4 = figures.op_frequency_figure(self.space, top_k=self.top_k)
+        self.sources = {**s1, **s2, **s3, **s4}
+        self.layout = gridplot([[self.history_fig, self.scatter_fig],
+                                [self.curves_fig, self.opfreq_fig]], toolbar_location="right")
+        for role in ("history", "scatter", "curves"):
+            self.sources[role].selected.on_change("indices", self._on_indices(role))
+
+    @property
+    def widget(self) -> Any:
+        """The ipywidgets object to display: a picker of the scatter's x metric above one
+        ``BokehModel`` of the whole layout (``self.model``)."""
+        if self._widget is None:
+            import ipywidgets as w
+
+            with self.lock:
+                self.model = echo_free_model(self.layout, self.lock, self._drain)
+                self.model.add_class("nbui-charts")
+                self.layout.document.on_event(DocumentReady, self._on_view_ready)
+            self.x_picker = w.ToggleButtons(options=list(SCATTER_METRICS), value=self._x,
+                                            description="scatter x",
+                                            style={"button_width": "90px"})
+            self.x_picker.observe(lambda ch: self.set_scatter_x(ch["new"]), "value")
+            self._widget = w.VBox([self.x_picker, self.model])
+        return self._widget
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two pushes of the updater thread, at least."""
+        return self._throttle.interval
+
+    @staticmethod
+    def _check_x(x: Any) -> None:
+        if x not in SCATTER_METRICS:
+            raise ValueError(f"scatter x must be one of {list(SCATTER_METRICS)}, got {x!r}")
+
+    # -------------------------------------------------------------- updates
+    def update(self, trials: Sequence[Trial]) -> None:
+        """Record the full current list of trials; the updater thread pushes it soon."""
+        self._pending = trials if isinstance(trials, list) else list(trials)
+        self._dirty = True
+        self._throttle.poke()
+
+    def flush(self) -> None:
+        """Push the latest trials to the document now (in the caller's thread)."""
+        with self.lock:
+            self._dirty = False
+            try:
+                self._push(self._pending)
+            except BaseException:
+                self._dirty = True  # the next update() retries
+                raise
+
+    def _push(self, trials: list[Trial]) -> None:
+        with self.lock:
+            if self._upto is not None:
+                trials = [t for t in trials if t.number < self._upto]
+            hist = tables.history_data(trials, self.objective, self.maximize, memo=self._memo)
+            sc = tables.scatter_data(trials, x=self._x, y=self.objective,
+                                     maximize_y=self.maximize, memo=self._memo)
+            kinds = [figures.sync_source(self.sources["history"], hist),
+                     figures.sync_source(self.sources["scatter"], sc["points"]),
+                     figures.sync_source(self.sources["pareto"], sc["front"]),
+                     figures.sync_source(self.sources["curves"], tables.curves_data(
+                         trials, self.curve_metric, self.last))]
+            if self.space is not None:
+                figures.sync_source(self.sources["opfreq"], tables.op_frequency(
+                    trials, self.space, self.top_k, self.maximize))
+            if self.scatter_fig.xaxis[0].axis_label != self._x:
+                self.scatter_fig.xaxis[0].axis_label = self._x
+                self.scatter_fig.title.text = f"{self.objective} vs {self._x}"
+            if self._selected is not None and set(kinds) != {"none"}:
+                self._highlight(self._selected)
+            if self._resync:
+                self._resync = False
+                self._send_all()
+            self.pushes += 1
+
+    def _on_view_ready(self, event: Any) -> None:
+        self._resync = True
+        self._kick()
+
+    def _send_all(self) -> None:
+        """Re-send, whole, every source and every property a push or a view change can
+        alter (``Model.trigger`` with the current value sends it even though unchanged)."""
+        with self.lock:
+            self._quiet = True
+            try:
+                for src in self.sources.values():
+                    src.trigger("data", src.data, src.data)
+                    src.selected.trigger("indices", src.selected.indices, src.selected.indices)
+                for model, attr in ((self.scatter_fig.xaxis[0], "axis_label"),
+                                    (self.scatter_fig.title, "text"),
+                                    (self.opfreq_fig.title, "text"),
+                                    (self.opfreq_fig.x_range, "factors"),
+                                    (self.opfreq_fig.y_range, "factors")):
+                    value = getattr(model, attr)
+                    model.trigger(attr, value, value)
+            finally:
+                self._quiet = False
+
+    def close(self) -> None:
+        """Stop the updater thread (the figures stay as they are)."""
+        self._throttle.close()
+
+    # ---------------------------------------------------------------- views
+    def set_scatter_x(self, metric: str) -> None:
+        """Plot the scatter against "params", "flops" or "latency_ms" (pushed by flush)."""
+        self._check_x(metric)
+        self._x = metric
+        picker = getattr(self, "x_picker", None)
+        if picker is not None and picker.value != metric:
+            picker.value = metric
+        self._kick()
+
+    def set_view(self, upto: int | None) -> None:
+        """Show only trials numbered below ``upto`` (a replay); None shows all."""
+        if upto is not None and (isinstance(upto, bool) or not isinstance(upto, int)):
+            raise ValueError(f"upto must be an int trial number or None, got {upto!r}")
+        self._upto = upto
+        self._kick()
+
+    def reset(self, space: Any = None) -> None:
+        """Forget all trials and the selection; show ``space`` in the op-frequency map."""
+        with self.lock:
+            self.space = space
+            self._pending, self._selected, self._upto, self._memo = [], None, None, {}
+            edges, ops = figures.op_factors(space)
+            self.opfreq_fig.x_range.factors = ops
+            self.opfreq_fig.y_range.factors = edges[::-1]
+            self.opfreq_fig.title.text = (f"Ops chosen by the top {self.top_k} trials" if edges
+                                          else "No operation choices in this space")
+            empty = tables.op_frequency([], space) if space is not None else {
+                k: [] for k in ("edge", "op", "count", "fraction")}
+            self.sources["opfreq"].data = empty
+            self._highlight(None)
+            self.flush()
+
+    def _kick(self) -> None:
+        self._dirty = True
+        self._throttle.poke()
+
+    # ------------------------------------------------------------ selection
+    def on_select(self, callback: Callable[[int], Any]) -> None:
+        """Call ``callback(trial_number)`` when a trial glyph is tapped."""
+        if not callable(callback):
+            raise ValueError(f"on_select needs a callable, got {type(callback).__name__}")
+        self._callbacks.append(callback)
+
+    @property
+    def selected(self) -> int | None:
+        """The number of the highlighted trial, or None."""
+        return self._selected
+
+    def select(self, number: int | None) -> None:
+        """Highlight trial ``number`` in every chart (None clears); no callback fires."""
+        with self.lock:
+            self._selected = number
+            self._highlight(number)
+
+    def _highlight(self, number: int | None, skip: str | None = None) -> None:
+        with self.lock:
+            self._quiet = True
+            try:
+                for role in ("history", "scatter", "curves"):
+                    if role == skip:
+                        continue
+                    src = self.sources[role]
+                    idx = [] if number is None else [
+                        i for i, n in enumerate(src.data["number"]) if n == number]
+                    if list(src.selected.indices) != idx:
+                        src.selected.indices = idx
+            finally:
+                self._quiet = False
+
+    def _on_indices(self, role: str) -> Callable[[str, Any, Any], None]:
+        def handler(attr: str, old: Any, new: Any) -> None:
+            with self.lock:  # under the lock: another thread's highlight is not a tap
+                syncing = getattr(self.model, "syncing", False)
+                # jupyter_bokeh calls on_change callbacks twice per page event (from the
+                # property set, then by hand) with the same ``new``; the second is a repeat
+                if self._quiet or (syncing and new is self._last_new):
+                    return
+                self._last_new = new if syncing else None
+                numbers = self.sources[role].data["number"]
+                # an emptied selection (a tap on nothing, or BokehJS on new data) leaves
+                # the other charts as they are
+                if not new or not 0 <= new[0] < len(numbers):
+                    return
+                number = numbers[new[0]]
+                self._selected = number
+                self._highlight(number, skip=role)
+                self._taps.append(number)
+                if syncing:
+                    return  # a page tap: callbacks run once the lock is released
+            self._drain()
+
+        return handler
+
+    def _drain(self) -> None:
+        """Call the on_select callbacks for taps recorded so far (outside the lock)."""
+        while self._taps:
+            number = self._taps.pop(0)
+            for cb in list(self._callbacks):
+                try:
+                    cb(number)
+                except Exception:  # one bad callback must not break the others
+                    log.exception("nasbench_ui charts: on_select callback failed")

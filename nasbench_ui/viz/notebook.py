@@ -1,0 +1,108 @@
+"""Bokeh in a Jupyter notebook: load BokehJS once, and a ``BokehModel`` that drops echoes.
+
+Two facts about jupyter_bokeh 4.1.0 (with Bokeh 3.9), seen in JupyterLab:
+
+* A ``BokehModel`` needs BokehJS in the page first (``output_notebook`` with INLINE
+  resources: no CDN on a closed network). :func:`ensure_bokehjs` does it once per kernel.
+* Its view sends back to the kernel every change it has just applied from a kernel
+  patch: each ``ColumnDataSource.stream`` came back as a ``ColumnsStreamed`` event,
+  each patch and property change likewise. The stock model applies them again in the
+  kernel: streamed rows were doubled there, and an echo arriving after a newer change
+  restored a stale value. :func:`echo_free_model` makes a ``BokehModel`` that ignores
+  what only the kernel changes (data, titles, axis labels, factors) and selections equal
+  to the kernel's own; what the page does originate (selections, ranges, sizes, events)
+  is applied under the caller's lock.
+
+Example:
+    >>> from bokeh.plotting import figure
+    >>> import threading
+    >>> m = echo_free_model(figure(), threading.RLock())
+    >>> type(m).__name__, m._model_name
+    ('EchoFreeBokehModel', 'BokehModel')
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["KERNEL_ATTRS", "echo_free_model", "ensure_bokehjs", "is_echo"]
+
+# properties that only the kernel changes: a page event on them is an echo
+KERNEL_ATTRS = frozenset({"data", "text", "axis_label", "factors", "title"})
+_STATE = {"bokehjs": False}
+
+
+def ensure_bokehjs(force: bool = False) -> bool:
+    """Load BokehJS INLINE into the notebook page once per kernel (True when it loads now).
+
+    It displays output, so call it from a cell's display context (e.g. a widget's
+    ``_repr_mimebundle_``), never at import.
+    """
+    if _STATE["bokehjs"] and not force:
+        return False
+    from bokeh.io import output_notebook
+    from bokeh.resources import INLINE
+
+    output_notebook(resources=INLINE, hide_banner=True)
+    _STATE["bokehjs"] = True
+    return True
+
+
+def is_echo(document: Any, content: dict[str, Any]) -> bool:
+    """Whether a page event (a ``jsevent`` message of jupyter_bokeh) only repeats the
+    kernel's own change."""
+    kind = content.get("kind")
+    if kind in ("ColumnsStreamed", "ColumnsPatched"):
+        return True
+    if kind != "ModelChanged":
+        return False
+    attr = content.get("attr")
+    if attr in KERNEL_ATTRS:
+        return True
+    if attr == "indices" and document is not None:
+        ref = content.get("model") or {}
+        model = document.get_model_by_id(ref.get("id")) if isinstance(ref, dict) else None
+        new = content.get("new")
+        return model is not None and isinstance(new, list) and list(model.indices) == new
+    return False
+
+
+@functools.cache
+def _model_class() -> type:
+    from jupyter_bokeh import BokehModel
+
+    class EchoFreeBokehModel(BokehModel):
+        """A ``BokehModel`` that drops echoes and applies page changes under ``lock``."""
+
+        lock: Any = None
+        after_sync: Callable[[], Any] | None = None
+        syncing = False  # True while a page change is being applied (under the lock)
+
+        def _sync_model(self, _model: Any, content: dict[str, Any], _buffers: Any) -> None:
+            if content.get("event") != "jsevent":
+                return
+            with self.lock:  # under the lock: a push in progress has finished, so an
+                if is_echo(self._document, content):  # echo matches the kernel's state
+                    return
+                self.syncing = True
+                try:
+                    super()._sync_model(_model, content, _buffers)
+                finally:
+                    self.syncing = False
+            if self.after_sync is not None:
+                self.after_sync()
+
+    return EchoFreeBokehModel
+
+
+def echo_free_model(layout: Any, lock: Any, after_sync: Callable[[], Any] | None = None) -> Any:
+    """A jupyter_bokeh ``BokehModel`` of ``layout`` that ignores echoes (see the module
+    docstring). Page changes are applied holding ``lock``; ``after_sync()`` runs after
+    each, with the lock released (to call user callbacks outside it)."""
+    with lock:
+        model = _model_class()(layout)
+    model.lock = lock
+    model.after_sync = after_sync
+    return model

@@ -1,0 +1,118 @@
+"""Reading trials for charts: checked lists, state names, numbers (NaN when missing),
+short hover texts, state colours. Shared by ``tables``, ``frame`` and ``report``.
+
+Example:
+    >>> from nasbench_ui.storage.trial import Trial, TrialState
+    >>> t = Trial(0, TrialState.COMPLETE, {"op": "skip"}, None, {"params": 12})
+    >>> metric(t, "value"), metric(t, "params"), arch_text(t.arch)
+    (nan, 12.0, 'op=skip')
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nasbench_ui.storage.trial import Trial, TrialState
+
+__all__ = [
+    "NAN", "PARETO_COLOR", "STATE_COLORS", "TEXT_LIMIT", "Memo", "arch_text", "better",
+    "check_trials", "metric", "metrics_text", "num", "state_name", "texts",
+]
+
+STATE_COLORS = {
+    "COMPLETE": "#1f77b4", "PRUNED": "#ff7f0e", "FAILED": "#d62728",
+    "INTERRUPTED": "#7f7f7f", "RUNNING": "#2ca02c",
+}
+PARETO_COLOR = "#d62728"
+TEXT_LIMIT = 160
+NAN = float("nan")
+
+
+def check_trials(trials: Any) -> list[Trial]:
+    if trials is None:
+        return []
+    if isinstance(trials, (str, bytes, dict)) or not hasattr(trials, "__iter__"):
+        raise ValueError(f"trials must be a list of Trial, got {type(trials).__name__}")
+    out = list(trials)
+    for i, t in enumerate(out):
+        if not isinstance(t, Trial):
+            raise ValueError(f"trials[{i}] is a {type(t).__name__}, not a Trial")
+    return out
+
+
+def state_name(t: Trial) -> str:
+    """The state's name ("COMPLETE", ...); a plain string state is taken as it is."""
+    st = t.state
+    return st.name if isinstance(st, TrialState) else str(st)
+
+
+def num(v: Any) -> float:
+    if isinstance(v, bool):
+        return float(v)
+    if isinstance(v, (int, float)):
+        return float(v)
+    try:
+        return float(v) if v is not None and not isinstance(v, str) else NAN
+    except (TypeError, ValueError):
+        return NAN
+
+
+def metric(t: Trial, key: str) -> float:
+    """``t.value`` for "value", ``duration_s`` from the metrics or the timestamps, else a
+    metric; NaN when missing.
+
+    Example:
+        >>> from nasbench_ui.storage.trial import Trial, TrialState
+        >>> metric(Trial(0, TrialState.COMPLETE, {}, 0.5, {"params": 10}), "params")
+        10.0
+    """
+    if key == "value":
+        return num(t.value)
+    if key == "duration_s" and "duration_s" not in t.metrics:
+        return num(t.duration_s)
+    return num(t.metrics.get(key))
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ",".join(_fmt(x) for x in v) + "]"
+    return str(v)
+
+
+def _truncate(s: str, limit: int) -> str:
+    return s if len(s) <= limit else s[: limit - 1] + "\u2026"
+
+
+def arch_text(arch: dict[str, Any], limit: int = TEXT_LIMIT) -> str:
+    """A short ``label=value, ...`` text of an architecture (truncated with an ellipsis).
+
+    Example:
+        >>> arch_text({"1<-0": "skip", "n3.inputs": ["n1", "n2"], "lr": 0.001})
+        '1<-0=skip, n3.inputs=[n1,n2], lr=0.001'
+    """
+    return _truncate(", ".join(f"{k}={_fmt(v)}" for k, v in arch.items()), limit)
+
+
+def metrics_text(metrics: dict[str, Any], limit: int = TEXT_LIMIT) -> str:
+    """A short ``key=value, ...`` text of a trial's metrics (numbers to 4 digits)."""
+    return _truncate(", ".join(f"{k}={_fmt(v)}" for k, v in metrics.items()), limit)
+
+
+def better(maximize: bool):
+    return max if maximize else min
+
+
+Memo = dict[tuple[int, str], tuple[str, str]]
+
+
+def texts(t: Trial, st: str, memo: Memo | None) -> tuple[str, str]:
+    """(arch_text, metrics_text) of a trial; a finished trial's are kept in ``memo``."""
+    if memo is None or st == "RUNNING":
+        return arch_text(t.arch), metrics_text(t.metrics)
+    key = (t.number, st)
+    got = memo.get(key)
+    if got is None:
+        got = memo[key] = (arch_text(t.arch), metrics_text(t.metrics))
+    return got

@@ -1,0 +1,307 @@
+"""LiveCharts (nasbench_ui.ui.charts) headless: pushes, coalescing, selection, views."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from nasbench_ui import spaces
+from nasbench_ui.storage.trial import Trial, TrialState
+from nasbench_ui.ui import charts as charts_mod
+from nasbench_ui.ui.charts import LiveCharts
+
+C, R, F = TrialState.COMPLETE, TrialState.RUNNING, TrialState.FAILED
+
+
+def t(n, state=C, value=None, **metrics):
+    curve = [{"epoch": 1, "valid_acc": value or 0.0}]
+    return Trial(n, state, {"1<-0": "skip_connect"}, value if state is C else None,
+                 metrics, curve)
+
+
+@pytest.fixture
+def charts():
+    c = LiveCharts(spaces.nb201(), interval=0.1)
+    yield c
+    c.close()
+
+
+def rows(c, role="history"):
+    return c.sources[role].data["number"]
+
+
+def test_history_grows_one_row_per_finished_trial(charts):
+    trials = []
+    for n in range(5):
+        trials = trials + [t(n, R)]
+        charts.update(trials)
+        charts.flush()
+        assert rows(charts) == list(range(n))  # the running one is not in the history yet
+        trials = trials[:-1] + [t(n, C, n / 10, params=100 + n)]
+        charts.update(trials)
+        charts.flush()
+        assert rows(charts) == list(range(n + 1))
+    assert charts.sources["history"].data["best_so_far"] == [0.0, 0.1, 0.2, 0.3, 0.4]
+    assert rows(charts, "scatter") == [0, 1, 2, 3, 4]
+    assert charts.sources["curves"].data["number"] == [0, 1, 2, 3, 4]
+    counts = dict(zip(charts.sources["opfreq"].data["op"][:5],
+                      charts.sources["opfreq"].data["count"][:5], strict=True))
+    assert counts["skip_connect"] == 5
+
+
+def test_pushes_stream_new_rows_to_the_notebook(charts):
+    charts.update([t(0, C, 0.5)])
+    charts.flush()
+    model = charts.widget.children[1]
+    from jupyter_bokeh import BokehModel
+
+    assert isinstance(model, BokehModel) and charts.model is model
+    sent = []
+    model.send = lambda msg, buffers=None: sent.append(msg)
+    charts.update([t(0, C, 0.5), t(1, C, 0.6)])
+    charts.flush()
+    payloads = " ".join(str(m["payload"]) for m in sent)
+    assert "ColumnsStreamed" in payloads and "ColumnDataChanged" not in payloads
+    sent.clear()
+    charts.flush()  # nothing new: nothing sent
+    assert sent == []
+
+
+def test_a_view_that_renders_late_gets_everything_again(charts):
+    """A BokehModel view starts from the document as it was when the widget was made;
+    its DocumentReady event must make the next push re-send every source whole."""
+    from bokeh.events import DocumentReady
+
+    model = charts.widget.children[1]
+    charts.update([t(0, C, 0.5, params=3), t(1, C, 0.7, params=9)])
+    charts.set_scatter_x("params")
+    charts.flush()  # sent before any view listens: lost in a real page
+    sent = []
+    model.send = lambda msg, buffers=None: sent.append(str(msg["payload"]))
+    charts.flush()
+    assert sent == []  # nothing new
+    charts.layout.document.callbacks.trigger_event(DocumentReady())  # a view rendered
+    charts.flush()
+    changed = set()
+    for payload in sent:
+        for event in json.loads(payload).get("events", []) if payload.startswith("{") else []:
+            changed.add((event["model"]["id"], event.get("attr")))
+    for src in charts.sources.values():
+        assert (src.id, "data") in changed, src.name
+    assert (charts.opfreq_fig.x_range.id, "factors") in changed
+    assert (charts.scatter_fig.xaxis[0].id, "axis_label") in changed
+    sent.clear()
+    charts.flush()
+    assert sent == []  # once, not on every push
+
+
+def test_update_is_coalesced(charts):
+    trials = [t(i, C, i / 1000) for i in range(50)]
+    def hammer():
+        for i in range(10_000):
+            charts.update(trials[: 1 + i % 50])
+
+    pushes_before = charts.pushes
+    start = time.perf_counter()
+    th = threading.Thread(target=hammer)
+    th.start()
+    th.join()
+    elapsed = time.perf_counter() - start
+    # no wall-clock limit here (timings live in benchmarks/): the calls must not push
+    # synchronously, so the pushes are bounded by the updater's interval
+    time.sleep(0.35)  # let the updater push the last list
+    pushes = charts.pushes - pushes_before
+    assert 1 <= pushes <= 1 + int((elapsed + 0.35) / charts.interval) + 1
+    assert rows(charts) == list(range(1 + 9_999 % 50))  # the latest list won
+
+
+def test_tap_calls_back_with_the_trial_number_and_highlights_everywhere(charts):
+    trials = [t(10, C, 0.1, params=5), t(11, R), t(12, F), t(13, C, 0.3, params=7)]
+    charts.update(trials)
+    charts.flush()
+    got = []
+    charts.on_select(got.append)
+    charts.sources["scatter"].selected.indices = [1]  # row 1 of the scatter is trial 13
+    assert got == [13] and charts.selected == 13
+    assert charts.sources["history"].selected.indices == [2]  # 10, 12, 13 in the history
+    charts.select(10)  # programmatic: highlights, no callback
+    assert got == [13]
+    assert charts.sources["scatter"].selected.indices == [0]
+    assert charts.sources["history"].selected.indices == [0]
+    charts.select(None)
+    assert charts.sources["scatter"].selected.indices == []
+    with pytest.raises(ValueError, match="on_select needs a callable"):
+        charts.on_select("print")
+
+
+def test_browser_tap_through_jupyter_bokeh_fires_callback_once(charts):
+    charts.update([t(0, C, 0.1, params=1), t(5, C, 0.2, params=2)])
+    charts.flush()
+    model = charts.widget.children[1]
+    got = []
+    charts.on_select(got.append)
+    sel = charts.sources["history"].selected
+    event = {"event": "jsevent", "kind": "ModelChanged", "model": {"id": sel.id},
+             "attr": "indices", "new": [1]}
+    model._sync_model(model, event, [])  # what jupyter_bokeh does with a browser tap
+    assert got == [5]
+    assert charts.sources["scatter"].selected.indices == [1]
+
+
+def test_a_failing_callback_does_not_stop_the_others(charts, caplog):
+    charts.update([t(0, C, 0.1)])
+    charts.flush()
+    got = []
+    charts.on_select(lambda n: 1 / 0)
+    charts.on_select(got.append)
+    charts.sources["history"].selected.indices = [0]
+    assert got == [0] and "on_select callback failed" in caplog.text
+
+
+def test_selection_survives_a_replacement_of_the_data(charts):
+    charts.update([t(0, C, 0.1), t(1, C, 0.2), t(2, C, 0.3)])
+    charts.flush()
+    charts.select(2)
+    charts.set_view(2)
+    charts.flush()
+    assert rows(charts) == [0, 1] and charts.sources["history"].selected.indices == []
+    charts.set_view(None)
+    charts.flush()
+    assert rows(charts) == [0, 1, 2] and charts.sources["history"].selected.indices == [2]
+    with pytest.raises(ValueError, match="upto must be an int trial number or None"):
+        charts.set_view("3")
+
+
+def test_set_scatter_x_switches_metric_and_axis(charts):
+    charts.update([t(0, C, 0.5, params=10, flops=2000, latency_ms=1.5)])
+    charts.flush()
+    assert charts.sources["scatter"].data["x"] == [10.0]
+    charts.set_scatter_x("flops")
+    charts.flush()
+    assert charts.sources["scatter"].data["x"] == [2000.0]
+    assert charts.scatter_fig.xaxis[0].axis_label == "flops"
+    charts.widget.children[0].value = "latency_ms"  # the picker above the charts
+    charts.flush()
+    assert charts.sources["scatter"].data["x"] == [1.5]
+    with pytest.raises(ValueError, match=r"scatter x must be one of \['params', 'flops'"):
+        charts.set_scatter_x("accuracy")
+
+
+def test_reset_to_another_space_clears_trials_and_op_map(charts):
+    charts.update([t(0, C, 0.5)])
+    charts.flush()
+    charts.reset(spaces.keras_cnn())
+    assert rows(charts) == [] and charts.sources["opfreq"].data["edge"] == []
+    assert "No operation choices" in charts.opfreq_fig.title.text
+    charts.reset(spaces.darts_cell())
+    assert len(charts.opfreq_fig.x_range.factors) == 8
+
+
+def test_document_changes_from_two_threads_do_not_interleave(charts):
+    charts.update([t(0, C, 0.5)])
+    charts.flush()
+    model = charts.widget.children[1]
+    sent = []
+    model.send = lambda msg, buffers=None: sent.append((threading.get_ident(), msg))
+
+    def work(offset):
+        for i in range(30):
+            charts.update([t(n, C, n / 100) for n in range(offset + i + 2)])
+            charts.flush()
+            charts.select(i % 2)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in (0, 40)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(sent) >= 6 and len(sent) % 3 == 0
+    for k in range(0, len(sent), 3):  # header, metadata, content of one patch: one thread
+        assert len({ident for ident, _ in sent[k:k + 3]}) == 1
+
+
+def test_page_echoes_do_not_change_the_kernel_side(charts):
+    """jupyter_bokeh's view sends back each patch it applied; the kernel must ignore it."""
+    charts.update([t(0, C, 0.1, params=1), t(1, C, 0.2, params=2)])
+    charts.flush()
+    model = charts.widget.children[1]
+    hist = charts.sources["history"]
+    echo = {"event": "jsevent", "kind": "ColumnsStreamed", "model": {"id": hist.id},
+            "attr": "data", "data": {"number": [1]}, "rollover": None}
+    model._sync_model(model, dict(echo), [])
+    assert rows(charts) == [0, 1]
+    stale = {"event": "jsevent", "kind": "ModelChanged", "model": {"id": hist.id},
+             "attr": "data", "new": {"number": []}}
+    model._sync_model(model, dict(stale), [])
+    assert rows(charts) == [0, 1]
+    charts.select(1)
+    got = []
+    charts.on_select(got.append)
+    same = {"event": "jsevent", "kind": "ModelChanged", "model": {"id": hist.selected.id},
+            "attr": "indices", "new": [1]}
+    model._sync_model(model, dict(same), [])
+    assert got == [] and charts.selected == 1
+
+
+def test_an_emptied_selection_in_the_page_leaves_the_other_charts(charts):
+    charts.update([t(0, C, 0.1, params=1), t(1, C, 0.2, params=2)])
+    charts.flush()
+    model = charts.widget.children[1]
+    got = []
+    charts.on_select(got.append)
+    charts.select(1)
+    scatter_sel = charts.sources["scatter"].selected
+    empty = {"event": "jsevent", "kind": "ModelChanged", "model": {"id": scatter_sel.id},
+             "attr": "indices", "new": []}  # a tap on nothing, or BokehJS on new data
+    model._sync_model(model, empty, [])
+    assert list(scatter_sel.indices) == [] and charts.sources["history"].selected.indices == [1]
+    assert charts.selected == 1 and got == []
+
+
+def test_tap_callbacks_run_after_the_lock_is_released(charts):
+    charts.update([t(0, C, 0.1), t(1, C, 0.2)])
+    charts.flush()
+    model = charts.widget.children[1]
+    free = []
+
+    def callback(number):
+        other = threading.Thread(target=lambda: free.append(charts.lock.acquire(timeout=1)))
+        other.start()
+        other.join()
+        if free[-1]:
+            charts.lock.release()
+
+    charts.on_select(callback)
+    tap = {"event": "jsevent", "kind": "ModelChanged",
+           "model": {"id": charts.sources["history"].selected.id}, "attr": "indices", "new": [0]}
+    model._sync_model(model, tap, [])
+    assert free == [True]
+
+
+def test_ensure_bokehjs_loads_once(monkeypatch):
+    calls = []
+    import bokeh.io
+
+    from nasbench_ui.viz import notebook
+
+    monkeypatch.setattr(bokeh.io, "output_notebook", lambda **kw: calls.append(kw))
+    monkeypatch.setitem(notebook._STATE, "bokehjs", False)
+    assert charts_mod.ensure_bokehjs is notebook.ensure_bokehjs
+    assert charts_mod.ensure_bokehjs() is True
+    assert charts_mod.ensure_bokehjs() is False
+    assert len(calls) == 1 and calls[0]["hide_banner"] is True
+    assert calls[0]["resources"].mode == "inline"
+
+
+def test_bad_constructor_arguments_and_close():
+    with pytest.raises(ValueError, match="interval must be a number of seconds"):
+        LiveCharts(spaces.nb201(), interval=-1)
+    c = LiveCharts(None, interval=0.05)
+    c.update([t(0, C, 0.5)])
+    time.sleep(0.2)
+    assert rows(c) == [0]
+    c.close()
+    assert not c._throttle.alive

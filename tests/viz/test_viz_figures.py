@@ -1,0 +1,83 @@
+"""Bokeh figure builders (nasbench_ui.viz.figures) and the smallest-change source sync."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from bokeh.models import ColumnDataSource, HoverTool, TapTool
+
+from nasbench_ui import spaces
+from nasbench_ui.storage.trial import Trial, TrialState
+from nasbench_ui.viz import figures, tables
+
+C = TrialState.COMPLETE
+
+
+def trials(n):
+    return [Trial(i, C, {"op": "skip"}, i / 10, {"params": 100 - i, "valid_acc": i / 10},
+                  [{"epoch": 1, "valid_acc": i / 20}]) for i in range(n)]
+
+
+def tools(fig, kind):
+    return [t for t in fig.tools if isinstance(t, kind)]
+
+
+def test_history_figure_source_name_columns_and_tools():
+    data = tables.history_data(trials(3))
+    fig, src = figures.history_figure(data)
+    s = src["history"]
+    assert s.name == "nbui-history"
+    assert set(s.data) == {"number", "value", "state", "color", "best_so_far", "arch_text",
+                           "metrics_text"}
+    assert s.data["number"] == [0, 1, 2]
+    hover = tools(fig, HoverTool)[0]
+    assert ("arch", "@arch_text") in hover.tooltips and ("metrics", "@metrics_text") in hover.tooltips
+    assert tools(fig, TapTool)[0].renderers == hover.renderers
+    assert (fig.width, fig.height, fig.sizing_mode) == (figures.WIDTH, figures.HEIGHT, "fixed")
+
+
+def test_scatter_figure_has_points_and_pareto_sources():
+    fig, src = figures.scatter_figure("flops", tables.scatter_data(trials(4), x="params"))
+    assert src["scatter"].name == "nbui-scatter" and src["pareto"].name == "nbui-pareto"
+    assert set(src["pareto"].data) == {"x", "y", "number"}
+    assert "pareto" in src["scatter"].data
+    assert fig.xaxis[0].axis_label == "flops"
+    assert tools(fig, TapTool) and tools(fig, HoverTool)
+    empty_fig, empty = figures.scatter_figure()
+    assert empty["scatter"].data["x"] == [] and empty_fig.xaxis[0].axis_label == "params"
+
+
+def test_curves_and_op_frequency_figures():
+    _, src = figures.curves_figure(tables.curves_data(trials(2)))
+    assert src["curves"].name == "nbui-curves" and src["curves"].data["xs"] == [[1.0], [1.0]]
+    s = spaces.nb201()
+    fig, src = figures.op_frequency_figure(s, tables.op_frequency(trials(2), s))
+    assert src["opfreq"].name == "nbui-opfreq"
+    assert set(src["opfreq"].data) == {"edge", "op", "count", "fraction"}
+    assert list(fig.x_range.factors) == list(s.edges[0].ops)
+    assert list(fig.y_range.factors) == list(s.labels)[::-1]
+    fig2, _ = figures.op_frequency_figure(spaces.keras_cnn())
+    assert "No operation choices" in fig2.title.text
+
+
+def test_sync_source_streams_appended_rows():
+    src = ColumnDataSource({"number": [0, 1], "value": [0.5, math.nan]})
+    assert figures.sync_source(src, {"number": [0, 1, 2], "value": [0.5, math.nan, 0.7]}) == "stream"
+    assert src.data["number"] == [0, 1, 2] and src.data["value"][2] == 0.7
+    assert figures.sync_source(src, {"number": [0, 1, 2], "value": [0.5, math.nan, 0.7]}) == "none"
+
+
+def test_sync_source_patches_few_changed_cells_and_replaces_otherwise():
+    src = ColumnDataSource({"number": list(range(100)), "flag": [False] * 100})
+    new = {"number": list(range(101)), "flag": [False] * 99 + [True, True]}
+    assert figures.sync_source(src, new) == "patch"
+    assert src.data["flag"][99:] == [True, True] and len(src.data["number"]) == 101
+    assert figures.sync_source(src, {"number": [5], "flag": [True]}) == "replace"
+    assert src.data == {"number": [5], "flag": [True]}
+    assert figures.sync_source(src, {"number": [1], "other": [2]}) == "replace"
+    many = {"number": list(range(200)), "other": [1] * 200}
+    figures.sync_source(src, many)
+    assert figures.sync_source(src, {"number": list(range(200)), "other": [2] * 200}) == "replace"
+    with pytest.raises(ValueError, match="differ in length"):
+        figures.sync_source(src, {"number": [1, 2], "other": [1]})
