@@ -114,6 +114,16 @@ register("train", TrainEstimator)
 register("early_stop", EarlyStopEstimator)
 register("tabular", TabularEstimator)
 
+from ..strategies.darts import DartsEpoch  # noqa: E402
+from .lce import LearningCurveExtrapolation  # noqa: E402
+from .weight_sharing import WeightSharing  # noqa: E402
+from .zero_cost import ZeroCost  # noqa: E402
+
+register("lce", LearningCurveExtrapolation)
+register("weight_sharing", WeightSharing)
+register("zero_cost", ZeroCost)
+register("darts_epoch", DartsEpoch)
+
 __all__ = [
     "BudgetExhausted", "EarlyStopEstimator", "Estimate", "EstimateContext", "Estimator",
     "Interrupted", "Pruned", "TabularEstimator", "TrainEstimator", "TrialFailed", "create",
