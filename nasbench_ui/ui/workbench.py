@@ -107,16 +107,20 @@ class Workbench(w.VBox):
         self.latest_button.on_click(lambda _: self.select_latest())
         self.charts.on_select(self.select)
 
-        space_panel = w.VBox([self.preset, self.editor, self.hparams])
-        view_panel = w.VBox([w.HBox([self.best_button, self.latest_button]), self.arch_view])
+        space_panel = w.VBox([self.preset, self.editor, self.hparams],
+                             layout=w.Layout(flex="1 1 560px"))
+        view_panel = w.VBox([w.HBox([self.best_button, self.latest_button]), self.arch_view],
+                            layout=w.Layout(min_width="360px", flex="1 1 360px"))
+        self.controls.layout.min_width = "380px"  # narrower clips its fields and buttons
+        wrap = {"flex_flow": "row wrap", "align_items": "flex-start"}  # side by side if room
         tabs = w.Tab([w.VBox([self.charts.widget]), self.table])
         tabs.set_title(0, "Charts")
         tabs.set_title(1, "Trials")
         super().__init__([
             w.HTML("<h3 style='margin:4px 0'>nasbench_ui workbench</h3>"),
-            w.HBox([space_panel, self.controls]),
+            w.HBox([space_panel, self.controls], layout=w.Layout(**wrap)),
             self.run_label,
-            w.HBox([tabs, view_panel]),
+            w.HBox([tabs, view_panel], layout=w.Layout(**wrap)),
         ])
         self.add_class("nbui-workbench")
         if experiment is not None:
@@ -300,8 +304,9 @@ class Workbench(w.VBox):
         """Show trial ``number`` in the architecture view (charts call this on a tap)."""
         if self.experiment is None:
             return
-        self._follow_latest = False
-        self._show_trial(self.experiment.store.trial(self.experiment.name, number))
+        with self._lock:  # a poller refresh must not overwrite the selection
+            self._follow_latest = False
+            self._show_trial(self.experiment.store.trial(self.experiment.name, number))
         self.charts.select(number)
 
     def select_best(self) -> None:

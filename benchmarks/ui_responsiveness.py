@@ -1,0 +1,354 @@
+"""UI responsiveness of the workbench in a real JupyterLab page while a fast search runs.
+
+A notebook registers an instant estimator (``synthetic``: a value derived from the
+architecture's hash, no training), shows a :class:`nasbench_ui.Workbench` on the
+NAS-Bench-201 space with it, and Chromium clicks Start. While the search feeds the
+workbench as fast as this machine allows, the benchmark measures:
+
+- ``cell_ms``: how long a trivial cell (``1+1``) takes to run, from JupyterLab's
+  ``notebook:run-cell`` to its reply, timed in the page; ``--cells`` runs spread over
+  the search, and ``--baseline-cells`` runs before Start (no search) as the baseline.
+  Target: median < 200 ms.
+- ``chart_lag_s``: for every trial k that finished during the run, the time from its
+  ``finished_at`` in the store (the kernel's clock) to the moment the page's
+  ``nbui-history`` Bokeh source first held >= k rows (the page samples it every 10 ms
+  with ``Date.now()``; kernel and browser share this machine's clock). Target: < 1 s.
+- ``search``: trials per second with the workbench showing the search, and (after it)
+  the same search for up to 10 s in the same kernel with no workbench attached.
+
+It prints a JSON summary and writes it to ``benchmarks/results/ui_responsiveness.json``.
+
+Run (about a minute; needs Debian's Chromium and the ``[ui,test]`` extras)::
+
+    .venv/bin/python benchmarks/ui_responsiveness.py --duration 30
+
+Example (the pure statistics helpers):
+    >>> chart_lags([10.0, 10.5], [(10.2, 1), (10.9, 2)])
+    ([0.2, 0.4], 0)
+    >>> summarize([3.0, 1.0, 2.0])["median"]
+    2.0
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+_TESTS = str(REPO_ROOT / "tests")
+if _TESTS not in sys.path:  # the browser harness lives in tests/helpers
+    sys.path.insert(0, _TESTS)
+
+from helpers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from helpers.lab import ConsoleLog, open_notebook, run_all, run_code  # noqa: E402
+from helpers.lab_server import start_lab_server, stop_lab_server  # noqa: E402
+
+DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "ui_responsiveness.json"
+HISTORY = "nbui-history"
+TARGET_CELL_MS = 200.0
+TARGET_LAG_S = 1.0
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+SETUP_CELL = '''\
+import json, zlib
+import nasbench_ui as nb
+from nasbench_ui.estimators import Estimate, register
+
+
+class Synthetic:
+    """An instant estimator: value and metrics derived from the architecture's hash."""
+    NAME = "synthetic"
+    OPTIONS = {}
+
+    def estimate(self, arch, ctx):
+        v = zlib.crc32(json.dumps(arch, sort_keys=True, default=str).encode()) / 2**32
+        ctx.report({"epoch": 1, "valid_acc": v})
+        return Estimate(value=v, metrics={"valid_acc": v, "params": 1000 + int(v * 1e6),
+                                          "flops": int(v * 1e8), "latency_ms": 1 + v})
+
+
+register("synthetic", Synthetic, replace=True)
+wb = nb.Workbench(space="nb201", strategy=STRATEGY, estimator="synthetic",
+                  trials=10**6, storage="runs/ui_responsiveness.db")
+wb.controls.dataset.value = "digits"  # loaded once at Start; the estimator ignores it
+wb'''
+
+TRIVIAL_CELL = "1+1"
+
+# The same search with no workbench attached, in the same kernel, for comparison.
+HEADLESS_RUN = """\
+import time as _t
+_exp = nb.Experiment("nb201", strategy=STRATEGY, estimator=Synthetic(), trials=10**6,
+                     storage="runs/ui_responsiveness_headless.db", dataset="digits")
+_exp.start(); _t.sleep({seconds}); _exp.stop()
+_fin = sorted(t.finished_at for t in _exp.finished_trials() if t.finished_at is not None)
+print(len(_fin), (len(_fin) - 1) / (_fin[-1] - _fin[0]) if len(_fin) > 1 else 'nan')"""
+
+# Run cell `index` of the current notebook as a user would (JupyterLab's run-cell
+# command, which resolves on the kernel's reply) and time it in the page.
+RUN_CELL_JS = """async ([index, ms]) => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    const nb = panel.content;
+    nb.activeCellIndex = index;
+    nb.deselectAll();
+    const cell = nb.widgets[index];
+    const before = cell.model.executionCount;
+    const t0 = performance.now();
+    const late = new Promise((_, reject) => setTimeout(
+        () => reject(new Error('the cell did not finish in ' + ms + ' ms')), ms));
+    await Promise.race([window.jupyterapp.commands.execute('notebook:run-cell'), late]);
+    const elapsed = performance.now() - t0;
+    const outs = cell.model.outputs.toJSON();
+    const text = outs.map((o) => (o.data && o.data['text/plain']) || o.text || o.ename || '');
+    return {ms: elapsed, text: text.join(''), count: cell.model.executionCount,
+            before: before};
+}"""
+
+# Record (Date.now() / 1000, rows) of the source named `name` every 10 ms, when it changes.
+SAMPLER_JS = """(name) => {
+    const find = () => {
+        for (const doc of window.Bokeh?.documents ?? []) {
+            const m = doc.get_model_by_name(name);
+            if (m != null) { return m; }
+        }
+        return null;
+    };
+    const src = find();
+    if (src == null) { return 'no Bokeh source named ' + name + ' in the page'; }
+    window.__nbuiSamples = [[Date.now() / 1000, src.get_length() ?? 0]];
+    let last = window.__nbuiSamples[0][1];
+    window.__nbuiSampler = setInterval(() => {
+        const n = find()?.get_length() ?? 0;
+        if (n !== last) { window.__nbuiSamples.push([Date.now() / 1000, n]); last = n; }
+    }, 10);
+    return null;
+}"""
+
+STOP_SAMPLER_JS = """() => { clearInterval(window.__nbuiSampler); return window.__nbuiSamples; }"""
+
+
+def summarize(values: Sequence[float]) -> dict[str, Any]:
+    """Count, median, 95th percentile, max and mean of ``values`` (None when empty).
+
+    Example:
+        >>> summarize([1.0, 2.0, 10.0])["max"]
+        10.0
+        >>> summarize([])["median"] is None
+        True
+    """
+    vals = sorted(float(v) for v in values)
+    if not vals:
+        return {"n": 0, "median": None, "p95": None, "max": None, "mean": None}
+    p95 = vals[min(len(vals) - 1, math.ceil(0.95 * len(vals)) - 1)]
+    return {"n": len(vals), "median": round(statistics.median(vals), 4), "p95": p95,
+            "max": vals[-1], "mean": round(statistics.fmean(vals), 4)}
+
+
+def chart_lags(
+    finished_at: Sequence[float], samples: Sequence[tuple[float, int]]
+) -> tuple[list[float], int]:
+    """Lag of each finished trial: from its finish time to the first page sample with at
+    least that many rows. Returns (lags in finish order, trials the page never showed).
+
+    ``finished_at`` are the store's finish times; ``samples`` the page's (time, rows).
+
+    Example:
+        >>> chart_lags([1.0, 2.0, 3.0], [(0.0, 0), (1.5, 1), (2.25, 2)])
+        ([0.5, 0.25], 1)
+    """
+    if any(b[0] < a[0] for a, b in zip(samples, samples[1:], strict=False)):
+        raise ValueError("page samples must be in time order; sort them by their time")
+    finish = sorted(float(t) for t in finished_at)
+    times = [float(t) for t, _ in samples]
+    # rows can drop (a source replaced by a shorter one), so keep the running maximum
+    best, seen = [], 0
+    for _, rows in samples:
+        seen = max(seen, int(rows))
+        best.append(seen)
+    lags: list[float] = []
+    for k, t_done in enumerate(finish, start=1):
+        i = bisect.bisect_left(best, k)
+        if i == len(best):
+            return lags, len(finish) - len(lags)
+        lags.append(round(times[i] - t_done, 4))
+    return lags, 0
+
+
+def _run_cell(page: Any, index: int, timeout_s: float = 60.0) -> float:
+    out = page.evaluate(RUN_CELL_JS, [index, timeout_s * 1000])
+    if out["text"].strip() != "2" or out["count"] == out["before"]:
+        raise RuntimeError(f"the trivial cell did not run as expected: {out}")
+    return round(float(out["ms"]), 2)
+
+
+def _kernel_json(page: Any, expr: str, timeout_s: float = 120.0) -> Any:
+    return json.loads(run_code(page, f"import json as _j; print(_j.dumps({expr}))",
+                               timeout=timeout_s))
+
+
+def _write_notebook(path: Path, strategy: str) -> Path:
+    import nbformat
+
+    cells = [nbformat.v4.new_code_cell(f"STRATEGY = {strategy!r}\n" + SETUP_CELL),
+             nbformat.v4.new_code_cell(TRIVIAL_CELL)]
+    nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC})
+    nbformat.write(nb, path)
+    return path
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("bokeh", "jupyter_bokeh", "jupyterlab", "ipywidgets", "anywidget", "playwright"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "missing"
+    return out
+
+
+def _check(duration: float, cells: int, baseline_cells: int) -> None:
+    if not duration > 0 or cells < 1 or baseline_cells < 1:
+        raise ValueError(f"need --duration > 0, --cells >= 1 and --baseline-cells >= 1; got "
+                         f"duration={duration}, cells={cells}, baseline_cells={baseline_cells}")
+
+
+def measure(page: Any, duration: float, cells: int, baseline_cells: int) -> dict[str, Any]:
+    """Drive an opened, rendered benchmark notebook in ``page`` and return the figures."""
+    _check(duration, cells, baseline_cells)
+    baseline = []
+    for _ in range(baseline_cells):
+        baseline.append(_run_cell(page, 1))
+        time.sleep(0.2)
+    problem = page.evaluate(SAMPLER_JS, HISTORY)
+    if problem:
+        raise RuntimeError(problem)
+
+    page.locator("button.nbui-start").click()  # a real click, as a user starts a search
+    t_start = time.time()
+    during = []
+    gap = duration / cells
+    for i in range(cells):
+        wake = t_start + (i + 0.5) * gap
+        time.sleep(max(0.0, wake - time.time()))
+        during.append(_run_cell(page, 1))
+    time.sleep(max(0.0, t_start + duration - time.time()))
+    page.locator("button.nbui-stop").click()
+    deadline = time.monotonic() + 60
+    while _kernel_json(page, "wb.experiment.running") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    t_stop = time.time()
+    time.sleep(3.0)  # let the last pushes land before the sampler stops
+    samples = [(float(t), int(n)) for t, n in page.evaluate(STOP_SAMPLER_JS)]
+    finished = _kernel_json(page, "sorted(t.finished_at for t in wb.experiment.finished_trials()"
+                                  " if t.finished_at is not None)")
+    lags, missing = chart_lags(finished, samples)
+    span = (finished[-1] - finished[0]) if len(finished) > 1 else float("nan")
+    seconds = round(min(10.0, duration), 2)
+    n_alone, rate_alone = run_code(page, HEADLESS_RUN.format(seconds=seconds),
+                                   timeout=seconds + 120).split()
+    quarter = max(1, math.ceil(len(lags) / 4))
+    return {
+        "search": {
+            "finished_trials": len(finished),
+            "trials_per_s": round((len(finished) - 1) / span, 1) if span > 0 else None,
+            "run_s": round(t_stop - t_start, 2),
+            "trials_per_s_without_ui": (round(float(rate_alone), 1)
+                                        if math.isfinite(float(rate_alone)) else None),
+            "without_ui_run_s": seconds,
+            "without_ui_finished_trials": int(n_alone),
+        },
+        "cell_ms": {"baseline": {**summarize(baseline), "values": baseline},
+                    "during_search": {**summarize(during), "values": during}},
+        "chart_lag_s": {**summarize(lags), "not_shown": missing,
+                        "median_by_quarter": [summarize(lags[i:i + quarter])["median"]
+                                              for i in range(0, len(lags), quarter)]},
+        "page_rows_at_end": samples[-1][1] if samples else 0,
+        "page_samples": len(samples),
+    }
+
+
+def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int = 10,
+                  strategy: str = "random", out: Path | None = DEFAULT_OUT) -> dict[str, Any]:
+    """Start JupyterLab and Chromium, measure, write ``out`` (unless None), return the summary."""
+    from playwright.sync_api import sync_playwright
+
+    _check(duration, cells, baseline_cells)
+    if not CHROMIUM.exists():
+        raise RuntimeError(f"{CHROMIUM} is missing; install it with: apt-get install -y chromium")
+    with tempfile.TemporaryDirectory(prefix="nbui-bench-") as tmp:
+        server = start_lab_server(Path(tmp))
+        try:
+            nb_path = _write_notebook(Path(tmp) / "ui_responsiveness.ipynb", strategy)
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=list(CHROMIUM_ARGS))
+                try:
+                    page = browser.new_page(viewport={"width": 1400, "height": 900})
+                    page.set_default_timeout(60_000)
+                    console = ConsoleLog.attach(page)
+                    open_notebook(page, server, nb_path)
+                    run_all(page, timeout=180)
+                    page.locator(".nbui-workbench .nbui-charts canvas").first.wait_for()
+                    figures = measure(page, duration, cells, baseline_cells)
+                    figures["console_errors"] = console.errors[:20]
+                finally:
+                    browser.close()
+        finally:
+            stop_lab_server(server)
+    med, lag = figures["cell_ms"]["during_search"]["median"], figures["chart_lag_s"]["max"]
+    summary = {
+        "benchmark": "ui_responsiveness",
+        "command": "python benchmarks/ui_responsiveness.py " + " ".join(
+            [f"--duration {duration:g}", f"--cells {cells}", f"--baseline-cells {baseline_cells}",
+             f"--strategy {strategy}"]),
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "load_avg_1m": round(os.getloadavg()[0], 2), **_versions()},
+        "settings": {"duration_s": duration, "cells": cells, "baseline_cells": baseline_cells,
+                     "space": "nb201", "strategy": strategy, "estimator": "synthetic",
+                     "storage": "sqlite file"},
+        "targets": {"cell_ms_median": TARGET_CELL_MS, "chart_lag_s_max": TARGET_LAG_S},
+        "meets_targets": {
+            "cell_ms_median": med is not None and med < TARGET_CELL_MS,
+            "chart_lag_s_max": (lag is not None and lag < TARGET_LAG_S
+                                and figures["chart_lag_s"]["not_shown"] == 0),
+        },
+        **figures,
+    }
+    if out is not None:
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Command line entry: parse ``argv``, run, print the JSON summary and return it."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--duration", type=float, default=30.0, help="seconds of search (30)")
+    ap.add_argument("--cells", type=int, default=20, help="trivial cells during the search")
+    ap.add_argument("--baseline-cells", type=int, default=10, help="trivial cells before it")
+    ap.add_argument("--strategy", default="random", help="search strategy (random)")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the JSON")
+    args = ap.parse_args(argv)
+    summary = run_benchmark(args.duration, args.cells, args.baseline_cells, args.strategy,
+                            args.out)
+    print(json.dumps(summary, indent=2))
+    return summary
+
+
+if __name__ == "__main__":
+    main()

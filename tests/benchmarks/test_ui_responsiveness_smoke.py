@@ -1,0 +1,89 @@
+"""The UI responsiveness benchmark (``benchmarks/ui_responsiveness.py``): its statistics
+helpers, and a short real run (JupyterLab + Chromium) whose JSON has every field with
+finite numbers. No timing is asserted: the figures depend on the machine."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import CHROMIUM, REPO_ROOT, in_ci
+
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from benchmarks import ui_responsiveness as bench  # noqa: E402
+
+
+def test_chart_lags_pairs_each_finished_trial_with_the_first_sample_showing_it() -> None:
+    finished = [10.0, 10.1, 10.2, 12.0]
+    # rows drop to 1 (a replaced source) and come back; trial 4 is never shown
+    samples = [(9.0, 0), (10.3, 2), (10.4, 1), (10.6, 3)]
+    lags, not_shown = bench.chart_lags(finished, samples)
+    assert lags == [0.3, 0.2, 0.4]
+    assert not_shown == 1
+    assert bench.chart_lags([], samples) == ([], 0)
+    assert bench.chart_lags([1.0], []) == ([], 1)
+
+
+def test_chart_lags_rejects_samples_out_of_order() -> None:
+    with pytest.raises(ValueError, match="page samples must be in time order"):
+        bench.chart_lags([1.0], [(2.0, 1), (1.5, 1)])
+
+
+def test_summarize() -> None:
+    s = bench.summarize([5.0, 1.0, 3.0, 100.0])
+    assert (s["n"], s["median"], s["max"], s["p95"]) == (4, 4.0, 100.0, 100.0)
+    assert s["mean"] == pytest.approx(27.25)
+    assert bench.summarize([]) == {"n": 0, "median": None, "p95": None, "max": None,
+                                   "mean": None}
+
+
+def test_bad_settings_are_refused_before_anything_starts(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"--cells >= 1.*cells=0"):
+        bench.run_benchmark(duration=1, cells=0, out=tmp_path / "x.json")
+    assert not (tmp_path / "x.json").exists()
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and math.isfinite(value)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_short_run_writes_a_complete_summary(tmp_path: Path) -> None:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing; install it with: apt-get install -y chromium"
+        if in_ci():
+            pytest.fail(f"{message} (CI=true, so this is an error, not a skip)")
+        pytest.skip(message)
+    out = tmp_path / "ui.json"
+    summary = bench.main(["--duration", "4", "--cells", "3", "--baseline-cells", "2",
+                          "--out", str(out)])
+    assert json.loads(out.read_text()) == json.loads(json.dumps(summary))
+    assert summary["command"].startswith("python benchmarks/ui_responsiveness.py --duration 4")
+    assert summary["settings"]["estimator"] == "synthetic"
+
+    for phase, n in (("baseline", 2), ("during_search", 3)):
+        cell = summary["cell_ms"][phase]
+        assert cell["n"] == n and len(cell["values"]) == n, cell
+        for key in ("median", "p95", "max", "mean"):
+            assert _finite(cell[key]) and cell[key] > 0, (phase, key, cell)
+        assert all(_finite(v) and v > 0 for v in cell["values"]), cell
+
+    search = summary["search"]
+    assert search["finished_trials"] >= 2, search
+    assert _finite(search["trials_per_s"]) and search["trials_per_s"] > 0, search
+    lag = summary["chart_lag_s"]
+    assert lag["n"] + lag["not_shown"] == search["finished_trials"], lag
+    assert lag["n"] >= 1, lag
+    for key in ("median", "p95", "max", "mean"):
+        assert _finite(lag[key]), (key, lag)
+    assert summary["page_rows_at_end"] >= 1
+    assert set(summary["meets_targets"]) == {"cell_ms_median", "chart_lag_s_max"}
+    assert all(isinstance(v, bool) for v in summary["meets_targets"].values())
+    assert summary["console_errors"] == []

@@ -1,0 +1,304 @@
+"""The workbench end to end in a real JupyterLab page, driven by the mouse.
+
+On ``notebooks/01_quickstart.ipynb``: every widget renders cleanly; "+ Node" and two
+handle drags add a node and two edges that the kernel's ``wb.space`` then holds; a
+strategy picked in the dropdown and a click on Start run a search; a click on a point
+of the history chart shows that trial in the architecture view (kernel and page);
+Stop ends the search. The kernel is only used to read state and, before Start, to
+shorten training (one epoch on a small subset) so the test stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from helpers import REPO_ROOT
+from helpers.lab import (
+    assert_clean,
+    bokeh_source_lengths,
+    open_notebook,
+    run_all,
+    run_code,
+    save_screenshot,
+)
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOK = REPO_ROOT / "notebooks" / "01_quickstart.ipynb"
+HISTORY = "nbui-history"
+
+# Set through the kernel before Start: one short epoch per trial, no latency timing.
+FAST_TRAINING = """\
+_f = wb.controls.estimator_form.fields
+_f['epochs'].value = 1
+_f['subset'].value = 0.2
+_f['latency_runs'].value = 0
+print(wb.controls.estimator_form.values(only_changed=True))"""
+
+SPACE_AS_JSON = """\
+import json
+print(json.dumps({"nodes": [n.name for n in wb.space.nodes],
+                  "edges": [[e.src, e.dst, list(e.ops)] for e in wb.space.edges]}))"""
+
+# Where BokehJS draws row `row` of the scatter glyph fed by the source named `name`, in
+# viewport pixels (what page.mouse takes). jupyter_bokeh renders each document with
+# `embed.add_document_standalone`, so `doc.views_manager` holds its views: the glyph
+# renderer's view maps data to canvas pixels with its `coordinates` (the frame's x/y
+# scales), and the canvas's event layer (`canvas_view.events_el`) is the element whose
+# top-left corner BokehJS subtracts from pointer events to get those canvas pixels.
+POINT_JS = """([name, row]) => {
+    const B = window.Bokeh;
+    if (!B || !B.documents) { return {error: 'BokehJS is not in the page'}; }
+    for (const doc of B.documents) {
+        const src = doc.get_model_by_name(name);
+        if (src == null) { continue; }
+        const vm = doc.views_manager;
+        if (vm == null) { return {error: 'the Bokeh document has no views_manager'}; }
+        const rv = vm.query_one((v) => v.model != null && v.model.data_source === src
+            && v.model.glyph != null && v.model.glyph.constructor.__name__ === 'Scatter');
+        if (rv == null) { return {error: 'no rendered Scatter glyph reads ' + name}; }
+        const xs = src.get_column('number'), ys = src.get_column('value');
+        if (xs == null || row >= xs.length) {
+            return {error: 'source ' + name + ' has no row ' + row};
+        }
+        const pv = rv.plot_view;
+        const el = pv.canvas_view.events_el;
+        if (!el.isConnected) { return {error: 'the chart canvas is not in the page'}; }
+        el.scrollIntoView({block: 'center', inline: 'nearest'});
+        const sx = rv.coordinates.x_scale.compute(xs[row]);
+        const sy = rv.coordinates.y_scale.compute(ys[row]);
+        const f = pv.frame.bbox;
+        const box = el.getBoundingClientRect();
+        return {x: box.left + sx, y: box.top + sy, number: xs[row], value: ys[row],
+                in_frame: sx >= f.left && sx <= f.right && sy >= f.top && sy <= f.bottom,
+                canvas: [box.left, box.top, box.width, box.height]};
+    }
+    return {error: 'no Bokeh document holds a source named ' + name};
+}"""
+
+ARCH_TITLE_JS = """() => Array.from(document.querySelectorAll('.nbui-workbench .nbui-view .nbui-title'))
+    .map((e) => e.textContent)"""
+
+
+# The architecture view's box and the notebook panel's box (viewport pixels).
+ARCH_BOX_JS = """() => {
+    const v = document.querySelector('.nbui-workbench .nbui-view');
+    const nb = document.querySelector('.jp-NotebookPanel');
+    if (v == null || nb == null) { return null; }
+    v.scrollIntoView({block: 'center'});
+    const a = v.getBoundingClientRect(), b = nb.getBoundingClientRect();
+    return {left: a.left, right: a.right, width: a.width, height: a.height,
+            panel_left: b.left, panel_right: b.right};
+}"""
+
+NUMBERS_JS = """(name) => {
+    for (const doc of window.Bokeh?.documents ?? []) {
+        const m = doc.get_model_by_name(name);
+        if (m != null) { return Array.from(m.get_column('number') ?? []); }
+    }
+    return null;
+}"""
+
+
+def _wait(what: str, check: Callable[[], Any], timeout: float, every: float = 0.3) -> Any:
+    """Poll ``check`` until it returns a truthy value; fail naming ``what`` and the last value."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; last seen: {last!r}")
+
+
+def _kernel(page: Page, expr: str) -> str:
+    return run_code(page, f"print({expr})").strip()
+
+
+# Centres of two elements in viewport pixels, measured at one instant after scrolling the
+# first into view (the editor redraws its SVG on every kernel echo, so element handles
+# taken earlier can be detached; positions stay the same).
+CENTRES_JS = """([a, b]) => {
+    const s = document.querySelector(a), e = document.querySelector(b);
+    if (s == null || e == null) { return null; }
+    s.scrollIntoView({block: 'center', inline: 'center'});
+    const r = s.getBoundingClientRect(), q = e.getBoundingClientRect();
+    return [r.x + r.width / 2, r.y + r.height / 2, q.x + q.width / 2, q.y + q.height / 2];
+}"""
+
+
+def _connect(page: Page, src: str, dst: str) -> None:
+    """Drag from node ``src``'s handle in the editor and release over node ``dst``."""
+    handle = f'.nbui-editor circle.nbui-handle[data-node="{src}"]'
+    target = f'.nbui-editor g.nbui-node[data-node="{dst}"] rect'
+    edge = page.locator(f'.nbui-editor g.nbui-edge[data-edge="{dst}<-{src}"]')
+    for _attempt in range(3):
+        xy = page.evaluate(CENTRES_JS, [handle, target])
+        assert xy is not None, f"the editor shows no {handle} or no {target}"
+        x0, y0, x1, y1 = xy
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
+        page.mouse.move(x1, y1, steps=5)
+        page.mouse.up()
+        try:
+            edge.wait_for(timeout=5_000)
+            return
+        except PlaywrightError:
+            continue  # the SVG was redrawn under the pointer; dragging again is harmless
+    raise AssertionError(f"dragging {src}'s handle onto {dst} never drew the edge {dst}<-{src}")
+
+
+def _history_rows(page: Page) -> int:
+    lengths = bokeh_source_lengths(page, HISTORY)
+    assert len(lengths) == 1, f"expected one page document with {HISTORY!r}, found {lengths}"
+    return lengths[0]
+
+
+def _history_numbers(page: Page) -> list[int] | None:
+    return page.evaluate(NUMBERS_JS, HISTORY)
+
+
+def _point(page: Page, row: int) -> dict[str, Any]:
+    found = page.evaluate(POINT_JS, [HISTORY, row])
+    if found.get("error"):
+        raise AssertionError(f"cannot locate row {row} of {HISTORY!r}: {found['error']}")
+    return found
+
+
+def _clickable_row(page: Page, avoid: int | None) -> int:
+    """A row with a finite value (a COMPLETE trial) whose trial is not ``avoid``."""
+    for row in range(_history_rows(page)):
+        pt = _point(page, row)
+        if pt["value"] is not None and math.isfinite(pt["value"]) and pt["number"] != avoid:
+            return row
+    raise AssertionError(f"no row of {HISTORY!r} has a finite value besides trial {avoid}")
+
+
+def _click_point(page: Page, row: int) -> int:
+    """Click the history chart's glyph of ``row`` until the kernel selects its trial."""
+    number: int | None = None
+    for _attempt in range(4):
+        pt = _point(page, row)
+        number = int(pt["number"])
+        assert pt["in_frame"], f"row {row} lies outside the plot frame: {pt}"
+        page.mouse.move(pt["x"], pt["y"])
+        page.mouse.click(pt["x"], pt["y"])
+        try:
+            _wait(f"wb.selected == {number}",
+                  lambda n=number: _kernel(page, "wb.selected") == str(n), timeout=8)
+            return number
+        except AssertionError:
+            continue  # the axes may have rescaled under the pointer as rows arrived
+    raise AssertionError(
+        f"clicking trial {number}'s point (row {row}) of {HISTORY!r} never selected it; "
+        f"wb.selected is {_kernel(page, 'wb.selected')}, charts selection "
+        f"{_kernel(page, 'wb.charts.selected')}"
+    )
+
+
+def test_workbench_end_to_end(page: Page, console_log, jupyter_server) -> None:
+    t0 = time.monotonic()
+    open_notebook(page, jupyter_server, NOTEBOOK)
+    run_all(page, timeout=120)
+
+    # 1. everything renders: editor, controls, charts, architecture view
+    editor = page.locator(".nbui-workbench .nbui-editor")
+    editor.locator('g.nbui-node[data-node="input"]').wait_for(timeout=30_000)
+    page.locator(".nbui-workbench .nbui-view").wait_for(timeout=30_000)
+    page.locator(".nbui-workbench .nbui-charts .bk-Canvas, .nbui-workbench .nbui-charts canvas")\
+        .first.wait_for(timeout=30_000)
+    page.locator("button.nbui-start").wait_for(timeout=30_000)
+    assert _history_rows(page) == 0
+    assert_clean(page, console_log)
+    assert _kernel(page, "wb.space.name") == "keras_cnn"
+
+    # 2. draw: "+ Node", then connect input -> n1 -> output by dragging handles
+    editor.locator("button.nbui-add-node").click()
+    # drawn red once the kernel has checked it: unconnected nodes are invalid
+    editor.locator('g.nbui-node.nbui-bad[data-node="n1"]').wait_for(timeout=10_000)
+    _connect(page, "input", "n1")
+    _connect(page, "n1", "output")
+    space = _wait("the kernel's wb.space to hold n1 and its two edges",
+                  lambda: (lambda s: s if ["n1", "output", ["skip"]] in s["edges"] else None)(
+                      json.loads(run_code(page, SPACE_AS_JSON))), timeout=10)
+    assert "n1" in space["nodes"], space
+    assert ["input", "n1", ["skip"]] in space["edges"], space
+    assert [e for e in space["edges"] if "n1" in e[:2]] == [
+        ["input", "n1", ["skip"]], ["n1", "output", ["skip"]]], space
+
+    # 3. a strategy from the dropdown, shorter training (kernel), then a real click on Start
+    strategy = page.locator(".nbui-workbench .widget-dropdown").filter(
+        has=page.locator("label", has_text=re.compile(r"^\s*strategy\s*$"))).locator("select")
+    strategy.select_option("evolution")
+    _wait("wb.controls.strategy.value == 'evolution'",
+          lambda: _kernel(page, "wb.controls.strategy.value") == "evolution", timeout=10)
+    assert "'epochs': 1" in run_code(page, FAST_TRAINING)
+    start = page.locator("button.nbui-start")
+    assert start.is_enabled()
+    start.click()
+    _wait("the search to run", lambda: _kernel(page, "wb.experiment is not None and "
+                                                  "wb.experiment.running") == "True", timeout=20)
+    assert _kernel(page, "wb.experiment.config.strategy") == "evolution"
+    assert _kernel(page, "'n1' in [n.name for n in wb.experiment.space.nodes]") == "True"
+
+    # 4. three finished trials on the history chart, then a click on one of them
+    _wait(f"3 rows in the page's {HISTORY!r} source", lambda: _history_rows(page) >= 3,
+          timeout=60, every=0.5)
+    latest = int(_kernel(page, "wb.selected"))  # the view follows the latest trial so far
+    row = _clickable_row(page, avoid=latest)
+    number = _click_point(page, row)
+    page.wait_for_function(
+        f"() => ({ARCH_TITLE_JS})().some((t) => t.startsWith('trial {number} '))",
+        timeout=10_000)
+    assert _kernel(page, "wb.charts.selected") == str(number)
+    titles = page.evaluate(ARCH_TITLE_JS)
+    assert len(titles) == 1 and titles[0].startswith(f"trial {number} "), titles
+    box = page.evaluate(ARCH_BOX_JS)
+    assert box is not None, "the page shows no architecture view"
+    assert box["width"] >= 240 and box["height"] >= 150, (
+        f"the architecture view is squeezed to {box['width']:.0f} x {box['height']:.0f} px: {box}")
+    assert box["panel_left"] <= box["left"] and box["right"] <= box["panel_right"] + 1, (
+        f"the architecture view sticks out of the notebook panel: {box}")
+
+    # 5. a real click on Stop ends the search
+    stop = page.locator("button.nbui-stop")
+    assert stop.is_enabled()
+    stop.click()
+    _wait("wb.experiment.running to become False",
+          lambda: _kernel(page, "wb.experiment.running") == "False", timeout=30)
+    page.wait_for_function(
+        "() => !document.querySelector('button.nbui-start').disabled", timeout=10_000)
+    # the selection survived the later refreshes
+    assert _kernel(page, "wb.selected") == str(number)
+    # the chart shows every finished trial exactly once, as the store holds them
+    finished = json.loads(_kernel(page, "[t.number for t in wb.experiment.finished_trials()]"))
+    _wait(f"the page's {HISTORY!r} trial numbers to equal the store's {finished}",
+          lambda: _history_numbers(page) == finished or None, timeout=10)
+    # ... and so does the kernel's copy, through which a tap's row index is read
+    kernel_numbers = json.loads(_kernel(page, "list(wb.charts.sources['history'].data['number'])"))
+    assert kernel_numbers == finished, (
+        f"the kernel's {HISTORY!r} rows {kernel_numbers} differ from the page's and the "
+        f"store's {finished}: a tap on row i would select the wrong trial")
+
+    # 6. a screenshot and a clean console
+    page.locator(".nbui-workbench").evaluate("(e) => e.scrollIntoView({block: 'start'})")
+    page.mouse.move(5, 5)  # no hover tooltip in the screenshot
+    shot = save_screenshot(page, "workbench-e2e.png")
+    assert shot.stat().st_size > 20_000
+    # the whole workbench at once: a page tall enough that the notebook need not scroll
+    height = page.locator(".nbui-workbench").evaluate("(e) => e.getBoundingClientRect().height")
+    page.set_viewport_size({"width": 1400, "height": int(min(height + 300, 4000))})
+    page.locator(".nbui-workbench").evaluate("(e) => e.scrollIntoView({block: 'start'})")
+    save_screenshot(page, "workbench-e2e-full.png")
+    assert_clean(page, console_log)
+    print(f"workbench end to end: {time.monotonic() - t0:.1f} s")
