@@ -97,8 +97,12 @@ class ControlPanel(w.VBox):
 
     # ---------------------------------------------------------------- forms
     def _on_strategy(self, change: dict[str, Any]) -> None:
-        self.strategy_form = OptionsForm(strategies.get(change["new"]).OPTIONS)
+        cls = strategies.get(change["new"])
+        self.strategy_form = OptionsForm(cls.OPTIONS)
         self.strategy_box.children = [self.strategy_form]
+        partner = getattr(cls, "ESTIMATOR", None)  # one-shot strategies (DARTS) need theirs
+        if partner and partner in self.estimator.options:
+            self.estimator.value = partner
 
     def _on_estimator(self, change: dict[str, Any]) -> None:
         self.estimator_form = OptionsForm(estimators.get(change["new"]).OPTIONS)

@@ -118,3 +118,30 @@ def test_attach_to_stored_experiment_and_rerun_cell_stops_search(tmp_path, quick
     assert not wb2.experiment.running
     assert all(t.finished for t in wb2.experiment.trials)
     del wb3
+
+
+def test_every_strategy_and_estimator_is_in_the_dropdowns_with_a_generated_form():
+    wb = nb.Workbench(storage=":memory:")
+    assert list(wb.controls.strategy.options) == nb.strategies.names()
+    assert list(wb.controls.estimator.options) == nb.estimators.names()
+    for name in nb.strategies.names():
+        wb.controls.strategy.value = name
+        assert set(wb.controls.strategy_form.fields) == set(nb.strategies.get(name).OPTIONS)
+    for name in nb.estimators.names():
+        wb.controls.estimator.value = name
+        assert set(wb.controls.estimator_form.fields) == set(nb.estimators.get(name).OPTIONS)
+
+
+def test_picking_darts_selects_its_estimator_and_the_charts_follow_the_search():
+    wb = nb.Workbench(space="nb201", storage=":memory:", trials=2)
+    wb.controls.strategy.value = "darts"
+    assert wb.controls.estimator.value == "darts_epoch"
+    wb.controls.estimator_form.fields["epochs"].value = 2
+    exp = wb.start()
+    assert exp is not None, wb.controls.status.value
+    assert wait_for(lambda: not exp.running, timeout=120)
+    wb.refresh(full=True)
+    trials = exp.trials
+    assert len(trials) == 2 and all(t.state.name == "COMPLETE" for t in trials), [t.error for t in trials]
+    assert "alphas" in trials[-1].metrics
+    assert len(wb.charts.sources["history"].data["number"]) == 2
