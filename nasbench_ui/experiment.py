@@ -6,6 +6,12 @@ written to the store (SQLite by default when a path is given), so an experiment
 survives a kernel restart: ``Experiment.load(path)`` reopens it and ``run()`` continues
 it to its budget.
 
+``workers=N`` runs N trials at once on a Dask ``LocalCluster`` that the experiment
+starts for the search and closes when it ends; ``executor=`` takes a
+``distributed.Client`` or a scheduler address (``"tcp://host:port"``) instead (see
+:mod:`nasbench_ui.executors`). The fault policy: ``retries``, ``trial_timeout`` and
+``max_failures`` (see :mod:`nasbench_ui.runner`).
+
 Example:
     >>> import nasbench_ui as nb
     >>> exp = nb.Experiment(nb.spaces.keras_cnn(), strategy="random", estimator="early_stop",
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import math
 import threading
 import weakref
 from collections.abc import Callable
@@ -29,6 +36,7 @@ from . import estimators as estimators_mod
 from . import strategies as strategies_mod
 from .config import ExperimentConfig
 from .devices import resolve_device
+from .executors import check_device_name, make_executor
 from .runner import Control, Event, run_loop
 from .space import SearchSpace, presets
 from .storage import Trial, TrialState, open_store
@@ -46,6 +54,24 @@ def _as_space(space: Any) -> SearchSpace:
     if isinstance(space, dict):
         return SearchSpace.from_dict(space)
     raise ValueError(f"space must be a SearchSpace, a preset name or a space dict, got {type(space).__name__}")
+
+
+def _check_policy(retries: Any, trial_timeout: Any, max_failures: Any) -> None:
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ValueError(f"retries must be an integer >= 0 (how often a FAILED trial's "
+                         f"architecture runs again), got {retries!r}")
+    if trial_timeout is not None and (
+        isinstance(trial_timeout, bool) or not isinstance(trial_timeout, (int, float))
+        or not math.isfinite(trial_timeout) or trial_timeout <= 0
+    ):
+        raise ValueError(f"trial_timeout must be a positive number of seconds (or None), "
+                         f"got {trial_timeout!r}")
+    if isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 0:
+        raise ValueError(f"max_failures must be an integer >= 0 (0: never stop on failures), "
+                         f"got {max_failures!r}")
+
+
+_DONE = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED)
 
 
 class Experiment:
@@ -70,9 +96,15 @@ class Experiment:
         name: str | None = None,
         max_failures: int = 10,
         keep_models: int = 3,
+        retries: int = 0,
+        trial_timeout: float | None = None,
+        workers: int | None = None,
+        executor: Any = None,
         _record: dict | None = None,
     ) -> None:
         space_obj = _as_space(space)
+        _check_policy(retries, trial_timeout, max_failures)
+        self.executor = make_executor(workers=workers, executor=executor)
         if trials is None and seconds is None:
             trials = 20
         ds_name = dataset if isinstance(dataset, str) else getattr(dataset, "name", "custom")
@@ -87,8 +119,11 @@ class Experiment:
             objectives=objectives or [], constraints=constraints or {},
         )
         self.space = space_obj
-        self.device = resolve_device(device)
+        # with Dask the device is picked on each worker (CUDA where the worker has it)
+        self.device = resolve_device(device) if self.executor is None else check_device_name(device)
         self.max_failures = max_failures
+        self.retries = retries
+        self.trial_timeout = float(trial_timeout) if trial_timeout is not None else None
         self.keep_models_k = keep_models
         self.worker_name: str | None = None
         self.last_error: str | None = None
@@ -99,6 +134,8 @@ class Experiment:
         self._dataset_arg = dataset
         if isinstance(dataset, str) and dataset not in datasets_mod.names():
             raise ValueError(f"unknown data set {dataset!r}; data sets are {datasets_mod.names()}")
+        if self.executor is not None:
+            self.executor.check(self, estimator)
         self._dataset = None
         self.store = open_store(storage)
         if _record is None:
@@ -112,6 +149,9 @@ class Experiment:
         self._control = Control()
         self._status = IDLE
         self._models: dict[int, tuple[float, Any]] = {}
+        self._done_version = 0
+        self._done: set[int] = set()
+        self._retried: set[int] = set()
         _LIVE.add(self)
 
     # ------------------------------------------------------------- building
@@ -161,8 +201,17 @@ class Experiment:
         return max(0.0, self.config.seconds - self.spent_s())
 
     def n_done(self) -> int:
-        done = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED)
-        return len(self.store.trials(self.name, states=done))
+        """Finished trials that count toward ``trials`` (a FAILED trial that was retried
+        does not: its retry does)."""
+        # Incremental: read only the trials changed since the last call (the loop asks
+        # this before every trial; reading every trial each time made long searches O(n^2)).
+        version, changed = self.store.changes(self.name, since=self._done_version)
+        for t in changed:
+            (self._done.add if t.state in _DONE else self._done.discard)(t.number)
+            if t.meta.get("retry_of") is not None:
+                self._retried.add(t.meta["retry_of"])
+        self._done_version = version
+        return len(self._done) - len(self._retried & self._done)
 
     def budget_spent(self) -> bool:
         if self.config.trials is not None and self.n_done() >= self.config.trials:
@@ -222,7 +271,12 @@ class Experiment:
     def _loop(self) -> None:
         self._set_status(RUNNING)
         try:
-            run_loop(self, self._control, self._emit)
+            if self.executor is None:
+                run_loop(self, self._control, self._emit)
+            else:
+                from .executors.dask_executor import run_dask_loop
+
+                run_dask_loop(self, self._control, self._emit, self.executor)
         finally:
             self._set_status(DONE)
 
@@ -264,6 +318,15 @@ class Experiment:
         if self._thread is not None:
             self._thread.join(timeout)
         return self
+
+    def close(self) -> None:
+        """Stop the search and release the Dask cluster the experiment started (if any).
+
+        The store stays open: ``results()`` and ``trials`` still work.
+        """
+        self.stop(wait=True)
+        if self.executor is not None:
+            self.executor.close()
 
     # -------------------------------------------------------------- results
     @property
@@ -313,6 +376,12 @@ class Experiment:
                 "up), so no weights exist; build the architecture with space.build() and train it"
             )
         best = self.best()
+        if best.meta.get("executor") == "dask":
+            raise ValueError(
+                f"best_model() is not available for trial {best.number}: it ran on a Dask "
+                "worker, and models stay on the workers (only JSON results come back); build "
+                "it with exp.space.build(exp.best().arch, ...) and train it, or run without workers"
+            )
         if best.number in self._models:
             return self._models[best.number][1]
         model = load_weights(self, best)

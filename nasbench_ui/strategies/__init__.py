@@ -1,12 +1,13 @@
 """Multi-trial search strategies (ask/tell) and their registry.
 
 Built in: ``random``, ``grid``, ``evolution`` (regularized evolution), ``reinforce``
-(policy gradient) and ``local_search``. See :mod:`.base` for the protocol.
+(policy gradient), ``local_search``, ``bananas`` (predictor-based), ``pareto_evolution``
+(multi-objective) and ``darts`` (gradient-based, one-shot). See :mod:`.base` for the protocol.
 
 Example:
     >>> from nasbench_ui import spaces
     >>> names()
-    ['random', 'grid', 'evolution', 'reinforce', 'local_search']
+    ['random', 'grid', 'evolution', 'reinforce', 'local_search', 'bananas', 'pareto_evolution', 'darts']
     >>> s = create("evolution", spaces.nb201(), seed=0, options={"population": 10})
     >>> arch = s.ask(); s.tell(arch, 0.5)
     >>> describe("evolution")["options"]["population"]["default"]
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import options as _options
+from .bananas import Bananas
 from .base import (
     MAX_TRIES,
     Constraint,
@@ -29,9 +31,11 @@ from .base import (
     rng_state,
     set_rng_state,
 )
+from .darts import Darts
 from .evolution import RegularizedEvolution
 from .grid import GridSearch
 from .local_search import LocalSearch
+from .pareto_evolution import ParetoEvolution
 from .random_search import RandomSearch
 from .reinforce import Reinforce
 
@@ -138,6 +142,8 @@ def describe(name: str) -> dict[str, Any]:
 
 
 for _cls in (RandomSearch, GridSearch, RegularizedEvolution, Reinforce, LocalSearch):
+    register(_cls.NAME, _cls)
+for _cls in (Bananas, ParetoEvolution, Darts):
     register(_cls.NAME, _cls)
 
 __all__ = [
