@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import ARTIFACTS_DIR as ARTIFACTS
 from helpers import REPO_ROOT, in_ci
 from packaging.requirements import Requirement
 from packaging.version import Version
@@ -159,3 +160,28 @@ def test_binder_requirements_install_cpu_only_and_import(tmp_path):
                       with_stderr=True)
     for name in ("@jupyter-widgets/jupyterlab-manager", "@bokeh/jupyter_bokeh", "anywidget"):
         assert name in extensions, f"JupyterLab in the Binder env lacks {name}"
+
+    # Every notebook, run the way a Binder user would: one torch thread (binder/start
+    # sets these), in this venv's kernel. Binder gives about 2 GB.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "PYTHONPATH": str(REPO_ROOT / "tests")}
+    env.pop("VIRTUAL_ENV", None)
+    figures = []
+    for notebook in sorted((repo / "notebooks").glob("*.ipynb")):
+        work = tmp_path / f"run-{notebook.stem}"
+        work.mkdir()
+        proc = subprocess.run(
+            [py, str(REPO_ROOT / "tests" / "binder" / "run_notebook_rss.py"), str(notebook),
+             str(work)], cwd=work, env=env, capture_output=True, text=True, timeout=900,
+        )
+        assert proc.returncode == 0, (
+            f"{notebook.name} failed in the Binder venv:\n{proc.stdout[-3000:]}\n"
+            f"{proc.stderr[-5000:]}"
+        )
+        figures.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "binder_notebooks.json").write_text(json.dumps(figures, indent=1))
+    print("Binder notebooks:", json.dumps(figures))
+    for f in figures:
+        peak = max(f["kernel_peak_rss_mb"], f["driver_peak_rss_mb"])
+        assert peak < 2048, f"{f['notebook']} peaked at {peak} MB in the Binder venv (> 2 GB)"

@@ -24,6 +24,13 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+SMALL: dict[str, dict[str, Any]] = {
+    "01_quickstart.ipynb": {"TRIALS": 3, "AUTO_RUN": True},
+    "02_search_spaces.ipynb": {"SAMPLES": 2},
+    "03_strategies.ipynb": {"TRIALS": 4, "SEEDS": 1},
+}
+"""Small-budget parameters for every notebook in ``notebooks/`` (CI and the Binder check)."""
+
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import pytest
 from helpers import REPO_ROOT
-from helpers.notebooks import execute_notebook, outputs_text
+from helpers.notebooks import SMALL, execute_notebook, outputs_text
 
 pytestmark = pytest.mark.notebooks
-
-SMALL = {
-    "01_quickstart.ipynb": {"TRIALS": 3, "AUTO_RUN": True},
-    "02_search_spaces.ipynb": {"SAMPLES": 2},
-    "03_strategies.ipynb": {"TRIALS": 4, "SEEDS": 1},
-}
 
 
 def test_every_notebook_is_listed():
