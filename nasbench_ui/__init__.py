@@ -12,6 +12,7 @@ from . import data, estimators, spaces, strategies
 from . import data as datasets
 from .config import ExperimentConfig
 from .experiment import Experiment
+from .race import race as race  # nb.race(...) -> a RaceView; the engine is nasbench_ui.race.Race
 from .space import SearchSpace
 from .storage import Trial, TrialState
 

@@ -1,0 +1,165 @@
+"""``RaceView``: a live best-so-far chart of a :class:`~nasbench_ui.race.Race`.
+
+One Bokeh figure with one best-so-far line per strategy (x: finished trials, the budget
+spent; y: the best value so far), in one ``jupyter_bokeh.BokehModel``, above Start and
+Stop buttons and a status line. It follows :mod:`nasbench_ui.ui.charts`:
+
+* Race events (trial finishes, status changes) only poke a
+  :class:`~nasbench_ui.viz.throttle.Throttle`; its daemon thread reads the store and
+  pushes at most once every ``interval`` seconds (a burst of trials is one push).
+  ``flush()`` pushes now, in the caller's thread.
+* Every change to the document happens under ``self.lock``; new points are streamed
+  with :func:`~nasbench_ui.viz.figures.sync_source`.
+* The model drops echoes (:func:`~nasbench_ui.viz.notebook.echo_free_model`), and a
+  view that renders late (``DocumentReady``) gets every source re-sent whole.
+
+Each strategy's source is named ``nbui-race-{strategy}`` (columns ``trial``,
+``number``, ``best``) and is in ``view.sources[strategy]``.
+
+Example:
+    >>> from nasbench_ui.race import Race
+    >>> view = RaceView(Race("nb201", ["random", "evolution"], estimator="zero_cost", trials=1))
+    >>> sorted(view.sources), view.sources["random"].name
+    (['evolution', 'random'], 'nbui-race-random')
+    >>> view.close()
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import threading
+from typing import Any
+
+import ipywidgets as w
+from bokeh.events import DocumentReady
+from bokeh.models import ColumnDataSource, HoverTool
+from bokeh.palettes import Category10_10
+from bokeh.plotting import figure
+
+from ..race import Race, best_curve
+from ..runner import Event
+from ..viz.figures import HEIGHT, TOOLS, WIDTH, sync_source
+from ..viz.notebook import echo_free_model, ensure_bokehjs
+from ..viz.throttle import Throttle
+
+__all__ = ["RaceView"]
+
+
+def _fmt(x: float) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4g}"
+
+
+class RaceView(w.VBox):
+    """The race widget. See the module docstring. ``interval``: seconds between pushes."""
+
+    def __init__(self, race: Race, interval: float = 0.25) -> None:
+        if not isinstance(race, Race):
+            raise ValueError(f"RaceView needs a nasbench_ui.race.Race, got {type(race).__name__}")
+        self.race = race
+        self.lock = threading.RLock()
+        self.pushes = 0
+        self._resync = False
+        self._throttle = Throttle(self.flush, interval, "nbui-race")
+        self.figure = figure(title=f"Best so far: {', '.join(race.strategies)}", width=WIDTH + 180,
+                             height=HEIGHT + 40, sizing_mode="fixed", tools=TOOLS,
+                             x_axis_label="finished trials", y_axis_label="best value")
+        self.figure.toolbar.logo = None
+        self.sources: dict[str, ColumnDataSource] = {}
+        for i, s in enumerate(race.strategies):
+            src = ColumnDataSource({"trial": [], "number": [], "best": []},
+                                   name=f"nbui-race-{s}")
+            color = Category10_10[i % len(Category10_10)]
+            line = self.figure.step("trial", "best", source=src, mode="after", line_width=2,
+                                    color=color, legend_label=s)
+            self.figure.add_tools(HoverTool(renderers=[line], tooltips=[
+                ("strategy", s), ("trials", "@trial"), ("best", "@best")], mode="vline"))
+            self.sources[s] = src
+        self.figure.legend.location = "bottom_right"
+        self.figure.legend.click_policy = "hide"
+        self.figure.legend.background_fill_alpha = 0.6
+        with self.lock:
+            self.model = echo_free_model(self.figure, self.lock)
+            self.model.add_class("nbui-race-chart")
+            self.figure.document.on_event(DocumentReady, self._on_view_ready)
+        self.start_button = w.Button(description="Start", icon="play", button_style="success",
+                                     layout=w.Layout(width="100px"))
+        self.stop_button = w.Button(description="Stop", icon="stop", button_style="danger",
+                                    layout=w.Layout(width="100px"), disabled=True)
+        self.status = w.HTML()
+        self.start_button.on_click(lambda _: self.start())
+        self.stop_button.on_click(lambda _: self.stop())
+        self._unobserve = race.observe(self._on_event)
+        super().__init__([w.HBox([self.start_button, self.stop_button]), self.model,
+                          self.status])
+        self.add_class("nbui-race")
+        self.flush()
+
+    # ------------------------------------------------------------- display
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        ensure_bokehjs()
+        return super()._repr_mimebundle_(**kwargs)
+
+    # ------------------------------------------------------------- control
+    def start(self) -> None:
+        """Start (or continue) the race in the background."""
+        if not self.race.running:
+            self.race.start()
+        self._throttle.poke()
+
+    def stop(self) -> None:
+        """Ask the race to stop after its running trial (does not block)."""
+        self.race.stop(wait=False)
+        self._throttle.poke()
+
+    def close(self) -> None:
+        """Stop listening and close the widgets (the race is not stopped)."""
+        unobserve, throttle = getattr(self, "_unobserve", None), getattr(self, "_throttle", None)
+        if unobserve is not None:
+            unobserve()
+        if throttle is not None:
+            throttle.close()
+        super().close()
+
+    # ------------------------------------------------------------- updates
+    def _on_event(self, event: Event) -> None:
+        if event.kind in ("trial_finish", "status"):
+            self._throttle.poke()
+
+    def _on_view_ready(self, event: Any) -> None:
+        self._resync = True
+        self._throttle.poke()
+
+    def flush(self) -> None:
+        """Read every strategy's trials from the store and push them to the chart now."""
+        with self.lock:  # read under the lock too: a later read is never pushed first
+            curves = {s: best_curve(exp.trials) for s, exp in self.race.experiments.items()}
+            for s, curve in curves.items():
+                sync_source(self.sources[s], {"trial": [c[0] for c in curve],
+                                              "number": [c[1] for c in curve],
+                                              "best": [c[2] for c in curve]})
+            if self._resync:
+                self._resync = False
+                for src in self.sources.values():
+                    src.trigger("data", src.data, src.data)
+            self.pushes += 1
+            self._show_status(curves)
+
+    def _show_status(self, curves: dict[str, list]) -> None:
+        race = self.race
+        running = race.status in ("running", "stopping")
+        self.start_button.disabled = running
+        self.stop_button.disabled = not running
+        budget = (f"{race.trials} trials" if race.trials is not None else "") + \
+                 (" / " if race.trials is not None and race.seconds is not None else "") + \
+                 (f"{race.seconds:g} s" if race.seconds is not None else "")
+        parts = []
+        for s, curve in curves.items():
+            best = curve[-1][2] if curve else math.nan
+            err = race.errors.get(s)
+            text = f"<b>{html.escape(s)}</b> {len(curve)} trials, best {_fmt(best)}"
+            if err:
+                text += f" <span style='color:#b00'>({html.escape(err)})</span>"
+            parts.append(text)
+        self.status.value = (f"race <code>{html.escape(race.name)}</code>: "
+                             f"{race.status}, budget {budget} each<br>" + " · ".join(parts))

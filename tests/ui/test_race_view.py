@@ -1,0 +1,127 @@
+"""RaceView (nasbench_ui.ui.race_view) headless: one line per strategy, growing live."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pandas as pd
+import pytest
+
+import nasbench_ui as nb
+from nasbench_ui.race import Race
+from nasbench_ui.ui.race_view import RaceView
+
+
+def score(arch):
+    ops = ["none", "skip_connect", "avg_pool_3x3", "nor_conv_1x1", "nor_conv_3x3"]
+    return sum(ops.index(v) * (i + 1) for i, v in enumerate(arch.values())) / 84
+
+
+@pytest.fixture(scope="module")
+def frame():
+    space = nb.spaces.nb201()
+    keys, accs = [], []
+    for a in space.enumerate():
+        keys.append(space.key(a))
+        accs.append(score(a))
+    return pd.DataFrame({"arch_str": keys, "acc": accs})
+
+
+def make(frame, strategies=("random", "evolution", "reinforce"), trials=4):
+    race = Race("nb201", list(strategies), estimator="tabular", estimator_frame=frame,
+                estimator_options={"metric": "acc"}, trials=trials,
+                strategy_options={"evolution": {"population": 3, "sample_size": 2}}
+                if "evolution" in strategies else None)
+    return RaceView(race, interval=0.05)
+
+
+def test_one_legend_line_per_strategy(frame):
+    view = make(frame)
+    try:
+        assert list(view.sources) == ["random", "evolution", "reinforce"]
+        assert [s.name for s in view.sources.values()] == [
+            "nbui-race-random", "nbui-race-evolution", "nbui-race-reinforce"]
+        labels = [item.label["value"] for item in view.figure.legend[0].items]
+        assert labels == ["random", "evolution", "reinforce"]
+        lines = [r for r in view.figure.renderers if r.data_source in view.sources.values()]
+        assert len(lines) == 3
+        assert len({r.glyph.line_color for r in lines}) == 3
+        assert all(len(s.data["trial"]) == 0 for s in view.sources.values())
+        assert view.model in view.children and view.stop_button.disabled
+    finally:
+        view.close()
+
+
+def test_lines_grow_as_trials_finish(frame):
+    view = make(frame, trials=3)
+    seen = []
+
+    def on_event(event):  # on the race thread, right after each trial is stored
+        if event.kind == "trial_finish":
+            view.flush()
+            seen.append({s: len(src.data["trial"]) for s, src in view.sources.items()})
+
+    view.race.observe(on_event)
+    try:
+        view.race.run()
+        view.flush()
+        # round-robin: after each finish exactly one line has grown by one point
+        assert len(seen) == 9
+        totals = [sum(d.values()) for d in seen]
+        assert totals == list(range(1, 10))
+        assert seen[2] == {"random": 1, "evolution": 1, "reinforce": 1}
+        df = view.race.best_so_far()
+        for s, src in view.sources.items():
+            part = df[df.strategy == s]
+            assert src.data["trial"] == [1, 2, 3]
+            assert src.data["best"] == part.best.tolist()
+            assert src.data["number"] == part.number.tolist()
+            assert src.data["best"] == sorted(src.data["best"])  # best so far never drops
+        assert "done" in view.status.value and "3 trials" in view.status.value
+        assert not view.start_button.disabled and view.stop_button.disabled
+    finally:
+        view.close()
+
+
+def test_new_points_are_streamed_to_the_notebook(frame):
+    view = make(frame, strategies=("random",), trials=2)
+    sent = []
+    view.model.send = lambda msg, buffers=None: sent.append(msg)  # what would reach the page
+    try:
+        view.race.run()
+        view.flush()
+        texts = [json.dumps(m) for m in sent]
+        assert any("ColumnsStreamed" in t for t in texts)
+        assert view.sources["random"].data["trial"] == [1, 2]
+    finally:
+        view.close()
+
+
+def test_background_start_updates_through_the_throttle(frame):
+    view = make(frame, strategies=("random", "evolution"), trials=3)
+    try:
+        view.start()  # no flush from here on: events poke the throttle thread
+        view.race.wait(timeout=60)
+        deadline = time.monotonic() + 30
+
+        def lengths():
+            return [len(s.data["trial"]) for s in view.sources.values()]
+
+        while (lengths() != [3, 3] or "done" not in view.status.value) \
+                and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert lengths() == [3, 3] and "done" in view.status.value
+        assert view._throttle.calls >= 1
+    finally:
+        view.close()
+
+
+def test_nb_race_returns_a_view_and_rejects_a_non_race():
+    view = nb.race("nb201", ["random"], estimator="zero_cost", trials=1)
+    try:
+        assert isinstance(view, RaceView) and view.race.strategies == ["random"]
+    finally:
+        view.close()
+    with pytest.raises(ValueError, match="needs a nasbench_ui.race.Race"):
+        RaceView("random")
