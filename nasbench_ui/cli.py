@@ -3,6 +3,7 @@
 Example (a shell):
     nasbench-ui run --space keras_cnn --strategy evolution --estimator early_stop \\
         --dataset digits --trials 10 --storage runs/demo.db --json
+    nasbench-ui run --strategy random --trials 20 --workers 4 --retries 1 --trial-timeout 300
     nasbench-ui show runs/demo.db
     nasbench-ui list
 """
@@ -48,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--strategy-options", default=None, help="JSON object")
     r.add_argument("--estimator-options", default=None, help="JSON object")
     r.add_argument("--dataset-options", default=None, help="JSON object")
+    r.add_argument("--workers", type=int, default=None,
+                   help="run N trials at once on a local Dask cluster (needs the dask extra)")
+    r.add_argument("--retries", type=int, default=None,
+                   help="run a FAILED trial's architecture again up to N times")
+    r.add_argument("--trial-timeout", type=float, default=None, metavar="S",
+                   help="end a trial FAILED after S seconds")
     r.add_argument("--report", default=None, help="write a standalone HTML report here")
     r.add_argument("--json", action="store_true", help="print a JSON summary")
     r.add_argument("--no-progress", action="store_true")
@@ -127,13 +134,20 @@ def _summary(exp: Any) -> dict[str, Any]:
     return out
 
 
+def _run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The execution settings given as flags (not part of the stored config)."""
+    given = {"workers": args.workers, "retries": args.retries, "trial_timeout": args.trial_timeout}
+    return {k: v for k, v in given.items() if v is not None}
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .experiment import Experiment
 
+    run_kw = _run_kwargs(args)
     if args.resume:
-        exp = Experiment.load(args.storage, name=args.name)
+        exp = Experiment.load(args.storage, name=args.name, **run_kw)
     else:
-        exp = Experiment(storage=args.storage, name=args.name, **_config_kwargs(args))
+        exp = Experiment(storage=args.storage, name=args.name, **_config_kwargs(args), **run_kw)
     bar = _progress(exp, enabled=not args.no_progress and not args.json)
     try:
         exp.run()

@@ -12,6 +12,10 @@ starts for the search and closes when it ends; ``executor=`` takes a
 :mod:`nasbench_ui.executors`). The fault policy: ``retries``, ``trial_timeout`` and
 ``max_failures`` (see :mod:`nasbench_ui.runner`).
 
+Steering (:mod:`nasbench_ui.steering`): while running, paused or done, ``set_budget``,
+``set_constraints`` and ``switch_strategy`` change the search from the next trial on;
+each is stored in the config and announced to observers as an ``Event("steer", ...)``.
+
 Example:
     >>> import nasbench_ui as nb
     >>> exp = nb.Experiment(nb.spaces.keras_cnn(), strategy="random", estimator="early_stop",
@@ -39,6 +43,7 @@ from .devices import resolve_device
 from .executors import check_device_name, make_executor
 from .runner import Control, Event, run_loop
 from .space import SearchSpace, presets
+from .steering import Steering, check_constraints, one_shot_estimator, stored_name
 from .storage import Trial, TrialState, open_store
 
 log = logging.getLogger(__name__)
@@ -74,14 +79,14 @@ def _check_policy(retries: Any, trial_timeout: Any, max_failures: Any) -> None:
 _DONE = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED)
 
 
-class Experiment:
+class Experiment(Steering):
     """A NAS experiment. See the module docstring and ``../shared/DESIGN.md``."""
 
     def __init__(
         self,
         space: SearchSpace | str | dict = "keras_cnn",
         strategy: str | Any = "random",
-        estimator: str | Any = "train",
+        estimator: str | Any | None = None,
         dataset: str | Any = "digits",
         trials: int | None = None,
         seconds: float | None = None,
@@ -107,12 +112,20 @@ class Experiment:
         self.executor = make_executor(workers=workers, executor=executor)
         if trials is None and seconds is None:
             trials = 20
+        partner = one_shot_estimator(strategy)
+        if estimator is None:  # a one-shot strategy brings its estimator
+            estimator = partner or "train"
+        elif partner and stored_name(estimator) != partner:
+            raise ValueError(
+                f"the strategy {stored_name(strategy)!r} is one-shot and runs only with the estimator "
+                f"{partner!r}, not {stored_name(estimator)!r}: pass estimator={partner!r} (or leave "
+                "estimator out)")
+        constraints = check_constraints(constraints)
         ds_name = dataset if isinstance(dataset, str) else getattr(dataset, "name", "custom")
         self.config = ExperimentConfig(
             space=space_obj.to_dict(),
-            strategy=strategy if isinstance(strategy, str) else getattr(strategy, "NAME", "custom"),
-            strategy_options=strategy_options or {},
-            estimator=estimator if isinstance(estimator, str) else getattr(estimator, "NAME", "custom"),
+            strategy=stored_name(strategy), strategy_options=strategy_options or {},
+            estimator=stored_name(estimator),
             estimator_options=estimator_options or {},
             dataset=ds_name, dataset_options=dataset_options or {},
             trials=trials, seconds=seconds, seed=seed, device=device,
@@ -152,15 +165,19 @@ class Experiment:
         self._done_version = 0
         self._done: set[int] = set()
         self._retried: set[int] = set()
+        self._init_steering()
         _LIVE.add(self)
 
     # ------------------------------------------------------------- building
-    def _new_strategy(self) -> Any:
+    def _new_strategy(self, strategy: Any = None, options: dict | None = None) -> Any:
+        """The configured strategy (or ``strategy`` with ``options``), constrained."""
         from .constraints import make_constraint
 
         constraint = make_constraint(self.config.constraints, self.space)
-        return strategies_mod.create(self._strategy_arg, self.space, seed=self.config.seed,
-                                     options=self.config.strategy_options, constraint=constraint)
+        if strategy is None:
+            strategy, options = self._strategy_arg, self.config.strategy_options
+        return strategies_mod.create(strategy, self.space, seed=self.config.seed,
+                                     options=options or {}, constraint=constraint)
 
     @property
     def dataset(self) -> Any:
@@ -219,13 +236,6 @@ class Experiment:
         left = self.budget_left_s()
         return left is not None and left <= 0
 
-    def set_budget(self, trials: int | None = None, seconds: float | None = None) -> None:
-        """Change the budget, also while running (it applies from the next trial)."""
-        from dataclasses import replace
-
-        self.config = replace(self.config, trials=trials, seconds=seconds)
-        self.store.update_config(self.name, self.config.to_dict())
-
     # -------------------------------------------------------------- control
     def observe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
         """Call ``callback(event)`` on each trial start, curve point, finish and status change.
@@ -262,11 +272,18 @@ class Experiment:
         self.last_error = None
         rec = self.store.load_experiment(self.name)
         self.counters = dict(rec.get("counters") or {"spent_s": 0.0})
-        self.strategy = self._new_strategy()
-        if rec.get("strategy_state"):
-            self.strategy.load_state_dict(rec["strategy_state"])
         self.dataset  # noqa: B018 - load before the loop so errors surface here
-        self._control = Control()
+        with self._steer_lock:  # the config already holds every steering change
+            self._clear_pending()
+            self.strategy = self._new_strategy()
+            self.strategy_label = self.config.strategy
+            state = rec.get("strategy_state")
+            if state and self._state_fits(state):
+                self.strategy.load_state_dict(state)
+            elif state:  # switched before the new strategy's state was saved: replay
+                self.tell_history(self.strategy)
+            self._control = Control()
+            self._looping = True  # steering waits for the loop from here on
 
     def _loop(self) -> None:
         self._set_status(RUNNING)
@@ -278,6 +295,9 @@ class Experiment:
 
                 run_dask_loop(self, self._control, self._emit, self.executor)
         finally:
+            with self._steer_lock:  # changes made from now on apply at once
+                self._looping = False
+                self.apply_steering()
             self._set_status(DONE)
 
     def run(self) -> Experiment:
@@ -372,8 +392,9 @@ class Experiment:
 
         if getattr(self.estimator, "HAS_MODELS", True) is False:
             raise ValueError(
-                f"the {self.config.estimator!r} estimator trains no model (it looks results "
-                "up), so no weights exist; build the architecture with space.build() and train it"
+                f"the {self.config.estimator!r} estimator keeps no trained model of its own "
+                "(it scores architectures without training each one), so no weights exist; "
+                "build the best architecture with space.build() and train it"
             )
         best = self.best()
         if best.meta.get("executor") == "dask":

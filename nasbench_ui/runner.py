@@ -22,6 +22,10 @@ Both take their work from a :class:`Search`, which owns the rules:
   estimator sees ``ctx.should_stop()`` turn True; one that never checks it cannot be
   timed out on the thread loop). ``max_failures`` consecutive FAILED trials stop the
   search with a clear message in ``exp.last_error``.
+* **Steering.** ``next_job`` first applies the changes made while the search ran
+  (:meth:`Experiment.apply_steering`) and reads the budget from ``exp.config``, so a
+  new budget, constraint or strategy holds from the next trial on; each asked trial's
+  ``meta["strategy"]`` names the strategy that proposed it.
 * **Recording.** The finish of a trial, the strategy state and the counters are
   written in one store transaction.
 
@@ -58,7 +62,9 @@ LINEAGE_KEYS = ("retry_of", "rerun_of", "attempt")
 
 @dataclass(frozen=True)
 class Event:
-    """What observers receive: ``kind`` is trial_start, curve, trial_finish or status."""
+    """What observers receive: ``kind`` is trial_start, curve, trial_finish, status or
+    steer (a change of budget, constraints or strategy: ``data["change"]``, ``"new"``,
+    ``"old"``, ``"at"``; emitted on the thread that made it)."""
 
     kind: str
     experiment: str
@@ -201,6 +207,9 @@ class Search:
         allows none now. A retry never raises the count of trials, so only ``seconds``
         limits it. Sets ``exhausted`` when the strategy is done for good."""
         exp = self.exp
+        if not exp.apply_steering():  # a switch, a new constraint: from this trial on
+            self.exhausted = True
+            return None
         if self.queue:
             job = self.queue[0]
             if job.kind != "retry" and not self._count_left(n_pending):
@@ -222,6 +231,7 @@ class Search:
             self.exhausted = True
             return None
         meta = dict(getattr(exp.strategy, "ask_meta", lambda: {})() or {})
+        meta["strategy"] = exp.strategy_label  # which strategy proposed it (steering)
         cost = self.cost_of(arch)
         if cost is not None and not self._seconds_left(pending_cost, cost):
             self.exhausted = True  # the query would overrun the budget: it is not made

@@ -80,3 +80,27 @@ def test_config_file_and_report(tmp_path):
                  "--report", str(report), "--no-progress"]) == 0
     html = report.read_text()
     assert "Bokeh" in html and "<svg" in html
+
+
+def test_run_passes_retries_and_trial_timeout(tmp_path, capsys, monkeypatch):
+    import nasbench_ui.experiment as experiment_mod
+
+    seen = {}
+    real = experiment_mod.Experiment
+
+    class Spy(real):
+        def __init__(self, *args, **kw):
+            seen.update({k: kw.get(k) for k in ("retries", "trial_timeout", "workers")})
+            super().__init__(*args, **kw)
+
+    monkeypatch.setattr(experiment_mod, "Experiment", Spy)
+    db = tmp_path / "f.db"
+    assert main(["run", "--space", "mlp", "--estimator", "early_stop", "--estimator-options",
+                 '{"epochs": 1, "subset": 0.2, "latency_runs": 0}', "--trials", "1",
+                 "--retries", "2", "--trial-timeout", "120", "--storage", str(db), "--json"]) == 0
+    assert seen == {"retries": 2, "trial_timeout": 120.0, "workers": None}
+    assert json.loads(capsys.readouterr().out)["trials"] == 1
+    assert main(["run", "--retries", "-1", "--trials", "1", "--storage", str(db)]) == 2
+    assert "retries must be an integer >= 0" in capsys.readouterr().err
+    assert main(["run", "--workers", "0", "--trials", "1", "--storage", str(db)]) == 2
+    assert "workers must be a positive integer" in capsys.readouterr().err

@@ -212,7 +212,5 @@ def test_experiment_runs_darts_when_registered() -> None:
                         estimator_options={"epochs": 2, "batch_size": 128}, trials=10)
     exp.run()
     assert [t.state.name for t in exp.trials] == ["COMPLETE", "COMPLETE"] and exp.last_error is None
-    exp = nb.Experiment(spaces.nb201(4), strategy="darts", estimator="train",
-                        estimator_options={"epochs": 1, "latency_runs": 0}, trials=5)
-    exp.run()
-    assert len(exp.trials) == 1 and "pick estimator='darts_epoch'" in exp.last_error
+    with pytest.raises(ValueError, match="runs only with the estimator 'darts_epoch', not 'train'"):
+        nb.Experiment(spaces.nb201(4), strategy="darts", estimator="train", trials=5)
