@@ -6,6 +6,8 @@ Example:
     >>> c = ExperimentConfig(space=spaces.keras_cnn().to_dict(), strategy="random", trials=5)
     >>> ExperimentConfig.from_json(c.to_json()) == c
     True
+    >>> "nb.spaces.keras_cnn()" in to_python(c)
+    True
 """
 
 from __future__ import annotations
@@ -135,3 +137,64 @@ class ExperimentConfig:
         except json.JSONDecodeError as e:
             raise ValueError(f"malformed experiment config JSON: {e.msg} at line {e.lineno}") from None
         return cls.from_dict(d)
+
+
+def _preset_name(space: dict[str, Any]) -> str | None:
+    from .space import presets
+
+    try:
+        obj = SearchSpace.from_dict(space)
+    except ValueError:
+        return None
+    for name in presets.names():
+        if presets.get(name) == obj:
+            return name
+    return None
+
+
+def to_python(config: ExperimentConfig) -> str:
+    """A short runnable script that runs ``config`` headless (what "Copy as Python" shows).
+
+    The space is written as its preset call when it equals a preset, else rebuilt from
+    its JSON with ``nb.SearchSpace.from_dict``. Options equal to their defaults are left
+    out by whoever built ``config``; everything in it is passed on.
+
+    Example:
+        >>> from nasbench_ui import spaces
+        >>> code = to_python(ExperimentConfig(space=spaces.nb201().to_dict(), trials=3))
+        >>> "nb.Experiment(" in code and "nb.spaces.nb201()" in code
+        True
+    """
+    if not isinstance(config, ExperimentConfig):
+        raise ValueError(f"to_python needs an ExperimentConfig, got {type(config).__name__}")
+    preset = _preset_name(config.space)
+    if preset is not None:
+        space_line = f"space = nb.spaces.{preset}()"
+    else:
+        space_line = f"space = nb.SearchSpace.from_dict(json.loads({json.dumps(config.space)!r}))"
+    d = config.to_dict()
+    args = []
+    for key in ("strategy", "strategy_options", "estimator", "estimator_options", "dataset",
+                "dataset_options", "trials", "seconds", "seed", "device", "objectives",
+                "constraints"):
+        default = ExperimentConfig.__dataclass_fields__[key].default
+        value = d[key]
+        if key in ("strategy", "estimator", "dataset", "trials", "seed", "device") or (
+                value and value != default):
+            args.append(f"    {key}={value!r},")
+    lines = [
+        '"""Runs the experiment exported from the nasbench_ui workbench, headless."""',
+        "import json" if preset is None else "",
+        "import nasbench_ui as nb",
+        "",
+        space_line,
+        "exp = nb.Experiment(",
+        "    space,",
+        *args,
+        ")",
+        "exp.run()",
+        "print(exp.results())",
+        "print('best:', exp.best().number, exp.best().value, exp.best().arch)",
+        "",
+    ]
+    return "\n".join(line for i, line in enumerate(lines) if line or i > 1)

@@ -18,11 +18,13 @@ from typing import Any
 import ipywidgets as w
 import torch
 
-from .. import data, estimators, strategies
+from .. import data, estimators, options, strategies
 from ..devices import describe_device
 from .forms import OptionsForm
 
 _STYLE = {"description_width": "80px"}
+#: the parts of the panel a teacher can lock (``Workbench(lock=[...])``)
+LOCKABLE = ("dataset", "strategy", "estimator", "budget", "seed", "device")
 
 
 def _device_options() -> list[str]:
@@ -35,6 +37,13 @@ def _device_options() -> list[str]:
     return opts
 
 
+def _describe(device: str) -> str:
+    try:
+        return describe_device(device)
+    except ValueError as e:  # a config from another machine: say why it cannot run here
+        return f"<span style='color:#c0392b'>{e}</span>"
+
+
 def _fmt_eta(seconds: float | None) -> str:
     if seconds is None or seconds != seconds or seconds < 0:
         return ""
@@ -45,6 +54,8 @@ def _fmt_eta(seconds: float | None) -> str:
 
 class ControlPanel(w.VBox):
     """Dropdowns, forms, budget and buttons; see the module docstring."""
+
+    LOCKS = LOCKABLE
 
     def __init__(self, strategy: str = "random", estimator: str = "early_stop",
                  dataset: str = "digits", trials: int = 30) -> None:
@@ -68,9 +79,9 @@ class ControlPanel(w.VBox):
         self.seed = w.IntText(value=0, description="seed", style=_STYLE, layout=w.Layout(width="180px"))
         self.device = w.Dropdown(options=_device_options(), value="auto", description="device",
                                  style=_STYLE, layout=w.Layout(width="180px"))
-        self.device_label = w.HTML(f"<small>{describe_device('auto')}</small>")
+        self.device_label = w.HTML(f"<small>{_describe(self.device.value)}</small>")
         self.device.observe(lambda ch: setattr(self.device_label, "value",
-                                               f"<small>{describe_device(ch['new'])}</small>"), "value")
+                                               f"<small>{_describe(ch['new'])}</small>"), "value")
         self.start_button = w.Button(description="Start", button_style="success", icon="play")
         self.pause_button = w.Button(description="Pause", icon="pause", disabled=True)
         self.resume_button = w.Button(description="Resume", icon="play", disabled=True)
@@ -83,6 +94,8 @@ class ControlPanel(w.VBox):
         self.status = w.HTML("<span class='nbui-status'>ready</span>")
         self.status.add_class("nbui-status-line")
         self._t0: float | None = None
+        self._seconds: float | None = None
+        self._locked: set[str] = set()
         super().__init__([
             w.HTML("<b>Search</b>"),
             self.dataset,
@@ -103,15 +116,19 @@ class ControlPanel(w.VBox):
         partner = getattr(cls, "ESTIMATOR", None)  # one-shot strategies (DARTS) need theirs
         if partner and partner in self.estimator.options:
             self.estimator.value = partner
+        self._apply_locks()
 
     def _on_estimator(self, change: dict[str, Any]) -> None:
         self.estimator_form = OptionsForm(estimators.get(change["new"]).OPTIONS)
         self.estimator_box.children = [self.estimator_form]
+        self._apply_locks()
 
     def settings(self) -> dict[str, Any]:
         """The experiment settings shown (ValueError names a bad field)."""
         trials = self.trials.value or None
         seconds = self.minutes.value * 60 or None
+        if seconds is not None and self._seconds is not None and abs(seconds - self._seconds) < 1e-6:
+            seconds = self._seconds
         if trials is None and seconds is None:
             raise ValueError("set a budget: trials > 0 and/or minutes > 0")
         return {
@@ -124,21 +141,65 @@ class ControlPanel(w.VBox):
             "device": self.device.value,
         }
 
-    def load_settings(self, cfg: dict[str, Any]) -> None:
-        """Show a stored config's settings (the inverse of :meth:`settings`)."""
+    def load_settings(self, cfg: dict[str, Any], strict: bool = False) -> None:
+        """Show a stored config's settings (the inverse of :meth:`settings`).
+
+        Each options form is rebuilt from its defaults, then the config's options are
+        filled in, so nothing of an earlier setting lingers. ``strict`` raises a
+        ValueError (listing the valid names) for an unknown data set, strategy or
+        estimator, or a bad option, instead of keeping what is shown.
+        """
+        for key, field, registry in (("dataset", self.dataset, data), ("strategy", self.strategy, strategies),
+                                     ("estimator", self.estimator, estimators)):
+            name = cfg.get(key)
+            if strict and name not in field.options:
+                raise ValueError(f"unknown {key} {name!r}; valid: {list(field.options)}")
+            if strict and key != "dataset":
+                options.resolve(registry.get(name), cfg.get(f"{key}_options") or {})
         if cfg.get("dataset") in self.dataset.options:
             self.dataset.value = cfg["dataset"]
         if cfg.get("strategy") in self.strategy.options:
             self.strategy.value = cfg["strategy"]
-            self.strategy_form.set_values(cfg.get("strategy_options") or {})
+            self.strategy_form = OptionsForm(strategies.get(cfg["strategy"]).OPTIONS,
+                                             cfg.get("strategy_options") or {})
+            self.strategy_box.children = [self.strategy_form]
         if cfg.get("estimator") in self.estimator.options:
             self.estimator.value = cfg["estimator"]
-            self.estimator_form.set_values(cfg.get("estimator_options") or {})
+            self.estimator_form = OptionsForm(estimators.get(cfg["estimator"]).OPTIONS,
+                                              cfg.get("estimator_options") or {})
+            self.estimator_box.children = [self.estimator_form]
         self.trials.value = cfg.get("trials") or 0
         self.minutes.value = (cfg.get("seconds") or 0) / 60
+        self._seconds = cfg.get("seconds")  # exact, so a round trip keeps e.g. 10.0
         self.seed.value = cfg.get("seed", 0)
-        if cfg.get("device") in self.device.options:
-            self.device.value = cfg["device"]
+        device = cfg.get("device", "auto")
+        if not isinstance(device, str) or not device:
+            raise ValueError(f"device must be a name like 'auto', 'cpu' or 'cuda:0', got {device!r}")
+        if device not in self.device.options:  # e.g. a GPU config opened here: Start says so
+            self.device.options = [*self.device.options, device]
+        self.device.value = device
+        self._apply_locks()
+
+    # ---------------------------------------------------------------- locks
+    def lock(self, names: Any) -> None:
+        """Disable the named parts for good (see :data:`LOCKABLE`)."""
+        self._locked = set(names)
+        self._apply_locks()
+
+    def _fields_of(self, name: str) -> list[Any]:
+        return {"dataset": [self.dataset], "strategy": [self.strategy, self.strategy_form],
+                "estimator": [self.estimator, self.estimator_form],
+                "budget": [self.trials, self.minutes], "seed": [self.seed],
+                "device": [self.device]}.get(name, [])
+
+    def _apply_locks(self, active: bool = False) -> None:
+        for name in LOCKABLE:
+            off = active or name in getattr(self, "_locked", set())
+            for f in self._fields_of(name):
+                if isinstance(f, OptionsForm):
+                    f.set_disabled(off)
+                else:
+                    f.disabled = off
 
     # --------------------------------------------------------------- status
     def set_running_state(self, status: str) -> None:
@@ -149,10 +210,7 @@ class ControlPanel(w.VBox):
         self.pause_button.disabled = not running
         self.resume_button.disabled = not paused
         self.stop_button.disabled = not active or status == "stopping"
-        for f in (self.dataset, self.strategy, self.estimator, self.trials, self.seed, self.device):
-            f.disabled = active
-        self.strategy_form.set_disabled(active)
-        self.estimator_form.set_disabled(active)
+        self._apply_locks(active)
         if running and self._t0 is None:
             self._t0 = time.time()
         if not active:

@@ -9,6 +9,12 @@ strategy.
 Re-running the cell that creates a workbench while a search runs stops that search
 cleanly (its completed trials stay in the store; ``Workbench.load`` reattaches).
 
+``wb.state`` is the experiment-config JSON (a dict; see ``ui/sharing.py``): reading it
+exports the workbench, setting it (or ``load_state``, or the Import button) restores
+editor, forms, dropdowns, budget and seed. ``hide=`` / ``lock=`` take the names in
+``sharing.HIDEABLE`` / ``sharing.LOCKABLE``. The replay scrubber (``ui/replay.py``)
+rewinds charts, table and architecture view to the first k trials (numbers 0..k-1).
+
 Example:
     >>> import nasbench_ui as nb
     >>> wb = nb.Workbench(storage=":memory:")
@@ -32,8 +38,11 @@ from ..storage import TrialState, open_store
 from .arch_view import ArchView
 from .charts import LiveCharts, ensure_bokehjs
 from .controls import ControlPanel
+from .diff_view import DiffView
 from .forms import HyperparameterForm
 from .graph_editor import GraphEditor
+from .replay import Replay
+from .sharing import HIDEABLE, LOCKABLE, SharingMixin, StatePanel, check_names, disable_tree
 from .table import TrialsTable
 
 _INSTANCES: weakref.WeakSet[Workbench] = weakref.WeakSet()
@@ -51,8 +60,21 @@ def _warm_up() -> None:
 DEFAULT_STORAGE = "runs/workbench.db"
 
 
-class Workbench(w.VBox):
-    """The composed workbench widget. See the module docstring."""
+class Workbench(SharingMixin, w.VBox):
+    """The composed workbench widget. See the module docstring.
+
+    ``hide`` / ``lock`` take part names (``ui.sharing.HIDEABLE`` / ``LOCKABLE``);
+    an unknown name is a ValueError listing the valid ones.
+
+    Example:
+        >>> wb = Workbench(space="nb201", storage=":memory:", lock=["strategy", "seed"])
+        >>> wb.controls.strategy.disabled, wb.controls.seed.disabled
+        (True, True)
+        >>> copy = Workbench(storage=":memory:")
+        >>> copy.state = wb.state
+        >>> copy.state == wb.state, copy.space.name
+        (True, 'nb201')
+    """
 
     def __init__(
         self,
@@ -63,7 +85,10 @@ class Workbench(w.VBox):
         estimator: str = "early_stop",
         trials: int = 30,
         poll_interval: float = 0.25,
+        hide: list[str] | None = None,
+        lock: list[str] | None = None,
     ) -> None:
+        hidden, locked = check_names(hide, HIDEABLE, "hide"), check_names(lock, LOCKABLE, "lock")
         for old in list(_INSTANCES):  # never orphan a search of a re-run cell
             old.close_search()
         _INSTANCES.add(self)
@@ -82,6 +107,10 @@ class Workbench(w.VBox):
         self._selected: int | None = None
         self._last_table = 0.0
         self._runs = 0
+        self._upto: int | None = None  # the replay position (None: live)
+        self._extra: dict[str, Any] = {"dataset_options": {}, "objectives": [], "constraints": {}}
+        self._setting_preset = False
+        self.locked, self.hidden = tuple(locked), tuple(hidden)
 
         self.preset = w.Dropdown(options=presets.names(), value=space.name if space.name in presets.names() else None,
                                  description="preset", layout=w.Layout(width="240px"))
@@ -95,6 +124,11 @@ class Workbench(w.VBox):
         self.latest_button = w.Button(description="Latest trial", icon="clock-o", layout=w.Layout(width="120px"))
         self.table = TrialsTable()
         self.run_label = w.HTML("<i>no run yet</i>")
+        self.replay = Replay(self.replay_to)
+        self.diff = DiffView(space)
+        self.sharing = StatePanel(lambda: self.state, lambda text: self.load_state(text, ui=True))
+        # a read-only drawing shown instead of a locked editor
+        self.space_view = ArchView(space) if "editor" in locked else None
 
         self.preset.observe(self._on_preset, "value")
         self.editor.observe_space(self._on_space_edit)
@@ -107,22 +141,26 @@ class Workbench(w.VBox):
         self.latest_button.on_click(lambda _: self.select_latest())
         self.charts.on_select(self.select)
 
-        space_panel = w.VBox([self.preset, self.editor, self.hparams],
-                             layout=w.Layout(flex="1 1 560px"))
-        view_panel = w.VBox([w.HBox([self.best_button, self.latest_button]), self.arch_view],
-                            layout=w.Layout(min_width="360px", flex="1 1 360px"))
+        shown_editor = self.space_view if "editor" in locked else self.editor
+        self.space_panel = w.VBox([self.preset, shown_editor, self.hparams],
+                                  layout=w.Layout(flex="1 1 560px"))
+        self.view_panel = w.VBox([w.HBox([self.best_button, self.latest_button]), self.arch_view],
+                                 layout=w.Layout(min_width="360px", flex="1 1 360px"))
         self.controls.layout.min_width = "380px"  # narrower clips its fields and buttons
         wrap = {"flex_flow": "row wrap", "align_items": "flex-start"}  # side by side if room
-        tabs = w.Tab([w.VBox([self.charts.widget]), self.table])
-        tabs.set_title(0, "Charts")
-        tabs.set_title(1, "Trials")
+        pages = [("charts", "Charts", lambda: w.VBox([self.charts.widget])),
+                 ("table", "Trials", lambda: self.table), ("diff", "Compare", lambda: self.diff),
+                 ("sharing", "Share", lambda: self.sharing)]
+        pages = [(title, make()) for name, title, make in pages if name not in hidden]
+        self.tabs = w.Tab([p for _, p in pages], titles=[t for t, _ in pages])
         super().__init__([
             w.HTML("<h3 style='margin:4px 0'>nasbench_ui workbench</h3>"),
-            w.HBox([space_panel, self.controls], layout=w.Layout(**wrap)),
-            self.run_label,
-            w.HBox([tabs, view_panel], layout=w.Layout(**wrap)),
+            w.HBox([self.space_panel, self.controls], layout=w.Layout(**wrap)),
+            self.run_label, self.replay,
+            w.HBox([self.tabs, self.view_panel], layout=w.Layout(**wrap)),
         ])
         self.add_class("nbui-workbench")
+        self._apply_hide_lock()
         if experiment is not None:
             self.attach(experiment)
 
@@ -139,19 +177,31 @@ class Workbench(w.VBox):
 
     @space.setter
     def space(self, space: SearchSpace) -> None:
-        self.editor.space = space
-        self.hparams.set_space(space)
+        self.editor.space = space  # the editor calls _on_space_edit
 
     def _on_preset(self, change: dict[str, Any]) -> None:
-        if change["new"]:
+        if change["new"] and not self._setting_preset:
             space = presets.get(change["new"])
             self.space = space
             self.controls.dataset.value = presets.DEFAULT_DATASET.get(space.name, "digits")
 
     def _on_space_edit(self, space: SearchSpace) -> None:
         self.hparams.set_space(space)
+        if self.space_view is not None:
+            self.space_view.set_space(space)
+        self.diff.set_space(space)
+        name = next((n for n in presets.names() if n == space.name and presets.get(n) == space), None)
+        self._setting_preset = True
+        try:
+            self.preset.value = name
+        finally:
+            self._setting_preset = False
+        if "editor" in self.locked:
+            disable_tree(self.hparams)
 
     def _on_hparams(self, hps: list[dict[str, Any]]) -> None:
+        if "editor" in self.locked:
+            return
         d = dict(self.editor.space_json)
         d["hparams"] = hps
         self.editor.space = SearchSpace.from_dict(d)
@@ -163,10 +213,14 @@ class Workbench(w.VBox):
         self.experiment = experiment
         self.storage = experiment.store
         self._since = 0
-        self.editor.space = experiment.space
-        self.hparams.set_space(experiment.space)
-        self.controls.load_settings(experiment.config.to_dict())
+        self._upto = None
+        self.space = experiment.space
+        cfg = experiment.config.to_dict()
+        self.controls.load_settings(cfg)
+        self._extra = {k: cfg[k] for k in self._extra}
         self.charts.reset(experiment.space)
+        self.replay.set_count(0)
+        self.replay.follow()
         self.arch_view.set_space(experiment.space)
         experiment.observe(self._on_event)
         self.run_label.value = f"run <b>{experiment.name}</b> in <code>{experiment.store.path}</code>"
@@ -183,7 +237,7 @@ class Workbench(w.VBox):
         s = self.controls.settings()
         self._runs += 1
         name = f"{s['strategy']}-{int(time.time() * 1000) % 10**7}"
-        return Experiment(self.space, storage=self.storage, name=name, **s)
+        return Experiment(self.space, storage=self.storage, name=name, **{**s, **self._extra})
 
     def start(self) -> Experiment | None:
         """Start (or resume) a search from what the widgets show. User errors are shown, not raised."""
@@ -277,6 +331,9 @@ class Workbench(w.VBox):
             self._since = version
             trials = exp.store.trials(exp.name)
             self.charts.update(trials)
+            self.replay.set_count(len(trials))
+            shown = trials if self._upto is None else [t for t in trials if t.number < self._upto]
+            self.diff.set_trials(shown)
             counts: dict[str, int] = {}
             for t in trials:
                 counts[t.state.name] = counts.get(t.state.name, 0) + 1
@@ -285,20 +342,55 @@ class Workbench(w.VBox):
             self.controls.set_running_state(status if exp.running else "done")
             self.controls.show_progress(done, exp.config.trials, counts, status, exp.name,
                                         exp.last_error)
-            if self._follow_latest and trials:
+            if self._follow_latest and trials and self._upto is None:
                 self._show_trial(trials[-1])
             now = time.time()
             if full or now - self._last_table > 2.0 or not exp.running:
-                self.table.show(exp.results())
+                self.table.show(self._frame(exp))
                 self._last_table = now
             if full:
                 self.charts.flush()
 
+    def _frame(self, exp: Experiment) -> Any:
+        df = exp.results()
+        if self._upto is not None and "number" in getattr(df, "columns", ()):
+            df = df[df["number"] < self._upto].reset_index(drop=True)
+        return df
+
+    # -------------------------------------------------------------- replay
+    def replay_to(self, k: int | None) -> None:
+        """Rewind every view to the first ``k`` trials (numbers 0..k-1) and select trial
+        ``k - 1``; ``None`` returns to following the search (the replay widget calls this)."""
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 0):
+            raise ValueError(f"a replay position is an int >= 0 or None, got {k!r}")
+        with self._lock:
+            self._upto = k
+            self.charts.set_view(k)
+            exp = self.experiment
+            if exp is None:
+                return
+            self._follow_latest = k is None
+            trials = exp.store.trials(exp.name)
+            shown = trials if k is None else [t for t in trials if t.number < k]
+            self.charts.flush()
+            self.table.show(self._frame(exp))
+            self.diff.set_trials(shown)
+            if shown:
+                self._show_trial(shown[-1])
+                self.charts.select(shown[-1].number)
+            else:
+                self.arch_view.show(None, title="no trial yet at this replay position")
+                self._selected = None
+
     # ----------------------------------------------------------- selection
     def _show_trial(self, trial: Any) -> None:
         v = f"{trial.value:.4f}" if trial.value is not None else "-"
-        self.arch_view.show(trial.arch, title=f"trial {trial.number} · {trial.state.name} · value {v}")
+        meta = trial.meta or {}
+        origin = (f" · child of {meta['parent']} by mutating {meta.get('mutation')}"
+                  if meta.get("parent") is not None else "")
+        self.arch_view.show(trial.arch, title=f"trial {trial.number} · {trial.state.name} · value {v}{origin}")
         self._selected = trial.number
+        self.diff.set_selected(trial.number)
 
     def select(self, number: int) -> None:
         """Show trial ``number`` in the architecture view (charts call this on a tap)."""

@@ -61,11 +61,15 @@ def _bends(space: Any, layer: dict[str, int], by_layer: dict[int, list[str]]) ->
     return out
 
 
-def arch_svg(space: Any, arch: dict[str, Any], title: str | None = None) -> str:
+def arch_svg(space: Any, arch: dict[str, Any], title: str | None = None,
+             highlight: Any = ()) -> str:
     """An ``<svg>`` element (a str) drawing ``arch`` in ``space``.
 
     ``space.validate(arch)`` runs first, so a bad architecture raises its ValueError.
+    ``highlight`` holds edge labels and node names drawn in red (class ``nbui-hl``),
+    e.g. the decisions on which two architectures differ (``viz.diff.highlight_of``).
     """
+    highlight = set(highlight or ())
     if not hasattr(space, "topological_nodes"):
         raise ValueError(f"space must be a SearchSpace, got {type(space).__name__}")
     if not isinstance(arch, dict):
@@ -108,9 +112,11 @@ def arch_svg(space: Any, arch: dict[str, Any], title: str | None = None) -> str:
         cut = min(_half_width(e.dst) / max(ux, 1e-9), RADIUS / max(uy, 1e-9)) + 1
         ex, ey = x2 - dx / norm * cut, y2 - dy / norm * cut
         cx, cy = 2 * mx - (x1 + ex) / 2, 2 * my - (y1 + ey) / 2
+        hl = e.label in highlight
         parts.append(
             f'<path d="M{x1:.1f},{y1:.1f} Q{cx:.1f},{cy:.1f} {ex:.1f},{ey:.1f}" fill="none" '
-            f'stroke="#555" stroke-width="1.5" marker-end="url(#nbui-arrow)">'
+            + (f'stroke="#c0392b" stroke-width="3" class="nbui-hl" data-edge="{escape(e.label)}" ' if hl
+               else 'stroke="#555" stroke-width="1.5" ') + 'marker-end="url(#nbui-arrow)">'
             f"<title>{escape(e.label)}: {escape(op)}</title></path>")
         parts.append(
             f'<text x="{mx:.1f}" y="{my - 5:.1f}" font-size="11" text-anchor="middle" '
@@ -126,8 +132,10 @@ def arch_svg(space: Any, arch: dict[str, Any], title: str | None = None) -> str:
         w = 2 * _half_width(name)
         parts.append(
             f'<rect x="{x - w / 2:.1f}" y="{y - RADIUS:.1f}" width="{w}" height="{2 * RADIUS}" '
-            f'rx="{RADIUS}" fill="#e8f0fa" stroke="#1f4e79" stroke-width="1.5"/>'
-            f'<text x="{x:.1f}" y="{y + 4:.1f}" font-size="11" text-anchor="middle">'
+            f'rx="{RADIUS}" fill="#e8f0fa" '
+            + (f'stroke="#c0392b" stroke-width="3" class="nbui-hl" data-node="{escape(name)}"/>'
+               if name in highlight else 'stroke="#1f4e79" stroke-width="1.5"/>')
+            + f'<text x="{x:.1f}" y="{y + 4:.1f}" font-size="11" text-anchor="middle">'
             f"{escape(label)}</text>")
     parts.append("</svg>")
     return "\n".join(parts)

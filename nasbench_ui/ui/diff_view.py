@@ -1,0 +1,155 @@
+"""Compare two trials' architectures side by side, and see where a trial came from.
+
+Pick two trials (two dropdowns, or "compare with selected": the workbench's selected
+trial against its parent when it has one). Both architectures are drawn with
+``viz.arch_svg`` with the differing decisions' edges and nodes in red, above a table of
+every decision with the differing rows marked (``viz.diff.arch_diff``). Below, the
+selected trial's lineage (its parent and the mutation that made it, from the meta that
+evolution records) and the family tree of the trials so far (``viz.diff.lineage_svg``).
+
+The view is plain HTML (no ``ArchView``), and only knows what the workbench hands it:
+``set_space``, ``set_trials`` (the trials to offer, e.g. those of a replay position)
+and ``set_selected``.
+
+Example:
+    >>> from nasbench_ui import spaces
+    >>> from nasbench_ui.storage.trial import Trial, TrialState as S
+    >>> s = spaces.nb201()
+    >>> a = {lb: "skip_connect" for lb in s.labels}
+    >>> v = DiffView(s)
+    >>> v.set_trials([Trial(0, S.COMPLETE, a, 0.1),
+    ...               Trial(1, S.COMPLETE, {**a, "2<-1": "none"}, 0.2, meta={"parent": 0, "mutation": "2<-1"})])
+    >>> v.compare(0, 1)
+    {'2<-1': ('skip_connect', 'none')}
+    >>> v.set_selected(1); "mutation <b>2&lt;-1</b>" in v.lineage_html.value
+    True
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+import ipywidgets as w
+
+from ..space import SearchSpace
+from ..viz.arch_svg import arch_svg
+from ..viz.diff import arch_diff, highlight_of, lineage_svg
+
+
+def _fmt(v: Any) -> str:
+    return ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+
+
+class DiffView(w.VBox):
+    """Two trials side by side with their differences marked; see the module docstring."""
+
+    def __init__(self, space: SearchSpace) -> None:
+        self.space = space
+        self.trials: dict[int, Any] = {}
+        self.selected: int | None = None
+        self.diff: dict[str, tuple[Any, Any]] = {}
+        self.a = w.Dropdown(options=[], description="trial A", layout=w.Layout(width="200px"))
+        self.b = w.Dropdown(options=[], description="trial B", layout=w.Layout(width="200px"))
+        self.with_selected = w.Button(description="compare with selected", icon="random",
+                                      layout=w.Layout(width="190px"),
+                                      tooltip="A = the selected trial, B = its parent (if any)")
+        self.left, self.right = w.HTML(), w.HTML()
+        self.table = w.HTML("<i>pick two trials</i>")
+        self.lineage_html = w.HTML("")
+        self.tree = w.HTML("")
+        self.a.observe(lambda _: self._redraw(), "value")
+        self.b.observe(lambda _: self._redraw(), "value")
+        self.with_selected.on_click(lambda _: self.compare_selected())
+        super().__init__([
+            w.HBox([self.a, self.b, self.with_selected]),
+            w.HBox([self.left, self.right], layout=w.Layout(overflow="auto")), self.table,
+            w.HTML("<b>Lineage</b>"), self.lineage_html,
+            w.Box([self.tree], layout=w.Layout(max_height="320px", overflow="auto")),
+        ])
+
+    def set_space(self, space: SearchSpace) -> None:
+        """Switch space (forgets the trials)."""
+        self.space = space
+        self.set_trials([])
+
+    def set_trials(self, trials: Sequence[Any]) -> None:
+        """Offer ``trials`` in the dropdowns and draw their family tree."""
+        self.trials = {t.number: t for t in trials if t.arch}
+        opts = [(f"#{n}" + (f" · {t.value:.3f}" if t.value is not None else ""), n)
+                for n, t in self.trials.items()]
+        keep = self.a.value, self.b.value
+        self.a.options, self.b.options = opts, opts
+        for field, v in zip((self.a, self.b), keep, strict=True):
+            if v in self.trials:
+                field.value = v
+        self._draw_lineage()
+
+    def set_selected(self, number: int | None) -> None:
+        """The workbench's selected trial (its lineage is shown)."""
+        self.selected = number
+        self._draw_lineage()
+
+    def compare(self, a: int, b: int) -> dict[str, tuple[Any, Any]]:
+        """Show trials ``a`` and ``b``; returns their :func:`arch_diff`."""
+        for n in (a, b):
+            if n not in self.trials:
+                raise ValueError(f"no trial {n!r} to compare; trials: {sorted(self.trials)}")
+        self.a.value, self.b.value = a, b
+        self._redraw()
+        return self.diff
+
+    def compare_selected(self) -> None:
+        """A = the selected trial, B = its parent (else B stays)."""
+        n = self.selected
+        if n not in self.trials:
+            return
+        parent = (self.trials[n].meta or {}).get("parent")
+        self.compare(n, parent if parent in self.trials else (self.b.value if self.b.value is not None else n))
+
+    def _redraw(self) -> None:
+        ta, tb = self.trials.get(self.a.value), self.trials.get(self.b.value)
+        if ta is None or tb is None:
+            self.diff = {}
+            return
+        try:
+            self.diff = arch_diff(self.space, ta.arch, tb.arch)
+        except ValueError as e:
+            self.table.value = f"<span style='color:#c0392b'>{html.escape(str(e))}</span>"
+            return
+        hl = highlight_of(self.space, self.diff)
+        self.left.value = arch_svg(self.space, ta.arch, title=f"trial {ta.number}", highlight=hl)
+        self.right.value = arch_svg(self.space, tb.arch, title=f"trial {tb.number}", highlight=hl)
+        ca, cb = self.space.canonical(ta.arch), self.space.canonical(tb.arch)
+        rows = []
+        for lb in self.space.labels:
+            mark = lb in self.diff
+            style = " style='background:#fde2e1;font-weight:bold'" if mark else ""
+            rows.append(f"<tr class='{'nbui-diff' if mark else 'nbui-same'}' data-label='{html.escape(lb)}'"
+                        f"{style}><td>{html.escape(lb)}</td><td>{html.escape(_fmt(ca[lb]))}</td>"
+                        f"<td>{html.escape(_fmt(cb[lb]))}</td></tr>")
+        self.table.value = (
+            f"<div>{len(self.diff)} of {len(self.space.labels)} decisions differ</div>"
+            "<table class='nbui-diff-table' style='border-collapse:collapse;font-size:12px'>"
+            f"<thead><tr><th>decision</th><th>#{ta.number}</th><th>#{tb.number}</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+    def _draw_lineage(self) -> None:
+        t = self.trials.get(self.selected) if self.selected is not None else None
+        if t is None:
+            self.lineage_html.value = "<i>no trial selected</i>"
+        else:
+            meta = t.meta or {}
+            if meta.get("parent") is not None:
+                self.lineage_html.value = (
+                    f"trial {t.number}: child of trial <b>{meta['parent']}</b>, mutation "
+                    f"<b>{html.escape(str(meta.get('mutation')))}</b>")
+            else:
+                self.lineage_html.value = f"trial {t.number}: no parent (sampled at random)"
+        has_tree = any((x.meta or {}).get("parent") is not None for x in self.trials.values())
+        self.tree.value = lineage_svg(list(self.trials.values()), self.selected) if has_tree else (
+            "<i>no lineage: the strategy records none (evolution does)</i>")
+
+
+__all__ = ["DiffView"]

@@ -1,0 +1,270 @@
+"""Sharing a workbench: Export / Import of its state and "Copy as Python", plus the
+names of the parts a teacher can hide or lock (``Workbench(hide=[...], lock=[...])``).
+
+The state is the experiment-config JSON (:class:`~nasbench_ui.config.ExperimentConfig`),
+the same document the store keeps and ``nasbench-ui run --config FILE`` reads. The panel
+only calls back into the workbench through two callables: ``get_state() -> dict`` and
+``set_state(text)`` (which raises ValueError on bad input; the panel shows it).
+
+Part names for ``lock=`` (disabled for good; Import may not change them either):
+``editor`` (preset, graph editor -- shown as a read-only drawing -- and hyperparameter
+form), ``dataset``, ``strategy`` (dropdown and its options form), ``estimator`` (the
+same), ``budget`` (trials and minutes), ``seed``, ``device``, ``import`` (the Import
+button and file upload). ``hide=`` takes those and ``controls`` (the whole search
+panel), ``buttons`` (Start / Pause / Resume / Stop), ``charts``, ``table``, ``diff``
+(Compare) and ``sharing`` (Share) tabs, ``arch_view`` and ``replay``.
+
+Example:
+    >>> from nasbench_ui import spaces
+    >>> from nasbench_ui.config import ExperimentConfig
+    >>> cfg = ExperimentConfig(space=spaces.nb201().to_dict(), trials=3).to_dict()
+    >>> got = []
+    >>> p = StatePanel(lambda: cfg, got.append)
+    >>> p.export_button.click(); p.import_button.click()
+    >>> got[0] == p.text.value
+    True
+    >>> check_names(["charts"], HIDEABLE, "hide")
+    ['charts']
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+
+from ..config import ExperimentConfig, to_python
+from .controls import LOCKABLE as _CONTROL_LOCKS
+
+#: parts that ``lock=`` accepts: locked = disabled, not changeable through the UI
+LOCKABLE: tuple[str, ...] = ("editor", *_CONTROL_LOCKS, "import")
+#: parts that ``hide=`` accepts
+HIDEABLE: tuple[str, ...] = (*LOCKABLE, "controls", "buttons", "charts", "table", "arch_view",
+                             "replay", "diff", "sharing")
+
+
+def check_names(names: Iterable[str] | None, valid: tuple[str, ...], what: str) -> list[str]:
+    """``names`` as a list; ValueError lists the valid names for an unknown one."""
+    if names is None:
+        return []
+    if isinstance(names, str):
+        names = [names]
+    out = list(names)
+    bad = [n for n in out if n not in valid]
+    if bad:
+        raise ValueError(f"unknown {what} name(s) {bad}; valid: {list(valid)}")
+    return out
+
+
+#: the config keys each lockable part governs
+LOCK_KEYS: dict[str, tuple[str, ...]] = {
+    "editor": ("space",), "dataset": ("dataset", "dataset_options"),
+    "strategy": ("strategy", "strategy_options"), "estimator": ("estimator", "estimator_options"),
+    "budget": ("trials", "seconds"), "seed": ("seed",), "device": ("device",), "import": (),
+}
+
+
+def _normal(cfg: dict[str, Any]) -> dict[str, Any]:
+    """``cfg`` with its space normalised and its options filled with their defaults, so
+    that two configs that mean the same compare equal."""
+    from .. import estimators, options, strategies
+
+    out = dict(cfg)
+    out["space"] = ExperimentConfig.from_dict(cfg).search_space.to_dict()
+    for key, registry in (("strategy", strategies), ("estimator", estimators)):
+        if cfg.get(key) in registry.names():
+            out[f"{key}_options"] = options.resolve(registry.get(cfg[key]), cfg.get(f"{key}_options"))
+    return out
+
+
+def lock_conflicts(old: dict[str, Any], new: dict[str, Any], locked: Iterable[str]) -> list[str]:
+    """The locked parts whose config keys differ between configs ``old`` and ``new``."""
+    old, new = _normal(old), _normal(new)
+    return [n for n in locked if any(old.get(k) != new.get(k) for k in LOCK_KEYS.get(n, ()))]
+
+
+def parse_config(source: Any) -> ExperimentConfig:
+    """An ExperimentConfig from a config, its dict, its JSON text or a path to a JSON file."""
+    if isinstance(source, ExperimentConfig):
+        return source
+    if isinstance(source, dict):
+        return ExperimentConfig.from_dict(source)
+    if isinstance(source, (str, Path)):
+        text = str(source)
+        if not text.lstrip().startswith("{"):
+            try:
+                text = Path(text).read_text(encoding="utf-8")
+            except OSError as e:
+                raise ValueError(f"cannot read experiment config {str(source)!r}: {e}") from None
+        return ExperimentConfig.from_json(text)
+    raise ValueError(f"an experiment config is a dict, JSON text or a path, got {type(source).__name__}")
+
+
+def disable_tree(widget: Any, disabled: bool = True) -> None:
+    """Disable ``widget`` and everything inside it that can be disabled."""
+    if hasattr(widget, "disabled"):
+        widget.disabled = disabled
+    for child in getattr(widget, "children", ()):
+        disable_tree(child, disabled)
+
+
+class SharingMixin:
+    """The workbench's hide / lock / state members (``Workbench`` inherits them).
+
+    Expects the workbench's widgets (``controls``, ``sharing``, ``space_panel``, ...),
+    ``locked`` / ``hidden`` name tuples, ``_extra`` (config parts without a widget:
+    ``dataset_options``, ``objectives``, ``constraints``) and a settable ``space``.
+    """
+
+    locked: tuple[str, ...]
+    hidden: tuple[str, ...]
+    _extra: dict[str, Any]
+    space: Any
+    controls: Any
+    sharing: Any
+    preset: Any
+    hparams: Any
+    space_panel: Any
+    view_panel: Any
+    replay: Any
+    experiment: Any
+
+    def _apply_hide_lock(self) -> None:
+        c = self.controls
+        parts: dict[str, list[Any]] = {
+            "editor": [self.space_panel], "dataset": [c.dataset],
+            "strategy": [c.strategy, c.strategy_box], "estimator": [c.estimator, c.estimator_box],
+            "budget": [c.trials, c.minutes], "seed": [c.seed], "device": [c.device, c.device_label],
+            "import": [self.sharing.import_button, self.sharing.upload], "controls": [c],
+            "buttons": [c.start_button, c.pause_button, c.resume_button, c.stop_button],
+            "arch_view": [self.view_panel], "replay": [self.replay]}
+        for name in self.hidden:
+            for widget in parts.get(name, []):  # tab pages are left out of the tabs instead
+                widget.layout.display = "none"
+        c.lock([n for n in self.locked if n in c.LOCKS])
+        if "import" in self.locked:
+            self.sharing.lock()
+        if "editor" in self.locked:
+            self.preset.disabled = True
+            disable_tree(self.hparams)
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The experiment-config dict the workbench shows (``ExperimentConfig.to_dict()``).
+
+        Setting it restores every widget; ValueError for a bad config (nothing changes).
+        """
+        settings = {**self.controls.settings(), **self._extra}
+        return ExperimentConfig(space=self.space.to_dict(), **settings).to_dict()
+
+    @state.setter
+    def state(self, value: dict[str, Any]) -> None:
+        self.load_state(value)
+
+    def load_state(self, source: Any, ui: bool = False) -> ExperimentConfig:
+        """Restore the workbench from a config dict, JSON text, an ExperimentConfig or a
+        path to a ``.json`` file. ``ui=True`` (the Import button) refuses to change a
+        locked part. Returns the config loaded."""
+        exp = getattr(self, "experiment", None)
+        if exp is not None and exp.running:
+            raise ValueError("stop the search before loading another state")
+        cfg = parse_config(source)
+        d = cfg.to_dict()
+        if ui and self.locked:
+            bad = lock_conflicts(self.state, d, self.locked)
+            if bad:
+                raise ValueError(f"this workbench locks {bad}; the imported config changes them")
+        self.controls.load_settings(d, strict=True)
+        self.space = cfg.search_space
+        self._extra = {k: json.loads(json.dumps(d[k])) for k in self._extra}
+        return cfg
+
+
+class StatePanel(w.VBox):
+    """Export / Import / Copy as Python buttons over a text area (works headless).
+
+    Export writes the state's JSON into ``text``; Import reads ``text`` (or an uploaded
+    ``.json`` file) and hands it to ``set_state``; Copy as Python writes
+    :func:`~nasbench_ui.config.to_python` of the state into ``code``.
+    """
+
+    def __init__(self, get_state: Callable[[], dict[str, Any]],
+                 set_state: Callable[[str], Any]) -> None:
+        self._get, self._set = get_state, set_state
+        self.export_button = w.Button(description="Export", icon="download",
+                                      tooltip="show the workbench state as JSON")
+        self.import_button = w.Button(description="Import", icon="upload",
+                                      tooltip="restore the workbench from the JSON below")
+        self.python_button = w.Button(description="Copy as Python", icon="code",
+                                      tooltip="a script that runs this experiment headless")
+        for b in (self.export_button, self.import_button, self.python_button):
+            b.layout = w.Layout(width="140px")
+        self.upload = w.FileUpload(accept=".json", multiple=False, description="Import file")
+        self.text = w.Textarea(placeholder="experiment JSON (Export fills it; paste one and Import)",
+                               layout=w.Layout(width="100%", height="140px"))
+        self.code = w.Textarea(layout=w.Layout(width="100%", height="200px", display="none"))
+        self.message = w.HTML("")
+        self.export_button.on_click(lambda _: self.export())
+        self.import_button.on_click(lambda _: self.import_text(self.text.value))
+        self.python_button.on_click(lambda _: self.copy_python())
+        self.upload.observe(self._on_upload, "value")
+        super().__init__([
+            w.HBox([self.export_button, self.import_button, self.upload, self.python_button]),
+            self.text, self.code, self.message,
+        ])
+
+    def export(self) -> str:
+        """Write the state's JSON into ``text`` and return it."""
+        try:
+            self.text.value = json.dumps(self._get(), indent=2)
+            self._say(f"exported ({len(self.text.value)} characters): copy it, or save it as a .json file")
+        except ValueError as e:
+            self._say(str(e), error=True)
+        return self.text.value
+
+    def import_text(self, text: str) -> bool:
+        """Restore the workbench from ``text``; False (and a message) on bad input."""
+        try:
+            self._set(text)
+        except ValueError as e:
+            self._say(f"import failed: {e}", error=True)
+            return False
+        self._say("imported")
+        return True
+
+    def copy_python(self) -> str:
+        """Write a runnable script for the state into ``code`` and return it."""
+        try:
+            code = to_python(ExperimentConfig.from_dict(self._get()))
+        except ValueError as e:
+            self._say(str(e), error=True)
+            return ""
+        self.code.value = code
+        self.code.layout.display = None
+        self._say("copy the script below into a .py file or a cell")
+        return code
+
+    def lock(self) -> None:
+        """Make Import unusable (a locked workbench cannot be replaced wholesale)."""
+        self.import_button.disabled = self.upload.disabled = True
+
+    def _on_upload(self, change: dict[str, Any]) -> None:
+        files = change["new"]
+        if not files:
+            return
+        content = files[0]["content"]
+        text = bytes(content).decode("utf-8", errors="replace")
+        self.text.value = text
+        self.import_text(text)
+
+    def _say(self, message: str, error: bool = False) -> None:
+        color = "#c0392b" if error else "#2e7d32"
+        self.message.value = f"<span style='color:{color}'>{html.escape(message)}</span>"
+
+
+__all__ = ["HIDEABLE", "LOCKABLE", "LOCK_KEYS", "SharingMixin", "StatePanel", "check_names", "disable_tree",
+           "lock_conflicts", "parse_config"]

@@ -1,0 +1,79 @@
+"""The diff view: two trials side by side, differing decisions marked, lineage shown."""
+
+from __future__ import annotations
+
+import re
+
+import nasbench_ui as nb
+from nasbench_ui.storage.trial import Trial, TrialState
+from nasbench_ui.ui.diff_view import DiffView
+
+
+def _trials():
+    s = nb.spaces.nb201()
+    a = {lb: "nor_conv_3x3" for lb in s.labels}
+    b = {**a, "2<-0": "none", "3<-2": "skip_connect"}
+    c = {**b, "3<-2": "avg_pool_3x3"}
+    return s, [Trial(0, TrialState.COMPLETE, a, 0.5),
+               Trial(1, TrialState.COMPLETE, b, 0.6, meta={"parent": 0, "mutation": "2<-0"}),
+               Trial(2, TrialState.COMPLETE, c, 0.7, meta={"parent": 1, "mutation": "3<-2"})]
+
+
+def _marked(view: DiffView) -> set[str]:
+    return set(re.findall(r"<tr class='nbui-diff' data-label='([^']+)'", view.table.value.replace("&lt;", "<")))
+
+
+def test_compare_marks_exactly_the_differing_decisions():
+    s, ts = _trials()
+    v = DiffView(s)
+    v.set_trials(ts)
+    assert v.compare(0, 2) == {"2<-0": ("nor_conv_3x3", "none"), "3<-2": ("nor_conv_3x3", "avg_pool_3x3")}
+    assert _marked(v) == {"2<-0", "3<-2"}
+    assert v.table.value.count("nbui-same") == len(s.labels) - 2
+    assert v.left.value.count('class="nbui-hl"') == 2
+    assert v.right.value.count('class="nbui-hl"') == 1  # "none" drops edge 2<-0 from trial 2
+    v.b.value = 1  # the dropdowns redraw
+    assert _marked(v) == {"2<-0", "3<-2"} and "2 of 6 decisions differ" in v.table.value
+    v.compare(1, 1)
+    assert _marked(v) == set()
+
+
+def test_compare_with_selected_uses_the_parent_and_shows_the_lineage():
+    s, ts = _trials()
+    v = DiffView(s)
+    v.set_trials(ts)
+    v.set_selected(2)
+    assert "child of trial <b>1</b>" in v.lineage_html.value and "3&lt;-2" in v.lineage_html.value
+    v.with_selected.click()
+    assert (v.a.value, v.b.value) == (2, 1)
+    assert v.diff == {"3<-2": ("avg_pool_3x3", "skip_connect")}
+    assert v.tree.value.count("<line") == 2
+    v.set_selected(0)
+    assert "no parent" in v.lineage_html.value
+
+
+def test_workbench_has_the_diff_view_and_feeds_it():
+    wb = nb.Workbench(space="nb201", storage=":memory:")
+    assert "Compare" in wb.tabs.titles
+    assert wb.diff.space == nb.spaces.nb201()
+    wb.state = {**wb.state, "space": nb.spaces.mlp().to_dict()}
+    assert wb.diff.space == nb.spaces.mlp()
+
+
+def test_workbench_shows_the_lineage_of_an_evolution_run(tmp_path):
+    from nasbench_ui.viz.diff import lineage
+
+    db = tmp_path / "evo.db"
+    exp = nb.Experiment("nb201", strategy="evolution", estimator="zero_cost", trials=5, seed=2,
+                        strategy_options={"population": 2, "sample_size": 2}, storage=str(db))
+    exp.run()
+    wb = nb.Workbench.load(db)
+    child = next(t for t in exp.trials if t.meta.get("parent") is not None)
+    wb.select(child.number)
+    assert f"child of {child.meta['parent']} by mutating {child.meta['mutation']}" in wb.arch_view.title
+    assert f"child of trial <b>{child.meta['parent']}</b>" in wb.diff.lineage_html.value
+    wb.diff.with_selected.click()
+    assert (wb.diff.a.value, wb.diff.b.value) == (child.number, child.meta["parent"])
+    assert set(wb.diff.diff) <= {child.meta["mutation"]}
+    assert wb.diff.tree.value.count("<line") == len(lineage(exp.trials)) == 3
+    wb.charts.close()
