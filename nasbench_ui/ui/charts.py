@@ -39,6 +39,7 @@ from typing import Any
 
 from bokeh.events import DocumentReady
 from bokeh.layouts import gridplot
+from bokeh.models import Span
 
 from nasbench_ui.storage.trial import Trial
 from nasbench_ui.viz import figures, tables
@@ -78,6 +79,8 @@ class LiveCharts:
         self._memo: tables.Memo = {}  # hover texts of finished trials
         self._quiet = False
         self._callbacks: list[Callable[[int], Any]] = []
+        self._limit_callbacks: list[Callable[[float], Any]] = []
+        self._limit: float | None = None
         self._taps: list[int] = []  # taps whose callbacks are still to run
         self._last_new: Any = None
         self.model: Any = None  # the BokehModel, once ``widget`` is made
@@ -96,6 +99,12 @@ class LiveCharts:
                                 [self.curves_fig, self.opfreq_fig]], toolbar_location="right")
         for role in ("history", "scatter", "curves"):
             self.sources[role].selected.on_change("indices", self._on_indices(role))
+        # the parameter limit: a dashed line on the scatter that the user can drag
+        self.limit_span = Span(location=0, dimension="height", line_color="#c62828",
+                               line_dash="dashed", line_width=2, visible=False, editable=True,
+                               name="nbui-limit")
+        self.scatter_fig.add_layout(self.limit_span)
+        self.limit_span.on_change("location", self._on_limit_moved)
 
     @property
     def widget(self) -> Any:
@@ -180,7 +189,8 @@ class LiveCharts:
                 for src in self.sources.values():
                     src.trigger("data", src.data, src.data)
                     src.selected.trigger("indices", src.selected.indices, src.selected.indices)
-                for model, attr in ((self.scatter_fig.xaxis[0], "axis_label"),
+                for model, attr in ((self.limit_span, "location"), (self.limit_span, "visible"),
+                                    (self.scatter_fig.xaxis[0], "axis_label"),
                                     (self.scatter_fig.title, "text"),
                                     (self.opfreq_fig.title, "text"),
                                     (self.opfreq_fig.x_range, "factors"),
@@ -202,6 +212,7 @@ class LiveCharts:
         picker = getattr(self, "x_picker", None)
         if picker is not None and picker.value != metric:
             picker.value = metric
+        self.set_limit(self._limit)  # the limit line is in parameters: shown on that axis only
         self._kick()
 
     def set_view(self, upto: int | None) -> None:
@@ -230,6 +241,42 @@ class LiveCharts:
     def _kick(self) -> None:
         self._dirty = True
         self._throttle.poke()
+
+    # ----------------------------------------------------------- the limit
+    def set_limit(self, value: float | None) -> None:
+        """Draw the parameter limit at ``value`` on the scatter (None hides it); it shows
+        while the scatter's x is ``params``."""
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ValueError(f"a limit is a number or None, got {value!r}")
+        with self.lock:
+            self._limit = None if value is None else float(value)
+            self._quiet = True
+            try:
+                self.limit_span.location = self._limit or 0.0
+                self.limit_span.visible = self._limit is not None and self._x == "params"
+            finally:
+                self._quiet = False
+
+    @property
+    def limit(self) -> float | None:
+        """The parameter limit drawn on the scatter, or None."""
+        return self._limit
+
+    def on_limit(self, callback: Callable[[float], Any]) -> None:
+        """Call ``callback(new_limit)`` when the user drags the limit line in the page."""
+        if not callable(callback):
+            raise ValueError(f"on_limit needs a callable, got {type(callback).__name__}")
+        self._limit_callbacks.append(callback)
+
+    def _on_limit_moved(self, attr: str, old: Any, new: Any) -> None:
+        if self._quiet or new is None or (self._limit is not None and new == self._limit):
+            return  # our own set, or jupyter_bokeh's repeat of a page event
+        self._limit = float(new)
+        for cb in list(self._limit_callbacks):
+            try:
+                cb(self._limit)
+            except Exception:  # a bad callback must not break the chart
+                log.exception("nasbench_ui charts: on_limit callback failed")
 
     # ------------------------------------------------------------ selection
     def on_select(self, callback: Callable[[int], Any]) -> None:

@@ -43,6 +43,7 @@ from .forms import HyperparameterForm
 from .graph_editor import GraphEditor
 from .replay import Replay
 from .sharing import HIDEABLE, LOCKABLE, SharingMixin, StatePanel, check_names, disable_tree
+from .steering_panel import SteeringPanel
 from .table import TrialsTable
 
 _INSTANCES: weakref.WeakSet[Workbench] = weakref.WeakSet()
@@ -127,6 +128,9 @@ class Workbench(SharingMixin, w.VBox):
         self.replay = Replay(self.replay_to)
         self.diff = DiffView(space)
         self.sharing = StatePanel(lambda: self.state, lambda text: self.load_state(text, ui=True))
+        self.steer = SteeringPanel(on_limit=self.charts.set_limit)
+        self.charts.on_limit(self.steer.apply_limit)  # a drag of the line on the chart
+        self.quality: Any = None  # a QualityPanel once set_truth() gives a ground truth
         # a read-only drawing shown instead of a locked editor
         self.space_view = ArchView(space) if "editor" in locked else None
 
@@ -150,7 +154,7 @@ class Workbench(SharingMixin, w.VBox):
         wrap = {"flex_flow": "row wrap", "align_items": "flex-start"}  # side by side if room
         pages = [("charts", "Charts", lambda: w.VBox([self.charts.widget])),
                  ("table", "Trials", lambda: self.table), ("diff", "Compare", lambda: self.diff),
-                 ("sharing", "Share", lambda: self.sharing)]
+                 ("steer", "Steer", lambda: self.steer), ("sharing", "Share", lambda: self.sharing)]
         pages = [(title, make()) for name, title, make in pages if name not in hidden]
         self.tabs = w.Tab([p for _, p in pages], titles=[t for t, _ in pages])
         super().__init__([
@@ -223,6 +227,8 @@ class Workbench(SharingMixin, w.VBox):
         self.replay.follow()
         self.arch_view.set_space(experiment.space)
         experiment.observe(self._on_event)
+        self.steer.attach(experiment)
+        self.charts.set_limit((cfg.get("constraints") or {}).get("params", {}).get("max"))
         self.run_label.value = f"run <b>{experiment.name}</b> in <code>{experiment.store.path}</code>"
         self.refresh(full=True)
         if experiment.running:
@@ -334,6 +340,8 @@ class Workbench(SharingMixin, w.VBox):
             self.replay.set_count(len(trials))
             shown = trials if self._upto is None else [t for t in trials if t.number < self._upto]
             self.diff.set_trials(shown)
+            if self.quality is not None:
+                self.quality.update(shown)
             counts: dict[str, int] = {}
             for t in trials:
                 counts[t.state.name] = counts.get(t.state.name, 0) + 1
@@ -375,12 +383,45 @@ class Workbench(SharingMixin, w.VBox):
             self.charts.flush()
             self.table.show(self._frame(exp))
             self.diff.set_trials(shown)
+            if self.quality is not None:
+                self.quality.update(shown)
             if shown:
                 self._show_trial(shown[-1])
                 self.charts.select(shown[-1].number)
             else:
                 self.arch_view.show(None, title="no trial yet at this replay position")
                 self._selected = None
+
+    # ------------------------------------------------------------- quality
+    def set_truth(self, truth: Any, metric: str = "valid_acc", key: str = "arch_str",
+                  k: int = 10) -> Any:
+        """Show the estimator-quality panel (tab "Quality"): Kendall tau, top-``k``
+        overlap and estimate-vs-truth scatter of the trials so far, updated live.
+
+        ``truth`` is a :class:`~nasbench_ui.quality.GroundTruth`, or what one takes (a
+        ``{key: value}`` dict, a DataFrame or a CSV path with ``key`` and ``metric``).
+        """
+        from ..quality import GroundTruth
+        from .quality_panel import QualityPanel
+
+        if not isinstance(truth, GroundTruth):
+            truth = GroundTruth(self.space, truth, key=key, metric=metric)
+        with self._lock:
+            old, self.quality = self.quality, QualityPanel(truth.space, truth, k=k)
+            pages = [c for c in self.tabs.children if c is not old]
+            titles = [self.tabs.get_title(i) for i, c in enumerate(self.tabs.children)
+                      if c is not old]
+            self.tabs.children = (*pages, self.quality)
+            for i, t in enumerate([*titles, "Quality"]):
+                self.tabs.set_title(i, t)
+            if old is not None:
+                old.close()
+            exp = self.experiment
+            if exp is not None:
+                trials = exp.store.trials(exp.name)
+                self.quality.update([t for t in trials if self._upto is None or t.number < self._upto])
+            self.quality.flush()
+        return self.quality
 
     # ----------------------------------------------------------- selection
     def _show_trial(self, trial: Any) -> None:

@@ -133,13 +133,14 @@ def test_every_strategy_and_estimator_is_in_the_dropdowns_with_a_generated_form(
 
 
 def test_picking_darts_selects_its_estimator_and_the_charts_follow_the_search():
-    wb = nb.Workbench(space="nb201", storage=":memory:", trials=2)
+    # a narrow cell (4 channels) keeps the two supernet epochs short
+    wb = nb.Workbench(space=nb.spaces.nb201(4), storage=":memory:", trials=2)
     wb.controls.strategy.value = "darts"
     assert wb.controls.estimator.value == "darts_epoch"
     wb.controls.estimator_form.fields["epochs"].value = 2
     exp = wb.start()
     assert exp is not None, wb.controls.status.value
-    assert wait_for(lambda: not exp.running, timeout=120)
+    assert wait_for(lambda: not exp.running, timeout=300)
     wb.refresh(full=True)
     trials = exp.trials
     assert len(trials) == 2 and all(t.state.name == "COMPLETE" for t in trials), [t.error for t in trials]
