@@ -56,7 +56,7 @@ class SteeringPanel(w.VBox):
         self.max_params = w.BoundedIntText(value=0, min=0, max=10**12, step=1000,
                                            description="max params (0: none)", **field)
         self.limit_button = w.Button(description="Set limit", icon="filter")
-        self.strategy = w.Dropdown(options=_multi_trial_strategies(), description="strategy",
+        self.strategy = w.Dropdown(options=_multi_trial_strategies(), description="switch to",
                                    **field)
         self.switch_button = w.Button(description="Switch", icon="random")
         self.message = w.HTML("<i>attach or start a search to steer it</i>")

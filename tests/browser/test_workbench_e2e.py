@@ -4,7 +4,8 @@ On ``notebooks/01_quickstart.ipynb``: every widget renders cleanly; "+ Node" and
 handle drags add a node and two edges that the kernel's ``wb.space`` then holds; a
 strategy picked in the dropdown and a click on Start run a search; a click on a point
 of the history chart shows that trial in the architecture view (kernel and page);
-Stop ends the search. The kernel is only used to read state and, before Start, to
+Stop ends the search; the replay scrubber, typed back to trial 2, rewinds the page's
+chart, and "live" brings every trial back. The kernel is only used to read state and, before Start, to
 shorten training (one epoch on a small subset) so the test stays fast.
 """
 
@@ -290,7 +291,27 @@ def test_workbench_end_to_end(page: Page, console_log, jupyter_server) -> None:
         f"the kernel's {HISTORY!r} rows {kernel_numbers} differ from the page's and the "
         f"store's {finished}: a tap on row i would select the wrong trial")
 
-    # 6. a screenshot and a clean console
+    # 6. scrub the replay back to the first 2 trials (typed into the slider's readout, as
+    # a user does), see the page's chart rewind, then tick "live" to return
+    readout = page.locator(".nbui-replay .widget-readout")
+    readout.scroll_into_view_if_needed()
+    readout.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("2")
+    page.keyboard.press("Enter")
+    _wait("the kernel's replay position to become 2",
+          lambda: _kernel(page, "wb.replay.position") == "2", timeout=20)
+    first_two = [n for n in finished if n < 2]
+    _wait(f"the page's {HISTORY!r} to rewind to {first_two}",
+          lambda: _history_numbers(page) == first_two or None, timeout=20)
+    assert _kernel(page, "wb.selected") == "1"
+    page.locator(".nbui-replay .widget-checkbox input[type=checkbox]").check()
+    _wait("the replay to follow the search again",
+          lambda: _kernel(page, "wb.replay.position") == "None", timeout=20)
+    _wait(f"the page's {HISTORY!r} to show every trial again",
+          lambda: _history_numbers(page) == finished or None, timeout=20)
+
+    # 7. a screenshot and a clean console
     page.locator(".nbui-workbench").evaluate("(e) => e.scrollIntoView({block: 'start'})")
     page.mouse.move(5, 5)  # no hover tooltip in the screenshot
     shot = save_screenshot(page, "workbench-e2e.png")
