@@ -8,7 +8,7 @@ Example:
     True
 """
 
-from . import data, estimators, spaces, strategies
+from . import benchmarks, data, estimators, spaces, strategies
 from . import data as datasets
 from .config import ExperimentConfig
 from .experiment import Experiment
@@ -24,14 +24,10 @@ def __getattr__(name: str):  # the widget needs the ui extra: import it on first
         from .ui.workbench import Workbench
 
         return Workbench
-    if name == "benchmarks":
-        from . import benchmarks
-
-        return benchmarks
     raise AttributeError(f"module 'nasbench_ui' has no attribute {name!r}")
 
 
 __all__ = [
     "Experiment", "ExperimentConfig", "SearchSpace", "Trial", "TrialState", "Workbench",
-    "__version__", "data", "datasets", "estimators", "spaces", "strategies",
+    "__version__", "benchmarks", "data", "datasets", "estimators", "spaces", "strategies",
 ]

@@ -1,0 +1,155 @@
+"""The shipped digits benchmark: checksum, shape, reproducibility and tabular use."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import nasbench_ui as nb
+from nasbench_ui.spaces import nb201_arch
+
+bench = importlib.import_module("nasbench_ui.benchmarks.digits")
+
+
+@pytest.fixture(scope="module")
+def table() -> object:
+    return nb.benchmarks.digits()
+
+
+def _copy(tmp_path: Path) -> Path:
+    for name in (bench.TABLE_NAME, bench.META_NAME, bench.SUMS_NAME):
+        shutil.copy(bench.DATA_DIR / name, tmp_path / name)
+    return tmp_path / bench.TABLE_NAME
+
+
+def test_shipped_table_matches_its_checksum() -> None:
+    path = bench.verify()
+    sums = dict(reversed(line.split()) for line in
+                (bench.DATA_DIR / bench.SUMS_NAME).read_text().splitlines())
+    assert sums[bench.TABLE_NAME] == bench.sha256_of(path)
+    assert path.stat().st_size <= 2_000_000
+
+
+def test_nb_benchmarks_works_in_a_fresh_interpreter() -> None:
+    code = "import nasbench_ui as nb; print(len(nb.benchmarks.digits()))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert int(out.stdout.split()[-1]) >= 1000
+
+
+def test_a_corrupted_copy_is_refused(tmp_path: Path) -> None:
+    path = _copy(tmp_path)
+    assert len(nb.benchmarks.digits(path)) == len(nb.benchmarks.digits())
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        nb.benchmarks.digits(path)
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        nb.benchmarks.digits_estimator_options(path)
+
+
+def test_a_changed_protocol_or_a_missing_checksum_is_refused(tmp_path: Path) -> None:
+    path = _copy(tmp_path)
+    meta = tmp_path / bench.META_NAME
+    meta.write_text(meta.read_text().replace('"epochs"', '"epochs" ', 1))
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        nb.benchmarks.protocol(path)
+    meta.unlink()
+    with pytest.raises(ValueError, match="is missing"):
+        nb.benchmarks.digits(path)
+    (tmp_path / bench.SUMS_NAME).unlink()
+    with pytest.raises(ValueError, match="no checksum file"):
+        nb.benchmarks.digits(path)
+    with pytest.raises(ValueError, match="no table"):
+        nb.benchmarks.digits(tmp_path / "missing.csv.gz")
+
+
+def test_table_has_the_promised_size_and_columns(table) -> None:
+    proto = nb.benchmarks.protocol()
+    seeds = proto["seeds"]
+    assert len(table) >= 1000 and proto["archs"] == len(table)
+    assert len(seeds) >= 2 and 1 <= proto["epochs"] <= 10
+    assert table["arch_str"].is_unique
+    space = nb.spaces.nb201()
+    assert all(space.key(nb201_arch(k)) == k for k in table["arch_str"].head(50))
+    cols = {"arch_str", "valid_acc", "test_acc", "params", "flops", "cost_s", "curve"}
+    cols |= {f"{c}_s{s}" for s in seeds for c in ("valid_acc", "test_acc", "cost_s", "curve")}
+    assert cols <= set(table.columns)
+    assert table["valid_acc"].between(0, 1).all() and table["test_acc"].between(0, 1).all()
+    assert (table["params"] > 0).all() and (table["flops"] > 0).all()
+    assert (table["cost_s"] > 0).all()
+    row = table.iloc[0]
+    curve = json.loads(row["curve"])
+    assert len(curve) == proto["epochs"]
+    per_seed = [row[f"valid_acc_s{s}"] for s in seeds]
+    assert row["valid_acc"] == pytest.approx(sum(per_seed) / len(seeds), abs=1e-5)
+    assert json.loads(row[f"curve_s{seeds[0]}"])[-1] == pytest.approx(per_seed[0])
+    assert table["valid_acc"].max() > 0.9  # the benchmark separates good cells from bad
+
+
+def test_table_covers_its_space(table) -> None:
+    space = nb.benchmarks.digits_space()
+    assert space.size() == len(table) == 1296
+    assert set(table["arch_str"]) == {space.key(a) for a in space.enumerate()}
+    assert nb.benchmarks.protocol()["space"] == "digits_cell"
+
+
+@pytest.mark.slow
+def test_five_rows_retrain_to_their_recorded_accuracy(table) -> None:
+    proto = nb.benchmarks.protocol()
+    rows = table.sample(5, random_state=0)
+    for i, (_, row) in enumerate(rows.iterrows()):
+        seed = proto["seeds"][i % len(proto["seeds"])]
+        rec = nb.benchmarks.train_one(nb201_arch(row["arch_str"]), seed, proto)
+        recorded = row[f"valid_acc_s{seed}"]
+        assert abs(rec["valid_acc"] - recorded) <= 0.01, (row["arch_str"], seed)
+        assert abs(rec["test_acc"] - row[f"test_acc_s{seed}"]) <= 0.01, (row["arch_str"], seed)
+        assert rec["params"] == row["params"]
+
+
+def test_a_tabular_experiment_runs_on_it(table) -> None:
+    options = nb.benchmarks.digits_estimator_options()
+    by_key = dict(zip(table["arch_str"], table["valid_acc"], strict=True))
+    cost = dict(zip(table["arch_str"], table["cost_s"], strict=True))
+    space = nb.benchmarks.digits_space()
+    exp = nb.Experiment(space, strategy="evolution", estimator="tabular",
+                        strategy_options={"population": 10, "sample_size": 3},
+                        estimator_options=options, trials=60, seed=0).run()
+    assert len(exp.trials) == 60 and exp.last_error is None
+    for t in exp.trials:
+        assert t.state is nb.TrialState.COMPLETE
+        assert t.value == pytest.approx(by_key[space.key(t.arch)])
+        assert t.metrics["cost_s"] == pytest.approx(cost[space.key(t.arch)])
+    # a cell of the full nb201 space outside the table fails with a message
+    outside = next(a for a in nb.spaces.nb201().enumerate()
+                   if nb.spaces.nb201().key(a) not in by_key)
+    exp = nb.Experiment("nb201", strategy=_One(outside), estimator="tabular",
+                        estimator_options=options, trials=1, seed=0).run()
+    assert exp.trials[0].state is nb.TrialState.FAILED and "not in" in exp.trials[0].error
+
+
+class _One:
+    """A strategy proposing one architecture (a plain protocol object)."""
+
+    def __init__(self, arch: dict) -> None:
+        self.arch = arch
+
+    def ask(self) -> dict:
+        return dict(self.arch)
+
+    def tell(self, arch, value, trial=None) -> None:
+        pass
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
