@@ -79,7 +79,10 @@ class Replay(w.HBox):
         try:
             self.slider.max = self.play.max = n
             if self.live.value:
-                self.slider.value = self.play.value = n
+                # the slider only: the page's jslink copies it to Play. Setting Play here
+                # too made the link echo an older slider value back while a fast search
+                # moved on, which read as a user's drag and left live mode.
+                self.slider.value = n
         finally:
             self._quiet = False
         self._show_label()
