@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import html
 import time
 from typing import Any
 
@@ -217,7 +218,10 @@ class ControlPanel(w.VBox):
             self._t0 = None
 
     def show_progress(self, done: int, total: int | None, counts: dict[str, int], status: str,
-                      run: str, message: str | None = None) -> None:
+                      run: str, message: str | None = None,
+                      running: list[tuple[int, str | None]] | None = None) -> None:
+        """Progress bar, ETA and status line; ``running`` lists ``(trial, worker)`` of the
+        trials in flight (with Dask, each names the worker that holds it)."""
         self.progress.max = max(total or done or 1, 1)
         self.progress.value = min(done, self.progress.max)
         eta = None
@@ -226,6 +230,9 @@ class ControlPanel(w.VBox):
         self.progress_label.value = f"{done} / {total or '∞'} trials {_fmt_eta(eta)}"
         parts = [f"{counts.get(k, 0)} {k.lower()}" for k in ("COMPLETE", "PRUNED", "FAILED")]
         text = f"<b>{run}</b>: {status} · " + " · ".join(parts)
+        if running:
+            text += "<br>running: " + ", ".join(
+                f"#{n}" + (f" on <code>{html.escape(w)}</code>" if w else "") for n, w in running)
         if message:
             text += f"<br><span style='color:#c0392b'>{message}</span>"
         self.status.value = f"<span class='nbui-status'>{text}</span>"

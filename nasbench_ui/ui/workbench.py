@@ -348,8 +348,9 @@ class Workbench(SharingMixin, w.VBox):
             done = sum(counts.get(s, 0) for s in ("COMPLETE", "PRUNED", "FAILED"))
             status = exp.status if exp.running else ("done" if trials else "ready")
             self.controls.set_running_state(status if exp.running else "done")
+            running = [(t.number, t.worker) for t in trials if t.state is TrialState.RUNNING]
             self.controls.show_progress(done, exp.config.trials, counts, status, exp.name,
-                                        exp.last_error)
+                                        exp.last_error, running)
             if self._follow_latest and trials and self._upto is None:
                 self._show_trial(trials[-1])
             now = time.time()

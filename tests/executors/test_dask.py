@@ -88,6 +88,11 @@ def test_killed_worker_fails_and_retries_then_stop_and_resume_reruns(sleepy, tmp
         victim = _wait_for(
             lambda: next((t for t in exp.trials if t.state is TrialState.RUNNING and t.worker),
                          None), 90, "a trial placed on a worker")
+        # the workbench shows the trials in flight and the worker holding each
+        wb = nb.Workbench(experiment=exp)
+        wb.refresh(full=True)
+        assert f"#{victim.number} on <code>{victim.worker}</code>" in wb.controls.status.value
+        assert victim.worker in wb.results().set_index("number").loc[victim.number, "worker"]
         client = exp.executor.client
         pid = client.run(os.getpid, workers=[victim.worker])[victim.worker]
         os.kill(pid, signal.SIGKILL)
