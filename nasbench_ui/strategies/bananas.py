@@ -44,7 +44,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..options import Option
-from .base import MAX_TRIES, StrategyBase, clean_value, copy_arch, no_arch_error
+from .base import (
+    StrategyBase,
+    clean_value,
+    copy_arch,
+    drop_pending,
+)
 
 if TYPE_CHECKING:
     from ..storage.trial import Trial
@@ -174,18 +179,7 @@ class Bananas(StrategyBase):
 
     def _random(self) -> dict[str, Any]:
         """A random allowed architecture, not asked before when possible."""
-        fallback = None
-        for _ in range(MAX_TRIES):
-            arch = self.space.sample(self.rng)
-            if self.allowed(arch):
-                if self.space.key(arch) not in self._seen:
-                    return arch
-                fallback = fallback or arch
-                if len(self._seen) >= self.space.size():
-                    break
-        if fallback is None:
-            raise no_arch_error(self.NAME, MAX_TRIES)
-        return fallback
+        return self._random_unseen(self._seen)
 
     def _ensemble(self, data: list[dict[str, Any]]) -> MLPEnsemble:
         """The predictors trained on ``data`` (retrained only when it grew)."""
@@ -258,10 +252,7 @@ class Bananas(StrategyBase):
     def tell(self, arch: dict[str, Any], value: float | None, trial: Trial | None = None) -> None:
         """Record a result; the predictors retrain on the next ask."""
         key = self.space.key(arch)
-        for i, (k, _) in enumerate(self._pending):
-            if k == key:
-                del self._pending[i]
-                break
+        drop_pending(self._pending, key)
         self._seen.add(key)
         self._history.append({"arch": self.space.canonical(arch), "key": key,
                               "value": clean_value(value),

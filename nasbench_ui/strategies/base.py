@@ -132,6 +132,20 @@ def clean_value(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def drop_pending(pending: list[Any], key: str) -> None:
+    """Remove the first ``[key, kind]`` entry of ``pending`` asked for ``key`` (if any).
+
+    Example:
+        >>> p = [["a", "random"], ["b", "child"]]
+        >>> drop_pending(p, "b"); p
+        [['a', 'random']]
+    """
+    for i, (k, _) in enumerate(pending):
+        if k == key:
+            del pending[i]
+            return
+
+
 def copy_arch(arch: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of an architecture whose list values (input choices) are copied too."""
     return {k: list(v) if isinstance(v, list) else v for k, v in arch.items()}
@@ -198,6 +212,22 @@ class StrategyBase:
             if self.allowed(arch):
                 return arch
         raise no_arch_error(self.NAME, tries)
+
+    def _random_unseen(self, seen: set[str]) -> dict[str, Any]:
+        """A random allowed architecture whose key is not in ``seen`` when possible (else
+        an allowed one seen before); ValueError when none is allowed."""
+        fallback = None
+        for _ in range(MAX_TRIES):
+            arch = self.space.sample(self.rng)
+            if self.allowed(arch):
+                if self.space.key(arch) not in seen:
+                    return arch
+                fallback = fallback or arch
+                if len(seen) >= self.space.size():
+                    break
+        if fallback is None:
+            raise no_arch_error(self.NAME, MAX_TRIES)
+        return fallback
 
     def ask_meta(self) -> dict[str, Any]:
         """Facts about the last asked architecture (``{}`` when there are none)."""

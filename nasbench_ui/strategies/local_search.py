@@ -36,7 +36,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..options import Option
-from .base import MAX_TRIES, StrategyBase, StrategyExhausted, clean_value, copy_arch, no_arch_error
+from .base import StrategyBase, StrategyExhausted, clean_value, copy_arch
 
 if TYPE_CHECKING:
     from ..storage.trial import Trial
@@ -115,18 +115,7 @@ class LocalSearch(StrategyBase):
 
     def _random(self) -> dict[str, Any]:
         """A random allowed architecture, unseen in this descent when possible."""
-        fallback = None
-        for _ in range(MAX_TRIES):
-            arch = self.space.sample(self.rng)
-            if self.allowed(arch):
-                if self.space.key(arch) not in self._seen:
-                    return arch
-                fallback = fallback or arch
-                if len(self._seen) >= self.space.size():
-                    break
-        if fallback is None:
-            raise no_arch_error(self.NAME, MAX_TRIES)
-        return fallback
+        return self._random_unseen(self._seen)
 
     def ask(self) -> dict[str, Any]:
         """The next queued neighbour, or a random start / explore architecture."""

@@ -40,7 +40,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..options import Option
 from ..viz.pareto import pareto_front
-from .base import MAX_TRIES, StrategyBase, clean_value, copy_arch, no_arch_error
+from .base import (
+    MAX_TRIES,
+    StrategyBase,
+    clean_value,
+    copy_arch,
+    drop_pending,
+    no_arch_error,
+)
 
 if TYPE_CHECKING:
     from ..storage.trial import Trial
@@ -205,10 +212,7 @@ class ParetoEvolution(StrategyBase):
     def tell(self, arch: dict[str, Any], value: float | None, trial: Trial | None = None) -> None:
         """Add a told architecture with its objective vector; the oldest member dies."""
         key = self.space.key(arch)
-        for i, (k, _) in enumerate(self._pending):
-            if k == key:
-                del self._pending[i]
-                break
+        drop_pending(self._pending, key)
         value = clean_value(value)
         if value is None:
             return
