@@ -101,6 +101,7 @@ class Workbench(SharingMixin, w.VBox):
         self.poll_interval = poll_interval
         self.experiment: Experiment | None = None
         self._since = 0
+        self._trials: dict[int, Any] = {}  # the attached experiment's trials, by number
         self._lock = threading.RLock()
         self._poller: threading.Thread | None = None
         self._poll_stop = threading.Event()
@@ -157,6 +158,8 @@ class Workbench(SharingMixin, w.VBox):
                  ("steer", "Steer", lambda: self.steer), ("sharing", "Share", lambda: self.sharing)]
         pages = [(title, make()) for name, title, make in pages if name not in hidden]
         self.tabs = w.Tab([p for _, p in pages], titles=[t for t, _ in pages])
+        # a tab's content is refreshed while it is shown, and when the user opens it
+        self.tabs.observe(lambda _: self._refresh_tabs(), "selected_index")
         super().__init__([
             w.HTML("<h3 style='margin:4px 0'>nasbench_ui workbench</h3>"),
             w.HBox([self.space_panel, self.controls], layout=w.Layout(**wrap)),
@@ -217,6 +220,7 @@ class Workbench(SharingMixin, w.VBox):
         self.experiment = experiment
         self.storage = experiment.store
         self._since = 0
+        self._trials = {}
         self._upto = None
         self.space = experiment.space
         cfg = experiment.config.to_dict()
@@ -325,7 +329,8 @@ class Workbench(SharingMixin, w.VBox):
             self._poll_stop.wait(self.poll_interval)
 
     def refresh(self, full: bool = False) -> None:
-        """Read what is new in the store and update every view."""
+        """Read what is new in the store and update every view (the hidden tabs only when
+        ``full``: a poll updates the tab on show, so a fast search stays cheap)."""
         exp = self.experiment
         if exp is None:
             return
@@ -335,13 +340,13 @@ class Workbench(SharingMixin, w.VBox):
                 self.controls.set_running_state(exp.status if exp.running else "done")
                 return
             self._since = version
-            trials = exp.store.trials(exp.name)
+            if full:
+                self._trials = {t.number: t for t in exp.store.trials(exp.name)}
+            else:
+                self._trials.update((t.number, t) for t in changed)
+            trials = sorted(self._trials.values(), key=lambda t: t.number)
             self.charts.update(trials)
             self.replay.set_count(len(trials))
-            shown = trials if self._upto is None else [t for t in trials if t.number < self._upto]
-            self.diff.set_trials(shown)
-            if self.quality is not None:
-                self.quality.update(shown)
             counts: dict[str, int] = {}
             for t in trials:
                 counts[t.state.name] = counts.get(t.state.name, 0) + 1
@@ -354,17 +359,37 @@ class Workbench(SharingMixin, w.VBox):
             if self._follow_latest and trials and self._upto is None:
                 self._show_trial(trials[-1])
             now = time.time()
-            if full or now - self._last_table > 2.0 or not exp.running:
-                self.table.show(self._frame(exp))
+            slow_ok = full or not exp.running or now - self._last_table > 2.0
+            if slow_ok:
                 self._last_table = now
+            self._refresh_tabs(everything=full, table=slow_ok)
             if full:
                 self.charts.flush()
 
-    def _frame(self, exp: Experiment) -> Any:
-        df = exp.results()
-        if self._upto is not None and "number" in getattr(df, "columns", ()):
-            df = df[df["number"] < self._upto].reset_index(drop=True)
-        return df
+    def _shown_trials(self) -> list[Any]:
+        trials = sorted(self._trials.values(), key=lambda t: t.number)
+        return trials if self._upto is None else [t for t in trials if t.number < self._upto]
+
+    def _refresh_tabs(self, everything: bool = False, table: bool = True) -> None:
+        """Update the table, Compare and Quality tabs: the one shown, or all."""
+        if self.experiment is None:
+            return
+        with self._lock:
+            i = self.tabs.selected_index
+            current = self.tabs.children[i] if i is not None and i < len(self.tabs.children) else None
+            shown = self._shown_trials()
+            if (everything or current is self.table) and table:
+                self.table.show(self._frame(self.experiment, shown))
+            if everything or current is self.diff:
+                self.diff.set_trials(shown)
+            if self.quality is not None and (everything or current is self.quality):
+                self.quality.update(shown)
+
+    def _frame(self, exp: Experiment, trials: list[Any]) -> Any:
+        from ..viz.tables import results_frame
+
+        objs = [tuple(o) for o in exp.config.objectives] or None
+        return results_frame(trials, exp.space, objectives=objs)
 
     # -------------------------------------------------------------- replay
     def replay_to(self, k: int | None) -> None:
@@ -379,13 +404,11 @@ class Workbench(SharingMixin, w.VBox):
             if exp is None:
                 return
             self._follow_latest = k is None
-            trials = exp.store.trials(exp.name)
-            shown = trials if k is None else [t for t in trials if t.number < k]
+            if not self._trials:
+                self._trials = {t.number: t for t in exp.store.trials(exp.name)}
+            shown = self._shown_trials()
             self.charts.flush()
-            self.table.show(self._frame(exp))
-            self.diff.set_trials(shown)
-            if self.quality is not None:
-                self.quality.update(shown)
+            self._refresh_tabs(everything=True)
             if shown:
                 self._show_trial(shown[-1])
                 self.charts.select(shown[-1].number)
