@@ -29,5 +29,5 @@ def __getattr__(name: str):  # the widget needs the ui extra: import it on first
 
 __all__ = [
     "Experiment", "ExperimentConfig", "SearchSpace", "Trial", "TrialState", "Workbench",
-    "__version__", "benchmarks", "data", "datasets", "estimators", "spaces", "strategies",
+    "__version__", "benchmarks", "data", "datasets", "estimators", "race", "spaces", "strategies",
 ]
