@@ -110,7 +110,8 @@ class TabularEstimator:
 
     NAME = "tabular"
     OPTIONS: dict[str, Option] = {
-        "table": Option(str, None, optional=True, help="path of the benchmark CSV"),
+        "table": Option(str, None, optional=True,
+                        help='path of the benchmark CSV, or "digits" for the shipped table'),
         "key": Option(str, "arch_str", help="column matched against space.key(arch)"),
         "metric": Option(str, "valid_acc_12ep", help="column holding the objective"),
         "cost": Option(dict, {}, help="{column: weight}: simulated seconds charged per query "
@@ -130,6 +131,14 @@ class TabularEstimator:
                  metric: str = "valid_acc_12ep", cost: dict[str, float] | str | None = None,
                  scale: float = 1.0, extra_metrics: list[str] | None = None,
                  frame: Any = None) -> None:
+        if table == "digits":  # the table that ships (nb.benchmarks.digits), with its defaults
+            from ..benchmarks.digits import digits_estimator_options
+
+            shipped = digits_estimator_options()
+            table = shipped["table"]
+            metric = shipped["metric"] if metric == "valid_acc_12ep" else metric
+            cost = cost or shipped["cost"]
+            extra_metrics = extra_metrics or shipped["extra_metrics"]
         if (table is None) == (frame is None):
             raise ValueError("tabular: give exactly one of table= (a CSV path) and "
                              "frame= (a pandas DataFrame)")

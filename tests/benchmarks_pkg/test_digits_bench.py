@@ -153,3 +153,20 @@ class _One:
 
     def load_state_dict(self, state: dict) -> None:
         pass
+
+
+def test_table_digits_names_the_shipped_table_with_its_defaults(table) -> None:
+    space = nb.benchmarks.digits_space()
+    exp = nb.Experiment(space, strategy="random", estimator="tabular",
+                        estimator_options={"table": "digits"}, trials=5, seed=0).run()
+    by_key = dict(zip(table["arch_str"], table["valid_acc"], strict=True))
+    assert [t.state.name for t in exp.trials] == ["COMPLETE"] * 5
+    assert all(t.value == pytest.approx(by_key[space.key(t.arch)]) for t in exp.trials)
+    assert {"cost_s", "test_acc", "params"} <= set(exp.trials[0].metrics)
+    # in the workbench: the option form takes the name
+    wb = nb.Workbench(space=space, estimator="tabular", storage=":memory:", trials=3)
+    wb.controls.estimator_form.fields["table"].value = "digits"
+    started = wb.start()
+    assert started is not None, wb.controls.status.value
+    started.wait(60)
+    assert [t.state.name for t in started.trials] == ["COMPLETE"] * 3
