@@ -99,9 +99,10 @@ class LiveCharts:
                                 [self.curves_fig, self.opfreq_fig]], toolbar_location="right")
         for role in ("history", "scatter", "curves"):
             self.sources[role].selected.on_change("indices", self._on_indices(role))
-        # the parameter limit: a dashed line on the scatter that the user can drag
-        self.limit_span = Span(location=0, dimension="height", line_color="#c62828",
-                               line_dash="dashed", line_width=2, visible=False, editable=True,
+        # the parameter limit: a dotted line on the scatter that the user can drag
+        # purple and dotted: apart from the Pareto front's dashed red step line
+        self.limit_span = Span(location=0, dimension="height", line_color="#7b1fa2",
+                               line_dash="dotted", line_width=3, visible=False, editable=True,
                                name="nbui-limit")
         self.scatter_fig.add_layout(self.limit_span)
         self.limit_span.on_change("location", self._on_limit_moved)

@@ -3,7 +3,7 @@
 Three levers, each applied by the experiment from its next trial on (see
 :mod:`nasbench_ui.steering`): the budget (trials and/or minutes), a parameter limit
 (a hard ``params`` constraint that every strategy honours; it is also drawn on the
-accuracy-vs-parameters chart as a dashed line the user can drag), and the strategy
+accuracy-vs-parameters chart as a dotted line the user can drag), and the strategy
 (the new one is told the history first). Each change shows in a log line, from the
 experiment's ``steer`` events. The panel only calls the experiment's public steering
 methods; it never touches a strategy.
