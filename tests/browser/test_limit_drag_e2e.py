@@ -90,6 +90,12 @@ def test_dragging_the_limit_line_moves_the_constraint(page, jupyter_server, cons
     while int(got) == 5000 and time.monotonic() < deadline:
         time.sleep(0.3)
         got = _kernel(page, "exp.config.constraints['params']['max']")
+    # the page sends the line's location as it moves: wait for the last one to land
+    last, deadline = None, time.monotonic() + 20
+    while got != last and time.monotonic() < deadline:
+        last = got
+        time.sleep(0.5)
+        got = _kernel(page, "exp.config.constraints['params']['max']")
     moved = int(got)
     assert 0 < moved < 5000, f"the drag did not lower the limit: {got}"
     assert _kernel(page, "wb.steer.max_params.value") == str(moved)
