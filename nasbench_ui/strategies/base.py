@@ -213,6 +213,15 @@ class StrategyBase:
                 return arch
         raise no_arch_error(self.NAME, tries)
 
+    def _allowed_mutation(self, parent: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """A one-decision mutation of ``parent`` that the constraint allows, with the label
+        of the decision it changed; ValueError after ``MAX_TRIES`` refused ones."""
+        for _ in range(MAX_TRIES):
+            arch, label = self.space.mutation(parent, self.rng)
+            if self.allowed(arch):
+                return arch, label
+        raise no_arch_error(self.NAME, MAX_TRIES)
+
     def _random_unseen(self, seen: set[str]) -> dict[str, Any]:
         """A random allowed architecture whose key is not in ``seen`` when possible (else
         an allowed one seen before); ValueError when none is allowed."""

@@ -30,12 +30,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..options import Option
 from .base import (
-    MAX_TRIES,
     StrategyBase,
     clean_value,
     copy_arch,
     drop_pending,
-    no_arch_error,
 )
 
 if TYPE_CHECKING:
@@ -80,12 +78,7 @@ class RegularizedEvolution(StrategyBase):
             picks = self.rng.sample(range(len(self._pop)), min(self.options["sample_size"],
                                                               len(self._pop)))
             parent = max((self._pop[i] for i in picks), key=lambda m: m["value"])
-            for _ in range(MAX_TRIES):
-                arch, label = self.space.mutation(parent["arch"], self.rng)
-                if self.allowed(arch):
-                    break
-            else:
-                raise no_arch_error(self.NAME, MAX_TRIES)
+            arch, label = self._allowed_mutation(parent["arch"])
             kind, self._meta = "child", {"parent": parent["number"], "mutation": label}
         self._pending.append([self.space.key(arch), kind])
         return arch
