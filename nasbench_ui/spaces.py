@@ -10,6 +10,7 @@ from .space.presets import (
     DEFAULT_DATASET,
     blank,
     darts_cell,
+    digits_cell,
     get,
     keras_cnn,
     mlp,
@@ -21,6 +22,6 @@ from .space.presets import (
 )
 
 __all__ = [
-    "DEFAULT_DATASET", "blank", "darts_cell", "get", "keras_cnn", "mlp", "names", "nb201",
+    "DEFAULT_DATASET", "blank", "darts_cell", "digits_cell", "get", "keras_cnn", "mlp", "names", "nb201",
     "nb201_arch", "nb201_str", "rnn",
 ]

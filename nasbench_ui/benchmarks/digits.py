@@ -49,17 +49,6 @@ TABLE_NAME = "digits_cell.csv.gz"
 META_NAME = "digits_cell.json"
 SUMS_NAME = "digits_cell.sha256"
 
-#: The operations of each edge of :func:`digits_space`: every edge may drop itself
-#: (``none``), pass its input (``skip_connect``) or convolve (``nor_conv_3x3``); the
-#: first edge may also average-pool and the input's edge to the output a 1x1 conv.
-DIGITS_OPS: dict[str, tuple[str, ...]] = {
-    "1<-0": ("none", "skip_connect", "nor_conv_3x3", "avg_pool_3x3"),
-    "2<-0": ("none", "skip_connect", "nor_conv_3x3"),
-    "2<-1": ("none", "skip_connect", "nor_conv_3x3"),
-    "3<-0": ("none", "skip_connect", "nor_conv_3x3", "nor_conv_1x1"),
-    "3<-1": ("none", "skip_connect", "nor_conv_3x3"),
-    "3<-2": ("none", "skip_connect", "nor_conv_3x3"),
-}
 
 #: The training protocol of the shipped table (also stored in its JSON file).
 PROTOCOL: dict[str, Any] = {
@@ -197,8 +186,8 @@ def digits_estimator_options(path: str | Path | None = None) -> dict[str, Any]:
 
 
 def digits_space(channels: int = 16) -> Any:
-    """The space the shipped table covers completely: the NAS-Bench-201 cell with the
-    operations of :data:`DIGITS_OPS` (4 x 3 x 3 x 4 x 3 x 3 = 1,296 cells).
+    """The space the shipped table covers completely (the ``digits_cell`` preset): the
+    NAS-Bench-201 cell with 3 or 4 operations per edge (4 x 3 x 3 x 4 x 3 x 3 = 1,296).
 
     Its keys are official NAS-Bench-201 strings, so each of its cells is also a cell of
     ``nb.spaces.nb201()``, built the same way.
@@ -210,18 +199,9 @@ def digits_space(channels: int = 16) -> Any:
         >>> len(digits()) == space.size()
         True
     """
-    from ..space import Edge, SearchSpace
+    from ..space.presets import digits_cell
 
-    if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
-        raise ValueError(f"channels must be a positive int, got {channels!r}")
-    return SearchSpace(
-        "digits_cell",
-        nodes=["0", "1", "2", "3"],
-        edges=[Edge(label[-1], label[0], list(ops)) for label, ops in DIGITS_OPS.items()],
-        stem=channels,
-        head="gap",
-        key_format="nb201",
-    )
+    return digits_cell(channels)
 
 
 @functools.lru_cache(maxsize=2)

@@ -9,6 +9,9 @@
   edges in the official order 1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2.
 * ``darts_cell``: a small DARTS-like cell (Liu et al., ICLR 2019): 3 intermediate nodes,
   the DARTS operations, an input choice, outputs concatenated.
+* ``digits_cell``: the NAS-Bench-201 cell cut down to 1,296 cells (3 or 4 ops per edge),
+  every one of them trained on digits in the table that ships
+  (``nb.benchmarks.digits()``; use it with ``estimator_options={"table": "digits"}``).
 
 Example:
     >>> s = nb201()
@@ -116,6 +119,34 @@ def nb201(channels: int = 16) -> SearchSpace:
     )
 
 
+#: The operations of each edge of ``digits_cell``: every edge may drop itself (``none``),
+#: pass its input (``skip_connect``) or convolve (``nor_conv_3x3``); the first edge may
+#: also average-pool and the input's edge to the output a 1x1 conv.
+DIGITS_OPS: dict[str, tuple[str, ...]] = {
+    "1<-0": ("none", "skip_connect", "nor_conv_3x3", "avg_pool_3x3"),
+    "2<-0": ("none", "skip_connect", "nor_conv_3x3"),
+    "2<-1": ("none", "skip_connect", "nor_conv_3x3"),
+    "3<-0": ("none", "skip_connect", "nor_conv_3x3", "nor_conv_1x1"),
+    "3<-1": ("none", "skip_connect", "nor_conv_3x3"),
+    "3<-2": ("none", "skip_connect", "nor_conv_3x3"),
+}
+
+
+def digits_cell(channels: int = 16) -> SearchSpace:
+    """The space of the shipped digits table: NAS-Bench-201 cells with :data:`DIGITS_OPS`
+    (4 x 3 x 3 x 4 x 3 x 3 = 1,296); its keys are official NAS-Bench-201 strings."""
+    if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
+        raise ValueError(f"channels must be a positive int, got {channels!r}")
+    return SearchSpace(
+        "digits_cell",
+        nodes=["0", "1", "2", "3"],
+        edges=[Edge(label[-1], label[0], list(ops)) for label, ops in DIGITS_OPS.items()],
+        stem=channels,
+        head="gap",
+        key_format="nb201",
+    )
+
+
 def darts_cell(channels: int = 16) -> SearchSpace:
     """A small DARTS-like cell: 3 nodes, 8 ops per edge, node n3 keeps 2 of 3 inputs."""
     op_edges = [("in", "n1"), ("in", "n2"), ("n1", "n2"), ("in", "n3"), ("n1", "n3"), ("n2", "n3")]
@@ -159,6 +190,7 @@ PRESETS: dict[str, Callable[[], SearchSpace]] = {
     "rnn": rnn,
     "nb201": nb201,
     "darts_cell": darts_cell,
+    "digits_cell": digits_cell,
 }
 
 

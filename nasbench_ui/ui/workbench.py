@@ -299,8 +299,9 @@ class Workbench(SharingMixin, w.VBox):
                 threading.Thread(target=self._final_refresh, daemon=True).start()
 
     def _final_refresh(self) -> None:
-        if self._poller is not None:
-            self._poller.join(5 * self.poll_interval + 1)
+        poller = self._poller  # another thread may replace it; one not started yet is not joined
+        if poller is not None and poller.is_alive() and poller is not threading.current_thread():
+            poller.join(5 * self.poll_interval + 1)
         self.refresh(full=True)
 
     # ------------------------------------------------------------- polling
@@ -313,8 +314,9 @@ class Workbench(SharingMixin, w.VBox):
 
     def _stop_polling(self) -> None:
         self._poll_stop.set()
-        if self._poller is not None and self._poller is not threading.current_thread():
-            self._poller.join(2)
+        poller = self._poller
+        if poller is not None and poller.is_alive() and poller is not threading.current_thread():
+            poller.join(2)
         self._poller = None
 
     def _poll(self) -> None:
