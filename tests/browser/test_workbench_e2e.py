@@ -36,12 +36,14 @@ pytestmark = pytest.mark.browser
 NOTEBOOK = REPO_ROOT / "notebooks" / "01_quickstart.ipynb"
 HISTORY = "nbui-history"
 
-# Set through the kernel before Start: one short epoch per trial, no latency timing.
+# Set through the kernel before Start: one short epoch per trial, no latency timing, and
+# a budget the test never reaches (a quiet machine finishes 30 such trials in seconds).
 FAST_TRAINING = """\
 _f = wb.controls.estimator_form.fields
 _f['epochs'].value = 1
 _f['subset'].value = 0.2
 _f['latency_runs'].value = 0
+wb.controls.trials.value = 2000  # still running when the test clicks a point and Stop
 print(wb.controls.estimator_form.values(only_changed=True))"""
 
 SPACE_AS_JSON = """\
