@@ -357,12 +357,13 @@ class Experiment(Steering):
     def finished_trials(self) -> list[Trial]:
         return [t for t in self.store.trials(self.name) if t.finished]
 
-    def results(self) -> Any:
-        """A pandas DataFrame with one row per trial."""
+    def results(self, trials: list[Trial] | None = None) -> Any:
+        """A pandas DataFrame with one row per trial (of ``trials``, default: all stored)."""
         from .viz.tables import results_frame
 
         objs = [tuple(o) for o in self.config.objectives] or None
-        return results_frame(self.trials, self.space, objectives=objs)
+        return results_frame(self.trials if trials is None else trials, self.space,
+                             objectives=objs)
 
     def best(self) -> Trial:
         """The best COMPLETE trial by the first objective (the value by default)."""

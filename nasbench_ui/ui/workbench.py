@@ -381,17 +381,11 @@ class Workbench(SharingMixin, w.VBox):
             current = self.tabs.children[i] if i is not None and i < len(self.tabs.children) else None
             shown = self._shown_trials()
             if (everything or current is self.table) and table:
-                self.table.show(self._frame(self.experiment, shown))
+                self.table.show(self.experiment.results(shown))
             if everything or current is self.diff:
                 self.diff.set_trials(shown)
             if self.quality is not None and (everything or current is self.quality):
                 self.quality.update(shown)
-
-    def _frame(self, exp: Experiment, trials: list[Any]) -> Any:
-        from ..viz.tables import results_frame
-
-        objs = [tuple(o) for o in exp.config.objectives] or None
-        return results_frame(trials, exp.space, objectives=objs)
 
     # -------------------------------------------------------------- replay
     def replay_to(self, k: int | None) -> None:
@@ -444,8 +438,8 @@ class Workbench(SharingMixin, w.VBox):
                 old.close()
             exp = self.experiment
             if exp is not None:
-                trials = exp.store.trials(exp.name)
-                self.quality.update([t for t in trials if self._upto is None or t.number < self._upto])
+                self._trials = {t.number: t for t in exp.store.trials(exp.name)}
+                self.quality.update(self._shown_trials())
             self.quality.flush()
         return self.quality
 
