@@ -12,8 +12,11 @@ change to the document (pushes, selection, axis labels) happens under ``self.loc
 (one ``threading.RLock``): jupyter_bokeh sends each change as three comm messages, and
 two threads changing a document at once interleave them (see STACK-NOTES).
 
-A push moves the new columns in with ``viz.figures.sync_source``: new finished trials
-are streamed, a few changed cells (Pareto flags) are patched, anything else replaced.
+The columns are kept by a ``viz.live_tables.LiveTables``, which folds in each trial once
+it finishes, so a push costs about the same at 10 trials and at 10,000. A push moves the
+new columns in with ``viz.figures.sync_source``: new finished trials are streamed, a few
+changed cells (Pareto flags) are patched, anything else replaced. The Pareto front is
+sent as NumPy arrays (binary buffers), whole, when it changed.
 
 A ``BokehModel`` view starts from the document as it was when the widget was made, so
 patches sent before it exists are lost (seen in JupyterLab); on its ``DocumentReady``
@@ -34,15 +37,18 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 from bokeh.events import DocumentReady
 from bokeh.layouts import gridplot
-from bokeh.models import Span
+from bokeh.models import ColumnDataSource, Span
 
 from nasbench_ui.storage.trial import Trial
 from nasbench_ui.viz import figures, tables
+from nasbench_ui.viz.live_tables import LiveTables
 from nasbench_ui.viz.notebook import echo_free_model, ensure_bokehjs
 from nasbench_ui.viz.throttle import Throttle
 
@@ -50,6 +56,7 @@ __all__ = ["SCATTER_METRICS", "LiveCharts", "ensure_bokehjs"]
 
 log = logging.getLogger(__name__)
 SCATTER_METRICS = ("params", "flops", "latency_ms")
+ACK_TIMEOUT = 2.0  # seconds a push waits for the page's receipt of the previous one
 
 
 class LiveCharts:
@@ -65,7 +72,7 @@ class LiveCharts:
         interval: float = 0.25, scatter_x: str = "params", curve_metric: str = "valid_acc",
         last: int = 10, top_k: int = 10,
     ) -> None:
-        self._throttle = Throttle(lambda: self._dirty and self.flush(), interval, "nbui-charts")
+        self._throttle = Throttle(self._tick, interval, "nbui-charts")
         self._check_x(scatter_x)
         self.space, self.objective, self.maximize = space, objective, maximize
         self.curve_metric, self.last, self.top_k = curve_metric, last, top_k
@@ -77,6 +84,9 @@ class LiveCharts:
         self._dirty = True
         self._selected: int | None = None
         self._memo: tables.Memo = {}  # hover texts of finished trials
+        self._tables: LiveTables | None = None  # the columns, folded in trial by trial
+        self._front_sent: tuple[int, int] | None = None
+        self._top_sent: list[int] | None = None
         self._quiet = False
         self._callbacks: list[Callable[[int], Any]] = []
         self._limit_callbacks: list[Callable[[float], Any]] = []
@@ -86,6 +96,10 @@ class LiveCharts:
         self.model: Any = None  # the BokehModel, once ``widget`` is made
         self._widget: Any = None
         self._resync = False  # a view has just rendered: re-send everything once
+        self._seq = 0  # pushes marked so far; a view's echo of the mark acknowledges one
+        self._acked = 0
+        self._marked_at = 0.0
+        self._retry: threading.Timer | None = None
         self._build()
 
     # ------------------------------------------------------------- building
@@ -106,6 +120,10 @@ class LiveCharts:
                                name="nbui-limit")
         self.scatter_fig.add_layout(self.limit_span)
         self.limit_span.on_change("location", self._on_limit_moved)
+        # the push mark: a source no glyph draws, whose ``tags`` a push sets last; the
+        # page's echo of it is the receipt (see ``_tick``)
+        self.ack_source = ColumnDataSource(data={}, name="nbui-ack")
+        self.layout.tags = [self.ack_source]
 
     @property
     def widget(self) -> Any:
@@ -115,7 +133,8 @@ class LiveCharts:
             import ipywidgets as w
 
             with self.lock:
-                self.model = echo_free_model(self.layout, self.lock, self._drain)
+                self.model = echo_free_model(self.layout, self.lock, self._drain,
+                                             self._on_echo)
                 self.model.add_class("nbui-charts")
                 self.layout.document.on_event(DocumentReady, self._on_view_ready)
             self.x_picker = w.ToggleButtons(options=list(SCATTER_METRICS), value=self._x,
@@ -142,6 +161,34 @@ class LiveCharts:
         self._dirty = True
         self._throttle.poke()
 
+    def _tick(self) -> bool | None:
+        """The updater thread's call: push, unless a view has not yet acknowledged the
+        previous push (for at most ``ACK_TIMEOUT`` s: a page that is not shown sends none).
+        Pacing pushes by the page's receipts keeps a busy page from falling ever further
+        behind (seen at 10k trials: seconds of queued patches)."""
+        if not self._dirty:
+            return None
+        with self.lock:
+            waited = time.monotonic() - self._marked_at
+            if self._acked < self._seq and waited < ACK_TIMEOUT:
+                if self._retry is None:  # the receipt or this timer pokes again
+                    self._retry = threading.Timer(ACK_TIMEOUT - waited, self._kick)
+                    self._retry.daemon = True
+                    self._retry.start()
+                return False  # not a call: the throttle's interval does not restart
+        self.flush()
+        return None
+
+    def _on_echo(self, content: dict[str, Any]) -> None:
+        if content.get("attr") != "tags" or (content.get("model") or {}).get("id") != \
+                self.ack_source.id:
+            return
+        new = content.get("new")
+        if isinstance(new, list) and new and isinstance(new[0], int):
+            self._acked = max(self._acked, new[0])
+            if self._dirty:
+                self._throttle.poke()
+
     def flush(self) -> None:
         """Push the latest trials to the document now (in the caller's thread)."""
         with self.lock:
@@ -156,17 +203,32 @@ class LiveCharts:
         with self.lock:
             if self._upto is not None:
                 trials = [t for t in trials if t.number < self._upto]
-            hist = tables.history_data(trials, self.objective, self.maximize, memo=self._memo)
-            sc = tables.scatter_data(trials, x=self._x, y=self.objective,
-                                     maximize_y=self.maximize, memo=self._memo)
-            kinds = [figures.sync_source(self.sources["history"], hist),
-                     figures.sync_source(self.sources["scatter"], sc["points"]),
-                     figures.sync_source(self.sources["pareto"], sc["front"]),
+            lt = self._tables
+            if lt is None:
+                lt = self._tables = self._new_tables()
+            try:
+                lt.feed(trials)  # folds in only the trials finished since the last push
+            except ValueError:  # a finished trial changed (a rewritten store): start over
+                lt = self._tables = self._new_tables()
+                lt.feed(trials)
+            kinds = [figures.sync_source(self.sources["history"], lt.history),
+                     figures.sync_source(self.sources["scatter"], lt.points),
                      figures.sync_source(self.sources["curves"], tables.curves_data(
                          trials, self.curve_metric, self.last))]
+            if self._front_sent != (id(lt), lt.front_version):
+                self._front_sent = (id(lt), lt.front_version)
+                # arrays go to the page as binary buffers: a front of thousands of points
+                # (cost rising with accuracy) is re-sent in about a millisecond
+                self.sources["pareto"].data = {k: np.asarray(v, dtype=float if k != "number"
+                                                             else np.int64)
+                                               for k, v in lt.front.items()}
+                kinds.append("replace")
             if self.space is not None:
-                figures.sync_source(self.sources["opfreq"], tables.op_frequency(
-                    trials, self.space, self.top_k, self.maximize))
+                top = [t.number for t in lt.top]
+                if top != self._top_sent:
+                    self._top_sent = top
+                    figures.sync_source(self.sources["opfreq"], tables.op_frequency(
+                        lt.top, self.space, self.top_k, self.maximize))
             if self.scatter_fig.xaxis[0].axis_label != self._x:
                 self.scatter_fig.xaxis[0].axis_label = self._x
                 self.scatter_fig.title.text = f"{self.objective} vs {self._x}"
@@ -175,7 +237,28 @@ class LiveCharts:
             if self._resync:
                 self._resync = False
                 self._send_all()
+                kinds.append("replace")
+            if self.model is not None and set(kinds) != {"none"}:
+                self._mark()
             self.pushes += 1
+
+    def _mark(self) -> None:
+        """Set the push mark last: the page applies patches in order, so its echo of the
+        mark means the whole push has been applied."""
+        self._seq += 1
+        self._marked_at = time.monotonic()
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
+        self._quiet = True
+        try:
+            self.ack_source.tags = [self._seq]
+        finally:
+            self._quiet = False
+
+    def _new_tables(self) -> LiveTables:
+        self._top_sent = None
+        return LiveTables(self.objective, self.maximize, self._x, self.top_k, self._memo)
 
     def _on_view_ready(self, event: Any) -> None:
         self._resync = True
@@ -204,12 +287,16 @@ class LiveCharts:
     def close(self) -> None:
         """Stop the updater thread (the figures stay as they are)."""
         self._throttle.close()
+        if self._retry is not None:
+            self._retry.cancel()
 
     # ---------------------------------------------------------------- views
     def set_scatter_x(self, metric: str) -> None:
         """Plot the scatter against "params", "flops" or "latency_ms" (pushed by flush)."""
         self._check_x(metric)
-        self._x = metric
+        with self.lock:
+            self._x = metric
+            self._tables = None  # new x values: rebuilt at the next push
         picker = getattr(self, "x_picker", None)
         if picker is not None and picker.value != metric:
             picker.value = metric
@@ -220,7 +307,10 @@ class LiveCharts:
         """Show only trials numbered below ``upto`` (a replay); None shows all."""
         if upto is not None and (isinstance(upto, bool) or not isinstance(upto, int)):
             raise ValueError(f"upto must be an int trial number or None, got {upto!r}")
-        self._upto = upto
+        with self.lock:
+            if upto != self._upto:
+                self._upto = upto
+                self._tables = None  # other trials: rebuilt at the next push
         self._kick()
 
     def reset(self, space: Any = None) -> None:
@@ -228,6 +318,7 @@ class LiveCharts:
         with self.lock:
             self.space = space
             self._pending, self._selected, self._upto, self._memo = [], None, None, {}
+            self._tables = None
             edges, ops = figures.op_factors(space)
             self.opfreq_fig.x_range.factors = ops
             self.opfreq_fig.y_range.factors = edges[::-1]

@@ -59,6 +59,7 @@ def _warm_up() -> None:
         torch.optim.Adam([torch.zeros(1, requires_grad=True)])
         _WARMED.set()
 DEFAULT_STORAGE = "runs/workbench.db"
+WIDGET_INTERVAL = 0.25  # seconds between two updates of the non-chart widgets, at least
 
 
 class Workbench(SharingMixin, w.VBox):
@@ -85,7 +86,7 @@ class Workbench(SharingMixin, w.VBox):
         strategy: str = "random",
         estimator: str = "early_stop",
         trials: int = 30,
-        poll_interval: float = 0.25,
+        poll_interval: float = 0.1,
         hide: list[str] | None = None,
         lock: list[str] | None = None,
     ) -> None:
@@ -108,6 +109,9 @@ class Workbench(SharingMixin, w.VBox):
         self._follow_latest = True
         self._selected: int | None = None
         self._last_table = 0.0
+        self._last_widgets = 0.0
+        self._widgets_stale = False
+        self._sorted: list[Any] = []  # self._trials by number
         self._runs = 0
         self._upto: int | None = None  # the replay position (None: live)
         self._extra: dict[str, Any] = {"dataset_options": {}, "objectives": [], "constraints": {}}
@@ -220,7 +224,7 @@ class Workbench(SharingMixin, w.VBox):
         self.experiment = experiment
         self.storage = experiment.store
         self._since = 0
-        self._trials = {}
+        self._trials, self._sorted = {}, []
         self._upto = None
         self.space = experiment.space
         cfg = experiment.config.to_dict()
@@ -332,41 +336,51 @@ class Workbench(SharingMixin, w.VBox):
 
     def refresh(self, full: bool = False) -> None:
         """Read what is new in the store and update every view (the hidden tabs only when
-        ``full``: a poll updates the tab on show, so a fast search stays cheap)."""
+        ``full``: a poll updates the tab on show, so a fast search stays cheap). The charts
+        get every poll's trials; the other widgets at most every ``WIDGET_INTERVAL`` s."""
         exp = self.experiment
         if exp is None:
             return
         with self._lock:
             version, changed = exp.store.changes(exp.name, self._since)
-            if not changed and not full:
-                self.controls.set_running_state(exp.status if exp.running else "done")
+            if changed or full:
+                self._since = version
+                if full:
+                    self._trials = {t.number: t for t in exp.store.trials(exp.name)}
+                else:
+                    self._trials.update((t.number, t) for t in changed)
+                self._sorted = sorted(self._trials.values(), key=lambda t: t.number)
+                self.charts.update(self._sorted)
+                self._widgets_stale = True
+            if full or not exp.running:
+                self.charts.flush()  # the last trials of a search show now, before the tabs
+            now = time.monotonic()
+            if not (full or (self._widgets_stale and now - self._last_widgets
+                                                    >= WIDGET_INTERVAL)):
+                if not changed:
+                    self.controls.set_running_state(exp.status if exp.running else "done")
                 return
-            self._since = version
-            if full:
-                self._trials = {t.number: t for t in exp.store.trials(exp.name)}
-            else:
-                self._trials.update((t.number, t) for t in changed)
-            trials = sorted(self._trials.values(), key=lambda t: t.number)
-            self.charts.update(trials)
-            self.replay.set_count(len(trials))
-            counts: dict[str, int] = {}
-            for t in trials:
-                counts[t.state.name] = counts.get(t.state.name, 0) + 1
-            done = sum(counts.get(s, 0) for s in ("COMPLETE", "PRUNED", "FAILED"))
-            status = exp.status if exp.running else ("done" if trials else "ready")
-            self.controls.set_running_state(status if exp.running else "done")
-            running = [(t.number, t.worker) for t in trials if t.state is TrialState.RUNNING]
-            self.controls.show_progress(done, exp.config.trials, counts, status, exp.name,
-                                        exp.last_error, running)
-            if self._follow_latest and trials and self._upto is None:
-                self._show_trial(trials[-1])
-            now = time.time()
-            slow_ok = full or not exp.running or now - self._last_table > 2.0
-            if slow_ok:
-                self._last_table = now
-            self._refresh_tabs(everything=full, table=slow_ok)
-            if full:
-                self.charts.flush()
+            self._last_widgets, self._widgets_stale = now, False
+            self._update_widgets(exp, self._sorted, full)
+
+    def _update_widgets(self, exp: Experiment, trials: list[Any], full: bool) -> None:
+        self.replay.set_count(len(trials))
+        counts: dict[str, int] = {}
+        for t in trials:
+            counts[t.state.name] = counts.get(t.state.name, 0) + 1
+        done = sum(counts.get(s, 0) for s in ("COMPLETE", "PRUNED", "FAILED"))
+        status = exp.status if exp.running else ("done" if trials else "ready")
+        self.controls.set_running_state(status if exp.running else "done")
+        running = [(t.number, t.worker) for t in trials if t.state is TrialState.RUNNING]
+        self.controls.show_progress(done, exp.config.trials, counts, status, exp.name,
+                                    exp.last_error, running)
+        if self._follow_latest and trials and self._upto is None:
+            self._show_trial(trials[-1])
+        now = time.time()
+        slow_ok = full or not exp.running or now - self._last_table > 2.0
+        if slow_ok:
+            self._last_table = now
+        self._refresh_tabs(everything=full, table=slow_ok)
 
     def _shown_trials(self) -> list[Any]:
         trials = sorted(self._trials.values(), key=lambda t: t.number)

@@ -12,6 +12,9 @@ Two facts about jupyter_bokeh 4.1.0 (with Bokeh 3.9), seen in JupyterLab:
   what only the kernel changes (data, titles, axis labels, factors) and selections equal
   to the kernel's own; what the page does originate (selections, ranges, sizes, events)
   is applied under the caller's lock.
+* jupyter_bokeh's view (its ``_consume_patch``) queues the events raised while
+  it applies a kernel patch and sends them all once the patch is applied. So an echo is
+  also a receipt: the page has applied that change (``on_echo``).
 
 Example:
     >>> from bokeh.plotting import figure
@@ -30,7 +33,7 @@ from typing import Any
 __all__ = ["KERNEL_ATTRS", "echo_free_model", "ensure_bokehjs", "is_echo"]
 
 # properties that only the kernel changes: a page event on them is an echo
-KERNEL_ATTRS = frozenset({"data", "text", "axis_label", "factors", "title"})
+KERNEL_ATTRS = frozenset({"data", "text", "axis_label", "factors", "title", "tags"})
 _STATE = {"bokehjs": False}
 
 
@@ -78,6 +81,7 @@ def _model_class() -> type:
 
         lock: Any = None
         after_sync: Callable[[], Any] | None = None
+        on_echo: Callable[[dict[str, Any]], Any] | None = None  # called with each echo
         syncing = False  # True while a page change is being applied (under the lock)
 
         def _sync_model(self, _model: Any, content: dict[str, Any], _buffers: Any) -> None:
@@ -85,6 +89,8 @@ def _model_class() -> type:
                 return
             with self.lock:  # under the lock: a push in progress has finished, so an
                 if is_echo(self._document, content):  # echo matches the kernel's state
+                    if self.on_echo is not None:
+                        self.on_echo(content)
                     return
                 self.syncing = True
                 try:
@@ -97,12 +103,16 @@ def _model_class() -> type:
     return EchoFreeBokehModel
 
 
-def echo_free_model(layout: Any, lock: Any, after_sync: Callable[[], Any] | None = None) -> Any:
+def echo_free_model(layout: Any, lock: Any, after_sync: Callable[[], Any] | None = None,
+                    on_echo: Callable[[dict[str, Any]], Any] | None = None) -> Any:
     """A jupyter_bokeh ``BokehModel`` of ``layout`` that ignores echoes (see the module
     docstring). Page changes are applied holding ``lock``; ``after_sync()`` runs after
-    each, with the lock released (to call user callbacks outside it)."""
+    each, with the lock released (to call user callbacks outside it). ``on_echo(content)``
+    sees each echo, under the lock: an echo tells that a view has applied that change,
+    so it serves as an acknowledgement (``ui.charts`` paces its pushes with it)."""
     with lock:
         model = _model_class()(layout)
     model.lock = lock
     model.after_sync = after_sync
+    model.on_echo = on_echo
     return model

@@ -127,7 +127,7 @@ def scatter_data(
         at, mt = texts(t, "COMPLETE", memo)
         points["arch_text"].append(at)
         points["metrics_text"].append(mt)
-    order = sorted(front, key=lambda i: (rows[i][1], rows[i][2] if maximize_y else -rows[i][2]))
+    order = sorted(front, key=lambda i: (rows[i][1], rows[i][2] if maximize_y else -rows[i][2], i))
     line = {"x": [rows[i][1] for i in order], "y": [rows[i][2] for i in order],
             "number": [rows[i][0].number for i in order]}
     return {"points": points, "front": line}

@@ -6,6 +6,8 @@ blocks); the thread wakes, waits until ``interval`` seconds have passed since it
 call, and calls ``fn()`` once for every poke in between: the first poke is served at
 once, a burst after it by one more call an interval later. It also keeps itself to about
 a third of the time busy: after a call that took ``c`` seconds it waits at least ``2c``.
+A call that returns ``False`` declined to act (it is not counted, and the next poke is
+served at once).
 
 Example:
     >>> import time
@@ -75,7 +77,8 @@ class Throttle:
             self._wake.clear()  # pokes from now on ask for the next call
             start = time.monotonic()
             try:
-                self.fn()
+                if self.fn() is False:
+                    continue  # fn declined (it will poke again): not a call
             except Exception:  # the thread must outlive one bad call
                 log.exception("nasbench_ui: %s failed", self.name)
             self.calls += 1

@@ -63,7 +63,7 @@ def test_pushes_stream_new_rows_to_the_notebook(charts):
     model.send = lambda msg, buffers=None: sent.append(msg)
     charts.update([t(0, C, 0.5), t(1, C, 0.6)])
     charts.flush()
-    payloads = " ".join(str(m["payload"]) for m in sent)
+    payloads = " ".join(str(m.get("payload", "")) for m in sent)
     assert "ColumnsStreamed" in payloads and "ColumnDataChanged" not in payloads
     sent.clear()
     charts.flush()  # nothing new: nothing sent
@@ -80,7 +80,7 @@ def test_a_view_that_renders_late_gets_everything_again(charts):
     charts.set_scatter_x("params")
     charts.flush()  # sent before any view listens: lost in a real page
     sent = []
-    model.send = lambda msg, buffers=None: sent.append(str(msg["payload"]))
+    model.send = lambda msg, buffers=None: sent.append(str(msg.get("payload", "<buffer>")))
     charts.flush()
     assert sent == []  # nothing new
     charts.layout.document.callbacks.trigger_event(DocumentReady())  # a view rendered
@@ -305,3 +305,110 @@ def test_bad_constructor_arguments_and_close():
     assert rows(c) == [0]
     c.close()
     assert not c._throttle.alive
+
+
+def _receipt(charts, seq):
+    """What jupyter_bokeh's view sends back once it has applied the push mark ``seq``."""
+    model = charts.model
+    model._sync_model(model, {"event": "jsevent", "kind": "ModelChanged",
+                              "model": {"id": charts.ack_source.id}, "attr": "tags",
+                              "new": [seq]}, [])
+
+
+def _wait(pred, timeout=3.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.01)
+    return pred()
+
+
+def test_pushes_wait_for_the_page_receipt_of_the_previous_one(charts, monkeypatch):
+    """A page that has not applied the last push gets no new one (until ACK_TIMEOUT):
+    a busy page would otherwise fall ever further behind."""
+    monkeypatch.setattr(charts_mod, "ACK_TIMEOUT", 30.0)
+    _ = charts.widget  # a view can exist: pushes are marked
+    charts.update([t(0, C, 0.5)])
+    charts.flush()
+    assert charts._seq == 1 and charts.ack_source.tags == [1]
+    charts.update([t(0, C, 0.5), t(1, C, 0.6)])
+    time.sleep(0.4)  # several throttle intervals: still waiting for the receipt
+    assert rows(charts) == [0]
+    _receipt(charts, 1)
+    assert _wait(lambda: rows(charts) == [0, 1])
+    assert charts._seq == 2
+    flushed = charts.pushes
+    charts.flush()  # flush() never waits (a search's last trials, a full refresh)
+    assert charts.pushes == flushed + 1
+
+
+def test_without_a_receipt_the_next_push_goes_after_the_timeout(charts, monkeypatch):
+    monkeypatch.setattr(charts_mod, "ACK_TIMEOUT", 0.5)
+    _ = charts.widget
+    charts.update([t(0, C, 0.5)])
+    charts.flush()
+    start = time.monotonic()
+    charts.update([t(0, C, 0.5), t(1, C, 0.6)])
+    assert _wait(lambda: rows(charts) == [0, 1], timeout=3.0)
+    assert time.monotonic() - start >= 0.4  # the timer, not a receipt, let it through
+
+
+def test_receipts_of_other_models_or_garbage_are_ignored(charts, monkeypatch):
+    monkeypatch.setattr(charts_mod, "ACK_TIMEOUT", 30.0)
+    _ = charts.widget
+    charts.update([t(0, C, 0.5)])
+    charts.flush()
+    hist = charts.sources["history"]
+    for bad in ({"attr": "tags", "model": {"id": hist.id}, "new": [1]},
+                {"attr": "tags", "model": {"id": charts.ack_source.id}, "new": "x"},
+                {"attr": "tags", "model": {"id": charts.ack_source.id}, "new": []}):
+        charts._on_echo({"kind": "ModelChanged", **bad})
+    assert charts._acked == 0
+
+
+def test_no_view_means_no_mark_and_no_waiting(charts):
+    charts.update([t(0, C, 0.5)])
+    charts.flush()
+    charts.update([t(0, C, 0.5), t(1, C, 0.6)])
+    assert _wait(lambda: rows(charts) == [0, 1], timeout=1.0)
+    assert charts._seq == 0  # no widget was made: nobody could acknowledge
+
+
+def test_the_pareto_front_goes_as_arrays_and_matches_the_batch_function(charts):
+    import numpy as np
+
+    from nasbench_ui.viz import tables
+
+    trials = [t(i, C, v, params=p) for i, (v, p) in enumerate(
+        [(0.5, 50), (0.2, 20), (0.9, 90), (0.4, 60), (0.95, 80)])]
+    charts.update(trials)
+    charts.flush()
+    front = charts.sources["pareto"].data
+    assert isinstance(front["x"], np.ndarray) and front["number"].dtype == np.int64
+    want = tables.scatter_data(trials)["front"]
+    assert front["number"].tolist() == want["number"] and front["x"].tolist() == want["x"]
+    assert charts.sources["scatter"].data["pareto"] == tables.scatter_data(trials)["points"][
+        "pareto"]
+
+
+def test_a_rewritten_store_rebuilds_the_columns(charts):
+    charts.update([t(0, C, 0.5), t(1, C, 0.6)])
+    charts.flush()
+    charts.update([t(0, C, 0.9), t(1, C, 0.6)])  # trial 0 now reads differently
+    charts.flush()
+    assert charts.sources["history"].data["value"] == [0.9, 0.6]
+
+
+def test_replay_view_and_scatter_x_rebuild_from_the_full_list(charts):
+    trials = [t(i, C, i / 10, params=10 - i, flops=i) for i in range(6)]
+    charts.update(trials)
+    charts.flush()
+    charts.set_view(3)
+    charts.flush()
+    assert rows(charts) == [0, 1, 2]
+    charts.set_view(None)
+    charts.set_scatter_x("flops")
+    charts.flush()
+    assert rows(charts) == list(range(6))
+    assert charts.sources["scatter"].data["x"] == [float(i) for i in range(6)]

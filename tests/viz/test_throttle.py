@@ -71,3 +71,22 @@ def test_an_error_is_logged_and_the_thread_goes_on(caplog):
 def test_bad_interval():
     with pytest.raises(ValueError, match="interval must be a number of seconds >= 0"):
         Throttle(lambda: None, interval=-0.1)
+
+
+def test_a_declined_call_is_not_counted_and_the_next_poke_is_served_at_once():
+    calls, answers = [], [False, None]
+    th = Throttle(lambda: calls.append(time.monotonic()) or answers.pop(0), interval=5.0)
+    th.poke()
+    assert _until(lambda: len(calls) == 1)
+    assert th.calls == 0  # declined: the 5 s interval did not start
+    th.poke()
+    assert _until(lambda: len(calls) == 2)
+    assert th.calls == 1 and calls[1] - calls[0] < 2.0
+    th.close()
+
+
+def _until(pred, timeout=2.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and not pred():
+        time.sleep(0.01)
+    return pred()

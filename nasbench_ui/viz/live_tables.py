@@ -1,0 +1,201 @@
+"""``LiveTables``: the chart columns of a growing list of trials, kept up to date
+incrementally.
+
+``viz.tables`` builds each chart's columns from all the trials: O(n) Python work per
+call, so a live chart that rebuilds them at every push does O(n^2) work over a search,
+and at thousands of trials a push took hundreds of milliseconds (seen in
+``benchmarks/ui_responsiveness.py``). A finished trial never changes, so this class
+folds each one in once and keeps:
+
+- ``history``: the columns of :func:`tables.history_data` (rows by trial number; a
+  trial that finishes after a higher-numbered one is inserted, and the best-so-far
+  column is recomputed from there on);
+- ``points`` and ``front``: the columns of :func:`tables.scatter_data`, with the points
+  in the order their trials finished (a scatter glyph does not care) and the Pareto
+  front kept as a 2-D skyline (Kung, Luccio, Preparata, "On finding the maxima of a set
+  of vectors", JACM 1975): points are only ever added, so a dominated point stays
+  dominated; a new point is dominated exactly when its left neighbour on the front
+  (sorted by cost) is at least as good, and it removes the contiguous run of front
+  points it dominates. O(log f + removed) per point, against O(n log n) per rebuild;
+- ``top``: the ``top_k`` best COMPLETE trials (the input of :func:`tables.op_frequency`).
+
+``front_version`` counts the changes of the front, so a caller can skip re-sending it.
+
+Example:
+    >>> from nasbench_ui.storage.trial import Trial, TrialState as S
+    >>> lt = LiveTables()
+    >>> lt.feed([Trial(0, S.COMPLETE, {}, 0.5, {"params": 10}), Trial(1, S.RUNNING, {})])
+    1
+    >>> lt.feed([Trial(1, S.COMPLETE, {}, 0.7, {"params": 5})])
+    1
+    >>> lt.history["best_so_far"], lt.points["pareto"], lt.front["number"]
+    ([0.5, 0.7], [False, True], [1])
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Sequence
+
+from nasbench_ui.storage.trial import Trial
+from nasbench_ui.viz.trials import (
+    PARETO_COLOR,
+    STATE_COLORS,
+    Memo,
+    better,
+    check_trials,
+    metric,
+    num,
+    state_name,
+    texts,
+)
+
+__all__ = ["HISTORY_COLUMNS", "POINT_COLUMNS", "LiveTables"]
+
+HISTORY_COLUMNS = ("number", "value", "state", "color", "best_so_far", "arch_text",
+                   "metrics_text")
+POINT_COLUMNS = ("number", "x", "y", "pareto", "color", "state", "arch_text", "metrics_text")
+_INF = math.inf
+
+
+class LiveTables:
+    """Chart columns over trials fed one batch at a time (see the module docstring).
+
+    ``objective`` names the plotted value ("value" or a metric), ``maximize`` its
+    direction, ``x`` the scatter's cost metric (always minimised), ``top_k`` how many best
+    trials ``top`` keeps. ``memo`` caches hover texts (see ``viz.trials.texts``).
+    """
+
+    def __init__(self, objective: str = "value", maximize: bool = True, x: str = "params",
+                 top_k: int = 10, memo: Memo | None = None) -> None:
+        if not isinstance(objective, str) or not isinstance(x, str):
+            raise ValueError(f"objective and x must be metric names (str), got {objective!r} "
+                             f"and {x!r}")
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+            raise ValueError(f"top_k must be a positive int, got {top_k!r}")
+        self.objective, self.maximize, self.x, self.top_k = objective, maximize, x, top_k
+        self.memo: Memo = {} if memo is None else memo
+        self._pick = better(maximize)
+        self._ysign = -1.0 if maximize else 1.0  # the front minimises (x, ysign * y)
+        self.history: dict[str, list] = {k: [] for k in HISTORY_COLUMNS}
+        self.points: dict[str, list] = {k: [] for k in POINT_COLUMNS}
+        self.front_version = 0
+        self._front_cols: tuple[int, dict[str, list]] = (0, {"x": [], "y": [], "number": []})
+        self._front: list[tuple[float, float, int]] = []  # (x, ysign * y, point row), sorted
+        self._top: list[tuple[float, int, Trial]] = []  # (sort key, number, trial), best first
+        self._done: dict[int, Trial] = {}  # finished trials folded in, by number
+
+    @property
+    def front(self) -> dict[str, list]:
+        """The columns of the Pareto front: x, y, number, sorted by x (built when read)."""
+        version, cols = self._front_cols
+        if version != self.front_version:
+            p, rows = self.points, [r for _, _, r in self._front]
+            cols = {"x": [p["x"][r] for r in rows], "y": [p["y"][r] for r in rows],
+                    "number": [p["number"][r] for r in rows]}
+            self._front_cols = (self.front_version, cols)
+        return cols
+
+    @property
+    def top(self) -> list[Trial]:
+        """The ``top_k`` best COMPLETE trials with a value, best first (ties: lower number)."""
+        return [t for _, _, t in self._top]
+
+    def feed(self, trials: Sequence[Trial]) -> int:
+        """Fold in the finished trials of ``trials`` not seen yet; return how many.
+
+        ``trials`` may be the full current list (seen ones are skipped by a dict lookup)
+        or only the changed ones. A seen trial that comes back different (a store that
+        was rewritten) raises ValueError: make a new ``LiveTables`` then.
+        """
+        new = []
+        for t in check_trials(trials):
+            prev = self._done.get(t.number)
+            if prev is t or not t.state.finished:
+                continue
+            if prev is not None:
+                if (prev.state, prev.value, prev.metrics) != (t.state, t.value, t.metrics):
+                    raise ValueError(f"trial {t.number} changed after it finished")
+                self._done[t.number] = t
+                continue
+            new.append(t)
+        new.sort(key=lambda t: t.number)
+        for t in new:
+            self._done[t.number] = t
+            st = state_name(t)
+            self._add_history(t, st)
+            if st == "COMPLETE":
+                self._add_point(t)
+                self._add_top(t)
+        return len(new)
+
+    # ------------------------------------------------------------- history
+    def _add_history(self, t: Trial, st: str) -> None:
+        h = self.history
+        numbers = h["number"]
+        i = len(numbers) if not numbers or numbers[-1] < t.number else bisect.bisect_left(
+            numbers, t.number)
+        at, mt = texts(t, st, self.memo)
+        row = (t.number, metric(t, self.objective), st, STATE_COLORS.get(st, "#000000"),
+               math.nan, at, mt)
+        for k, v in zip(HISTORY_COLUMNS, row, strict=True):
+            h[k].insert(i, v)
+        best = h["best_so_far"][i - 1] if i else math.nan
+        values, states, bests = h["value"], h["state"], h["best_so_far"]
+        for j in range(i, len(numbers)):
+            v = values[j]
+            if states[j] == "COMPLETE" and not math.isnan(v):
+                best = v if math.isnan(best) else self._pick(best, v)
+            if j > i and _same(bests[j], best):
+                break  # the rest is as it was: the inserted row did not change the best
+            bests[j] = best
+
+    # -------------------------------------------------------------- scatter
+    def _add_point(self, t: Trial) -> None:
+        xv, yv = metric(t, self.x), metric(t, self.objective)
+        if math.isnan(xv) or math.isnan(yv):
+            return
+        p = self.points
+        row = len(p["number"])
+        at, mt = texts(t, "COMPLETE", self.memo)
+        for k, v in zip(POINT_COLUMNS, (t.number, xv, yv, False, STATE_COLORS["COMPLETE"],
+                                        "COMPLETE", at, mt), strict=True):
+            p[k].append(v)
+        a, b = xv, self._ysign * yv
+        front = self._front
+        j = bisect.bisect_right(front, (a, _INF, _INF))  # front[:j] have x <= a
+        if j:
+            fa, fb, _ = front[j - 1]  # the best second coordinate among them
+            if fb < b or (fb == b and fa < a):
+                return  # dominated: never on the front again
+        s = bisect.bisect_left(front, (a, -_INF, -_INF))  # first with x >= a
+        e, kept = s, []
+        while e < len(front) and front[e][1] >= b:
+            fa, fb, r = front[e]
+            if (fa, fb) == (a, b):
+                kept.append(front[e])  # an equal point: neither dominates the other
+            else:
+                p["pareto"][r] = False
+                p["color"][r] = STATE_COLORS["COMPLETE"]
+            e += 1
+        kept.append((a, b, row))
+        front[s:e] = sorted(kept)
+        p["pareto"][row] = True
+        p["color"][row] = PARETO_COLOR
+        self.front_version += 1
+
+    # ------------------------------------------------------------------ top
+    def _add_top(self, t: Trial) -> None:
+        v = num(t.value)
+        if math.isnan(v):
+            return
+        entry = ((-v if self.maximize else v), t.number, t)
+        top = self._top
+        if len(top) < self.top_k or entry[:2] < top[-1][:2]:
+            bisect.insort(top, entry, key=lambda e: e[:2])
+            del top[self.top_k:]
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (a != a and b != b)  # NaN equals NaN here
