@@ -185,6 +185,23 @@ def chart_lags(
     return lags, 0
 
 
+def _worst(lags: Sequence[float], finished: Sequence[float], t_start: float,
+           t_stop: float) -> dict[str, Any]:
+    """Where the largest lag happened: its trial (by finish order), that trial's finish time
+    after Start, and whether it finished within a second of the Stop click (``t_stop``).
+
+    Example:
+        >>> _worst([0.1, 0.9], [10.5, 11.0], 10.0, 11.2)
+        {'max_trial': 1, 'max_at_s': 1.0, 'max_near_stop': True}
+    """
+    if not lags:
+        return {"max_trial": None, "max_at_s": None, "max_near_stop": None}
+    i = max(range(len(lags)), key=lambda k: lags[k])
+    done = sorted(finished)[i]
+    return {"max_trial": i, "max_at_s": round(done - t_start, 2),
+            "max_near_stop": abs(t_stop - done) < 1.0}
+
+
 def _run_cell(page: Any, index: int, timeout_s: float = 60.0) -> float:
     out = page.evaluate(RUN_CELL_JS, [index, timeout_s * 1000])
     if out["text"].strip() != "2" or out["count"] == out["before"]:
@@ -245,6 +262,7 @@ def measure(page: Any, duration: float, cells: int, baseline_cells: int) -> dict
         time.sleep(max(0.0, wake - time.time()))
         during.append(_run_cell(page, 1))
     time.sleep(max(0.0, t_start + duration - time.time()))
+    t_click = time.time()
     page.locator("button.nbui-stop").click()
     deadline = time.monotonic() + 60
     while _kernel_json(page, "wb.experiment.running") and time.monotonic() < deadline:
@@ -274,7 +292,8 @@ def measure(page: Any, duration: float, cells: int, baseline_cells: int) -> dict
                     "during_search": {**summarize(during), "values": during}},
         "chart_lag_s": {**summarize(lags), "not_shown": missing,
                         "median_by_quarter": [summarize(lags[i:i + quarter])["median"]
-                                              for i in range(0, len(lags), quarter)]},
+                                              for i in range(0, len(lags), quarter)],
+                        **_worst(lags, finished, t_start, t_click)},
         "page_rows_at_end": samples[-1][1] if samples else 0,
         "page_samples": len(samples),
     }

@@ -370,6 +370,7 @@ def run_loop(exp: Experiment, control: Control, emit: Callable[[Event], None]) -
     """Run trials one at a time until the budget is spent, a stop is asked, or the
     strategy is done."""
     search = Search(exp, emit)
+    background = threading.current_thread() is not threading.main_thread()
     while not control.stop.is_set():
         control.wait_if_paused()
         if control.stop.is_set():
@@ -390,3 +391,9 @@ def run_loop(exp: Experiment, control: Control, emit: Callable[[Event], None]) -
         out.model = None
         if out.state is TrialState.INTERRUPTED or not keep_going:
             break
+        if background:
+            # Let the kernel's other threads run between two trials: a search of fast
+            # trials holds the GIL up to 5 ms at a time (sys.getswitchinterval), and a cell
+            # that needs it dozens of times waited ~170 ms. sleep(0) (about 0.1 ms) hands
+            # it over; a blocking run() in the main thread has no one to hand it to.
+            time.sleep(0)

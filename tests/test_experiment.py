@@ -218,3 +218,30 @@ def test_device_auto_is_cpu_here():
     assert exp.device == ("cuda:0" if torch.cuda.is_available() else "cpu")
     with pytest.raises(ValueError, match="unknown device"):
         make(device="tpu9")
+
+
+def test_a_background_search_hands_over_the_gil_between_trials(monkeypatch):
+    """start() yields (time.sleep(0)) once per trial so that the kernel's cells run; a
+    blocking run() in the main thread has nobody to yield to and does not."""
+    import time as real_time
+
+    from nasbench_ui import runner
+
+    zeros = []
+
+    class Clock:
+        def __getattr__(self, name):
+            return getattr(real_time, name)
+
+        @staticmethod
+        def sleep(s):
+            if s == 0:
+                zeros.append(threading.current_thread().name)
+            real_time.sleep(s)
+
+    monkeypatch.setattr(runner, "time", Clock())
+    make(strategy="random").run()
+    assert zeros == []
+    exp = make(strategy="random").start()
+    exp.wait(30)
+    assert len(zeros) == 6 and all(name.startswith("nasbench-") for name in zeros)

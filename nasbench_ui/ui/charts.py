@@ -56,7 +56,11 @@ __all__ = ["SCATTER_METRICS", "LiveCharts", "ensure_bokehjs"]
 
 log = logging.getLogger(__name__)
 SCATTER_METRICS = ("params", "flops", "latency_ms")
-ACK_TIMEOUT = 2.0  # seconds a push waits for the page's receipt of the previous one
+# How long a push waits for the page's receipt of the previous one: three times the
+# recent round trip, within these bounds. Receipts are handled by the kernel's main
+# thread, so a long cell delays them; the timeout keeps the charts moving meanwhile.
+ACK_TIMEOUT = 2.0
+ACK_TIMEOUT_MIN = 0.5
 
 
 class LiveCharts:
@@ -99,6 +103,7 @@ class LiveCharts:
         self._seq = 0  # pushes marked so far; a view's echo of the mark acknowledges one
         self._acked = 0
         self._marked_at = 0.0
+        self._rtt: float | None = None  # smoothed seconds from a mark to its receipt
         self._retry: threading.Timer | None = None
         self._build()
 
@@ -163,21 +168,31 @@ class LiveCharts:
 
     def _tick(self) -> bool | None:
         """The updater thread's call: push, unless a view has not yet acknowledged the
-        previous push (for at most ``ACK_TIMEOUT`` s: a page that is not shown sends none).
+        previous push (for at most ``ack_timeout`` s: a page that is not shown sends none,
+        and a kernel busy with a cell handles none).
         Pacing pushes by the page's receipts keeps a busy page from falling ever further
         behind (seen at 10k trials: seconds of queued patches)."""
         if not self._dirty:
             return None
         with self.lock:
             waited = time.monotonic() - self._marked_at
-            if self._acked < self._seq and waited < ACK_TIMEOUT:
+            limit = self.ack_timeout
+            if self._acked < self._seq and waited < limit:
                 if self._retry is None:  # the receipt or this timer pokes again
-                    self._retry = threading.Timer(ACK_TIMEOUT - waited, self._kick)
+                    self._retry = threading.Timer(limit - waited, self._kick)
                     self._retry.daemon = True
                     self._retry.start()
                 return False  # not a call: the throttle's interval does not restart
         self.flush()
         return None
+
+    @property
+    def ack_timeout(self) -> float:
+        """Seconds a push waits for the receipt of the previous one: 3x the smoothed round
+        trip, between ``ACK_TIMEOUT_MIN`` and ``ACK_TIMEOUT`` (the maximum before any)."""
+        if self._rtt is None:
+            return ACK_TIMEOUT
+        return min(ACK_TIMEOUT, max(ACK_TIMEOUT_MIN, 3 * self._rtt))
 
     def _on_echo(self, content: dict[str, Any]) -> None:
         if content.get("attr") != "tags" or (content.get("model") or {}).get("id") != \
@@ -185,6 +200,9 @@ class LiveCharts:
             return
         new = content.get("new")
         if isinstance(new, list) and new and isinstance(new[0], int):
+            if new[0] == self._seq and self._acked < self._seq:  # the latest mark: time it
+                rtt = time.monotonic() - self._marked_at
+                self._rtt = rtt if self._rtt is None else 0.7 * self._rtt + 0.3 * rtt
             self._acked = max(self._acked, new[0])
             if self._dirty:
                 self._throttle.poke()

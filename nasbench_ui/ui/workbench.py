@@ -59,7 +59,7 @@ def _warm_up() -> None:
         torch.optim.Adam([torch.zeros(1, requires_grad=True)])
         _WARMED.set()
 DEFAULT_STORAGE = "runs/workbench.db"
-WIDGET_INTERVAL = 0.25  # seconds between two updates of the non-chart widgets, at least
+WIDGET_INTERVAL = 0.5  # seconds between two updates of the non-chart widgets, at least
 
 
 class Workbench(SharingMixin, w.VBox):
@@ -337,7 +337,8 @@ class Workbench(SharingMixin, w.VBox):
     def refresh(self, full: bool = False) -> None:
         """Read what is new in the store and update every view (the hidden tabs only when
         ``full``: a poll updates the tab on show, so a fast search stays cheap). The charts
-        get every poll's trials; the other widgets at most every ``WIDGET_INTERVAL`` s."""
+        get every poll's trials; the other widgets (progress, architecture, replay) at most
+        every ``WIDGET_INTERVAL`` s: each of their updates costs the page a layout."""
         exp = self.experiment
         if exp is None:
             return

@@ -412,3 +412,15 @@ def test_replay_view_and_scatter_x_rebuild_from_the_full_list(charts):
     charts.flush()
     assert rows(charts) == list(range(6))
     assert charts.sources["scatter"].data["x"] == [float(i) for i in range(6)]
+
+
+def test_the_receipt_timeout_follows_the_page_round_trip(charts, monkeypatch):
+    monkeypatch.setattr(charts_mod, "ACK_TIMEOUT", 30.0)
+    _ = charts.widget
+    assert charts.ack_timeout == 30.0  # no round trip measured yet
+    charts.update([t(0, C, 0.5)])
+    charts.flush()
+    _receipt(charts, 1)  # at once: a fast page
+    assert charts.ack_timeout == charts_mod.ACK_TIMEOUT_MIN
+    charts._rtt = 50.0  # a page that took very long: capped
+    assert charts.ack_timeout == 30.0
