@@ -35,6 +35,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -218,7 +219,8 @@ class LiveCharts:
                 raise
 
     def _push(self, trials: list[Trial]) -> None:
-        with self.lock:
+        batch = self.model.batch() if self.model is not None else contextlib.nullcontext()
+        with self.lock, batch:  # one PATCH-DOC message per push
             if self._upto is not None:
                 trials = [t for t in trials if t.number < self._upto]
             lt = self._tables

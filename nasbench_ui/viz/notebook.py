@@ -26,8 +26,10 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
 from typing import Any
 
 __all__ = ["KERNEL_ATTRS", "echo_free_model", "ensure_bokehjs", "is_echo"]
@@ -83,6 +85,40 @@ def _model_class() -> type:
         after_sync: Callable[[], Any] | None = None
         on_echo: Callable[[dict[str, Any]], Any] | None = None  # called with each echo
         syncing = False  # True while a page change is being applied (under the lock)
+        _batch: list[Any] | None = None  # document events held back by ``batch()``
+
+        @contextlib.contextmanager
+        def batch(self) -> Iterator[None]:
+            """Send the document changes made inside as one PATCH-DOC message (the page
+            applies them together, and handles 3 comm messages instead of 3 per change)."""
+            if self._batch is not None:  # nested: the outer batch sends
+                yield
+                return
+            self._batch = []
+            try:
+                yield
+            finally:
+                events, self._batch = self._batch, None
+                if events:
+                    self._send_patch(events)
+
+        def _document_patched(self, event: Any) -> None:
+            if event.setter is self:  # the page's own change, applied here
+                return
+            if self._batch is not None:
+                self._batch.append(event)
+            else:
+                self._send_patch([event])
+
+        def _send_patch(self, events: list[Any]) -> None:
+            from bokeh.protocol import Protocol
+
+            msg = Protocol().create("PATCH-DOC", events)
+            for part in (msg.header_json, msg.metadata_json, msg.content_json):
+                self.send({"msg": "patch", "payload": part})
+            for buffer in msg.buffers:  # the receiver takes a header, then the bytes
+                self.send({"msg": "patch", "payload": json.dumps(buffer.ref)})
+                self.send({"msg": "patch"}, [buffer.to_bytes()])
 
         def _sync_model(self, _model: Any, content: dict[str, Any], _buffers: Any) -> None:
             if content.get("event") != "jsevent":

@@ -424,3 +424,22 @@ def test_the_receipt_timeout_follows_the_page_round_trip(charts, monkeypatch):
     assert charts.ack_timeout == charts_mod.ACK_TIMEOUT_MIN
     charts._rtt = 50.0  # a page that took very long: capped
     assert charts.ack_timeout == 30.0
+
+
+def test_a_push_is_one_patch_message_with_all_its_changes(charts):
+    _ = charts.widget
+    charts.update([t(0, C, 0.5, params=3)])
+    charts.flush()
+    model = charts.model
+    sent = []
+    model.send = lambda msg, buffers=None: sent.append((msg, buffers))
+    charts.update([t(0, C, 0.5, params=3), t(1, C, 0.7, params=9)])
+    charts.flush()
+    contents = [json.loads(m["payload"]) for m, _ in sent
+                if isinstance(m.get("payload"), str) and m["payload"].startswith('{"events"')]
+    assert len(contents) == 1  # one PATCH-DOC for the whole push
+    kinds = [(e["kind"], e.get("attr")) for e in contents[0]["events"]]
+    assert sum(k == "ColumnsStreamed" for k, _ in kinds) >= 2  # history and scatter rows
+    assert kinds[-1] == ("ModelChanged", "tags")  # the push mark comes last
+    raw = [b for _, b in sent if b]
+    assert raw, "the Pareto front travels as binary buffers"
