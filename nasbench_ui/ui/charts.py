@@ -51,6 +51,7 @@ from nasbench_ui.storage.trial import Trial
 from nasbench_ui.viz import figures, tables
 from nasbench_ui.viz.live_tables import LiveTables
 from nasbench_ui.viz.notebook import echo_free_model, ensure_bokehjs
+from nasbench_ui.viz.thinning import drawn_rows
 from nasbench_ui.viz.throttle import Throttle
 
 __all__ = ["SCATTER_METRICS", "LiveCharts", "ensure_bokehjs"]
@@ -62,6 +63,8 @@ SCATTER_METRICS = ("params", "flops", "latency_ms")
 # thread, so a long cell delays them; the timeout keeps the charts moving meanwhile.
 ACK_TIMEOUT = 2.0
 ACK_TIMEOUT_MIN = 0.5
+DRAW_LIMIT = 5000  # dots a chart draws at most (plus the must-draw ones): viz.thinning
+DRAW_RECENT = 1000  # the newest trials are always drawn
 
 
 class LiveCharts:
@@ -130,6 +133,9 @@ class LiveCharts:
         # page's echo of it is the receipt (see ``_tick``)
         self.ack_source = ColumnDataSource(data={}, name="nbui-ack")
         self.layout.tags = [self.ack_source]
+        self.drawn = {role: fig.select_one({"name": f"nbui-{role}-drawn"}) for role, fig in
+                      (("history", self.history_fig), ("scatter", self.scatter_fig))}
+        self._steps = {"history": 1, "scatter": 1}
 
     @property
     def widget(self) -> Any:
@@ -180,12 +186,17 @@ class LiveCharts:
             limit = self.ack_timeout
             if self._acked < self._seq and waited < limit:
                 if self._retry is None:  # the receipt or this timer pokes again
-                    self._retry = threading.Timer(limit - waited, self._kick)
+                    self._retry = threading.Timer(limit - waited, self._retry_now)
                     self._retry.daemon = True
                     self._retry.start()
                 return False  # not a call: the throttle's interval does not restart
         self.flush()
         return None
+
+    def _retry_now(self) -> None:
+        with self.lock:
+            self._retry = None
+        self._kick()
 
     @property
     def ack_timeout(self) -> float:
@@ -249,9 +260,10 @@ class LiveCharts:
                     self._top_sent = top
                     figures.sync_source(self.sources["opfreq"], tables.op_frequency(
                         lt.top, self.space, self.top_k, self.maximize))
+            self._thin(lt)
             if self.scatter_fig.xaxis[0].axis_label != self._x:
                 self.scatter_fig.xaxis[0].axis_label = self._x
-                self.scatter_fig.title.text = f"{self.objective} vs {self._x}"
+            self._set_titles()
             if self._selected is not None and set(kinds) != {"none"}:
                 self._highlight(self._selected)
             if self._resync:
@@ -276,6 +288,39 @@ class LiveCharts:
         finally:
             self._quiet = False
 
+    def _thin(self, lt: LiveTables) -> None:
+        """Past ``DRAW_LIMIT`` trials, draw the recent ones, the selected one, the best-so-far
+        improvements and every ``step``-th older one (``viz.thinning``); the sources keep
+        every row."""
+        for role, cols in (("history", lt.history), ("scatter", lt.points)):
+            numbers = cols["number"]
+            must = None
+            if len(numbers) > DRAW_LIMIT:
+                must = np.asarray(numbers) == (-1 if self._selected is None else self._selected)
+                if role == "history":
+                    best = np.asarray(cols["best_so_far"], dtype=float)
+                    same = (best[1:] == best[:-1]) | (np.isnan(best[1:]) & np.isnan(best[:-1]))
+                    must[1:] |= ~same
+            rows, step = drawn_rows(numbers, DRAW_LIMIT, DRAW_RECENT, must)
+            flt = self.drawn[role]
+            old = flt.indices
+            if rows is None and old is None:
+                continue
+            if rows is None or old is None or len(rows) != len(old) or \
+                    not np.array_equal(rows, np.asarray(old)):
+                flt.indices = rows
+            self._steps[role] = step
+
+    def _set_titles(self) -> None:
+        titles = ((self.history_fig, "Optimisation history", "history"),
+                  (self.scatter_fig, f"{self.objective} vs {self._x}", "scatter"))
+        for fig, text, role in titles:
+            step = self._steps[role]
+            if step > 1:
+                text += f" (older trials: 1 in {step} drawn)"
+            if fig.title.text != text:
+                fig.title.text = text
+
     def _new_tables(self) -> LiveTables:
         self._top_sent = None
         return LiveTables(self.objective, self.maximize, self._x, self.top_k, self._memo)
@@ -296,6 +341,9 @@ class LiveCharts:
                 for model, attr in ((self.limit_span, "location"), (self.limit_span, "visible"),
                                     (self.scatter_fig.xaxis[0], "axis_label"),
                                     (self.scatter_fig.title, "text"),
+                                    (self.history_fig.title, "text"),
+                                    (self.drawn["history"], "indices"),
+                                    (self.drawn["scatter"], "indices"),
                                     (self.opfreq_fig.title, "text"),
                                     (self.opfreq_fig.x_range, "factors"),
                                     (self.opfreq_fig.y_range, "factors")):
@@ -407,6 +455,7 @@ class LiveCharts:
         with self.lock:
             self._selected = number
             self._highlight(number)
+        self._kick()  # a thinned chart draws the selected trial's dot from the next push
 
     def _highlight(self, number: int | None, skip: str | None = None) -> None:
         with self.lock:

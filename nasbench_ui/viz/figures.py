@@ -18,7 +18,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from bokeh.models import ColumnDataSource, FactorRange, HoverTool, NumeralTickFormatter, TapTool
+from bokeh.models import (
+    CDSView,
+    ColumnDataSource,
+    FactorRange,
+    HoverTool,
+    IndexFilter,
+    NumeralTickFormatter,
+    TapTool,
+)
 from bokeh.palettes import Blues256
 from bokeh.plotting import figure
 from bokeh.transform import factor_cmap, linear_cmap
@@ -66,11 +74,14 @@ def _colors() -> dict[str, Any]:
     return factor_cmap("color", palette=known, factors=known, nan_color="#000000")
 
 
-def _dots() -> dict[str, Any]:
+def _dots(role: str) -> dict[str, Any]:
     """Glyph options of trial dots: filled, no outline (at 10k dots an outline made each
     repaint about 1.5x slower in Chromium: ``benchmarks/ui_responsiveness.py``); the
-    selected dot gets a black ring."""
-    return {"fill_color": _colors(), "line_color": None, "size": 7, "fill_alpha": 0.8,
+    selected dot gets a black ring. The dots are drawn through an ``IndexFilter`` named
+    ``nbui-<role>-drawn`` (all rows while its indices are None), which ``ui.charts`` uses to
+    thin out old trials of a very long search."""
+    view = CDSView(filter=IndexFilter(name=f"nbui-{role}-drawn"))
+    return {"view": view, "fill_color": _colors(), "line_color": None, "size": 7, "fill_alpha": 0.8,
             "selection_line_color": "black", "selection_line_width": 2,
             "selection_fill_alpha": 1.0, "nonselection_fill_alpha": 0.3}
 
@@ -81,7 +92,7 @@ def history_figure(data: dict[str, list] | None = None, objective: str = "value"
     fig = _figure("Optimisation history", "trial", objective)
     fig.line("number", "best_so_far", source=src, color="#444444", line_width=2,
              nonselection_line_alpha=1.0, legend_label="best so far")  # a selection fades dots only
-    dots = fig.scatter("number", "value", source=src, **_dots())
+    dots = fig.scatter("number", "value", source=src, **_dots("history"))
     _trial_tools(fig, dots, [*TRIAL_TIPS[:2], (objective, "@value"), *TRIAL_TIPS[2:]])
     fig.legend.location = "bottom_right"
     fig.legend.background_fill_alpha = 0.6
@@ -98,7 +109,7 @@ def scatter_figure(x_metric: str = "params", data: dict[str, dict] | None = None
     fig = _figure(f"{y_label} vs {x_metric}", x_metric, y_label)
     fig.step("x", "y", source=front, mode="after", color="#d62728", line_width=1.5,
              line_dash="dashed", legend_label="Pareto front")
-    dots = fig.scatter("x", "y", source=src, **_dots())
+    dots = fig.scatter("x", "y", source=src, **_dots("scatter"))
     _trial_tools(fig, dots, [*TRIAL_TIPS[:1], ("x", "@x"), ("y", "@y"), ("Pareto", "@pareto"),
                              *TRIAL_TIPS[2:]])
     fig.xaxis[0].formatter = NumeralTickFormatter(format="0.[00]a")  # 25k, 1.5m, 0.75

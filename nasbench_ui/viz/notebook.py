@@ -69,8 +69,12 @@ def is_echo(document: Any, content: dict[str, Any]) -> bool:
     if attr == "indices" and document is not None:
         ref = content.get("model") or {}
         model = document.get_model_by_id(ref.get("id")) if isinstance(ref, dict) else None
+        if model is None:
+            return False
+        if type(model).__name__ != "Selection":
+            return True  # a filter's indices: only the kernel sets them
         new = content.get("new")
-        return model is not None and isinstance(new, list) and list(model.indices) == new
+        return isinstance(new, list) and list(model.indices) == new
     return False
 
 

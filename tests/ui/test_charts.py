@@ -443,3 +443,31 @@ def test_a_push_is_one_patch_message_with_all_its_changes(charts):
     assert kinds[-1] == ("ModelChanged", "tags")  # the push mark comes last
     raw = [b for _, b in sent if b]
     assert raw, "the Pareto front travels as binary buffers"
+
+
+def test_a_long_search_thins_the_dots_drawn_but_keeps_every_row(charts, monkeypatch):
+    monkeypatch.setattr(charts_mod, "DRAW_LIMIT", 50)
+    monkeypatch.setattr(charts_mod, "DRAW_RECENT", 10)
+    trials = [t(i, C, (i % 7) / 10 + (0.5 if i == 33 else 0), params=1000 - i)
+              for i in range(200)]
+    charts.update(trials[:40])
+    charts.flush()
+    assert charts.drawn["history"].indices is None  # under the limit: every dot
+    charts.select(3)
+    charts.update(trials)
+    charts.flush()
+    hist = charts.drawn["history"].indices
+    assert len(rows(charts)) == 200  # the source keeps every trial
+    drawn = {rows(charts)[i] for i in hist}
+    assert set(range(190, 200)) <= drawn  # the newest
+    assert 3 in drawn and 33 in drawn  # the selected trial and an improvement of the best
+    # 190 older trials into 50 - 10 places: every 8th (a power of two) is drawn
+    improvements = {0, 1, 2, 3, 4, 5, 6, 33}
+    assert all(n % 8 == 0 for n in drawn - improvements if n < 190)
+    assert set(range(0, 190, 8)) <= drawn and len(drawn) <= 50
+    assert "1 in 8 drawn" in charts.history_fig.title.text
+    assert "1 in 8 drawn" in charts.scatter_fig.title.text
+    charts.set_view(30)  # a replay back under the limit draws every dot again
+    charts.flush()
+    assert charts.drawn["history"].indices is None
+    assert "drawn" not in charts.history_fig.title.text
