@@ -208,3 +208,6 @@ def get(name: str) -> SearchSpace:
 
 # which data set fits each preset by default
 DEFAULT_DATASET = {"rnn": "digits_seq"}
+# the estimator (and its options) the workbench switches to when a preset is picked:
+# digits_cell is the space of the shipped digits table, so it is searched instantly
+SUGGESTED_ESTIMATOR: dict[str, tuple[str, dict]] = {"digits_cell": ("tabular", {"table": "digits"})}

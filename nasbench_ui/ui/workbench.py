@@ -195,6 +195,11 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
             space = presets.get(change["new"])
             self.space = space
             self.controls.dataset.value = presets.DEFAULT_DATASET.get(space.name, "digits")
+            suggested = presets.SUGGESTED_ESTIMATOR.get(space.name)
+            if suggested is not None and "estimator" not in self.locked:
+                name, options = suggested
+                self.controls.estimator.value = name  # rebuilds the options form
+                self.controls.estimator_form.set_values(options)
 
     def _on_space_edit(self, space: SearchSpace) -> None:
         self.hparams.set_space(space)

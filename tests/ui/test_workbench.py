@@ -146,3 +146,17 @@ def test_picking_darts_selects_its_estimator_and_the_charts_follow_the_search():
     assert len(trials) == 2 and all(t.state.name == "COMPLETE" for t in trials), [t.error for t in trials]
     assert "alphas" in trials[-1].metrics
     assert len(wb.charts.sources["history"].data["number"]) == 2
+
+
+def test_the_digits_cell_preset_searches_the_shipped_table_in_one_click():
+    wb = nb.Workbench(storage=":memory:", trials=12)
+    wb.preset.value = "digits_cell"
+    assert wb.controls.estimator.value == "tabular"
+    assert wb.controls.settings()["estimator_options"] == {"table": "digits"}
+    wb.controls.start_button.click()
+    assert wait_for(lambda: not wb.experiment.running)
+    states = {t.state.name for t in wb.experiment.trials}
+    assert states == {"COMPLETE"} and len(wb.experiment.trials) == 12
+    locked = nb.Workbench(storage=":memory:", estimator="early_stop", lock=["estimator"])
+    locked.preset.value = "digits_cell"  # a teacher's locked estimator stays as it is
+    assert locked.controls.estimator.value == "early_stop"
