@@ -64,3 +64,20 @@ def artifact_path(name: str) -> Path:
         )
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS_DIR / name
+
+
+def wait_for(pred, timeout: float = 60.0, every: float = 0.02) -> bool:
+    """Poll ``pred()`` until it is true (True) or ``timeout`` seconds pass (its last value).
+
+    Example:
+        >>> wait_for(lambda: True)
+        True
+    """
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(every)
+    return bool(pred())

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from helpers import wait_for
 
 from nasbench_ui import spaces
 from nasbench_ui.storage.trial import Trial, TrialState
@@ -315,15 +316,6 @@ def _receipt(charts, seq):
                               "new": [seq]}, [])
 
 
-def _wait(pred, timeout=3.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.01)
-    return pred()
-
-
 def test_pushes_wait_for_the_page_receipt_of_the_previous_one(charts, monkeypatch):
     """A page that has not applied the last push gets no new one (until ACK_TIMEOUT):
     a busy page would otherwise fall ever further behind."""
@@ -336,7 +328,7 @@ def test_pushes_wait_for_the_page_receipt_of_the_previous_one(charts, monkeypatc
     time.sleep(0.4)  # several throttle intervals: still waiting for the receipt
     assert rows(charts) == [0]
     _receipt(charts, 1)
-    assert _wait(lambda: rows(charts) == [0, 1])
+    assert wait_for(lambda: rows(charts) == [0, 1])
     assert charts._seq == 2
     flushed = charts.pushes
     charts.flush()  # flush() never waits (a search's last trials, a full refresh)
@@ -350,7 +342,7 @@ def test_without_a_receipt_the_next_push_goes_after_the_timeout(charts, monkeypa
     charts.flush()
     start = time.monotonic()
     charts.update([t(0, C, 0.5), t(1, C, 0.6)])
-    assert _wait(lambda: rows(charts) == [0, 1], timeout=3.0)
+    assert wait_for(lambda: rows(charts) == [0, 1], timeout=3.0)
     assert time.monotonic() - start >= 0.4  # the timer, not a receipt, let it through
 
 
@@ -371,7 +363,7 @@ def test_no_view_means_no_mark_and_no_waiting(charts):
     charts.update([t(0, C, 0.5)])
     charts.flush()
     charts.update([t(0, C, 0.5), t(1, C, 0.6)])
-    assert _wait(lambda: rows(charts) == [0, 1], timeout=1.0)
+    assert wait_for(lambda: rows(charts) == [0, 1], timeout=1.0)
     assert charts._seq == 0  # no widget was made: nobody could acknowledge
 
 

@@ -4,7 +4,6 @@ strategy switch, each applied from the next trial; and the estimator-quality tab
 from __future__ import annotations
 
 import threading
-import time
 
 import pandas as pd
 import pytest
@@ -36,15 +35,6 @@ class Gated:
             while not self.gate.wait(0.01):
                 ctx.check_stop()
         return Estimate(score(arch), {"valid_acc": score(arch)})
-
-
-def wait_for(pred, timeout=60.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def started(est, **kw):

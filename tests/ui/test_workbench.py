@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from helpers import wait_for
 
 import nasbench_ui as nb
 from nasbench_ui.estimators import Estimate
@@ -28,15 +29,6 @@ def quick_registered():
     estimators.register("quick", Quick, replace=True)
     yield
     estimators._REGISTRY.pop("quick", None) if hasattr(estimators, "_REGISTRY") else None
-
-
-def wait_for(pred, timeout=20.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_default_workbench_holds_keras_cnn():
