@@ -25,9 +25,34 @@ from ..storage import TrialState
 if TYPE_CHECKING:
     from ..experiment import Experiment
 
-__all__ = ["WIDGET_INTERVAL", "LiveViewMixin"]
+__all__ = ["WIDGET_INTERVAL", "LiveViewMixin", "merge_sorted"]
 
 WIDGET_INTERVAL = 0.5  # seconds between two updates of the non-chart widgets, at least
+
+
+def merge_sorted(done: list[Any], changed: list[Any], every: dict[int, Any]) -> list[Any]:
+    """``every``'s trials by number, from the previous list ``done`` and the ``changed``
+    trials: numbered 0, 1, 2, ... as a store numbers them, a changed trial replaces its
+    slot and a new one is appended (O(changed)); anything else sorts ``every`` again.
+
+    Example:
+        >>> from types import SimpleNamespace as T
+        >>> done = [T(number=0, v="a"), T(number=1, v="b")]
+        >>> new = [T(number=2, v="c"), T(number=1, v="B")]
+        >>> every = {t.number: t for t in done + new}
+        >>> [t.v for t in merge_sorted(list(done), new, every)]
+        ['a', 'B', 'c']
+    """
+    out = list(done)  # a new list: the chart thread may be reading the old one
+    for t in sorted(changed, key=lambda t: t.number):
+        n = t.number
+        if 0 <= n < len(out) and out[n].number == n:
+            out[n] = t
+        elif n == len(out) and (not out or out[-1].number == n - 1):
+            out.append(t)
+        else:
+            return sorted(every.values(), key=lambda t: t.number)
+    return out
 
 
 class LiveViewMixin:
@@ -110,9 +135,10 @@ class LiveViewMixin:
                 self._since = version
                 if full:
                     self._trials = {t.number: t for t in exp.store.trials(exp.name)}
+                    self._sorted = sorted(self._trials.values(), key=lambda t: t.number)
                 else:
                     self._trials.update((t.number, t) for t in changed)
-                self._sorted = sorted(self._trials.values(), key=lambda t: t.number)
+                    self._sorted = merge_sorted(self._sorted, changed, self._trials)
                 self.charts.update(self._sorted)
                 self._widgets_stale = True
             if full or not exp.running:

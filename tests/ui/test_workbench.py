@@ -152,3 +152,23 @@ def test_the_digits_cell_preset_searches_the_shipped_table_in_one_click():
     locked = nb.Workbench(storage=":memory:", estimator="early_stop", lock=["estimator"])
     locked.preset.value = "digits_cell"  # a teacher's locked estimator stays as it is
     assert locked.controls.estimator.value == "early_stop"
+
+
+def test_merge_sorted_equals_a_full_sort():
+    import random
+    from types import SimpleNamespace as T
+
+    from nasbench_ui.ui.live_view import merge_sorted
+
+    rng = random.Random(0)
+    every: dict[int, object] = {}
+    done: list = []
+    for step in range(200):
+        n = len(every)
+        changed = [T(number=rng.randrange(n), v=step) for _ in range(rng.randint(0, 2)) if n]
+        changed += [T(number=n + i, v=step) for i in range(rng.randint(0, 3))]
+        if step % 50 == 49:  # now and then a gap: numbers a store did not give
+            changed.append(T(number=n + 10, v=step))
+        every.update((t.number, t) for t in changed)
+        done = merge_sorted(done, changed, every)
+        assert done == sorted(every.values(), key=lambda t: t.number)
