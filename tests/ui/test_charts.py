@@ -463,3 +463,20 @@ def test_a_long_search_thins_the_dots_drawn_but_keeps_every_row(charts, monkeypa
     charts.flush()
     assert charts.drawn["history"].indices is None
     assert "drawn" not in charts.history_fig.title.text
+
+
+def test_a_huge_front_is_drawn_through_its_ends_and_every_step_th_point(charts, monkeypatch):
+    import numpy as np
+
+    monkeypatch.setattr(charts_mod, "FRONT_LIMIT", 20)
+    # cost rising with accuracy: every trial is on the front
+    trials = [t(i, C, i / 100, params=10 + i) for i in range(100)]
+    charts.update(trials)
+    charts.flush()
+    front = charts.sources["pareto"].data
+    numbers = front["number"].tolist()
+    assert numbers[0] == 0 and numbers[-1] == 99  # both ends
+    assert 10 <= len(numbers) <= 22 and all(n % 8 == 0 for n in numbers[1:-1])
+    assert np.all(np.diff(front["x"]) > 0)  # still a staircase sorted by cost
+    assert "front: 1 in 8 points" in charts.scatter_fig.title.text
+    assert sum(charts.sources["scatter"].data["pareto"]) == 100  # the flags stay exact
