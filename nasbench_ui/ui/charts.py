@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 from bokeh.events import DocumentReady
 from bokeh.layouts import gridplot
-from bokeh.models import ColumnDataSource, Span
+from bokeh.models import ColumnDataSource, Label, Span
 
 from nasbench_ui.storage.trial import Trial
 from nasbench_ui.viz import figures, tables
@@ -137,6 +137,13 @@ class LiveCharts:
         self.drawn = {role: fig.select_one({"name": f"nbui-{role}-drawn"}) for role, fig in
                       (("history", self.history_fig), ("scatter", self.scatter_fig))}
         self._steps = {"history": 1, "scatter": 1, "front": 1}
+        self.notes = {}  # what a thinned chart does not draw, said inside the plot
+        for role, fig in (("history", self.history_fig), ("scatter", self.scatter_fig)):
+            self.notes[role] = Label(x=6, y=6, x_units="screen", y_units="screen", text="",
+                                     text_font_size="8pt", text_color="#555555",
+                                     background_fill_color="white", background_fill_alpha=0.7,
+                                     name=f"nbui-{role}-note")
+            fig.add_layout(self.notes[role])
 
     @property
     def widget(self) -> Any:
@@ -323,16 +330,20 @@ class LiveCharts:
         return cols if rows is None else {k: v[rows] for k, v in cols.items()}
 
     def _set_titles(self) -> None:
-        titles = ((self.history_fig, "Optimisation history", "history"),
-                  (self.scatter_fig, f"{self.objective} vs {self._x}", "scatter"))
-        for fig, text, role in titles:
-            step = self._steps[role]
-            if step > 1:
-                text += f" (older trials: 1 in {step} drawn)"
+        """The scatter's title names its x; what thinning hides is said by a note drawn in
+        the plot (a title change re-lays the page out: a lag spike at each doubling)."""
+        title = f"{self.objective} vs {self._x}"
+        if self.scatter_fig.title.text != title:
+            self.scatter_fig.title.text = title
+        for role in ("history", "scatter"):
+            parts = []
+            if self._steps[role] > 1:
+                parts.append(f"older trials: 1 in {self._steps[role]} drawn")
             if role == "scatter" and self._steps["front"] > 1:
-                text += f" (front: 1 in {self._steps['front']} points)"
-            if fig.title.text != text:
-                fig.title.text = text
+                parts.append(f"front: 1 in {self._steps['front']} points")
+            text = "; ".join(parts)
+            if self.notes[role].text != text:
+                self.notes[role].text = text
 
     def _new_tables(self) -> LiveTables:
         self._top_sent = None
@@ -354,7 +365,8 @@ class LiveCharts:
                 for model, attr in ((self.limit_span, "location"), (self.limit_span, "visible"),
                                     (self.scatter_fig.xaxis[0], "axis_label"),
                                     (self.scatter_fig.title, "text"),
-                                    (self.history_fig.title, "text"),
+                                    (self.notes["history"], "text"),
+                                    (self.notes["scatter"], "text"),
                                     (self.drawn["history"], "indices"),
                                     (self.drawn["scatter"], "indices"),
                                     (self.opfreq_fig.title, "text"),
