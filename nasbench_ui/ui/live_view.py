@@ -134,8 +134,7 @@ class LiveViewMixin:
             if changed or full:
                 self._since = version
                 if full:
-                    self._trials = {t.number: t for t in exp.store.trials(exp.name)}
-                    self._sorted = sorted(self._trials.values(), key=lambda t: t.number)
+                    self._load_trials(exp)
                 else:
                     self._trials.update((t.number, t) for t in changed)
                     self._sorted = merge_sorted(self._sorted, changed, self._trials)
@@ -171,8 +170,14 @@ class LiveViewMixin:
             self._last_table = now
         self._refresh_tabs(everything=full, table=slow_ok)
 
+    def _load_trials(self, exp: Experiment) -> None:
+        """Read every trial of ``exp`` from the store (``_trials`` and ``_sorted``)."""
+        trials = exp.store.trials(exp.name)
+        self._trials = {t.number: t for t in trials}
+        self._sorted = sorted(self._trials.values(), key=lambda t: t.number)
+
     def _shown_trials(self) -> list[Any]:
-        trials = sorted(self._trials.values(), key=lambda t: t.number)
+        trials = self._sorted
         return trials if self._upto is None else [t for t in trials if t.number < self._upto]
 
     def _refresh_tabs(self, everything: bool = False, table: bool = True) -> None:
@@ -204,7 +209,7 @@ class LiveViewMixin:
                 return
             self._follow_latest = k is None
             if not self._trials:
-                self._trials = {t.number: t for t in exp.store.trials(exp.name)}
+                self._load_trials(exp)
             shown = self._shown_trials()
             self.charts.flush()
             self._refresh_tabs(everything=True)
@@ -241,7 +246,7 @@ class LiveViewMixin:
                 old.close()
             exp = self.experiment
             if exp is not None:
-                self._trials = {t.number: t for t in exp.store.trials(exp.name)}
+                self._load_trials(exp)
                 self.quality.update(self._shown_trials())
             self.quality.flush()
         return self.quality
