@@ -27,8 +27,10 @@ Example:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import math
+import re
 import threading
 import weakref
 from collections.abc import Callable
@@ -45,10 +47,37 @@ from .runner import Control, Event, run_loop
 from .space import SearchSpace, presets
 from .steering import Steering, check_constraints, one_shot_estimator, stored_name
 from .storage import Trial, TrialState, open_store
+from .storage.lease import DEFAULT_TTL, Lease, live_holder
 
 log = logging.getLogger(__name__)
 _LIVE: weakref.WeakSet[Experiment] = weakref.WeakSet()
-IDLE, RUNNING, PAUSED, STOPPING, DONE = "idle", "running", "paused", "stopping", "done"
+IDLE, RUNNING, PAUSED, STOPPING, DONE, FAILED = (
+    "idle", "running", "paused", "stopping", "done", "failed")
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
+def check_new_name(name: Any) -> None:
+    """A new experiment's name: 1 to 100 of ``A-Z a-z 0-9 _ . -``, not ``.`` or ``..``.
+
+    (Stores written before this rule may hold other names; they still open.)
+
+    Example:
+        >>> check_new_name("evolution-keras_cnn-3")
+        >>> check_new_name("../x")
+        Traceback (most recent call last):
+        ...
+        ValueError: experiment name '../x' is not allowed: use 1 to 100 letters, digits, '_', '.' or '-' (not '.' or '..')
+    """
+    if name is None:
+        return
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or name in (".", ".."):
+        raise ValueError(f"experiment name {name!r:.120} is not allowed: use 1 to 100 letters, "
+                         "digits, '_', '.' or '-' (not '.' or '..')")
+
+
+def _check_seed(seed: Any) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
 
 
 def _as_space(space: Any) -> SearchSpace:
@@ -109,6 +138,9 @@ class Experiment(Steering):
     ) -> None:
         space_obj = _as_space(space)
         _check_policy(retries, trial_timeout, max_failures)
+        _check_seed(seed)
+        if _record is None:
+            check_new_name(name)
         self.executor = make_executor(workers=workers, executor=executor)
         if trials is None and seconds is None:
             trials = 20
@@ -145,8 +177,8 @@ class Experiment(Steering):
         self.estimator = estimators_mod.create(estimator, self.config.estimator_options)
         self.strategy = self._new_strategy()
         self._dataset_arg = dataset
-        if isinstance(dataset, str) and dataset not in datasets_mod.names():
-            raise ValueError(f"unknown data set {dataset!r}; data sets are {datasets_mod.names()}")
+        if isinstance(dataset, str):
+            datasets_mod.check(dataset, seed, self.config.dataset_options)
         if self.executor is not None:
             self.executor.check(self, estimator)
         self._dataset = None
@@ -161,8 +193,13 @@ class Experiment(Steering):
         self._thread: threading.Thread | None = None
         self._control = Control()
         self._status = IDLE
+        self._error: BaseException | None = None  # what killed the last search (wait() raises it)
+        self._lease: Lease | None = None
+        self.lease_ttl = DEFAULT_TTL
         self._models: dict[int, tuple[float, Any]] = {}
-        self._done_version = 0
+        self._models_ranked = False
+        self._seen_version = 0
+        self._seen: dict[int, Trial] = {}  # every trial read so far, by number (store.changes)
         self._done: set[int] = set()
         self._retried: set[int] = set()
         self._init_steering()
@@ -193,7 +230,7 @@ class Experiment(Steering):
     @classmethod
     def load(cls, path: str | Path, name: str | None = None, **overrides: Any) -> Experiment:
         """Reopen a stored experiment (the most recent one unless ``name`` is given)."""
-        store = open_store(path)
+        store = open_store(path, readonly=True)  # reading never changes the file
         rec = store.load_experiment(name)
         cfg = ExperimentConfig.from_dict(rec["config"])
         kwargs: dict[str, Any] = {
@@ -204,9 +241,38 @@ class Experiment(Steering):
             "objectives": cfg.objectives, "constraints": cfg.constraints,
         }
         kwargs.update(overrides)
-        exp = cls(storage=store, _record=rec, **kwargs)
-        exp.store.interrupt_running(exp.name)
-        return exp
+        # Nothing is written here: a search that another process runs in this store goes
+        # on undisturbed. run(), start() and steering take the lease (and interrupt the
+        # RUNNING trials of a dead owner) only when nobody else runs the experiment.
+        return cls(storage=store, _record=rec, **kwargs)
+
+    # ---------------------------------------------------------------- owner
+    def owner(self) -> dict[str, Any] | None:
+        """The lease record of the live process that runs this experiment (``pid``,
+        ``host``, ``heartbeat``), or None when nobody runs it.
+
+        Example:
+            >>> import nasbench_ui as nb
+            >>> nb.Experiment("nb201", estimator="zero_cost", trials=1).owner() is None
+            True
+        """
+        return live_holder(self.store, self.name, ttl=self.lease_ttl)
+
+    @property
+    def followed(self) -> bool:
+        """True while another process runs this experiment (this object only reads it)."""
+        if self._lease is not None and self._lease.held:
+            return False
+        return self.owner() is not None
+
+    def _ensure_writable(self) -> None:
+        """Open the store for writing, unless another live process runs the experiment."""
+        if self._lease is not None and self._lease.held:
+            return
+        holder = self.owner()
+        if holder is not None:
+            Lease(self.store, self.name, ttl=self.lease_ttl).acquire()  # raises LeaseHeld
+        self.store.open_for_writing()
 
     # --------------------------------------------------------------- budget
     def spent_s(self) -> float:
@@ -220,15 +286,20 @@ class Experiment(Steering):
     def n_done(self) -> int:
         """Finished trials that count toward ``trials`` (a FAILED trial that was retried
         does not: its retry does)."""
-        # Incremental: read only the trials changed since the last call (the loop asks
-        # this before every trial; reading every trial each time made long searches O(n^2)).
-        version, changed = self.store.changes(self.name, since=self._done_version)
+        self._sync()
+        return len(self._done) - len(self._retried & self._done)
+
+    def _sync(self) -> None:
+        """Fold in the trials written since the last call (``store.changes``): the loop
+        and observers ask for counts and history at every trial, and reading every
+        trial each time made long searches O(n^2)."""
+        version, changed = self.store.changes(self.name, since=self._seen_version)
         for t in changed:
+            self._seen[t.number] = t
             (self._done.add if t.state in _DONE else self._done.discard)(t.number)
             if t.meta.get("retry_of") is not None:
                 self._retried.add(t.meta["retry_of"])
-        self._done_version = version
-        return len(self._done) - len(self._retried & self._done)
+        self._seen_version = version
 
     def budget_spent(self) -> bool:
         if self.config.trials is not None and self.n_done() >= self.config.trials:
@@ -259,7 +330,8 @@ class Experiment(Steering):
 
     @property
     def status(self) -> str:
-        """idle, running, paused, stopping or done."""
+        """idle, running, paused, stopping, done, or failed (the search died of an error
+        that is not a trial's own: ``last_error`` says which, and ``wait()`` raises it)."""
         return self._status
 
     @property
@@ -269,7 +341,43 @@ class Experiment(Steering):
     def _prepare(self) -> None:
         if self.running:
             raise RuntimeError(f"experiment {self.name!r} is already running; stop() it first")
-        self.last_error = None
+        self.last_error, self._error = None, None
+        self._take_lease()
+        try:
+            self._prepare_owned()
+        except BaseException:
+            self._release_lease()
+            raise
+
+    def _take_lease(self) -> None:
+        """Become the experiment's one owner (or raise :class:`LeaseHeld`), then end the
+        trials a dead owner left RUNNING."""
+        if self._lease is not None and self._lease.held:
+            return
+        if self.owner() is not None:  # refuse before anything is written
+            Lease(self.store, self.name, ttl=self.lease_ttl).acquire()
+        self.store.open_for_writing()
+        lease = Lease(self.store, self.name, ttl=self.lease_ttl)
+        lease.acquire()
+        self._lease = lease
+        self.store.interrupt_running(self.name)
+        lease.start_heartbeat(on_lost=self._lease_lost)
+
+    def _lease_lost(self, why: str) -> None:
+        self.last_error = f"{why}; this search stopped so that two never run at once"
+        self._control.stop.set()
+        self._control.running.set()
+
+    def _release_lease(self) -> None:
+        lease, self._lease = self._lease, None
+        if lease is not None:
+            try:
+                lease.release()
+            except Exception:  # noqa: BLE001 - a locked store: the lease expires by itself
+                log.warning("could not release the lease of %r; it expires in %.0f s",
+                            self.name, self.lease_ttl)
+
+    def _prepare_owned(self) -> None:
         rec = self.store.load_experiment(self.name)
         self.counters = dict(rec.get("counters") or {"spent_s": 0.0})
         self.dataset  # noqa: B018 - load before the loop so errors surface here
@@ -287,6 +395,7 @@ class Experiment(Steering):
 
     def _loop(self) -> None:
         self._set_status(RUNNING)
+        final = DONE
         try:
             if self.executor is None:
                 run_loop(self, self._control, self._emit)
@@ -294,24 +403,57 @@ class Experiment(Steering):
                 from .executors.dask_executor import run_dask_loop
 
                 run_dask_loop(self, self._control, self._emit, self.executor)
+        except BaseException as err:
+            # Fatal: not a trial's own error (those end the trial FAILED and the search
+            # goes on) but the store, the executor or the loop itself. Never silent.
+            final, self._error = FAILED, err
+            if not isinstance(err, KeyboardInterrupt):
+                self.last_error = f"the search stopped: {type(err).__name__}: {err}"
+                log.error("search %r failed: %s", self.name, self.last_error)
+            try:
+                self.store.interrupt_running(self.name)  # we still own it
+            except Exception:  # noqa: BLE001 - the store itself may be what failed
+                log.warning("could not mark the running trial of %r INTERRUPTED", self.name)
+            raise
         finally:
             with self._steer_lock:  # changes made from now on apply at once
                 self._looping = False
-                self.apply_steering()
-            self._set_status(DONE)
+                try:
+                    self.apply_steering()
+                except Exception:  # noqa: BLE001 - a failing store must not hide the cause
+                    log.exception("applying steering after the search of %r", self.name)
+            self._release_lease()
+            if isinstance(self._error, KeyboardInterrupt):
+                final = DONE
+            self._set_status(final)
 
     def run(self) -> Experiment:
-        """Run the search to its budget, blocking. Returns ``self``."""
+        """Run the search to its budget, blocking. Returns ``self``.
+
+        Raises :class:`~nasbench_ui.storage.LeaseHeld` when another live process runs
+        this experiment, and a fatal error of the search itself (``status`` is then
+        ``"failed"``).
+        """
         self._prepare()
         self._loop()
         return self
 
     def start(self) -> Experiment:
-        """Run the search in a background thread and return at once."""
+        """Run the search in a background thread and return at once.
+
+        A fatal error on that thread sets ``status`` to ``"failed"`` and
+        ``last_error``, and ``wait()`` raises it.
+        """
         self._prepare()
-        self._thread = threading.Thread(target=self._loop, name=f"nasbench-{self.name}", daemon=True)
+        self._thread = threading.Thread(target=self._background, name=f"nasbench-{self.name}",
+                                        daemon=True)
         self._thread.start()
         return self
+
+    def _background(self) -> None:
+        # a fatal error is kept in self._error: wait() raises it on the caller's thread
+        with contextlib.suppress(BaseException):
+            self._loop()
 
     def pause(self) -> None:
         """Pause after the current epoch (the trial resumes where it was)."""
@@ -330,13 +472,19 @@ class Experiment(Steering):
         self._control.running.set()
         if self.running:
             self._set_status(STOPPING)
-            if wait:
-                self.wait(timeout)
+            if wait and self._thread is not None:
+                self._thread.join(timeout)
 
     def wait(self, timeout: float | None = None) -> Experiment:
-        """Block until the background search ends (or ``timeout`` seconds pass)."""
+        """Block until the background search ends (or ``timeout`` seconds pass).
+
+        Raises the error that killed the search, if one did (``status == "failed"``).
+        """
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._error is not None and not self.running and \
+                not isinstance(self._error, KeyboardInterrupt):
+            raise self._error
         return self
 
     def close(self) -> None:
@@ -355,7 +503,9 @@ class Experiment(Steering):
         return self.store.trials(self.name)
 
     def finished_trials(self) -> list[Trial]:
-        return [t for t in self.store.trials(self.name) if t.finished]
+        """The finished trials in number order (read incrementally from the store)."""
+        self._sync()
+        return [t for t in self._seen.values() if t.finished]  # numbers arrive in order
 
     def results(self, trials: list[Trial] | None = None) -> Any:
         """A pandas DataFrame with one row per trial (of ``trials``, default: all stored)."""
@@ -377,15 +527,36 @@ class Experiment(Steering):
             return max(scored, key=lambda t: sign * float(t.metrics.get(metric, t.value or 0)))
         return max(done, key=lambda t: t.value if t.value is not None else float("-inf"))
 
-    def keep_model(self, number: int, value: float, model: Any) -> None:
-        """Keep the best ``keep_models`` trained models (in memory and, with a file store, on disk)."""
-        from .weights import save_weights
+    def keep_model(self, number: int, value: float, model: Any) -> str | None:
+        """Keep the best ``keep_models`` trained models (in memory and, with a file store,
+        on disk); the files of trials that leave the best ``keep_models`` are deleted,
+        and the ranking carries over a resume (it starts from the files on disk).
 
+        Saving is optional: a failure (a full disk, a read-only folder) returns a warning
+        for the trial instead of raising, and leaves no partial file.
+        """
+        from .weights import kept_numbers, remove_weights, save_weights
+
+        if not self._models_ranked:  # a resume: rank the files an earlier run kept
+            self._sync()
+            for n in kept_numbers(self):
+                t = self._seen.get(n)
+                if n not in self._models and t is not None and t.value is not None:
+                    self._models[n] = (float(t.value), None)
+            self._models_ranked = True
         self._models[number] = (value, model)
         ranked = sorted(self._models.items(), key=lambda kv: kv[1][0], reverse=True)
         self._models = dict(ranked[: self.keep_models_k])
-        if number in self._models:
+        for n, _ in ranked[self.keep_models_k:]:
+            remove_weights(self, n)
+        if number not in self._models:
+            return None
+        try:
             save_weights(self, number, model)
+        except (OSError, RuntimeError) as err:  # torch.save wraps some OSErrors
+            log.warning("trial %s: weights not saved: %s", number, err)
+            return f"warning: weights not saved ({type(err).__name__}: {err})"
+        return None
 
     def best_model(self) -> Any:
         """The trained ``torch.nn.Module`` of the best trial."""
@@ -404,7 +575,7 @@ class Experiment(Steering):
                 "worker, and models stay on the workers (only JSON results come back); build "
                 "it with exp.space.build(exp.best().arch, ...) and train it, or run without workers"
             )
-        if best.number in self._models:
+        if best.number in self._models and self._models[best.number][1] is not None:
             return self._models[best.number][1]
         model = load_weights(self, best)
         if model is None:

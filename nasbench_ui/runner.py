@@ -264,6 +264,11 @@ class Search:
             self.emit(Event("trial_finish", name, number, {"state": out.state.name}))
             return not out.not_made
         failed = out.state is TrialState.FAILED
+        if out.model is not None and out.state is TrialState.COMPLETE:
+            # optional: a failed save is a warning on the trial, never the end of the search
+            warning = exp.keep_model(number, out.value, out.model)
+            if warning:
+                out.error = f"{out.error}\n{warning}" if out.error else warning
         spent = exp.spent_s() + float(metrics.get("cost_s", metrics["duration_s"]))
         counters = {**exp.counters, "spent_s": spent}
         meta = dict(job.meta)
@@ -296,8 +301,6 @@ class Search:
                 finished_at=finished, strategy_state=state, counters=counters,
             )
         exp.counters = counters
-        if out.model is not None and out.state is TrialState.COMPLETE:
-            exp.keep_model(number, out.value, out.model)
         self.emit(Event("trial_finish", name, number, {"state": out.state.name, "value": out.value}))
         self.consecutive_failures = self.consecutive_failures + 1 if failed else 0
         if exp.max_failures and self.consecutive_failures >= exp.max_failures:

@@ -273,6 +273,7 @@ class Steering:
 
     def _commit(self, config: ExperimentConfig) -> None:
         """Make ``config`` the experiment's and store it (the loop reads it between trials)."""
+        self._ensure_writable()  # a read-only open: only when nobody else runs it
         with self._steer_lock:
             self.config = config
             self.store.update_config(self.name, config.to_dict())

@@ -1,45 +1,106 @@
 """Saving and loading trained weights (never pickle: ``torch.load(weights_only=True)``).
 
 Weights of a file-backed experiment go beside the database:
-``runs/demo.db`` -> ``runs/demo.db.weights/<experiment>/<trial>.pt``.
+``runs/demo.db`` -> ``runs/demo.db.weights/<experiment>/<trial>.pt``. The folder is
+built from a safe form of the experiment's name (a name from an older or a foreign
+store that is not a plain name becomes ``x-<hash>``), and every path is checked to
+resolve inside ``<db>.weights``: a name such as ``../../x`` never writes elsewhere.
 
 Example:
     >>> weights_dir("runs/demo.db", "exp-1").as_posix()
     'runs/demo.db.weights/exp-1'
+    >>> weights_dir("runs/demo.db", "../../etc").as_posix()
+    'runs/demo.db.weights/x-74ccf3c5b4c19a81'
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
-import torch
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+
+
+def safe_name(name: str) -> str:
+    """``name`` when it is a plain file name, else ``x-`` and 16 hex digits of its hash.
+
+    Example:
+        >>> safe_name("race-random"), safe_name("a b")
+        ('race-random', 'x-c8687a08aa5d6ed2')
+    """
+    if _PLAIN.fullmatch(name) and name not in (".", ".."):
+        return name
+    return "x-" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def weights_dir(db_path: str | Path, experiment: str) -> Path:
-    return Path(f"{db_path}.weights") / experiment
+    """The folder of an experiment's weights (see the module docstring)."""
+    root = Path(f"{db_path}.weights")
+    folder = root / safe_name(experiment)
+    if root.resolve() not in folder.resolve().parents:
+        raise ValueError(f"the weights folder of {experiment!r} would leave {root}")
+    return folder
+
+
+def _db_path(exp: Any) -> str | None:
+    path = exp.store.path
+    return None if not path or path == ":memory:" else str(path)
 
 
 def save_weights(exp: Any, number: int, model: Any) -> Path | None:
-    """Save a trial's state dict when the store is a file; return the path."""
-    path = getattr(exp.store, "path", ":memory:")
-    if not path or path == ":memory:":
+    """Save a trial's state dict when the store is a file; return the path.
+
+    An ``OSError`` (a full disk, a read-only folder) leaves no temporary file behind.
+    """
+    import torch
+
+    path = _db_path(exp)
+    if path is None:
         return None
     folder = weights_dir(path, exp.name)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{number}.pt"
+    target = folder / f"{int(number)}.pt"
     tmp = target.with_suffix(".tmp")
-    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
-    tmp.replace(target)
+    try:
+        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
+        tmp.replace(target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
     return target
+
+
+def remove_weights(exp: Any, number: int) -> None:
+    """Delete a trial's weights file, if there is one."""
+    path = _db_path(exp)
+    if path is not None:
+        with contextlib.suppress(OSError):
+            (weights_dir(path, exp.name) / f"{int(number)}.pt").unlink(missing_ok=True)
+
+
+def kept_numbers(exp: Any) -> list[int]:
+    """The trial numbers whose weights are on disk."""
+    path = _db_path(exp)
+    if path is None:
+        return []
+    folder = weights_dir(path, exp.name)
+    if not folder.is_dir():
+        return []
+    return sorted(int(p.stem) for p in folder.glob("*.pt") if p.stem.isdigit())
 
 
 def load_weights(exp: Any, trial: Any) -> Any:
     """Rebuild the trial's network and load its saved weights (None when none were kept)."""
-    path = getattr(exp.store, "path", ":memory:")
-    if not path or path == ":memory:":
+    import torch
+
+    path = _db_path(exp)
+    if path is None:
         return None
-    target = weights_dir(path, exp.name) / f"{trial.number}.pt"
+    target = weights_dir(path, exp.name) / f"{int(trial.number)}.pt"
     if not target.exists():
         return None
     ds = exp.dataset

@@ -54,7 +54,7 @@ def test_list(capsys):
     (["run", "--strategy", "evolution", "--strategy-options", '{"pop": 2}', "--trials", "1"], "valid options are"),
     (["run", "--trials", "0"], "trials must be a positive integer"),
     (["run", "--space", "missing.json", "--trials", "1"], "space file 'missing.json' does not exist"),
-    (["show", "nothere.db"], "'nothere.db' does not exist"),
+    (["show", "nothere.db"], "no store at nothere.db"),
 ])
 def test_bad_input_is_one_clear_line(tmp_path, capsys, args, message):
     db = tmp_path / "bad.db"

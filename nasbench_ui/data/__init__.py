@@ -11,6 +11,6 @@ Example:
 """
 
 from .dataset import Dataset
-from .datasets import digits, digits_seq, from_arrays, load, names, register
+from .datasets import check, digits, digits_seq, from_arrays, load, names, register
 
-__all__ = ["Dataset", "digits", "digits_seq", "from_arrays", "load", "names", "register"]
+__all__ = ["Dataset", "check", "digits", "digits_seq", "from_arrays", "load", "names", "register"]

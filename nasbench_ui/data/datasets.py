@@ -80,6 +80,22 @@ def load(name: str, seed: int = 0, **options: Any) -> Dataset:
         >>> load("digits_seq", seed=1, valid_fraction=0.1).input_shape
         (8, 8)
     """
+    loader = check(name, seed, options)
+    ds = loader(seed=seed, **options)
+    if not isinstance(ds, Dataset):
+        raise ValueError(f"data set {name!r}: the loader returned {type(ds).__name__}, not a Dataset")
+    return ds
+
+
+def check(name: Any, seed: Any = 0, options: dict[str, Any] | None = None) -> Loader:
+    """Check a data set's name, seed and option names without loading it; its loader.
+
+    Example:
+        >>> check("digits", 0, {"subset": 1})
+        Traceback (most recent call last):
+        ...
+        ValueError: data set 'digits' got unknown option(s) ['subset']; its options are [...]
+    """
     loader = _LOADERS.get(name) if isinstance(name, str) else None
     if loader is None:
         close = difflib.get_close_matches(str(name), list(_LOADERS), n=3, cutoff=0.5)
@@ -88,15 +104,12 @@ def load(name: str, seed: int = 0, **options: Any) -> Dataset:
     _check_seed(seed)
     allowed = _loader_options(loader)
     if allowed is not None:
-        unknown = sorted(set(options) - set(allowed))
+        unknown = sorted(set(options or {}) - set(allowed))
         if unknown:
             raise ValueError(
                 f"data set {name!r} got unknown option(s) {unknown}; its options are {allowed}"
             )
-    ds = loader(seed=seed, **options)
-    if not isinstance(ds, Dataset):
-        raise ValueError(f"data set {name!r}: the loader returned {type(ds).__name__}, not a Dataset")
-    return ds
+    return loader
 
 
 def _loader_options(loader: Loader) -> list[str] | None:

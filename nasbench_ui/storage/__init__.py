@@ -16,11 +16,14 @@ import os
 from typing import Any
 
 from nasbench_ui.storage.base import PROTOCOL_METHODS, StoreError, TrialStore
+from nasbench_ui.storage.lease import Lease, LeaseHeld
 from nasbench_ui.storage.memory import MemoryStore
 from nasbench_ui.storage.sqlite import SQLiteStore
 from nasbench_ui.storage.trial import Trial, TrialState
 
 __all__ = [
+    "Lease",
+    "LeaseHeld",
     "MemoryStore",
     "SQLiteStore",
     "StoreError",
@@ -31,11 +34,12 @@ __all__ = [
 ]
 
 
-def open_store(path_or_store: Any) -> TrialStore:
+def open_store(path_or_store: Any, *, readonly: bool = False) -> TrialStore:
     """A store from ``":memory:"``, a file path (str or ``Path``), or a store itself.
 
-    A path opens (or creates) a :class:`SQLiteStore`; an object that already has
-    the store methods is returned as is.
+    A path opens (or creates) a :class:`SQLiteStore`; ``readonly=True`` opens an
+    existing file to read it without creating, migrating or writing anything. An
+    object that already has the store methods is returned as is.
 
     Example:
         >>> open_store(":memory:").path
@@ -50,7 +54,7 @@ def open_store(path_or_store: Any) -> TrialStore:
                 f"storage must be ':memory:' or a file path such as 'runs/demo.db', "
                 f"got {path_or_store!r}"
             )
-        return SQLiteStore(path)
+        return SQLiteStore(path, readonly=readonly)
     missing = [m for m in PROTOCOL_METHODS if not callable(getattr(path_or_store, m, None))]
     if missing:
         raise ValueError(

@@ -147,6 +147,21 @@ class TrialStore(Protocol):
         """Mark every RUNNING trial INTERRUPTED; return their numbers."""
         ...
 
+    def lease(self, name: str) -> dict | None:
+        """The experiment's lease record, or None (see :mod:`nasbench_ui.storage.lease`)."""
+        ...
+
+    def swap_lease(
+        self, name: str, expected: str | None, new: dict | None
+    ) -> tuple[bool, dict | None]:
+        """Replace the lease when its owner id is ``expected`` (None: no lease), in one
+        write; ``(done, the record now)``. ``new=None`` removes it."""
+        ...
+
+    def open_for_writing(self) -> None:
+        """Make a store opened read-only writable (a no-op for one that is)."""
+        ...
+
     def close(self) -> None:
         """Release the store; later calls raise ``StoreError``."""
         ...
@@ -168,6 +183,9 @@ PROTOCOL_METHODS: tuple[str, ...] = (
     "trials",
     "changes",
     "interrupt_running",
+    "lease",
+    "swap_lease",
+    "open_for_writing",
     "close",
 )
 

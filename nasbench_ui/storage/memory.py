@@ -90,6 +90,7 @@ class MemoryStore:
         self._experiments: dict[str, _Experiment] = {}
         self._version = 0
         self._closed = False
+        self._leases: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"MemoryStore({len(self._experiments)} experiments)"
@@ -334,3 +335,30 @@ class MemoryStore:
                     self._bump(exp, row)
                     done.append(row.number)
             return done
+
+    # ------------------------------------------------------------ leases
+
+    def open_for_writing(self) -> None:
+        """A memory store is always writable."""
+
+    def lease(self, name: str) -> dict | None:
+        """See :mod:`nasbench_ui.storage.lease`."""
+        with self._lock:
+            self._exp(name)
+            text = self._leases.get(name)
+            return None if text is None else base.decode(text)
+
+    def swap_lease(self, name: str, expected: str | None, new: dict | None) -> tuple[bool, dict | None]:
+        """See :mod:`nasbench_ui.storage.lease`."""
+        text = None if new is None else base.encode(new, "lease")
+        with self._lock:
+            self._exp(name)
+            current = self._leases.get(name)
+            cur = None if current is None else base.decode(current)
+            if (cur or {}).get("owner") != expected:
+                return False, cur
+            if text is None:
+                self._leases.pop(name, None)
+            else:
+                self._leases[name] = text
+            return True, new

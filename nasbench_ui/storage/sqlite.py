@@ -33,20 +33,38 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from nasbench_ui.storage import base
 from nasbench_ui.storage.base import StoreError
-from nasbench_ui.storage.sqlite_connections import Connections, check_location
-from nasbench_ui.storage.sqlite_schema import prepare
+from nasbench_ui.storage.sqlite_connections import (
+    Connections,
+    check_location,
+    check_readable,
+    quick_check,
+)
+from nasbench_ui.storage.sqlite_schema import SCHEMA_VERSION, check_version, prepare
 from nasbench_ui.storage.trial import Trial, TrialState
 
 _COLUMNS = (
     "t.id, t.number, t.state, t.arch, t.value, t.metrics, t.error, "
     "t.started_at, t.finished_at, t.worker, t.meta"
 )
+
+
+def _store_error(shown: str, e: sqlite3.DatabaseError) -> StoreError:
+    if "not a database" in str(e):
+        return StoreError(f"{shown} is not a SQLite database ({e}); pass another path")
+    if "malformed" in str(e):
+        return StoreError(
+            f"{shown} is damaged ({e}); nothing was written to it. To save what SQLite can "
+            f"still read: sqlite3 {shown} .recover | sqlite3 recovered.db"
+        )
+    return StoreError(f"cannot use the store {shown}: {e}")
 
 
 class SQLiteStore:
@@ -65,7 +83,8 @@ class SQLiteStore:
         >>> store.close()
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0,
+                 readonly: bool = False) -> None:
         shown = os.fspath(path)
         if not isinstance(shown, str) or not shown or shown == ":memory:":
             raise ValueError(
@@ -74,29 +93,70 @@ class SQLiteStore:
             )
         self.path = shown
         self._ids: dict[str, int] = {}
-        file = Path(shown).expanduser()
-        check_location(file, shown)
-        self._db = Connections(file, shown, timeout)
+        self._file = Path(shown).expanduser()
+        self._timeout = float(timeout)
+        self._keeper: sqlite3.Connection | None = None  # holds an in-memory snapshot alive
+        self.readonly = bool(readonly)
+        if self.readonly:
+            self._open_readonly()
+        else:
+            check_location(self._file, shown)
+            self._open_writable()
+
+    def _open_writable(self) -> None:
+        shown = self.path
+        self._db = Connections(self._file, shown, self._timeout)
         con = self._db.get()
         try:
+            quick_check(con, shown)
             prepare(con, shown)
             mode = con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise StoreError(f"{shown}: SQLite refused WAL mode here (got {mode!r})")
         except sqlite3.DatabaseError as e:
             self.close()
-            if "not a database" in str(e):
-                raise StoreError(
-                    f"{shown} is not a SQLite database ({e}); pass another path"
-                ) from e
-            if "malformed" in str(e):
-                raise StoreError(
-                    f"{shown} is damaged ({e}); restore a copy or pass another path"
-                ) from e
-            raise StoreError(f"cannot use the store {shown}: {e}") from e
+            raise _store_error(shown, e) from e
         except BaseException:
             self.close()
             raise
+
+    def _open_readonly(self) -> None:
+        """Read without writing: the file as it is, or a migrated copy in memory when
+        its schema is older (or it is empty), so the file is never rewritten."""
+        shown = self.path
+        check_readable(self._file, shown)
+        uri = f"file:{quote(str(self._file.resolve()))}?mode=ro"
+        try:
+            con = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=self._timeout)
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open the store {shown} to read it: {e}") from e
+        try:
+            quick_check(con, shown)
+            version = check_version(con, shown)
+            if version == SCHEMA_VERSION:
+                self._db = Connections(self._file, shown, self._timeout, uri=uri, readonly=True)
+                return
+            mem = f"file:nasbench-snapshot-{uuid.uuid4().hex}?mode=memory&cache=shared"
+            self._keeper = sqlite3.connect(mem, uri=True, isolation_level=None,
+                                           check_same_thread=False)
+            con.backup(self._keeper)
+            prepare(self._keeper, shown)
+            self._db = Connections(self._file, shown, self._timeout, uri=mem, readonly=True)
+        except sqlite3.DatabaseError as e:
+            raise _store_error(shown, e) from e
+        finally:
+            con.close()
+
+    def open_for_writing(self) -> None:
+        """Make a read-only store writable (migrating an older schema in the file);
+        a no-op when it already is. ``Experiment.run()`` and ``start()`` call it."""
+        if not self.readonly:
+            return
+        check_location(self._file, self.path)
+        # the read-only connections are dropped, not closed: another thread (a
+        # workbench poller) may be reading through one right now
+        self._open_writable()
+        self.readonly, self._keeper, self._ids = False, None, {}
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
@@ -109,7 +169,12 @@ class SQLiteStore:
 
     def close(self) -> None:
         """Close every thread's connection; the store cannot be used afterwards."""
-        self._db.close()
+        db = getattr(self, "_db", None)
+        if db is not None:
+            db.close()
+        if self._keeper is not None:
+            self._keeper.close()
+            self._keeper = None
 
     # ------------------------------------------------------------ lookups
 
@@ -429,3 +494,28 @@ class SQLiteStore:
         if broken:
             raise StoreError(f"{self.path} has rows pointing at missing rows: {broken[:5]}")
         return True
+
+    # ------------------------------------------------------------ leases
+
+    def lease(self, name: str) -> dict | None:
+        """See :mod:`nasbench_ui.storage.lease`."""
+        with self._db.transaction() as con:
+            exp_id = self._exp_id(con, name)
+            row = con.execute("SELECT value FROM meta WHERE key = ?", (f"lease:{exp_id}",)).fetchone()
+        return None if row is None or row[0] is None else base.decode(row[0])
+
+    def swap_lease(self, name: str, expected: str | None, new: dict | None) -> tuple[bool, dict | None]:
+        """See :mod:`nasbench_ui.storage.lease`."""
+        text = None if new is None else base.encode(new, "lease")
+        with self._db.transaction(write=True) as con:
+            exp_id = self._exp_id(con, name)
+            key = f"lease:{exp_id}"
+            row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            current = None if row is None or row[0] is None else base.decode(row[0])
+            if (current or {}).get("owner") != expected:
+                return False, current
+            if text is None:
+                con.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, text))
+        return True, new

@@ -41,6 +41,11 @@ def check_location(file: Path, shown: str) -> None:
             f"cannot use {shown} as a store: it is a directory; pass a file path "
             f"such as {shown.rstrip('/')}/runs.db"
         )
+    if file.exists() and not file.is_file():
+        raise StoreError(
+            f"cannot use {shown} as a store: it is not a regular file (a device, a pipe or "
+            "a socket); pass a file path such as runs/demo.db (nothing was written)"
+        )
     parent = file.parent
     if file.exists():
         try:
@@ -69,11 +74,52 @@ def check_location(file: Path, shown: str) -> None:
         )
 
 
-class Connections:
-    """One autocommit connection per thread (and per process) to one SQLite file."""
+def check_readable(file: Path, shown: str) -> None:
+    """Refuse a path that cannot be read as a store, without creating or writing anything."""
+    if not file.exists():
+        raise StoreError(f"there is no store at {shown}: the file does not exist")
+    if file.is_dir() or not file.is_file():
+        raise StoreError(
+            f"cannot read {shown} as a store: it is not a regular file; pass a store file "
+            "such as runs/demo.db"
+        )
+    try:
+        with open(file, "rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError as e:
+        raise StoreError(f"cannot read the store {shown}: {e.strerror or e}") from e
+    if head and head != SQLITE_HEADER:
+        raise StoreError(
+            f"{shown} is not a SQLite database (it starts with {head!r}); pass another path"
+        )
 
-    def __init__(self, file: Path, shown: str, timeout: float) -> None:
+
+def quick_check(con: sqlite3.Connection, shown: str) -> None:
+    """``PRAGMA quick_check``: refuse a damaged file with a way to recover what it holds."""
+    how = (f"nothing was written to it. To save what SQLite can still read: "
+           f"sqlite3 {shown} .recover | sqlite3 recovered.db, then open recovered.db")
+    try:
+        problems = [r[0] for r in con.execute("PRAGMA quick_check")]
+    except sqlite3.DatabaseError as e:
+        raise StoreError(f"{shown} is damaged ({e}); {how}") from e
+    if problems != ["ok"]:
+        lines = [line for p in problems for line in str(p).splitlines()]
+        more = f" and {len(lines) - 2} more problems" if len(lines) > 2 else ""
+        raise StoreError(f"{shown} is damaged ({'; '.join(lines[:2])}{more}); {how}")
+
+
+class Connections:
+    """One autocommit connection per thread (and per process) to one SQLite file.
+
+    ``uri`` (a ``file:`` URI) replaces the plain path: a read-only open
+    (``mode=ro``) or a shared in-memory snapshot. ``readonly`` refuses write
+    transactions with a message that says why.
+    """
+
+    def __init__(self, file: Path, shown: str, timeout: float, *, uri: str | None = None,
+                 readonly: bool = False) -> None:
         self.file, self.shown, self.timeout = file, shown, float(timeout)
+        self.uri, self.readonly = uri, readonly
         self.closed = False
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -84,11 +130,13 @@ class Connections:
     def _connect(self) -> sqlite3.Connection:
         try:
             con = sqlite3.connect(
-                str(self.file), timeout=self.timeout, isolation_level=None, check_same_thread=False
+                self.uri or str(self.file), timeout=self.timeout, isolation_level=None,
+                check_same_thread=False, uri=self.uri is not None,
             )
             con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             con.execute("PRAGMA foreign_keys = ON")
-            con.execute("PRAGMA synchronous = NORMAL")
+            if not self.readonly:
+                con.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as e:
             raise StoreError(f"cannot open the store {self.shown}: {e}") from e
         return con
@@ -125,6 +173,11 @@ class Connections:
 
         SQLite errors come out as :class:`StoreError` naming the file.
         """
+        if write and self.readonly:
+            raise StoreError(
+                f"the store {self.shown} was opened read-only, to follow it without "
+                "disturbing a search; run(), start() or resume take it over for writing"
+            )
         con = self.get()
         try:
             con.execute("BEGIN IMMEDIATE" if write else "BEGIN")

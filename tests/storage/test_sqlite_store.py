@@ -324,12 +324,12 @@ def test_integrity_check_reports_damage(tmp_path):
     with open(path, "r+b") as f:  # scribble over an index page
         f.seek((root - 1) * page_size + 8)
         f.write(b"\xff" * 64)
-    store = SQLiteStore(path)
-    try:
-        with pytest.raises(StoreError, match=r"d\.db is damaged: "):
-            store.integrity_check()
-    finally:
-        store.close()
+    before = path.read_bytes()
+    # refused at open (PRAGMA quick_check), in both modes, with the way to recover, untouched
+    for readonly in (False, True):
+        with pytest.raises(StoreError, match=r"d\.db is damaged .*\.recover"):
+            SQLiteStore(path, readonly=readonly)
+    assert path.read_bytes() == before
 
 
 def test_finish_trial_is_one_transaction(tmp_path):

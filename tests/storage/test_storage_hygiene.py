@@ -55,6 +55,8 @@ def test_public_names():
         "SQLiteStore",
         "open_store",
         "StoreError",
+        "Lease",
+        "LeaseHeld",
     }
     for name in storage.__all__:
         assert getattr(storage, name) is not None
