@@ -6,6 +6,13 @@ charts), checks ``ctx.should_stop()`` to honour a stop request (raise
 :class:`Interrupted`), raises :class:`Pruned` to stop a trial early (the trial ends
 PRUNED with its curve), and returns an :class:`Estimate`.
 
+An estimator that reads ``ctx.history()`` (the experiment's finished trials) declares
+which :class:`~nasbench_ui.storage.Trial` fields it reads in a class attribute
+``HISTORY`` (``number`` and ``state`` always come along); without one it reads no
+history (:data:`NO_HISTORY`). On Dask workers a trial gets only those fields, and an
+estimator that declares none and still calls ``ctx.history()`` gets a ValueError.
+:func:`history_fields` reads and checks the declaration.
+
 Example:
     >>> class Const:
     ...     NAME = "const"
@@ -26,6 +33,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from ..options import Option
+
+#: The ``HISTORY`` of an estimator that never calls ``ctx.history()`` (the default).
+NO_HISTORY: tuple[str, ...] = ()
+#: The trial fields an estimator may list in ``HISTORY``; ``number`` and ``state`` always
+#: come with each finished trial.
+HISTORY_FIELDS: tuple[str, ...] = ("arch", "value", "metrics", "curve", "error", "started_at",
+                                   "finished_at", "worker", "meta")
 
 
 class Pruned(Exception):
@@ -85,7 +99,11 @@ class EstimateContext:
             raise Interrupted("stopped by the user mid-trial")
 
     def history(self) -> list[Any]:
-        """The experiment's trials so far (finished ones, in number order)."""
+        """The experiment's trials so far (finished ones, in number order).
+
+        Only the fields the estimator declares in ``HISTORY`` are sure to be filled (the
+        others may hold their defaults, as on Dask workers); see :func:`history_fields`.
+        """
         return list(self.history_fn()) if self.history_fn else []
 
     def budget_left(self) -> float | None:
@@ -95,7 +113,62 @@ class EstimateContext:
 
 @runtime_checkable
 class Estimator(Protocol):
+    """What the registry builds: ``cls(**options)`` with an ``estimate`` method.
+
+    An estimator class may also set ``HISTORY: ClassVar[tuple[str, ...]]``, the trial
+    fields it reads from ``ctx.history()`` (default :data:`NO_HISTORY`: none).
+    """
+
     NAME: str
     OPTIONS: dict[str, Option]
 
     def estimate(self, arch: dict[str, Any], ctx: EstimateContext) -> Estimate: ...
+
+
+def history_fields(estimator: Any) -> tuple[str, ...]:
+    """The trial fields an estimator class (or instance) reads from ``ctx.history()``.
+
+    The class attribute ``HISTORY`` declares them (a tuple of names from
+    :data:`HISTORY_FIELDS`); a class without it reads no history: ``()``. ``number``
+    and ``state`` always come along and need no declaration. A bad declaration is a
+    ValueError that names the class and the allowed fields.
+
+    Example:
+        >>> class Median:
+        ...     HISTORY = ("curve",)
+        >>> history_fields(Median), history_fields(Median())
+        (('curve',), ('curve',))
+        >>> class Plain:
+        ...     pass
+        >>> history_fields(Plain)
+        ()
+        >>> class Bad:
+        ...     HISTORY = ("curves",)
+        >>> history_fields(Bad)
+        Traceback (most recent call last):
+        ...
+        ValueError: Bad.HISTORY lists unknown trial field(s) ['curves']; allowed: arch, value, metrics, curve, error, started_at, finished_at, worker, meta (number and state always come)
+    """
+    cls = estimator if isinstance(estimator, type) else type(estimator)
+    declared: Any = getattr(cls, "HISTORY", NO_HISTORY)  # the one documented optional attribute
+    if isinstance(declared, str) or not isinstance(declared, (tuple, list)) \
+            or not all(isinstance(f, str) for f in declared):
+        raise ValueError(f"{cls.__name__}.HISTORY must be a tuple of trial field names such "
+                         f"as ('curve',), got {declared!r}")
+    unknown = [f for f in declared if f not in HISTORY_FIELDS and f not in ("number", "state")]
+    if unknown:
+        raise ValueError(f"{cls.__name__}.HISTORY lists unknown trial field(s) {unknown}; "
+                         f"allowed: {', '.join(HISTORY_FIELDS)} (number and state always come)")
+    return tuple(f for f in HISTORY_FIELDS if f in declared)
+
+
+class HistoryNotDeclared(ValueError):
+    """``ctx.history()`` was called by an estimator whose class declares no ``HISTORY``."""
+
+    def __init__(self, estimator: Any) -> None:
+        cls = estimator if isinstance(estimator, type) else type(estimator)
+        super().__init__(
+            f"{cls.__name__} called ctx.history() but declares no HISTORY, so this trial was "
+            f"sent no history; declare the trial fields it reads in the class, e.g. "
+            f"HISTORY: ClassVar[tuple[str, ...]] = ('curve',) (allowed: "
+            f"{', '.join(HISTORY_FIELDS)})")

@@ -5,6 +5,10 @@ trial per Dask worker; ``Experiment(..., workers=N)`` or ``Experiment(...,
 executor=client_or_address)`` picks it through :func:`make_executor`. Dask is an
 optional extra: ``pip install 'nasbench_ui[dask]'``.
 
+The cluster that ``workers=N`` starts serves no HTTP; ``executor=DaskExecutor(n_workers=N,
+dashboard=True)`` serves the Dask dashboard on a free loopback port, at
+``exp.executor.dashboard_link`` while the search runs.
+
 Example:
     >>> make_executor(workers=None, executor=None) is None
     True

@@ -1,8 +1,13 @@
 """Run trials on Dask workers: one trial per worker, the driver alone writes the store.
 
-``Experiment(..., workers=N)`` starts a ``distributed.LocalCluster`` (N processes, one
-thread each, no dashboard) for each search and closes it when the search ends;
-``executor=`` takes a ``distributed.Client`` or a scheduler address instead (that
+``Experiment(..., workers=N)`` starts a local cluster (N processes, one thread each, all
+on 127.0.0.1; :func:`~nasbench_ui.executors.cluster.start_local_cluster`) for each
+search and closes it when the search ends. That cluster serves no HTTP at all (Dask's
+scheduler and workers otherwise answer ``/health`` and ``/metrics`` even without a
+dashboard); ``executor=DaskExecutor(n_workers=N, dashboard=True)`` (or
+``make_executor(workers=N, dashboard=True)``) serves the scheduler's dashboard on a free
+loopback port, at :attr:`DaskExecutor.dashboard_link` while the search runs.
+``executor=`` also takes a ``distributed.Client`` or a scheduler address (that
 cluster is not closed). The driver, on the experiment's search thread:
 
 * keeps one trial in flight per worker: it asks the strategy while other trials are
@@ -11,6 +16,10 @@ cluster is not closed). The driver, on the experiment's search thread:
 * ships a plain task dict to :func:`~nasbench_ui.executors.worker.run_trial` and gets a
   plain result dict back; it appends the curve, finishes the trial with the strategy
   state and counters, and tells the strategy. Workers never open the store;
+* sends only the history a trial reads: nothing for an estimator that declares no
+  ``HISTORY``, else the declared fields of the trials finished since that worker's
+  last task (:mod:`~nasbench_ui.executors.history`), so a task's size does not grow
+  with the number of trials;
 * treats a worker that dies mid-trial (``KilledWorker``, closed comms, a cancelled
   future) as a FAILED trial ``"worker died: ..."``, retried under ``retries``; the
   search goes on with the workers that remain. In a cluster it starts, Dask does not
@@ -47,8 +56,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..estimators.base import history_fields
 from ..runner import Control, Event, Job, Outcome, Search
 from ..storage import TrialState
+from .history import HistoryLog
 
 if TYPE_CHECKING:
     from ..experiment import Experiment
@@ -86,12 +97,37 @@ def check_device_name(device: Any) -> str:
     return device
 
 
-def make_executor(workers: Any = None, executor: Any = None) -> DaskExecutor | None:
-    """A :class:`DaskExecutor` for ``workers=N`` or ``executor=``, or None (thread loop)."""
+def _check_workers(workers: Any) -> None:
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
                                 or workers < 1):
         raise ValueError(f"workers must be a positive integer (the number of Dask worker "
                          f"processes) or None, got {workers!r}")
+
+
+def make_executor(workers: Any = None, executor: Any = None,
+                  dashboard: bool = False) -> DaskExecutor | None:
+    """A :class:`DaskExecutor` for ``workers=N`` or ``executor=``, or None (thread loop).
+
+    ``executor`` is a ``distributed.Client``, a scheduler address, or a
+    :class:`DaskExecutor` (used as it is: ``DaskExecutor(n_workers=2, dashboard=True)``
+    starts a cluster with the Dask dashboard). ``dashboard=True`` with ``workers=N``
+    serves the dashboard of the cluster it starts on a free loopback port
+    (:attr:`DaskExecutor.dashboard_link`); by default that cluster serves no HTTP at all.
+
+    Example:
+        >>> make_executor(workers=2, dashboard=True).dashboard
+        True
+        >>> make_executor(dashboard=True)
+        Traceback (most recent call last):
+        ...
+        ValueError: dashboard=True needs workers=N (the local cluster whose dashboard it serves)
+    """
+    _check_workers(workers)
+    if not isinstance(dashboard, bool):
+        raise ValueError(f"dashboard must be True or False, got {dashboard!r}")
+    if dashboard and workers is None:
+        raise ValueError("dashboard=True needs workers=N (the local cluster whose dashboard it "
+                         "serves)")
     if workers is not None and executor is not None:
         raise ValueError("give workers=N (a local cluster) or executor= (a distributed.Client "
                          "or a scheduler address), not both")
@@ -99,7 +135,9 @@ def make_executor(workers: Any = None, executor: Any = None) -> DaskExecutor | N
         return None
     require_distributed()
     if workers is not None:
-        return DaskExecutor(n_workers=workers)
+        return DaskExecutor(n_workers=workers, dashboard=dashboard)
+    if isinstance(executor, DaskExecutor):
+        return executor
     if isinstance(executor, str):
         if not re.fullmatch(r"(tcp|tls|inproc|ucx|ws|wss)://\S+|[\w.\-]+:\d+", executor):
             raise ValueError(f"executor {executor!r} is not a scheduler address; give one such "
@@ -107,25 +145,37 @@ def make_executor(workers: Any = None, executor: Any = None) -> DaskExecutor | N
         return DaskExecutor(address=executor)
     if callable(getattr(executor, "submit", None)) and hasattr(executor, "scheduler_info"):
         return DaskExecutor(client=executor)
-    raise ValueError(f"executor must be None, a distributed.Client or a scheduler address "
-                     f"('tcp://host:port'), got {type(executor).__name__}")
+    raise ValueError(f"executor must be None, a distributed.Client, a scheduler address "
+                     f"('tcp://host:port') or a DaskExecutor, got {type(executor).__name__}")
 
 
 class DaskExecutor:
     """Dask client holder: a cluster it starts (``n_workers``), an address, or a client.
 
     :meth:`start` connects (starting the cluster); :meth:`close` releases what it
-    started. ``client`` is the live ``distributed.Client`` between the two.
+    started. ``client`` is the live ``distributed.Client`` between the two. The cluster
+    it starts listens on 127.0.0.1 only and serves no HTTP; ``dashboard=True`` serves
+    the scheduler's Dask dashboard on a free loopback port, at :attr:`dashboard_link`
+    while the cluster runs. Pass one as ``Experiment(..., executor=DaskExecutor(...))``.
 
     Example:
         >>> ex = DaskExecutor(n_workers=2)
-        >>> ex.owned, ex.client is None
-        (True, True)
+        >>> ex.owned, ex.client is None, ex.dashboard_link
+        (True, True, None)
+        >>> DaskExecutor(n_workers=2, dashboard=True).dashboard
+        True
     """
 
     def __init__(self, n_workers: int | None = None, address: str | None = None,
-                 client: Any = None) -> None:
+                 client: Any = None, dashboard: bool = False) -> None:
+        if not isinstance(dashboard, bool):
+            raise ValueError(f"dashboard must be True or False, got {dashboard!r}")
+        _check_workers(n_workers)
+        if dashboard and n_workers is None:
+            raise ValueError("dashboard=True applies to the local cluster that workers=N "
+                             "starts; a given cluster has its own dashboard settings")
         self.n_workers, self.address, self._given = n_workers, address, client
+        self.dashboard = dashboard
         self.client: Any = client
         self.cluster: Any = None
 
@@ -142,6 +192,7 @@ class DaskExecutor:
             raise ValueError("with workers, pass the estimator by its registry name (an "
                              f"object such as {type(estimator).__name__}() cannot be shipped to "
                              "workers); register its class with nasbench_ui.estimators.register")
+        history_fields(estimators.get(estimator))  # a bad HISTORY declaration: ValueError
         module = estimators.get(estimator).__module__
         if module == "__main__":
             raise ValueError(f"with workers, the estimator {estimator!r} must live in an "
@@ -160,19 +211,36 @@ class DaskExecutor:
             if self.owned:
                 import dask
 
+                from .cluster import start_local_cluster
+
                 # Dask spawns workers with MALLOC_TRIM_THRESHOLD_=65536; with torch's many
                 # small allocations that made a training trial take about 1.7x the CPU
                 # time here, so the clusters started here keep glibc's default
                 with dask.config.set({TRIM_KEY: None}):
-                    self.cluster = distributed.LocalCluster(
-                        n_workers=self.n_workers, threads_per_worker=1, processes=True,
-                        dashboard_address=None, silence_logs=logging.CRITICAL,
-                        scheduler_kwargs={"allowed_failures": 0},
-                    )
+                    self.cluster = start_local_cluster(
+                        self.n_workers, dashboard=self.dashboard,
+                        scheduler_options={"allowed_failures": 0})
                 self.client = distributed.Client(self.cluster, set_as_default=False)
             else:
                 self.client = distributed.Client(self.address, set_as_default=False)
         return self.client
+
+    @property
+    def dashboard_link(self) -> str | None:
+        """The Dask dashboard's address while the cluster runs, else None.
+
+        Only a cluster started with ``dashboard=True`` has one (on 127.0.0.1, a free
+        port); for a given client or scheduler address it is that cluster's link, if any.
+        """
+        if self.client is None:
+            return None
+        try:
+            link = self.cluster.dashboard_link if self.cluster is not None \
+                else self.client.dashboard_link
+        except Exception:  # the scheduler is gone or has no HTTP service
+            log.debug("no dashboard link", exc_info=True)
+            return None
+        return link or None
 
     def close(self) -> None:
         """Close the client and cluster this executor started (a given client stays)."""
@@ -202,6 +270,8 @@ class _Pending:
     target: str | None = None
     worker: str | None = None
     placed_at: float | None = None
+    task: dict[str, Any] | None = None  # what was sent, less the history (for a resend)
+    resent: bool = False
 
 
 def _task_spec(exp: Experiment, stop_event: str) -> dict[str, Any]:
@@ -252,6 +322,7 @@ class _Driver:
         self.event_name = f"nasbench-stop-{uuid.uuid4().hex}"
         self.stop_event = distributed.Event(self.event_name, client=self.client)
         self.spec = _task_spec(exp, self.event_name)
+        self.history = HistoryLog(exp.store, exp.name, history_fields(exp.estimator))
         self.data = None if isinstance(exp._dataset_arg, str) else \
             self.client.scatter(exp.dataset, broadcast=True)
         self.pending: dict[str, _Pending] = {}
@@ -301,15 +372,23 @@ class _Driver:
         number = self.search.create(job, None, started)
         left = exp.budget_left_s()
         task = {**self.spec, "number": number, "arch": job.arch,
-                "history": [t.to_dict() for t in exp.finished_trials()],
                 "budget_left": None if left is None else left - pending_cost}
-        key = f"nasbench-{exp.name}-{number}-{uuid.uuid4().hex[:8]}"
+        self.send(_Pending(None, number, job, started, self.search.cost_of(job.arch) or 0.0,
+                           task=task))
+
+    def send(self, p: _Pending, full_history: bool = False) -> None:
+        """Submit ``p``'s task to a free worker, with the history updates it lacks."""
         target = self.free_worker()
+        task = dict(p.task or {})
+        history = self.history.payload(target, full=full_history)
+        if history is not None:
+            task["history"] = history
+        key = f"nasbench-{self.exp.name}-{p.number}-{uuid.uuid4().hex[:8]}"
         fut = self.client.submit(self.run_trial, task, self.data, key=key, pure=False,
                                  workers=[target] if target else None, allow_other_workers=True)
         fut.add_done_callback(lambda _f: self.wake.set())
-        self.pending[fut.key] = _Pending(fut, number, job, started,
-                                         self.search.cost_of(job.arch) or 0.0, target)
+        p.future, p.target, p.worker, p.placed_at = fut, target, None, None
+        self.pending[fut.key] = p
 
     # ----------------------------------------------------------- results
     def collect(self) -> None:
@@ -340,6 +419,11 @@ class _Driver:
                 self.record(p, _failure(err, worker), worker)
                 return
             worker = result.get("worker") or worker
+            self.history.ack(result.get("worker"), result.get("history_held"))
+            if result.get("history_gap") and not p.resent:
+                p.resent = True  # this worker lacks earlier updates: send them all
+                self.send(p, full_history=True)
+                return
             if worker and worker != p.worker:
                 self.exp.store.set_worker(self.exp.name, p.number, worker)
             out = _outcome(result)

@@ -32,11 +32,12 @@ from collections import OrderedDict
 from typing import Any
 
 from ..storage.base import _plain
-from ..storage.trial import Trial
+from .history import HistoryGap, WorkerHistory
 
 _DATASETS: OrderedDict[str, Any] = OrderedDict()
 _ESTIMATORS: OrderedDict[str, Any] = OrderedDict()
 _SPACES: OrderedDict[str, Any] = OrderedDict()
+_HISTORY = WorkerHistory()  # the finished-trial logs this worker process holds
 _KEEP = 2
 STOP_CHECK_S = 0.5
 
@@ -131,15 +132,18 @@ def run_trial(task: dict[str, Any], dataset: Any = None) -> dict[str, Any]:
     ``task`` keys: number, arch, space (dict), estimator (registry name),
     estimator_options, estimator_module / estimator_class (where a user-registered
     estimator lives, imported here), dataset (name), dataset_options, seed, device, and
-    optionally timeout, stop_event, history (finished trials as dicts) and
-    budget_left. ``dataset`` is a ``Dataset`` shipped by the driver (then the name is
-    not loaded). Result keys: state, value, metrics, curve, error, not_made, worker,
-    device, threads.
+    optionally timeout, stop_event, history (a :meth:`~.history.HistoryLog.payload`:
+    the finished trials, only the fields the estimator declares in ``HISTORY``, as
+    updates to what this worker holds) and budget_left. ``dataset`` is a ``Dataset``
+    shipped by the driver (then the name is not loaded). Result keys: state, value,
+    metrics, curve, error, not_made, worker, device, threads, history_held (how many
+    history updates this worker holds) and, when it lacks earlier updates and so ran
+    nothing, history_gap.
     """
     import torch
 
     from ..devices import resolve_device
-    from ..estimators.base import EstimateContext
+    from ..estimators.base import EstimateContext, HistoryNotDeclared, history_fields
     from ..runner import Outcome, error_text, estimate_outcome
     from ..storage.trial import TrialState
 
@@ -151,19 +155,33 @@ def run_trial(task: dict[str, Any], dataset: Any = None) -> dict[str, Any]:
     device = None
     timeout = task.get("timeout")
     check = _StopCheck(task.get("stop_event"), timeout)
+    held: int | None = None
     try:
         device = resolve_device(task["device"])
         space = _space(task)
         data = dataset if dataset is not None else _dataset(task)
         estimator = _estimator(task)
-        history = [Trial.from_dict(d) for d in task.get("history") or []]
+        payload = task.get("history")
+        history = _HISTORY.view(payload) if payload is not None else []
+        if payload is not None:
+            held = _HISTORY.held(payload["id"])
+
+        def history_fn() -> list[Any]:
+            if not history_fields(estimator):
+                raise HistoryNotDeclared(estimator)
+            return history
+
         ctx = EstimateContext(
             space=space, dataset=data, device=device, seed=task["seed"], number=task["number"],
-            stop_fn=check, history_fn=lambda: history,
+            stop_fn=check, history_fn=history_fn,
             budget_left_fn=lambda: task.get("budget_left"),
         )
         out = estimate_outcome(estimator, task["arch"], ctx, check.stop_requested,
                                check.timed_out, timeout)
+    except HistoryGap as gap:  # the driver sends the task again with the whole history
+        return {"state": TrialState.FAILED.name, "value": None, "metrics": {}, "curve": [],
+                "error": str(gap), "not_made": True, "worker": address, "device": device,
+                "threads": nthreads, "history_held": gap.held, "history_gap": True}
     except Exception as err:  # the worker could not even start the trial
         out = Outcome(TrialState.FAILED, error=error_text(err))
     metrics = dict(out.metrics)
@@ -178,4 +196,5 @@ def run_trial(task: dict[str, Any], dataset: Any = None) -> dict[str, Any]:
         "worker": address,
         "device": device,
         "threads": nthreads,
+        "history_held": held,
     }

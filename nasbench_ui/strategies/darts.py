@@ -176,6 +176,7 @@ class DartsEpoch:
     """
 
     NAME = "darts_epoch"
+    HISTORY = ("metrics",)  # the alphas of finished search epochs (base.history_fields)
     OPTIONS: dict[str, Option] = {
         "epochs": Option(int, 10, low=1, high=10000, help="search epochs (one trial each)"),
         "batch_size": Option(int, 64, low=2, high=65536, help="mini-batch size"),

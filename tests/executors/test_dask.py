@@ -1,6 +1,6 @@
 """The Dask executor: parallel trials, a worker killed mid-trial, stop and resume.
 
-Each test that runs a search starts a 2-process ``LocalCluster`` (``workers=2``); the
+Each test that runs a search starts a 2-process local cluster (``workers=2``); the
 first task on each worker pays for importing torch.
 """
 
@@ -10,7 +10,6 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -20,19 +19,6 @@ from nasbench_ui.storage import TrialState
 
 pytest.importorskip("distributed")
 pytestmark = pytest.mark.dask
-
-HERE = str(Path(__file__).resolve().parent)
-
-
-@pytest.fixture(scope="module")
-def sleepy():
-    """Register ``test_sleepy`` (module ``dask_estimators``, importable by spawned workers)."""
-    if HERE not in sys.path:
-        sys.path.insert(0, HERE)  # spawned worker processes inherit sys.path
-    import dask_estimators
-
-    yield dask_estimators
-    estimators._REGISTRY.pop("test_sleepy", None)
 
 
 def _wait_for(cond, timeout: float, what: str):
