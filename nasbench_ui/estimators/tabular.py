@@ -9,10 +9,18 @@ one validation pass: ``{"train_time_per_epoch_s": 12, "valid_time_s": 1}``). A
 repeated query is charged again. With a budget in seconds, a query that costs more
 than what is left raises :class:`BudgetExhausted` instead of returning.
 
-The table is a CSV file (``table=``, loaded once per path and modification time) or
-a ``pandas.DataFrame`` (``frame=``, a constructor keyword that is not a JSON option).
-Rows are matched on the ``key`` column against ``ctx.space.key(arch)``. The package
-ships no table: users bring theirs.
+The table is ``"digits"`` (the table the package ships, :mod:`nasbench_ui.benchmarks`),
+a CSV file (``table=``, loaded once per path and modification time) or a
+``pandas.DataFrame`` (``frame=``, a constructor keyword that is not a JSON option).
+Rows are matched on the ``key`` column against ``ctx.space.key(arch)``.
+
+Tables are read only from places the user names. A path must be a regular file whose
+name ends in ``.csv`` (``.csv.gz`` for a gzip copy), outside ``/proc``, ``/dev`` and
+``/sys``; anything else is refused before it is opened (:func:`table_path`), and its
+header must hold the key, metric, cost and extra columns. A path named by a stored
+experiment or an imported config (inside :func:`nasbench_ui.trust.untrusted`) must be
+trusted first: ``nb.trust("/data/tables")`` or ``--trust /data/tables``. No error
+message quotes the file's content: a missing column is named with the count of columns.
 
 Example:
     >>> import pandas as pd
@@ -32,13 +40,21 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import stat
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ..options import Option
+from ..trust import check_path
 from .base import Estimate, EstimateContext, TrialFailed
 
+#: The folder of the tables the package ships (``nb.benchmarks``): read without trust.
+SHIPPED_DIR = (Path(__file__).resolve().parent.parent / "benchmarks" / "data").resolve()
+_SUFFIXES = (".csv", ".csv.gz")
+_SYSTEM_ROOTS = (Path("/proc"), Path("/dev"), Path("/sys"))
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # POSIX: opening a FIFO must not block
 _TABLES: dict[tuple[str, int, int], Any] = {}
 _TABLES_LOCK = threading.Lock()
 _MAX_TABLES = 4
@@ -59,33 +75,145 @@ class BudgetExhausted(Exception):
         self.left = left
 
 
-def load_table(path: str | os.PathLike[str]) -> Any:
-    """Read a CSV once per (path, modification time, size); ValueError for a bad path."""
-    import pandas as pd
+def _refuse(path: Any, why: str) -> ValueError:
+    return ValueError(f"tabular: the table {_short(str(path))} {why}; give the path of a CSV file "
+                      f"(a name ending in .csv) or \"digits\" for the shipped table")
 
-    p = Path(path).expanduser()
+
+def _short(text: str) -> str:
+    """``repr(text)`` (one line) cut to about 200 characters."""
+    r = repr(text)
+    return r if len(r) <= 200 else r[:197] + "..."
+
+
+def _is_shipped(resolved: Path) -> bool:
+    """True for a file of the package's own benchmark data (``nb.benchmarks``)."""
+    return resolved.parent == SHIPPED_DIR
+
+
+def table_path(path: str | os.PathLike[str]) -> Path:
+    """The resolved path of a table the user may read; ValueError or UntrustedError if not.
+
+    A table is a regular file whose name ends in ``.csv`` (any case; ``.csv.gz`` is read
+    as gzip), or a file the package ships. Nothing is opened: ``/proc``, ``/dev`` and
+    ``/sys``, folders, FIFOs, devices and other suffixes are refused from their path and
+    ``stat``. Inside :func:`nasbench_ui.trust.untrusted` (a path named by a stored file
+    or an imported config), the path must be trusted (:func:`nasbench_ui.trust.trust`).
+
+    Example:
+        >>> table_path("/proc/self/environ")
+        Traceback (most recent call last):
+        ...
+        ValueError: tabular: the table '/proc/self/environ' is under /proc, not a data file; ...
+    """
+    if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+        raise ValueError(f"tabular: the table must be a path (a str), got {_short(str(path))}")
     try:
-        st = p.resolve().stat()
+        resolved = Path(path).expanduser().resolve()
+    except (OSError, RuntimeError) as err:  # a symlink loop, an unreadable folder
+        raise _refuse(path, f"cannot be resolved ({type(err).__name__})") from None
+    if _is_shipped(resolved):
+        return resolved
+    check_path(path, "the table")
+    for root in _SYSTEM_ROOTS:
+        if resolved == root or resolved.is_relative_to(root):
+            raise _refuse(path, f"is under {root}, not a data file")
+    try:
+        st = resolved.stat()
     except OSError as err:
         raise ValueError(
-            f"tabular: cannot read the table {str(path)!r} ({err.strerror or err}); "
+            f"tabular: cannot read the table {_short(str(path))} ({err.strerror or 'error'}); "
             f"give the path of a CSV file (relative paths start at {os.getcwd()})"
         ) from None
-    if not p.is_file():
-        raise ValueError(f"tabular: the table {str(path)!r} is not a file; give a CSV file")
-    cache_key = (str(p.resolve()), st.st_mtime_ns, st.st_size)
-    with _TABLES_LOCK:
-        if cache_key in _TABLES:
-            return _TABLES[cache_key]
+    if stat.S_ISDIR(st.st_mode):
+        raise _refuse(path, "is a folder, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise _refuse(path, "is not a regular file (a pipe, socket or device)")
+    for name in {Path(path).name, resolved.name}:
+        if not name.lower().endswith(_SUFFIXES):
+            raise _refuse(path, f"is not a CSV file (its name {_short(name)} does not end "
+                                "in .csv)")
+    return resolved
+
+
+def _open_regular(resolved: Path, path: Any) -> Any:
+    """Open a file without blocking on a FIFO swapped in since the check; a binary file."""
+    fd = os.open(resolved, os.O_RDONLY | _NONBLOCK)
     try:
-        frame = pd.read_csv(p)
-    except Exception as err:
-        raise ValueError(f"tabular: cannot parse the table {str(path)!r} as CSV: {err}") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _refuse(path, "is not a regular file (a pipe, socket or device)")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _missing(columns: Any, required: Sequence[tuple[str, str]]) -> list[str]:
+    have = {str(c) for c in columns}
+    return [f"{col!r} ({role})" for role, col in required if col not in have]
+
+
+def load_table(path: str | os.PathLike[str],
+               required: Sequence[tuple[str, str]] = ()) -> Any:
+    """Read a CSV table once per (path, modification time, size).
+
+    ``path`` is checked by :func:`table_path` before it is opened. ``required`` lists
+    ``(role, column)`` pairs the header must hold, e.g. ``[("key", "arch_str")]``.
+    ValueError when the path or the header is wrong; no message quotes the file.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> p = Path(tempfile.mkdtemp()) / "t.csv"
+        >>> _ = p.write_text("arch_str,acc\\na,1.5\\n")
+        >>> load_table(p, [("key", "arch_str")])["acc"].tolist()
+        [1.5]
+        >>> load_table(p, [("metric", "valid_acc")])
+        Traceback (most recent call last):
+        ...
+        ValueError: tabular: the table '...t.csv' has no column 'valid_acc' (metric); it has 2 columns
+    """
+    import pandas as pd
+
+    resolved = table_path(path)
+    st = resolved.stat()
+    cache_key = (str(resolved), st.st_mtime_ns, st.st_size)
     with _TABLES_LOCK:
-        while len(_TABLES) >= _MAX_TABLES:
-            _TABLES.pop(next(iter(_TABLES)))
-        _TABLES[cache_key] = frame
+        frame = _TABLES.get(cache_key)
+    if frame is None:
+        compression = "gzip" if resolved.name.lower().endswith(".gz") else None
+        with _open_regular(resolved, path) as f:
+            try:
+                header = pd.read_csv(f, nrows=0, compression=compression)
+                _check_header(path, header.columns, required)
+                f.seek(0)
+                frame = pd.read_csv(f, compression=compression)
+            except ValueError as err:
+                if str(err).startswith("tabular:"):
+                    raise
+                raise _unparsable(path, err) from None
+            except Exception as err:  # the parser's message may quote the file: never show it
+                raise _unparsable(path, err) from None
+        with _TABLES_LOCK:
+            while len(_TABLES) >= _MAX_TABLES:
+                _TABLES.pop(next(iter(_TABLES)))
+            _TABLES[cache_key] = frame
+    _check_header(path, frame.columns, required)
     return frame
+
+
+def _check_header(path: Any, columns: Any, required: Sequence[tuple[str, str]]) -> None:
+    missing = _missing(columns, required)
+    if missing:
+        s = "s" if len(missing) > 1 else ""
+        raise ValueError(f"tabular: the table {_short(str(path))} has no column{s} "
+                         f"{', '.join(missing)}; it has {len(columns)} columns")
+
+
+def _unparsable(path: Any, err: BaseException) -> ValueError:
+    return ValueError(f"tabular: cannot parse the table {_short(str(path))} as CSV "
+                      f"({type(err).__name__}); check that it is a comma-separated text file "
+                      "with a header line")
 
 
 def _plain(v: Any) -> Any:
@@ -147,9 +275,6 @@ class TabularEstimator:
                 raise ValueError(f"tabular: frame must be a pandas DataFrame, got "
                                  f"{type(frame).__name__}")
             self.source = "the frame given"
-        else:
-            frame = load_table(table)
-            self.source = str(table)
         cost = self.prepare_options({"cost": cost or {}})["cost"]
         if not isinstance(cost, dict):
             raise ValueError(f"tabular: cost must be a dict {{column: weight}} or a column "
@@ -161,6 +286,11 @@ class TabularEstimator:
         if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not math.isfinite(scale):
             raise ValueError(f"tabular: scale must be a finite number, got {scale!r}")
         extra = list(extra_metrics or [])
+        if table is not None:
+            required = [("key", key), ("metric", metric), *(("cost", str(c)) for c in cost),
+                        *(("extra_metrics", str(c)) for c in extra)]
+            frame = load_table(table, required)
+            self.source = f"the table {_short(str(table))}"
         self.table, self.key, self.metric = (str(table) if table is not None else None), key, metric
         self.cost_weights = {str(c): float(w) for c, w in cost.items()}
         self.scale, self.extra_metrics = float(scale), extra
@@ -171,10 +301,12 @@ class TabularEstimator:
     def _check_columns(self, frame: Any) -> None:
         wanted = [("key", self.key), ("metric", self.metric)]
         wanted += [("cost", c) for c in self.cost_weights] + [("extra_metrics", c) for c in self.extra_metrics]
-        missing = [f"{c!r} ({opt})" for opt, c in wanted if c not in frame.columns]
-        if missing:
+        missing = _missing(frame.columns, wanted)
+        if missing:  # a table's header was checked on load: only a frame gets here
+            shown = ", ".join(map(repr, self.columns[:20])) + (", ..." if len(self.columns) > 20
+                                                                else "")
             raise ValueError(f"tabular: column(s) {', '.join(missing)} not in {self.source}; "
-                             f"its columns are {self.columns}")
+                             f"its {len(self.columns)} columns are [{shown}]")
         import pandas as pd
 
         for col in [self.metric, *self.cost_weights]:
@@ -183,9 +315,11 @@ class TabularEstimator:
                                  f"(dtype {frame[col].dtype})")
         dup = frame[self.key].astype(str).duplicated()
         if bool(dup.any()):
-            first = str(frame[self.key].astype(str)[dup].iloc[0])
+            example = ""
+            if self.table is None:  # a value of the user's frame; never quote a file
+                example = f", e.g. {_short(str(frame[self.key].astype(str)[dup].iloc[0]))}"
             raise ValueError(f"tabular: the key column {self.key!r} of {self.source} repeats "
-                             f"{int(dup.sum())} value(s), e.g. {first!r}; keep one row per "
+                             f"{int(dup.sum())} value(s){example}; keep one row per "
                              "architecture (average the seeds first)")
 
     def _build_index(self, frame: Any) -> dict[str, tuple[float, float, tuple[Any, ...]]]:

@@ -39,7 +39,14 @@ from .decisions import (
     IntRange,
     Node,
     OpDecision,
+    describe,
+    edge_from_dict,
+    expect_int,
+    expect_list,
+    expect_str,
     hparam_from_dict,
+    input_choice_from_dict,
+    node_from_dict,
 )
 
 FORMAT = "nasbench_ui.space"
@@ -49,6 +56,9 @@ KEY_FORMATS = ("json", "nb201")
 MAX_JSON_BYTES = 1_000_000
 MAX_JSON_DEPTH = 32
 MAX_NODES = 500
+#: The fields of the space JSON (``layout`` holds the graph editor's node positions).
+FIELDS = ("format", "version", "name", "input", "output", "nodes", "edges", "input_choices",
+          "hparams", "stem", "head", "key_format", "layout")
 
 
 def _depth(obj: Any, limit: int) -> int:
@@ -339,41 +349,60 @@ class SearchSpace:
 
     @classmethod
     def from_dict(cls, d: Any) -> SearchSpace:
-        """Build a space from its JSON dict; ValueError names what is wrong."""
+        """Build a space from its JSON dict (the format of ``docs/ARCHITECTURE.md``).
+
+        A ValueError's message starts with the path of the field at fault.
+
+        Example:
+            >>> SearchSpace.from_dict({"nodes": ["in", "out"], "edges": [], "hparams": 5})
+            Traceback (most recent call last):
+            ...
+            ValueError: space.hparams: expected a list or null, got int (5)
+        """
         if not isinstance(d, dict):
-            raise ValueError(f"a search space must be a JSON object, got {type(d).__name__}")
+            raise ValueError(f"space: expected an object, got {describe(d)}")
         if _depth(d, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
-            raise ValueError(f"search space JSON is nested deeper than {MAX_JSON_DEPTH} levels")
-        if d.get("format", FORMAT) != FORMAT:
-            raise ValueError(f"not a search space: format is {d.get('format')!r}, expected {FORMAT!r}")
-        if d.get("version", VERSION) > VERSION:
-            raise ValueError(
-                f"search space version {d.get('version')} is newer than this nasbench_ui reads "
-                f"({VERSION}); upgrade nasbench_ui"
-            )
-        unknown = sorted(set(d) - {"format", "version", "name", "input", "output", "nodes",
-                                   "edges", "input_choices", "hparams", "stem", "head",
-                                   "key_format", "layout"})
+            raise ValueError(f"space: the JSON is nested deeper than {MAX_JSON_DEPTH} levels")
+        fmt = expect_str(d.get("format", FORMAT), "space.format")
+        if fmt != FORMAT:
+            raise ValueError(f"space.format: not a search space: expected {FORMAT!r}, got "
+                             f"{describe(fmt)}")
+        version = expect_int(d.get("version", VERSION), "space.version")
+        if version > VERSION:
+            raise ValueError(f"space.version: {version} is newer than this nasbench_ui reads "
+                             f"({VERSION}); upgrade nasbench_ui")
+        if version < 1:
+            raise ValueError(f"space.version: expected 1 to {VERSION}, got {version}")
+        unknown = sorted(str(k) for k in set(d) - set(FIELDS))
         if unknown:
-            raise ValueError(f"search space JSON has unknown field(s) {unknown}")
+            raise ValueError(f"space: unknown field(s) {unknown}; known: {sorted(FIELDS)}")
+        name = expect_str(d.get("name", "space"), "space.name")
+        ends = {k: expect_str(d.get(k), f"space.{k}", optional=True) for k in ("input", "output")}
+        stem = expect_int(d.get("stem"), "space.stem", optional=True)
+        if stem is not None and stem < 1:
+            raise ValueError(f"space.stem: expected null or a positive channel count, got {stem}")
+        head = expect_str(d.get("head", "flatten"), "space.head")
+        key_format = expect_str(d.get("key_format", "json"), "space.key_format")
+        for key, value, allowed in (("head", head, HEADS), ("key_format", key_format, KEY_FORMATS)):
+            if value not in allowed:
+                raise ValueError(f"space.{key}: expected one of {list(allowed)}, got "
+                                 f"{describe(value)}")
         for req in ("nodes", "edges"):
             if not isinstance(d.get(req), list):
-                raise ValueError(f"search space JSON needs a list {req!r}")
-        try:
-            nodes = [Node(n) if isinstance(n, str) else Node(n["name"], n.get("merge", "sum"))
-                     for n in d["nodes"]]
-            edges = [Edge(e["src"], e["dst"], e["ops"], e.get("label"), e.get("params") or {},
-                          e.get("bind") or {}) for e in d["edges"]]
-            ics = [InputChoice(c["node"], c["k"], c.get("candidates"), c.get("label"))
-                   for c in d.get("input_choices") or []]
-        except (KeyError, TypeError, AttributeError) as e:
-            raise ValueError(f"search space JSON: a node, edge or input choice is malformed ({e!r})") from None
-        hps = [hparam_from_dict(h) for h in d.get("hparams") or []]
-        return cls(
-            name=d.get("name", "space"), nodes=nodes, edges=edges, input_choices=ics,
-            hparams=hps, input=d.get("input"), output=d.get("output"), stem=d.get("stem"),
-            head=d.get("head", "flatten"), key_format=d.get("key_format", "json"),
-        )
+                got = f"expected a list, got {describe(d[req])}" if req in d else "missing"
+                raise ValueError(f"space.{req}: {got}; a search space JSON needs a list {req!r}")
+        nodes = [node_from_dict(n, f"space.nodes[{i}]") for i, n in enumerate(d["nodes"])]
+        edges = [edge_from_dict(e, f"space.edges[{i}]") for i, e in enumerate(d["edges"])]
+        # Checks of the whole graph (a cycle, an unknown operation) raise from the
+        # constructor with messages that name their node or edge (the graph editor
+        # finds its culprits from them), not a field path.
+        ics = [input_choice_from_dict(c, f"space.input_choices[{i}]") for i, c in
+               enumerate(expect_list(d.get("input_choices"), "space.input_choices", True))]
+        hps = [hparam_from_dict(h, f"space.hparams[{i}]")
+               for i, h in enumerate(expect_list(d.get("hparams"), "space.hparams", True))]
+        return cls(name=name or "", nodes=nodes, edges=edges, input_choices=ics, hparams=hps,
+                   input=ends["input"], output=ends["output"], stem=stem, head=head or "flatten",
+                   key_format=key_format or "json")
 
     @classmethod
     def from_json(cls, text: str | bytes) -> SearchSpace:
@@ -381,17 +410,19 @@ class SearchSpace:
         if isinstance(text, bytes):
             text = text.decode("utf-8", errors="replace")
         if not isinstance(text, str):
-            raise ValueError(f"from_json takes a str, got {type(text).__name__}")
+            raise ValueError(f"space: from_json takes a str, got {type(text).__name__}")
         if len(text) > MAX_JSON_BYTES:
             raise ValueError(
-                f"search space JSON is {len(text)} characters; the limit is {MAX_JSON_BYTES}"
+                f"space: the JSON is {len(text)} characters; the limit is {MAX_JSON_BYTES}"
             )
         try:
             d = json.loads(text)
         except json.JSONDecodeError as e:
-            raise ValueError(f"malformed search space JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+            raise ValueError(f"malformed search space JSON: {e.msg} at line {e.lineno} "
+                             f"column {e.colno}") from None
         except RecursionError:
-            raise ValueError(f"search space JSON is nested deeper than {MAX_JSON_DEPTH} levels") from None
+            raise ValueError(f"space: the JSON is nested deeper than {MAX_JSON_DEPTH} "
+                             "levels") from None
         return cls.from_dict(d)
 
 

@@ -11,8 +11,10 @@ import pandas as pd
 import pytest
 
 from nasbench_ui import spaces
+from nasbench_ui.benchmarks.digits import digits_estimator_options
 from nasbench_ui.estimators import BudgetExhausted, TabularEstimator, TrialFailed, create
 from nasbench_ui.estimators.tabular import load_table
+from nasbench_ui.trust import UntrustedError, trust, untrust_all, untrusted
 
 NB201_COST = {"train_time_per_epoch_s": 12, "valid_time_s": 1}
 
@@ -91,18 +93,26 @@ def test_scale_and_single_cost_column(nb201_csv, rows, nb201, make_ctx):
     assert e.cost_weights == {"valid_time_s": 1.0}
 
 
-def test_unknown_columns_are_listed(nb201_csv):
-    with pytest.raises(ValueError, match=r"column\(s\) 'valid_acc_13ep' \(metric\), 'gpu_s' "
-                                         r"\(cost\) not in .*its columns are \['index', "
-                                         r"'arch_str', 'valid_acc_12ep'"):
+def test_missing_columns_are_named_with_the_count_not_the_header(nb201_csv, rows):
+    with pytest.raises(ValueError, match=r"has no columns 'valid_acc_13ep' \(metric\), 'gpu_s' "
+                                         r"\(cost\); it has (\d+) columns") as info:
         TabularEstimator(table=str(nb201_csv), metric="valid_acc_13ep", cost={"gpu_s": 1})
+    assert f"it has {len(rows[0])} columns" in str(info.value)
+    assert "valid_acc_12ep" not in str(info.value)  # a column the user did not ask for
+
+
+def test_frame_columns_are_listed(nb201_csv):
+    df = pd.DataFrame({"arch_str": ["a"], "valid_acc_12ep": [1.0]})
+    with pytest.raises(ValueError, match=r"column\(s\) 'gpu_s' \(cost\) not in the frame given; "
+                                         r"its 2 columns are \['arch_str', 'valid_acc_12ep'\]"):
+        TabularEstimator(frame=df, cost={"gpu_s": 1})
 
 
 def test_bad_path_is_named(tmp_path):
     missing = tmp_path / "nope.csv"
     with pytest.raises(ValueError, match=r"cannot read the table '.*nope\.csv'"):
         create("tabular", {"table": str(missing)})
-    with pytest.raises(ValueError, match=r"is not a file"):
+    with pytest.raises(ValueError, match=r"is a folder, not a file"):
         TabularEstimator(table=str(tmp_path))
     with pytest.raises(ValueError, match=r"exactly one of table= \(a CSV path\) and frame="):
         create("tabular", {})
@@ -159,3 +169,122 @@ def test_throughput(est, nb201, make_ctx):
     rate = len(archs) / (time.perf_counter() - start)
     print(f"tabular: {rate:,.0f} estimates per second on the NAS-Bench-201 table")
     assert rate > 2_000
+
+
+# ------------------------------------------------ tables only from places the user names
+
+SECRET = "hunter2-TOKEN-5f1e"
+
+
+@pytest.fixture
+def no_trust():
+    untrust_all()
+    yield
+    untrust_all()
+
+
+def _secret_csv(folder, name="t.csv"):
+    p = folder / name
+    p.write_text(f"{SECRET},valid_acc_12ep\n{SECRET}-row,1.0\n")
+    return p
+
+
+def test_proc_self_environ_is_refused_without_echoing_it(monkeypatch):
+    monkeypatch.setenv("NBUI_TEST_SECRET", SECRET)
+    for table in ("/proc/self/environ", "/proc/self/cmdline"):
+        with pytest.raises(ValueError, match=r"is under /proc, not a data file") as info:
+            create("tabular", {"table": table})
+        assert SECRET not in str(info.value) and "PATH=" not in str(info.value)
+
+
+def test_a_csv_symlink_to_proc_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("NBUI_TEST_SECRET", SECRET)
+    link = tmp_path / "env.csv"
+    link.symlink_to("/proc/self/environ")
+    with pytest.raises(ValueError, match=r"is under /proc") as info:
+        TabularEstimator(table=str(link))
+    assert SECRET not in str(info.value)
+
+
+def test_a_fifo_is_refused_before_it_is_opened(tmp_path):
+    fifo = tmp_path / "t.csv"
+    os.mkfifo(fifo)
+    start = time.monotonic()
+    with pytest.raises(ValueError, match=r"is not a regular file \(a pipe, socket or device\)"):
+        TabularEstimator(table=str(fifo))  # opening a FIFO with no writer would block
+    assert time.monotonic() - start < 5
+
+
+def test_a_device_is_refused():
+    with pytest.raises(ValueError, match=r"is under /dev, not a data file"):
+        TabularEstimator(table="/dev/zero")
+
+
+def test_other_suffixes_are_refused(tmp_path):
+    txt = tmp_path / "t.txt"
+    txt.write_text("arch_str,valid_acc_12ep\na,1.0\n")
+    with pytest.raises(ValueError, match=r"is not a CSV file \(its name 't.txt' does not end "
+                                         r"in .csv\)"):
+        TabularEstimator(table=str(txt))
+    link = tmp_path / "t.csv"  # a .csv name that points at another kind of file
+    link.symlink_to(txt)
+    with pytest.raises(ValueError, match=r"its name 't.txt' does not end in .csv"):
+        TabularEstimator(table=str(link))
+    upper = tmp_path / "T.CSV"
+    upper.write_text("arch_str,valid_acc_12ep\na,1.0\n")
+    assert len(TabularEstimator(table=str(upper))) == 1  # the suffix is case-insensitive
+
+
+def test_a_missing_key_column_names_no_content(tmp_path):
+    p = _secret_csv(tmp_path)
+    with pytest.raises(ValueError, match=r"has no column 'arch_str' \(key\); it has 2 "
+                                         r"columns") as info:
+        TabularEstimator(table=str(p))
+    assert SECRET not in str(info.value)
+
+
+def test_parse_errors_and_repeated_keys_quote_nothing(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"arch_str,valid_acc_12ep\n" + SECRET.encode() + b"\xff\xfe,1\n")
+    with pytest.raises(ValueError, match=r"cannot parse the table .*bad\.csv' as CSV "
+                                         r"\(\w+\)") as info:
+        TabularEstimator(table=str(bad))
+    assert SECRET not in str(info.value)
+    dup = tmp_path / "dup.csv"
+    dup.write_text(f"arch_str,valid_acc_12ep\n{SECRET},1\n{SECRET},2\n")
+    with pytest.raises(ValueError, match=r"repeats 1 value\(s\); keep one row") as info:
+        TabularEstimator(table=str(dup))
+    assert SECRET not in str(info.value)
+
+
+def test_a_table_named_by_a_stored_file_needs_trust(tmp_path, no_trust, nb201, make_ctx):
+    p = tmp_path / "tables" / "t.csv"
+    p.parent.mkdir()
+    a = nb201.sample(random.Random(0))
+    p.write_text(f"arch_str,valid_acc_12ep\n{nb201.key(a)},91.0\n")
+    with (untrusted("the stored experiment 'x' in runs.db"),
+          pytest.raises(UntrustedError) as info):
+        create("tabular", {"table": str(p)})
+    msg = str(info.value)
+    assert isinstance(info.value, PermissionError) and "\n" not in msg
+    assert "the stored experiment 'x' in runs.db" in msg and str(p) in msg
+    assert f"nb.trust({str(p.parent)!r})" in msg and f"--trust {p.parent}" in msg
+    trust(p.parent)
+    with untrusted("the stored experiment 'x' in runs.db"):
+        est = create("tabular", {"table": str(p)})
+    assert est.estimate(a, _ctx(make_ctx, nb201)).value == 91.0
+
+
+def test_untrusted_refuses_before_looking_at_the_file(tmp_path, no_trust):
+    with untrusted("the imported config"):
+        with pytest.raises(UntrustedError, match="the imported config"):
+            TabularEstimator(table="/proc/self/environ")
+        with pytest.raises(UntrustedError):
+            TabularEstimator(table=str(tmp_path / "missing.csv"))
+
+
+def test_the_shipped_table_needs_no_trust(no_trust):
+    with untrusted("the imported config"):
+        by_name = TabularEstimator(table="digits")
+        by_path = create("tabular", digits_estimator_options())
+    assert len(by_name) == len(by_path) > 1000
