@@ -155,3 +155,12 @@ def _what(v: Any) -> str:
     if isinstance(v, torch.Tensor):
         return f"a {v.dtype} tensor of shape {tuple(v.shape)}"
     return type(v).__name__
+
+
+def make_dataset(name: str, xs: list[np.ndarray], ys: list[np.ndarray], k: int,
+                 meta: dict[str, Any]) -> Dataset:
+    """A :class:`Dataset` from train/valid/test arrays (float32 features, int64 labels)."""
+    tx = [torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)) for v in xs]
+    ty = [torch.from_numpy(np.ascontiguousarray(v, dtype=np.int64)) for v in ys]
+    return Dataset(name, tx[0], ty[0], tx[1], ty[1], tx[2], ty[2],
+                   input_shape=tuple(int(v) for v in xs[0].shape[1:]), num_classes=k, meta=meta)

@@ -30,8 +30,8 @@ import numpy as np
 import torch
 
 from . import vision
-from .dataset import Dataset
-from .split import standardize, stratified_split
+from .dataset import Dataset, make_dataset
+from .split import check_fractions, standardize, stratified_split
 
 Loader = Callable[..., Dataset]
 _LOADERS: dict[str, Loader] = {}
@@ -132,19 +132,6 @@ def _check_seed(seed: Any) -> None:
         raise ValueError(f"seed must be an int >= 0, got {seed!r}")
 
 
-def _check_fractions(valid_fraction: Any, test_fraction: Any) -> None:
-    for key, v, low_ok in (("valid_fraction", valid_fraction, False), ("test_fraction", test_fraction, True)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (
-                (0 <= v < 1) if low_ok else (0 < v < 1)):
-            rng = "0 <= test_fraction < 1" if low_ok else "0 < valid_fraction < 1"
-            raise ValueError(f"{key} must be a number with {rng}, got {v!r}")
-    if valid_fraction + test_fraction >= 1:
-        raise ValueError(
-            f"valid_fraction + test_fraction must be < 1 to leave training data, got "
-            f"{valid_fraction} + {test_fraction}"
-        )
-
-
 def _as_array(v: Any, what: str) -> np.ndarray:
     if isinstance(v, torch.Tensor):
         return v.detach().cpu().numpy()
@@ -242,7 +229,7 @@ def from_arrays(
     if not isinstance(name, str) or not name:
         raise ValueError(f"from_arrays: name must be a non-empty str, got {name!r}")
     _check_seed(seed)
-    _check_fractions(valid_fraction, test_fraction)
+    check_fractions(valid_fraction, test_fraction)
     if not isinstance(normalize, bool):
         raise ValueError(f"from_arrays: normalize must be True or False, got {normalize!r}")
     xa = _check_features(_as_array(x, "x"))
@@ -258,15 +245,7 @@ def from_arrays(
     if normalize:
         parts, mean, std = standardize(*parts)
         meta.update(mean=mean.tolist(), std=std.tolist())
-    return _dataset(name, parts, [ya[tr], ya[va], ya[te]], k, meta)
-
-
-def _dataset(name: str, xs: list[np.ndarray], ys: list[np.ndarray], k: int,
-             meta: dict[str, Any]) -> Dataset:
-    tx = [torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)) for v in xs]
-    ty = [torch.from_numpy(np.ascontiguousarray(v, dtype=np.int64)) for v in ys]
-    return Dataset(name, tx[0], ty[0], tx[1], ty[1], tx[2], ty[2],
-                   input_shape=tuple(int(v) for v in xs[0].shape[1:]), num_classes=k, meta=meta)
+    return make_dataset(name, parts, [ya[tr], ya[va], ya[te]], k, meta)
 
 
 @functools.lru_cache(maxsize=1)

@@ -14,6 +14,9 @@ Example:
 
 from __future__ import annotations
 
+import numbers
+from typing import Any
+
 import numpy as np
 
 
@@ -127,3 +130,17 @@ def standardize(
     m, s = mean.reshape(shape).astype(np.float32), std.reshape(shape).astype(np.float32)
     scaled = [((a - m) / s).astype(np.float32) for a in (x_train, *others)]
     return scaled, mean, std
+
+
+def check_fractions(valid_fraction: Any, test_fraction: Any) -> None:
+    """Refuse split fractions that leave no training data (ValueError)."""
+    for key, v, low_ok in (("valid_fraction", valid_fraction, False), ("test_fraction", test_fraction, True)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (
+                (0 <= v < 1) if low_ok else (0 < v < 1)):
+            rng = "0 <= test_fraction < 1" if low_ok else "0 < valid_fraction < 1"
+            raise ValueError(f"{key} must be a number with {rng}, got {v!r}")
+    if valid_fraction + test_fraction >= 1:
+        raise ValueError(
+            f"valid_fraction + test_fraction must be < 1 to leave training data, got "
+            f"{valid_fraction} + {test_fraction}"
+        )

@@ -58,12 +58,12 @@ def load_vision(name: str, seed: int = 0, root: str | None = None, download: boo
         ...         print("mnist" in str(e))
         True
     """
-    from .datasets import _check_fractions, _dataset  # import cycle: datasets registers us
-    from .split import standardize, stratified_split
+    from .dataset import make_dataset
+    from .split import check_fractions, standardize, stratified_split
 
     if name not in _CLASSES:
         raise ValueError(f"unknown torchvision data set {name!r}; known: {list(NAMES)}")
-    _check_fractions(valid_fraction, 0.0)
+    check_fractions(valid_fraction, 0.0)
     if not isinstance(download, bool) or not isinstance(normalize, bool):
         raise ValueError(f"{name}: download and normalize must be True or False")
     if root is not None and not isinstance(root, (str, Path)):
@@ -91,4 +91,4 @@ def load_vision(name: str, seed: int = 0, root: str | None = None, download: boo
         xs, mean, std = standardize(*xs)
         meta.update(mean=mean.tolist(), std=std.tolist())
     k = int(max(y_full.max(), y_test.max())) + 1
-    return _dataset(name, xs, [y_full[tr], y_full[va], y_test], k, meta)
+    return make_dataset(name, xs, [y_full[tr], y_full[va], y_test], k, meta)
