@@ -15,6 +15,7 @@ from .experiment import Experiment
 from .race import race as race  # nb.race(...) -> a RaceView; the engine is nasbench_ui.race.Race
 from .space import SearchSpace
 from .storage import Trial, TrialState
+from .trust import trust  # nb.trust(...): paths and modules a stored file may name
 
 __version__ = "0.1.0"
 
@@ -29,5 +30,5 @@ def __getattr__(name: str):  # the widget needs the ui extra: import it on first
 
 __all__ = [
     "Experiment", "ExperimentConfig", "SearchSpace", "Trial", "TrialState", "Workbench",
-    "__version__", "benchmarks", "data", "datasets", "estimators", "race", "spaces", "strategies",
+    "__version__", "benchmarks", "data", "datasets", "estimators", "race", "spaces", "strategies", "trust",
 ]

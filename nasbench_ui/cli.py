@@ -11,6 +11,7 @@ Example (a shell):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -55,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="run a FAILED trial's architecture again up to N times")
     r.add_argument("--trial-timeout", type=float, default=None, metavar="S",
                    help="end a trial FAILED after S seconds")
+    r.add_argument("--trust", action="append", default=[], metavar="MODULE_OR_PATH",
+                   help="trust a module (mypackage) or a path (./tables, /data/t.csv) that "
+                        "--config or a stored experiment names (repeatable)")
     r.add_argument("--report", default=None, help="write a standalone HTML report here")
     r.add_argument("--json", action="store_true", help="print a JSON summary")
     r.add_argument("--no-progress", action="store_true")
@@ -151,12 +155,18 @@ def _run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .experiment import Experiment
+    from .trust import trust, untrusted
 
+    trust(*args.trust)
     run_kw = _run_kwargs(args)
     if args.resume:
         exp = Experiment.load(args.storage, name=args.name, **run_kw)
     else:
-        exp = Experiment(storage=args.storage, name=args.name, **_config_kwargs(args), **run_kw)
+        # a --config file may be someone else's: the paths it names need --trust
+        source = f"the config file {args.config}" if args.config else None
+        with untrusted(source) if source else contextlib.nullcontext():
+            exp = Experiment(storage=args.storage, name=args.name, **_config_kwargs(args),
+                             **run_kw)
     bar = _progress(exp, enabled=not args.no_progress and not args.json)
     try:
         exp.run()

@@ -48,6 +48,7 @@ from .space import SearchSpace, presets
 from .steering import Steering, check_constraints, one_shot_estimator, stored_name
 from .storage import Trial, TrialState, open_store
 from .storage.lease import DEFAULT_TTL, Lease, live_holder
+from .trust import untrusted
 
 log = logging.getLogger(__name__)
 _LIVE: weakref.WeakSet[Experiment] = weakref.WeakSet()
@@ -244,7 +245,10 @@ class Experiment(Steering):
         # Nothing is written here: a search that another process runs in this store goes
         # on undisturbed. run(), start() and steering take the lease (and interrupt the
         # RUNNING trials of a dead owner) only when nobody else runs the experiment.
-        return cls(storage=store, _record=rec, **kwargs)
+        # The stored config may be someone else's: a path or a module it names must be
+        # trusted (nb.trust) before it is opened or imported.
+        with untrusted(f"the stored experiment {rec['name']!r} in {path}"):
+            return cls(storage=store, _record=rec, **kwargs)
 
     # ---------------------------------------------------------------- owner
     def owner(self) -> dict[str, Any] | None:

@@ -127,7 +127,9 @@ class GroundTruth:
             if isinstance(source, (str, os.PathLike)):
                 from .estimators.tabular import load_table
 
-                frame, self.source = load_table(source), str(source)
+                # the header must hold both columns; no message quotes the file
+                frame = load_table(source, [("key", key), ("metric", metric)])
+                self.source = str(source)
             elif hasattr(source, "columns") and hasattr(source, "__getitem__"):
                 frame, self.source = source, "the frame given"
             else:

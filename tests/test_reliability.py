@@ -6,6 +6,7 @@ Each test is the regression test of one numbered point of the issue.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -317,3 +318,63 @@ def test_the_cli_reads_the_whole_history_a_constant_number_of_times(tmp_path, mo
         assert cli.main(args) == 0
         counts.append(len(calls))
     assert counts[0] == counts[1], counts
+
+
+# ------------------------------------- point 3: tables only from places the user names
+
+
+def _table(folder: Path) -> Path:
+    import pandas as pd
+
+    space = nb.spaces.nb201()
+    keys = [space.key(a) for a in itertools.islice(space.enumerate(), 50)]
+    path = folder / "t.csv"
+    pd.DataFrame({"arch_str": keys, "acc": [i / 50 for i in range(50)]}).to_csv(path, index=False)
+    return path
+
+
+def test_a_table_named_by_a_stored_experiment_needs_trust(tmp_path):
+    from nasbench_ui.trust import UntrustedError, untrust_all
+
+    table = _table(tmp_path)
+    db = tmp_path / "t.db"
+    nb.Experiment("nb201", strategy="grid", estimator="tabular",
+                  estimator_options={"table": str(table), "metric": "acc"}, trials=2,
+                  storage=db, name="tab").run()
+    try:
+        with pytest.raises(UntrustedError, match=r"stored experiment 'tab' .*nb\.trust"):
+            nb.Experiment.load(db)
+        nb.trust(tmp_path)
+        assert len(nb.Experiment.load(db).results()) == 2
+    finally:
+        untrust_all()
+
+
+def test_a_table_named_by_a_config_file_needs_trust_on_the_cli(tmp_path, capsys):
+    from nasbench_ui.config import ExperimentConfig
+    from nasbench_ui.trust import untrust_all
+
+    table = _table(tmp_path)
+    cfg = ExperimentConfig(space=nb.spaces.nb201().to_dict(), strategy="grid",
+                           estimator="tabular",
+                           estimator_options={"table": str(table), "metric": "acc"}, trials=2)
+    path = tmp_path / "shared.json"
+    path.write_text(cfg.to_json())
+    db = tmp_path / "c.db"
+    args = ["run", "--config", str(path), "--storage", str(db), "--no-progress"]
+    try:
+        assert cli.main(args) == 2
+        err = capsys.readouterr().err
+        assert "--trust" in err and len(err.strip().splitlines()) == 1
+        assert not db.exists()
+        assert cli.main([*args, "--trust", str(tmp_path)]) == 0
+    finally:
+        untrust_all()
+    secret = tmp_path / "env.csv"
+    secret.write_text("SECRET_TOKEN=hunter2,other\n1,2\n")
+    assert cli.main(["run", "--space", "nb201", "--estimator", "tabular", "--estimator-options",
+                     json.dumps({"table": "/proc/self/environ"}), "--storage", str(db)]) == 2
+    assert cli.main(["run", "--space", "nb201", "--estimator", "tabular", "--estimator-options",
+                     json.dumps({"table": str(secret)}), "--storage", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "hunter2" not in err and "SECRET_TOKEN" not in err and "PATH=" not in err
