@@ -228,6 +228,12 @@ class Experiment(Steering):
                 self._dataset = self._dataset_arg
         return self._dataset
 
+    @property
+    def dataset_by_name(self) -> bool:
+        """True when the data set is a registered name (a worker can load it itself),
+        False when it was given as an object."""
+        return isinstance(self._dataset_arg, str)
+
     @classmethod
     def load(cls, path: str | Path, name: str | None = None, **overrides: Any) -> Experiment:
         """Reopen a stored experiment (the most recent one unless ``name`` is given)."""

@@ -43,7 +43,7 @@ from .experiment import Experiment
 from .runner import Event
 from .storage import TrialState, open_store
 
-__all__ = ["Race", "race"]
+__all__ = ["Race", "best_curve"]
 
 IDLE, RUNNING, STOPPING, DONE = "idle", "running", "stopping", "done"
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED)
@@ -340,20 +340,3 @@ def best_curve(trials: Sequence[Any]) -> list[tuple[int, int, float]]:
             best = float(t.value)
         out.append((len(out) + 1, t.number, best))
     return out
-
-
-def race(space: Any, strategies: Sequence[str] = ("random", "evolution", "reinforce"),
-         **kwargs: Any) -> Any:
-    """A :class:`~nasbench_ui.ui.race_view.RaceView` of a new :class:`Race` (same
-    arguments); press Start, or call ``view.race.start()``.
-
-    Example:
-        >>> import nasbench_ui as nb
-        >>> view = nb.race("nb201", ["random"], estimator="zero_cost", trials=1)
-        >>> type(view).__name__, view.race.strategies
-        ('RaceView', ['random'])
-        >>> view.close()
-    """
-    from .ui.race_view import RaceView
-
-    return RaceView(Race(space, strategies, **kwargs))

@@ -47,15 +47,45 @@ import traceback
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .estimators.base import EstimateContext, Interrupted, Pruned
 from .storage import Trial, TrialState
 
 log = logging.getLogger(__name__)
 
-if TYPE_CHECKING:
-    from .experiment import Experiment
+
+class SearchHost(Protocol):
+    """What the loop reads from and writes to the experiment that runs it.
+
+    :class:`~nasbench_ui.experiment.Experiment` is the one implementation; the loop
+    never imports it (the experiment imports the loop).
+    """
+
+    name: str
+    config: Any
+    store: Any
+    space: Any
+    strategy: Any
+    strategy_label: str
+    estimator: Any
+    dataset: Any
+    dataset_by_name: bool
+    device: Any
+    counters: dict[str, Any]
+    last_error: str | None
+    retries: int
+    max_failures: int
+    trial_timeout: float | None
+    worker_name: str | None
+
+    def n_done(self) -> int: ...
+    def spent_s(self) -> float: ...
+    def budget_left_s(self) -> float | None: ...
+    def apply_steering(self) -> bool: ...
+    def finished_trials(self) -> list[Trial]: ...
+    def keep_model(self, number: int, value: float, model: Any) -> str | None: ...
+
 
 LINEAGE_KEYS = ("retry_of", "rerun_of", "attempt")
 
@@ -144,7 +174,7 @@ def _plain_meta(meta: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in meta.items() if k not in LINEAGE_KEYS}
 
 
-def owed_jobs(exp: Experiment) -> list[Job]:
+def owed_jobs(exp: SearchHost) -> list[Job]:
     """Reruns of INTERRUPTED trials and retries of FAILED ones that a past run still owes.
 
     An INTERRUPTED trial is owed a rerun unless a later trial has its architecture; a
@@ -178,7 +208,7 @@ class Search:
     :meth:`record`; only the thread that runs the search calls them.
     """
 
-    def __init__(self, exp: Experiment, emit: Callable[[Event], None],
+    def __init__(self, exp: SearchHost, emit: Callable[[Event], None],
                  executor: str | None = None) -> None:
         self.exp, self.emit, self.executor = exp, emit, executor
         self.queue: deque[Job] = deque(owed_jobs(exp))
@@ -344,7 +374,7 @@ def estimate_outcome(estimator: Any, arch: dict[str, Any], ctx: EstimateContext,
         return Outcome(TrialState.FAILED, curve=ctx.curve, error=error_text(err))
 
 
-def _estimate_here(exp: Experiment, control: Control, emit: Callable[[Event], None],
+def _estimate_here(exp: SearchHost, control: Control, emit: Callable[[Event], None],
                    number: int, job: Job) -> Outcome:
     """Run the estimator on this thread, with the stop flag and the per-trial deadline."""
     store, name, timeout = exp.store, exp.name, exp.trial_timeout
@@ -369,7 +399,7 @@ def _estimate_here(exp: Experiment, control: Control, emit: Callable[[Event], No
     return estimate_outcome(exp.estimator, job.arch, ctx, control.stop.is_set, timed_out, timeout)
 
 
-def run_loop(exp: Experiment, control: Control, emit: Callable[[Event], None]) -> None:
+def run_loop(exp: SearchHost, control: Control, emit: Callable[[Event], None]) -> None:
     """Run trials one at a time until the budget is spent, a stop is asked, or the
     strategy is done."""
     search = Search(exp, emit)

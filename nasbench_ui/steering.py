@@ -202,10 +202,7 @@ class Steering:
                 f"{self.strategy_label!r}, so the search cannot switch to {label!r}; start a new "
                 "experiment with another estimator")
         if self.executor is not None:
-            from .executors.dask_executor import SEQUENTIAL_STRATEGIES
-
-            if label in SEQUENTIAL_STRATEGIES:
-                raise ValueError(f"the {label!r} strategy is sequential; it cannot run with workers")
+            self.executor.check_strategy(label)
         new = self._new_strategy(strategy, options or {})  # checks the name and options
         with self._steer_lock:
             old = {"strategy": self.config.strategy, "options": self.config.strategy_options}

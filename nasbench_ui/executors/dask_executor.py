@@ -54,15 +54,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..estimators.base import history_fields
-from ..runner import Control, Event, Job, Outcome, Search
+from ..runner import Control, Event, Job, Outcome, Search, SearchHost
 from ..storage import TrialState
 from .history import HistoryLog
-
-if TYPE_CHECKING:
-    from ..experiment import Experiment
 
 log = logging.getLogger(__name__)
 INSTALL_HINT = "pip install 'nasbench_ui[dask]'"
@@ -184,7 +181,7 @@ class DaskExecutor:
         """True when this executor starts (and closes) its own cluster."""
         return self.n_workers is not None
 
-    def check(self, exp: Experiment, estimator: Any) -> None:
+    def check(self, exp: SearchHost, estimator: Any) -> None:
         """Refuse, before anything is written, what cannot run on workers."""
         from .. import estimators
 
@@ -198,9 +195,13 @@ class DaskExecutor:
             raise ValueError(f"with workers, the estimator {estimator!r} must live in an "
                              "importable module: its class is defined in __main__, which the "
                              "worker processes cannot import; move it to a .py module")
-        if exp.config.strategy in SEQUENTIAL_STRATEGIES:
-            raise ValueError(f"the {exp.config.strategy!r} strategy is sequential (each trial "
-                             "needs the previous one); run it without workers")
+        self.check_strategy(exp.config.strategy)
+
+    def check_strategy(self, name: str) -> None:
+        """Refuse a strategy whose trials must run one after another (ValueError)."""
+        if name in SEQUENTIAL_STRATEGIES:
+            raise ValueError(f"the {name!r} strategy is sequential (each trial needs the "
+                             "previous one); it cannot run with workers")
 
     def start(self) -> Any:
         """Connect (starting the local cluster first when owned); return the client."""
@@ -274,7 +275,7 @@ class _Pending:
     resent: bool = False
 
 
-def _task_spec(exp: Experiment, stop_event: str) -> dict[str, Any]:
+def _task_spec(exp: SearchHost, stop_event: str) -> dict[str, Any]:
     from .. import estimators
 
     cls = estimators.get(exp.config.estimator)
@@ -310,7 +311,7 @@ def _failure(err: BaseException | None, worker: str | None) -> Outcome:
 class _Driver:
     """The driver loop's state for one search."""
 
-    def __init__(self, exp: Experiment, control: Control, emit: Callable[[Event], None],
+    def __init__(self, exp: SearchHost, control: Control, emit: Callable[[Event], None],
                  executor: DaskExecutor) -> None:
         from .worker import run_trial
 
@@ -323,7 +324,7 @@ class _Driver:
         self.stop_event = distributed.Event(self.event_name, client=self.client)
         self.spec = _task_spec(exp, self.event_name)
         self.history = HistoryLog(exp.store, exp.name, history_fields(exp.estimator))
-        self.data = None if isinstance(exp._dataset_arg, str) else \
+        self.data = None if exp.dataset_by_name else \
             self.client.scatter(exp.dataset, broadcast=True)
         self.pending: dict[str, _Pending] = {}
         self.workers: dict[str, list[str]] = {}
@@ -485,7 +486,7 @@ class _Driver:
         self.pending.clear()
 
 
-def run_dask_loop(exp: Experiment, control: Control, emit: Callable[[Event], None],
+def run_dask_loop(exp: SearchHost, control: Control, emit: Callable[[Event], None],
                   executor: DaskExecutor) -> None:
     """Run the search on Dask workers until the budget is spent, a stop is asked, or the
     strategy is done; an owned cluster is closed at the end."""

@@ -20,12 +20,23 @@ import itertools
 import json
 import math
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .decisions import Categorical, FloatRange, InputChoice, IntRange, OpDecision
+from .nb201_strings import nb201_str
 
-if TYPE_CHECKING:
-    from .spec import SearchSpace
+
+class SearchSpace(Protocol):
+    """What these functions read of a :class:`~nasbench_ui.space.spec.SearchSpace`
+    (spec imports this module, not the other way round)."""
+
+    name: str
+    key_format: str
+
+    @property
+    def decisions(self) -> tuple[Any, ...]: ...
+    @property
+    def labels(self) -> tuple[str, ...]: ...
 
 
 def _check_value(d: Any, value: Any) -> Any:
@@ -95,8 +106,6 @@ def canonical(space: SearchSpace, arch: Any) -> dict[str, Any]:
 def key(space: SearchSpace, arch: dict[str, Any]) -> str:
     arch = canonical(space, arch)
     if space.key_format == "nb201":
-        from .presets import nb201_str
-
         return nb201_str(arch)
     return json.dumps(arch, sort_keys=True, separators=(",", ":"))
 

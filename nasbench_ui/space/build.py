@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -40,8 +40,21 @@ from torch import nn
 from . import ops
 from .decisions import InputChoice
 
-if TYPE_CHECKING:
-    from .spec import SearchSpace
+
+class SearchSpace(Protocol):
+    """What the builder reads of a :class:`~nasbench_ui.space.spec.SearchSpace` (spec
+    imports this module, not the other way round)."""
+
+    name: str
+    nodes: Any
+    edges: Any
+    stem: int | None
+    head: str
+
+    @property
+    def decisions(self) -> tuple[Any, ...]: ...
+    def canonical(self, arch: Any) -> dict[str, Any]: ...
+    def topological_nodes(self) -> list[str]: ...
 
 Shape = tuple[int, ...]
 

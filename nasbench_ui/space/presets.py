@@ -22,18 +22,17 @@ Example:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from typing import Any
 
 from .decisions import Categorical, Edge, FloatRange, InputChoice, IntRange, Node
+from .nb201_strings import NB201_EDGES as NB201_EDGES
+from .nb201_strings import NB201_OPS as NB201_OPS
+from .nb201_strings import nb201_arch as nb201_arch
+from .nb201_strings import nb201_str as nb201_str
 from .spec import SearchSpace
 
-NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
-NB201_EDGES = ("1<-0", "2<-0", "2<-1", "3<-0", "3<-1", "3<-2")
 DARTS_OPS = ("none", "skip_connect", "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3",
              "dil_conv_5x5", "max_pool_3x3", "avg_pool_3x3")
-_NB201_RE = re.compile(r"^\|([^|~]+)~0\|\+\|([^|~]+)~0\|([^|~]+)~1\|\+\|([^|~]+)~0\|([^|~]+)~1\|([^|~]+)~2\|$")
 
 
 def blank() -> SearchSpace:
@@ -159,28 +158,6 @@ def darts_cell(channels: int = 16) -> SearchSpace:
         stem=channels,
         head="gap",
     )
-
-
-def nb201_str(arch: dict[str, Any]) -> str:
-    """The official NAS-Bench-201 string of an nb201 architecture."""
-    try:
-        o = [arch[lb] for lb in NB201_EDGES]
-    except (KeyError, TypeError):
-        raise ValueError(f"not an nb201 architecture (needs the labels {list(NB201_EDGES)}): {arch!r}") from None
-    for lb, op in zip(NB201_EDGES, o, strict=True):
-        if op not in NB201_OPS:
-            raise ValueError(f"decision {lb!r}: {op!r} is not a NAS-Bench-201 op {list(NB201_OPS)}")
-    return f"|{o[0]}~0|+|{o[1]}~0|{o[2]}~1|+|{o[3]}~0|{o[4]}~1|{o[5]}~2|"
-
-
-def nb201_arch(s: str) -> dict[str, str]:
-    """Parse an official NAS-Bench-201 string into an nb201 architecture."""
-    m = _NB201_RE.match(s.strip()) if isinstance(s, str) else None
-    if not m:
-        raise ValueError(f"not a NAS-Bench-201 string (expected |op~0|+|op~0|op~1|+|op~0|op~1|op~2|): {s!r}")
-    arch = dict(zip(NB201_EDGES, m.groups(), strict=True))
-    nb201_str(arch)
-    return arch
 
 
 PRESETS: dict[str, Callable[[], SearchSpace]] = {
