@@ -12,7 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import html
 import time
 from typing import Any
 
@@ -22,6 +21,7 @@ import torch
 from .. import data, estimators, options, strategies
 from ..devices import describe_device
 from .forms import OptionsForm
+from .text import Markup, SafeHTML, error_html, esc, join, markup, status_html
 
 _STYLE = {"description_width": "80px"}
 #: the parts of the panel a teacher can lock (``Workbench(lock=[...])``)
@@ -38,11 +38,14 @@ def _device_options() -> list[str]:
     return opts
 
 
-def _describe(device: str) -> str:
+def _describe(device: str) -> Markup:
+    """What ``device`` is here, as page markup (a device name from an imported config
+    is shown as text)."""
     try:
-        return describe_device(device)
+        text = esc(describe_device(device))
     except ValueError as e:  # a config from another machine: say why it cannot run here
-        return f"<span style='color:#c0392b'>{e}</span>"
+        text = error_html(e)
+    return markup("<small>{}</small>", text)
 
 
 def _fmt_eta(seconds: float | None) -> str:
@@ -80,9 +83,10 @@ class ControlPanel(w.VBox):
         self.seed = w.IntText(value=0, description="seed", style=_STYLE, layout=w.Layout(width="180px"))
         self.device = w.Dropdown(options=_device_options(), value="auto", description="device",
                                  style=_STYLE, layout=w.Layout(width="180px"))
-        self.device_label = w.HTML(f"<small>{_describe(self.device.value)}</small>")
-        self.device.observe(lambda ch: setattr(self.device_label, "value",
-                                               f"<small>{_describe(ch['new'])}</small>"), "value")
+        self.device_label = SafeHTML(_describe(self.device.value))
+        self.device_label.add_class("nbui-device-label")
+        self.device.observe(lambda ch: setattr(self.device_label, "value", _describe(ch["new"])),
+                            "value")
         self.start_button = w.Button(description="Start", button_style="success", icon="play")
         self.pause_button = w.Button(description="Pause", icon="pause", disabled=True)
         self.resume_button = w.Button(description="Resume", icon="play", disabled=True)
@@ -91,14 +95,14 @@ class ControlPanel(w.VBox):
             b.add_class("nbui-" + b.description.lower())
             b.layout = w.Layout(width="90px")
         self.progress = w.IntProgress(value=0, min=0, max=max(trials, 1), layout=w.Layout(width="260px"))
-        self.progress_label = w.HTML("")
-        self.status = w.HTML("<span class='nbui-status'>ready</span>")
+        self.progress_label = SafeHTML("")
+        self.status = SafeHTML(Markup("<span class='nbui-status'>ready</span>"))
         self.status.add_class("nbui-status-line")
         self._t0: float | None = None
         self._seconds: float | None = None
         self._locked: set[str] = set()
         super().__init__([
-            w.HTML("<b>Search</b>"),
+            SafeHTML(Markup("<b>Search</b>")),
             self.dataset,
             self.strategy, self.strategy_box,
             self.estimator, self.estimator_box,
@@ -229,13 +233,15 @@ class ControlPanel(w.VBox):
             eta = (time.time() - self._t0) / done * max(total - done, 0)
         self.progress_label.value = f"{done} / {total or '∞'} trials {_fmt_eta(eta)}"
         parts = [f"{counts.get(k, 0)} {k.lower()}" for k in ("COMPLETE", "PRUNED", "FAILED")]
-        text = f"<b>{run}</b>: {status} · " + " · ".join(parts)
+        text = markup("<b>{}</b>: {} · {}", run, status_html(status), " · ".join(parts))
         if running:
-            text += "<br>running: " + ", ".join(
-                f"#{n}" + (f" on <code>{html.escape(w)}</code>" if w else "") for n, w in running)
+            text += markup("<br>running: {}", join(", ", (
+                markup("#{}", n) + (markup(" on <code>{}</code>", w) if w else "")
+                for n, w in running)))
         if message:
-            text += f"<br><span style='color:#c0392b'>{message}</span>"
-        self.status.value = f"<span class='nbui-status'>{text}</span>"
+            text += markup("<br>{}", error_html(message))
+        self.status.value = markup("<span class='nbui-status'>{}</span>", text)
 
     def show_error(self, message: str) -> None:
-        self.status.value = f"<span class='nbui-status' style='color:#c0392b'>{message}</span>"
+        """Show ``message`` (any text: an error's ``str``) in red on the status line."""
+        self.status.value = error_html(message, cls="nbui-status")

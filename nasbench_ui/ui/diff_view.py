@@ -27,7 +27,6 @@ Example:
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,6 +35,7 @@ import ipywidgets as w
 from ..space import SearchSpace
 from ..viz.arch_svg import arch_svg
 from ..viz.diff import arch_diff, highlight_of, lineage_svg
+from .text import Markup, SafeHTML, error_html, join, markup
 
 
 def _fmt(v: Any) -> str:
@@ -55,17 +55,17 @@ class DiffView(w.VBox):
         self.with_selected = w.Button(description="compare with selected", icon="random",
                                       layout=w.Layout(width="190px"),
                                       tooltip="A = the selected trial, B = its parent (if any)")
-        self.left, self.right = w.HTML(), w.HTML()
-        self.table = w.HTML("<i>pick two trials</i>")
-        self.lineage_html = w.HTML("")
-        self.tree = w.HTML("")
+        self.left, self.right = SafeHTML(), SafeHTML()
+        self.table = SafeHTML(Markup("<i>pick two trials</i>"))
+        self.lineage_html = SafeHTML("")
+        self.tree = SafeHTML("")
         self.a.observe(lambda _: self._redraw(), "value")
         self.b.observe(lambda _: self._redraw(), "value")
         self.with_selected.on_click(lambda _: self.compare_selected())
         super().__init__([
             w.HBox([self.a, self.b, self.with_selected]),
             w.HBox([self.left, self.right], layout=w.Layout(overflow="auto")), self.table,
-            w.HTML("<b>Lineage</b>"), self.lineage_html,
+            SafeHTML(Markup("<b>Lineage</b>")), self.lineage_html,
             w.Box([self.tree], layout=w.Layout(max_height="320px", overflow="auto")),
         ])
 
@@ -116,40 +116,43 @@ class DiffView(w.VBox):
         try:
             self.diff = arch_diff(self.space, ta.arch, tb.arch)
         except ValueError as e:
-            self.table.value = f"<span style='color:#c0392b'>{html.escape(str(e))}</span>"
+            self.table.value = error_html(e)
             return
         hl = highlight_of(self.space, self.diff)
-        self.left.value = arch_svg(self.space, ta.arch, title=f"trial {ta.number}", highlight=hl)
-        self.right.value = arch_svg(self.space, tb.arch, title=f"trial {tb.number}", highlight=hl)
+        # arch_svg escapes every name, label and title it draws (tests/viz/test_arch_svg.py)
+        self.left.value = Markup(arch_svg(self.space, ta.arch, title=f"trial {ta.number}", highlight=hl))
+        self.right.value = Markup(arch_svg(self.space, tb.arch, title=f"trial {tb.number}", highlight=hl))
         ca, cb = self.space.canonical(ta.arch), self.space.canonical(tb.arch)
         rows = []
         for lb in self.space.labels:
             mark = lb in self.diff
             style = " style='background:#fde2e1;font-weight:bold'" if mark else ""
-            rows.append(f"<tr class='{'nbui-diff' if mark else 'nbui-same'}' data-label='{html.escape(lb)}'"
-                        f"{style}><td>{html.escape(lb)}</td><td>{html.escape(_fmt(ca[lb]))}</td>"
-                        f"<td>{html.escape(_fmt(cb[lb]))}</td></tr>")
-        self.table.value = (
-            f"<div>{len(self.diff)} of {len(self.space.labels)} decisions differ</div>"
+            rows.append(markup("<tr class='{}' data-label='{}'{}><td>{}</td><td>{}</td><td>{}</td></tr>",
+                               "nbui-diff" if mark else "nbui-same", lb, Markup(style), lb,
+                               _fmt(ca[lb]), _fmt(cb[lb])))
+        self.table.value = markup(
+            "<div>{} of {} decisions differ</div>"
             "<table class='nbui-diff-table' style='border-collapse:collapse;font-size:12px'>"
-            f"<thead><tr><th>decision</th><th>#{ta.number}</th><th>#{tb.number}</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+            "<thead><tr><th>decision</th><th>#{}</th><th>#{}</th></tr></thead>"
+            "<tbody>{}</tbody></table>", len(self.diff), len(self.space.labels), ta.number,
+            tb.number, join("", rows))
 
     def _draw_lineage(self) -> None:
         t = self.trials.get(self.selected) if self.selected is not None else None
         if t is None:
-            self.lineage_html.value = "<i>no trial selected</i>"
+            self.lineage_html.value = Markup("<i>no trial selected</i>")
         else:
             meta = t.meta or {}
             if meta.get("parent") is not None:
-                self.lineage_html.value = (
-                    f"trial {t.number}: child of trial <b>{meta['parent']}</b>, mutation "
-                    f"<b>{html.escape(str(meta.get('mutation')))}</b>")
+                self.lineage_html.value = markup(
+                    "trial {}: child of trial <b>{}</b>, mutation <b>{}</b>",
+                    t.number, meta["parent"], meta.get("mutation"))
             else:
-                self.lineage_html.value = f"trial {t.number}: no parent (sampled at random)"
+                self.lineage_html.value = markup("trial {}: no parent (sampled at random)", t.number)
         has_tree = any((x.meta or {}).get("parent") is not None for x in self.trials.values())
-        self.tree.value = lineage_svg(list(self.trials.values()), self.selected) if has_tree else (
-            "<i>no lineage: the strategy records none (evolution does)</i>")
+        # lineage_svg escapes the mutation texts it draws (tests/viz/test_diff.py)
+        self.tree.value = Markup(lineage_svg(list(self.trials.values()), self.selected)) if has_tree \
+            else Markup("<i>no lineage: the strategy records none (evolution does)</i>")
 
 
 __all__ = ["DiffView"]

@@ -21,6 +21,7 @@ import ipywidgets as w
 from ..options import Option
 from ..space import SearchSpace
 from ..space.decisions import hparam_from_dict
+from .text import Markup, SafeHTML, error_html
 
 _STYLE = {"description_width": "140px"}
 _LAYOUT = w.Layout(width="320px")
@@ -56,7 +57,7 @@ class OptionsForm(w.VBox):
         self.options = dict(options)
         values = dict(values or {})
         self.fields = {n: _widget(n, o, values.get(n, o.default)) for n, o in self.options.items()}
-        children = list(self.fields.values()) or [w.HTML("<i>no options</i>")]
+        children = list(self.fields.values()) or [SafeHTML(Markup("<i>no options</i>"))]
         super().__init__(children=children)
 
     def values(self, only_changed: bool = False) -> dict[str, Any]:
@@ -95,7 +96,7 @@ def _hparam_row(d: dict[str, Any]) -> dict[str, w.Widget]:
         spec = ", ".join(json.dumps(c) for c in d.get("choices", []))
     else:
         spec = f"{d.get('low')}..{d.get('high')} step {d.get('step', 1)}"
-    return {
+    row = {
         "label": w.Text(value=d.get("label", ""), layout=w.Layout(width="120px")),
         "type": w.Dropdown(options=["int", "float", "categorical"], value=kind,
                            layout=w.Layout(width="110px")),
@@ -103,6 +104,9 @@ def _hparam_row(d: dict[str, Any]) -> dict[str, w.Widget]:
                        placeholder="32..128 step 32  or  3, 5"),
         "remove": w.Button(description="✕", layout=w.Layout(width="34px"), tooltip="remove"),
     }
+    for name, widget in row.items():
+        widget.add_class(f"nbui-hp-{name}")
+    return row
 
 
 def parse_hparam(label: str, kind: str, spec: str) -> dict[str, Any]:
@@ -139,12 +143,15 @@ class HyperparameterForm(w.VBox):
     def __init__(self, space: SearchSpace | None = None) -> None:
         self._rows: list[dict[str, w.Widget]] = []
         self._callbacks: list[Callable[[list[dict[str, Any]]], None]] = []
-        self.message = w.HTML()
+        self.message = SafeHTML()
+        self.message.add_class("nbui-hp-message")
         self.add = w.Button(description="+ hyperparameter", layout=w.Layout(width="160px"))
         self.apply = w.Button(description="Apply", button_style="info", layout=w.Layout(width="80px"))
         self.add.on_click(lambda _: self._add_row({"type": "int", "label": f"h{len(self._rows) + 1}",
                                                    "low": 1, "high": 4, "step": 1}))
         self.apply.on_click(lambda _: self.commit())
+        self.add.add_class("nbui-hp-add")
+        self.apply.add_class("nbui-hp-apply")
         super().__init__()
         self.set_space(space)
 
@@ -167,7 +174,7 @@ class HyperparameterForm(w.VBox):
         self.commit()
 
     def _redraw(self) -> None:
-        header = w.HTML("<b>Hyperparameters</b> (label, type, range or choices)")
+        header = SafeHTML(Markup("<b>Hyperparameters</b> (label, type, range or choices)"))
         lines = [w.HBox(list(r.values())) for r in self._rows]
         self.children = [header, *lines, w.HBox([self.add, self.apply]), self.message]
 
@@ -183,7 +190,7 @@ class HyperparameterForm(w.VBox):
             for cb in self._callbacks:
                 cb(hps)
         except ValueError as e:
-            self.message.value = f"<span style='color:#c0392b'>{e}</span>"
+            self.message.value = error_html(e)
             return False
         self.message.value = ""
         return True

@@ -25,9 +25,27 @@ from ..storage import TrialState
 if TYPE_CHECKING:
     from ..experiment import Experiment
 
-__all__ = ["WIDGET_INTERVAL", "LiveViewMixin", "merge_sorted"]
+__all__ = ["WIDGET_INTERVAL", "LiveViewMixin", "merge_sorted", "shown_status"]
 
 WIDGET_INTERVAL = 0.5  # seconds between two updates of the non-chart widgets, at least
+#: statuses of a live search; once its thread has ended they read "done" (or "ready")
+_LIVE_STATUSES = ("idle", "running", "paused", "stopping", "done")
+
+
+def shown_status(status: str, running: bool, has_trials: bool) -> str:
+    """The status the workbench shows: the experiment's own while its search runs; once
+    it ended, "done" (or "ready" with no trial yet) -- except a status that says more,
+    such as "failed" (the search died; ``last_error`` says why), which is shown as it is.
+
+    Example:
+        >>> shown_status("running", True, True), shown_status("running", False, True)
+        ('running', 'done')
+        >>> shown_status("idle", False, False), shown_status("failed", False, True)
+        ('ready', 'failed')
+    """
+    if running or status not in _LIVE_STATUSES:
+        return status
+    return "done" if has_trials else "ready"
 
 
 def merge_sorted(done: list[Any], changed: list[Any], every: dict[int, Any]) -> list[Any]:
@@ -86,7 +104,7 @@ class LiveViewMixin:
     def _on_event(self, event: Any) -> None:
         if event.kind == "status":
             status = event.data.get("status")
-            if status == "done":
+            if status not in ("running", "paused", "stopping"):  # done, failed, ...: it ended
                 threading.Thread(target=self._final_refresh, daemon=True).start()
 
     def _final_refresh(self) -> None:
@@ -157,7 +175,7 @@ class LiveViewMixin:
         for t in trials:
             counts[t.state.name] = counts.get(t.state.name, 0) + 1
         done = sum(counts.get(s, 0) for s in ("COMPLETE", "PRUNED", "FAILED"))
-        status = exp.status if exp.running else ("done" if trials else "ready")
+        status = shown_status(exp.status, exp.running, bool(trials))
         self.controls.set_running_state(status if exp.running else "done")
         running = [(t.number, t.worker) for t in trials if t.state is TrialState.RUNNING]
         self.controls.show_progress(done, exp.config.trials, counts, status, exp.name,

@@ -31,7 +31,6 @@ Example:
 
 from __future__ import annotations
 
-import html
 import math
 import threading
 from collections.abc import Sequence
@@ -47,6 +46,7 @@ from ..storage import Trial, TrialState
 from ..viz.figures import HEIGHT, TOOLS, WIDTH, sync_source
 from ..viz.notebook import echo_free_model, ensure_bokehjs
 from ..viz.throttle import Throttle
+from .text import SafeHTML, markup
 
 __all__ = ["QualityPanel"]
 
@@ -92,7 +92,7 @@ class QualityPanel(w.VBox):
             self.model = echo_free_model(self.figure, self.lock)
             self.model.add_class("nbui-quality-chart")
             self.figure.document.on_event(DocumentReady, self._on_view_ready)
-        self.numbers = w.HTML()
+        self.numbers = SafeHTML()
         super().__init__([self.numbers, self.model])
         self.add_class("nbui-quality")
         self._show_numbers()
@@ -160,8 +160,7 @@ class QualityPanel(w.VBox):
     def _show_numbers(self) -> None:
         q = self.quality
         unknown = (f" ({self.unknown} trial(s) not in the ground truth)" if self.unknown else "")
-        self.numbers.value = (
-            f"Kendall τ <b>{_fmt(q['kendall_tau'])}</b> · Spearman ρ "
-            f"<b>{_fmt(q['spearman'])}</b> · top-{q['k'] or self.k} overlap "
-            f"<b>{_fmt(q['top_k_overlap'])}</b> · {q['n']} trials vs "
-            f"{html.escape(self.truth.source)}{unknown}")
+        self.numbers.value = markup(
+            "Kendall τ <b>{}</b> · Spearman ρ <b>{}</b> · top-{} overlap <b>{}</b> · "
+            "{} trials vs {}{}", _fmt(q["kendall_tau"]), _fmt(q["spearman"]), q["k"] or self.k,
+            _fmt(q["top_k_overlap"]), q["n"], self.truth.source, unknown)

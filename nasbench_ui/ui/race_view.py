@@ -26,7 +26,6 @@ Example:
 
 from __future__ import annotations
 
-import html
 import math
 import threading
 from typing import Any
@@ -42,6 +41,7 @@ from ..runner import Event
 from ..viz.figures import HEIGHT, TOOLS, WIDTH, sync_source
 from ..viz.notebook import echo_free_model, ensure_bokehjs
 from ..viz.throttle import Throttle
+from .text import ERROR_COLOR, SafeHTML, bokeh_text, join, markup, status_html
 
 __all__ = ["RaceView"]
 
@@ -73,7 +73,8 @@ class RaceView(w.VBox):
             line = self.figure.step("trial", "best", source=src, mode="after", line_width=2,
                                     color=color, legend_label=s)
             self.figure.add_tools(HoverTool(renderers=[line], tooltips=[
-                ("strategy", s), ("trials", "@trial"), ("best", "@best")], mode="vline"))
+                ("strategy", bokeh_text(s)), ("trials", "@trial"), ("best", "@best")],
+                mode="vline"))
             self.sources[s] = src
         self.figure.legend.location = "bottom_right"
         self.figure.legend.click_policy = "hide"
@@ -86,7 +87,7 @@ class RaceView(w.VBox):
                                      layout=w.Layout(width="100px"))
         self.stop_button = w.Button(description="Stop", icon="stop", button_style="danger",
                                     layout=w.Layout(width="100px"), disabled=True)
-        self.status = w.HTML()
+        self.status = SafeHTML()
         self.start_button.on_click(lambda _: self.start())
         self.stop_button.on_click(lambda _: self.stop())
         self._unobserve = race.observe(self._on_event)
@@ -156,10 +157,14 @@ class RaceView(w.VBox):
         parts = []
         for s, curve in curves.items():
             best = curve[-1][2] if curve else math.nan
-            err = race.errors.get(s)
-            text = f"<b>{html.escape(s)}</b> {len(curve)} trials, best {_fmt(best)}"
+            exp = race.experiments[s]
+            err = race.errors.get(s) or exp.last_error
+            text = markup("<b>{}</b> {} trials, best {}", s, len(curve), _fmt(best))
+            if exp.status == "failed":  # its search thread died: say so, in red
+                text += markup(" {}", status_html(exp.status))
             if err:
-                text += f" <span style='color:#b00'>({html.escape(err)})</span>"
+                text += markup(" <span class='nbui-error' style='color:{}'>({})</span>",
+                               ERROR_COLOR, err)
             parts.append(text)
-        self.status.value = (f"race <code>{html.escape(race.name)}</code>: "
-                             f"{race.status}, budget {budget} each<br>" + " · ".join(parts))
+        self.status.value = markup("race <code>{}</code>: {}, budget {} each<br>{}", race.name,
+                                   status_html(race.status), budget, join(" · ", parts))

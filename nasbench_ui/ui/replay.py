@@ -31,6 +31,8 @@ from typing import Any
 
 import ipywidgets as w
 
+from .text import SafeHTML, markup
+
 #: speed choices: label -> milliseconds between two steps of Play
 SPEEDS = (("0.5x", 1000), ("1x", 500), ("2x", 250), ("4x", 120), ("8x", 60))
 
@@ -51,7 +53,7 @@ class Replay(w.HBox):
                                 layout=w.Layout(width="150px"), style={"description_width": "45px"})
         self.live = w.Checkbox(value=True, description="live", indent=False,
                                layout=w.Layout(width="70px"))
-        self.label = w.HTML("")
+        self.label = SafeHTML("")
         self._links = [w.jslink((self.play, "value"), (self.slider, "value")),
                        w.dlink((self.speed, "value"), (self.play, "interval"))]
         self.slider.observe(self._on_slider, "value")
@@ -137,9 +139,9 @@ class Replay(w.HBox):
 
     def _show_label(self) -> None:
         n, k = self.count, self.position
-        self.label.value = (f"<small>live · {n} trials</small>" if k is None else
-                            f"<small>trials 1..{k} of {n} (numbers 0..{k - 1})</small>" if k else
-                            f"<small>no trials (of {n})</small>")
+        self.label.value = (markup("<small>live · {} trials</small>", n) if k is None else
+                            markup("<small>trials 1..{} of {} (numbers 0..{})</small>", k, n, k - 1)
+                            if k else markup("<small>no trials (of {})</small>", n))
 
 
 __all__ = ["SPEEDS", "Replay"]

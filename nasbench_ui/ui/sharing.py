@@ -29,7 +29,6 @@ Example:
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -39,6 +38,7 @@ import ipywidgets as w
 
 from ..config import ExperimentConfig, to_python
 from .controls import LOCKABLE as _CONTROL_LOCKS
+from .text import SafeHTML, markup
 
 #: parts that ``lock=`` accepts: locked = disabled, not changeable through the UI
 LOCKABLE: tuple[str, ...] = ("editor", *_CONTROL_LOCKS, "import")
@@ -207,7 +207,10 @@ class StatePanel(w.VBox):
         self.text = w.Textarea(placeholder="experiment JSON (Export fills it; paste one and Import)",
                                layout=w.Layout(width="100%", height="140px"))
         self.code = w.Textarea(layout=w.Layout(width="100%", height="200px", display="none"))
-        self.message = w.HTML("")
+        self.message = SafeHTML("")
+        self.message.add_class("nbui-share-message")
+        self.text.add_class("nbui-share-text")
+        self.import_button.add_class("nbui-state-import")
         self.export_button.on_click(lambda _: self.export())
         self.import_button.on_click(lambda _: self.import_text(self.text.value))
         self.python_button.on_click(lambda _: self.copy_python())
@@ -263,7 +266,7 @@ class StatePanel(w.VBox):
 
     def _say(self, message: str, error: bool = False) -> None:
         color = "#c0392b" if error else "#2e7d32"
-        self.message.value = f"<span style='color:{color}'>{html.escape(message)}</span>"
+        self.message.value = markup("<span style='color:{}'>{}</span>", color, message)
 
 
 __all__ = ["HIDEABLE", "LOCKABLE", "LOCK_KEYS", "SharingMixin", "StatePanel", "check_names", "disable_tree",

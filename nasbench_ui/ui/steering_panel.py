@@ -21,13 +21,13 @@ Example:
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
 
 from .. import strategies as strategies_mod
+from .text import Markup, SafeHTML, markup
 
 __all__ = ["SteeringPanel"]
 
@@ -59,12 +59,12 @@ class SteeringPanel(w.VBox):
         self.strategy = w.Dropdown(options=_multi_trial_strategies(), description="switch to",
                                    **field)
         self.switch_button = w.Button(description="Switch", icon="random")
-        self.message = w.HTML("<i>attach or start a search to steer it</i>")
+        self.message = SafeHTML(Markup("<i>attach or start a search to steer it</i>"))
         self.budget_button.on_click(lambda _: self._guard(self.apply_budget))
         self.limit_button.on_click(lambda _: self._guard(self.apply_limit))
         self.switch_button.on_click(lambda _: self._guard(self.apply_switch))
         super().__init__([
-            w.HTML("<b>Steer the search</b> (applies from the next trial)"),
+            SafeHTML(Markup("<b>Steer the search</b> (applies from the next trial)")),
             w.HBox([self.trials, self.minutes, self.budget_button]),
             w.HBox([self.max_params, self.limit_button]),
             w.HBox([self.strategy, self.switch_button]),
@@ -86,7 +86,7 @@ class SteeringPanel(w.VBox):
         if cfg.strategy in self.strategy.options:
             self.strategy.value = cfg.strategy
         self._unobserve = experiment.observe(self._on_event)
-        self.message.value = f"steering <b>{html.escape(experiment.name)}</b>"
+        self.message.value = markup("steering <b>{}</b>", experiment.name)
         # a one-shot search (darts) is one strategy and its estimator: nothing to steer
         self._set_enabled(not getattr(experiment.strategy, "ESTIMATOR", None))
 
@@ -98,14 +98,14 @@ class SteeringPanel(w.VBox):
         try:
             fn()
         except (ValueError, RuntimeError) as e:
-            self.message.value = f"<span style='color:#c62828'>{html.escape(str(e))}</span>"
+            self.message.value = markup("<span style='color:#c62828'>{}</span>", e)
 
     def _on_event(self, event: Any) -> None:
         if getattr(event, "kind", None) != "steer":
             return
         d = event.data
-        self.message.value = (f"from trial {html.escape(str(d.get('at')))}: "
-                          f"{html.escape(str(d.get('change')))} → {html.escape(str(d.get('new')))}")
+        self.message.value = markup("from trial {}: {} → {}", d.get("at"), d.get("change"),
+                                    d.get("new"))
 
     # --------------------------------------------------------------- levers
     def _exp(self) -> Any:

@@ -2,6 +2,8 @@
 
 Example:
     >>> import pandas as pd
+
+from .text import Markup, SafeHTML, error_html, join, markup
     >>> t = TrialsTable()
     >>> t.show(pd.DataFrame({"number": [0, 1], "value": [0.5, 0.9]}))
     >>> "0.9" in t.html.value
@@ -10,12 +12,13 @@ Example:
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
 import pandas as pd
+
+from .text import Markup, SafeHTML, error_html, join, markup
 
 _HIDDEN = ("arch",)
 
@@ -33,8 +36,8 @@ class TrialsTable(w.VBox):
         self.export_button = w.Button(description="Export CSV", icon="download",
                                       layout=w.Layout(width="120px"))
         self.export_path = w.Text(value="runs/trials.csv", layout=w.Layout(width="200px"))
-        self.message = w.HTML()
-        self.html = w.HTML(layout=w.Layout(max_height="320px", overflow="auto"))
+        self.message = SafeHTML()
+        self.html = SafeHTML(layout=w.Layout(max_height="320px", overflow="auto"))
         self.sort_by.observe(lambda _: self._render(), "value")
         self.descending.observe(lambda _: self._render(), "value")
         self.export_button.on_click(lambda _: self._export_clicked())
@@ -62,19 +65,18 @@ class TrialsTable(w.VBox):
     def _render(self) -> None:
         df = self.sorted_frame()
         if df.empty:
-            self.html.value = "<i>no trials yet</i>"
+            self.html.value = Markup("<i>no trials yet</i>")
             return
         shown = df.head(self.max_rows)
-        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+        head = join("", (markup("<th>{}</th>", c) for c in shown.columns))
         rows = []
         for _, r in shown.iterrows():
-            cells = "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in r.tolist())
-            rows.append(f"<tr>{cells}</tr>")
-        more = f"<i>{len(df) - len(shown)} more rows</i>" if len(df) > len(shown) else ""
-        self.html.value = (
+            cells = join("", (markup("<td>{}</td>", _fmt(v)) for v in r.tolist()))
+            rows.append(markup("<tr>{}</tr>", cells))
+        more = markup("<i>{} more rows</i>", len(df) - len(shown)) if len(df) > len(shown) else ""
+        self.html.value = markup(
             "<table class='nbui-trials' style='border-collapse:collapse;font-size:12px'>"
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
-        )
+            "<thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}", head, join("", rows), more)
 
     def export(self, path: str | Path) -> Path:
         """Write every row (unsorted columns included) to CSV and return the path."""
@@ -86,9 +88,9 @@ class TrialsTable(w.VBox):
     def _export_clicked(self) -> None:
         try:
             p = self.export(self.export_path.value)
-            self.message.value = f"wrote {len(self.frame)} rows to <code>{html.escape(str(p))}</code>"
+            self.message.value = markup("wrote {} rows to <code>{}</code>", len(self.frame), p)
         except OSError as e:
-            self.message.value = f"<span style='color:#c0392b'>could not write: {html.escape(str(e))}</span>"
+            self.message.value = error_html(f"could not write: {e}")
 
 
 def _fmt(v: Any) -> str:

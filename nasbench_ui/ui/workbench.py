@@ -46,6 +46,7 @@ from .replay import Replay
 from .sharing import HIDEABLE, LOCKABLE, SharingMixin, StatePanel, check_names, disable_tree
 from .steering_panel import SteeringPanel
 from .table import TrialsTable
+from .text import Markup, SafeHTML, markup
 
 _INSTANCES: weakref.WeakSet[Workbench] = weakref.WeakSet()
 _WARMED = threading.Event()
@@ -129,7 +130,8 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
         self.best_button = w.Button(description="Best trial", icon="trophy", layout=w.Layout(width="120px"))
         self.latest_button = w.Button(description="Latest trial", icon="clock-o", layout=w.Layout(width="120px"))
         self.table = TrialsTable()
-        self.run_label = w.HTML("<i>no run yet</i>")
+        self.run_label = SafeHTML(Markup("<i>no run yet</i>"))
+        self.run_label.add_class("nbui-run-label")
         self.replay = Replay(self.replay_to)
         self.diff = DiffView(space)
         self.sharing = StatePanel(lambda: self.state, lambda text: self.load_state(text, ui=True))
@@ -165,7 +167,7 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
         # a tab's content is refreshed while it is shown, and when the user opens it
         self.tabs.observe(lambda _: self._refresh_tabs(), "selected_index")
         super().__init__([
-            w.HTML("<h3 style='margin:4px 0'>nasbench_ui workbench</h3>"),
+            SafeHTML(Markup("<h3 style='margin:4px 0'>nasbench_ui workbench</h3>")),
             w.HBox([self.space_panel, self.controls], layout=w.Layout(**wrap)),
             self.run_label, self.replay,
             w.HBox([self.tabs, self.view_panel], layout=w.Layout(**wrap)),
@@ -242,7 +244,8 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
         experiment.observe(self._on_event)
         self.steer.attach(experiment)
         self.charts.set_limit((cfg.get("constraints") or {}).get("params", {}).get("max"))
-        self.run_label.value = f"run <b>{experiment.name}</b> in <code>{experiment.store.path}</code>"
+        self.run_label.value = markup("run <b>{}</b> in <code>{}</code>", experiment.name,
+                                      experiment.store.path)
         self.refresh(full=True)
         if experiment.running:
             self._start_polling()
@@ -256,6 +259,10 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
         s = self.controls.settings()
         self._runs += 1
         name = f"{s['strategy']}-{int(time.time() * 1000) % 10**7}"
+        if not isinstance(self.storage, (str, Path)):
+            # the store of a loaded run was opened read-only (to follow it); a new run
+            # in it needs it writable (a no-op for a store that already is)
+            self.storage.open_for_writing()
         return Experiment(self.space, storage=self.storage, name=name, **{**s, **self._extra})
 
     def start(self) -> Experiment | None:
@@ -270,12 +277,14 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
                 exp = self._new_experiment()
                 self.attach(exp)
             assert exp is not None
+            # buttons first: a search that ends at once (or dies) then has the last word
+            self.controls.set_running_state("running")
             exp.start()
         except (ValueError, RuntimeError) as e:
+            self.controls.set_running_state("ready")
             self.controls.show_error(str(e))
             return None
         self._start_polling()
-        self.controls.set_running_state("running")
         return exp
 
     def pause(self) -> None:

@@ -103,8 +103,9 @@ def lineage_svg(trials: Sequence[Any], selected: int | None = None, max_nodes: i
     for t in trials:
         x, y = pos[t.number]
         fill = "#f4b942" if t.number == selected else "#e8f0fa"
+        number = escape(str(t.number))  # a number from someone's store: text, whatever it holds
         parts.append(f'<circle cx="{x}" cy="{y}" r="11" fill="{fill}" stroke="#1f4e79" '
-                     f'data-trial="{t.number}"/><text x="{x}" y="{y + 3}" text-anchor="middle">'
-                     f'{t.number}</text>')
+                     f'data-trial="{number}"/><text x="{x}" y="{y + 3}" text-anchor="middle">'
+                     f'{number}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
