@@ -105,6 +105,7 @@ class LiveCharts:
         self.model: Any = None  # the BokehModel, once ``widget`` is made
         self._widget: Any = None
         self._resync = False  # a view has just rendered: re-send everything once
+        self.view_ready = threading.Event()  # a page has shown the charts (DocumentReady)
         self._seq = 0  # pushes marked so far; a view's echo of the mark acknowledges one
         self._acked = 0
         self._marked_at = 0.0
@@ -271,7 +272,13 @@ class LiveCharts:
             if self._selected is not None and set(kinds) != {"none"}:
                 self._highlight(self._selected)
             if self._resync:
+                # a new view holds the document as it was when the widget was made: its
+                # patches and streams would hit rows it lacks (page errors), so it gets
+                # only the whole state (events are serialized when the batch ends, so
+                # whole values sent after them would hold the streamed rows twice)
                 self._resync = False
+                if self.model is not None:
+                    self.model.discard_batch()
                 self._send_all()
                 kinds.append("replace")
             if self.model is not None and set(kinds) != {"none"}:
@@ -350,6 +357,7 @@ class LiveCharts:
         return LiveTables(self.objective, self.maximize, self._x, self.top_k, self._memo)
 
     def _on_view_ready(self, event: Any) -> None:
+        self.view_ready.set()
         self._resync = True
         self._kick()
 

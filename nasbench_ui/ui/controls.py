@@ -211,7 +211,8 @@ class ControlPanel(w.VBox):
         """Enable only the buttons that make sense for ``status``."""
         running, paused = status == "running", status == "paused"
         active = running or paused or status == "stopping"
-        self.start_button.disabled = active
+        # "following": another process runs the experiment; this page only reads it
+        self.start_button.disabled = active or status == "following"
         self.pause_button.disabled = not running
         self.resume_button.disabled = not paused
         self.stop_button.disabled = not active or status == "stopping"

@@ -100,6 +100,8 @@ class LiveViewMixin:
     _last_widgets: float
     _widgets_stale: bool
     _upto: int | None
+    _following: bool
+    _displayed: threading.Event
 
     def _on_event(self, event: Any) -> None:
         if event.kind == "status":
@@ -129,15 +131,19 @@ class LiveViewMixin:
         self._poller = None
 
     def _poll(self) -> None:
+        followed = False
         while not self._poll_stop.is_set():
             exp = self.experiment
             try:
                 self.refresh()
             except Exception as e:  # the poller must survive a bad refresh
                 self.controls.show_error(f"display error: {e}")
-            if exp is None or not exp.running:
+            followed = followed or self._following
+            if exp is None or not (exp.running or self._following):
                 break
             self._poll_stop.wait(self.poll_interval)
+        if followed and not self._poll_stop.is_set():  # the other process ended: show it
+            self.refresh(full=True)
 
     def refresh(self, full: bool = False) -> None:
         """Read what is new in the store and update every view (the hidden tabs only when
@@ -148,6 +154,8 @@ class LiveViewMixin:
         if exp is None:
             return
         with self._lock:
+            # another process runs it: follow it read-only from the store (a lease read)
+            self._following = not exp.running and exp.followed
             version, changed = exp.store.changes(exp.name, self._since)
             if changed or full:
                 self._since = version
@@ -158,13 +166,13 @@ class LiveViewMixin:
                     self._sorted = merge_sorted(self._sorted, changed, self._trials)
                 self.charts.update(self._sorted)
                 self._widgets_stale = True
-            if full or not exp.running:
+            if full or not (exp.running or self._following):
                 self.charts.flush()  # the last trials of a search show now, before the tabs
             now = time.monotonic()
             if not (full or (self._widgets_stale and now - self._last_widgets
                                                     >= WIDGET_INTERVAL)):
                 if not changed:
-                    self.controls.set_running_state(exp.status if exp.running else "done")
+                    self.controls.set_running_state(self._shown_state(exp))
                 return
             self._last_widgets, self._widgets_stale = now, False
             self._update_widgets(exp, self._sorted, full)
@@ -176,7 +184,11 @@ class LiveViewMixin:
             counts[t.state.name] = counts.get(t.state.name, 0) + 1
         done = sum(counts.get(s, 0) for s in ("COMPLETE", "PRUNED", "FAILED"))
         status = shown_status(exp.status, exp.running, bool(trials))
-        self.controls.set_running_state(status if exp.running else "done")
+        if self._following:
+            owner = exp.owner() or {}
+            status = (f"following: run by pid {owner.get('pid', '?')} on host "
+                      f"{owner.get('host', '?')}")
+        self.controls.set_running_state(self._shown_state(exp))
         running = [(t.number, t.worker) for t in trials if t.state is TrialState.RUNNING]
         self.controls.show_progress(done, exp.config.trials, counts, status, exp.name,
                                     exp.last_error, running)
@@ -187,6 +199,13 @@ class LiveViewMixin:
         if slow_ok:
             self._last_table = now
         self._refresh_tabs(everything=full, table=slow_ok)
+
+    def _shown_state(self, exp: Experiment) -> str:
+        """What the buttons follow: the search's status, "following" while another
+        process runs it (Start would be refused), else "done"."""
+        if exp.running:
+            return exp.status
+        return "following" if self._following else "done"
 
     def _load_trials(self, exp: Experiment) -> None:
         """Read every trial of ``exp`` from the store (``_trials`` and ``_sorted``)."""

@@ -174,6 +174,8 @@ class SharingMixin:
             raise ValueError("stop the search before loading another state")
         cfg = parse_config(source)
         d = cfg.to_dict()
+        if ui:
+            check_imported(cfg)
         if ui and self.locked:
             bad = lock_conflicts(self.state, d, self.locked)
             if bad:
@@ -182,6 +184,17 @@ class SharingMixin:
         self.space = cfg.search_space
         self._extra = {k: json.loads(json.dumps(d[k])) for k in self._extra}
         return cfg
+
+
+def check_imported(cfg: ExperimentConfig) -> None:
+    """Build an imported config's estimator as data from someone else: a path or module
+    it names must be trusted first (``nb.trust``), so an Import never reads a file on the
+    config's word alone (``UntrustedError``, a PermissionError, names how to trust it)."""
+    from .. import estimators
+    from ..trust import untrusted
+
+    with untrusted("the imported config"):
+        estimators.create(cfg.estimator, cfg.estimator_options)
 
 
 class StatePanel(w.VBox):
@@ -233,7 +246,7 @@ class StatePanel(w.VBox):
         """Restore the workbench from ``text``; False (and a message) on bad input."""
         try:
             self._set(text)
-        except ValueError as e:
+        except (ValueError, PermissionError) as e:  # PermissionError: an untrusted path
             self._say(f"import failed: {e}", error=True)
             return False
         self._say("imported")

@@ -115,6 +115,8 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
         self._sorted: list[Any] = []  # self._trials by number
         self._runs = 0
         self._upto: int | None = None  # the replay position (None: live)
+        self._following = False  # another process runs the attached experiment
+        self._displayed = threading.Event()  # shown in a notebook (a page will render it)
         self._extra: dict[str, Any] = {"dataset_options": {}, "objectives": [], "constraints": {}}
         self._setting_preset = False
         self.locked, self.hidden = tuple(locked), tuple(hidden)
@@ -179,6 +181,7 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
 
     # ------------------------------------------------------------- display
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        self._displayed.set()
         ensure_bokehjs()
         return super()._repr_mimebundle_(**kwargs)
 
@@ -247,12 +250,16 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
         self.run_label.value = markup("run <b>{}</b> in <code>{}</code>", experiment.name,
                                       experiment.store.path)
         self.refresh(full=True)
-        if experiment.running:
+        if experiment.running or self._following:  # following: another process runs it
             self._start_polling()
 
     @classmethod
     def load(cls, path: str | Path, name: str | None = None, **kwargs: Any) -> Workbench:
-        """A workbench attached to a stored experiment (the most recent unless ``name``)."""
+        """A workbench attached to a stored experiment (the most recent unless ``name``).
+
+        The store is opened read-only: when another kernel or a CLI runs the experiment,
+        the workbench follows it live from the store ("following: run by pid ...") and
+        leaves it undisturbed; Start takes over only once that search has ended."""
         return cls(experiment=Experiment.load(path, name=name), **kwargs)
 
     def _new_experiment(self) -> Experiment:

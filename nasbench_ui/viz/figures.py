@@ -183,7 +183,10 @@ def sync_source(source: ColumnDataSource, data: dict[str, list]) -> str:
                          f"{ {k: len(v) for k, v in data.items()} }")
     m = lengths.pop() if lengths else 0
     n = len(next(iter(old.values()))) if old else 0
-    if set(keys) != set(old) or n > m:
+    ragged = any(v and isinstance(v[0], (list, tuple)) for v in data.values())
+    if set(keys) != set(old) or n > m or (ragged and data != old):
+        # a column of lists (multi_line xs/ys) is always sent whole: BokehJS patched or
+        # streamed such cells into a flat array ("expected a 2-d array for MultiLine.xs")
         source.data = {k: list(v) for k, v in data.items()}
         return "replace"
     patches: dict[str, list] = {}

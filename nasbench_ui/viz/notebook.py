@@ -106,6 +106,12 @@ def _model_class() -> type:
                 if events:
                     self._send_patch(events)
 
+        def discard_batch(self) -> None:
+            """Drop the changes held back so far by ``batch()`` (the caller sends the
+            whole state instead)."""
+            if self._batch is not None:
+                self._batch.clear()
+
         def _document_patched(self, event: Any) -> None:
             if event.setter is self:  # the page's own change, applied here
                 return

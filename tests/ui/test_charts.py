@@ -64,8 +64,16 @@ def test_pushes_stream_new_rows_to_the_notebook(charts):
     model.send = lambda msg, buffers=None: sent.append(msg)
     charts.update([t(0, C, 0.5), t(1, C, 0.6)])
     charts.flush()
-    payloads = " ".join(str(m.get("payload", "")) for m in sent)
-    assert "ColumnsStreamed" in payloads and "ColumnDataChanged" not in payloads
+    import json
+
+    events = [e for m in sent if str(m.get("payload", "")).startswith("{")
+              for e in json.loads(m["payload"]).get("events", [])]
+    kinds = {(e["kind"], e.get("model", {}).get("id")) for e in events}
+    history, curves = charts.sources["history"].id, charts.sources["curves"].id
+    assert ("ColumnsStreamed", history) in kinds
+    # rows are streamed, never re-sent whole; only the learning curves (lists per row,
+    # at most `last` of them) always go whole
+    assert {i for k, i in kinds if k == "ColumnDataChanged"} <= {curves}
     sent.clear()
     charts.flush()  # nothing new: nothing sent
     assert sent == []

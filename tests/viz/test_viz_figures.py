@@ -81,3 +81,13 @@ def test_sync_source_patches_few_changed_cells_and_replaces_otherwise():
     assert figures.sync_source(src, {"number": list(range(200)), "other": [2] * 200}) == "replace"
     with pytest.raises(ValueError, match="differ in length"):
         figures.sync_source(src, {"number": [1, 2], "other": [1]})
+
+
+def test_sync_source_sends_columns_of_lists_whole():
+    """multi_line columns (lists per row) are never patched or streamed: BokehJS applied
+    such patches into a flat array ("expected a 2-d array for MultiLine.xs")."""
+    src = ColumnDataSource({"xs": [[1.0]], "number": [0]})
+    assert figures.sync_source(src, {"xs": [[1.0, 2.0]], "number": [0]}) == "replace"
+    assert figures.sync_source(src, {"xs": [[1.0, 2.0], [1.0]], "number": [0, 1]}) == "replace"
+    assert src.data["xs"] == [[1.0, 2.0], [1.0]]
+    assert figures.sync_source(src, {"xs": [[1.0, 2.0], [1.0]], "number": [0, 1]}) == "none"

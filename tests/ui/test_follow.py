@@ -1,0 +1,45 @@
+"""Issue 16 point 2, in the workbench: opening a store that another search is writing
+follows that search read-only, and never disturbs it."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import nasbench_ui as nb
+from nasbench_ui.storage import TrialState
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import crash_worker  # noqa: E402, F401  registers the estimator test_crash_synth
+
+
+def _wait(pred, timeout=60.0):
+    end = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_workbench_follows_a_search_it_does_not_own(tmp_path):
+    db = tmp_path / "f.db"
+    exp = nb.Experiment("nb201", strategy="random", estimator="test_crash_synth",
+                        estimator_options={"seconds": 0.3}, trials=6, storage=db, name="other")
+    exp.start()
+    try:
+        _wait(lambda: len(exp.trials) >= 1)
+        wb = nb.Workbench.load(db)
+        assert wb.experiment is not exp and wb.experiment.store.readonly
+        assert wb._following and wb.controls.start_button.disabled
+        _wait(lambda: "following: run by pid" in wb.controls.status.value, 10)
+        wb.start()  # refused: the owner lives; the message says who
+        assert "being run by pid" in wb.controls.status.value
+        exp.wait(60)
+        _wait(lambda: not wb._following and wb._poller is None or not wb._poller.is_alive())
+        _wait(lambda: len(wb._sorted) == 6 and all(
+            t.state is TrialState.COMPLETE for t in wb._sorted), 10)
+        assert not wb.controls.start_button.disabled
+    finally:
+        exp.stop()
+    assert exp.status == "done" and exp.last_error is None
+    assert [t.state for t in exp.trials] == [TrialState.COMPLETE] * 6
