@@ -45,7 +45,13 @@ from .devices import resolve_device
 from .executors import check_device_name, make_executor
 from .runner import Control, Event, run_loop
 from .space import SearchSpace, presets
-from .steering import Steering, check_constraints, one_shot_estimator, stored_name
+from .steering import (
+    Steering,
+    check_constraints,
+    one_shot_estimator,
+    stored_name,
+    strategy_for_estimator,
+)
 from .storage import Trial, TrialState, open_store
 from .storage.lease import DEFAULT_TTL, Lease, live_holder
 from .trust import untrusted
@@ -74,6 +80,13 @@ def check_new_name(name: Any) -> None:
     if not isinstance(name, str) or not _NAME.fullmatch(name) or name in (".", ".."):
         raise ValueError(f"experiment name {name!r:.120} is not allowed: use 1 to 100 letters, "
                          "digits, '_', '.' or '-' (not '.' or '..')")
+
+
+def _check_pace(pace: Any) -> None:
+    if pace is not None and (isinstance(pace, bool) or not isinstance(pace, (int, float))
+                             or not math.isfinite(pace) or pace <= 0):
+        raise ValueError(f"pace must be a positive number (simulated seconds per real second, "
+                         f"e.g. 60 for 'real time x60'), or None for full speed; got {pace!r}")
 
 
 def _check_seed(seed: Any) -> None:
@@ -135,6 +148,7 @@ class Experiment(Steering):
         trial_timeout: float | None = None,
         workers: int | None = None,
         executor: Any = None,
+        pace: float | None = None,
         _record: dict | None = None,
     ) -> None:
         space_obj = _as_space(space)
@@ -153,6 +167,14 @@ class Experiment(Steering):
                 f"the strategy {stored_name(strategy)!r} is one-shot and runs only with the estimator "
                 f"{partner!r}, not {stored_name(estimator)!r}: pass estimator={partner!r} (or leave "
                 "estimator out)")
+        owner = strategy_for_estimator(estimator)
+        if owner is not None and owner != stored_name(strategy):
+            raise ValueError(
+                f"the estimator {stored_name(estimator)!r} serves only the one-shot strategy "
+                f"{owner!r} (it trains a shared supernet one epoch per trial), not "
+                f"{stored_name(strategy)!r}: pass strategy={owner!r}, or pick another estimator "
+                "such as 'early_stop' or 'train'")
+        _check_pace(pace)
         constraints = check_constraints(constraints)
         ds_name = dataset if isinstance(dataset, str) else getattr(dataset, "name", "custom")
         self.config = ExperimentConfig(
@@ -171,6 +193,7 @@ class Experiment(Steering):
         self.retries = retries
         self.trial_timeout = float(trial_timeout) if trial_timeout is not None else None
         self.keep_models_k = keep_models
+        self.pace = None if pace is None else float(pace)
         self.worker_name: str | None = None
         self.last_error: str | None = None
         self._strategy_arg = strategy
@@ -464,6 +487,21 @@ class Experiment(Steering):
         # a fatal error is kept in self._error: wait() raises it on the caller's thread
         with contextlib.suppress(BaseException):
             self._loop()
+
+    def set_pace(self, pace: float | None) -> None:
+        """Run at ``pace`` times real time (a trial charged ``cost_s`` simulated seconds,
+        as the ``tabular`` estimator charges a table's training time, takes at least
+        ``cost_s / pace`` seconds), or at full speed with None. Takes effect from the
+        next trial; safe while running. Code and the CLI run at full speed by default.
+
+        Example:
+            >>> import nasbench_ui as nb
+            >>> exp = nb.Experiment("nb201", estimator="zero_cost", trials=1)
+            >>> exp.set_pace(60); exp.pace
+            60.0
+        """
+        _check_pace(pace)
+        self.pace = None if pace is None else float(pace)
 
     def pause(self) -> None:
         """Pause after the current epoch (the trial resumes where it was)."""

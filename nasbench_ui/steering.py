@@ -68,6 +68,21 @@ def one_shot_estimator(strategy: Any) -> str | None:
     return partner if isinstance(partner, str) and partner else None
 
 
+def strategy_for_estimator(estimator: Any) -> str | None:
+    """The one-shot strategy an estimator belongs to (``darts_epoch`` -> ``darts``), or
+    None for an estimator that serves every strategy.
+
+    Example:
+        >>> strategy_for_estimator("darts_epoch"), strategy_for_estimator("train")
+        ('darts', None)
+    """
+    name = stored_name(estimator)
+    for strategy in strategies_mod.names():
+        if one_shot_estimator(strategy) == name:
+            return strategy
+    return None
+
+
 def check_constraints(constraints: Any) -> dict[str, Any]:
     """``{metric: {"max": x, "min": y}}`` with numeric bounds ({} or None: none).
 

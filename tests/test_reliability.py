@@ -378,3 +378,40 @@ def test_a_table_named_by_a_config_file_needs_trust_on_the_cli(tmp_path, capsys)
                      json.dumps({"table": str(secret)}), "--storage", str(db)]) == 2
     err = capsys.readouterr().err
     assert "hunter2" not in err and "SECRET_TOKEN" not in err and "PATH=" not in err
+
+
+# ----------------------------------------- issue 11's engine part: pace and refusals
+
+
+def test_pace_slows_a_tabular_search_to_real_time_times_n(tmp_path):
+    digits = nb.spaces.digits_cell()
+    fast = nb.Experiment(digits, strategy="random", estimator="tabular",
+                         estimator_options={"table": "digits"}, trials=4, seed=1)
+    fast.run()  # full speed by default
+    assert fast.pace is None
+    charged = sum(t.metrics["cost_s"] for t in fast.trials)
+    paced = nb.Experiment(digits, strategy="random", estimator="tabular",
+                          estimator_options={"table": "digits"}, trials=4, seed=1,
+                          pace=charged / 2.0)  # the 4 trials' simulated cost in 2 s
+    t0 = time.monotonic()
+    paced.run()
+    assert time.monotonic() - t0 >= 1.95
+    assert [t.arch for t in paced.trials] == [t.arch for t in fast.trials]
+    with pytest.raises(ValueError, match="pace must be a positive number"):
+        paced.set_pace(0)
+
+
+def test_a_stop_ends_a_paced_wait_at_once():
+    exp = nb.Experiment(nb.spaces.digits_cell(), strategy="random", estimator="tabular",
+                        estimator_options={"table": "digits"}, trials=50, pace=1e-3)
+    exp.start()
+    _wait_for(lambda: len(exp.trials) >= 1)
+    t0 = time.monotonic()
+    exp.stop(timeout=10)
+    assert time.monotonic() - t0 < 2 and exp.status == "done"
+    assert len(exp.trials) <= 2
+
+
+def test_an_estimator_of_a_one_shot_strategy_refuses_other_strategies():
+    with pytest.raises(ValueError, match="serves only the one-shot strategy 'darts'"):
+        nb.Experiment("nb201", strategy="random", estimator="darts_epoch", trials=1)

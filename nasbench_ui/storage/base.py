@@ -100,8 +100,11 @@ class TrialStore(Protocol):
         started_at: float | None = None,
         worker: str | None = None,
         meta: dict | None = None,
+        strategy_state: dict | None = None,
     ) -> int:
-        """Append a RUNNING trial and return its number. ``started_at`` defaults to now."""
+        """Append a RUNNING trial and return its number. ``started_at`` defaults to now.
+        ``strategy_state`` (the state that holds this trial's architecture as asked) is
+        saved in the same transaction: a kill can never leave one without the other."""
         ...
 
     def append_curve(self, name: str, number: int, point: dict) -> None:

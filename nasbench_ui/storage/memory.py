@@ -218,13 +218,19 @@ class MemoryStore:
         started_at: float | None = None,
         worker: str | None = None,
         meta: dict | None = None,
+        strategy_state: dict | None = None,
     ) -> int:
         arch_text = base.encode(arch, "arch")
         meta_text = base.encode({} if meta is None else meta, "meta")
+        state_text = (
+            None if strategy_state is None else base.encode(strategy_state, "strategy_state")
+        )
         started = base.clean_time(started_at, "started_at", time.time())
         worker = base.clean_str(worker, "worker")
         with self._lock:
             exp = self._exp(name)
+            if state_text is not None:
+                exp.strategy_state = state_text
             row = _TrialRow(
                 number=len(exp.trials),
                 state=TrialState.RUNNING,

@@ -343,9 +343,13 @@ class SQLiteStore:
         started_at: float | None = None,
         worker: str | None = None,
         meta: dict | None = None,
+        strategy_state: dict | None = None,
     ) -> int:
         arch_text = base.encode(arch, "arch")
         meta_text = base.encode({} if meta is None else meta, "meta")
+        state_text = (
+            None if strategy_state is None else base.encode(strategy_state, "strategy_state")
+        )
         started = base.clean_time(started_at, "started_at", time.time())
         worker = base.clean_str(worker, "worker")
         with self._db.transaction(write=True) as con:
@@ -359,6 +363,10 @@ class SQLiteStore:
                 " version) VALUES (?, ?, 'RUNNING', ?, ?, ?, ?, ?)",
                 (exp_id, number, arch_text, started, worker, meta_text, self._bump(con)),
             )
+            if state_text is not None:
+                con.execute(
+                    "UPDATE experiments SET strategy_state = ? WHERE id = ?", (state_text, exp_id)
+                )
         return number
 
     def append_curve(self, name: str, number: int, point: dict) -> None:
