@@ -150,6 +150,11 @@ class TrialStore(Protocol):
         """Mark every RUNNING trial INTERRUPTED; return their numbers."""
         ...
 
+    def delete_experiment(self, name: str) -> None:
+        """Remove an experiment with its trials (its name may then be used again). The
+        caller checks that nobody runs it (:func:`~nasbench_ui.storage.lease.live_holder`)."""
+        ...
+
     def lease(self, name: str) -> dict | None:
         """The experiment's lease record, or None (see :mod:`nasbench_ui.storage.lease`)."""
         ...
@@ -186,6 +191,7 @@ PROTOCOL_METHODS: tuple[str, ...] = (
     "trials",
     "changes",
     "interrupt_running",
+    "delete_experiment",
     "lease",
     "swap_lease",
     "open_for_writing",

@@ -342,6 +342,13 @@ class MemoryStore:
                     done.append(row.number)
             return done
 
+    def delete_experiment(self, name: str) -> None:
+        """See :meth:`TrialStore.delete_experiment`."""
+        with self._lock:
+            self._exp(name)
+            del self._experiments[name]
+            self._leases.pop(name, None)
+
     # ------------------------------------------------------------ leases
 
     def open_for_writing(self) -> None:

@@ -503,6 +503,18 @@ class SQLiteStore:
             raise StoreError(f"{self.path} has rows pointing at missing rows: {broken[:5]}")
         return True
 
+    def delete_experiment(self, name: str) -> None:
+        """See :meth:`TrialStore.delete_experiment`."""
+        with self._db.transaction(write=True) as con:
+            exp_id = self._exp_id(con, name)
+            con.execute("DELETE FROM meta WHERE key = ?", (f"lease:{exp_id}",))
+            con.execute(
+                "DELETE FROM curve_points WHERE trial_id IN "
+                "(SELECT id FROM trials WHERE experiment_id = ?)", (exp_id,))
+            con.execute("DELETE FROM trials WHERE experiment_id = ?", (exp_id,))
+            con.execute("DELETE FROM experiments WHERE id = ?", (exp_id,))
+        self._ids.pop(name, None)
+
     # ------------------------------------------------------------ leases
 
     def lease(self, name: str) -> dict | None:

@@ -228,3 +228,19 @@ def test_non_regular_files_are_refused_before_any_write(tmp_path, make):
             SQLiteStore(path, readonly=readonly)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dev.db"]  # no -journal, -wal
     assert not Path(f"{os.devnull}-journal").exists()
+
+
+@pytest.mark.parametrize("kind", [0, 1])
+def test_delete_experiment_removes_it_with_its_trials(tmp_path, kind):
+    store = _stores(tmp_path)[kind]
+    a, b = store.create_experiment("a", {}), store.create_experiment("b", {})
+    n = store.create_trial(a, {"op": "x"})
+    store.append_curve(a, n, {"epoch": 1})
+    Lease(store, a).acquire()
+    store.create_trial(b, {"op": "y"})
+    store.delete_experiment(a)
+    assert store.experiment_names() == ["b"] and len(store.trials("b")) == 1
+    with pytest.raises(ValueError, match="no experiment 'a'"):
+        store.trials("a")
+    assert store.create_experiment("a", {}) == "a" and store.trials("a") == []
+    assert store.lease("a") is None
