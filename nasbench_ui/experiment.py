@@ -413,7 +413,8 @@ class Experiment(Steering):
     def _prepare_owned(self) -> None:
         rec = self.store.load_experiment(self.name)
         self.counters = dict(rec.get("counters") or {"spent_s": 0.0})
-        self.dataset  # noqa: B018 - load before the loop so errors surface here
+        # the data set loads on the search thread (start() returns at once); a loader
+        # that fails there makes the search "failed", and wait() raises its error
         with self._steer_lock:  # the config already holds every steering change
             self._clear_pending()
             self.strategy = self._new_strategy()
@@ -430,6 +431,7 @@ class Experiment(Steering):
         self._set_status(RUNNING)
         final = DONE
         try:
+            self.dataset  # noqa: B018 - load it here, on the search thread
             if self.executor is None:
                 run_loop(self, self._control, self._emit)
             else:

@@ -415,3 +415,51 @@ def test_a_stop_ends_a_paced_wait_at_once():
 def test_an_estimator_of_a_one_shot_strategy_refuses_other_strategies():
     with pytest.raises(ValueError, match="serves only the one-shot strategy 'darts'"):
         nb.Experiment("nb201", strategy="random", estimator="darts_epoch", trials=1)
+
+
+# ------------------------------------------ issue 14 point 6: start() returns at once
+
+
+def _register_blocking(name: str, gate, fail: bool = False):
+    from nasbench_ui import data
+
+    def loader(seed=0):
+        gate.wait(30)
+        if fail:
+            raise ValueError("the data set 'blocked' could not be read: no such folder")
+        return data.load("digits", seed=seed)
+
+    data.register(name, loader, replace=True)
+
+
+def test_start_does_not_wait_for_the_data_set_loader():
+    import threading
+
+    gate = threading.Event()
+    _register_blocking("blocked", gate)
+    exp = nb.Experiment("mlp", strategy="random", estimator="zero_cost", dataset="blocked",
+                        trials=2)
+    exp.start()  # returns although the loader blocks until the gate opens
+    try:
+        assert exp.running and exp.trials == []
+    finally:
+        gate.set()
+    exp.wait(60)
+    assert exp.status == "done" and len(exp.trials) == 2
+
+
+def test_a_data_set_that_fails_to_load_surfaces_at_once():
+    import threading
+
+    gate = threading.Event()
+    gate.set()
+    _register_blocking("broken", gate, fail=True)
+    exp = nb.Experiment("mlp", strategy="random", estimator="zero_cost", dataset="broken",
+                        trials=2)
+    exp.start()
+    with pytest.raises(ValueError, match="could not be read"):
+        exp.wait(30)
+    assert exp.status == "failed" and "could not be read" in exp.last_error
+    with pytest.raises(ValueError, match="could not be read"):
+        nb.Experiment("mlp", strategy="random", estimator="zero_cost", dataset="broken",
+                      trials=2).run()
