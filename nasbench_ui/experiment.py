@@ -119,7 +119,6 @@ def _check_policy(retries: Any, trial_timeout: Any, max_failures: Any) -> None:
                          f"got {max_failures!r}")
 
 
-_DONE = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED)
 
 
 class Experiment(Steering):
@@ -329,7 +328,7 @@ class Experiment(Steering):
         version, changed = self.store.changes(self.name, since=self._seen_version)
         for t in changed:
             self._seen[t.number] = t
-            (self._done.add if t.state in _DONE else self._done.discard)(t.number)
+            (self._done.add if t.state.counted else self._done.discard)(t.number)
             if t.meta.get("retry_of") is not None:
                 self._retried.add(t.meta["retry_of"])
         self._seen_version = version

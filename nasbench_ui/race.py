@@ -46,7 +46,6 @@ from .storage import TrialState, open_store
 __all__ = ["Race", "best_curve"]
 
 IDLE, RUNNING, STOPPING, DONE = "idle", "running", "stopping", "done"
-_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED)
 
 
 def _check_strategies(strategies: Any) -> list[str]:
@@ -192,7 +191,7 @@ class Race:
         return self.seconds is None or exp.spent_s() < self.seconds
 
     def _failure_streak(self, exp: Experiment) -> int:
-        done = [t for t in exp.trials if t.state in _FINISHED]
+        done = [t for t in exp.trials if t.state.counted]
         streak = 0
         for t in reversed(done):
             if t.state is not TrialState.FAILED:
@@ -333,7 +332,7 @@ def best_curve(trials: Sequence[Any]) -> list[tuple[int, int, float]]:
     out: list[tuple[int, int, float]] = []
     best = math.nan
     for t in sorted(trials, key=lambda t: t.number):
-        if t.state not in _FINISHED:
+        if not t.state.counted:
             continue
         if t.state is TrialState.COMPLETE and t.value is not None and not math.isnan(t.value) \
                 and (math.isnan(best) or t.value > best):

@@ -48,7 +48,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .estimators.base import EstimateContext, Interrupted, Pruned
+from .estimators.base import BudgetExhausted, EstimateContext, Interrupted, Pruned
 from .storage import Trial, TrialState
 
 log = logging.getLogger(__name__)
@@ -100,10 +100,6 @@ class Event:
     experiment: str
     number: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
-
-
-class BudgetExhausted(Exception):
-    """The next query would overrun the budget; the search ends without making it."""
 
 
 def _is_oom(err: BaseException) -> bool:
@@ -345,7 +341,7 @@ class Search:
         return True
 
 
-def judge(value: Any, metrics: dict[str, Any]) -> tuple[TrialState, str | None]:
+def judge(value: Any) -> tuple[TrialState, str | None]:
     """COMPLETE, or FAILED when the estimator returned no finite value."""
     if value is None or not math.isfinite(float(value)):
         return TrialState.FAILED, f"the estimator returned a non-finite value ({value})"
@@ -362,7 +358,7 @@ def estimate_outcome(estimator: Any, arch: dict[str, Any], ctx: EstimateContext,
     """
     try:
         est = estimator.estimate(arch, ctx)
-        state, error = judge(est.value, est.metrics)
+        state, error = judge(est.value)
         return Outcome(state, est.value, dict(est.metrics), ctx.curve, error, est.model)
     except Pruned as p:
         return Outcome(TrialState.PRUNED, p.value, dict(p.metrics), ctx.curve, str(p))
@@ -371,7 +367,7 @@ def estimate_outcome(estimator: Any, arch: dict[str, Any], ctx: EstimateContext,
             return Outcome(TrialState.FAILED, curve=ctx.curve, error=timeout_text(timeout or 0))
         return Outcome(TrialState.INTERRUPTED, curve=ctx.curve, error=str(i))
     except Exception as err:
-        if type(err).__name__ == "BudgetExhausted":
+        if isinstance(err, BudgetExhausted):
             return Outcome(TrialState.INTERRUPTED, error=f"not made: {err}", not_made=True)
         return Outcome(TrialState.FAILED, curve=ctx.curve, error=error_text(err))
 

@@ -77,6 +77,10 @@ def test_start_returns_while_first_trial_runs_then_pause_resume_stop():
     exp.start()
     try:
         assert exp.running
+        import time
+        deadline = time.time() + 30  # the data set loads on the search thread
+        while not exp.trials and time.time() < deadline:
+            time.sleep(0.01)
         assert exp.trials[0].state.name == "RUNNING"  # start() returned mid-trial
         exp.pause()
         gate.set()

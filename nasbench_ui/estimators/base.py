@@ -42,6 +42,18 @@ HISTORY_FIELDS: tuple[str, ...] = ("arch", "value", "metrics", "curve", "error",
                                    "finished_at", "worker", "meta")
 
 
+class BudgetExhausted(Exception):
+    """Raised by ``estimate`` when the query would overrun the search's budget (a
+    simulated cost larger than ``ctx.budget_left()``): the query is not made (nothing
+    is charged), the trial ends INTERRUPTED with ``"not made: ..."`` and the search
+    ends, its budget spent. ``cost`` and ``left`` carry the two numbers."""
+
+    def __init__(self, message: str, cost: float = 0.0, left: float = 0.0) -> None:
+        super().__init__(message)
+        self.cost = cost
+        self.left = left
+
+
 class Pruned(Exception):
     """Raised by an estimator to end a trial PRUNED; ``metrics`` are kept."""
 

@@ -48,7 +48,7 @@ from typing import Any
 
 from ..options import Option
 from ..trust import check_path
-from .base import Estimate, EstimateContext, TrialFailed
+from .base import BudgetExhausted, Estimate, EstimateContext, TrialFailed
 
 #: The folder of the tables the package ships (``nb.benchmarks``): read without trust.
 SHIPPED_DIR = (Path(__file__).resolve().parent.parent / "benchmarks" / "data").resolve()
@@ -58,21 +58,6 @@ _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # POSIX: opening a FIFO must not block
 _TABLES: dict[tuple[str, int, int], Any] = {}
 _TABLES_LOCK = threading.Lock()
 _MAX_TABLES = 4
-
-
-class BudgetExhausted(Exception):
-    """The simulated cost of a query exceeds the budget left.
-
-    Raised by :meth:`TabularEstimator.estimate` when ``ctx.budget_left()`` is not None
-    and smaller than the query's cost. The experiment catches it: the trial is NOT
-    recorded as COMPLETE (nothing was charged) and the search stops, its budget spent.
-    ``cost`` and ``left`` carry the two numbers.
-    """
-
-    def __init__(self, message: str, cost: float = 0.0, left: float = 0.0) -> None:
-        super().__init__(message)
-        self.cost = cost
-        self.left = left
 
 
 def _refuse(path: Any, why: str) -> ValueError:

@@ -256,7 +256,9 @@ def decode(text: str | None, default: Any = None) -> Any:
 
 
 def clean_value(value: Any, where: str = "value") -> float | None:
-    """The objective as a float, NaN/inf as ``None``.
+    """The objective as a float, NaN/inf as ``None`` (a failed trial); anything that is
+    not a number is a ``ValueError``. The one definition: stores keep it, and strategies
+    read told values with it.
 
     Example:
         >>> clean_value(float("nan")) is None, clean_value(3)

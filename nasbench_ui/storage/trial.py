@@ -26,6 +26,16 @@ class TrialState(enum.Enum):
     def finished(self) -> bool:
         return self is not TrialState.RUNNING
 
+    @property
+    def counted(self) -> bool:
+        """Whether a trial in this state counts toward a ``trials`` budget: COMPLETE,
+        PRUNED or FAILED (an INTERRUPTED trial is run again)."""
+        return self in DONE_STATES
+
+
+#: The states a trial ends in that count toward a ``trials`` budget (the one definition).
+DONE_STATES = frozenset({TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED})
+
 
 @dataclass(frozen=True)
 class Trial:

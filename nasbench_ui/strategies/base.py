@@ -38,12 +38,12 @@ Example:
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..options import Option, resolve
+from ..storage.base import clean_value as clean_value  # one definition: a told value
 
 if TYPE_CHECKING:
     from ..space.spec import SearchSpace
@@ -110,26 +110,6 @@ def set_rng_state(rng: random.Random, state: Any) -> None:
         rng.setstate((version, tuple(internal), gauss))
     except (TypeError, ValueError) as e:
         raise ValueError(f"malformed random generator state in a strategy snapshot ({e})") from None
-
-
-def clean_value(value: Any) -> float | None:
-    """A told value as a float, or None for a failed trial (None, NaN or infinite).
-
-    Example:
-        >>> clean_value(1), clean_value(float("nan")), clean_value(None)
-        (1.0, None, None)
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        try:
-            value = float(value)  # numpy and torch scalars
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"tell: value must be a number or None (failed trial), got {value!r}"
-            ) from None
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 def drop_pending(pending: list[Any], key: str) -> None:
