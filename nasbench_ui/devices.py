@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import torch
 
+from . import threads
+
 
 def resolve_device(device: str = "auto") -> str:
     """``"auto"`` picks CUDA, then MPS, then CPU; other names are checked."""
@@ -44,10 +46,13 @@ def resolve_device(device: str = "auto") -> str:
 
 
 def describe_device(device: str = "auto") -> str:
-    """What the kernel will use, e.g. ``"cuda:0 NVIDIA H100"`` or ``"cpu, 2 threads"``."""
+    """What the kernel will use, e.g. ``"cuda:0 NVIDIA H100"`` or, on the CPU, how many
+    threads trials use (see :mod:`nasbench_ui.threads`):
+    ``"cpu, threads chosen per trial, 1 for small models (2 usable CPUs, ...)"`` or
+    ``"cpu, 1 thread (OMP_NUM_THREADS=1 in the environment)"``."""
     dev = resolve_device(device)
     if dev.startswith("cuda"):
         return f"{dev} {torch.cuda.get_device_name(torch.device(dev))}"
     if dev == "mps":
         return "mps (Apple GPU)"
-    return f"cpu, {torch.get_num_threads()} threads"
+    return f"cpu, {threads.describe()}"

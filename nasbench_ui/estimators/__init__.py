@@ -16,7 +16,7 @@ Example:
     >>> create("train", {"epoch": 2})
     Traceback (most recent call last):
     ...
-    ValueError: train: unknown option(s) ['epoch']; valid options are ['batch_size', 'epochs', 'latency_runs', 'learning_rate', 'optimizer', 'weight_decay']
+    ValueError: train: unknown option(s) ['epoch']; valid options are ['batch_size', 'epochs', 'latency_runs', 'learning_rate', 'optimizer', 'threads', 'weight_decay']
 """
 
 from __future__ import annotations

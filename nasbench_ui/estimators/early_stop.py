@@ -40,9 +40,21 @@ from typing import Any
 from torch import nn
 
 from ..options import Option, resolve
+from ..threads import TrialThreads
 from .base import Estimate, EstimateContext, Pruned
 from .train import DataCache, measure
-from .trainer import TRAIN_OPTIONS, TrainConfig, accuracy, fit, oom_guard, seeded, trial_seed
+from .trainer import (
+    THREADS_OPTION,
+    TRAIN_OPTIONS,
+    TrainConfig,
+    accuracy,
+    fit,
+    oom_guard,
+    seeded,
+    size_threads,
+    trial_seed,
+    trial_threads,
+)
 
 FINISHED = ("COMPLETE", "PRUNED")
 
@@ -89,6 +101,7 @@ class EarlyStopEstimator:
     """
 
     NAME = "early_stop"
+    HISTORY = ("curve",)  # the median rule reads finished curves (base.history_fields)
     OPTIONS: dict[str, Option] = {
         **TRAIN_OPTIONS,
         "epochs": Option(int, 5, low=1, high=1000, help="maximum training epochs"),
@@ -104,18 +117,19 @@ class EarlyStopEstimator:
                              help="finished trials needed before the median rule applies"),
         "latency_runs": Option(int, 10, low=0, high=1000,
                                help="timed forward passes for latency_ms (0: skip)"),
+        "threads": THREADS_OPTION,
     }
 
     def __init__(self, epochs: int = 5, subset: float = 0.5, patience: int = 2,
                  min_delta: float = 0.0, median_stop: bool = True, grace_epochs: int = 1,
                  min_trials: int = 3, batch_size: int = 64, optimizer: str = "adam",
                  learning_rate: float = 1e-3, weight_decay: float = 0.0,
-                 latency_runs: int = 10) -> None:
+                 latency_runs: int = 10, threads: int | None = None) -> None:
         c = resolve(type(self), {
             "epochs": epochs, "subset": subset, "patience": patience, "min_delta": min_delta,
             "median_stop": median_stop, "grace_epochs": grace_epochs, "min_trials": min_trials,
             "batch_size": batch_size, "optimizer": optimizer, "learning_rate": learning_rate,
-            "weight_decay": weight_decay, "latency_runs": latency_runs})
+            "weight_decay": weight_decay, "latency_runs": latency_runs, "threads": threads})
         self.options = {k: c.pop(k) for k in TRAIN_OPTIONS}
         self.subset: float = c["subset"]
         self.patience: int = c["patience"]
@@ -124,6 +138,7 @@ class EarlyStopEstimator:
         self.grace_epochs: int = c["grace_epochs"]
         self.min_trials: int = c["min_trials"]
         self.latency_runs: int = c["latency_runs"]
+        self.threads: int | None = c["threads"]
         self._data = DataCache()
         self._subset_key: tuple[Any, int] | None = None
         self._subset_data: Any = None
@@ -145,9 +160,11 @@ class EarlyStopEstimator:
         return self._subset_data
 
     def estimate(self, arch: dict[str, Any], ctx: EstimateContext) -> Estimate:
-        return oom_guard(ctx.device, self._estimate, arch, ctx)
+        with trial_threads(self.threads, ctx.device) as threads:
+            return oom_guard(ctx.device, self._estimate, arch, ctx, threads)
 
-    def _estimate(self, arch: dict[str, Any], ctx: EstimateContext) -> Estimate:
+    def _estimate(self, arch: dict[str, Any], ctx: EstimateContext,
+                  threads: TrialThreads) -> Estimate:
         ctx.check_stop()
         config = TrainConfig.resolve(self.options, arch)
         dataset = self._train_data(ctx)
@@ -177,6 +194,7 @@ class EarlyStopEstimator:
 
         with seeded(trial_seed(ctx.seed, ctx.number), ctx.device) as generator:
             model = ctx.space.build(arch, shape, dataset.num_classes).to(ctx.device)
+            size_threads(threads, model, shape, config.batch_size, ctx.device)
             result = fit(model, data, config, ctx, generator, on_epoch=on_epoch)
         if best["state"] is not None:
             model.load_state_dict(best["state"])

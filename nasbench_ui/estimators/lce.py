@@ -40,9 +40,21 @@ import numpy as np
 from torch import nn
 
 from ..options import Option
+from ..threads import TrialThreads
 from .base import Estimate, EstimateContext, Pruned
 from .train import DataCache, measure
-from .trainer import TRAIN_OPTIONS, TrainConfig, accuracy, fit, oom_guard, seeded, trial_seed
+from .trainer import (
+    THREADS_OPTION,
+    TRAIN_OPTIONS,
+    TrainConfig,
+    accuracy,
+    fit,
+    oom_guard,
+    seeded,
+    size_threads,
+    trial_seed,
+    trial_threads,
+)
 
 MIN_POINTS = 3
 TIE = 1e-9  # sums of squared residuals closer than this count as equally good
@@ -148,6 +160,7 @@ class LearningCurveExtrapolation:
     """
 
     NAME = "lce"
+    HISTORY = ("value", "metrics")  # the best COMPLETE valid_acc (base.history_fields)
     OPTIONS: dict[str, Option] = {
         **TRAIN_OPTIONS,
         "min_epochs": Option(int, 3, low=MIN_POINTS, high=1000,
@@ -156,17 +169,20 @@ class LearningCurveExtrapolation:
                          help="prune when the prediction is below the best minus this"),
         "latency_runs": Option(int, 10, low=0, high=1000,
                                help="timed forward passes for latency_ms (0: skip)"),
+        "threads": THREADS_OPTION,
     }
 
     def __init__(self, epochs: int = 10, min_epochs: int = 3, margin: float = 0.02,
                  batch_size: int = 64, optimizer: str = "adam", learning_rate: float = 1e-3,
-                 weight_decay: float = 0.0, latency_runs: int = 10) -> None:
+                 weight_decay: float = 0.0, latency_runs: int = 10,
+                 threads: int | None = None) -> None:
         from ..options import resolve
 
         resolve(type(self), {"epochs": epochs, "min_epochs": min_epochs, "margin": margin,
                              "batch_size": batch_size, "optimizer": optimizer,
                              "learning_rate": learning_rate, "weight_decay": weight_decay,
-                             "latency_runs": latency_runs})
+                             "latency_runs": latency_runs, "threads": threads})
+        self.threads = threads
         self.options = {"epochs": epochs, "batch_size": batch_size, "optimizer": optimizer,
                         "learning_rate": learning_rate, "weight_decay": weight_decay}
         self.min_epochs, self.margin, self.latency_runs = min_epochs, margin, latency_runs
@@ -176,9 +192,11 @@ class LearningCurveExtrapolation:
         return {**self.__dict__, "_data": DataCache()}
 
     def estimate(self, arch: dict[str, Any], ctx: EstimateContext) -> Estimate:
-        return oom_guard(ctx.device, self._estimate, arch, ctx)
+        with trial_threads(self.threads, ctx.device) as threads:
+            return oom_guard(ctx.device, self._estimate, arch, ctx, threads)
 
-    def _estimate(self, arch: dict[str, Any], ctx: EstimateContext) -> Estimate:
+    def _estimate(self, arch: dict[str, Any], ctx: EstimateContext,
+                  threads: TrialThreads) -> Estimate:
         ctx.check_stop()
         config = TrainConfig.resolve(self.options, arch)
         data = self._data.get(ctx.dataset, ctx.device)
@@ -208,6 +226,7 @@ class LearningCurveExtrapolation:
         inner = dataclasses.replace(ctx, report_fn=report, curve=[])
         with seeded(trial_seed(ctx.seed, ctx.number), ctx.device) as generator:
             model = ctx.space.build(arch, shape, ctx.dataset.num_classes).to(ctx.device)
+            size_threads(threads, model, shape, config.batch_size, ctx.device)
             result = fit(model, data, config, inner, generator, on_epoch=on_epoch)
         out: dict[str, Any] = {"valid_acc": result.valid_acc}
         if data.x_test is not None and data.y_test is not None:

@@ -30,9 +30,11 @@ from typing import Any
 import torch
 
 from ..options import Option, resolve
+from ..threads import TrialThreads
 from . import metrics as model_metrics
 from .base import Estimate, EstimateContext
 from .trainer import (
+    THREADS_OPTION,
     TRAIN_OPTIONS,
     Splits,
     TrainConfig,
@@ -40,7 +42,9 @@ from .trainer import (
     fit,
     oom_guard,
     seeded,
+    size_threads,
     trial_seed,
+    trial_threads,
 )
 
 LATENCY_BATCH = 64
@@ -97,16 +101,18 @@ class TrainEstimator:
         **TRAIN_OPTIONS,
         "latency_runs": Option(int, 10, low=0, high=1000,
                                help="timed forward passes for latency_ms (0: skip)"),
+        "threads": THREADS_OPTION,
     }
 
     def __init__(self, epochs: int = 10, batch_size: int = 64, optimizer: str = "adam",
                  learning_rate: float = 1e-3, weight_decay: float = 0.0,
-                 latency_runs: int = 10) -> None:
+                 latency_runs: int = 10, threads: int | None = None) -> None:
         checked = resolve(type(self), {
             "epochs": epochs, "batch_size": batch_size, "optimizer": optimizer,
             "learning_rate": learning_rate, "weight_decay": weight_decay,
-            "latency_runs": latency_runs})
+            "latency_runs": latency_runs, "threads": threads})
         self.latency_runs: int = checked.pop("latency_runs")
+        self.threads: int | None = checked.pop("threads")
         self.options = checked
         self._data = DataCache()
 
@@ -120,15 +126,18 @@ class TrainEstimator:
         return TrainConfig.resolve(self.options, arch)
 
     def estimate(self, arch: dict[str, Any], ctx: EstimateContext) -> Estimate:
-        return oom_guard(ctx.device, self._estimate, arch, ctx)
+        with trial_threads(self.threads, ctx.device) as threads:
+            return oom_guard(ctx.device, self._estimate, arch, ctx, threads)
 
-    def _estimate(self, arch: dict[str, Any], ctx: EstimateContext) -> Estimate:
+    def _estimate(self, arch: dict[str, Any], ctx: EstimateContext,
+                  threads: TrialThreads) -> Estimate:
         ctx.check_stop()
         config = self.config(arch)
         data = self._data.get(ctx.dataset, ctx.device)
         shape = tuple(ctx.dataset.input_shape)
         with seeded(trial_seed(ctx.seed, ctx.number), ctx.device) as generator:
             model = ctx.space.build(arch, shape, ctx.dataset.num_classes).to(ctx.device)
+            size_threads(threads, model, shape, config.batch_size, ctx.device)
             result = fit(model, data, config, ctx, generator)
         out: dict[str, Any] = {"valid_acc": result.valid_acc}
         if data.x_test is not None and data.y_test is not None:

@@ -22,6 +22,11 @@ batch; running out of memory becomes a :class:`~.base.TrialFailed` too (see
 Hyperparameter decisions labelled ``learning_rate``, ``optimizer``, ``batch_size`` or
 ``epochs`` (:data:`RESERVED`) override the estimator's options of the same name.
 
+Threads: every estimator that trains wraps its trial in :func:`trial_threads`, which
+sets torch's intra-op thread count for the trial from the model's work per batch
+(:func:`batch_work`) and the machine (see :mod:`nasbench_ui.threads`), or from the
+estimator's ``threads`` option (:data:`THREADS_OPTION`), and restores it afterwards.
+
 Example:
     >>> import torch
     >>> from torch import nn
@@ -48,8 +53,10 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
+from .. import threads as thread_policy
 from ..options import Option, check
 from .base import EstimateContext, TrialFailed
+from .metrics import count_flops, count_params
 
 RESERVED = ("learning_rate", "optimizer", "batch_size", "epochs")
 OPTIMIZERS = ("adam", "sgd")
@@ -63,6 +70,9 @@ TRAIN_OPTIONS: dict[str, Option] = {
     "learning_rate": Option(float, 1e-3, low=0.0, help="learning rate of the optimizer"),
     "weight_decay": Option(float, 0.0, low=0.0, help="L2 weight decay"),
 }
+
+THREADS_OPTION = Option(int, None, low=1, high=4096, optional=True,
+                        help="torch threads for each trial (empty: chosen per trial)")
 
 T = TypeVar("T")
 EpochCallback = Callable[[int, dict[str, Any], nn.Module], None]
@@ -155,6 +165,46 @@ def seeded(seed: int, device: str | torch.device) -> Iterator[torch.Generator]:
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield torch.Generator().manual_seed(seed)
+
+
+def batch_work(model: nn.Module, input_shape: tuple[int, ...], batch_size: int,
+               device: str | torch.device = "cpu") -> float:
+    """Forward FLOPs of one batch of ``batch_size`` (twice the parameters per sample when
+    the FLOPs cannot be counted).
+
+    Example:
+        >>> batch_work(nn.Sequential(nn.Flatten(), nn.Linear(4, 3)), (2, 2), 64)
+        1536.0
+    """
+    flops = count_flops(model, input_shape, device)
+    per_sample = float(flops) if flops is not None else 2.0 * count_params(model)
+    return per_sample * int(batch_size)
+
+
+def trial_threads(threads: int | None, device: str | torch.device
+                  ) -> contextlib.AbstractContextManager[thread_policy.TrialThreads]:
+    """The torch thread count of one trial (:func:`nasbench_ui.threads.use`).
+
+    ``threads`` (an estimator's option) wins; otherwise the trial starts on one thread
+    and :func:`size_threads` sets the count for the model once it is built. The
+    previous count comes back afterwards.
+
+    Example:
+        >>> before = torch.get_num_threads()
+        >>> with trial_threads(1, "cpu") as trial:
+        ...     size_threads(trial, nn.Linear(4, 2), (4,), 64, "cpu") == 1
+        True
+        >>> torch.get_num_threads() == before
+        True
+    """
+    return thread_policy.use(option=threads, device=str(device))
+
+
+def size_threads(trial: thread_policy.TrialThreads, model: nn.Module,
+                 input_shape: tuple[int, ...], batch_size: int,
+                 device: str | torch.device) -> int:
+    """Set ``trial``'s count for ``model``'s :func:`batch_work` (counted only if needed)."""
+    return trial.size(lambda: batch_work(model, input_shape, batch_size, device))
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:

@@ -45,9 +45,18 @@ import torch.nn.functional as F
 
 from ..options import Option, resolve
 from ..space.supernet import Supernet, check_space
+from ..threads import TrialThreads
 from .base import Estimate, EstimateContext, TrialFailed
 from .train import DataCache
-from .trainer import Splits, accuracy, oom_guard, seeded
+from .trainer import (
+    THREADS_OPTION,
+    Splits,
+    accuracy,
+    oom_guard,
+    seeded,
+    size_threads,
+    trial_threads,
+)
 
 OPTIMIZERS = ("sgd", "adam")
 MOMENTUM = 0.9
@@ -96,18 +105,19 @@ class WeightSharing:
         "learning_rate": Option(float, 0.05, low=0.0, help="learning rate of the shared weights"),
         "weight_decay": Option(float, 0.0, low=0.0, help="L2 weight decay"),
         "chunks": Option(int, 5, low=1, high=1000, help="curve points reported per trial"),
+        "threads": THREADS_OPTION,
     }
 
     def __init__(self, steps: int = 50, warmup_steps: int = 200, batch_size: int = 64,
                  optimizer: str = "sgd", learning_rate: float = 0.05, weight_decay: float = 0.0,
-                 chunks: int = 5) -> None:
+                 chunks: int = 5, threads: int | None = None) -> None:
         opts = resolve(type(self), {
             "steps": steps, "warmup_steps": warmup_steps, "batch_size": batch_size,
             "optimizer": optimizer, "learning_rate": learning_rate,
-            "weight_decay": weight_decay, "chunks": chunks})
+            "weight_decay": weight_decay, "chunks": chunks, "threads": threads})
         self.steps, self.warmup_steps, self.batch_size = steps, warmup_steps, batch_size
         self.optimizer, self.learning_rate = optimizer, opts["learning_rate"]
-        self.weight_decay, self.chunks = opts["weight_decay"], chunks
+        self.weight_decay, self.chunks, self.threads = opts["weight_decay"], chunks, threads
         self._shared: dict[tuple[Any, ...], _Shared] = {}
         self._data = DataCache()
 
@@ -136,7 +146,8 @@ class WeightSharing:
         return self._shared[key]
 
     def estimate(self, arch: dict[str, Any], ctx: EstimateContext) -> Estimate:
-        return oom_guard(ctx.device, self._estimate, arch, ctx)
+        with trial_threads(self.threads, ctx.device) as threads:
+            return oom_guard(ctx.device, self._estimate, arch, ctx, threads)
 
     def _step(self, sh: _Shared, arch: dict[str, Any], data: Splits) -> float:
         x, y = sh.batch(data, self.batch_size)
@@ -153,12 +164,14 @@ class WeightSharing:
         sh.steps += 1
         return value
 
-    def _estimate(self, arch: dict[str, Any], ctx: EstimateContext) -> Estimate:
+    def _estimate(self, arch: dict[str, Any], ctx: EstimateContext,
+                  threads: TrialThreads) -> Estimate:
         ctx.check_stop()
         arch = ctx.space.canonical(arch)
         data = self._data.get(ctx.dataset, ctx.device)
         shape = tuple(ctx.dataset.input_shape)
         sh = self._get(ctx.space, shape, ctx.dataset.num_classes, ctx.device, ctx.seed)
+        size_threads(threads, sh.net.fixed(arch=arch), shape, self.batch_size, ctx.device)
         warm = 0
         if sh.steps == 0:
             for i in range(self.warmup_steps):

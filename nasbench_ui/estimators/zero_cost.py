@@ -57,10 +57,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..options import Option, resolve
+from ..threads import TrialThreads
 from .base import Estimate, EstimateContext
 from .metrics import count_params
 from .train import DataCache
-from .trainer import oom_guard, seeded
+from .trainer import THREADS_OPTION, oom_guard, seeded, size_threads, trial_threads
 
 PROXIES = ("synflow", "grad_norm", "snip", "naswot")
 FLOOR = {"synflow": 0.0, "grad_norm": 0.0, "snip": 0.0, "naswot": -1.0}
@@ -181,20 +182,24 @@ class ZeroCost:
                         help="synflow, grad_norm, snip or naswot"),
         "batch_size": Option(int, 64, low=2, high=65536,
                              help="samples in the one scoring minibatch"),
+        "threads": THREADS_OPTION,
     }
 
-    def __init__(self, proxy: str = "synflow", batch_size: int = 64) -> None:
-        resolve(type(self), {"proxy": proxy, "batch_size": batch_size})
-        self.proxy, self.batch_size = proxy, batch_size
+    def __init__(self, proxy: str = "synflow", batch_size: int = 64,
+                 threads: int | None = None) -> None:
+        resolve(type(self), {"proxy": proxy, "batch_size": batch_size, "threads": threads})
+        self.proxy, self.batch_size, self.threads = proxy, batch_size, threads
         self._data = DataCache()
 
     def __getstate__(self) -> dict[str, Any]:  # never pickle device tensors (Dask)
         return {**self.__dict__, "_data": DataCache()}
 
     def estimate(self, arch: dict[str, Any], ctx: EstimateContext) -> Estimate:
-        return oom_guard(ctx.device, self._estimate, arch, ctx)
+        with trial_threads(self.threads, ctx.device) as threads:
+            return oom_guard(ctx.device, self._estimate, arch, ctx, threads)
 
-    def _estimate(self, arch: dict[str, Any], ctx: EstimateContext) -> Estimate:
+    def _estimate(self, arch: dict[str, Any], ctx: EstimateContext,
+                  threads: TrialThreads) -> Estimate:
         ctx.check_stop()
         start = time.perf_counter()
         data = self._data.get(ctx.dataset, ctx.device)
@@ -205,6 +210,7 @@ class ZeroCost:
             x, y = data.x_train[idx], data.y_train[idx]
             model = ctx.space.build(arch, shape, ctx.dataset.num_classes).to(ctx.device)
             params = count_params(model)
+            size_threads(threads, model, shape, len(idx), ctx.device)
             if depends_on_input(model, x):
                 score = _finite(SCORERS[self.proxy](model, x, y))
             else:
