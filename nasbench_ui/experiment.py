@@ -54,6 +54,7 @@ from .steering import (
 )
 from .storage import Trial, TrialState, open_store
 from .storage.lease import DEFAULT_TTL, Lease, live_holder
+from .strategies.base import Strategy
 from .trust import untrusted
 
 log = logging.getLogger(__name__)
@@ -419,9 +420,9 @@ class Experiment(Steering):
             self.strategy = self._new_strategy()
             self.strategy_label = self.config.strategy
             state = rec.get("strategy_state")
-            if state and self._state_fits(state):
+            if state and self._state_fits(state) and not Strategy.replays_history(state):
                 self.strategy.load_state_dict(state)
-            elif state:  # switched before the new strategy's state was saved: replay
+            elif state:  # no snapshot (the default), or switched before it was saved
                 self.tell_history(self.strategy)
             self._control = Control()
             self._looping = True  # steering waits for the loop from here on

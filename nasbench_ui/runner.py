@@ -48,7 +48,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .estimators.base import BudgetExhausted, EstimateContext, Interrupted, Pruned
+from .estimators.base import (
+    BudgetExhausted,
+    EstimateContext,
+    Interrupted,
+    Pruned,
+    estimator_cost,
+)
 from .storage import Trial, TrialState
 
 log = logging.getLogger(__name__)
@@ -225,8 +231,7 @@ class Search:
 
     def cost_of(self, arch: dict[str, Any]) -> float | None:
         """The simulated cost the estimator charges for ``arch`` (None: not simulated)."""
-        cost_fn = getattr(self.exp.estimator, "cost", None)
-        return cost_fn(arch, self.exp.space) if cost_fn is not None else None
+        return estimator_cost(self.exp.estimator, arch, self.exp.space)
 
     def next_job(self, n_pending: int = 0, pending_cost: float = 0.0) -> Job | None:
         """The next job, or None when the budget (counting pending trials) or the strategy
@@ -247,7 +252,7 @@ class Search:
         if self.exhausted or not self._count_left(n_pending) \
                 or not self._seconds_left(pending_cost):
             return None
-        if getattr(exp.strategy, "finished", False):
+        if exp.strategy.finished:
             self.exhausted = True
             return None
         try:
@@ -256,7 +261,7 @@ class Search:
             exp.last_error = f"the strategy could not propose an architecture: {err}"
             self.exhausted = True
             return None
-        meta = dict(getattr(exp.strategy, "ask_meta", lambda: {})() or {})
+        meta = dict(exp.strategy.ask_meta() or {})
         meta["strategy"] = exp.strategy_label  # which strategy proposed it (steering)
         cost = self.cost_of(arch)
         if cost is not None and not self._seconds_left(pending_cost, cost):

@@ -175,14 +175,14 @@ class Steering:
         fn = make_constraint(constraints, self.space)
         with self._steer_lock:
             target = self._pending_switch[0] if self._pending_switch else self.strategy
-            if fn is not None and not callable(getattr(target, "set_constraint", None)):
+            if fn is not None and not target.ACCEPTS_CONSTRAINTS:
                 raise ValueError(f"the strategy {self.strategy_label!r} has no set_constraint, "
                                  "so it cannot honour constraints")
             old = self.config.constraints
             self._commit(replace(self.config, constraints=constraints))
             if self._looping:
                 self._pending_constraint = fn
-            elif callable(getattr(self.strategy, "set_constraint", None)):
+            elif self.strategy.ACCEPTS_CONSTRAINTS:
                 self.strategy.set_constraint(fn)
         self._emit_steer("constraints", {"constraints": constraints}, {"constraints": old})
 
@@ -250,7 +250,7 @@ class Steering:
                                        "the search stopped")
                     return False
                 self._adopt(*switch)
-            if fn is not _NOTHING and callable(getattr(self.strategy, "set_constraint", None)):
+            if fn is not _NOTHING and self.strategy.ACCEPTS_CONSTRAINTS:
                 self.strategy.set_constraint(fn)
         return True
 
@@ -277,10 +277,10 @@ class Steering:
         (it does not when a switch was stored but the new state not yet saved)."""
         if not isinstance(state, dict):
             return True  # load_state_dict reports it
-        owner, name = state.get("strategy"), getattr(self.strategy, "NAME", None)
+        owner, name = state.get("strategy"), self.strategy.NAME
         if owner is not None and name and owner != name:
             return False
-        options = getattr(self.strategy, "options", None)
+        options = self.strategy.options
         return not (isinstance(options, dict) and "options" in state and state["options"] != options)
 
     def _commit(self, config: ExperimentConfig) -> None:

@@ -137,6 +137,18 @@ class Estimator(Protocol):
     def estimate(self, arch: dict[str, Any], ctx: EstimateContext) -> Estimate: ...
 
 
+def estimator_cost(estimator: Any, arch: dict[str, Any], space: Any) -> float | None:
+    """The simulated seconds ``estimator`` charges for ``arch`` (its optional
+    ``cost(arch, space)`` hook, as ``tabular`` has), or None: it charges real time.
+
+    Example:
+        >>> estimator_cost(object(), {}, None) is None
+        True
+    """
+    hook = getattr(estimator, "cost", None)  # the one place that asks for the hook
+    return hook(arch, space) if callable(hook) else None
+
+
 def history_fields(estimator: Any) -> tuple[str, ...]:
     """The trial fields an estimator class (or instance) reads from ``ctx.history()``.
 

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..options import Option, resolve
 from ..storage.base import clean_value as clean_value  # one definition: a told value
@@ -55,36 +55,70 @@ MAX_TRIES = 1000
 Constraint = Callable[[dict[str, Any]], bool]
 
 
-@runtime_checkable
-class Strategy(Protocol):
-    """What the experiment loop needs from a multi-trial search strategy.
+class Strategy:
+    """The base of every multi-trial (ask/tell) strategy: the whole contract in one place.
 
-    Constructed as ``cls(space, seed=0, constraint=None, **options)``; the options are
-    checked with :func:`nasbench_ui.options.resolve` against ``OPTIONS``.
-    Optional members, with the defaults the loop assumes when they are missing:
-    ``ask_meta() -> dict`` (facts about the last asked architecture, e.g.
-    ``{"parent": 3, "mutation": "2<-1"}``; default ``{}``), ``finished -> bool``
-    (nothing more to propose; default False) and ``set_constraint(fn)``.
+    Required (two methods): :meth:`ask` and :meth:`tell`. Everything else is an optional
+    hook with a default body here, so the loop calls it without probing:
+
+    * ``NAME`` (stored in the config), ``OPTIONS`` (declared options),
+      ``ESTIMATOR`` (a one-shot strategy names the estimator it runs with; None);
+    * :attr:`finished` (nothing more to propose; False), :meth:`ask_meta` (facts about
+      the last asked architecture; ``{}``), :meth:`set_constraint` (refuses a
+      constraint unless overridden);
+    * :meth:`state_dict` / :meth:`load_state_dict`: by default the state is a marker
+      that makes the experiment replay the finished trials into a fresh strategy
+      (:meth:`replays_history`); a strategy that can snapshot itself overrides both.
+
+    Constructed as ``cls(space, seed=0, constraint=None, **options)``.
     """
 
-    NAME: str
-    OPTIONS: dict[str, Option]
+    NAME: ClassVar[str] = "custom"
+    OPTIONS: ClassVar[dict[str, Option]] = {}
+    ESTIMATOR: ClassVar[str | None] = None
+    ACCEPTS_CONSTRAINTS: ClassVar[bool] = False  # True where set_constraint is honoured
+    REQUIRED: ClassVar[tuple[str, ...]] = ("ask", "tell")
+    options: dict[str, Any] = {}  # the resolved options (set by StrategyBase)
 
     def ask(self) -> dict[str, Any]:
         """The next architecture to evaluate (a canonical dict)."""
-        ...
+        raise NotImplementedError(f"{type(self).__name__} must implement ask()")
 
     def tell(self, arch: dict[str, Any], value: float | None, trial: Trial | None = None) -> None:
         """The objective of ``arch`` (higher is better; None for a failed trial)."""
-        ...
+        raise NotImplementedError(f"{type(self).__name__} must implement tell()")
+
+    @property
+    def finished(self) -> bool:
+        """True when there is nothing more to propose."""
+        return False
+
+    def ask_meta(self) -> dict[str, Any]:
+        """Facts about the last asked architecture, e.g. ``{"parent": 3}``."""
+        return {}
+
+    def set_constraint(self, fn: Constraint | None) -> None:
+        """Only propose architectures with ``fn(arch)`` true (None: any)."""
+        if fn is not None:
+            raise ValueError(f"the strategy {self.NAME!r} cannot take a constraint")
 
     def state_dict(self) -> dict[str, Any]:
-        """A JSON-able snapshot that :meth:`load_state_dict` restores exactly."""
-        ...
+        """A JSON-able snapshot; by default a marker asking for a replay of the history."""
+        return {"strategy": self.NAME, "replay": True}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a snapshot taken by :meth:`state_dict`."""
-        ...
+        """Restore a snapshot of :meth:`state_dict` (the default: nothing to restore)."""
+
+    @staticmethod
+    def replays_history(state: Mapping[str, Any]) -> bool:
+        """Whether ``state`` is the default marker: the experiment then tells a fresh
+        strategy every finished trial instead of loading a snapshot.
+
+        Example:
+            >>> Strategy.replays_history(Strategy().state_dict())
+            True
+        """
+        return bool(state.get("replay"))
 
 
 class StrategyExhausted(RuntimeError):
@@ -139,7 +173,7 @@ def no_arch_error(name: str, tries: int) -> ValueError:
     )
 
 
-class StrategyBase:
+class StrategyBase(Strategy):
     """Optional helper base: options, seed, ``rng``, constraint, meta and snapshots.
 
     Sets ``self.space``, ``self.seed``, ``self.rng`` (a ``random.Random``),
@@ -148,6 +182,7 @@ class StrategyBase:
 
     NAME: str = ""
     OPTIONS: dict[str, Option] = {}
+    ACCEPTS_CONSTRAINTS = True
 
     def __init__(
         self,
