@@ -6,7 +6,7 @@ Built in: ``random``, ``grid``, ``evolution`` (regularized evolution), ``reinfor
 
 Example:
     >>> from nasbench_ui import spaces
-    >>> names()
+    >>> names()[:8]
     ['random', 'grid', 'evolution', 'reinforce', 'local_search', 'bananas', 'pareto_evolution', 'darts']
     >>> s = create("evolution", spaces.nb201(), seed=0, options={"population": 10})
     >>> arch = s.ask(); s.tell(arch, 0.5)
@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import options as _options
+from .adapter import StrategyAdapter, adapt
 from .bananas import Bananas
 from .base import (
     MAX_TRIES,
@@ -117,21 +118,17 @@ def create(
                 "options apply when a strategy is created by name; this strategy object "
                 f"already exists, so drop options {sorted(options)}"
             )
+        strategy = adapt(name_or_obj)  # a Strategy: every optional hook has a body
         if constraint is not None:
-            if not callable(getattr(name_or_obj, "set_constraint", None)):
-                raise ValueError(
-                    f"strategy object {type(name_or_obj).__name__} has no set_constraint; "
-                    "it cannot take a constraint"
-                )
-            name_or_obj.set_constraint(constraint)
-        return name_or_obj
+            strategy.set_constraint(constraint)
+        return strategy
     else:
         raise ValueError(
             f"strategy must be a name (one of {names()}), a strategy class or an object "
             f"with ask/tell, got {type(name_or_obj).__name__}"
         )
     resolved = _options.resolve(cls, options)
-    return cls(space, seed=seed, constraint=constraint, **resolved)
+    return adapt(cls(space, seed=seed, constraint=constraint, **resolved))
 
 
 def describe(name: str) -> dict[str, Any]:
@@ -145,9 +142,15 @@ for _cls in (RandomSearch, GridSearch, RegularizedEvolution, Reinforce, LocalSea
     register(_cls.NAME, _cls)
 for _cls in (Bananas, ParetoEvolution, Darts):
     register(_cls.NAME, _cls)
+# optional: Optuna's samplers (the `optuna` extra), listed only where Optuna is installed
+from . import optuna_sampler as _optuna_sampler  # noqa: E402 - imports Optuna only when used
+
+if _optuna_sampler.available():
+    register(_optuna_sampler.OptunaSampler.NAME, _optuna_sampler.OptunaSampler)
 
 __all__ = [
     "MAX_TRIES", "GridSearch", "LocalSearch", "RandomSearch", "RegularizedEvolution",
-    "Reinforce", "Strategy", "StrategyBase", "StrategyExhausted", "clean_value", "create",
+    "Reinforce", "Strategy", "StrategyAdapter", "StrategyBase", "StrategyExhausted", "adapt",
+    "clean_value", "create",
     "describe", "get", "names", "register", "rng_state", "set_rng_state", "unregister",
 ]

@@ -194,6 +194,8 @@ CONSTRAINED = {
     "bananas": {"initial": 5, "epochs": 30},
     "pareto_evolution": {"population": 5, "sample_size": 2},
 }
+if "optuna" in strategies.names():  # the optuna extra is installed
+    CONSTRAINED["optuna"] = {}
 
 
 def test_every_multi_trial_strategy_is_covered() -> None:

@@ -1,0 +1,472 @@
+"""This project's strategies against Optuna's samplers, same protocol, same seeds, same run.
+
+The NAS-Bench-201 protocol of ``benchmarks/nb201.py`` (Dong & Yang, ICLR 2020): a strategy
+sees a *signal* column (12-epoch validation accuracy), each query is charged the CIFAR-10
+training time (``nb201.COST``: 12 epochs plus one validation pass) in simulated seconds, a
+run stops at the first query that does not fit in the budget, and the cell it picked (its
+best signal) is scored by a *score* column. Three column sets (check the CSV header):
+
+=========== ============================= ==========================
+set         signal                        score
+=========== ============================= ==========================
+cifar10     ``valid_acc_12ep``            ``test_acc_200ep``
+cifar100    ``cifar100_valid_acc_12ep``   ``cifar100_test_acc_12ep``
+imagenet16  ``imagenet16_valid_acc_12ep`` ``imagenet16_test_acc_12ep``
+=========== ============================= ==========================
+
+Entries (``--strategies``):
+
+- this project's strategies by name (``random``, ``evolution``, ``local_search``,
+  ``bananas``...), run as a user runs them: ``nb.Experiment(nb.spaces.nb201(), strategy=...,
+  estimator="tabular", seconds=..., storage=":memory:", seed=seed).run()``, with the
+  protocol settings of ``nb201.OPTIONS``;
+- ``optuna:<sampler>``: Optuna's sampler through this project's ``optuna`` strategy, in the
+  same kind of experiment (``tpe`` is multivariate TPE);
+- ``plain:<sampler>``: plain Optuna (Akiba et al., KDD 2019), its ask/tell loop with the six
+  edges as six categorical parameters, no experiment around it.
+
+Budgets (``--seconds 3000,6000,12000``) come from one run per seed at the largest budget:
+no strategy knows its budget, so the run with budget B is the prefix of that run whose
+queries fit in B (an anytime curve). Seeds ``0 .. runs-1``; the tasks (seed, column set,
+entry) are interleaved seed by seed over at most two worker processes, so every entry sees
+the same machine load; each worker pays its imports and table loads before its first
+timed run. Reported per entry and cell (column set, budget): mean and standard
+deviation of the score, a two-sided Mann-Whitney U test against the best peer (for this
+project's entries and ``optuna:*``, the best ``plain:*`` entry by mean; for ``plain:*``,
+the best of this project's own strategies), queries per run, and wall and CPU
+(``time.process_time``) seconds per run at the largest budget. The JSON goes to ``--out``;
+a markdown table (this project against Optuna, each column set at its two largest budgets)
+is printed and stored in the JSON.
+
+Usage::
+
+    python benchmarks/peers.py --runs 50 --seconds 3000,6000,12000 \\
+        --signal cifar10,cifar100,imagenet16 --out benchmarks/results/peers.json
+
+Example:
+    >>> summary = main(["--runs", "1", "--strategies", "random,plain:tpe",  # doctest: +SKIP
+    ...                 "--seconds", "500", "--out", ""])
+    >>> sorted(summary["cells"]["cifar10"]["500"])                           # doctest: +SKIP
+    ['plain:tpe', 'random']
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run from a checkout: `python benchmarks/peers.py`
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import nb201  # noqa: E402 - after the path fix; sets the BLAS thread caps
+
+COLUMN_SETS: dict[str, tuple[str, str]] = {
+    "cifar10": ("valid_acc_12ep", "test_acc_200ep"),
+    "cifar100": ("cifar100_valid_acc_12ep", "cifar100_test_acc_12ep"),
+    "imagenet16": ("imagenet16_valid_acc_12ep", "imagenet16_test_acc_12ep"),
+}
+OURS = ("random", "evolution", "local_search", "bananas")
+SAMPLERS = ("tpe", "gp", "random")
+DEFAULT_STRATEGIES = ",".join([*OURS, *(f"optuna:{s}" for s in SAMPLERS),
+                               *(f"plain:{s}" for s in SAMPLERS)])
+SAMPLER_OPTIONS: dict[str, dict[str, Any]] = {"tpe": {"multivariate": True}, "gp": {},
+                                              "random": {}}
+LABELS = {"random": "random search", "evolution": "regularized evolution",
+          "local_search": "local search", "bananas": "BANANAS",
+          "tpe": "TPE (multivariate)", "gp": "GP", "random_sampler": "random"}
+STEP_S = 100.0
+
+
+def label(entry: str) -> str:
+    """A readable name: ``"plain:tpe"`` -> ``"Optuna TPE (multivariate)"``.
+
+    Example:
+        >>> label("bananas"), label("plain:gp"), label("optuna:tpe")
+        ('this project, BANANAS', 'Optuna GP', 'optuna strategy, TPE (multivariate)')
+    """
+    kind, _, sampler = entry.partition(":")
+    name = LABELS.get("random_sampler" if sampler == "random" else sampler, sampler)
+    if kind == "plain":
+        return f"Optuna {name}"
+    if kind == "optuna":
+        return f"optuna strategy, {name}"
+    return f"this project, {LABELS.get(entry, entry)}"
+
+
+def group(entry: str) -> str:
+    """``"plain"``, ``"optuna"`` (Optuna through this project) or ``"ours"``."""
+    kind = entry.partition(":")[0]
+    return kind if kind in ("plain", "optuna") else "ours"
+
+
+# ------------------------------------------------------------------ one run
+def _nb201_edges() -> list[tuple[str, list[str]]]:
+    import nasbench_ui as nb
+
+    return [(d.label, list(d.choices())) for d in nb.spaces.nb201().decisions]
+
+
+def arch_str(ops: dict[str, str]) -> str:
+    """NAS-Bench-201's string of a cell given by its six edges ``"j<-i"``.
+
+    Example:
+        >>> arch_str({"1<-0": "a", "2<-0": "b", "2<-1": "c", "3<-0": "d", "3<-1": "e",
+        ...           "3<-2": "f"})
+        '|a~0|+|b~0|c~1|+|d~0|e~1|f~2|'
+    """
+    nodes = ["|" + "|".join(ops[f"{j}<-{i}"] + f"~{i}" for i in range(j)) + "|"
+             for j in (1, 2, 3)]
+    return "+".join(nodes)
+
+
+_ROWS: dict[tuple[str, str, str], dict[str, tuple[float, float, float]]] = {}
+
+
+def table_rows(table: str, signal: str, score: str) -> dict[str, tuple[float, float, float]]:
+    """``{arch_str: (signal, score, cost_s)}``, read once per process."""
+    key = (table, signal, score)
+    if key not in _ROWS:
+        import pandas as pd
+
+        cols = list(nb201.COST)
+        df = pd.read_csv(table, usecols=["arch_str", signal, score, *cols])
+        cost = sum(w * df[c] for c, w in nb201.COST.items())
+        _ROWS[key] = {a: (float(s), float(t), float(c)) for a, s, t, c in
+                      zip(df["arch_str"], df[signal], df[score], cost, strict=True)}
+    return _ROWS[key]
+
+
+def _plain_sampler(optuna: Any, sampler: str, seed: int) -> Any:
+    options = SAMPLER_OPTIONS.get(sampler, {})
+    if sampler == "tpe":
+        return optuna.samplers.TPESampler(seed=seed, **options)
+    if sampler == "gp":
+        return optuna.samplers.GPSampler(seed=seed, **options)
+    if sampler == "random":
+        return optuna.samplers.RandomSampler(seed=seed, **options)
+    raise ValueError(f"plain Optuna sampler must be one of {list(SAMPLERS)}, got {sampler!r}")
+
+
+def run_plain(sampler: str, seed: int, table: str, signal: str, score: str,
+              budget: float) -> list[list[float]]:
+    """Plain Optuna's ask/tell loop on the six edges; ``[[spent, signal, score], ...]``."""
+    import warnings
+
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    rows = table_rows(table, signal, score)
+    edges = _nb201_edges()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study = optuna.create_study(direction="maximize",
+                                    sampler=_plain_sampler(optuna, sampler, seed))
+    spent, queries = 0.0, []
+    while True:
+        trial = study.ask()
+        ops = {name: trial.suggest_categorical(name, choices) for name, choices in edges}
+        sig, sc, cost = rows[arch_str(ops)]
+        if spent + cost > budget:  # as the tabular estimator: the query is not made
+            break
+        spent += cost
+        study.tell(trial, sig)
+        queries.append([spent, sig, sc])
+    return queries
+
+
+def run_ours(entry: str, seed: int, table: str, signal: str, score: str,
+             budget: float) -> list[list[float]]:
+    """One ``nb.Experiment`` with this project's strategy; ``[[spent, signal, score], ...]``."""
+    import nasbench_ui as nb
+
+    kind, _, sampler = entry.partition(":")
+    if kind == "optuna":
+        strategy = "optuna"
+        options: dict[str, Any] = {"sampler": sampler,
+                                   "sampler_options": SAMPLER_OPTIONS.get(sampler, {})}
+    else:
+        strategy, options = entry, dict(nb201.OPTIONS.get(entry, {}))
+    exp = nb.Experiment(
+        nb.spaces.nb201(), strategy=strategy, strategy_options=options, estimator="tabular",
+        estimator_options={"table": table, "key": "arch_str", "metric": signal,
+                           "cost": nb201.COST, "extra_metrics": [score]},
+        seconds=budget, storage=":memory:", seed=seed,
+    )
+    exp.run()
+    if exp.last_error:
+        raise RuntimeError(f"{entry} seed {seed}: {exp.last_error}")
+    spent, queries = 0.0, []
+    for t in exp.trials:
+        if t.state.name == "COMPLETE":
+            spent += float(t.metrics["cost_s"])
+            queries.append([spent, float(t.metrics[signal]), float(t.metrics[score])])
+    return queries
+
+
+def pick(queries: list[list[float]], budget: float) -> dict[str, Any] | None:
+    """The cell a run picks at ``budget``: the first best signal among the queries that fit.
+
+    Example:
+        >>> pick([[50, 80.0, 90.0], [120, 82.0, 89.0], [300, 84.0, 91.0]], 200)
+        {'score': 89.0, 'signal': 82.0, 'queries': 2}
+    """
+    best, n = None, 0
+    for spent, sig, sc in queries:
+        if spent > budget:
+            break
+        n += 1
+        if best is None or sig > best[0]:
+            best = (sig, sc)
+    return None if best is None else {"score": best[1], "signal": best[0], "queries": n}
+
+
+def warm_up(table: str, colsets: dict[str, tuple[str, str]]) -> None:
+    """Pay each worker's one-time costs before any timed run: the imports, the table
+    (both this project's tabular cache and the plain loop's) and a first experiment."""
+    import optuna  # noqa: F401
+
+    import nasbench_ui as nb
+
+    for signal, score in colsets.values():
+        table_rows(table, signal, score)
+        nb.Experiment(nb.spaces.nb201(), strategy="random", estimator="tabular",
+                      estimator_options={"table": table, "key": "arch_str", "metric": signal,
+                                         "cost": nb201.COST, "extra_metrics": [score]},
+                      trials=2, storage=":memory:", seed=0).run()
+
+
+def run_task(task: tuple[str, int, str, str, str, str, list[float]]) -> dict[str, Any]:
+    """One seeded run of one entry on one column set, measured at every budget."""
+    entry, seed, table, colset, signal, score, budgets = task
+    wall, cpu = time.perf_counter(), time.process_time()
+    runner = run_plain if group(entry) == "plain" else run_ours
+    if group(entry) == "plain":
+        queries = runner(entry.partition(":")[2], seed, table, signal, score, max(budgets))
+    else:
+        queries = runner(entry, seed, table, signal, score, max(budgets))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    picks = {}
+    for b in budgets:
+        p = pick(queries, b)
+        if p is None:
+            raise RuntimeError(f"{entry} seed {seed}: no query fits in {b:g} s")
+        picks[f"{b:g}"] = p
+    # the best-so-far score after each query, for the regret (anytime) curve
+    trajectory, best = [], None
+    for spent, sig, sc in queries:
+        if best is None or sig > best[0]:
+            best = (sig, sc)
+        trajectory.append([round(spent, 3), best[1]])
+    return {"entry": entry, "seed": seed, "colset": colset, "picks": picks,
+            "wall_s": wall, "cpu_s": cpu, "trajectory": trajectory}
+
+
+# ------------------------------------------------------------------ statistics
+def mann_whitney(a: list[float], b: list[float]) -> float | None:
+    """Two-sided Mann-Whitney U p-value of two samples (None when it is undefined).
+
+    Example:
+        >>> mann_whitney([1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]) < 0.05
+        True
+        >>> mann_whitney([1.0, 1.0], [1.0, 1.0]) is None
+        True
+    """
+    from scipy.stats import mannwhitneyu
+
+    if len(a) < 2 or len(b) < 2 or len(set(a) | set(b)) < 2:
+        return None
+    p = float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+    return None if p != p else p  # NaN
+
+
+def _mean_std(xs: list[float]) -> tuple[float, float]:
+    return statistics.fmean(xs), statistics.stdev(xs) if len(xs) > 1 else 0.0
+
+
+def cell_stats(runs: dict[str, list[dict[str, Any]]], budget: str) -> dict[str, dict[str, Any]]:
+    """Per entry at one budget: mean, std, the test against the best peer, queries, times."""
+    scores = {e: [r["picks"][budget]["score"] for r in rs] for e, rs in runs.items()}
+    means = {e: statistics.fmean(s) for e, s in scores.items()}
+
+    def best_of(kind: str) -> str | None:
+        cands = [e for e in runs if group(e) == kind]
+        return max(cands, key=lambda e: means[e]) if cands else None
+
+    best = {"plain": best_of("plain"), "ours": best_of("ours")}
+    out: dict[str, dict[str, Any]] = {}
+    for e, rs in runs.items():
+        peer = best["ours"] if group(e) == "plain" else best["plain"]
+        mean, std = _mean_std(scores[e])
+        p = mann_whitney(scores[e], scores[peer]) if peer and peer != e else None
+        out[e] = {
+            "label": label(e), "group": group(e), "runs": len(rs),
+            "score_mean": round(mean, 4), "score_std": round(std, 4),
+            "signal_mean": round(statistics.fmean(r["picks"][budget]["signal"] for r in rs), 4),
+            "best_peer": peer, "delta_vs_best_peer": (round(mean - means[peer], 4)
+                                                      if peer else None),
+            "p_mann_whitney": None if p is None else round(p, 5),
+            "queries_mean": round(statistics.fmean(r["picks"][budget]["queries"] for r in rs),
+                                  2),
+            "wall_s_per_run": round(statistics.fmean(r["wall_s"] for r in rs), 4),
+            "cpu_s_per_run": round(statistics.fmean(r["cpu_s"] for r in rs), 4),
+            "score_per_run": scores[e],
+        }
+    return out
+
+
+def markdown(cells: dict[str, dict[str, dict[str, Any]]], colset: str,
+             budgets: list[str]) -> str:
+    """A markdown table of one column set at ``budgets`` (wall and CPU at the largest run)."""
+    head = ["", *(f"{colset} {float(b):,.0f} s" for b in budgets),
+            f"p vs best peer ({float(budgets[-1]):,.0f} s)", "queries", "wall / run",
+            "CPU / run"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    last = cells[budgets[-1]]
+    order = sorted(last, key=lambda e: ({"ours": 0, "optuna": 1, "plain": 2}[group(e)], e))
+    for e in order:
+        s = last[e]
+        p = "n/a" if s["p_mann_whitney"] is None else f"{s['p_mann_whitney']:.3f}"
+        row = [s["label"],
+               *(f"{cells[b][e]['score_mean']:.2f} ± {cells[b][e]['score_std']:.2f}"
+                 for b in budgets),
+               f"{p} ({label(s['best_peer']) if s['best_peer'] else '-'})",
+               f"{s['queries_mean']:.1f}", f"{s['wall_s_per_run']:.2f} s",
+               f"{s['cpu_s_per_run']:.2f} s"]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ command line
+def _column_sets(args: argparse.Namespace, header: list[str],
+                 p: argparse.ArgumentParser) -> dict[str, tuple[str, str]]:
+    signals = [s.strip() for s in args.signal.split(",") if s.strip()]
+    scores = [s.strip() for s in args.score.split(",") if s.strip()] if args.score else []
+    if scores and len(scores) != len(signals):
+        p.error(f"--score names {len(scores)} column(s) but --signal {len(signals)}; give one "
+                "score per signal, or leave --score out to use each column set's own")
+    out: dict[str, tuple[str, str]] = {}
+    for i, sig in enumerate(signals):
+        name, (signal, score) = (sig, COLUMN_SETS[sig]) if sig in COLUMN_SETS else (sig, (sig,
+                                                                                         None))
+        if scores:
+            score = COLUMN_SETS[scores[i]][1] if scores[i] in COLUMN_SETS else scores[i]
+        if score is None:
+            p.error(f"--signal {sig!r} is a column, not a column set "
+                    f"({sorted(COLUMN_SETS)}): give its --score column too")
+        for col, flag in ((signal, "--signal"), (score, "--score")):
+            if col not in header:
+                p.error(f"{flag} column {col!r} is not in the table; its columns are {header}")
+        out[name] = (signal, score)
+    return out
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--runs", type=int, default=50, help="seeds per entry (0 .. runs-1)")
+    p.add_argument("--seconds", default="3000,6000,12000",
+                   help="comma-separated simulated budgets (one run at the largest)")
+    p.add_argument("--signal", default="cifar10",
+                   help=f"comma-separated column sets {sorted(COLUMN_SETS)} or signal columns")
+    p.add_argument("--score", default="",
+                   help="comma-separated score columns (or sets), one per --signal entry")
+    p.add_argument("--strategies", default=DEFAULT_STRATEGIES,
+                   help="comma-separated entries: this project's strategy names, "
+                        "optuna:<sampler> and plain:<sampler> (tpe, gp, random)")
+    p.add_argument("--table", default="../shared/benchmarks/nb201/nb201_cifar10.csv")
+    p.add_argument("--out", default="benchmarks/results/peers.json", help="JSON ('' = none)")
+    p.add_argument("--processes", type=int, default=nb201.MAX_PROCESSES,
+                   help=f"worker processes, at most {nb201.MAX_PROCESSES}")
+    args = p.parse_args(argv)
+    if args.runs < 1:
+        p.error(f"--runs must be at least 1, got {args.runs}")
+    if not 1 <= args.processes <= nb201.MAX_PROCESSES:
+        p.error(f"--processes must be 1..{nb201.MAX_PROCESSES}, got {args.processes}")
+    try:
+        args.seconds = sorted({float(s) for s in args.seconds.split(",") if s.strip()})
+    except ValueError:
+        p.error(f"--seconds must be comma-separated numbers, got {args.seconds!r}")
+    if not args.seconds or args.seconds[0] <= 0:
+        p.error(f"--seconds must be positive numbers, got {args.seconds}")
+    if not Path(args.table).is_file():
+        p.error(f"--table {args.table!r} is not a file; give the NAS-Bench-201 CSV "
+                "(../shared/benchmarks/nb201/nb201_cifar10.csv)")
+    with open(args.table, encoding="utf-8") as f:
+        header = f.readline().strip().split(",")
+    args.colsets = _column_sets(args, header, p)
+    args.entries = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    for e in args.entries:
+        kind, _, sampler = e.partition(":")
+        if kind in ("plain", "optuna") and sampler not in SAMPLERS:
+            p.error(f"{e!r}: the sampler after {kind}: must be one of {list(SAMPLERS)}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run every entry on every column set and seed; write the JSON; return the summary."""
+    import pandas as pd
+
+    from nasbench_ui import strategies
+
+    args = parse_args(argv)
+    for e in args.entries:
+        if group(e) == "ours":
+            strategies.get(e)  # ValueError listing the names
+    if any(group(e) != "ours" for e in args.entries) and "optuna" not in strategies.names():
+        raise ValueError("optuna:* and plain:* entries need Optuna: pip install optuna")
+    table = str(Path(args.table).resolve())
+    budgets = [float(b) for b in args.seconds]
+    keys = [f"{b:g}" for b in budgets]
+    tasks = [(e, seed, table, cs, sig, sc, budgets)
+             for seed in range(args.runs) for cs, (sig, sc) in args.colsets.items()
+             for e in args.entries]
+    started = time.perf_counter()
+    results: list[dict[str, Any]] = []
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(args.processes, initializer=warm_up, initargs=(table, args.colsets)) as pool:
+        for i, r in enumerate(pool.imap_unordered(run_task, tasks), 1):
+            results.append(r)
+            if i % max(1, len(tasks) // 20) == 0 or i == len(tasks):
+                print(f"{i}/{len(tasks)} runs, {time.perf_counter() - started:.0f} s",
+                      flush=True)
+    import optuna
+
+    summary: dict[str, Any] = {
+        "protocol": {"budgets_s": budgets, "cost": nb201.COST, "runs": args.runs,
+                     "seeds": f"0..{args.runs - 1}", "processes": args.processes,
+                     "column_sets": {k: {"signal": s, "score": t}
+                                     for k, (s, t) in args.colsets.items()},
+                     "sampler_options": SAMPLER_OPTIONS, "evolution_etc": nb201.OPTIONS,
+                     "test": "two-sided Mann-Whitney U against the best peer",
+                     "optuna": optuna.__version__},
+        "command": "python " + " ".join([sys.argv[0] if argv is None else "benchmarks/peers.py",
+                                         *(sys.argv[1:] if argv is None else argv)]),
+        "wall_s_total": round(time.perf_counter() - started, 1),
+        "entries": {e: label(e) for e in args.entries},
+        "cells": {}, "regret": {}, "markdown": {},
+    }
+    for cs, (_, score) in args.colsets.items():
+        runs = {e: sorted((r for r in results if r["entry"] == e and r["colset"] == cs),
+                          key=lambda r: r["seed"]) for e in args.entries}
+        summary["cells"][cs] = {k: cell_stats(runs, k) for k in keys}
+        reference = float(pd.read_csv(table, usecols=[score])[score].max())
+        summary["regret"][cs] = {"reference": reference, **{
+            e: nb201.regret_curve(rs, reference, step=STEP_S, budget=budgets[-1])
+            for e, rs in runs.items()}}
+        summary["markdown"][cs] = markdown(summary["cells"][cs], cs, keys[-2:])
+        print(f"\n{cs} (signal {args.colsets[cs][0]}, score {score}), {args.runs} runs:\n")
+        print(summary["markdown"][cs], flush=True)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    return summary
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,478 @@
+"""``optuna``: Optuna's samplers as a search strategy, through Optuna's ask/tell interface.
+
+Optuna: Akiba, Sano, Yanase, Ohta & Koyama, "Optuna: A Next-generation Hyperparameter
+Optimization Framework", KDD 2019. The samplers (option ``sampler``) and their sources:
+
+- ``"tpe"``: Tree-structured Parzen Estimator (Bergstra, Bardenet, Bengio & Kegl,
+  "Algorithms for Hyper-Parameter Optimization", NeurIPS 2011); ``{"multivariate": true}``
+  in ``sampler_options`` models the decisions jointly (Falkner, Klein & Hutter, "BOHB:
+  Robust and Efficient Hyperparameter Optimization at Scale", ICML 2018).
+- ``"gp"``: Gaussian-process Bayesian optimisation with expected improvement (Jones,
+  Schonlau & Welch, "Efficient Global Optimization of Expensive Black-Box Functions",
+  J. Global Optimization 13, 1998; Snoek, Larochelle & Adams, "Practical Bayesian
+  Optimization of Machine Learning Algorithms", NeurIPS 2012).
+- ``"cmaes"``: CMA-ES (Hansen & Ostermeier, "Completely Derandomized Self-Adaptation in
+  Evolution Strategies", Evolutionary Computation 9(2), 2001). Needs the ``cmaes`` package.
+- ``"nsga2"``: NSGA-II (Deb, Pratap, Agarwal & Meyarivan, "A Fast and Elitist
+  Multiobjective Genetic Algorithm: NSGA-II", IEEE Trans. Evol. Comput. 6(2), 2002).
+- ``"qmc"``: quasi-Monte Carlo sequences (Sobol', "On the distribution of points in a cube
+  and the approximate evaluation of integrals", 1967; Halton, 1960), as in Bergstra &
+  Bengio, "Random Search for Hyper-Parameter Optimization", JMLR 13, 2012.
+- ``"random"``: uniform random sampling (Bergstra & Bengio, JMLR 2012).
+
+``sampler_options`` are passed to the sampler's constructor (JSON values only; ``seed``
+is the strategy's seed). Each decision is one Optuna parameter named by its label: an
+operation decision, an input choice (its sorted list of node names as a JSON string) and a
+``Categorical`` hyperparameter are ``CategoricalDistribution``; ``IntRange`` and
+``FloatRange`` are ``IntDistribution`` / ``FloatDistribution`` with their step.
+
+**Categorical decisions and samplers that do not model them.** CMA-ES (and QMC before
+Optuna 5.1) samples categorical parameters with Optuna's independent (random) sampler.
+On a space with categorical decisions such a strategy is created with a ``UserWarning``
+that names them (on a space of categorical decisions only, like ``nb201``, it is random
+search); it is never refused, and Optuna's per-trial notices of it are turned off.
+
+**Protocol.** Several asks may precede their tells (each ask is an Optuna trial left
+RUNNING) and tells may come in any order; a told architecture that was never asked
+(``exp.tell_history`` after ``switch_strategy``) is added to the study as a finished
+trial. ``value=None`` (and NaN) is told to Optuna as FAIL.
+
+**Constraints.** A proposal the constraint rejects is told to Optuna as PRUNED (TPE then
+counts it among its bad trials and moves away; the other samplers ignore it) and the
+sampler is asked again. After :data:`SAMPLER_TRIES` rejected proposals in one ask, the
+strategy draws uniformly random architectures instead (``space.sample``, like
+``random``) and enqueues the first allowed one into the study (``ask_meta()["random"]``
+is then True); after :data:`~nasbench_ui.strategies.base.MAX_TRIES` draws in all it
+raises the usual ValueError. A hard constraint thus never leaves a sampler stuck in a
+region it likes.
+
+**Several objectives.** ``objectives`` is a list of ``[metric, "max" | "min"]`` as in
+``pareto_evolution``: ``"value"`` is the told value, another metric is read from
+``trial.metrics`` in ``tell`` (``"params"`` is computed from the architecture when the
+estimator does not report it); a metric that is None or not finite makes the trial FAIL
+for Optuna. Every sampler but ``cmaes`` takes several objectives; ``nsga2`` is made for it.
+
+**Snapshots.** ``state_dict()`` is JSON: the seed and the events, a JSON array held as
+one string (``["ask", arch]``, ``["ask", arch, "random"]``, ``["tell", optuna trial
+number, "complete" | "fail" | "rejected", values]``, ``["add", arch, values]``; asks
+without a tell are pending). One string, because the history grows with every trial and
+the experiment stores the state after each ask and tell: a string costs the store one
+value to check where a nested list costs one per number. Nothing is pickled: ``load_state_dict`` replays the events into a new in-memory study with a sampler
+seeded alike, so where the sampler is deterministic for its seed (``tpe``, ``random``...)
+the resumed strategy proposes exactly what the uninterrupted one would have. If a replayed
+ask differs from the recorded one, the study is rebuilt from the recorded architectures
+instead (Optuna's ``enqueue_trial``): the same history, continued with a fresh generator.
+Optuna's own log is set to warnings.
+
+Example:
+    >>> from nasbench_ui import spaces
+    >>> space = spaces.nb201()
+    >>> s = OptunaSampler(space, seed=0, sampler="tpe", sampler_options={"n_startup_trials": 3})
+    >>> for _ in range(5):
+    ...     a = s.ask(); s.tell(a, float(list(a.values()).count("nor_conv_3x3")))
+    >>> len(s.study.trials), s.ask_meta()["optuna_trial"]
+    (5, 4)
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import warnings
+from collections.abc import Mapping
+from importlib.util import find_spec
+from typing import TYPE_CHECKING, Any
+
+from ..options import Option
+from .base import MAX_TRIES, StrategyBase, clean_value, no_arch_error
+from .pareto_evolution import check_objectives
+
+if TYPE_CHECKING:
+    from ..storage.trial import Trial
+
+SAMPLERS = ("tpe", "gp", "cmaes", "nsga2", "qmc", "random")
+SAMPLER_TRIES = 20
+"""Proposals of the sampler that the constraint may reject in one ask before random ones."""
+QMC_MODELS_CATEGORICAL = (5, 1)
+"""The first Optuna version whose QMC sampler draws categorical parameters from its sequence."""
+
+
+def available() -> bool:
+    """Whether Optuna is installed (without importing it), i.e. ``"optuna"`` can be registered.
+
+    Example:
+        >>> isinstance(available(), bool)
+        True
+    """
+    try:
+        return find_spec("optuna") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _optuna() -> Any:
+    try:
+        import optuna
+    except ImportError:
+        raise ValueError("strategy 'optuna' needs Optuna: pip install 'nasbench_ui[optuna]' "
+                         "(or pip install optuna)") from None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna
+
+
+def _version(text: str) -> tuple[int, int]:
+    """``(major, minor)`` of a version string such as ``"5.1.0"`` or ``"4.0.0rc1"``."""
+    parts = [int("".join(c for c in p if c.isdigit()) or 0) for p in text.split(".")[:2]]
+    return (parts[0], parts[1] if len(parts) > 1 else 0)
+
+
+def _sampler_classes(optuna: Any) -> dict[str, type]:
+    s = optuna.samplers
+    return {"tpe": s.TPESampler, "gp": s.GPSampler, "cmaes": s.CmaEsSampler,
+            "nsga2": s.NSGAIISampler, "qmc": s.QMCSampler, "random": s.RandomSampler}
+
+
+def falls_back_on_categorical(sampler: str, optuna_version: str) -> bool:
+    """Whether ``sampler`` samples categorical parameters at random in this Optuna version.
+
+    Example:
+        >>> falls_back_on_categorical("cmaes", "5.1.0"), falls_back_on_categorical("tpe", "4.5")
+        (True, False)
+        >>> falls_back_on_categorical("qmc", "4.5.0"), falls_back_on_categorical("qmc", "5.1.0")
+        (True, False)
+    """
+    if sampler == "cmaes":
+        return True
+    return sampler == "qmc" and _version(optuna_version) < QMC_MODELS_CATEGORICAL
+
+
+def categorical_labels(space: Any) -> list[str]:
+    """Labels of the decisions that are categorical for Optuna (ops, input choices, choices).
+
+    Example:
+        >>> from nasbench_ui import spaces
+        >>> categorical_labels(spaces.keras_cnn())
+        ['kernel_size', 'learning_rate']
+    """
+    from ..space import FloatRange, IntRange
+
+    return [d.label for d in space.decisions if not isinstance(d, (IntRange, FloatRange))]
+
+
+def distributions(space: Any) -> dict[str, Any]:
+    """One Optuna distribution per decision of ``space``, keyed by label, in decision order.
+
+    Example:
+        >>> from nasbench_ui import spaces
+        >>> d = distributions(spaces.keras_cnn())
+        >>> type(d["filters"]).__name__, d["filters"].step, d["kernel_size"].choices
+        ('IntDistribution', 32, (3, 5))
+    """
+    from optuna.distributions import (
+        CategoricalDistribution,
+        FloatDistribution,
+        IntDistribution,
+    )
+
+    from ..space import FloatRange, InputChoice, IntRange
+
+    out: dict[str, Any] = {}
+    for d in space.decisions:
+        choices = d.choices()
+        if isinstance(d, IntRange):
+            out[d.label] = IntDistribution(choices[0], choices[-1], step=d.step)
+        elif isinstance(d, FloatRange):
+            out[d.label] = FloatDistribution(choices[0], choices[-1], step=d.step)
+        elif isinstance(d, InputChoice):
+            out[d.label] = CategoricalDistribution([json.dumps(list(c)) for c in choices])
+        else:
+            out[d.label] = CategoricalDistribution(list(choices))
+    return out
+
+
+def decode(space: Any, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The architecture of an Optuna trial's ``params`` (values snapped to the space's grid).
+
+    Example:
+        >>> from nasbench_ui import spaces
+        >>> decode(spaces.keras_cnn(), {"filters": 64, "kernel_size": 3, "units": 32,
+        ...                             "dropout": 0.30000000000000004, "learning_rate": 0.01})
+        {'filters': 64, 'kernel_size': 3, 'units': 32, 'dropout': 0.3, 'learning_rate': 0.01}
+    """
+    from ..space import FloatRange, InputChoice, IntRange
+
+    arch: dict[str, Any] = {}
+    for d in space.decisions:
+        v = params[d.label]
+        if isinstance(d, (IntRange, FloatRange)):
+            choices = d.choices()
+            i = round((v - choices[0]) / d.step)
+            arch[d.label] = choices[min(max(i, 0), len(choices) - 1)]
+        elif isinstance(d, InputChoice):
+            arch[d.label] = json.loads(v)
+        else:
+            arch[d.label] = v
+    return space.canonical(arch)
+
+
+def encode(space: Any, arch: Mapping[str, Any]) -> dict[str, Any]:
+    """Optuna ``params`` of an architecture: the inverse of :func:`decode`.
+
+    Example:
+        >>> from nasbench_ui import spaces
+        >>> space = spaces.darts_cell(); a = space.sample(__import__("random").Random(0))
+        >>> decode(space, encode(space, a)) == space.canonical(a)
+        True
+    """
+    from ..space import InputChoice
+
+    arch = space.canonical(arch)
+    return {d.label: json.dumps(list(arch[d.label])) if isinstance(d, InputChoice)
+            else arch[d.label] for d in space.decisions}
+
+
+def _json_only(options: Mapping[str, Any]) -> None:
+    try:
+        json.dumps(dict(options), allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"optuna: sampler_options must hold JSON values only (numbers, "
+                         f"strings, booleans, lists, dicts) so that the strategy's state stays "
+                         f"JSON; {e}") from None
+
+
+def make_sampler(name: str, seed: int, options: Mapping[str, Any]) -> Any:
+    """Optuna's sampler ``name`` seeded with ``seed``; ValueError names a bad option.
+
+    Example:
+        >>> type(make_sampler("tpe", 0, {"multivariate": True})).__name__
+        'TPESampler'
+        >>> make_sampler("random", 0, {"bins": 3})
+        Traceback (most recent call last):
+        ...
+        ValueError: optuna: sampler 'random' has no option 'bins'; its options are []
+    """
+    optuna = _optuna()
+    if name not in SAMPLERS:
+        raise ValueError(f"optuna: unknown sampler {name!r}; choose one of {list(SAMPLERS)}")
+    cls = _sampler_classes(optuna)[name]
+    allowed = [p for p in inspect.signature(cls.__init__).parameters
+               if p not in ("self", "seed", "args", "kwargs")]
+    for key in options:
+        if key == "seed":
+            raise ValueError("optuna: 'seed' is not a sampler option here; the strategy's seed "
+                             "(the experiment's seed) seeds the sampler")
+        if key not in allowed:
+            raise ValueError(f"optuna: sampler {name!r} has no option {key!r}; its options are "
+                             f"{allowed}")
+    _json_only(options)
+    kwargs = dict(options)
+    if name in ("cmaes", "qmc"):
+        kwargs.setdefault("warn_independent_sampling", False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        try:
+            return cls(seed=seed, **kwargs)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"optuna: sampler {name!r} refused sampler_options "
+                             f"{dict(options)}: {e}") from None
+
+
+class _Diverged(Exception):
+    """A replayed ask proposed another architecture than the recorded one."""
+
+
+class OptunaSampler(StrategyBase):
+    """Optuna's samplers (TPE, GP, CMA-ES, NSGA-II, QMC, random) through its ask/tell API."""
+
+    NAME = "optuna"
+    OPTIONS = {
+        "sampler": Option(str, "tpe", choices=SAMPLERS, help="Optuna's sampler"),
+        "sampler_options": Option(dict, {}, help="keyword arguments of the sampler "
+                                  '(JSON values), e.g. {"multivariate": true} for tpe'),
+        "objectives": Option(list, [["value", "max"]],
+                             help='[[metric, "max" | "min"], ...]; "value" is the told value'),
+    }
+
+    def __init__(self, space: Any, seed: int = 0, constraint: Any = None, **options: Any) -> None:
+        super().__init__(space, seed, constraint, **options)
+        optuna = _optuna()
+        self.options["objectives"] = check_objectives(self.options["objectives"], "optuna")
+        self.objectives = [tuple(o) for o in self.options["objectives"]]
+        name = self.options["sampler"]
+        if name == "cmaes" and len(self.objectives) > 1:
+            raise ValueError(f"optuna: the 'cmaes' sampler optimises one objective, got "
+                             f"{len(self.objectives)} ({self.options['objectives']}); use "
+                             "'nsga2', 'tpe', 'gp', 'qmc' or 'random' for several")
+        categorical = categorical_labels(space)
+        if categorical and falls_back_on_categorical(name, optuna.__version__):
+            whole = " (all of them: this is random search)" if len(categorical) == len(
+                space.decisions) else ""
+            warnings.warn(
+                f"optuna: the {name!r} sampler does not model categorical decisions; "
+                f"{categorical}{whole} are sampled at random by Optuna's independent "
+                "sampler. Use 'tpe', 'gp' or 'nsga2' for operation and input choices.",
+                UserWarning, stacklevel=2)
+        self._dists = distributions(space)
+        self._params: dict[str, int] = {}  # arch key -> parameter count (objective "params")
+        self._reset()
+
+    # --------------------------------------------------------------- study
+    def _reset(self) -> None:
+        """A new empty study, with a sampler seeded with ``self.seed``."""
+        optuna = _optuna()
+        sampler = make_sampler(self.options["sampler"], self.seed,
+                               self.options["sampler_options"])
+        self.study = optuna.create_study(
+            directions=["maximize" if d == "max" else "minimize" for _, d in self.objectives],
+            sampler=sampler)
+        self._log: list[str] = []  # the events, each as compact JSON text
+        self._pending: dict[int, str] = {}  # optuna trial number -> arch key, asked order
+
+    def _record(self, event: list[Any]) -> None:
+        self._log.append(json.dumps(event, separators=(",", ":")))
+
+    def _tell_optuna(self, number: int, values: list[float] | None,
+                     rejected: bool = False) -> None:
+        from optuna.trial import TrialState
+
+        if rejected:
+            self.study.tell(number, state=TrialState.PRUNED)
+        elif values is None:
+            self.study.tell(number, state=TrialState.FAIL)
+        else:
+            self.study.tell(number, values if len(values) > 1 else values[0])
+
+    def _add(self, arch: dict[str, Any], values: list[float]) -> int:
+        from optuna.trial import create_trial
+
+        self.study.add_trial(create_trial(params=encode(self.space, arch),
+                                          distributions=self._dists,
+                                          values=values))
+        return len(self.study.trials) - 1
+
+    # ------------------------------------------------------------ protocol
+    def ask(self) -> dict[str, Any]:
+        """The sampler's next allowed architecture (see the module's notes on constraints)."""
+        for tries in range(MAX_TRIES):
+            if tries < SAMPLER_TRIES:
+                t = self.study.ask(self._dists)
+                arch = decode(self.space, t.params)
+                self._record(["ask", arch])
+                if self.allowed(arch):
+                    return self._asked(t.number, arch, tries, fallback=False)
+                self._tell_optuna(t.number, None, rejected=True)
+                self._record(["tell", t.number, "rejected", None])
+            else:
+                arch = self.space.sample(self.rng)
+                if self.allowed(arch):
+                    self.study.enqueue_trial(encode(self.space, arch))
+                    t = self.study.ask(self._dists)
+                    self._record(["ask", arch, "random"])
+                    return self._asked(t.number, arch, tries, fallback=True)
+        raise no_arch_error(self.NAME, MAX_TRIES)
+
+    def _asked(self, number: int, arch: dict[str, Any], rejected: int,
+               fallback: bool) -> dict[str, Any]:
+        self._pending[number] = self.space.key(arch)
+        self._meta = {"sampler": self.options["sampler"], "optuna_trial": number,
+                      "rejected": rejected, "random": fallback}
+        return arch
+
+    def _objective(self, name: str, arch: dict[str, Any], key: str, value: float,
+                   trial: Trial | None) -> float | None:
+        if name == "value":
+            return value
+        metrics = trial.metrics if trial is not None else {}
+        if name in metrics:
+            return clean_value(metrics[name])
+        if name == "params":
+            if key not in self._params:
+                from ..constraints import DEFAULT_INPUT, arch_params
+
+                shape = DEFAULT_INPUT.get(self.space.name, (1, 8, 8))
+                self._params[key] = arch_params(self.space, arch, shape)
+            return float(self._params[key])
+        raise ValueError(
+            f"optuna: objective metric {name!r} is not among the trial's metrics "
+            f"{sorted(metrics)}; choose objectives among 'value', 'params' and the metrics "
+            "your estimator reports")
+
+    def _values(self, arch: dict[str, Any], key: str, value: Any,
+                trial: Trial | None) -> list[float] | None:
+        v = clean_value(value)
+        if v is None:
+            return None
+        out = [self._objective(m, arch, key, v, trial) for m, _ in self.objectives]
+        return None if any(x is None for x in out) else [float(x) for x in out]  # type: ignore
+
+    def tell(self, arch: dict[str, Any], value: float | None, trial: Trial | None = None) -> None:
+        """Tell Optuna the trial asked for ``arch`` (FAIL for None); add it if never asked."""
+        key = self.space.key(arch)  # validates the architecture
+        arch = self.space.canonical(arch)
+        values = self._values(arch, key, value, trial)
+        number = next((n for n, k in self._pending.items() if k == key), None)
+        if number is None:
+            if values is not None:  # told, never asked (history of another strategy)
+                self._add(arch, values)
+                self._record(["add", arch, values])
+            return
+        del self._pending[number]
+        self._tell_optuna(number, values)
+        self._record(["tell", number, "fail" if values is None else "complete", values])
+
+    # ------------------------------------------------------------ snapshots
+    def state_dict(self) -> dict[str, Any]:
+        return {**self._base_state(), "seed": self.seed, "events": "[" + ",".join(self._log) + "]"}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._load_base(state, ("seed", "events"))
+        seed, events = state["seed"], state["events"]
+        if isinstance(events, str):
+            try:
+                events = json.loads(events)
+            except ValueError as e:
+                raise ValueError(f"optuna: the snapshot's events are not JSON text ({e})") from None
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"optuna: the snapshot's seed must be an int, got {seed!r}")
+        if not isinstance(events, list) or any(
+                not isinstance(e, list) or not e or e[0] not in ("ask", "tell", "add")
+                for e in events):
+            raise ValueError("optuna: the snapshot's events must be a list of ['ask', arch], "
+                             "['tell', number, state, values] and ['add', arch, values]")
+        self.seed = seed
+        try:
+            self._replay(events, exact=True)
+        except _Diverged:
+            self._replay(events, exact=False)
+
+    def _replay(self, events: list[list[Any]], exact: bool) -> None:
+        """Rebuild the study from ``events``: by asking the sampler again (``exact``, raises
+        :class:`_Diverged` on a different proposal) or by enqueuing the recorded archs."""
+        self._reset()
+        for e in events:
+            if e[0] == "ask":
+                arch = self.space.canonical(e[1])
+                if not exact or e[2:] == ["random"]:
+                    self.study.enqueue_trial(encode(self.space, arch))
+                t = self.study.ask(self._dists)
+                if exact and decode(self.space, t.params) != arch:
+                    raise _Diverged()
+                self._pending[t.number] = self.space.key(arch)
+                self._record(["ask", arch, *e[2:3]])
+            elif e[0] == "tell":
+                number, kind, values = int(e[1]), str(e[2]), e[3]
+                if number not in self._pending:
+                    raise ValueError(f"optuna: the snapshot tells trial {number}, which is not "
+                                     "pending at that point")
+                del self._pending[number]
+                vals = None if values is None else [float(v) for v in values]
+                if vals is not None and not all(math.isfinite(v) for v in vals):
+                    raise ValueError(f"optuna: the snapshot tells trial {number} non-finite "
+                                     f"values {values}")
+                self._tell_optuna(number, vals, rejected=kind == "rejected")
+                self._record(["tell", number, kind, vals])
+            else:
+                arch, vals = self.space.canonical(e[1]), [float(v) for v in e[2]]
+                self._add(arch, vals)
+                self._record(["add", arch, vals])
