@@ -2,7 +2,13 @@
 
 Four figures from ``viz.figures`` -- history with best-so-far, accuracy vs cost with the
 Pareto front, learning curves, op frequency among the top trials -- laid out in one
-Bokeh ``gridplot`` rendered by a single ``jupyter_bokeh.BokehModel``.
+Bokeh ``column`` of two ``row``s rendered by a single ``jupyter_bokeh.BokehModel``.
+
+The charts explain themselves: the y axes name the objective's metric (``valid_acc``,
+the table's column; inferred from the trials unless given), legends above the plot
+areas name the state colours, and a panel with nothing to show (no learning curves from
+a tabular estimator, no operation choices in the space) is hidden, its reason written in
+a line under the charts (``nbui-chart-notes``), so the other charts take its room.
 
 Threading: ``update(trials)`` takes the FULL current list of trials and only records
 it (a reference assignment and an ``Event.set``: microseconds), so a search thread may
@@ -42,17 +48,20 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import ipywidgets as w
 import numpy as np
 from bokeh.events import DocumentReady
-from bokeh.layouts import gridplot
+from bokeh.layouts import column, row
 from bokeh.models import ColumnDataSource, Label, Span
 
 from nasbench_ui.storage.trial import Trial
-from nasbench_ui.viz import figures, tables
+from nasbench_ui.viz import figures, labels, tables
 from nasbench_ui.viz.live_tables import LiveTables
 from nasbench_ui.viz.notebook import echo_free_model, ensure_bokehjs
 from nasbench_ui.viz.thinning import drawn_rows
 from nasbench_ui.viz.throttle import Throttle
+
+from .text import SafeHTML
 
 __all__ = ["SCATTER_METRICS", "LiveCharts", "ensure_bokehjs"]
 
@@ -79,12 +88,15 @@ class LiveCharts:
     def __init__(
         self, space: Any = None, objective: str = "value", maximize: bool = True,
         interval: float = 0.25, scatter_x: str = "params", curve_metric: str = "valid_acc",
-        last: int = 10, top_k: int = 10,
+        last: int = 10, top_k: int = 10, estimator: str | None = None,
     ) -> None:
         self._throttle = Throttle(self._tick, interval, "nbui-charts")
         self._check_x(scatter_x)
         self.space, self.objective, self.maximize = space, objective, maximize
         self.curve_metric, self.last, self.top_k = curve_metric, last, top_k
+        self.estimator = estimator  # its name: a tabular one draws no learning curves
+        self._label: str | None = None  # the y axes' name of the objective, once known
+        self._seen_curves = False
         self.lock = threading.RLock()
         self.pushes = 0  # document pushes so far (tests count them)
         self._x = scatter_x
@@ -115,13 +127,18 @@ class LiveCharts:
 
     # ------------------------------------------------------------- building
     def _build(self) -> None:
-        self.history_fig, s1 = figures.history_figure(objective=self.objective)
-        self.scatter_fig, s2 = figures.scatter_figure(self._x, y_label=self.objective)
+        label = labels.objective_label([], self.objective)
+        self.history_fig, s1 = figures.history_figure(objective=label)
+        self.scatter_fig, s2 = figures.scatter_figure(self._x, y_label=label)
         self.curves_fig, s3 = figures.curves_figure(metric=self.curve_metric)
         self.opfreq_fig, s4 = figures.op_frequency_figure(self.space, top_k=self.top_k)
         self.sources = {**s1, **s2, **s3, **s4}
-        self.layout = gridplot([[self.history_fig, self.scatter_fig],
-                                [self.curves_fig, self.opfreq_fig]], toolbar_location="right")
+        # why a panel is hidden, under the charts (a SafeHTML: text, never markup)
+        self.empty_note = SafeHTML("", layout=w.Layout(display="none"))
+        self.empty_note.add_class("nbui-chart-notes")
+        self.layout = column(row(self.history_fig, self.scatter_fig),
+                             row(self.curves_fig, self.opfreq_fig), name="nbui-chart-layout")
+        self._arrange([])
         for role in ("history", "scatter", "curves"):
             self.sources[role].selected.on_change("indices", self._on_indices(role))
         # the parameter limit: a dotted line on the scatter that the user can drag
@@ -151,8 +168,6 @@ class LiveCharts:
         """The ipywidgets object to display: a picker of the scatter's x metric above one
         ``BokehModel`` of the whole layout (``self.model``)."""
         if self._widget is None:
-            import ipywidgets as w
-
             with self.lock:
                 self.model = echo_free_model(self.layout, self.lock, self._drain,
                                              self._on_echo)
@@ -162,7 +177,7 @@ class LiveCharts:
                                             description="scatter x",
                                             style={"button_width": "90px"})
             self.x_picker.observe(lambda ch: self.set_scatter_x(ch["new"]), "value")
-            self._widget = w.VBox([self.x_picker, self.model])
+            self._widget = w.VBox([self.x_picker, self.model, self.empty_note])
         return self._widget
 
     @property
@@ -251,10 +266,13 @@ class LiveCharts:
             except ValueError:  # a finished trial changed (a rewritten store): start over
                 lt = self._tables = self._new_tables()
                 lt.feed(trials)
+            curves = tables.curves_data(trials, self.curve_metric, self.last)
+            self._name_axes(trials)
+            self._arrange(trials, finished=len(lt.history["number"]),
+                          curves=len(curves["number"]))
             kinds = [figures.sync_source(self.sources["history"], lt.history),
                      figures.sync_source(self.sources["scatter"], lt.points),
-                     figures.sync_source(self.sources["curves"], tables.curves_data(
-                         trials, self.curve_metric, self.last))]
+                     figures.sync_source(self.sources["curves"], curves)]
             if self._front_sent != (id(lt), lt.front_version):
                 self._front_sent = (id(lt), lt.front_version)
                 self.sources["pareto"].data = self._front_arrays(lt.front)
@@ -266,8 +284,6 @@ class LiveCharts:
                     figures.sync_source(self.sources["opfreq"], tables.op_frequency(
                         lt.top, self.space, self.top_k, self.maximize))
             self._thin(lt)
-            if self.scatter_fig.xaxis[0].axis_label != self._x:
-                self.scatter_fig.xaxis[0].axis_label = self._x
             self._set_titles()
             if self._selected is not None and set(kinds) != {"none"}:
                 self._highlight(self._selected)
@@ -336,10 +352,59 @@ class LiveCharts:
         rows, self._steps["front"] = drawn_rows(cols["number"], FRONT_LIMIT, 0, must)
         return cols if rows is None else {k: v[rows] for k, v in cols.items()}
 
+    def _name_axes(self, trials: Sequence[Trial]) -> None:
+        """The y axes name the objective (found once from the first COMPLETE trial), the
+        scatter's x axis its metric; a property is set only when it changes."""
+        if self._label is None or self._label == "objective":
+            self._label = labels.objective_label(trials, self.objective)
+        label = self._label
+        for fig in (self.history_fig, self.scatter_fig):
+            if fig.yaxis[0].axis_label != label:
+                fig.yaxis[0].axis_label = label
+        tips = figures.trial_tips(label)
+        hover = self.history_fig.select_one({"name": "nbui-history-fig-hover"})
+        if hover.tooltips != tips:
+            hover.tooltips = tips
+        tips = figures.scatter_tips(self._x, label)
+        hover = self.scatter_fig.select_one({"name": "nbui-scatter-fig-hover"})
+        if hover.tooltips != tips:
+            hover.tooltips = tips
+        x_label = labels.metric_label(self._x)
+        if self.scatter_fig.xaxis[0].axis_label != x_label:
+            self.scatter_fig.xaxis[0].axis_label = x_label
+
+    def _arrange(self, trials: Sequence[Trial], finished: int = 0, curves: int = 0) -> None:
+        """Hide a panel with nothing to show and say why in ``empty_note``: the learning
+        curves of an estimator that reports none (a tabular one), the op heatmap of a space
+        with no operation choices. A visibility flips rarely (once per search at most)."""
+        self._seen_curves = self._seen_curves or curves > 0
+        notes = []
+        curve_note = "" if self._seen_curves else labels.curves_note(
+            trials if finished else [], self.curve_metric, self.estimator)
+        if curve_note:
+            notes.append(curve_note)
+        no_ops = not figures.op_factors(self.space)[0]
+        if no_ops:
+            notes.append(labels.EMPTY_OPS)
+        text = "; ".join(notes)
+        for model, attr, value in ((self.curves_fig, "visible", not curve_note),
+                                   (self.opfreq_fig, "visible", not no_ops)):
+            if getattr(model, attr) != value:
+                setattr(model, attr, value)
+        text = text[:1].upper() + text[1:]
+        if self.empty_note.value != text:
+            self.empty_note.value = text
+            self.empty_note.layout.display = "block" if text else "none"
+
+    @property
+    def objective_label(self) -> str:
+        """What the y axes call the objective (a metric name, never "value")."""
+        return self._label or labels.objective_label([], self.objective)
+
     def _set_titles(self) -> None:
         """The scatter's title names its x; what thinning hides is said by a note drawn in
         the plot (a title change re-lays the page out: a lag spike at each doubling)."""
-        title = f"{self.objective} vs {self._x}"
+        title = f"{self.objective_label} vs {labels.metric_label(self._x)}"
         if self.scatter_fig.title.text != title:
             self.scatter_fig.title.text = title
         for role in ("history", "scatter"):
@@ -372,6 +437,14 @@ class LiveCharts:
                     src.selected.trigger("indices", src.selected.indices, src.selected.indices)
                 for model, attr in ((self.limit_span, "location"), (self.limit_span, "visible"),
                                     (self.scatter_fig.xaxis[0], "axis_label"),
+                                    (self.scatter_fig.yaxis[0], "axis_label"),
+                                    (self.history_fig.yaxis[0], "axis_label"),
+                                    (self.history_fig.select_one(
+                                        {"name": "nbui-history-fig-hover"}), "tooltips"),
+                                    (self.scatter_fig.select_one(
+                                        {"name": "nbui-scatter-fig-hover"}), "tooltips"),
+                                    (self.curves_fig, "visible"),
+                                    (self.opfreq_fig, "visible"),
                                     (self.scatter_fig.title, "text"),
                                     (self.notes["history"], "text"),
                                     (self.notes["scatter"], "text"),
@@ -414,10 +487,17 @@ class LiveCharts:
                 self._tables = None  # other trials: rebuilt at the next push
         self._kick()
 
-    def reset(self, space: Any = None) -> None:
-        """Forget all trials and the selection; show ``space`` in the op-frequency map."""
+    def reset(self, space: Any = None, estimator: str | None = None,
+              objective_label: str | None = None) -> None:
+        """Forget all trials and the selection; show ``space`` in the op-frequency map.
+
+        ``estimator`` (its name) tells whether learning curves can come (a tabular one
+        has none); ``objective_label`` names the y axes (default: inferred from the
+        first COMPLETE trial, ``valid_acc`` for ``train``)."""
         with self.lock:
-            self.space = space
+            self.space, self.estimator = space, estimator
+            self._label = objective_label
+            self._seen_curves = False
             self._pending, self._selected, self._upto, self._memo = [], None, None, {}
             self._tables = None
             edges, ops = figures.op_factors(space)
@@ -425,8 +505,8 @@ class LiveCharts:
             self.opfreq_fig.y_range.factors = edges[::-1]
             self.opfreq_fig.title.text = (f"Ops chosen by the top {self.top_k} trials" if edges
                                           else "No operation choices in this space")
-            empty = tables.op_frequency([], space) if space is not None else {
-                k: [] for k in ("edge", "op", "count", "fraction")}
+            empty = tables.op_frequency([], space) if space is not None else \
+                tables.op_frequency_empty()
             self.sources["opfreq"].data = empty
             self._highlight(None)
             self.flush()

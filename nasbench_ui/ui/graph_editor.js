@@ -3,11 +3,18 @@
 // Python owns the truth: edits change a copy of `space_json` and send it back whole.
 
 const SVG_NS = "http://www.w3.org/2000/svg";
-const NODE_W = 100;
-const NODE_H = 40;
-const MIN_SCALE = 0.65;
-const HANDLE_R = 6;
-const PAD = 40;
+const NODE_W = 124;
+const NODE_H = 46;
+const NAME_PX = 17; // node names, in SVG units (.nbui-name): at least 14 px on screen at fit
+const LABEL_PX = 13; // edge labels (.nbui-edge-label)
+const CHAR_W = LABEL_PX * 0.58; // a label character's width, for placing labels
+const READABLE_PX = 14.5; // 14 px and a margin for rounding
+const MAX_SCALE = 1; // a small graph is drawn at its size (a drag moves a node by the pointer's distance)
+const MIN_SCALE = 0.5; // graphs of more than READABLE_NODES nodes may shrink down to this
+const READABLE_NODES = 12;
+const MAX_HEIGHT = 560; // the canvas's max-height (.nbui-canvas)
+const HANDLE_R = 7;
+const PAD = 24;
 const BENDS = [0, 60, -60, 100, -100, 140, -140, 190, -190];
 let instances = 0;
 
@@ -33,12 +40,17 @@ function html(tag, attrs, parent, text) {
 const clone = (x) => JSON.parse(JSON.stringify(x));
 const short = (s, n) => (s.length > n ? s.slice(0, n - 1) + "\u2026" : s);
 
-// "conv_3x3 | skip" when short, else "5 ops" (the full list is in the tooltip and form)
+// "conv_3x3 | skip" when short, else "5 ops": the count of distinct ops, as many as the
+// edge form ticks (the full list is in the tooltip and form)
 function opsLabel(ops) {
-  const all = ops.join(" | ");
+  const uniq = [...new Set(ops)];
+  const all = uniq.join(" | ");
   if (all.length <= 22) return all;
-  return ops.length > 1 ? `${ops.length} ops` : short(all, 22);
+  return uniq.length > 1 ? `${uniq.length} ops` : short(all, 22);
 }
+
+// an edge as read in its direction: "input → n1" (the stored label stays "n1<-input")
+const edgeText = (e) => `${e.src} → ${e.dst}`;
 
 function nodeNames(d) {
   const out = [];
@@ -94,7 +106,7 @@ function routeEdges(edges, pos, labelOf) {
     const len = Math.hypot(q[0] - p[0], q[1] - p[1]) || 1;
     const nx = (q[1] - p[1]) / len, ny = -(q[0] - p[0]) / len;
     const text = labelOf(e);
-    const w = text.length * 6.3 + 8, h = 15;
+    const w = text.length * CHAR_W + 10, h = LABEL_PX + 4;
     let best = null;
     for (const bend of many ? [0] : BENDS) {
       const c = [(p[0] + q[0]) / 2 + nx * bend, (p[1] + q[1]) / 2 + ny * bend];
@@ -118,7 +130,8 @@ function routeEdges(edges, pos, labelOf) {
     placed.push(best.box);
     const a = boxExit(p, best.c[0], best.c[1], 1);
     const b = boxExit(q, best.c[0], best.c[1], 3);
-    routes[e.label] = { d: `M${a[0]},${a[1]} Q${best.c[0]},${best.c[1]} ${b[0]},${b[1]}`, mid: best.mid, box: best.box };
+    const centre = [(a[0] + b[0]) / 4 + best.c[0] / 2, (a[1] + b[1]) / 4 + best.c[1] / 2];
+    routes[e.label] = { d: `M${a[0]},${a[1]} Q${best.c[0]},${best.c[1]} ${b[0]},${b[1]}`, mid: best.mid, box: best.box, centre };
   }
   return routes;
 }
@@ -130,6 +143,10 @@ function render({ model, el }) {
   const on = (name, cb) => { model.on(name, cb); offs.push(() => model.off(name, cb)); };
 
   const root = html("div", { class: `nbui-graph ${editing ? "nbui-editor" : "nbui-view"}` }, el);
+  // keys typed in the editor are the editor's: JupyterLab's shortcuts never see them
+  // (Lumino skips a target under data-lm-suppress-shortcuts; the keydown handler below
+  // also stops the event, which JupyterLab listens for in the bubbling phase)
+  if (editing) root.setAttribute("data-lm-suppress-shortcuts", "true");
   let sizeEl = null, undoBtn = null, redoBtn = null, io = null;
   if (editing) {
     const bar = html("div", { class: "nbui-toolbar" }, root);
@@ -139,9 +156,10 @@ function render({ model, el }) {
       return b;
     };
     button("nbui-add-node", "+ Node", "Add an unconnected node; drag from a node's handle to connect it", addNode);
-    button("nbui-delete", "Delete", "Delete the selected node or edge", deleteSelected);
-    undoBtn = button("nbui-undo", "Undo", "Undo the last edit", () => model.send({ type: "undo" }));
-    redoBtn = button("nbui-redo", "Redo", "Redo", () => model.send({ type: "redo" }));
+    button("nbui-delete", "Delete", "Delete the selected node or edge (Delete or Backspace)", deleteSelected);
+    undoBtn = button("nbui-undo", "Undo", "Undo the last edit (Ctrl+Z)", () => model.send({ type: "undo" }));
+    redoBtn = button("nbui-redo", "Redo", "Redo (Ctrl+Shift+Z)", () => model.send({ type: "redo" }));
+    button("nbui-fit", "Fit", "Zoom to fit the whole graph", () => { zoom = null; draw(); });
     button("nbui-relayout", "Tidy", "Recompute the node positions", () => model.send({ type: "relayout" }));
     button("nbui-export", "Export JSON", "Show the space as JSON", () => openIO("export"));
     button("nbui-import", "Import JSON", "Paste a space's JSON", () => openIO("import"));
@@ -150,13 +168,14 @@ function render({ model, el }) {
     html("div", { class: "nbui-title" }, root);
   }
   const main = html("div", { class: "nbui-main" }, root);
-  const canvas = html("div", { class: "nbui-canvas" }, main);
+  const canvas = html("div", { class: "nbui-canvas", tabIndex: editing ? 0 : -1 }, main);
   const side = html("div", { class: editing ? "nbui-side" : "nbui-notes" }, editing ? main : root);
   const svgEl = svg("svg", { class: "nbui-svg" }, canvas);
   const errBox = editing ? html("div", { class: "nbui-errors" }, root) : null;
   if (editing) io = html("div", { class: "nbui-io", hidden: true }, root);
 
   let pos = {};
+  let zoom = null; // a scale the user chose with Ctrl+wheel; null: fit
   let drag = null;
   let frozenBox = null;
   let formKey = "";
@@ -212,14 +231,20 @@ function render({ model, el }) {
       const active = editing || shown.has(e.label);
       const kind = badEdges.has(e.label) ? "bad" : sel.kind === "edge" && sel.id === e.label ? "sel" : active ? "plain" : "faint";
       const g = svg("g", { class: `nbui-edge nbui-edge-${kind}${active ? "" : " nbui-inactive"}`, "data-edge": e.label, "data-src": e.src, "data-dst": e.dst }, edgeLayer);
-      svg("title", {}, g).textContent = `${e.label}: ${e.ops.join(" | ")}`;
-      if (editing) svg("path", { d: r.d, class: "nbui-edge-hit" }, g);
+      svg("title", {}, g).textContent = `${edgeText(e)}: ${e.ops.join(" | ")}`;
+      if (editing) {
+        svg("path", { d: r.d, class: "nbui-edge-hit" }, g);
+        // a small target at the middle: a straight vertical edge has a box of zero width
+        // otherwise (to a page, and to a test, it would have no size)
+        const c = r.centre;
+        svg("rect", { x: c[0] - 6, y: c[1] - 6, width: 12, height: 12, class: "nbui-edge-knob" }, g);
+      }
       svg("path", { d: r.d, class: "nbui-edge-line", "marker-end": `url(#${uid}-${kind})` }, g);
       const text = labelOf(e);
       if (text) {
-        const bw = text.length * 6.1 + 6;
-        svg("rect", { x: r.mid[0] - bw / 2, y: r.mid[1] - 7, width: bw, height: 14, rx: 3, class: "nbui-edge-label-bg" }, labelLayer);
-        const t = svg("text", { x: r.mid[0], y: r.mid[1] + 4, class: "nbui-edge-label", "data-edge": e.label, "text-anchor": "middle" }, labelLayer);
+        const bw = text.length * CHAR_W + 8;
+        svg("rect", { x: r.mid[0] - bw / 2, y: r.mid[1] - LABEL_PX / 2 - 1, width: bw, height: LABEL_PX + 2, rx: 3, class: "nbui-edge-label-bg" }, labelLayer);
+        const t = svg("text", { x: r.mid[0], y: r.mid[1] + LABEL_PX * 0.35, class: "nbui-edge-label", "data-edge": e.label, "text-anchor": "middle" }, labelLayer);
         t.textContent = text;
         grow(r.box);
       }
@@ -238,11 +263,11 @@ function render({ model, el }) {
       const g = svg("g", { class: classes.join(" "), "data-node": name, transform: `translate(${xy[0]},${xy[1]})` }, nodeLayer);
       svg("title", {}, g).textContent = name;
       svg("rect", { x: -NODE_W / 2, y: -NODE_H / 2, width: NODE_W, height: NODE_H, rx: 9, class: "nbui-box" }, g);
-      svg("text", { y: -3, "text-anchor": "middle", class: "nbui-name" }, g).textContent = short(name, 15);
+      svg("text", { y: -2, "text-anchor": "middle", class: "nbui-name" }, g).textContent = short(name, 12);
       const ic = choices.get(name);
       let sub = role === "input" ? "input" : role === "output" ? `output \u00b7 ${nodeMerge(d, name)}` : nodeMerge(d, name);
       if (ic) sub += ` \u00b7 ${ic.k} of ${(ic.candidates || []).length || "?"}`;
-      svg("text", { y: 12, "text-anchor": "middle", class: "nbui-sub" }, g).textContent = sub;
+      svg("text", { y: 15, "text-anchor": "middle", class: "nbui-sub" }, g).textContent = sub;
       if (editing && role !== "output") svg("circle", { cx: NODE_W / 2, cy: 0, r: HANDLE_R, class: "nbui-handle", "data-node": name }, g);
       grow({ x0: xy[0] - NODE_W / 2, x1: xy[0] + NODE_W / 2 + HANDLE_R, y0: xy[1] - NODE_H / 2, y1: xy[1] + NODE_H / 2 });
     }
@@ -250,9 +275,7 @@ function render({ model, el }) {
     if (frozenBox) box = frozenBox;
     else {
       box = { x0: box.x0 - PAD, y0: box.y0 - PAD, x1: box.x1 + PAD, y1: box.y1 + PAD };
-      // shrink a wide graph to the canvas width, down to MIN_SCALE; beyond that it scrolls
-      const avail = canvas.clientWidth - 2;
-      box.scale = avail > 0 ? Math.min(1, Math.max(MIN_SCALE, avail / (box.x1 - box.x0))) : 1;
+      box.scale = zoom || fitScale(box, names.length);
     }
     svgEl.setAttribute("viewBox", `${box.x0} ${box.y0} ${box.x1 - box.x0} ${box.y1 - box.y0}`);
     svgEl.setAttribute("width", (box.x1 - box.x0) * box.scale);
@@ -263,11 +286,22 @@ function render({ model, el }) {
     else drawNotes();
   }
 
+  // zoom to fit: the whole graph in the canvas (its width, and MAX_HEIGHT), never larger
+  // than MAX_SCALE; a graph of up to READABLE_NODES nodes keeps names of at least
+  // READABLE_PX px (the canvas scrolls instead), a larger one shrinks to MIN_SCALE
+  function fitScale(box, count) {
+    const availW = canvas.clientWidth - 2;
+    if (availW <= 0) return 1;
+    const fit = Math.min(MAX_SCALE, availW / (box.x1 - box.x0), (MAX_HEIGHT - 2) / (box.y1 - box.y0));
+    const floor = count <= READABLE_NODES ? READABLE_PX / NAME_PX : MIN_SCALE;
+    return Math.max(floor, fit);
+  }
+
   function drawChrome() {
     const errors = model.get("errors") || {};
     const valid = model.get("space_valid");
     const size = Number(model.get("size") || 0);
-    sizeEl.textContent = `${size.toLocaleString("en-US")} architectures${valid ? "" : " (invalid space)"}`;
+    sizeEl.textContent = `${size.toLocaleString("en-US")} ${size === 1 ? "architecture" : "architectures"}${valid ? "" : " (invalid space)"}`;
     sizeEl.classList.toggle("nbui-stale", !valid);
     undoBtn.disabled = !model.get("can_undo");
     redoBtn.disabled = !model.get("can_redo");
@@ -316,7 +350,7 @@ function render({ model, el }) {
   }
 
   function edgeForm(d, e) {
-    html("h4", {}, side, `Edge ${e.src} \u2192 ${e.dst}`);
+    html("h4", {}, side, `Edge ${edgeText(e)}`);
     const formErr = html("div", { class: "nbui-form-error" });
     const index = edgeList(d).findIndex((x) => x.label === e.label);
     const update = (fn) => {
@@ -324,27 +358,36 @@ function render({ model, el }) {
       fn(nd.edges[index]);
       commit(nd, { selected: { kind: "edge", id: nd.edges[index].label || `${e.dst}<-${e.src}` } });
     };
-    const label = field(side, "label", html("input", { class: "nbui-edge-name", type: "text", value: e.label }));
+    const label = field(side, "decision label", html("input", { class: "nbui-edge-name", type: "text", value: e.label }));
     label.addEventListener("change", () => update((x) => { x.label = label.value.trim() || `${e.dst}<-${e.src}`; }));
-    html("div", { class: "nbui-subtitle" }, side, "Candidate operations");
     const groups = { ...(model.get("op_groups") || {}) };
     const known = new Set(Object.values(groups).flat());
     const other = e.ops.filter((o) => !known.has(o));
-    if (other.length) groups.other = other;
-    for (const [group, names] of Object.entries(groups)) {
-      if (!names.length) continue;
-      const box = html("div", { class: "nbui-group" }, side);
-      html("div", { class: "nbui-group-name" }, box, group);
-      for (const op of names) {
-        const row = html("label", { class: "nbui-check" }, box);
-        const cb = html("input", { type: "checkbox", class: "nbui-op", checked: e.ops.includes(op), "data-op": op }, row);
-        html("span", {}, row, op);
-        cb.addEventListener("change", () => update((x) => {
-          const cur = Array.isArray(x.ops) ? x.ops.filter((o) => o !== op) : [];
-          x.ops = cb.checked ? [...cur, op] : cur;
-        }));
+    if (other.length) groups.other = [...new Set(other)];
+    const ticked = new Set(e.ops);
+    const count = ticked.size;
+    // the ticked operations first (grouped), then the others to add (grouped)
+    const section = (title, cls, keep) => {
+      const sec = html("div", { class: `nbui-ops ${cls}` }, side);
+      html("div", { class: "nbui-subtitle" }, sec, title);
+      for (const [group, names] of Object.entries(groups)) {
+        const shown = names.filter(keep);
+        if (!shown.length) continue;
+        const box = html("div", { class: "nbui-group" }, sec);
+        html("div", { class: "nbui-group-name" }, box, group);
+        for (const op of shown) {
+          const row = html("label", { class: "nbui-check" }, box);
+          const cb = html("input", { type: "checkbox", class: "nbui-op", checked: ticked.has(op), "data-op": op }, row);
+          html("span", {}, row, op);
+          cb.addEventListener("change", () => update((x) => {
+            const cur = Array.isArray(x.ops) ? x.ops.filter((o) => o !== op) : [];
+            x.ops = cb.checked ? [...cur, op] : cur;
+          }));
+        }
       }
-    }
+    };
+    section(`Chosen: ${count} ${count === 1 ? "op" : "ops"}`, "nbui-ops-chosen", (op) => ticked.has(op));
+    section("Add an operation", "nbui-ops-more", (op) => !ticked.has(op));
     for (const key of ["params", "bind"]) {
       const help = key === "params" ? "params (JSON, e.g. {\"filters\": 32})" : "bind (JSON: keyword \u2192 hyperparameter)";
       const ta = field(side, help, html("textarea", { class: `nbui-${key}`, rows: 2, value: JSON.stringify(e[key] || {}) }));
@@ -529,8 +572,35 @@ function render({ model, el }) {
   }
 
   if (editing) {
+    root.addEventListener("keydown", (ev) => {
+      ev.stopPropagation(); // never a JupyterLab shortcut (no cell deleted, no cell undo)
+      const t = ev.target;
+      if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable)) return;
+      const mod = ev.ctrlKey || ev.metaKey;
+      const key = ev.key.length === 1 ? ev.key.toLowerCase() : ev.key;
+      if (ev.key === "Delete" || ev.key === "Backspace") {
+        ev.preventDefault();
+        deleteSelected();
+      } else if (mod && key === "z") {
+        ev.preventDefault();
+        model.send({ type: ev.shiftKey ? "redo" : "undo" });
+      } else if (mod && key === "y") {
+        ev.preventDefault();
+        model.send({ type: "redo" });
+      } else if (ev.key === "Escape" && selected().kind) {
+        select(null, null);
+      }
+    });
+    canvas.addEventListener("wheel", (ev) => {
+      if (!(ev.ctrlKey || ev.metaKey)) return;
+      ev.preventDefault();
+      const cur = JSON.parse(svgEl.dataset.box || "{}").scale || 1;
+      zoom = Math.min(2.5, Math.max(0.3, cur * (ev.deltaY < 0 ? 1.1 : 1 / 1.1)));
+      draw();
+    }, { passive: false });
     svgEl.addEventListener("pointerdown", (ev) => {
       if (ev.button !== 0) return;
+      canvas.focus({ preventScroll: true });
       const pt = toSvg(ev);
       const handle = ev.target.closest(".nbui-handle");
       const node = ev.target.closest(".nbui-node");

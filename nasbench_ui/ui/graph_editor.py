@@ -42,8 +42,10 @@ from ..space.spec import SearchSpace
 
 HERE = Path(__file__).parent
 MAX_HISTORY = 100
-COLUMN_DX = 180.0
+COLUMN_DX = 160.0
 ROW_DY = 84.0
+LEVEL_DY = 84.0  # between levels of a deep graph, drawn top to bottom
+DEEP = 6  # a graph of this many levels or more is drawn top to bottom (it fits a screen)
 MARGIN = 60.0
 # imperative verbs that start the "how to fix" part of a space model's message
 _FIX_VERBS = ("connect", "remove", "add", "delete", "upgrade", "register", "use", "choose",
@@ -90,11 +92,13 @@ def compute_layout(space_dict: dict[str, Any]) -> dict[str, list[float]]:
     Works on invalid dicts too (cycles are broken, unconnected nodes go to column 1);
     the input is leftmost, the output alone in the rightmost column. Within a column
     nodes are ordered by the mean row of their predecessors (one barycentre pass).
+    A deep graph (``DEEP`` levels or more, such as keras_cnn's chain of 7) is drawn top to
+    bottom instead, so that it fits a screen at a readable size.
 
     Example:
         >>> from nasbench_ui import spaces
         >>> compute_layout(spaces.blank().to_dict())
-        {'input': [60.0, 60.0], 'output': [240.0, 60.0]}
+        {'input': [60.0, 60.0], 'output': [220.0, 60.0]}
     """
     names = _node_names(space_dict)
     if not names:
@@ -130,6 +134,9 @@ def compute_layout(space_dict: dict[str, Any]) -> dict[str, list[float]]:
         for i, n in enumerate(members):
             row[n] = i - (len(members) - 1) / 2
     top = min(row.values())
+    if len(columns) >= DEEP:
+        return {n: [MARGIN + (row[n] - top) * COLUMN_DX, MARGIN + col[n] * LEVEL_DY]
+                for n in names}
     return {n: [MARGIN + col[n] * COLUMN_DX, MARGIN + (row[n] - top) * ROW_DY] for n in names}
 
 
@@ -209,6 +216,64 @@ def culprits(message: str, space_dict: dict[str, Any]) -> tuple[list[str], list[
             if name in names:
                 add(bad_nodes, name)
     return bad_nodes, bad_edges
+
+
+def dead_ends(space_dict: dict[str, Any]) -> list[str]:
+    """Nodes reached from the input that nothing leaves (the output aside): where a path
+    stops short of the output. The input itself only when it has no edge out.
+
+    Example:
+        >>> dead_ends({"nodes": ["in", "a", "b", "out"], "input": "in", "output": "out",
+        ...            "edges": [{"src": "in", "dst": "a"}, {"src": "in", "dst": "b"},
+        ...                      {"src": "b", "dst": "out"}]})
+        ['a']
+    """
+    names = _node_names(space_dict)
+    if not names:
+        return []
+    inp = space_dict.get("input") if space_dict.get("input") in names else names[0]
+    out = space_dict.get("output") if space_dict.get("output") in names else names[-1]
+    g = nx.DiGraph()
+    g.add_nodes_from(names)
+    g.add_edges_from((e["src"], e["dst"]) for e in _edge_list(space_dict)
+                     if e["src"] in g and e["dst"] in g)
+    reached = nx.descendants(g, inp) | {inp}
+    return [n for n in names if n in reached and n != out and g.out_degree(n) == 0]
+
+
+def explain(message: str, space_dict: dict[str, Any]) -> dict[str, Any]:
+    """The ``errors`` trait for a space-model ``message``: the message, a "how to fix"
+    hint and the culprit nodes and edges. When the input cannot reach the output, the
+    culprits are the dead ends (the nodes a path stops at), not the input; the hint never
+    suggests deleting the input or the output.
+
+    Example:
+        >>> d = {"nodes": ["in", "a", "out"], "input": "in", "output": "out",
+        ...      "edges": [{"src": "in", "dst": "a"}]}
+        >>> e = explain("node 'in' cannot reach the output 'out'; connect it to a later node "
+        ...             "or delete it", d)
+        >>> e["nodes"], e["hint"]
+        (['a'], "connect 'a' to a later node (a path from the input stops there)")
+    """
+    nodes, edges = culprits(message, space_dict)
+    hint = split_hint(message)[1]
+    names = _node_names(space_dict)
+    inp = space_dict.get("input") if space_dict.get("input") in names else (
+        names[0] if names else None)
+    out = space_dict.get("output") if space_dict.get("output") in names else (
+        names[-1] if names else None)
+    if "cannot reach the output" in message:
+        ends = dead_ends(space_dict)
+        if ends and (inp in nodes or not nodes):
+            nodes = ends
+            named = ", ".join(repr(n) for n in ends)
+            message = (f"{'node' if len(ends) == 1 else 'nodes'} {named}: a dead end (no edge "
+                       f"leaves it), so the input {inp!r} cannot reach the output {out!r}")
+            hint = f"connect {named} to a later node (a path from the input stops there)"
+    if hint and (inp in nodes or out in nodes) and "delete" in hint:
+        ends = [n for n in nodes if n in (inp, out)]
+        hint = "connect " + ", ".join(repr(n) for n in ends) + " to the rest of the graph"
+    return {"message": message, "hint": hint, "nodes": nodes, "edges": edges}
 
 
 def _no_errors() -> dict[str, Any]:
@@ -359,9 +424,7 @@ class GraphEditor(anywidget.AnyWidget):
         except Exception as e:  # noqa: BLE001 - any bad dict becomes a message, no traceback
             space = None
             message = str(e) if isinstance(e, ValueError) else f"invalid search space: {e!r}"
-            nodes, edges = culprits(message, d)
-            errors = {"message": message, "hint": split_hint(message)[1],
-                      "nodes": nodes, "edges": edges}
+            errors = explain(message, d)
         shown = space.to_dict() if space is not None else copy.deepcopy(d)
         self._busy = True
         try:
@@ -400,4 +463,5 @@ class GraphEditor(anywidget.AnyWidget):
         self._sync_history()
 
 
-__all__ = ["GraphEditor", "compute_layout", "culprits", "merge_positions", "split_hint"]
+__all__ = ["GraphEditor", "compute_layout", "culprits", "dead_ends", "explain",
+           "merge_positions", "split_hint"]

@@ -1,12 +1,16 @@
 """The trials table: sortable, from ``results()``, with an export to CSV.
 
+Made to be read on a projector: every row has the same height (``ROW_HEIGHT`` px); a
+long cell (a prune reason, an error, an architecture) is cut to one line with an
+ellipsis and shows its whole text on hover (``title``); headers are words
+(``parameters``, ``FLOPs``, ``input → n1``); parameters and FLOPs read 135 k, 1.2 M;
+the state is a coloured tag in the charts' colours.
+
 Example:
     >>> import pandas as pd
-
-from .text import Markup, SafeHTML, error_html, join, markup
     >>> t = TrialsTable()
-    >>> t.show(pd.DataFrame({"number": [0, 1], "value": [0.5, 0.9]}))
-    >>> "0.9" in t.html.value
+    >>> t.show(pd.DataFrame({"number": [0, 1], "value": [0.5, 0.9], "params": [1500, 2e6]}))
+    >>> "0.9" in t.html.value and "2 M" in t.html.value
     True
 """
 
@@ -18,9 +22,72 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
+from ..viz.labels import edge_text, human_value, metric_label
+from ..viz.trials import STATE_COLORS
 from .text import Markup, SafeHTML, error_html, join, markup
 
 _HIDDEN = ("arch",)
+ROW_HEIGHT = 24
+CELL_WIDTH = 220  # px: a longer cell is cut to one line (whole text on hover)
+_HEADERS = {"number": "trial", "value": "objective", "duration_s": "time (s)"}
+_STYLE = Markup(
+    "<style>"
+    ".nbui-trials{border-collapse:collapse;font-size:12px;table-layout:auto}"
+    ".nbui-trials th,.nbui-trials td{height:" + str(ROW_HEIGHT) + "px;max-height:"
+    + str(ROW_HEIGHT) + "px;padding:0 8px;white-space:nowrap;overflow:hidden;"
+    "text-overflow:ellipsis;max-width:" + str(CELL_WIDTH) + "px;box-sizing:border-box;"
+    "line-height:" + str(ROW_HEIGHT - 2) + "px;text-align:left;vertical-align:middle}"
+    ".nbui-trials th{position:sticky;top:0;background:#f3f4f6;font-weight:600;"
+    "border-bottom:1px solid #d1d5db}"
+    ".nbui-trials tbody tr:nth-child(even){background:#fafafa}"
+    ".nbui-trials td.nbui-num{text-align:right;font-variant-numeric:tabular-nums}"
+    ".nbui-state-tag{display:inline-block;padding:0 6px;border-radius:8px;color:#fff;"
+    "line-height:17px;font-size:11px}"
+    "</style>"
+)
+
+
+def header_text(column: str) -> str:
+    """A column's header as a person reads it.
+
+    Example:
+        >>> header_text("number"), header_text("flops"), header_text("3<-1")
+        ('trial', 'FLOPs', '1 → 3')
+    """
+    if column in _HEADERS:
+        return _HEADERS[column]
+    label = metric_label(column)
+    return edge_text(label) if label == column else label
+
+
+def cell_text(column: str, value: Any) -> str:
+    """A cell's text: parameters and FLOPs in k / M, milliseconds with "ms", floats to 4
+    digits, nothing for a missing value.
+
+    Example:
+        >>> cell_text("params", 135012), cell_text("value", 0.91234), cell_text("error", None)
+        ('135 k', '0.9123', '')
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if column in ("number", "worker"):
+        return str(value)
+    if column == "value":
+        return f"{value:.4g}"
+    return human_value(column, value)
+
+
+def _cell(column: str, value: Any) -> Markup:
+    text = cell_text(column, value)
+    if column == "state" and text:
+        color = STATE_COLORS.get(text.upper(), "#6b7280")
+        return markup("<td><span class='nbui-state-tag' style='background:{}' title='{}'>"
+                      "{}</span></td>", color, text, text.lower())
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    cls = " class='nbui-num'" if numeric else ""
+    return markup("<td" + cls + " title='{0}'>{0}</td>", text) if text else Markup("<td></td>")
 
 
 class TrialsTable(w.VBox):
@@ -29,6 +96,7 @@ class TrialsTable(w.VBox):
     def __init__(self, max_rows: int = 200) -> None:
         self.max_rows = max_rows
         self.frame = pd.DataFrame()
+        self._cols: list[str] = ["number"]
         self.sort_by = w.Dropdown(options=["number"], value="number", description="sort by",
                                   layout=w.Layout(width="220px"))
         self.descending = w.ToggleButton(value=True, description="descending",
@@ -49,9 +117,10 @@ class TrialsTable(w.VBox):
     def show(self, frame: pd.DataFrame) -> None:
         self.frame = frame
         cols = [c for c in frame.columns if c not in _HIDDEN]
-        if list(self.sort_by.options) != cols and cols:
+        if self._cols != cols and cols:
             keep = self.sort_by.value if self.sort_by.value in cols else "number"
-            self.sort_by.options = cols
+            self._cols = cols
+            self.sort_by.options = [(header_text(c), c) for c in cols]
             self.sort_by.value = keep if keep in cols else cols[0]
         self._render()
 
@@ -68,15 +137,17 @@ class TrialsTable(w.VBox):
             self.html.value = Markup("<i>no trials yet</i>")
             return
         shown = df.head(self.max_rows)
-        head = join("", (markup("<th>{}</th>", c) for c in shown.columns))
+        head = join("", (markup("<th title='{}'>{}</th>", c, header_text(c))
+                         for c in shown.columns))
+        cols = list(shown.columns)
         rows = []
-        for _, r in shown.iterrows():
-            cells = join("", (markup("<td>{}</td>", _fmt(v)) for v in r.tolist()))
+        for values in shown.itertuples(index=False, name=None):
+            cells = join("", (_cell(c, v) for c, v in zip(cols, values, strict=True)))
             rows.append(markup("<tr>{}</tr>", cells))
         more = markup("<i>{} more rows</i>", len(df) - len(shown)) if len(df) > len(shown) else ""
-        self.html.value = markup(
-            "<table class='nbui-trials' style='border-collapse:collapse;font-size:12px'>"
-            "<thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}", head, join("", rows), more)
+        self.html.value = _STYLE + markup(
+            "<table class='nbui-trials'><thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}",
+            head, join("", rows), more)
 
     def export(self, path: str | Path) -> Path:
         """Write every row (unsorted columns included) to CSV and return the path."""
@@ -91,11 +162,3 @@ class TrialsTable(w.VBox):
             self.message.value = markup("wrote {} rows to <code>{}</code>", len(self.frame), p)
         except OSError as e:
             self.message.value = error_html(f"could not write: {e}")
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return "" if v != v else f"{v:.4g}"
-    if v is None:
-        return ""
-    return str(v)

@@ -15,44 +15,90 @@ Example:
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
 from bokeh.models import (
+    BasicTicker,
     CDSView,
+    ColorBar,
     ColumnDataSource,
+    CustomJSHover,
+    CustomJSTickFormatter,
     FactorRange,
     HoverTool,
     IndexFilter,
+    Legend,
+    LegendItem,
+    LinearColorMapper,
     NumeralTickFormatter,
     TapTool,
 )
 from bokeh.palettes import Blues256
 from bokeh.plotting import figure
-from bokeh.transform import factor_cmap, linear_cmap
+from bokeh.transform import factor_cmap
 
 from nasbench_ui.space.decisions import OpDecision
 from nasbench_ui.viz import tables
+from nasbench_ui.viz.labels import HUMAN_TICKS_JS, STATE_LEGEND, metric_label
 from nasbench_ui.viz.trials import PARETO_COLOR, STATE_COLORS
 
 __all__ = [
-    "SOURCE_NAMES", "WIDTH", "HEIGHT", "curves_figure", "history_figure",
-    "op_frequency_figure", "op_factors", "scatter_figure", "sync_source",
+    "HEIGHT", "NONSELECTED_ALPHA", "SOURCE_NAMES", "WIDTH", "curves_figure", "history_figure",
+    "human_ticks", "integer_ticks", "op_factors", "op_frequency_figure", "scatter_figure",
+    "scatter_tips", "state_legend", "sync_source", "tooltip", "trial_tips",
 ]
 
-WIDTH, HEIGHT = 460, 300
+WIDTH, HEIGHT = 400, 300  # two side by side fit a 1280 px JupyterLab
 TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
 SOURCE_NAMES = {"history": "nbui-history", "scatter": "nbui-scatter", "pareto": "nbui-pareto",
                 "curves": "nbui-curves", "opfreq": "nbui-opfreq"}
-TRIAL_TIPS = [("trial", "@number"), ("state", "@state"), ("arch", "@arch_text"),
-              ("metrics", "@metrics_text")]
 PATCH_LIMIT = 64
+#: how far the other trials fade while one is selected: they stay plainly visible
+NONSELECTED_ALPHA = 0.55
+#: a tooltip at most this wide fits beside any point of a chart (BokehJS puts it on the
+#: side with more room): it is never cut at the chart's left edge
+TIP_WIDTH = 180
+
+
+def _lit(text: str) -> str:
+    """A literal in a Bokeh tooltip template: escaped, with no ``@`` / ``$`` field."""
+    return html.escape(str(text), quote=True).replace("@", "&#64;").replace("$", "&#36;")
+
+
+def tooltip(rows: list[tuple[str, str]], title: str = "trial @number") -> str:
+    """An HTML tooltip template (``(name, field)`` rows) that wraps at ``TIP_WIDTH`` px.
+    Bokeh escapes the ``@field`` values it fills in; names are literals.
+
+    Example:
+        >>> "max-width:180px" in tooltip([("state", "@state")])
+        True
+    """
+    body = "".join(f"<div><span style='color:#6b7280'>{_lit(k)}:</span> {v}</div>"
+                   for k, v in rows)
+    return (f"<div class='nbui-tip' style='max-width:{TIP_WIDTH}px;white-space:normal;"
+            f"overflow-wrap:anywhere;font-size:11px;line-height:1.3'><b>{title}</b>{body}</div>")
+
+
+def trial_tips(objective: str) -> str:
+    """The tooltip of a trial dot of the history chart."""
+    return tooltip([("state", "@state"), (objective, "@value{0.[0000]}"),
+                    ("arch", "@arch_text"), ("metrics", "@metrics_text")])
+
+
+def scatter_tips(x_metric: str, y_label: str) -> str:
+    """The tooltip of a dot of the scatter: x in k / M (``@x{custom}``)."""
+    return tooltip([(metric_label(x_metric), "@x{custom}"), (y_label, "@y{0.[0000]}"),
+                    ("on the Pareto front", "@pareto"), ("arch", "@arch_text"),
+                    ("metrics", "@metrics_text")])
 
 
 def _figure(title: str, x_label: str, y_label: str, **kw: Any) -> Any:
     fig = figure(title=title, width=WIDTH, height=HEIGHT, sizing_mode="fixed", tools=TOOLS,
                  x_axis_label=x_label, y_axis_label=y_label, **kw)
     fig.toolbar.logo = None
+    fig.toolbar.autohide = True
     return fig
 
 
@@ -60,8 +106,9 @@ def _source(role: str, data: dict[str, list]) -> ColumnDataSource:
     return ColumnDataSource({k: list(v) for k, v in data.items()}, name=SOURCE_NAMES[role])
 
 
-def _trial_tools(fig: Any, renderer: Any, tips: list[tuple[str, str]]) -> None:
-    fig.add_tools(HoverTool(renderers=[renderer], tooltips=tips),
+def _trial_tools(fig: Any, renderer: Any, tips: str, **hover: Any) -> None:
+    fig.add_tools(HoverTool(renderers=[renderer], tooltips=tips, name=f"{fig.name}-hover",
+                            **hover),
                   TapTool(renderers=[renderer]))
 
 
@@ -77,84 +124,145 @@ def _colors() -> dict[str, Any]:
 def _dots(role: str) -> dict[str, Any]:
     """Glyph options of trial dots: filled, no outline (at 10k dots an outline made each
     repaint about 1.5x slower in Chromium: ``benchmarks/ui_responsiveness.py``); the
-    selected dot gets a black ring. The dots are drawn through an ``IndexFilter`` named
-    ``nbui-<role>-drawn`` (all rows while its indices are None), which ``ui.charts`` uses to
-    thin out old trials of a very long search."""
+    selected dot gets a black ring, the others stay visible (``NONSELECTED_ALPHA``). The
+    dots are drawn through an ``IndexFilter`` named ``nbui-<role>-drawn`` (all rows while
+    its indices are None), which ``ui.charts`` uses to thin out old trials."""
     view = CDSView(filter=IndexFilter(name=f"nbui-{role}-drawn"))
     return {"view": view, "fill_color": _colors(), "line_color": None, "size": 7, "fill_alpha": 0.8,
-            "selection_line_color": "black", "selection_line_width": 2,
-            "selection_fill_alpha": 1.0, "nonselection_fill_alpha": 0.3}
+            "selection_line_color": "black", "selection_line_width": 2.5,
+            "selection_fill_alpha": 1.0, "nonselection_fill_alpha": NONSELECTED_ALPHA}
 
 
-def history_figure(data: dict[str, list] | None = None, objective: str = "value") -> tuple:
-    """Objective per finished trial (coloured by state) and the best-so-far line."""
+def human_ticks() -> CustomJSTickFormatter:
+    """Tick labels as people read them: 135 k, 1.2 M (``labels.HUMAN_TICKS_JS``)."""
+    return CustomJSTickFormatter(code=HUMAN_TICKS_JS)
+
+
+def integer_ticks(axis: Any) -> None:
+    """Whole-number ticks (trial numbers, epochs): never 2.5."""
+    axis.ticker = BasicTicker(min_interval=1, desired_num_ticks=8)
+    axis.formatter = NumeralTickFormatter(format="0,0")
+
+
+def _key_source() -> ColumnDataSource:
+    """The source of a legend key: one point at NaN, drawn in the legend, not the plot
+    (BokehJS draws a legend's dot from the renderer's first row)."""
+    return ColumnDataSource({"x": [math.nan], "y": [math.nan]})
+
+
+def _legend(fig: Any, items: list[tuple[str, Any]], name: str) -> Legend:
+    """A one-line legend above the plot area: it never covers a point."""
+    legend = Legend(items=[LegendItem(label=label, renderers=[r]) for label, r in items],
+                    orientation="horizontal", location="top_left", name=name,
+                    label_text_font_size="9pt", glyph_width=14, glyph_height=10,
+                    spacing=6, padding=2, margin=2, border_line_alpha=0,
+                    background_fill_alpha=0)
+    fig.add_layout(legend, "above")
+    return legend
+
+
+def state_legend(fig: Any, extra: list[tuple[str, Any]] = (), name: str = "") -> Legend:
+    """The state colours (complete, pruned, failed, running) as a legend above ``fig``:
+    each is a dot of a renderer with no data (the dots of the chart share one renderer)."""
+    items = list(extra)
+    for state in STATE_LEGEND:
+        keyed = _key_source()
+        r = fig.scatter("x", "y", source=keyed, size=7, line_color=None,
+                        fill_color=STATE_COLORS[state.upper()])
+        items.append((state, r))
+    return _legend(fig, items, name or f"{fig.name}-legend")
+
+
+def history_figure(data: dict[str, list] | None = None, objective: str = "objective") -> tuple:
+    """Objective per finished trial (coloured by state) and the best-so-far line; the y
+    axis names the objective (a metric, never "value"), the trial axis has whole numbers."""
     src = _source("history", data if data is not None else tables.history_data([]))
-    fig = _figure("Optimisation history", "trial", objective)
-    fig.line("number", "best_so_far", source=src, color="#444444", line_width=2,
-             nonselection_line_alpha=1.0, legend_label="best so far")  # a selection fades dots only
+    label = "objective" if objective == "value" else objective
+    fig = _figure("Optimisation history", "trial", label, name="nbui-history-fig")
+    best = fig.line("number", "best_so_far", source=src, color="#444444", line_width=2,
+                    nonselection_line_alpha=1.0)  # a selection fades dots only
     dots = fig.scatter("number", "value", source=src, **_dots("history"))
-    _trial_tools(fig, dots, [*TRIAL_TIPS[:2], (objective, "@value"), *TRIAL_TIPS[2:]])
-    fig.legend.location = "bottom_right"
-    fig.legend.background_fill_alpha = 0.6
+    _trial_tools(fig, dots, trial_tips(label))
+    integer_ticks(fig.xaxis[0])
+    state_legend(fig, [("best so far", best)], name="nbui-history-legend")
     return fig, {"history": src}
 
 
 def scatter_figure(x_metric: str = "params", data: dict[str, dict] | None = None,
-                   y_label: str = "value") -> tuple:
+                   y_label: str = "objective") -> tuple:
     """``y_label`` against ``x_metric`` for COMPLETE trials, with the Pareto front as a step
-    line (``data`` is ``tables.scatter_data(...)``)."""
+    line (``data`` is ``tables.scatter_data(...)``); x ticks in k / M."""
     data = data if data is not None else tables.scatter_data([], x=x_metric)
+    y_label = "objective" if y_label == "value" else y_label
     src = _source("scatter", data["points"])
     front = _source("pareto", data["front"])
-    fig = _figure(f"{y_label} vs {x_metric}", x_metric, y_label)
-    fig.step("x", "y", source=front, mode="after", color="#d62728", line_width=1.5,
-             line_dash="dashed", legend_label="Pareto front")
+    fig = _figure(f"{y_label} vs {metric_label(x_metric)}", metric_label(x_metric), y_label,
+                  name="nbui-scatter-fig")
+    line = fig.step("x", "y", source=front, mode="after", color=PARETO_COLOR, line_width=1.5,
+                    line_dash="dashed")
     dots = fig.scatter("x", "y", source=src, **_dots("scatter"))
-    _trial_tools(fig, dots, [*TRIAL_TIPS[:1], ("x", "@x"), ("y", "@y"), ("Pareto", "@pareto"),
-                             *TRIAL_TIPS[2:]])
-    fig.xaxis[0].formatter = NumeralTickFormatter(format="0.[00]a")  # 25k, 1.5m, 0.75
-    fig.legend.location = "bottom_right"
-    fig.legend.background_fill_alpha = 0.6
+    _trial_tools(fig, dots, scatter_tips(x_metric, y_label),
+                 formatters={"@x": CustomJSHover(code=HUMAN_TICKS_JS.replace("tick", "value"))})
+    fig.xaxis[0].formatter = human_ticks()
+    on_front = fig.scatter("x", "y", source=_key_source(), size=7, line_color=None,
+                           fill_color=PARETO_COLOR)
+    plain = fig.scatter("x", "y", source=_key_source(), size=7, line_color=None,
+                        fill_color=STATE_COLORS["COMPLETE"])
+    _legend(fig, [("complete", plain), ("on the front", on_front), ("Pareto front", line)],
+            "nbui-scatter-legend")
     return fig, {"scatter": src, "pareto": front}
 
 
 def curves_figure(data: dict[str, list] | None = None, metric: str = "valid_acc") -> tuple:
     """Learning curves of the latest trials (RUNNING ones drawn thicker)."""
     src = _source("curves", data if data is not None else tables.curves_data([]))
-    fig = _figure(f"Learning curves ({metric})", "epoch", metric)
+    fig = _figure(f"Learning curves ({metric})", "epoch", metric, name="nbui-curves-fig")
     lines = fig.multi_line("xs", "ys", source=src, color="color", line_width="width",
-                           alpha=0.8, selection_line_color="black", nonselection_alpha=0.3)
-    _trial_tools(fig, lines, [("trial", "@number"), ("state", "@state"),
-                              ("last", "@last_value")])
+                           alpha=0.8, selection_line_color="black",
+                           nonselection_alpha=NONSELECTED_ALPHA)
+    _trial_tools(fig, lines, tooltip([("state", "@state"), ("last", "@last_value{0.[0000]}")]))
+    integer_ticks(fig.xaxis[0])
+    state_legend(fig, name="nbui-curves-legend")
     return fig, {"curves": src}
 
 
 def op_factors(space: Any) -> tuple[list[str], list[str]]:
-    """(edge labels, op names in first-seen order) of the space's op decisions."""
-    edges, ops = [], {}
+    """(edge texts, op names in first-seen order) of the space's op decisions; an edge
+    reads in its direction (``input → n1``), see ``tables.edge_texts``."""
+    names = tables.edge_texts(space)
+    ops: dict[str, None] = {}
     for d in space.decisions if space is not None else ():
         if isinstance(d, OpDecision):
-            edges.append(d.label)
             ops.update(dict.fromkeys(d.edge.ops))
-    return edges, list(ops)
+    return list(names.values()), list(ops)
 
 
 def op_frequency_figure(space: Any, data: dict[str, list] | None = None,
                         top_k: int = 10) -> tuple:
-    """A heatmap: edge x op, colour = fraction of the top-k trials choosing that op."""
+    """A heatmap: edge x op, colour = share of the top-k trials choosing that op, with a
+    colour bar and the count written in each cell."""
     if data is None:
-        data = tables.op_frequency([], space) if space is not None else {
-            "edge": [], "op": [], "count": [], "fraction": []}
+        data = tables.op_frequency([], space) if space is not None else tables.op_frequency_empty()
     src = _source("opfreq", data)
     edges, ops = op_factors(space)
     fig = figure(title=f"Ops chosen by the top {top_k} trials", width=WIDTH, height=HEIGHT,
                  sizing_mode="fixed", tools="save", x_range=FactorRange(factors=ops),
-                 y_range=FactorRange(factors=edges[::-1]))
+                 y_range=FactorRange(factors=edges[::-1]), name="nbui-opfreq-fig",
+                 x_axis_label="operation", y_axis_label="edge")
     fig.toolbar.logo = None
-    cells = fig.rect("op", "edge", 1, 1, source=src, line_color="white",
-                     fill_color=linear_cmap("fraction", Blues256[::-1], 0, 1))
-    fig.add_tools(HoverTool(renderers=[cells], tooltips=[
-        ("edge", "@edge"), ("op", "@op"), ("count", "@count"), ("fraction", "@fraction{0.00}")]))
+    fig.toolbar.autohide = True
+    mapper = LinearColorMapper(palette=Blues256[::-1], low=0, high=1)
+    cells = fig.rect("op", "edge_text", 1, 1, source=src, line_color="white",
+                     fill_color={"field": "fraction", "transform": mapper})
+    fig.text("op", "edge_text", text="count_text", source=src, text_align="center",
+             text_baseline="middle", text_font_size="10pt", text_color="text_color")
+    fig.add_tools(HoverTool(renderers=[cells], tooltips=tooltip(
+        [("op", "@op"), ("chosen by", "@count"), ("share", "@fraction{0%}")],
+        title="@edge_text")))
+    bar = ColorBar(color_mapper=mapper, formatter=NumeralTickFormatter(format="0%"),
+                   title="share of the top trials", width=10, name="nbui-opfreq-colorbar",
+                   title_text_font_size="8pt", major_label_text_font_size="8pt")
+    fig.add_layout(bar, "right")
     fig.xaxis.major_label_orientation = math.pi / 4
     fig.grid.visible = False
     if not edges:

@@ -22,6 +22,7 @@ from typing import Any
 from nasbench_ui.space.decisions import OpDecision
 from nasbench_ui.storage.trial import Trial
 from nasbench_ui.viz.frame import results_frame
+from nasbench_ui.viz.labels import edge_text
 from nasbench_ui.viz.pareto import pareto_front
 from nasbench_ui.viz.trials import (
     NAN,
@@ -41,8 +42,8 @@ from nasbench_ui.viz.trials import (
 
 __all__ = [
     "PARETO_COLOR", "STATE_COLORS", "TEXT_LIMIT", "Memo", "arch_text", "curves_data",
-    "history_data", "metric", "metrics_text", "op_frequency", "pareto_front", "results_frame",
-    "scatter_data",
+    "edge_texts", "history_data", "metric", "metrics_text", "op_frequency",
+    "op_frequency_empty", "pareto_front", "results_frame", "scatter_data",
 ]
 
 
@@ -185,7 +186,8 @@ def op_frequency(
 ) -> dict[str, list]:
     """How often each candidate op of each op decision was chosen by the ``top_k`` best
     COMPLETE trials (by value). A long table: edge, op, count, fraction (count / number of
-    top trials, 0 when there are none).
+    top trials, 0 when there are none), and for the heatmap edge_text (``a → b``),
+    count_text ("" for 0) and text_color (white on a dark cell).
 
     Example:
         >>> from nasbench_ui.space import Edge, SearchSpace
@@ -203,14 +205,51 @@ def op_frequency(
             if state_name(t) == "COMPLETE" and not math.isnan(num(t.value))]
     done.sort(key=lambda t: (-num(t.value) if maximize else num(t.value), t.number))
     top = done[:top_k]
-    out: dict[str, list] = {"edge": [], "op": [], "count": [], "fraction": []}
+    out = op_frequency_empty()
+    names = edge_texts(space)
     for d in space.decisions:
         if not isinstance(d, OpDecision):
             continue
         for op in d.edge.ops:
             n = sum(1 for t in top if t.arch.get(d.label) == op)
+            share = n / len(top) if top else 0.0
             out["edge"].append(d.label)
             out["op"].append(op)
             out["count"].append(n)
-            out["fraction"].append(n / len(top) if top else 0.0)
+            out["fraction"].append(share)
+            out["edge_text"].append(names[d.label])
+            out["count_text"].append(str(n) if n else "")
+            out["text_color"].append("#ffffff" if share > 0.5 else "#1f2937")
     return out
+
+
+def op_frequency_empty() -> dict[str, list]:
+    """The columns of :func:`op_frequency`, with no rows.
+
+    Example:
+        >>> sorted(op_frequency_empty())[:3]
+        ['count', 'count_text', 'edge']
+    """
+    return {k: [] for k in ("edge", "op", "count", "fraction", "edge_text", "count_text",
+                            "text_color")}
+
+
+def edge_texts(space: Any) -> dict[str, str]:
+    """``{decision label: text}`` of the space's op decisions, each read in the edge's
+    direction (``n1<-input`` -> ``input → n1``); a text two labels would share stays the
+    label.
+
+    Example:
+        >>> from nasbench_ui.space import Edge, SearchSpace
+        >>> s = SearchSpace("t", ["a", "b"], [Edge("a", "b", ["relu", "tanh"])])
+        >>> edge_texts(s)
+        {'b<-a': 'a → b'}
+    """
+    labels = [d.label for d in (space.decisions if space is not None else ())
+              if isinstance(d, OpDecision)]
+    texts_ = {lb: edge_text(lb) for lb in labels}
+    seen: dict[str, int] = {}
+    for t in texts_.values():
+        seen[t] = seen.get(t, 0) + 1
+    return {lb: t if seen[t] == 1 and (t == lb or t not in texts_) else lb
+            for lb, t in texts_.items()}

@@ -191,7 +191,7 @@ def test_set_scatter_x_switches_metric_and_axis(charts):
     charts.set_scatter_x("flops")
     charts.flush()
     assert charts.sources["scatter"].data["x"] == [2000.0]
-    assert charts.scatter_fig.xaxis[0].axis_label == "flops"
+    assert charts.scatter_fig.xaxis[0].axis_label == "FLOPs"
     charts.widget.children[0].value = "latency_ms"  # the picker above the charts
     charts.flush()
     assert charts.sources["scatter"].data["x"] == [1.5]

@@ -81,7 +81,7 @@ def assert_shown_as_text(value: str, payload: str) -> None:
                                           "font-weight", "stroke", "stroke-width", "marker-end",
                                           "text-anchor", "paint-order", "rx", "r", "cx", "cy",
                                           "x1", "y1", "x2", "y2", "data-parent", "data-child",
-                                          "data-trial"}, page.attrs
+                                          "data-trial", "title"}, page.attrs
     text = "".join(page.text)
     assert payload in text or repr(payload)[1:-1] in text, (payload, value)  # errors use !r
 

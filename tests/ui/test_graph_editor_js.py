@@ -139,7 +139,7 @@ def test_mouse_builds_a_valid_space(browser: Any) -> None:
     ed = GraphEditor(spaces.blank())
     page = _mount(browser, ed)
     try:
-        assert page.locator(".nbui-size").inner_text() == "1 architectures"
+        assert page.locator(".nbui-size").inner_text() == "1 architecture"
         page.click("button.nbui-add-node")
         _wait(page, lambda: "n1" in [n["name"] for n in ed.space_json["nodes"]], "node n1 in Python")
         page.wait_for_selector('g.nbui-node.nbui-bad[data-node="n1"]')

@@ -32,7 +32,7 @@ def test_history_figure_source_name_columns_and_tools():
                            "metrics_text"}
     assert s.data["number"] == [0, 1, 2]
     hover = tools(fig, HoverTool)[0]
-    assert ("arch", "@arch_text") in hover.tooltips and ("metrics", "@metrics_text") in hover.tooltips
+    assert "@arch_text" in hover.tooltips and "@metrics_text" in hover.tooltips
     assert tools(fig, TapTool)[0].renderers == hover.renderers
     assert (fig.width, fig.height, fig.sizing_mode) == (figures.WIDTH, figures.HEIGHT, "fixed")
 
@@ -42,10 +42,10 @@ def test_scatter_figure_has_points_and_pareto_sources():
     assert src["scatter"].name == "nbui-scatter" and src["pareto"].name == "nbui-pareto"
     assert set(src["pareto"].data) == {"x", "y", "number"}
     assert "pareto" in src["scatter"].data
-    assert fig.xaxis[0].axis_label == "flops"
+    assert fig.xaxis[0].axis_label == "FLOPs"
     assert tools(fig, TapTool) and tools(fig, HoverTool)
     empty_fig, empty = figures.scatter_figure()
-    assert empty["scatter"].data["x"] == [] and empty_fig.xaxis[0].axis_label == "params"
+    assert empty["scatter"].data["x"] == [] and empty_fig.xaxis[0].axis_label == "parameters"
 
 
 def test_curves_and_op_frequency_figures():
@@ -54,9 +54,12 @@ def test_curves_and_op_frequency_figures():
     s = spaces.nb201()
     fig, src = figures.op_frequency_figure(s, tables.op_frequency(trials(2), s))
     assert src["opfreq"].name == "nbui-opfreq"
-    assert set(src["opfreq"].data) == {"edge", "op", "count", "fraction"}
+    assert set(src["opfreq"].data) == {"edge", "op", "count", "fraction", "edge_text",
+                                       "count_text", "text_color"}
     assert list(fig.x_range.factors) == list(s.edges[0].ops)
-    assert list(fig.y_range.factors) == list(s.labels)[::-1]
+    # edges read in their direction: "1<-0" is shown as "0 → 1"
+    assert list(fig.y_range.factors) == [f"{b} → {a}" for a, b in
+                                         (lb.split("<-") for lb in s.labels)][::-1]
     fig2, _ = figures.op_frequency_figure(spaces.keras_cnn())
     assert "No operation choices" in fig2.title.text
 

@@ -1,0 +1,176 @@
+"""Words and numbers for people: metric names, edge labels, 135 k / 1.2 M / 3.4 ms.
+
+Pure functions shared by the charts (``viz.figures``, ``ui.charts``), the trials table
+(``ui.table``) and the graph editor: no Bokeh, no widgets.
+
+Example:
+    >>> human_number(135_000), human_number(1_234_567), human_number(3.42, "ms")
+    ('135 k', '1.2 M', '3.4 ms')
+    >>> edge_text("n1<-input"), metric_label("flops")
+    ('input → n1', 'FLOPs')
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from nasbench_ui.storage.trial import Trial
+from nasbench_ui.viz.trials import num, state_name
+
+__all__ = [
+    "EMPTY_CURVES", "EMPTY_OPS", "HUMAN_TICKS_JS", "METRIC_LABELS", "STATE_LEGEND",
+    "curves_note", "edge_text", "human_number", "human_value", "metric_label",
+    "objective_label",
+]
+
+#: readable names of the metrics the estimators report (axis labels, table headers)
+METRIC_LABELS = {
+    "number": "trial", "params": "parameters", "flops": "FLOPs", "latency_ms": "latency (ms)",
+    "duration_s": "time (s)", "valid_acc": "valid_acc", "test_acc": "test_acc",
+}
+#: the states the charts colour, in legend order (lower case, as a person reads them)
+STATE_LEGEND = ("complete", "pruned", "failed", "running")
+EMPTY_CURVES = "no learning curves: tabular estimators have no learning curves"
+EMPTY_OPS = "no operation heatmap: this space has no operation choices"
+_UNITS = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
+_EDGE = re.compile(r"^(.+)<-(.+)$")
+#: a Bokeh ``CustomJSTickFormatter`` body doing what :func:`human_number` does
+HUMAN_TICKS_JS = """
+const a = Math.abs(tick);
+const units = [[1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "k"]];
+for (const [f, u] of units) {
+  if (a >= f) {
+    const v = tick / f;
+    return (Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(2)).toString()) + " " + u;
+  }
+}
+return Number(tick.toPrecision(3)).toString();
+"""
+
+
+def human_number(value: Any, unit: str = "") -> str:
+    """``value`` with two significant digits and a k / M / G suffix or a ``unit`` (three
+    digits at 100 and above, and for a bare number): 135 k, 1.2 M, 0.912, 3.4 ms.
+    Missing values give "".
+
+    Example:
+        >>> human_number(987), human_number(1500), human_number(None), human_number(0.91234)
+        ('987', '1.5 k', '', '0.912')
+    """
+    v = num(value)
+    if math.isnan(v):
+        return ""
+    if math.isinf(v):
+        return ("-" if v < 0 else "") + "∞"
+    text = ""
+    for factor, suffix in _UNITS:
+        if abs(v) >= factor:
+            x = v / factor
+            text = f"{x:.0f} {suffix}" if abs(x) >= 100 else f"{float(f'{x:.2g}'):g} {suffix}"
+            break
+    if not text:
+        digits = 2 if unit else 3
+        text = f"{v:.0f}" if abs(v) >= 100 else f"{float(f'{v:.{digits}g}'):g}"
+    return f"{text} {unit}" if unit else text
+
+
+def human_value(name: str, value: Any) -> str:
+    """A metric's value as a person reads it: parameters and FLOPs in k / M, latency in
+    ms, seconds with an "s", anything else to 4 significant digits.
+
+    Example:
+        >>> human_value("params", 135012), human_value("latency_ms", 3.412), human_value("valid_acc", 0.93456)
+        ('135 k', '3.4 ms', '0.9346')
+    """
+    v = num(value)
+    if math.isnan(v):
+        return "" if value is None or isinstance(value, float) else str(value)
+    if name in ("params", "flops") or name.endswith(".params") or name.endswith(".flops"):
+        return human_number(v)
+    if name.endswith("_ms"):
+        return human_number(v, "ms")
+    if name.endswith("_s"):
+        return human_number(v, "s")
+    return f"{v:.4g}"
+
+
+def metric_label(name: str) -> str:
+    """The readable name of a metric or column (``flops`` -> ``FLOPs``).
+
+    Example:
+        >>> metric_label("latency_ms"), metric_label("my_metric")
+        ('latency (ms)', 'my_metric')
+    """
+    return METRIC_LABELS.get(name, name)
+
+
+def edge_text(label: str) -> str:
+    """A decision label as read in the edge's direction: ``n1<-input`` -> ``input → n1``;
+    any other label (a custom one, ``n3.inputs``, a hyperparameter) stays as it is.
+
+    Example:
+        >>> edge_text("3<-0"), edge_text("kernel_size")
+        ('0 → 3', 'kernel_size')
+    """
+    m = _EDGE.match(label) if isinstance(label, str) else None
+    return f"{m.group(2)} → {m.group(1)}" if m else str(label)
+
+
+def objective_label(trials: Sequence[Trial], objective: str = "value") -> str:
+    """What the charts' y axis calls the objective: ``objective`` itself when it names a
+    metric, else the metric of the finished trials whose value the objective equals
+    (``valid_acc`` for ``train``, the table's column for ``tabular``), else "objective".
+    Never the bare word "value".
+
+    Example:
+        >>> from nasbench_ui.storage.trial import Trial, TrialState as S
+        >>> objective_label([Trial(0, S.COMPLETE, {}, 0.9, {"params": 3, "valid_acc": 0.9})])
+        'valid_acc'
+        >>> objective_label([]), objective_label([], "params")
+        ('objective', 'parameters')
+    """
+    if objective != "value":
+        return metric_label(objective)
+    for t in trials:
+        if state_name(t) != "COMPLETE":
+            continue
+        v = num(t.value)
+        if math.isnan(v):
+            continue
+        keys = sorted((k for k, m in t.metrics.items() if num(m) == v),
+                      key=lambda k: (k != "valid_acc", "acc" not in k, k))
+        return keys[0] if keys else "objective"
+    return "objective"
+
+
+def curves_note(trials: Sequence[Trial], metric: str = "valid_acc",
+                estimator: str | None = None) -> str:
+    """Why the learning-curve panel is empty, or "" when it has (or may soon have) a curve.
+
+    A tabular estimator (named, or seen from the ``cost_s`` its trials report) never
+    reports curves; nor does any estimator whose finished trials reported no ``metric``
+    point.
+
+    Example:
+        >>> from nasbench_ui.storage.trial import Trial, TrialState as S
+        >>> curves_note([], estimator="tabular")
+        'no learning curves: tabular estimators have no learning curves'
+        >>> curves_note([Trial(0, S.COMPLETE, {}, 0.9)])
+        'no learning curves: this estimator reports no valid_acc per epoch'
+        >>> curves_note([])
+        ''
+    """
+    if estimator == "tabular":
+        return EMPTY_CURVES
+    finished = [t for t in trials if state_name(t) not in ("RUNNING",)]
+    if not finished:
+        return ""
+    for t in trials:
+        if any(isinstance(p, dict) and metric in p for p in t.curve):
+            return ""
+    if any("cost_s" in t.metrics for t in finished[:10]):  # a table's cost: tabular
+        return EMPTY_CURVES
+    return f"no learning curves: this estimator reports no {metric} per epoch"

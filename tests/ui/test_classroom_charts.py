@@ -1,0 +1,152 @@
+"""Issue 11, points 3 and 4: charts that explain themselves and a readable trials table
+(headless: the Bokeh models and the table's HTML)."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from bokeh.models import BasicTicker, ColorBar, Legend
+
+from nasbench_ui import spaces
+from nasbench_ui.storage.trial import Trial, TrialState
+from nasbench_ui.ui.charts import LiveCharts
+from nasbench_ui.ui.table import ROW_HEIGHT, TrialsTable, cell_text, header_text
+from nasbench_ui.viz import figures, labels, tables
+from nasbench_ui.viz.trials import STATE_COLORS
+
+C, P, F = TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED
+
+
+@pytest.mark.parametrize(("value", "unit", "text"), [
+    (135_012, "", "135 k"), (1_234_567, "", "1.2 M"), (3.412, "ms", "3.4 ms"),
+    (999, "", "999"), (12_600, "", "13 k"), (0.91234, "", "0.912"), (None, "", ""),
+    (2.5e9, "", "2.5 G"), (-1500, "", "-1.5 k"),
+])
+def test_numbers_for_people(value, unit, text):
+    assert labels.human_number(value, unit) == text
+
+
+def test_edge_labels_read_in_the_edge_direction():
+    assert labels.edge_text("n1<-input") == "input → n1"
+    assert labels.edge_text("n3.inputs") == "n3.inputs"
+    texts = tables.edge_texts(spaces.nb201())
+    assert texts["3<-0"] == "0 → 3" and len(set(texts.values())) == 6
+
+
+def test_objective_label_is_a_metric_never_value():
+    ts = [Trial(0, F, {}), Trial(1, C, {}, 0.7, {"params": 0.7, "valid_acc": 0.7})]
+    assert labels.objective_label(ts) == "valid_acc"
+    tab = [Trial(0, C, {}, 0.9, {"valid_acc_12ep": 0.9, "cost_s": 12.0})]
+    assert labels.objective_label(tab) == "valid_acc_12ep"
+    assert labels.objective_label([]) == "objective"
+    assert labels.objective_label([], "latency_ms") == "latency (ms)"
+
+
+def _trial(n, state=C, value=0.5, curve=True):
+    metrics = {"valid_acc": value, "params": 1000 * (n + 1)} if state is C else {}
+    return Trial(n, state, {"1<-0": "skip_connect"}, value if state is C else None, metrics,
+                 [{"epoch": 1, "valid_acc": value}] if curve else [])
+
+
+def test_axes_name_the_metric_and_trials_are_whole_numbers():
+    charts = LiveCharts(spaces.nb201())
+    try:
+        assert charts.history_fig.yaxis[0].axis_label == "objective"  # before any trial
+        charts.update([_trial(0), _trial(1, P), _trial(2, value=0.8)])
+        charts.flush()
+        assert charts.history_fig.yaxis[0].axis_label == "valid_acc"
+        assert charts.scatter_fig.yaxis[0].axis_label == "valid_acc"
+        assert charts.scatter_fig.xaxis[0].axis_label == "parameters"
+        assert "value" not in {charts.history_fig.yaxis[0].axis_label,
+                               charts.scatter_fig.yaxis[0].axis_label}
+        ticker = charts.history_fig.xaxis[0].ticker
+        assert isinstance(ticker, BasicTicker) and ticker.min_interval == 1
+        assert "@x{custom}" in charts.scatter_fig.select_one(
+            {"name": "nbui-scatter-fig-hover"}).tooltips
+    finally:
+        charts.close()
+
+
+def test_state_legend_lists_the_states_above_the_plot_area():
+    fig, _ = figures.history_figure(objective="valid_acc")
+    legends = [r for r in fig.above if isinstance(r, Legend)]
+    assert len(legends) == 1 and not [r for r in fig.center if isinstance(r, Legend)]
+    items = [i.label["value"] for i in legends[0].items]
+    assert items == ["best so far", "complete", "pruned", "failed", "running"]
+    colors = [i.renderers[0].glyph.fill_color for i in legends[0].items[1:]]
+    assert colors == [STATE_COLORS[s] for s in ("COMPLETE", "PRUNED", "FAILED", "RUNNING")]
+
+
+def test_selection_keeps_the_other_points_visible():
+    fig, _ = figures.history_figure()
+    dots = [r for r in fig.renderers if r.data_source.name == "nbui-history"
+            and r.glyph.__class__.__name__ == "Scatter"][0]
+    assert dots.nonselection_glyph.fill_alpha >= 0.5
+    assert dots.selection_glyph.line_color == "black"
+
+
+def test_tooltips_are_narrow_enough_for_the_left_edge():
+    fig, _ = figures.scatter_figure()
+    tips = fig.select_one({"name": "nbui-scatter-fig-hover"}).tooltips
+    width = int(re.search(r"max-width:(\d+)px", tips).group(1))
+    assert width <= figures.WIDTH / 2 - 20
+
+
+def test_op_heatmap_has_a_colour_bar_counts_and_readable_edges():
+    s = spaces.nb201()
+    ts = [Trial(i, C, {lb: "skip_connect" for lb in s.labels}, 0.5 + i / 10) for i in range(3)]
+    data = tables.op_frequency(ts, s, top_k=3)
+    fig, _ = figures.op_frequency_figure(s, data, top_k=3)
+    assert [r for r in fig.right if isinstance(r, ColorBar)]
+    assert "1<-0" not in fig.y_range.factors and "0 → 1" in fig.y_range.factors
+    i = data["op"].index("skip_connect")
+    assert data["count_text"][i] == "3" and data["text_color"][i] == "#ffffff"
+    assert data["count_text"][data["op"].index("none")] == ""
+
+
+def test_an_empty_panel_says_why_and_is_hidden():
+    charts = LiveCharts(spaces.keras_cnn())  # no op choices
+    try:
+        _ = charts.widget
+        assert not charts.opfreq_fig.visible and charts.curves_fig.visible
+        assert "no operation choices" in charts.empty_note.value
+        tab = [Trial(0, C, {}, 0.9, {"valid_acc_12ep": 0.9, "cost_s": 3.0})]
+        charts.update(tab)
+        charts.flush()
+        assert not charts.curves_fig.visible
+        assert "tabular estimators have no learning curves" in charts.empty_note.value
+        assert charts.empty_note.layout.display == "block"
+        charts.reset(spaces.nb201())
+        charts.update([_trial(0)])
+        charts.flush()
+        assert charts.curves_fig.visible and charts.opfreq_fig.visible
+        assert charts.empty_note.value == "" and charts.empty_note.layout.display == "none"
+    finally:
+        charts.close()
+
+
+def test_curves_note_of_an_estimator_without_curves():
+    assert labels.curves_note([], estimator="tabular") == labels.EMPTY_CURVES
+    assert labels.curves_note([_trial(0, curve=False)]).endswith("no valid_acc per epoch")
+    assert labels.curves_note([_trial(0)]) == ""
+
+
+# ------------------------------------------------------------------ the table
+def test_table_headers_numbers_and_state_colours():
+    assert [header_text(c) for c in ("number", "value", "params", "flops", "3<-1")] == \
+        ["trial", "objective", "parameters", "FLOPs", "1 → 3"]
+    assert cell_text("params", 135012) == "135 k" and cell_text("flops", 1.2e6) == "1.2 M"
+    t = TrialsTable()
+    t.show(pd.DataFrame({"number": [0, 1], "state": ["COMPLETE", "FAILED"],
+                         "value": [0.9, float("nan")], "params": [135012, 2_000_000],
+                         "error": [None, "x" * 400]}))
+    html = t.html.value
+    assert f"height:{ROW_HEIGHT}px" in html and "text-overflow:ellipsis" in html
+    assert "white-space:nowrap" in html
+    assert f"title='{'x' * 400}'" in html  # the whole text on hover
+    assert f"background:{STATE_COLORS['FAILED']}" in html
+    assert "135 k" in html and "2 M" in html
+    assert [v for _, v in t.sort_by.options][:3] == ["number", "state", "value"]
+    assert ("parameters", "params") in list(t.sort_by.options)
