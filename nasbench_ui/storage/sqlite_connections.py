@@ -48,16 +48,7 @@ def check_location(file: Path, shown: str) -> None:
         )
     parent = file.parent
     if file.exists():
-        try:
-            with open(file, "rb") as f:
-                head = f.read(len(SQLITE_HEADER))
-        except OSError as e:
-            raise StoreError(f"cannot read the store {shown}: {e.strerror or e}") from e
-        if head and head != SQLITE_HEADER:
-            raise StoreError(
-                f"{shown} is not a SQLite database (it starts with {head!r}); pass another "
-                "path (nothing was written to it)"
-            )
+        _check_header(file, shown)
         if not os.access(file, os.W_OK):
             raise StoreError(f"cannot write the store {shown}: the file is read-only")
     else:
@@ -83,6 +74,11 @@ def check_readable(file: Path, shown: str) -> None:
             f"cannot read {shown} as a store: it is not a regular file; pass a store file "
             "such as runs/demo.db"
         )
+    _check_header(file, shown)
+
+
+def _check_header(file: Path, shown: str) -> None:
+    """Refuse an existing file that is not empty and does not start as SQLite does."""
     try:
         with open(file, "rb") as f:
             head = f.read(len(SQLITE_HEADER))
@@ -90,7 +86,8 @@ def check_readable(file: Path, shown: str) -> None:
         raise StoreError(f"cannot read the store {shown}: {e.strerror or e}") from e
     if head and head != SQLITE_HEADER:
         raise StoreError(
-            f"{shown} is not a SQLite database (it starts with {head!r}); pass another path"
+            f"{shown} is not a SQLite database (it starts with {head!r}); pass another "
+            "path (nothing was written to it)"
         )
 
 
