@@ -27,9 +27,9 @@ from nbclient.exceptions import CellExecutionError
 SMALL: dict[str, dict[str, Any]] = {
     "01_quickstart.ipynb": {"TRIALS": 3, "AUTO_RUN": True},
     "02_search_spaces.ipynb": {"SAMPLES": 2},
-    "03_strategies.ipynb": {"TRIALS": 4, "SEEDS": 1},
-    "04_workshop.ipynb": {"AUTO_RUN": True, "RACE_TRIALS": 20, "SEEDS": 2, "TRIALS": 3,
-                          "EPOCHS": 3},
+    "03_strategies.ipynb": {"TRIALS": 4, "SEEDS": 2, "TABLE_TRIALS": 10, "WAIT_S": 120},
+    "04_workshop.ipynb": {"AUTO_RUN": True, "PACE": 1000, "RACE_TRIALS": 20, "SEEDS": 2,
+                          "CELLS": 8, "EPOCHS": 1, "DARTS_EPOCHS": 2, "WAIT_S": 120},
     "dashboard.ipynb": {"TRIALS": 2, "AUTO_RUN": True},
 }
 """Small-budget parameters for every notebook in ``notebooks/`` (CI and the Binder check)."""
