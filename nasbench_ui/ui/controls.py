@@ -1,5 +1,8 @@
-"""Search controls: data set, strategy and estimator (with generated forms), budget,
-seed, device, the Start / Pause / Resume / Stop buttons, progress and status.
+"""Search controls: strategy, estimator, budget, pace, the Start / Pause / Resume / Stop
+buttons, progress (time left in words) and a status line that wraps in its fixed-width
+column; under "Advanced" (folded) each component's generated options form under its own
+heading, then data set, seed and device. An estimator that serves only one strategy
+(``darts_epoch``) switches the strategy with a notice, and the reverse.
 
 The panel only builds an :class:`~nasbench_ui.config.ExperimentConfig`-shaped dict and
 shows what the workbench tells it; it never touches a strategy.
@@ -20,6 +23,7 @@ import torch
 
 from .. import data, estimators, options, strategies
 from ..devices import describe_device
+from ..steering import one_shot_estimator, strategy_for_estimator
 from .forms import OptionsForm
 from .text import Markup, SafeHTML, error_html, esc, join, markup, status_html
 
@@ -48,45 +52,107 @@ def _describe(device: str) -> Markup:
     return markup("<small>{}</small>", text)
 
 
-def _fmt_eta(seconds: float | None) -> str:
+def fmt_eta(seconds: float | None) -> str:
+    """The time left in words: "about 12 min left" ("" when unknown).
+
+    Example:
+        >>> fmt_eta(40), fmt_eta(719), fmt_eta(2 * 3600 + 300), fmt_eta(None)
+        ('about 40 s left', 'about 12 min left', 'about 2 h 5 min left', '')
+    """
     if seconds is None or seconds != seconds or seconds < 0:
         return ""
-    m, s = divmod(int(round(seconds)), 60)
+    s = int(round(seconds))
+    if s < 60:
+        return f"about {max(s, 1)} s left"
+    m = int(round(s / 60))
+    if m < 60:
+        return f"about {m} min left"
     h, m = divmod(m, 60)
-    return f"ETA {h}:{m:02d}:{s:02d}" if h else f"ETA {m}:{s:02d}"
+    return f"about {h} h {m} min left" if m else f"about {h} h left"
+
+
+#: the speed choices: label -> pace (simulated seconds per real second); "auto" picks
+#: the pace that shows about WATCHABLE_RATE trials per second from the trials' own cost
+SPEEDS: tuple[tuple[str, str | float], ...] = (
+    ("watchable (~2 trials/s)", "auto"), ("full speed", "full"), ("real time ×1", 1.0),
+    ("real time ×10", 10.0), ("real time ×100", 100.0), ("real time ×1000", 1000.0))
+WATCHABLE_RATE = 2.0
+#: estimators whose trials are charged a simulated cost (``cost_s``): pace slows them
+PACED_ESTIMATORS = ("tabular",)
+
+
+def default_speed(estimator: str) -> str:
+    """The speed a workbench starts with: watchable for a table look-up (a search of
+    hundreds of trials would be over in seconds), full speed for real training.
+
+    Example:
+        >>> default_speed("tabular"), default_speed("early_stop")
+        ('auto', 'full')
+    """
+    return "auto" if estimator in PACED_ESTIMATORS else "full"
+
+
+def auto_pace(costs: list[float], rate: float = WATCHABLE_RATE) -> float | None:
+    """The pace that shows about ``rate`` trials per second, from the simulated costs of
+    the trials so far (their median); None (full speed) before any cost is known.
+
+    Example:
+        >>> auto_pace([0.8, 1.0, 1.2]), auto_pace([])
+        (2.0, None)
+    """
+    known = sorted(c for c in costs if c is not None and c > 0)
+    if not known:
+        return None
+    return known[len(known) // 2] * rate
 
 
 class ControlPanel(w.VBox):
-    """Dropdowns, forms, budget and buttons; see the module docstring."""
+    """Dropdowns, forms, budget, speed and buttons; see the module docstring.
+
+    What starts a search (strategy, estimator, budget, speed, Start) comes first; the
+    components' options, the data set, seed and device fold away under "Advanced", with
+    a heading for each component.
+    """
 
     LOCKS = LOCKABLE
 
     def __init__(self, strategy: str = "random", estimator: str = "early_stop",
                  dataset: str = "digits", trials: int = 30) -> None:
+        self._loading = False
         self.dataset = w.Dropdown(options=data.names(), value=dataset, description="data set",
-                                  style=_STYLE)
+                                  style=_STYLE, layout=w.Layout(width="300px"))
         self.strategy = w.Dropdown(options=strategies.names(), value=strategy,
-                                   description="strategy", style=_STYLE)
+                                   description="strategy", style=_STYLE,
+                                   layout=w.Layout(width="300px"))
         self.estimator = w.Dropdown(options=estimators.names(), value=estimator,
-                                    description="estimator", style=_STYLE)
-        self.strategy_form = OptionsForm(strategies.get(strategy).OPTIONS)
-        self.estimator_form = OptionsForm(estimators.get(estimator).OPTIONS)
+                                    description="estimator", style=_STYLE,
+                                    layout=w.Layout(width="300px"))
+        self.strategy_form = OptionsForm(strategies.get(strategy).OPTIONS, owner=strategy)
+        self.estimator_form = OptionsForm(estimators.get(estimator).OPTIONS, owner=estimator)
         self.strategy_box = w.VBox([self.strategy_form])
         self.estimator_box = w.VBox([self.estimator_form])
-        self.strategy.observe(self._on_strategy, "value")
-        self.estimator.observe(self._on_estimator, "value")
+        self.notice = SafeHTML("")
+        self.notice.add_class("nbui-notice")
         self.trials = w.BoundedIntText(value=trials, min=0, max=10**7, description="trials",
-                                       style=_STYLE, layout=w.Layout(width="180px"))
+                                       style=_STYLE, layout=w.Layout(width="175px"))
         self.minutes = w.BoundedFloatText(value=0.0, min=0.0, max=10**6, description="minutes",
-                                          style=_STYLE, layout=w.Layout(width="180px"),
+                                          style={"description_width": "55px"},
+                                          layout=w.Layout(width="160px"),
                                           tooltip="0 = no time limit (simulated seconds for tabular)")
-        self.seed = w.IntText(value=0, description="seed", style=_STYLE, layout=w.Layout(width="180px"))
+        self.speed = w.Dropdown(options=list(SPEEDS), value=default_speed(estimator),
+                                description="pace", style=_STYLE, layout=w.Layout(width="300px"),
+                                tooltip="how fast a table look-up search runs: 'real time ×N' "
+                                        "charges each trial its table training time / N")
+        self.speed.add_class("nbui-speed")
+        self.seed = w.IntText(value=0, description="seed", style=_STYLE, layout=w.Layout(width="175px"))
         self.device = w.Dropdown(options=_device_options(), value="auto", description="device",
-                                 style=_STYLE, layout=w.Layout(width="180px"))
+                                 style={"description_width": "55px"}, layout=w.Layout(width="160px"))
         self.device_label = SafeHTML(_describe(self.device.value))
         self.device_label.add_class("nbui-device-label")
         self.device.observe(lambda ch: setattr(self.device_label, "value", _describe(ch["new"])),
                             "value")
+        self.strategy.observe(self._on_strategy, "value")
+        self.estimator.observe(self._on_estimator, "value")
         self.start_button = w.Button(description="Start", button_style="success", icon="play")
         self.pause_button = w.Button(description="Pause", icon="pause", disabled=True)
         self.resume_button = w.Button(description="Resume", icon="play", disabled=True)
@@ -94,39 +160,94 @@ class ControlPanel(w.VBox):
         for b in (self.start_button, self.pause_button, self.resume_button, self.stop_button):
             b.add_class("nbui-" + b.description.lower())
             b.layout = w.Layout(width="90px")
-        self.progress = w.IntProgress(value=0, min=0, max=max(trials, 1), layout=w.Layout(width="260px"))
+        self.progress = w.IntProgress(value=0, min=0, max=max(trials, 1), layout=w.Layout(width="150px"))
         self.progress_label = SafeHTML("")
+        self.progress_label.add_class("nbui-progress-label")
         self.status = SafeHTML(Markup("<span class='nbui-status'>ready</span>"))
         self.status.add_class("nbui-status-line")
+        self.status.layout = w.Layout(width="auto", min_height="40px")
         self._t0: float | None = None
         self._seconds: float | None = None
         self._locked: set[str] = set()
+        self.advanced = w.Accordion(children=[
+            self.strategy_box, self.estimator_box,
+            w.VBox([self.dataset, w.HBox([self.seed, self.device]), self.device_label])])
+        self.advanced.selected_index = None
+        self.advanced.add_class("nbui-advanced")
+        self._title_advanced()
         super().__init__([
             SafeHTML(Markup("<b>Search</b>")),
-            self.dataset,
-            self.strategy, self.strategy_box,
-            self.estimator, self.estimator_box,
-            w.HBox([self.trials, self.minutes]),
-            w.HBox([self.seed, self.device]), self.device_label,
+            self.strategy, self.estimator,
+            w.HBox([self.trials, self.minutes]), self.speed,
             w.HBox([self.start_button, self.pause_button, self.resume_button, self.stop_button]),
-            w.HBox([self.progress, self.progress_label]),
-            self.status,
-        ])
+            w.HBox([self.progress, self.progress_label], layout=w.Layout(align_items="center")),
+            self.status, self.notice,
+            SafeHTML(Markup("<small>Advanced</small>")), self.advanced,
+        ], layout=w.Layout(width="400px", min_width="400px", flex="0 0 400px"))
+        self.add_class("nbui-controls")
+
+    def _title_advanced(self) -> None:
+        self.advanced.titles = (f"strategy options: {self.strategy.value}",
+                                f"estimator options: {self.estimator.value}",
+                                "data set, seed and device")
+
+    def pace(self, costs: list[float] | None = None) -> float | None:
+        """The pace the speed control asks for (None: full speed); ``auto`` is computed
+        from the simulated ``costs`` of the trials so far (:func:`auto_pace`)."""
+        v = self.speed.value
+        if v == "full":
+            return None
+        if v == "auto":
+            return auto_pace(costs or [])
+        return float(v)
 
     # ---------------------------------------------------------------- forms
     def _on_strategy(self, change: dict[str, Any]) -> None:
-        cls = strategies.get(change["new"])
-        self.strategy_form = OptionsForm(cls.OPTIONS)
+        name = change["new"]
+        self.strategy_form = OptionsForm(strategies.get(name).OPTIONS, owner=name)
         self.strategy_box.children = [self.strategy_form]
-        partner = getattr(cls, "ESTIMATOR", None)  # one-shot strategies (DARTS) need theirs
-        if partner and partner in self.estimator.options:
-            self.estimator.value = partner
+        if not self._loading:
+            partner = one_shot_estimator(name)  # one-shot strategies (DARTS) need theirs
+            owner = strategy_for_estimator(self.estimator.value)
+            if partner and partner in self.estimator.options and self.estimator.value != partner:
+                self._say(f"{name} is a one-shot strategy and runs only with the estimator "
+                          f"{partner}: the estimator is now {partner}")
+                self.estimator.value = partner
+            elif owner is not None and owner != name:
+                self._say(f"the estimator {self.estimator.value} serves only the {owner} "
+                          f"strategy: the estimator is now early_stop")
+                self.estimator.value = "early_stop"
+        self._title_advanced()
         self._apply_locks()
 
     def _on_estimator(self, change: dict[str, Any]) -> None:
-        self.estimator_form = OptionsForm(estimators.get(change["new"]).OPTIONS)
+        name = change["new"]
+        self.estimator_form = OptionsForm(estimators.get(name).OPTIONS, owner=name)
         self.estimator_box.children = [self.estimator_form]
+        if not self._loading:
+            owner = strategy_for_estimator(name)
+            partner = one_shot_estimator(self.strategy.value)
+            if owner is not None and owner != self.strategy.value:
+                self._say(f"the estimator {name} serves only the {owner} strategy (it trains "
+                          f"one shared supernet): the strategy is now {owner}")
+                self.strategy.value = owner
+            elif partner is not None and partner != name:
+                self._say(f"{self.strategy.value} runs only with the estimator {partner}: "
+                          "the strategy is now random")
+                self.strategy.value = "random"
+            self.speed.value = default_speed(name)
+        self._title_advanced()
         self._apply_locks()
+
+    def _say(self, text: str) -> None:
+        self.notice.value = markup("<small>ⓘ {}</small>", text)
+
+    def check(self) -> None:
+        """Raise a ValueError with the reason when a form holds an invalid entry."""
+        for what, form in (("strategy", self.strategy_form), ("estimator", self.estimator_form)):
+            err = form.validate()
+            if err:
+                raise ValueError(f"{what} option {err}")
 
     def settings(self) -> dict[str, Any]:
         """The experiment settings shown (ValueError names a bad field)."""
@@ -161,17 +282,25 @@ class ControlPanel(w.VBox):
                 raise ValueError(f"unknown {key} {name!r}; valid: {list(field.options)}")
             if strict and key != "dataset":
                 options.resolve(registry.get(name), cfg.get(f"{key}_options") or {})
+        self._loading = True
+        try:
+            self._load_checked(cfg)
+        finally:
+            self._loading = False
+
+    def _load_checked(self, cfg: dict[str, Any]) -> None:
         if cfg.get("dataset") in self.dataset.options:
             self.dataset.value = cfg["dataset"]
         if cfg.get("strategy") in self.strategy.options:
             self.strategy.value = cfg["strategy"]
             self.strategy_form = OptionsForm(strategies.get(cfg["strategy"]).OPTIONS,
-                                             cfg.get("strategy_options") or {})
+                                             cfg.get("strategy_options") or {}, owner=cfg["strategy"])
             self.strategy_box.children = [self.strategy_form]
         if cfg.get("estimator") in self.estimator.options:
             self.estimator.value = cfg["estimator"]
             self.estimator_form = OptionsForm(estimators.get(cfg["estimator"]).OPTIONS,
-                                              cfg.get("estimator_options") or {})
+                                              cfg.get("estimator_options") or {},
+                                              owner=cfg["estimator"])
             self.estimator_box.children = [self.estimator_form]
         self.trials.value = cfg.get("trials") or 0
         self.minutes.value = (cfg.get("seconds") or 0) / 60
@@ -183,6 +312,8 @@ class ControlPanel(w.VBox):
         if device not in self.device.options:  # e.g. a GPU config opened here: Start says so
             self.device.options = [*self.device.options, device]
         self.device.value = device
+        self.speed.value = default_speed(self.estimator.value)
+        self._title_advanced()
         self._apply_locks()
 
     # ---------------------------------------------------------------- locks
@@ -232,16 +363,17 @@ class ControlPanel(w.VBox):
         eta = None
         if self._t0 is not None and total and done:
             eta = (time.time() - self._t0) / done * max(total - done, 0)
-        self.progress_label.value = f"{done} / {total or '∞'} trials {_fmt_eta(eta)}"
+        self.progress_label.value = f"{done} / {total or '∞'} trials · {fmt_eta(eta)}".rstrip(" ·")
         parts = [f"{counts.get(k, 0)} {k.lower()}" for k in ("COMPLETE", "PRUNED", "FAILED")]
         text = markup("<b>{}</b>: {} · {}", run, status_html(status), " · ".join(parts))
-        if running:
+        if running and status != "paused":
             text += markup("<br>running: {}", join(", ", (
                 markup("#{}", n) + (markup(" on <code>{}</code>", w) if w else "")
                 for n, w in running)))
         if message:
             text += markup("<br>{}", error_html(message))
-        self.status.value = markup("<span class='nbui-status'>{}</span>", text)
+        self.status.value = markup("<span class='nbui-status' style='white-space:normal;"
+                                   "overflow-wrap:anywhere'>{}</span>", text)
 
     def show_error(self, message: str) -> None:
         """Show ``message`` (any text: an error's ``str``) in red on the status line."""

@@ -19,61 +19,150 @@ from typing import Any
 import ipywidgets as w
 
 from ..options import Option
+from ..options import check as check_option
 from ..space import SearchSpace
 from ..space.decisions import hparam_from_dict
+from .option_fields import PairRows, field_kind
 from .text import Markup, SafeHTML, error_html
 
-_STYLE = {"description_width": "140px"}
-_LAYOUT = w.Layout(width="320px")
+_LAYOUT_WIDTH = "100%"
+#: shown labels of options whose plain name would be ambiguous beside the estimator's own
+#: fields (the stored option keys stay as they are)
+OPTION_LABELS: dict[str, dict[str, str]] = {
+    "bananas": {"epochs": "predictor epochs", "learning_rate": "predictor learning rate",
+                "hidden": "predictor hidden units", "layers": "predictor layers",
+                "ensemble": "predictor ensemble"},
+    "reinforce": {"learning_rate": "controller learning rate"},
+}
 
 
-def _widget(name: str, opt: Option, value: Any) -> w.Widget:
-    desc = name.replace("_", " ")
-    tip = opt.help or name
+def option_label(owner: str, name: str) -> str:
+    """The label shown for option ``name`` of component ``owner``.
+
+    Example:
+        >>> option_label("bananas", "epochs"), option_label("evolution", "sample_size")
+        ('predictor epochs', 'sample size')
+    """
+    return OPTION_LABELS.get(owner, {}).get(name, name.replace("_", " "))
+
+
+def label_width(labels: list[str]) -> str:
+    """A description width that shows every label whole (about 8 px a character).
+
+    Example:
+        >>> label_width(["epochs", "predictor learning rate"])
+        '194px'
+    """
+    return f"{max([len(t) for t in labels] + [6]) * 8 + 10:.0f}px"
+
+
+def _widget(desc: str, opt: Option, value: Any, width: str) -> w.Widget:
+    style = {"description_width": width}
+    layout = w.Layout(width=_LAYOUT_WIDTH)
+    tip = opt.help or desc
+    kind = field_kind(opt.default) if opt.type in (dict, list) else None
     if opt.choices is not None:
         return w.Dropdown(options=list(opt.choices), value=value, description=desc,
-                          tooltip=tip, style=_STYLE, layout=_LAYOUT)
+                          tooltip=tip, style=style, layout=layout)
     if opt.type is bool:
         return w.Checkbox(value=bool(value), description=desc, tooltip=tip, indent=False)
     if opt.type is int and not (opt.optional and value is None):
         lo = int(opt.low) if opt.low is not None else -(10**9)
         hi = int(opt.high) if opt.high is not None else 10**9
         return w.BoundedIntText(value=value, min=lo, max=hi, description=desc, tooltip=tip,
-                                style=_STYLE, layout=_LAYOUT)
+                                style=style, layout=layout)
     if opt.type is float and not (opt.optional and value is None):
         lo = opt.low if opt.low is not None else -1e300
         hi = opt.high if opt.high is not None else 1e300
         return w.BoundedFloatText(value=value, min=lo, max=hi, description=desc, tooltip=tip,
-                                  style=_STYLE, layout=_LAYOUT)
+                                  style=style, layout=layout)
+    if kind == "names":
+        return w.TagsInput(value=list(value or []), allow_duplicates=False,
+                           tooltip=tip, layout=w.Layout(width="auto"))
+    if kind in ("objectives", "weights"):
+        return PairRows(value, kind=kind, description=f"{desc}:")
     text = json.dumps(value) if opt.type in (dict, list) else ("" if value is None else str(value))
-    return w.Text(value=text, description=desc, tooltip=tip, style=_STYLE, layout=_LAYOUT,
-                  placeholder=opt.help[:40])
+    return w.Text(value=text, description=desc, tooltip=tip, style=style, layout=layout,
+                  placeholder=opt.help[:40], continuous_update=False)
 
 
 class OptionsForm(w.VBox):
-    """A form for a ``{name: Option}`` mapping; ``values()`` returns checked values."""
+    """A form for a ``{name: Option}`` mapping; ``values()`` returns checked values.
 
-    def __init__(self, options: Mapping[str, Option], values: Mapping[str, Any] | None = None) -> None:
+    ``owner`` names the component (labels from :data:`OPTION_LABELS`). Every edit is
+    checked at once: a bad field turns red and ``error`` says why (``on_change``
+    callbacks run after each edit).
+    """
+
+    def __init__(self, options: Mapping[str, Option], values: Mapping[str, Any] | None = None,
+                 owner: str = "") -> None:
         self.options = dict(options)
+        self.owner = owner
         values = dict(values or {})
-        self.fields = {n: _widget(n, o, values.get(n, o.default)) for n, o in self.options.items()}
-        children = list(self.fields.values()) or [SafeHTML(Markup("<i>no options</i>"))]
-        super().__init__(children=children)
+        self.labels = {n: option_label(owner, n) for n in self.options}
+        width = label_width(list(self.labels.values()))
+        self.fields = {n: _widget(self.labels[n], o, values.get(n, o.default), width)
+                       for n, o in self.options.items()}
+        self.message = SafeHTML()
+        self.message.add_class("nbui-form-message")
+        self.error: str | None = None
+        self._callbacks: list[Callable[[], Any]] = []
+        rows = []
+        for n, f in self.fields.items():
+            if isinstance(f, PairRows):
+                f.on_change(self._check)
+            else:
+                f.observe(lambda _c: self._check(), "value")
+            if isinstance(f, w.TagsInput):  # a tag input has no description of its own
+                f = w.HBox([w.Label(self.labels[n], layout=w.Layout(width=width)), f])
+            rows.append(f)
+        children = rows or [SafeHTML(Markup("<i>no options</i>"))]
+        super().__init__(children=[*children, self.message])
+
+    def on_change(self, callback: Callable[[], Any]) -> None:
+        """Call ``callback()`` after each edit (valid or not)."""
+        self._callbacks.append(callback)
+
+    def _check(self) -> None:
+        self.validate()
+        for cb in self._callbacks:
+            cb()
+
+    def validate(self) -> str | None:
+        """Check every field; mark the bad one red; return the reason (None when valid)."""
+        self.error = None
+        for name, field in self.fields.items():
+            field.remove_class("nbui-bad")
+            try:
+                check_option(name, self.options[name], self._value(name, field))
+            except ValueError as e:
+                field.add_class("nbui-bad")
+                self.error = self.error or f"{self.labels[name]}: {e}"
+        self.message.value = error_html(self.error) if self.error else ""
+        return self.error
+
+    def _value(self, name: str, field: w.Widget) -> Any:
+        opt = self.options[name]
+        v = field.value
+        if isinstance(field, w.Text):
+            if opt.type in (dict, list):
+                try:
+                    v = json.loads(v or ("{}" if opt.type is dict else "[]"))
+                except json.JSONDecodeError:
+                    raise ValueError(f"option {name!r}: not valid JSON: {v!r}") from None
+            elif v == "" and opt.optional:
+                v = None
+        elif isinstance(field, w.TagsInput):
+            v = list(v)
+        return v
 
     def values(self, only_changed: bool = False) -> dict[str, Any]:
         """The form's values as an options dict (ValueError names a bad field)."""
         out: dict[str, Any] = {}
         for name, field in self.fields.items():
             opt = self.options[name]
-            v = field.value
-            if isinstance(field, w.Text):
-                if opt.type in (dict, list):
-                    try:
-                        v = json.loads(v or ("{}" if opt.type is dict else "[]"))
-                    except json.JSONDecodeError:
-                        raise ValueError(f"option {name!r}: not valid JSON: {v!r}") from None
-                elif v == "" and opt.optional:
-                    v = None
+            v = self._value(name, field)
+            check_option(name, opt, v)
             if only_changed and v == opt.default:
                 continue
             out[name] = v
@@ -97,10 +186,11 @@ def _hparam_row(d: dict[str, Any]) -> dict[str, w.Widget]:
     else:
         spec = f"{d.get('low')}..{d.get('high')} step {d.get('step', 1)}"
     row = {
-        "label": w.Text(value=d.get("label", ""), layout=w.Layout(width="120px")),
+        "label": w.Text(value=d.get("label", ""), layout=w.Layout(width="120px"),
+                        continuous_update=False),
         "type": w.Dropdown(options=["int", "float", "categorical"], value=kind,
                            layout=w.Layout(width="110px")),
-        "spec": w.Text(value=spec, layout=w.Layout(width="200px"),
+        "spec": w.Text(value=spec, layout=w.Layout(width="200px"), continuous_update=False,
                        placeholder="32..128 step 32  or  3, 5"),
         "remove": w.Button(description="✕", layout=w.Layout(width="34px"), tooltip="remove"),
     }
@@ -136,17 +226,21 @@ def parse_hparam(label: str, kind: str, spec: str) -> dict[str, Any]:
 class HyperparameterForm(w.VBox):
     """Edit the hyperparameter decisions of a space (beside the graph editor).
 
-    ``on_change(callback)`` receives the new list of hyperparameter dicts after a valid
-    edit; an invalid row shows its message in red and changes nothing.
+    Every edit counts as soon as it is valid (a field sends its text on Tab, Enter or a
+    click elsewhere): ``on_change(callback)`` receives the new list of hyperparameter
+    dicts. An invalid row turns red with the reason in ``message`` (and ``error``) and
+    changes nothing; Start refuses with that reason. "Check" re-checks the rows.
     """
 
     def __init__(self, space: SearchSpace | None = None) -> None:
         self._rows: list[dict[str, w.Widget]] = []
         self._callbacks: list[Callable[[list[dict[str, Any]]], None]] = []
+        self.error: str | None = None
         self.message = SafeHTML()
         self.message.add_class("nbui-hp-message")
         self.add = w.Button(description="+ hyperparameter", layout=w.Layout(width="160px"))
-        self.apply = w.Button(description="Apply", button_style="info", layout=w.Layout(width="80px"))
+        self.apply = w.Button(description="Check", layout=w.Layout(width="80px"),
+                              tooltip="edits count as you make them; this checks every row")
         self.add.on_click(lambda _: self._add_row({"type": "int", "label": f"h{len(self._rows) + 1}",
                                                    "low": 1, "high": 4, "step": 1}))
         self.apply.on_click(lambda _: self.commit())
@@ -156,17 +250,31 @@ class HyperparameterForm(w.VBox):
         self.set_space(space)
 
     def set_space(self, space: SearchSpace | None) -> None:
+        """Show ``space``'s hyperparameters (rows that already say the same are kept, so
+        a field being edited keeps its focus)."""
+        new = [h.to_dict() for h in (space.hparams if space is not None else ())]
+        if self._rows and self.error is None and self._parsed() == new:
+            return
         self._rows = []
-        for h in (space.hparams if space is not None else ()):
-            self._add_row(h.to_dict(), redraw=False)
+        for h in new:
+            self._add_row(h, redraw=False)
         self._redraw()
+
+    def _parsed(self) -> list[dict[str, Any]] | None:
+        try:
+            return [hparam_from_dict(d).to_dict() for d in self.hparams()]
+        except ValueError:
+            return None
 
     def _add_row(self, d: dict[str, Any], redraw: bool = True) -> None:
         row = _hparam_row(d)
         row["remove"].on_click(lambda _b, r=row: self._remove(r))
+        for key in ("label", "type", "spec"):
+            row[key].observe(lambda _c: self.commit(), "value")
         self._rows.append(row)
         if redraw:
             self._redraw()
+            self.commit()
 
     def _remove(self, row: dict[str, w.Widget]) -> None:
         self._rows.remove(row)
@@ -185,12 +293,27 @@ class HyperparameterForm(w.VBox):
         self._callbacks.append(callback)
 
     def commit(self) -> bool:
+        """Check every row and hand the hyperparameters on; False (the row red, the
+        reason in ``message``) when one is invalid."""
+        bad: dict[str, w.Widget] | None = None
         try:
-            hps = self.hparams()
+            hps = []
+            for r in self._rows:
+                bad = r
+                hps.append(parse_hparam(r["label"].value, r["type"].value, r["spec"].value))
+            bad = None
+            self.error = None  # valid rows: set_space (called back) keeps them as they are
+            for r in self._rows:
+                r["spec"].remove_class("nbui-bad")
             for cb in self._callbacks:
                 cb(hps)
         except ValueError as e:
+            self.error = str(e)
             self.message.value = error_html(e)
+            for r in self._rows:
+                r["spec"].remove_class("nbui-bad")
+            if bad is not None:
+                bad["spec"].add_class("nbui-bad")
             return False
         self.message.value = ""
         return True

@@ -25,8 +25,10 @@ from ..storage import TrialState
 if TYPE_CHECKING:
     from ..experiment import Experiment
 
-__all__ = ["WIDGET_INTERVAL", "LiveViewMixin", "merge_sorted", "shown_status"]
+__all__ = ["AUTO_PACE_TRIALS", "WIDGET_INTERVAL", "LiveViewMixin", "merge_sorted", "shown_status"]
 
+#: the auto speed learns a search's typical trial cost from this many trials
+AUTO_PACE_TRIALS = 9
 WIDGET_INTERVAL = 0.5  # seconds between two updates of the non-chart widgets, at least
 #: statuses of a live search; once its thread has ended they read "done" (or "ready")
 _LIVE_STATUSES = ("idle", "running", "paused", "stopping", "done")
@@ -86,6 +88,7 @@ class LiveViewMixin:
     diff: Any
     table: Any
     tabs: Any
+    runs: Any
     quality: Any
     space: Any
     _lock: Any
@@ -102,18 +105,34 @@ class LiveViewMixin:
     _upto: int | None
     _following: bool
     _displayed: threading.Event
+    _costs: list[float]
 
     def _on_event(self, event: Any) -> None:
+        if event.kind == "trial_finish" and self.controls.speed.value == "auto" \
+                and len(self._costs) < AUTO_PACE_TRIALS:
+            self._learn_cost(event.number)
         if event.kind == "status":
             status = event.data.get("status")
             if status not in ("running", "paused", "stopping"):  # done, failed, ...: it ended
                 threading.Thread(target=self._final_refresh, daemon=True).start()
+
+    def _learn_cost(self, number: int) -> None:
+        """Note a finished trial's simulated cost and set the watchable pace from the
+        costs so far (called in the search's thread, before it waits out the trial)."""
+        exp = self.experiment
+        if exp is None:
+            return
+        cost = (exp.store.trial(exp.name, number).metrics or {}).get("cost_s")
+        if isinstance(cost, (int, float)) and cost > 0:
+            self._costs.append(float(cost))
+            exp.set_pace(self.controls.pace(self._costs))
 
     def _final_refresh(self) -> None:
         poller = self._poller  # another thread may replace it; one not started yet is not joined
         if poller is not None and poller.is_alive() and poller is not threading.current_thread():
             poller.join(5 * self.poll_interval + 1)
         self.refresh(full=True)
+        self.runs.refresh()  # the run picker's trial counts and best values
 
     # ------------------------------------------------------------- polling
     def _start_polling(self) -> None:

@@ -215,7 +215,7 @@ class StatePanel(w.VBox):
         self.python_button = w.Button(description="Copy as Python", icon="code",
                                       tooltip="a script that runs this experiment headless")
         for b in (self.export_button, self.import_button, self.python_button):
-            b.layout = w.Layout(width="140px")
+            b.layout = w.Layout(width="auto", min_width="110px")  # never "Copy as Pyth…"
         self.upload = w.FileUpload(accept=".json", multiple=False, description="Import file")
         self.text = w.Textarea(placeholder="experiment JSON (Export fills it; paste one and Import)",
                                layout=w.Layout(width="100%", height="140px"))

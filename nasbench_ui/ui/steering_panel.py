@@ -48,7 +48,8 @@ class SteeringPanel(w.VBox):
         self.experiment: Any = None
         self._on_limit = on_limit
         self._unobserve: Callable[[], Any] | None = None
-        field = {"style": {"description_width": "90px"}, "layout": w.Layout(width="210px")}
+        # wide enough that no label is cut ("minutes (0: none)", "max params (0: none)")
+        field = {"style": {"description_width": "150px"}, "layout": w.Layout(width="280px")}
         self.trials = w.BoundedIntText(value=1, min=1, max=10**7, description="trials", **field)
         self.minutes = w.BoundedFloatText(value=0, min=0, max=10**7, step=1,
                                           description="minutes (0: none)", **field)

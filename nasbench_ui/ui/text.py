@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 import html
+import os
 import string
 from collections.abc import Iterable
 from typing import Any
@@ -39,7 +40,7 @@ import ipywidgets as w
 import traitlets
 
 __all__ = ["ERROR_COLOR", "Markup", "SafeHTML", "bokeh_text", "error_html", "esc", "join",
-           "markup", "status_html"]
+           "markup", "shown_path", "status_html"]
 
 #: the red of errors and failed searches
 ERROR_COLOR = "#c0392b"
@@ -136,6 +137,27 @@ def status_html(status: Any) -> Markup:
     if style is None:
         return markup("<span class='nbui-state'>{}</span>", text)
     return markup("<span class='nbui-state nbui-state-{0}' style='{1}'>{0}</span>", text, style)
+
+
+def shown_path(path: Any, folder: str | os.PathLike[str] | None = None) -> str:
+    """``path`` as a person reads it: relative to ``folder`` (the notebook's folder, the
+    kernel's working directory, by default) when it lies inside it, else as it is.
+
+    Example:
+        >>> shown_path("/work/nb/runs/a.db", "/work/nb"), shown_path("/tmp/a.db", "/work/nb")
+        ('runs/a.db', '/tmp/a.db')
+        >>> shown_path(":memory:")
+        ':memory:'
+    """
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else str(path)
+    if text == ":memory:" or not os.path.isabs(text):
+        return text
+    base = os.path.abspath(folder if folder is not None else os.getcwd())
+    try:
+        rel = os.path.relpath(text, base)
+    except ValueError:  # another drive (Windows)
+        return text
+    return text if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel
 
 
 def bokeh_text(value: Any) -> str:

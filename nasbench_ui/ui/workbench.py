@@ -25,7 +25,6 @@ Example:
 from __future__ import annotations
 
 import threading
-import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -43,10 +42,11 @@ from .forms import HyperparameterForm
 from .graph_editor import GraphEditor
 from .live_view import LiveViewMixin
 from .replay import Replay
+from .run_picker import RunPicker, run_name
 from .sharing import HIDEABLE, LOCKABLE, SharingMixin, StatePanel, check_names, disable_tree
 from .steering_panel import SteeringPanel
 from .table import TrialsTable
-from .text import Markup, SafeHTML, markup
+from .text import Markup, SafeHTML, error_html, markup, shown_path
 
 _INSTANCES: weakref.WeakSet[Workbench] = weakref.WeakSet()
 _WARMED = threading.Event()
@@ -61,6 +61,20 @@ def _warm_up() -> None:
         torch.optim.Adam([torch.zeros(1, requires_grad=True)])
         _WARMED.set()
 DEFAULT_STORAGE = "runs/workbench.db"
+#: the workbench's own look: invalid fields in red, a status line that wraps, labels whole
+STYLE = Markup("""<style>
+.nbui-workbench .nbui-bad input, .nbui-workbench .nbui-bad select,
+.nbui-workbench input.nbui-bad, .nbui-workbench .nbui-bad .widget-text input
+  { border-color: #c0392b !important; background: #fdecea !important; }
+.nbui-workbench .nbui-status-line .widget-html-content,
+.nbui-workbench .nbui-progress-label .widget-html-content,
+.nbui-workbench .nbui-notice .widget-html-content,
+.nbui-workbench .nbui-runs-message .widget-html-content
+  { white-space: normal; overflow-wrap: anywhere; line-height: 1.35; }
+.nbui-workbench .nbui-controls .widget-label { overflow: visible; }
+.nbui-workbench .nbui-runs select { font-family: var(--jp-code-font-family, monospace);
+  font-size: 12px; }
+</style>""")
 
 
 class Workbench(LiveViewMixin, SharingMixin, w.VBox):
@@ -96,6 +110,9 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
             old.close_search()
         _INSTANCES.add(self)
         threading.Thread(target=_warm_up, name="nbui-warm-up", daemon=True).start()
+        self._load_error: str | None = None
+        if experiment is None and space is None:  # a re-run cell: show the latest run
+            experiment = self._latest(storage)
         if isinstance(space, str):
             space = presets.get(space)
         space = space or (experiment.space if experiment else presets.keras_cnn())
@@ -119,6 +136,8 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
         self._displayed = threading.Event()  # shown in a notebook (a page will render it)
         self._extra: dict[str, Any] = {"dataset_options": {}, "objectives": [], "constraints": {}}
         self._setting_preset = False
+        self._costs: list[float] = []  # simulated costs of the first trials (auto speed)
+        self._primed: str | None = None  # the run the charts were filled with before display
         self.locked, self.hidden = tuple(locked), tuple(hidden)
 
         self.preset = w.Dropdown(options=presets.names(), value=space.name if space.name in presets.names() else None,
@@ -138,6 +157,7 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
         self.diff = DiffView(space)
         self.sharing = StatePanel(lambda: self.state, lambda text: self.load_state(text, ui=True))
         self.steer = SteeringPanel(on_limit=self.charts.set_limit)
+        self.runs = RunPicker(self.open_run)
         self.charts.on_limit(self.steer.apply_limit)  # a drag of the line on the chart
         self.quality: Any = None  # a QualityPanel once set_truth() gives a ground truth
         # a read-only drawing shown instead of a locked editor
@@ -150,6 +170,7 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
         self.controls.pause_button.on_click(lambda _: self.pause())
         self.controls.resume_button.on_click(lambda _: self.resume())
         self.controls.stop_button.on_click(lambda _: self.stop(wait=False))
+        self.controls.speed.observe(lambda _: self._apply_pace(), "value")
         self.best_button.on_click(lambda _: self.select_best())
         self.latest_button.on_click(lambda _: self.select_latest())
         self.charts.on_select(self.select)
@@ -159,17 +180,29 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
                                   layout=w.Layout(flex="1 1 560px"))
         self.view_panel = w.VBox([w.HBox([self.best_button, self.latest_button]), self.arch_view],
                                  layout=w.Layout(min_width="360px", flex="1 1 360px"))
-        self.controls.layout.min_width = "380px"  # narrower clips its fields and buttons
         wrap = {"flex_flow": "row wrap", "align_items": "flex-start"}  # side by side if room
-        pages = [("charts", "Charts", lambda: w.VBox([self.charts.widget])),
+        pages = [("charts", "Charts", self._charts_page),
                  ("table", "Trials", lambda: self.table), ("diff", "Compare", lambda: self.diff),
-                 ("steer", "Steer", lambda: self.steer), ("sharing", "Share", lambda: self.sharing)]
-        pages = [(title, make()) for name, title, make in pages if name not in hidden]
+                 ("steer", "Steer", lambda: self.steer), ("runs", "Runs", lambda: self.runs),
+                 ("sharing", "Share", lambda: self.sharing)]
+        if self._load_error:
+            self.run_label.value = error_html(self._load_error)
+        if experiment is not None:
+            # the charts' page widget is made below: holding the run's trials already, a
+            # page's first view of it shows them (a view gets only what the widget held
+            # when it was made, and what is pushed after it has rendered)
+            self.charts.reset(experiment.space, estimator=experiment.config.estimator)
+            self.charts.update(sorted(experiment.store.trials(experiment.name),
+                                      key=lambda t: t.number))
+            self.charts.flush()
+            self._primed = experiment.name
+        pages = [(title, make()) for name, title, make in pages
+                 if name not in hidden and not (name == "runs" and "import" in locked)]
         self.tabs = w.Tab([p for _, p in pages], titles=[t for t, _ in pages])
         # a tab's content is refreshed while it is shown, and when the user opens it
         self.tabs.observe(lambda _: self._refresh_tabs(), "selected_index")
         super().__init__([
-            SafeHTML(Markup("<h3 style='margin:4px 0'>nasbench_ui workbench</h3>")),
+            SafeHTML(STYLE + Markup("<h3 style='margin:4px 0'>nasbench_ui workbench</h3>")),
             w.HBox([self.space_panel, self.controls], layout=w.Layout(**wrap)),
             self.run_label, self.replay,
             w.HBox([self.tabs, self.view_panel], layout=w.Layout(**wrap)),
@@ -178,6 +211,24 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
         self._apply_hide_lock()
         if experiment is not None:
             self.attach(experiment)
+
+    def _latest(self, storage: Any) -> Experiment | None:
+        """The latest run of a store file that exists, opened read-only (None when there is
+        none, or it cannot be opened: the reason is shown)."""
+        if not isinstance(storage, (str, Path)) or str(storage) == ":memory:" \
+                or not Path(storage).is_file():
+            return None
+        try:
+            return Experiment.load(storage)
+        except (ValueError, PermissionError, OSError) as e:
+            if "no experiments" not in str(e):
+                self._load_error = f"could not open the latest run: {e}"
+            return None
+
+    def _charts_page(self) -> w.VBox:
+        page = w.VBox([self.charts.widget])
+        page.add_class("nbui-charts-page")
+        return page
 
     # ------------------------------------------------------------- display
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
@@ -240,15 +291,19 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
         cfg = experiment.config.to_dict()
         self.controls.load_settings(cfg)
         self._extra = {k: cfg[k] for k in self._extra}
-        self.charts.reset(experiment.space)
+        if self._primed != experiment.name:  # (filled in __init__: no second send)
+            self.charts.reset(experiment.space, estimator=cfg.get("estimator"))
+        self._primed = None
+        self.arch_view.set_space(experiment.space)  # before the replay shows a trial in it
         self.replay.set_count(0)
         self.replay.follow()
-        self.arch_view.set_space(experiment.space)
         experiment.observe(self._on_event)
         self.steer.attach(experiment)
         self.charts.set_limit((cfg.get("constraints") or {}).get("params", {}).get("max"))
         self.run_label.value = markup("run <b>{}</b> in <code>{}</code>", experiment.name,
-                                      experiment.store.path)
+                                      shown_path(experiment.store.path))
+        self._costs = []
+        self.runs.show_store(experiment.store, experiment.name)
         self.refresh(full=True)
         if experiment.running or self._following:  # following: another process runs it
             self._start_polling()
@@ -265,16 +320,22 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
     def _new_experiment(self) -> Experiment:
         s = self.controls.settings()
         self._runs += 1
-        name = f"{s['strategy']}-{int(time.time() * 1000) % 10**7}"
-        if not isinstance(self.storage, (str, Path)):
+        if isinstance(self.storage, (str, Path)):
+            self.storage = open_store(self.storage)
+        else:
             # the store of a loaded run was opened read-only (to follow it); a new run
             # in it needs it writable (a no-op for a store that already is)
             self.storage.open_for_writing()
+        # the counter comes from the store: a re-run cell never repeats a name
+        name = run_name(self.storage, s["strategy"], self.space.name)
         return Experiment(self.space, storage=self.storage, name=name, **{**s, **self._extra})
 
     def start(self) -> Experiment | None:
         """Start (or resume) a search from what the widgets show. User errors are shown, not raised."""
         try:
+            if "editor" not in self.locked and not self.hparams.commit():
+                raise ValueError(f"fix the hyperparameters first: {self.hparams.error}")
+            self.controls.check()
             exp = self.experiment
             same = exp is not None and not exp.running and not exp.budget_spent() and (
                 {k: v for k, v in self.controls.settings().items() if k != "dataset_options"}
@@ -284,6 +345,7 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
                 exp = self._new_experiment()
                 self.attach(exp)
             assert exp is not None
+            exp.set_pace(self.controls.pace(self._costs))
             # buttons first: a search that ends at once (or dies) then has the last word
             self.controls.set_running_state("running")
             exp.start()
@@ -298,6 +360,23 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
         if self.experiment is not None:
             self.experiment.pause()
             self.controls.set_running_state("paused")
+            with self._lock:  # the status line says "paused" now, not at the next trial
+                self._update_widgets(self.experiment, self._sorted, False)
+
+    def _apply_pace(self) -> None:
+        """Hand the speed control's pace to the search (safe while it runs)."""
+        if self.experiment is not None and not self._following:
+            self.experiment.set_pace(self.controls.pace(self._costs))
+
+    def open_run(self, name: str) -> None:
+        """Show the stored run ``name`` of this workbench's store (read-only until Start)."""
+        if self.experiment is not None and self.experiment.running:
+            self.runs.say("stop the search before opening another run", error=True)
+            return
+        try:
+            self.attach(Experiment.load(self.storage, name=name))
+        except (ValueError, PermissionError) as e:
+            self.runs.say(f"cannot open {name}: {e}", error=True)
 
     def resume(self) -> None:
         if self.experiment is not None:

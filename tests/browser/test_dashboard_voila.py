@@ -1,4 +1,4 @@
-"""``notebooks/dashboard.ipynb`` renders as a clean app under Voilà.
+"""``notebooks/dashboard.ipynb`` renders as a clean app under Voilà (at 1280x800).
 
 The lab server of the browser tests also serves Voilà's server extension
 (``/voila/render/...``) once voila is installed (the ``ui`` extra). The page must show
@@ -21,6 +21,7 @@ NOTEBOOK = REPO_ROOT / "notebooks" / "dashboard.ipynb"
 
 def test_dashboard_renders_as_a_clean_voila_app(page, jupyter_server, console_log):
     pytest.importorskip("voila")
+    page.set_viewport_size({"width": 1280, "height": 800})
     shutil.copy(NOTEBOOK, jupyter_server.root_dir / NOTEBOOK.name)
     page.goto(jupyter_server.url(f"voila/render/{NOTEBOOK.name}"), wait_until="load",
               timeout=120_000)
@@ -31,6 +32,13 @@ def test_dashboard_renders_as_a_clean_voila_app(page, jupyter_server, console_lo
         .first.wait_for(timeout=60_000)
     save_screenshot(page, "dashboard_voila")
     assert page.get_by_text("Neural Architecture Search workbench").count() >= 1
+    # issue 11, point 9: the app does not tell its user to open it with Voilà
+    assert page.get_by_text("open it with Voil").count() == 0
+    # ... and its architecture view is no narrow column
+    view = page.locator(".nbui-workbench .nbui-view").first
+    view.scroll_into_view_if_needed()
+    box = view.bounding_box()
+    assert box is not None and box["width"] >= 300, f"the architecture view is {box}"
     # an app: no code shown (markdown cells render in an input area of their own)
     assert page.locator(".jp-CodeCell .jp-InputArea, .jp-InputArea-editor, .CodeMirror, "
                         ".cm-editor").count() == 0

@@ -1,0 +1,217 @@
+"""Issue 11 (points 1, 2, 6, 7, 8, 9), headless: forms whose edits count at once, the
+speed control, the latest run shown by a new workbench, run names and the run picker,
+paused status and the time left in words."""
+
+from __future__ import annotations
+
+import re
+
+import ipywidgets as w
+import pytest
+
+import nasbench_ui as nb
+from nasbench_ui import estimators, strategies
+from nasbench_ui.storage.lease import Lease
+from nasbench_ui.ui.controls import ControlPanel, auto_pace, default_speed, fmt_eta
+from nasbench_ui.ui.forms import OptionsForm
+from nasbench_ui.ui.option_fields import PairRows
+from nasbench_ui.ui.run_picker import RunPicker, run_name
+from nasbench_ui.ui.steering_panel import SteeringPanel
+from nasbench_ui.ui.text import shown_path
+
+NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
+def _spec(wb: nb.Workbench, label: str) -> w.Text:
+    return next(r["spec"] for r in wb.hparams._rows if r["label"].value == label)
+
+
+def test_a_typed_range_counts_without_apply_and_keeps_its_field():
+    wb = nb.Workbench(storage=":memory:")
+    spec = _spec(wb, "units")
+    spec.value = "32..48 step 16"  # what the page sends on Tab
+    assert [h.to_dict() for h in wb.space.hparams if h.label == "units"] == [
+        {"type": "int", "label": "units", "low": 32, "high": 48, "step": 16}]
+    assert wb.editor.size == 160
+    assert _spec(wb, "units") is spec  # the row was kept: the field being typed in stays
+    wb.controls.estimator_form.fields["epochs"].value = 1
+    wb.controls.trials.value = 1
+    exp = wb.start()
+    exp.wait()
+    assert [h.high for h in exp.space.hparams if h.label == "units"] == [48]
+
+
+def test_a_bad_range_turns_red_and_start_refuses_with_its_reason():
+    wb = nb.Workbench(storage=":memory:")
+    spec = _spec(wb, "units")
+    spec.value = "32..x"
+    assert "nbui-bad" in spec._dom_classes
+    assert "write the range" in wb.hparams.message.value
+    assert wb.start() is None and wb.experiment is None
+    assert "fix the hyperparameters first" in wb.controls.status.value
+    spec.value = "32..64 step 32"
+    assert "nbui-bad" not in spec._dom_classes and wb.hparams.error is None
+
+
+def test_a_bad_structured_option_is_refused_at_start_with_the_reason():
+    wb = nb.Workbench(space="digits_cell", estimator="tabular", storage=":memory:")
+    wb.controls.estimator_form.set_values({"table": "digits"})
+    cost = wb.controls.estimator_form.fields["cost"]
+    assert isinstance(cost, PairRows)
+    cost.value = {"no_such_column": 1}
+    assert wb.controls.estimator_form.values()["cost"] == {"no_such_column": 1}
+    assert wb.start() is None and wb.experiment is None
+    assert "no_such_column" in wb.controls.status.value
+
+
+def test_structured_options_have_inputs_not_json():
+    form = OptionsForm(strategies.get("pareto_evolution").OPTIONS, owner="pareto_evolution")
+    objectives = form.fields["objectives"]
+    assert isinstance(objectives, PairRows)
+    objectives.rows[1]["second"].value = "max"
+    assert form.values()["objectives"] == [["value", "max"], ["params", "max"]]
+    tab = OptionsForm(estimators.get("tabular").OPTIONS, owner="tabular")
+    assert isinstance(tab.fields["extra_metrics"], w.TagsInput)
+    tab.fields["extra_metrics"].value = ["train_acc"]
+    assert tab.values(only_changed=True) == {"extra_metrics": ["train_acc"]}
+    assert not any(isinstance(f, w.Text) and f.value.startswith(("[", "{"))
+                   for f in [*form.fields.values(), *tab.fields.values()])
+
+
+@pytest.mark.parametrize("strategy", strategies.names())
+def test_no_two_fields_of_the_search_panel_share_a_label(strategy):
+    panel = ControlPanel()
+    panel.strategy.value = strategy
+    for estimator in estimators.names():
+        panel.estimator.value = estimator
+        labels = [f.description for f in (panel.strategy, panel.estimator, panel.trials,
+                                           panel.minutes, panel.speed, panel.dataset,
+                                           panel.seed, panel.device)]
+        for form in (panel.strategy_form, panel.estimator_form):
+            labels += list(form.labels.values())
+        dupes = {t for t in labels if labels.count(t) > 1}
+        assert not dupes, f"{panel.strategy.value} + {estimator}: {dupes}"
+        panel.strategy.value = strategy
+
+
+def test_bananas_names_its_predictor_options_without_renaming_keys():
+    form = OptionsForm(strategies.get("bananas").OPTIONS, owner="bananas")
+    assert form.labels["epochs"] == "predictor epochs"
+    assert form.labels["learning_rate"] == "predictor learning rate"
+    assert "epochs" in form.values() and "learning_rate" in form.values()
+
+
+def test_an_estimator_of_another_strategy_switches_the_strategy_with_a_notice():
+    panel = ControlPanel()
+    panel.estimator.value = "darts_epoch"
+    assert panel.strategy.value == "darts"
+    assert "serves only the darts strategy" in panel.notice.value
+    panel.strategy.value = "random"
+    assert panel.estimator.value != "darts_epoch"
+    nb.Experiment("nb201", strategy=panel.strategy.value, estimator=panel.estimator.value,
+                  trials=1)  # a pair the engine takes
+
+
+def test_speed_defaults_watchable_for_tabular_and_full_otherwise():
+    assert default_speed("tabular") == "auto" and default_speed("early_stop") == "full"
+    assert auto_pace([1.0, 3.0, 2.0], rate=2.0) == 4.0 and auto_pace([None, 0]) is None
+    panel = ControlPanel()
+    assert panel.pace() is None
+    panel.estimator.value = "tabular"
+    assert panel.speed.value == "auto"
+    panel.speed.value = 10.0
+    assert panel.pace() == 10.0
+
+
+def test_watchable_speed_paces_a_tabular_search_from_its_costs():
+    wb = nb.Workbench(space="digits_cell", estimator="tabular", storage=":memory:")
+    wb.controls.estimator_form.set_values({"table": "digits"})
+    assert wb.controls.speed.value == "auto"
+    wb.controls.trials.value = 3
+    exp = wb.start()
+    exp.wait()
+    costs = [t.metrics["cost_s"] for t in exp.finished_trials()]
+    assert exp.pace == pytest.approx(auto_pace(costs))
+    wb.controls.speed.value = "full"
+    assert exp.pace is None
+
+
+def test_a_new_workbench_shows_the_latest_run_of_its_store(tmp_path):
+    db = tmp_path / "runs.db"
+    exp = nb.Experiment("nb201", estimator="zero_cost", trials=4, storage=str(db))
+    exp.run()
+    exp.close()
+    wb = nb.Workbench(storage=str(db))  # a re-run cell
+    assert wb.experiment is not None and wb.experiment.name == exp.name
+    assert wb.space.name == "nb201"
+    assert len(wb.charts.sources["history"].data["number"]) == 4
+    assert not wb.experiment.running
+    assert exp.name in wb.run_label.value
+    assert [n for _, n in wb.runs.runs.options] == [exp.name]
+
+
+def test_a_workbench_with_a_space_starts_empty(tmp_path):
+    db = tmp_path / "runs.db"
+    nb.Experiment("nb201", estimator="zero_cost", trials=1, storage=str(db)).run().close()
+    assert nb.Workbench(space="keras_cnn", storage=str(db)).experiment is None
+
+
+def test_run_names_count_from_the_store(tmp_path):
+    db = str(tmp_path / "runs.db")
+    names = []
+    for _ in range(2):
+        wb = nb.Workbench(space="nb201", storage=db, estimator="zero_cost", trials=1)
+        names.append(wb.start().wait().name)
+    assert names == ["random-nb201-1", "random-nb201-2"]
+    store = nb.storage.open_store(":memory:")
+    assert NAME.fullmatch(run_name(store, "a b/c", "<x>" * 60))
+
+
+def test_run_picker_opens_and_deletes_but_never_a_running_or_shown_run():
+    store = nb.storage.open_store(":memory:")
+    for name in ("old", "busy", "shown"):
+        nb.Experiment("nb201", estimator="zero_cost", trials=1, storage=store, name=name).run()
+    opened = []
+    picker = RunPicker(opened.append)
+    picker.show_store(store, current="shown")
+    assert [n for _, n in picker.runs.options] == ["shown", "busy", "old"]
+    assert picker.delete("shown") is False and "run shown here" in picker.message.value
+    lease = Lease(store, "busy")
+    lease.acquire()
+    try:
+        assert picker.delete("busy") is False and "is running" in picker.message.value
+    finally:
+        lease.release()
+    assert picker.delete("old") is False and "again" in picker.message.value
+    assert picker.delete("old") is True
+    assert [e["name"] for e in store.experiments()] == ["busy", "shown"]
+    picker.open_run("busy")
+    assert opened == ["busy"]
+
+
+def test_paused_status_and_time_left_in_words():
+    panel = ControlPanel()
+    panel.show_progress(3, 10, {"COMPLETE": 3}, "paused", "run", running=[(5, None)])
+    assert "paused" in panel.status.value and "running: #" not in panel.status.value
+    panel.show_progress(3, 10, {"COMPLETE": 3}, "running", "run", running=[(5, None)])
+    assert "running: #5" in panel.status.value
+    assert "white-space:normal" in panel.status.value
+    assert fmt_eta(719) == "about 12 min left" and fmt_eta(5) == "about 5 s left"
+    assert fmt_eta(None) == "" and "ETA" not in fmt_eta(4000)
+
+
+def test_steering_applies_on_its_button_not_on_a_typed_value():
+    exp = nb.Experiment("nb201", estimator="zero_cost", trials=3)
+    panel = SteeringPanel()
+    panel.attach(exp)
+    panel.trials.value = 1  # "100" typed one key at a time passes through 1
+    assert exp.config.trials == 3
+    panel.trials.value = 100
+    panel.budget_button.click()
+    assert exp.config.trials == 100
+
+
+def test_paths_show_relative_to_the_notebook_folder(tmp_path):
+    inside = tmp_path / "runs" / "a.db"
+    assert shown_path(inside, tmp_path) == "runs/a.db"
+    assert shown_path("/elsewhere/a.db", tmp_path) == "/elsewhere/a.db"
