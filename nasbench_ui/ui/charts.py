@@ -175,7 +175,7 @@ class LiveCharts:
                 self.layout.document.on_event(DocumentReady, self._on_view_ready)
             self.x_picker = w.ToggleButtons(options=list(SCATTER_METRICS), value=self._x,
                                             description="scatter x",
-                                            style={"button_width": "90px"})
+                                            style={"button_width": "auto"})
             self.x_picker.observe(lambda ch: self.set_scatter_x(ch["new"]), "value")
             self._widget = w.VBox([self.x_picker, self.model, self.empty_note])
         return self._widget
