@@ -4,22 +4,29 @@ White, Neiswanger & Savani, "BANANAS: Bayesian Optimization with Neural Architec
 for Neural Architecture Search", AAAI 2021. The first ``initial`` asks are random.
 Then every ask:
 
-1. trains an ensemble of ``ensemble`` small MLPs (numpy, full-batch Adam, each from
-   its own random initialisation) on the told architectures, encoded one-hot with
-   ``space.encode`` (the paper's path encoding is not used: it is specific to cell
-   spaces, the one-hot encoding works for every space), to predict the value;
+1. trains an ensemble of ``ensemble`` small MLPs (numpy, all members as one batched
+   model, full-batch Adam, each from its own random initialisation) on the told
+   architectures to predict the value. ``encoding="onehot"`` (default) is
+   ``space.encode``; ``encoding="path"`` adds the paper's path encoding where the space
+   is a cell of operation edges: a one-hot of the operations along each input-output
+   path (left out above :data:`PATH_FEATURES` features);
 2. builds candidates: ``candidates`` mutations (1 to ``mutations`` one-decision
-   steps, ``space.mutation``) of the ``parents`` best architectures so far, plus
-   ``random_candidates`` random ones, dropping every architecture already asked
-   (told or pending) and every one the constraint rejects;
+   steps) of the ``parents`` best architectures so far, plus ``random_candidates``
+   random ones, as numpy arrays of choice indices (:class:`ArchCodec`);
 3. picks the candidate with the best acquisition over the ensemble's mean ``mu`` and
    standard deviation ``sd``: ``its`` (independent Thompson sampling, the paper's
    choice: one draw from N(mu, sd) per candidate), ``ucb`` (``mu + beta * sd``) or
-   ``mean`` (``mu``, pure exploitation).
+   ``mean`` (``mu``, pure exploitation), skipping every architecture already asked
+   (told or pending) and every one the constraint rejects.
 
-The ensemble is retrained only when a new result arrives; its random seed is drawn
-from the strategy's generator and kept in the snapshot, so a loaded strategy retrains
-the same predictors from its history and continues exactly. Asynchronous use: asks
+Training cost: the ensemble is trained from scratch (``epochs`` steps, a seed drawn
+from the strategy's generator) once ``retrain_every`` new results have arrived since
+the last such training; in between, each new result continues the current weights for
+``warm_epochs`` steps on all the data (``warm_epochs=0``: no update). The snapshot keeps
+that schedule (``fit``: ``[n0, seed, n1, n2, ...]``, the numbers of results trained
+on), so a loaded strategy replays the same trainings from its history and continues
+exactly; ``retrain_every=1, warm_epochs=0`` is the paper's retraining on every result.
+Asynchronous use: asks
 may be pending; a pending architecture is never proposed again. While fewer than
 ``initial`` results (counting pending random asks) or fewer than two are known, asks
 are random. Failed trials (value None) are never proposed again and are not
@@ -38,12 +45,14 @@ Example:
 
 from __future__ import annotations
 
+import json
 import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..options import Option
+from ..space.decisions import OpDecision
 from .base import (
     StrategyBase,
     clean_value,
@@ -113,7 +122,7 @@ class MLPEnsemble:
         self.y_std = float(y.std()) or 1.0
         target = ((y - self.y_mean) / self.y_std)[None, :, None]  # (1, n, 1)
         xt = x.T[None]  # (1, d, n)
-        m1, m2 = np.zeros_like(self.theta), np.zeros_like(self.theta)
+        m1, m2, tmp = (np.zeros_like(self.theta) for _ in range(3))
         b1, b2 = ADAM_BETAS
         n, k = len(y), len(self.weights)
         for step in range(1, epochs + 1):
@@ -126,12 +135,18 @@ class MLPEnsemble:
                 if i:
                     delta = delta @ self.weights[i].transpose(0, 2, 1)
                     delta *= acts[i] > 0
-            m1 *= b1
-            m1 += (1 - b1) * self.grad
+            m1 *= b1  # Adam, in place
+            np.multiply(self.grad, 1 - b1, out=tmp)
+            m1 += tmp
             m2 *= b2
-            m2 += (1 - b2) * self.grad * self.grad
-            corr = lr * math.sqrt(1 - b2 ** step) / (1 - b1 ** step)
-            self.theta -= corr * m1 / (np.sqrt(m2) + 1e-8)
+            np.multiply(self.grad, self.grad, out=tmp)
+            tmp *= 1 - b2
+            m2 += tmp
+            np.sqrt(m2, out=tmp)
+            tmp += 1e-8
+            np.divide(m1, tmp, out=tmp)
+            tmp *= lr * math.sqrt(1 - b2 ** step) / (1 - b1 ** step)
+            self.theta -= tmp
         return self
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -139,6 +154,111 @@ class MLPEnsemble:
         out = self._forward(x)[-1][:, :, 0] * self.y_std + self.y_mean  # (E, m)
         sd = out.std(axis=0, ddof=1) if len(out) > 1 else np.zeros(out.shape[1])
         return out.mean(axis=0), sd
+
+
+PATH_FEATURES = 4096
+"""The most path features (White et al.'s path encoding) added to the one-hot encoding."""
+
+
+def _paths(space: Any) -> list[np.ndarray]:
+    """The operation decisions along each path from the space's input to its output
+    (decision indices), when the space is a cell of operation edges; ``[]`` when there
+    are more than :data:`PATH_FEATURES` op sequences in all, or no such path."""
+    edge_of = {id(d.edge): j for j, d in enumerate(space.decisions)
+               if isinstance(d, OpDecision)}
+    out_edges: dict[str, list[Any]] = {}
+    for e in space.edges:
+        out_edges.setdefault(e.src, []).append(e)
+    names = [n.name for n in space.nodes]
+    sources = [space.input] if space.input else [n for n in names
+                                                   if not any(e.dst == n for e in space.edges)]
+    sink = space.output or names[-1]
+    found: list[np.ndarray] = []
+
+    def walk(node: str, path: list[int]) -> None:
+        if node == sink:
+            if path:
+                found.append(np.array(path, dtype=np.int64))
+            return
+        for e in out_edges.get(node, []):
+            walk(e.dst, path + ([edge_of[id(e)]] if id(e) in edge_of else []))
+
+    for s in sources:
+        walk(s, [])
+    sizes = np.array([len(d.choices()) for d in space.decisions], dtype=float)
+    if sum(float(np.prod(sizes[p])) for p in found) > PATH_FEATURES:
+        return []
+    return found
+
+
+class ArchCodec:
+    """The architectures of a space as rows of choice indices, encoded like ``space.encode``.
+
+    Row ``r`` of an architecture holds, per decision in ``space.decisions`` order, the
+    index of its value in ``decision.choices()``. ``encode`` turns rows into the one-hot
+    (multi-hot for input choices, scaled index for numeric ranges) vectors of
+    ``space.encode`` by table look-up, and ``codes`` gives each row a hashable code, so
+    that candidates are made, scored and de-duplicated as numpy arrays.
+
+    Example:
+        >>> from nasbench_ui import spaces
+        >>> space = spaces.nb201()
+        >>> codec = ArchCodec(space)
+        >>> arch = space.sample(__import__("random").Random(0))
+        >>> row = codec.row(arch)
+        >>> codec.arch(row) == arch, codec.encode(row[None])[0].tolist() == space.encode(arch)
+        (True, True)
+    """
+
+    def __init__(self, space: Any, paths: bool = False) -> None:
+        self.space = space
+        self.labels = space.labels
+        self.choices = [d.choices() for d in space.decisions]
+        self.sizes = np.array([len(c) for c in self.choices], dtype=np.int64)
+        self._index = [{json.dumps(v): i for i, v in enumerate(ch)} for ch in self.choices]
+        base = {lb: ch[0] for lb, ch in zip(self.labels, self.choices, strict=True)}
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
+        # each decision fills its own columns: encode(arch) = encode(base) + the sum over
+        # decisions of (encode(base with that decision's value) - encode(base))
+        self._zero = np.array(space.encode(base), dtype=float)
+        self._table = np.array([np.array(space.encode({**base, lb: v}), dtype=float) - self._zero
+                                for lb, ch in zip(self.labels, self.choices, strict=True)
+                                for v in ch])
+        self._radix = (np.concatenate([np.cumprod(self.sizes[::-1])[::-1][1:], [1]])
+                       if float(np.prod(self.sizes.astype(float))) < 2.0 ** 62 else None)
+        self._paths = _paths(space) if paths else []
+        self.width = len(self._zero) + sum(int(np.prod(self.sizes[p])) for p in self._paths)
+
+    def row(self, arch: dict[str, Any]) -> np.ndarray:
+        """The choice indices of a (canonical) architecture."""
+        return np.array([idx[json.dumps(arch[lb])] for lb, idx in
+                         zip(self.labels, self._index, strict=True)], dtype=np.int64)
+
+    def arch(self, row: np.ndarray) -> dict[str, Any]:
+        """The architecture of a row (a fresh dict)."""
+        return copy_arch({lb: ch[int(i)] for lb, ch, i in
+                          zip(self.labels, self.choices, row, strict=True)})
+
+    def encode(self, rows: np.ndarray) -> np.ndarray:
+        """``space.encode`` of many rows at once: ``(n, width)``."""
+        x = self._table[rows + self.offsets].sum(axis=1) + self._zero
+        if not self._paths:
+            return x
+        out = np.zeros((len(rows), self.width))
+        out[:, : x.shape[1]] = x
+        at, n = x.shape[1], np.arange(len(rows))
+        for p in self._paths:  # one-hot of the operations along each input-output path
+            sizes = self.sizes[p]
+            radix = np.concatenate([np.cumprod(sizes[::-1])[::-1][1:], [1]])
+            out[n, at + rows[:, p] @ radix] = 1.0
+            at += int(np.prod(sizes))
+        return out
+
+    def codes(self, rows: np.ndarray) -> list[Any]:
+        """A hashable code per row (an int, or the row's bytes in a huge space)."""
+        if self._radix is not None:
+            return (rows @ self._radix).tolist()
+        return [r.tobytes() for r in rows]
 
 
 class Bananas(StrategyBase):
@@ -159,13 +279,24 @@ class Bananas(StrategyBase):
         "hidden": Option(int, 32, low=1, high=1024, help="units per hidden layer"),
         "layers": Option(int, 2, low=1, high=8, help="hidden layers per MLP"),
         "learning_rate": Option(float, 0.03, low=1e-6, high=1.0, help="Adam step size"),
+        "encoding": Option(str, "onehot", choices=("path", "onehot"),
+                           help="onehot (space.encode) or path (one-hot plus the operations "
+                                "along each input-output path of a cell)"),
+        "retrain_every": Option(int, 10, low=1,
+                                help="new results between two trainings from scratch"),
+        "warm_epochs": Option(int, 10, low=0,
+                              help="Adam steps from the current weights on each new result "
+                                   "(0: the ensemble only changes at a retraining)"),
     }
 
     def __init__(self, space: Any, seed: int = 0, constraint: Any = None, **options: Any) -> None:
         super().__init__(space, seed, constraint, **options)
+        self._codec = ArchCodec(space, paths=self.options["encoding"] == "path")
         self._history: list[dict[str, Any]] = []  # told, in order: arch, key, value, number
+        self._rows: list[np.ndarray] = []  # the choice indices of each told architecture
         self._pending: list[list[str]] = []  # asked, not told: [key, kind]
         self._seen: set[str] = set()
+        self._codes: set[Any] = set()  # codes of architectures known to be in _seen
         self._fit: list[int] | None = None  # [successes trained on, seed] of the ensemble
         self._model: MLPEnsemble | None = None
 
@@ -174,89 +305,130 @@ class Bananas(StrategyBase):
         """Told results in order (copies): ``{"arch", "key", "value", "number"}``."""
         return [dict(h, arch=copy_arch(h["arch"])) for h in self._history]
 
-    def _successes(self) -> list[dict[str, Any]]:
-        return [h for h in self._history if h["value"] is not None]
+    def _successes(self) -> list[int]:
+        return [i for i, h in enumerate(self._history) if h["value"] is not None]
 
-    def _random(self) -> dict[str, Any]:
-        """A random allowed architecture, not asked before when possible."""
-        return self._random_unseen(self._seen)
-
-    def _ensemble(self, data: list[dict[str, Any]]) -> MLPEnsemble:
-        """The predictors trained on ``data`` (retrained only when it grew)."""
-        if self._fit is None or self._fit[0] != len(data):
-            self._fit, self._model = [len(data), self.rng.getrandbits(32)], None
-        if self._model is None:
-            o = self.options
-            x = np.array([self.space.encode(h["arch"]) for h in data])
-            y = np.array([h["value"] for h in data])
-            self._model = MLPEnsemble(x.shape[1], o["ensemble"], o["hidden"], o["layers"],
-                                      seed=self._fit[1]).fit(x, y, o["epochs"], o["learning_rate"])
+    def _ensemble(self, data: list[int]) -> MLPEnsemble:
+        """The predictors. ``fit`` is ``[n0, seed, n1, n2, ...]``: trained from scratch
+        (seed ``seed``, ``epochs`` steps) on the first ``n0`` successes, then warm-started
+        for ``warm_epochs`` steps on the first ``n1``, ``n2``... successes. A new result
+        adds a warm step (or, with ``warm_epochs=0``, nothing); ``retrain_every`` results
+        after ``n0`` the ensemble is trained from scratch again."""
+        o = self.options
+        fit = self._fit
+        if fit is None or len(data) >= fit[0] + o["retrain_every"]:
+            fit, self._model = [len(data), self.rng.getrandbits(32)], None
+        elif o["warm_epochs"] and len(data) > fit[-1 if len(fit) > 2 else 0]:
+            fit = [*fit, len(data)]
+        if self._model is None or fit != self._fit:
+            self._train(fit, data)
+        self._fit = fit
+        assert self._model is not None
         return self._model
 
-    def _candidates(self, data: list[dict[str, Any]]) -> list[tuple[dict[str, Any], Any]]:
-        """Unseen allowed mutations of the best results, and random ones: (arch, parent)."""
+    def _train(self, fit: list[int], data: list[int]) -> None:
+        """Bring the model to ``fit``, reusing it when ``fit`` extends the current one."""
         o = self.options
-        top = sorted(data, key=lambda h: -h["value"])[: o["parents"]]
-        out: dict[str, tuple[dict[str, Any], Any]] = {}
-        for i in range(o["candidates"]):
-            parent = top[i % len(top)]
-            arch = parent["arch"]
-            for _ in range(self.rng.randint(1, o["mutations"])):
-                arch, _label = self.space.mutation(arch, self.rng)
-            key = self.space.key(arch)
-            if key not in self._seen and key not in out and self.allowed(arch):
-                out[key] = (arch, parent)
-        for _ in range(o["random_candidates"]):
-            arch = self.space.sample(self.rng)
-            key = self.space.key(arch)
-            if key not in self._seen and key not in out and self.allowed(arch):
-                out[key] = (arch, None)
-        return list(out.values())
+        done = 0 if self._model is None or self._fit is None else len(self._fit)
+        if done < 2 or fit[:done] != self._fit:
+            done = 0
+        for i in range(max(done, 1), len(fit)):
+            used = data[: fit[0] if i == 1 else fit[i]]
+            x = self._codec.encode(np.array([self._rows[j] for j in used]))
+            y = np.array([self._history[j]["value"] for j in used])
+            if i == 1:
+                self._model = MLPEnsemble(x.shape[1], o["ensemble"], o["hidden"], o["layers"],
+                                          seed=fit[1]).fit(x, y, o["epochs"], o["learning_rate"])
+            else:
+                assert self._model is not None
+                self._model.fit(x, y, o["warm_epochs"], o["learning_rate"])
 
-    def _score(self, mu: np.ndarray, sd: np.ndarray) -> list[float]:
+    def _candidates(self, data: list[int], gen: np.random.Generator
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of ``candidates`` mutations (1 to ``mutations`` steps) of the ``parents``
+        best results, then ``random_candidates`` random rows; and each one's parent (an
+        index into the history, -1 for a random one). May hold seen architectures."""
+        o, sizes = self.options, self._codec.sizes
+        top = sorted(data, key=lambda i: -self._history[i]["value"])[: o["parents"]]
+        n = o["candidates"]
+        parent = np.array(top, dtype=np.int64)[np.arange(n) % len(top)]
+        rows = np.array([self._rows[i] for i in top])[np.arange(n) % len(top)]
+        movable = np.flatnonzero(sizes > 1)
+        steps = gen.integers(1, o["mutations"] + 1, n)
+        for step in range(o["mutations"] if len(movable) else 0):
+            d = movable[gen.integers(0, len(movable), n)]
+            shift = gen.integers(1, sizes[d])  # to another value, uniformly
+            at = np.flatnonzero(steps > step)
+            rows[at, d[at]] = (rows[at, d[at]] + shift[at]) % sizes[d[at]]
+        randoms = gen.integers(0, sizes, (o["random_candidates"], len(sizes)))
+        return (np.concatenate([rows, randoms]),
+                np.concatenate([parent, np.full(len(randoms), -1, dtype=np.int64)]))
+
+    def _score(self, mu: np.ndarray, sd: np.ndarray, gen: np.random.Generator) -> np.ndarray:
         kind = self.options["acquisition"]
         if kind == "its":
-            return [self.rng.gauss(float(m), float(s)) if s > 0 else float(m)
-                    for m, s in zip(mu, sd, strict=True)]
+            return mu + sd * gen.standard_normal(len(mu))
         if kind == "ucb":
-            return [float(m + self.options["beta"] * s) for m, s in zip(mu, sd, strict=True)]
-        return [float(m) for m in mu]
+            return mu + self.options["beta"] * sd
+        return mu
+
+    def _choose(self, rows: np.ndarray, parents: np.ndarray, scores: np.ndarray
+                ) -> tuple[dict[str, Any], int] | None:
+        """The best-scored candidate not asked before that the constraint allows."""
+        codes = self._codec.codes(rows)
+        for i in np.argsort(-scores, kind="stable").tolist():
+            if codes[i] in self._codes:
+                continue
+            arch = self._codec.arch(rows[i])
+            if self.space.key(arch) in self._seen:
+                self._codes.add(codes[i])
+                continue
+            if self.allowed(arch):
+                return arch, i
+        return None
 
     def ask(self) -> dict[str, Any]:
         """A random architecture at first, then the best candidate by the acquisition."""
         data = self._successes()
         pending_random = sum(1 for _, kind in self._pending if kind == "random")
-        cands = []
+        chosen = None
         if len(data) >= 2 and len(data) + pending_random >= self.options["initial"]:
-            cands = self._candidates(data)
-        if not cands:
-            arch = self._random()
+            model = self._ensemble(data)
+            gen = np.random.default_rng(self.rng.getrandbits(64))
+            rows, parents = self._candidates(data, gen)
+            mu, sd = model.predict(self._codec.encode(rows))
+            chosen = self._choose(rows, parents, self._score(mu, sd, gen))
+        if chosen is None:
+            arch = self._random_unseen(self._seen)
             kind, self._meta = "random", {"parent": None, "mutation": None, "predicted": None}
         else:
-            model = self._ensemble(data)
-            mu, sd = model.predict(np.array([self.space.encode(a) for a, _ in cands]))
-            scores = self._score(mu, sd)
-            best = max(range(len(cands)), key=scores.__getitem__)
-            arch, parent = cands[best]
+            arch, i = chosen
             kind = "model"
+            parent = self._history[int(parents[i])] if parents[i] >= 0 else None
             changed = [] if parent is None else [
                 lb for lb in self.space.labels if arch[lb] != parent["arch"][lb]]
             self._meta = {"parent": parent["number"] if parent else None,
                           "mutation": ",".join(changed) or None,
-                          "predicted": round(float(mu[best]), 6)}
+                          "predicted": round(float(mu[i]), 6)}
         key = self.space.key(arch)
         self._seen.add(key)
+        self._codes.update(self._codec.codes(self._codec.row(arch)[None]))
         self._pending.append([key, kind])
         return copy_arch(arch)
 
+    def _record(self, arch: dict[str, Any], key: str, value: Any, number: Any) -> None:
+        self._history.append({"arch": arch, "key": key, "value": clean_value(value),
+                              "number": number})
+        self._rows.append(self._codec.row(arch))
+        self._seen.add(key)
+        self._codes.update(self._codec.codes(self._rows[-1][None]))
+
     def tell(self, arch: dict[str, Any], value: float | None, trial: Trial | None = None) -> None:
-        """Record a result; the predictors retrain on the next ask."""
+        """Record a result; the predictors retrain on a later ask."""
         key = self.space.key(arch)
         drop_pending(self._pending, key)
-        self._seen.add(key)
-        self._history.append({"arch": self.space.canonical(arch), "key": key,
-                              "value": clean_value(value),
-                              "number": trial.number if trial is not None else None})
+        self._record(self.space.canonical(arch), key, value,
+                     trial.number if trial is not None else None)
 
     def state_dict(self) -> dict[str, Any]:
         return {**self._base_state(), "history": self.history,
@@ -265,13 +437,12 @@ class Bananas(StrategyBase):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self._load_base(state, ("history", "pending", "fit"))
-        self._history = [
-            {"arch": self.space.canonical(h["arch"]), "key": str(h["key"]),
-             "value": clean_value(h["value"]), "number": h["number"]}
-            for h in state["history"]
-        ]
+        self._history, self._rows, self._seen, self._codes = [], [], set(), set()
+        for h in state["history"]:
+            self._record(self.space.canonical(h["arch"]), str(h["key"]), h["value"],
+                         h["number"])
         self._pending = [[str(k), str(kind)] for k, kind in state["pending"]]
-        self._seen = {h["key"] for h in self._history} | {k for k, _ in self._pending}
+        self._seen |= {k for k, _ in self._pending}
         fit = state["fit"]
-        self._fit = [int(fit[0]), int(fit[1])] if fit else None
+        self._fit = [int(f) for f in fit] if fit else None
         self._model = None  # retrained from the history with the same seed on the next ask

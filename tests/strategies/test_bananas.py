@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from strategy_helpers import drive, score_table, tiny_space, trial
+from strategy_helpers import drive, fan_in_space, score_table, tiny_space, trial
 
 from nasbench_ui import spaces, strategies
-from nasbench_ui.strategies.bananas import Bananas, MLPEnsemble
+from nasbench_ui.strategies.bananas import ArchCodec, Bananas, MLPEnsemble
 
 FAST = {"epochs": 40, "initial": 5}
 
@@ -77,12 +77,16 @@ def test_the_predictor_steers_the_search_towards_good_architectures() -> None:
     assert best_by["bananas"] > best_by["random"]
 
 
-@pytest.mark.parametrize("acquisition", ["its", "ucb", "mean"])
-@pytest.mark.parametrize(("total", "cut"), [(12, 4), (20, 11)])
-def test_resumed_bananas_continues_exactly(acquisition: str, total: int, cut: int) -> None:
+@pytest.mark.parametrize("extra", [
+    {"acquisition": "its"}, {"acquisition": "ucb"}, {"acquisition": "mean"},
+    {"encoding": "path"}, {"retrain_every": 1, "warm_epochs": 0},
+    {"retrain_every": 4, "warm_epochs": 3},
+])
+@pytest.mark.parametrize(("total", "cut"), [(12, 4), (20, 11), (26, 23)])
+def test_resumed_bananas_continues_exactly(extra: dict[str, Any], total: int, cut: int) -> None:
     space = spaces.nb201()
     objective = score_table(space, 2)
-    opts = {**FAST, "acquisition": acquisition}
+    opts = {**FAST, **extra}
     a = Bananas(space, seed=3, **opts)
     reference = drive(a, objective, total)
     b = Bananas(space, seed=3, **opts)
@@ -146,6 +150,80 @@ def test_options_are_checked() -> None:
     s = Bananas(spaces.nb201(), seed=0, **FAST)
     with pytest.raises(ValueError, match="create the strategy with the same options"):
         Bananas(spaces.nb201(), seed=0, initial=5, epochs=41).load_state_dict(s.state_dict())
+
+
+@pytest.mark.parametrize("space", [spaces.nb201(), spaces.keras_cnn(), spaces.mlp(),
+                                   spaces.darts_cell(), fan_in_space(5, 2)],
+                         ids=lambda s: s.name)
+def test_the_codec_encodes_like_the_space_and_round_trips(space: Any) -> None:
+    import random
+
+    codec = ArchCodec(space)
+    archs = [space.sample(random.Random(i)) for i in range(60)]
+    rows = np.array([codec.row(a) for a in archs])
+    assert codec.encode(rows).tolist() == [space.encode(a) for a in archs]
+    assert [codec.arch(r) for r in rows] == [space.canonical(a) for a in archs]
+    pairs = set(zip(codec.codes(rows), (space.key(a) for a in archs), strict=True))
+    assert len({c for c, _ in pairs}) == len({k for _, k in pairs}) == len(pairs)  # 1:1
+
+
+def test_the_path_encoding_marks_one_operation_sequence_per_path() -> None:
+    space = spaces.nb201()
+    codec = ArchCodec(space, paths=True)
+    assert codec.width == 30 + 5 + 25 + 25 + 125  # 4 paths: 0-3, 0-1-3, 0-2-3, 0-1-2-3
+    arch = {lb: "skip_connect" for lb in space.labels}
+    other = dict(arch, **{"2<-1": "nor_conv_3x3"})  # changes only the path 0-1-2-3
+    x = codec.encode(np.array([codec.row(arch), codec.row(other)]))
+    assert x[:, 30:].sum(axis=1).tolist() == [4.0, 4.0]
+    assert (x[0, 30:] != x[1, 30:]).sum() == 2  # one path's sequence moved
+    assert x[:, :30].tolist() == [space.encode(arch), space.encode(other)]
+    cnn = spaces.keras_cnn()  # not a cell of operation edges: the one-hot encoding only
+    assert ArchCodec(cnn, paths=True).width == ArchCodec(cnn).width == cnn.encoding_size
+
+
+def test_warm_starts_between_trainings_from_scratch() -> None:
+    space = spaces.nb201()
+    objective = score_table(space, 3)
+    s = Bananas(space, seed=0, initial=5, epochs=20, retrain_every=4, warm_epochs=5)
+    fits = []
+    for i in range(14):
+        a = s.ask()
+        fits.append(s.state_dict()["fit"])
+        s.tell(a, objective(a), trial(i, a, objective(a)))
+    assert fits[:5] == [None] * 5
+    assert fits[5][0] == 5 and len(fits[5]) == 2  # trained from scratch on 5 results
+    assert fits[6] == [*fits[5], 6] and fits[8] == [*fits[5], 6, 7, 8]  # warm steps
+    assert fits[9][0] == 9 and len(fits[9]) == 2 and fits[9][1] != fits[5][1]  # again
+    # the model equals one built by replaying the schedule in a fresh strategy
+    clone = Bananas(space, seed=9, initial=5, epochs=20, retrain_every=4, warm_epochs=5)
+    clone.load_state_dict(json.loads(json.dumps(s.state_dict())))
+    data = s._successes()
+    x = np.array([space.encode(h["arch"]) for h in s.history])
+    assert np.array_equal(clone._ensemble(data).predict(x)[0], s._ensemble(data).predict(x)[0])
+    # the paper's schedule: from scratch on every result, no warm steps
+    p = Bananas(space, seed=0, initial=5, epochs=20, retrain_every=1, warm_epochs=0)
+    for i in range(8):
+        a = p.ask()
+        p.tell(a, objective(a), trial(i, a, objective(a)))
+    p.ask()
+    n, seed = p.state_dict()["fit"]
+    assert n == 8
+    xs = np.array([space.encode(h["arch"]) for h in p.history])
+    ref = MLPEnsemble(30, 5, 32, 2, seed=seed).fit(
+        xs, np.array([h["value"] for h in p.history]), 20, 0.03)
+    assert np.array_equal(ref.predict(xs)[0], p._ensemble(p._successes()).predict(xs)[0])
+
+
+def test_an_older_snapshot_with_a_two_number_fit_loads() -> None:
+    space = spaces.nb201()
+    objective = score_table(space, 4)
+    s = Bananas(space, seed=1, **FAST)
+    drive(s, objective, 12)
+    state = json.loads(json.dumps(s.state_dict()))
+    state["fit"] = state["fit"][:2]  # as written before warm starts: [results, seed]
+    old = Bananas(space, seed=1, **FAST)
+    old.load_state_dict(state)
+    assert len(drive(old, objective, 3, first=12)) == 3
 
 
 def _nb201_table(path: Path) -> dict[str, float]:
