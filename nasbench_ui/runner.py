@@ -216,11 +216,14 @@ class Search:
         self.queue: deque[Job] = deque(owed_jobs(exp))
         self.consecutive_failures = 0
         self.exhausted = False  # the strategy will propose nothing more (error, done, cost)
+        # exp.n_done(), kept here as this search writes trials (the lease makes it their
+        # one writer) instead of read back from the store before every trial
+        self.n_done = exp.n_done()
 
     # ------------------------------------------------------------- jobs
     def _count_left(self, n_pending: int) -> bool:
         trials = self.exp.config.trials
-        return trials is None or self.exp.n_done() + n_pending < trials
+        return trials is None or self.n_done + n_pending < trials
 
     def _seconds_left(self, pending_cost: float, cost: float = 0.0) -> bool:
         seconds = self.exp.config.seconds
@@ -281,6 +284,8 @@ class Search:
         state = exp.strategy.state_dict() if job.kind == "ask" else None
         number = exp.store.create_trial(exp.name, job.arch, started_at=started or time.time(),
                                         worker=worker, meta=meta, strategy_state=state)
+        if job.kind == "retry":  # the FAILED trial it retries stops counting: this one will
+            self.n_done -= 1
         self.emit(Event("trial_start", exp.name, number, {"arch": job.arch, "worker": worker}))
         return number
 
@@ -323,6 +328,7 @@ class Search:
                 store.finish_trial(name, number, out.state, value=out.value, metrics=metrics,
                                    error=out.error, finished_at=finished, counters=counters)
                 exp.counters = counters
+                self.n_done += int(out.state.counted)
                 exp.last_error = (f"the strategy failed while taking trial {number}'s result "
                                   f"({type(err).__name__}: {err}); the trial is kept and the "
                                   "search stopped")
@@ -334,6 +340,7 @@ class Search:
                 finished_at=finished, strategy_state=state, counters=counters,
             )
         exp.counters = counters
+        self.n_done += int(out.state.counted)
         self.emit(Event("trial_finish", name, number, {"state": out.state.name, "value": out.value}))
         self.consecutive_failures = self.consecutive_failures + 1 if failed else 0
         if exp.max_failures and self.consecutive_failures >= exp.max_failures:

@@ -249,3 +249,45 @@ def test_a_background_search_hands_over_the_gil_between_trials(monkeypatch):
     exp = make(strategy="random").start()
     exp.wait(30)
     assert len(zeros) == 6 and all(name.startswith("nasbench-") for name in zeros)
+
+
+def test_trials_budget_counts_retries_as_the_store_does():
+    # the loop keeps its own count of finished trials (issue 14: no store read per
+    # trial); a FAILED trial that is retried stops counting when its retry starts
+    exp = make(estimator=Synthetic(fail_on={0, 2, 5}), trials=6, retries=1).run()
+    counted = [t for t in exp.trials if t.state.counted]
+    retried = {t.meta["retry_of"] for t in exp.trials if "retry_of" in t.meta}
+    assert retried == {0, 2, 5}
+    assert len(counted) - len(retried) == 6 == exp.n_done()
+    assert exp.trials[-1].state is nb.TrialState.COMPLETE
+
+
+def test_trials_budget_lowered_below_the_count_ends_the_search():
+    exp = make(trials=50)
+    exp.observe(lambda e: e.kind == "trial_finish" and e.number == 3
+                and exp.set_budget(trials=2))
+    exp.run()
+    assert len(exp.trials) == 4 and exp.n_done() == 4
+
+
+def test_random_search_resumes_a_state_saved_before_its_counted_generator(tmp_path):
+    # a store written before the strategy counted its generator's draws holds the full
+    # Mersenne Twister state; resuming it continues the same sequence
+    from nasbench_ui.strategies.base import rng_state
+
+    full = make(strategy="random", trials=8, seed=5).run()
+    db = tmp_path / "old.db"
+    part = make(strategy="random", trials=4, seed=5, storage=str(db)).run()
+    state = part.store.load_experiment(part.name)["strategy_state"]
+    assert state["rng_from"] is None and state["rng_words"] > 0
+    legacy = make(strategy="random", trials=8, seed=5).strategy
+    legacy.load_state_dict(state)
+    old = {k: v for k, v in state.items() if not k.startswith("rng")}
+    part.store.save_strategy_state(part.name, {**old, "rng": rng_state(legacy.rng)})
+    part.store.close()
+    again = nb.Experiment.load(db, estimator=Synthetic())
+    again.set_budget(trials=8)
+    again.run()
+    assert [t.arch for t in again.trials] == [t.arch for t in full.trials]
+    resumed = again.store.load_experiment(again.name)["strategy_state"]
+    assert resumed["rng_from"] is not None and resumed["rng_words"] > 0

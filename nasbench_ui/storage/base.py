@@ -238,15 +238,48 @@ def _plain(obj: Any, where: str, nan_to_null: bool) -> Any:
     )
 
 
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain_already(obj: Any) -> bool:
+    """True when ``obj`` is made of exact dict (str keys) / list / tuple / str / int /
+    float / bool / None only, so ``json.dumps`` writes what :func:`_plain` would (a NaN
+    or an infinity is caught by ``allow_nan=False``). Checked by type, not by ABC: the
+    engine encodes several of these per trial."""
+    t = type(obj)
+    if t in _LEAVES:
+        return True
+    if t is dict:
+        keys, values = obj.keys(), obj.values()
+        return set(map(type, keys)) <= {str} and _all_plain(values)
+    if t is list or t is tuple:
+        return _all_plain(obj)
+    return False
+
+
+def _all_plain(items: Iterable[Any]) -> bool:
+    kinds = set(map(type, items))
+    if kinds <= _LEAVES:
+        return True
+    return all(map(_plain_already, items))
+
+
 def encode(obj: Any, where: str, *, dict_only: bool = True, nan_to_null: bool = False) -> str:
     """JSON text for ``obj`` after the rules above; ``ValueError`` names ``where``.
 
     Example:
         >>> encode({"a": (1, 2)}, "config")
         '{"a": [1, 2]}'
+        >>> encode({"loss": float("nan")}, "metrics", nan_to_null=True)
+        '{"loss": null}'
     """
     if dict_only and not isinstance(obj, Mapping):
         raise ValueError(f"{where} must be a dict, got {type(obj).__name__} ({obj!r:.60})")
+    if _plain_already(obj):
+        try:
+            return json.dumps(obj, allow_nan=False)
+        except ValueError:  # a NaN or an infinity: the full walk nulls it or names it
+            pass
     return json.dumps(_plain(obj, where, nan_to_null), allow_nan=False)
 
 
