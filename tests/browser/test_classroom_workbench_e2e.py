@@ -337,6 +337,15 @@ def test_watchable_speed_slows_a_tabular_search(page: Page, console_log, jupyter
     assert 1 <= done <= 6 * elapsed, f"{done} trials in {elapsed:.1f} s at the watchable speed"
     assert _kernel(page, "wb.experiment.pace is not None") == "True"
     _to_top(page)
+    # the editor in the workbench (not only on its own) shows every node of digits_cell
+    editor_canvas = wb.locator(".nbui-canvas").first
+    canvas = editor_canvas.bounding_box()
+    nodes = editor_canvas.locator(".nbui-node")
+    assert nodes.count() == 4
+    for i in range(4):
+        box = nodes.nth(i).bounding_box()
+        assert box is not None and canvas is not None
+        assert canvas["x"] - 1 <= box["x"] and box["x"] + box["width"] <= canvas["x"] + canvas["width"] + 1, (i, box, canvas)
     save_screenshot(page, "classroom-paced-tabular")
     _select(page, "pace", "full speed")
     _wait("the search to finish at full speed",
