@@ -35,33 +35,20 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-_TESTS = str(REPO_ROOT / "tests")
-if _TESTS not in sys.path:  # the browser harness lives in tests/helpers
-    sys.path.insert(0, _TESTS)
+for _path in (str(REPO_ROOT / "tests"), str(REPO_ROOT / "benchmarks")):
+    if _path not in sys.path:  # the browser harness (tests/helpers), the page sampler
+        sys.path.insert(0, _path)
 
 from helpers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from helpers.lab import open_notebook, run_all  # noqa: E402
 from helpers.lab_server import start_lab_server, stop_lab_server  # noqa: E402
+from ui_responsiveness import SAMPLER_JS, STOP_SAMPLER_JS  # noqa: E402  the same page sampler
 
 QUICKSTART = REPO_ROOT / "notebooks" / "01_quickstart.ipynb"
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "first_point.json"
 TARGET_S = 5.0
 
-SAMPLER_JS = """(name) => {
-    const find = () => {
-        for (const doc of window.Bokeh?.documents ?? []) {
-            const m = doc.get_model_by_name(name);
-            if (m != null) { return m; }
-        }
-        return null;
-    };
-    window.__nbuiSamples = [[Date.now() / 1000, find()?.get_length() ?? 0]];
-    let last = window.__nbuiSamples[0][1];
-    window.__nbuiSampler = setInterval(() => {
-        const n = find()?.get_length() ?? 0;
-        if (n !== last) { window.__nbuiSamples.push([Date.now() / 1000, n]); last = n; }
-    }, 10);
-}"""
+
 
 
 def first_row_after(samples: Sequence[tuple[float, int]], t_click: float) -> float | None:
@@ -95,7 +82,9 @@ def one_run(timeout_s: float) -> dict[str, Any]:
                     open_notebook(page, server, nb_path)
                     run_all(page, timeout=300)
                     page.locator(".nbui-workbench .nbui-charts canvas").first.wait_for()
-                    page.evaluate(SAMPLER_JS, "nbui-history")
+                    problem = page.evaluate(SAMPLER_JS, "nbui-history")
+                    if problem:
+                        raise RuntimeError(problem)
                     start = page.locator("button.nbui-start")
                     start.wait_for()
                     t_click = time.time()
@@ -103,9 +92,7 @@ def one_run(timeout_s: float) -> dict[str, Any]:
                     page.wait_for_function(
                         "() => (window.__nbuiSamples || []).some(s => s[1] >= 1)",
                         timeout=timeout_s * 1000)
-                    samples = [(float(t), int(n)) for t, n in page.evaluate(
-                        "() => { clearInterval(window.__nbuiSampler); "
-                        "return window.__nbuiSamples; }")]
+                    samples = [(float(t), int(n)) for t, n in page.evaluate(STOP_SAMPLER_JS)]
                     page.locator("button.nbui-stop").click()
                 finally:
                     browser.close()

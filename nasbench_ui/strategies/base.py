@@ -146,6 +146,35 @@ def set_rng_state(rng: random.Random, state: Any) -> None:
         raise ValueError(f"malformed random generator state in a strategy snapshot ({e})") from None
 
 
+def objective_value(owner: str, name: str, space: Any, arch: dict[str, Any], key: str,
+                    value: float | None, trial: Trial | None,
+                    params_cache: dict[str, float]) -> float | None:
+    """One objective of a told trial for a multi-objective strategy: ``"value"``, a
+    metric the trial reports, or ``"params"`` counted from the architecture (cached by
+    ``key`` in ``params_cache``) when the estimator reports none.
+
+    Example:
+        >>> objective_value("s", "value", None, {}, "k", 0.5, None, {})
+        0.5
+    """
+    if name == "value":
+        return value
+    metrics = trial.metrics if trial is not None else {}
+    if name in metrics:
+        return clean_value(metrics[name])
+    if name == "params":
+        if key not in params_cache:
+            from ..constraints import DEFAULT_INPUT, arch_params
+
+            shape = DEFAULT_INPUT.get(space.name, (1, 8, 8))
+            params_cache[key] = arch_params(space, arch, shape)
+        return float(params_cache[key])
+    raise ValueError(
+        f"{owner}: objective metric {name!r} is not among the trial's metrics "
+        f"{sorted(metrics)}; choose objectives among 'value', 'params' and the metrics "
+        "your estimator reports")
+
+
 def drop_pending(pending: list[Any], key: str) -> None:
     """Remove the first ``[key, kind]`` entry of ``pending`` asked for ``key`` (if any).
 

@@ -85,7 +85,7 @@ from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 from ..options import Option
-from .base import MAX_TRIES, StrategyBase, clean_value, no_arch_error
+from .base import MAX_TRIES, StrategyBase, clean_value, no_arch_error, objective_value
 from .pareto_evolution import check_objectives
 
 if TYPE_CHECKING:
@@ -381,22 +381,8 @@ class OptunaSampler(StrategyBase):
 
     def _objective(self, name: str, arch: dict[str, Any], key: str, value: float,
                    trial: Trial | None) -> float | None:
-        if name == "value":
-            return value
-        metrics = trial.metrics if trial is not None else {}
-        if name in metrics:
-            return clean_value(metrics[name])
-        if name == "params":
-            if key not in self._params:
-                from ..constraints import DEFAULT_INPUT, arch_params
-
-                shape = DEFAULT_INPUT.get(self.space.name, (1, 8, 8))
-                self._params[key] = arch_params(self.space, arch, shape)
-            return float(self._params[key])
-        raise ValueError(
-            f"optuna: objective metric {name!r} is not among the trial's metrics "
-            f"{sorted(metrics)}; choose objectives among 'value', 'params' and the metrics "
-            "your estimator reports")
+        return objective_value("optuna", name, self.space, arch, key, value, trial,
+                               self._params)
 
     def _values(self, arch: dict[str, Any], key: str, value: Any,
                 trial: Trial | None) -> list[float] | None:

@@ -45,6 +45,7 @@ from .base import (
     clean_value,
     copy_arch,
     drop_pending,
+    objective_value,
 )
 
 if TYPE_CHECKING:
@@ -185,22 +186,8 @@ class ParetoEvolution(StrategyBase):
 
     def _metric(self, name: str, arch: dict[str, Any], key: str, value: float,
                 trial: Trial | None) -> float | None:
-        if name == "value":
-            return value
-        metrics = trial.metrics if trial is not None else {}
-        if name not in metrics:
-            if name == "params":
-                if key not in self._params:
-                    from ..constraints import DEFAULT_INPUT, arch_params
-
-                    shape = DEFAULT_INPUT.get(self.space.name, (1, 8, 8))
-                    self._params[key] = arch_params(self.space, arch, shape)
-                return float(self._params[key])
-            raise ValueError(
-                f"pareto_evolution: objective metric {name!r} is not among the trial's metrics "
-                f"{sorted(metrics)}; choose objectives among 'value', 'params' and the "
-                "metrics your estimator reports")
-        return clean_value(metrics[name])
+        return objective_value("pareto_evolution", name, self.space, arch, key, value, trial,
+                               self._params)
 
     def tell(self, arch: dict[str, Any], value: float | None, trial: Trial | None = None) -> None:
         """Add a told architecture with its objective vector; the oldest member dies."""
