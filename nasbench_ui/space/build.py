@@ -168,16 +168,22 @@ def active_edges(space: SearchSpace, arch: dict[str, Any]) -> list[tuple[Any, st
     return out
 
 
-def build(
-    space: SearchSpace, arch: dict[str, Any], input_shape: Sequence[int], num_classes: int
-) -> ArchNet:
-    """Build the network of ``arch``; ValueError names an edge whose op rejects its input."""
-    arch = space.canonical(arch)
+def check_shapes(input_shape: Sequence[int], num_classes: int) -> Shape:
+    """``input_shape`` as a tuple of ints; ValueError for a bad shape or class count."""
     in_shape: Shape = tuple(int(v) for v in input_shape)
     if not 1 <= len(in_shape) <= 3 or any(v < 1 for v in in_shape):
         raise ValueError(f"input_shape must be (F,), (T, F) or (C, H, W) of positive ints, got {input_shape}")
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
         raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    return in_shape
+
+
+def build(
+    space: SearchSpace, arch: dict[str, Any], input_shape: Sequence[int], num_classes: int
+) -> ArchNet:
+    """Build the network of ``arch``; ValueError names an edge whose op rejects its input."""
+    arch = space.canonical(arch)
+    in_shape = check_shapes(input_shape, num_classes)
     stem = None
     if space.stem is not None:
         if len(in_shape) != 3:
@@ -185,6 +191,35 @@ def build(
         stem = nn.Sequential(nn.Conv2d(in_shape[0], space.stem, 3, padding=1, bias=False),
                              nn.BatchNorm2d(space.stem))
         in_shape = (space.stem, *in_shape[1:])
+    cell = build_cell(space, arch, in_shape)
+    final = cell.shapes[cell.order[-1]]
+    if len(final) == 3:
+        pre: nn.Module = (nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
+                          if space.head == "gap" else nn.Flatten())
+        feat = final[0] if space.head == "gap" else math.prod(final)
+    elif len(final) == 2:
+        pre, feat = _LastStep(), final[1]
+    else:
+        pre, feat = nn.Identity(), final[0]
+    head = nn.Sequential(pre, nn.Linear(feat, num_classes))
+    return ArchNet(stem, cell.order, cell.plan, cell.merges, cell.shapes, dict(cell.edge_ops),
+                   dict(cell.projections), head)
+
+
+def build_cell(space: SearchSpace, arch: dict[str, Any], in_shape: Shape) -> ArchNet:
+    """The cell of ``arch`` alone, for an input of shape ``in_shape``: no stem and no head
+    (both are identities), so cells can be stacked; its output shape is
+    ``cell.shapes[cell.order[-1]]``.
+
+    Example:
+        >>> import torch
+        >>> from nasbench_ui import spaces
+        >>> s = spaces.nb201()
+        >>> cell = build_cell(s, s.sample(__import__("random").Random(0)), (16, 8, 8))
+        >>> cell(torch.zeros(2, 16, 8, 8)).shape
+        torch.Size([2, 16, 8, 8])
+    """
+    arch = space.canonical(arch)
     order = space.topological_nodes()
     active = active_edges(space, arch)
     by_dst: dict[str, list[tuple[Any, str]]] = {}
@@ -223,14 +258,4 @@ def build(
             if p is not None:
                 projs[key] = p
         plan[name] = [(k, s) for k, s, _ in outs]
-    final = shapes[order[-1]]
-    if len(final) == 3:
-        pre: nn.Module = (nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
-                          if space.head == "gap" else nn.Flatten())
-        feat = final[0] if space.head == "gap" else math.prod(final)
-    elif len(final) == 2:
-        pre, feat = _LastStep(), final[1]
-    else:
-        pre, feat = nn.Identity(), final[0]
-    head = nn.Sequential(pre, nn.Linear(feat, num_classes))
-    return ArchNet(stem, order, plan, merges, shapes, edge_ops, projs, head)
+    return ArchNet(None, order, plan, merges, shapes, edge_ops, projs, nn.Identity())

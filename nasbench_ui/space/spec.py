@@ -321,8 +321,18 @@ class SearchSpace:
         """Every architecture, in a fixed order; ValueError above ``limit``."""
         return archs.enumerate_archs(self, limit)
 
-    def build(self, arch: dict[str, Any], input_shape: Sequence[int], num_classes: int) -> Any:
-        """A ``torch.nn.Module`` for ``arch`` (see :func:`nasbench_ui.space.build.build`)."""
+    def build(self, arch: dict[str, Any], input_shape: Sequence[int], num_classes: int,
+              stack: Any = None) -> Any:
+        """A ``torch.nn.Module`` for ``arch`` (see :func:`nasbench_ui.space.build.build`).
+
+        ``stack`` (a :class:`~nasbench_ui.space.stacked.Stack` or a dict such as
+        ``{"cells": 5}``) stacks the cell into NAS-Bench-201's macro skeleton instead
+        (see :mod:`nasbench_ui.space.stacked`).
+        """
+        if stack is not None:
+            from .stacked import build_stacked
+
+            return build_stacked(self, arch, input_shape, num_classes, stack)
         from .build import build
 
         return build(self, arch, input_shape, num_classes)
