@@ -1,23 +1,33 @@
-"""The workbench's live side: polling the store, refreshing the views, replay, the
-quality tab and the selected trial. A mixin of :class:`~nasbench_ui.ui.workbench.Workbench`
-(it uses the workbench's widgets and state; it never reads a strategy).
+"""The live side of the workbench, as one object the workbench holds: :class:`LiveView`.
+
+It owns what changes while a search runs -- the poller thread, the cache of the run's
+trials (:class:`TrialCache`), the replay position and the selected trial -- and draws
+nothing itself: it calls the :class:`Redraw` callbacks it was given. Its inputs are
+explicit: ``attach(experiment)`` names the run (its store, its name, its public status),
+and ``Redraw`` says how to draw. It reads only the experiment's public members
+(``store``, ``name``, ``status``, ``running``, ``followed``, ``owner()``, ``config``,
+``last_error``, ``best()``, ``observe()``); it never reads a strategy.
 
 A poller thread reads ``store.changes()`` every ``poll_interval`` and hands the sorted
-trials to the charts; the other widgets follow at most every ``WIDGET_INTERVAL`` s (each
-of their updates costs the page a layout). When the search ends, one full refresh reads
-every trial again and updates every tab.
+trials to the charts (``Redraw.trials``); the other widgets follow at most every
+``WIDGET_INTERVAL`` s (each of their updates costs the page a layout). When the search
+ends, one full refresh reads every trial again and updates every tab.
+
+Lock order: ``LiveView.lock`` is taken before a chart's own lock, never after.
 
 Example:
     >>> import nasbench_ui as nb
     >>> wb = nb.Workbench(space="nb201", storage=":memory:")
-    >>> isinstance(wb, LiveViewMixin), wb.selected is None, wb.counts()
-    (True, True, {})
+    >>> isinstance(wb.live, LiveView), wb.live.selected, wb.live.replay_before, wb.counts()
+    (True, None, None, {})
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..storage import TrialState
@@ -25,13 +35,16 @@ from ..storage import TrialState
 if TYPE_CHECKING:
     from ..experiment import Experiment
 
-__all__ = ["AUTO_PACE_TRIALS", "WIDGET_INTERVAL", "LiveViewMixin", "merge_sorted", "shown_status"]
+__all__ = ["AUTO_PACE_TRIALS", "WIDGET_INTERVAL", "LiveView", "Progress", "Redraw", "TrialCache",
+           "merge_sorted", "shown_status"]
 
 #: the auto speed learns a search's typical trial cost from this many trials
 AUTO_PACE_TRIALS = 9
 WIDGET_INTERVAL = 0.5  # seconds between two updates of the non-chart widgets, at least
+TABLE_INTERVAL = 2.0  # seconds between two updates of the trials table while a search runs
 #: statuses of a live search; once its thread has ended they read "done" (or "ready")
 _LIVE_STATUSES = ("idle", "running", "paused", "stopping", "done")
+_COUNTED = ("COMPLETE", "PRUNED", "FAILED")
 
 
 def shown_status(status: str, running: bool, has_trials: bool) -> str:
@@ -75,74 +88,179 @@ def merge_sorted(done: list[Any], changed: list[Any], every: dict[int, Any]) -> 
     return out
 
 
-class LiveViewMixin:
-    """Polling, refresh, replay, quality and selection of a ``Workbench``."""
+class TrialCache:
+    """The trials of run ``name`` in ``store``, by number and sorted, kept up to date by
+    reading only what changed (``store.changes(name, since)``).
 
-    # provided by the Workbench
-    experiment: Experiment | None
-    poll_interval: float
-    charts: Any
-    controls: Any
-    arch_view: Any
-    replay: Any
-    diff: Any
-    table: Any
-    tabs: Any
-    runs: Any
-    quality: Any
-    space: Any
-    _lock: Any
-    _trials: dict[int, Any]
-    _sorted: list[Any]
-    _since: int
-    _poller: threading.Thread | None
-    _poll_stop: threading.Event
-    _follow_latest: bool
-    _selected: int | None
-    _last_table: float
-    _last_widgets: float
-    _widgets_stale: bool
-    _upto: int | None
-    _following: bool
-    _displayed: threading.Event
-    _costs: list[float]
+    Example:
+        >>> import nasbench_ui as nb
+        >>> exp = nb.Experiment("nb201", estimator="zero_cost", trials=2, storage=":memory:")
+        >>> cache = TrialCache(exp.store, exp.name)
+        >>> _ = exp.run()
+        >>> [t.number for t in cache.read()], [t.number for t in cache.sorted], cache.read()
+        ([0, 1], [0, 1], [])
+    """
+
+    def __init__(self, store: Any, name: str) -> None:
+        self.store, self.name = store, name
+        self.by_number: dict[int, Any] = {}
+        self.sorted: list[Any] = []  # by_number's trials by number (a new list per change)
+        self.version = 0  # the store version read so far
+
+    def read(self, full: bool = False) -> list[Any]:
+        """Read the trials changed since the last read (every trial when ``full``) and
+        return the changed ones."""
+        version, changed = self.store.changes(self.name, self.version)
+        if changed or full:
+            self.version = version
+            if full:
+                self.read_all()
+            else:
+                self.by_number.update((t.number, t) for t in changed)
+                self.sorted = merge_sorted(self.sorted, changed, self.by_number)
+        return changed
+
+    def read_all(self) -> None:
+        """Read every trial of the run again."""
+        trials = self.store.trials(self.name)
+        self.by_number = {t.number: t for t in trials}
+        self.sorted = sorted(self.by_number.values(), key=lambda t: t.number)
+
+    def trial(self, number: int) -> Any:
+        """Trial ``number``, read from the store."""
+        return self.store.trial(self.name, number)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the status line and the buttons show of a run.
+
+    Example:
+        >>> Progress(count=3, done=2, total=10, counts={"COMPLETE": 2, "RUNNING": 1},
+        ...          status="running", name="run", error=None, running=[(2, "w0")],
+        ...          state="running").done
+        2
+    """
+
+    count: int  # trials in the store (the replay's end)
+    done: int  # finished trials (complete, pruned or failed)
+    total: int | None  # the trial budget
+    counts: dict[str, int]  # trials by state name
+    status: str  # the status line's word (or "following: run by pid ...")
+    name: str  # the run
+    error: str | None  # why the search failed, if it did
+    running: list[tuple[int, Any]]  # (number, worker) of the running trials
+    state: str  # what the buttons follow (``LiveView.button_state``)
+
+
+def _no_op(*_: Any) -> None:
+    return None
+
+
+@dataclass
+class Redraw:
+    """The callbacks a :class:`LiveView` draws with (each defaults to doing nothing).
+
+    ``trials(sorted_trials)``: the run's trials for the charts (cheap: they push later);
+    ``flush()``: push the charts now; ``replay_view(before)``: show only trials numbered
+    below ``before`` in the charts (None: all); ``state(word)``: what the buttons follow;
+    ``progress(Progress)``: the status line; ``tabs(shown, everything, table)``: refresh the
+    shown tab (every tab when ``everything``; the table only when ``table``);
+    ``trial(trial_or_None, highlight)``: show the selected trial (None: none at this
+    replay position), highlighted in the charts when ``highlight``; ``ended()``: the search
+    ended and every view is up to date; ``error(text)``: show an error.
+
+    Example:
+        >>> seen = []
+        >>> Redraw(error=seen.append).error("oops"); seen
+        ['oops']
+    """
+
+    trials: Callable[[list[Any]], Any] = field(default=_no_op)
+    flush: Callable[[], Any] = field(default=_no_op)
+    replay_view: Callable[[int | None], Any] = field(default=_no_op)
+    state: Callable[[str], Any] = field(default=_no_op)
+    progress: Callable[[Progress], Any] = field(default=_no_op)
+    tabs: Callable[[list[Any], bool, bool], Any] = field(default=_no_op)
+    trial: Callable[[Any, bool], Any] = field(default=_no_op)
+    ended: Callable[[], Any] = field(default=_no_op)
+    error: Callable[[str], Any] = field(default=_no_op)
+
+
+class LiveView:
+    """Polling, trial cache, replay position and selection of one attached run (see the
+    module docstring); ``redraw`` draws, ``poll_interval`` is the seconds between polls."""
+
+    def __init__(self, redraw: Redraw, poll_interval: float = 0.1) -> None:
+        if not isinstance(redraw, Redraw):
+            raise ValueError(f"LiveView needs a Redraw, got {type(redraw).__name__}")
+        if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) \
+                or poll_interval <= 0:
+            raise ValueError(f"poll_interval must be a number of seconds > 0, got {poll_interval!r}")
+        self.redraw, self.poll_interval = redraw, float(poll_interval)
+        self.lock = threading.RLock()  # taken before any chart's lock
+        self.experiment: Experiment | None = None
+        self.cache: TrialCache | None = None
+        #: the replay position: only trials numbered below it are shown (None: live)
+        self.replay_before: int | None = None
+        self.selected: int | None = None  # the trial shown in the architecture view
+        #: the newest trial is shown as it comes (until the user picks one)
+        self.following_latest = True
+        self.following = False  # another process runs the attached run (read-only)
+        self._poller: threading.Thread | None = None
+        self._poll_stop = threading.Event()
+        self._last_widgets = 0.0
+        self._last_table = 0.0
+        self._widgets_stale = False
+        self._unobserve: Callable[[], Any] | None = None
+
+    # ------------------------------------------------------------ the run
+    @property
+    def trials(self) -> list[Any]:
+        """Every trial of the attached run read so far, by number."""
+        return self.cache.sorted if self.cache is not None else []
+
+    def attach(self, experiment: Experiment) -> None:
+        """Follow ``experiment`` from now on (the poller of the previous one stops); the
+        caller then calls ``refresh(full=True)`` and, while it runs, ``start_polling()``."""
+        self.stop_polling()
+        if self._unobserve is not None:
+            self._unobserve()
+        with self.lock:
+            self.experiment = experiment
+            self.cache = TrialCache(experiment.store, experiment.name)
+            self.replay_before = None
+            self.following = False
+        self._unobserve = experiment.observe(self._on_event)
 
     def _on_event(self, event: Any) -> None:
-        if event.kind == "trial_finish" and self.controls.speed.value == "auto" \
-                and len(self._costs) < AUTO_PACE_TRIALS:
-            self._learn_cost(event.number)
-        if event.kind == "status":
-            status = event.data.get("status")
-            if status not in ("running", "paused", "stopping"):  # done, failed, ...: it ended
-                threading.Thread(target=self._final_refresh, daemon=True).start()
-
-    def _learn_cost(self, number: int) -> None:
-        """Note a finished trial's simulated cost and set the watchable pace from the
-        costs so far (called in the search's thread, before it waits out the trial)."""
-        exp = self.experiment
-        if exp is None:
-            return
-        cost = (exp.store.trial(exp.name, number).metrics or {}).get("cost_s")
-        if isinstance(cost, (int, float)) and cost > 0:
-            self._costs.append(float(cost))
-            exp.set_pace(self.controls.pace(self._costs))
+        if event.kind == "status" and event.data.get("status") not in (
+                "running", "paused", "stopping"):  # done, failed, ...: it ended
+            threading.Thread(target=self._final_refresh, daemon=True).start()
 
     def _final_refresh(self) -> None:
         poller = self._poller  # another thread may replace it; one not started yet is not joined
         if poller is not None and poller.is_alive() and poller is not threading.current_thread():
             poller.join(5 * self.poll_interval + 1)
         self.refresh(full=True)
-        self.runs.refresh()  # the run picker's trial counts and best values
+        self.redraw.ended()
 
     # ------------------------------------------------------------- polling
-    def _start_polling(self) -> None:
-        if self._poller is not None and self._poller.is_alive():
+    @property
+    def polling(self) -> bool:
+        """Whether the poller thread runs."""
+        return self._poller is not None and self._poller.is_alive()
+
+    def start_polling(self) -> None:
+        """Start the poller thread (no-op while it runs)."""
+        if self.polling:
             return
         self._poll_stop.clear()
         self._poller = threading.Thread(target=self._poll, name="nbui-poller", daemon=True)
         self._poller.start()
 
-    def _stop_polling(self) -> None:
+    def stop_polling(self) -> None:
+        """Stop the poller thread (waits up to 2 s for it)."""
         self._poll_stop.set()
         poller = self._poller
         if poller is not None and poller.is_alive() and poller is not threading.current_thread():
@@ -156,202 +274,154 @@ class LiveViewMixin:
             try:
                 self.refresh()
             except Exception as e:  # the poller must survive a bad refresh
-                self.controls.show_error(f"display error: {e}")
-            followed = followed or self._following
-            if exp is None or not (exp.running or self._following):
+                self.redraw.error(f"display error: {e}")
+            followed = followed or self.following
+            if exp is None or not (exp.running or self.following):
                 break
             self._poll_stop.wait(self.poll_interval)
         if followed and not self._poll_stop.is_set():  # the other process ended: show it
             self.refresh(full=True)
 
     def refresh(self, full: bool = False) -> None:
-        """Read what is new in the store and update every view (the hidden tabs only when
-        ``full``: a poll updates the tab on show, so a fast search stays cheap). The charts
-        get every poll's trials; the other widgets (progress, architecture, replay) at most
-        every ``WIDGET_INTERVAL`` s: each of their updates costs the page a layout."""
-        exp = self.experiment
-        if exp is None:
+        """Read what is new in the store and redraw (the hidden tabs only when ``full``:
+        a poll updates a tab on show, so a fast search stays cheap). The charts get every
+        poll's trials; the other widgets at most every ``WIDGET_INTERVAL`` s."""
+        exp, cache = self.experiment, self.cache
+        if exp is None or cache is None:
             return
-        with self._lock:
+        with self.lock:
             # another process runs it: follow it read-only from the store (a lease read)
-            self._following = not exp.running and exp.followed
-            version, changed = exp.store.changes(exp.name, self._since)
+            self.following = not exp.running and exp.followed
+            changed = cache.read(full)
             if changed or full:
-                self._since = version
-                if full:
-                    self._load_trials(exp)
-                else:
-                    self._trials.update((t.number, t) for t in changed)
-                    self._sorted = merge_sorted(self._sorted, changed, self._trials)
-                self.charts.update(self._sorted)
+                self.redraw.trials(cache.sorted)
                 self._widgets_stale = True
-            if full or not (exp.running or self._following):
-                self.charts.flush()  # the last trials of a search show now, before the tabs
+            if full or not (exp.running or self.following):
+                self.redraw.flush()  # the last trials of a search show now, before the tabs
             now = time.monotonic()
             if not (full or (self._widgets_stale and now - self._last_widgets
-                                                    >= WIDGET_INTERVAL)):
+                             >= WIDGET_INTERVAL)):
                 if not changed:
-                    self.controls.set_running_state(self._shown_state(exp))
+                    self.redraw.state(self.button_state())
                 return
             self._last_widgets, self._widgets_stale = now, False
-            self._update_widgets(exp, self._sorted, full)
+            self.update_widgets(full)
 
-    def _update_widgets(self, exp: Experiment, trials: list[Any], full: bool) -> None:
-        self.replay.set_count(len(trials))
+    def button_state(self) -> str:
+        """What the buttons follow: the search's status, "following" while another
+        process runs it (Start would be refused), else "done"."""
+        exp = self.experiment
+        if exp is not None and exp.running:
+            return exp.status
+        return "following" if self.following else "done"
+
+    def progress(self) -> Progress | None:
+        """The attached run's progress as the status line shows it (None: no run)."""
+        exp = self.experiment
+        if exp is None:
+            return None
+        trials = self.trials
         counts: dict[str, int] = {}
         for t in trials:
             counts[t.state.name] = counts.get(t.state.name, 0) + 1
-        done = sum(counts.get(s, 0) for s in ("COMPLETE", "PRUNED", "FAILED"))
         status = shown_status(exp.status, exp.running, bool(trials))
-        if self._following:
+        if self.following:
             owner = exp.owner() or {}
             status = (f"following: run by pid {owner.get('pid', '?')} on host "
                       f"{owner.get('host', '?')}")
-        self.controls.set_running_state(self._shown_state(exp))
-        running = [(t.number, t.worker) for t in trials if t.state is TrialState.RUNNING]
-        self.controls.show_progress(done, exp.config.trials, counts, status, exp.name,
-                                    exp.last_error, running)
-        if self._follow_latest and trials and self._upto is None:
-            self._show_trial(trials[-1])
-        now = time.time()
-        slow_ok = full or not exp.running or now - self._last_table > 2.0
-        if slow_ok:
-            self._last_table = now
-        self._refresh_tabs(everything=full, table=slow_ok)
+        return Progress(count=len(trials), done=sum(counts.get(s, 0) for s in _COUNTED),
+                        total=exp.config.trials, counts=counts, status=status, name=exp.name,
+                        error=exp.last_error, state=self.button_state(),
+                        running=[(t.number, t.worker) for t in trials
+                                 if t.state is TrialState.RUNNING])
 
-    def _shown_state(self, exp: Experiment) -> str:
-        """What the buttons follow: the search's status, "following" while another
-        process runs it (Start would be refused), else "done"."""
-        if exp.running:
-            return exp.status
-        return "following" if self._following else "done"
+    def update_widgets(self, full: bool = False) -> None:
+        """Redraw the status line, the newest trial (while following it) and the shown tab
+        now (every tab when ``full``)."""
+        with self.lock:
+            progress = self.progress()
+            exp = self.experiment
+            if progress is None or exp is None:
+                return
+            self.redraw.progress(progress)
+            trials = self.trials
+            if self.following_latest and trials and self.replay_before is None:
+                self._show(trials[-1], highlight=False)
+            now = time.time()
+            table = full or not exp.running or now - self._last_table > TABLE_INTERVAL
+            if table:
+                self._last_table = now
+            self.redraw_tabs(everything=full, table=table)
 
-    def _load_trials(self, exp: Experiment) -> None:
-        """Read every trial of ``exp`` from the store (``_trials`` and ``_sorted``)."""
-        trials = exp.store.trials(exp.name)
-        self._trials = {t.number: t for t in trials}
-        self._sorted = sorted(self._trials.values(), key=lambda t: t.number)
+    def shown_trials(self) -> list[Any]:
+        """The trials the views show: all, or those before the replay position."""
+        trials, before = self.trials, self.replay_before
+        return trials if before is None else [t for t in trials if t.number < before]
 
-    def _shown_trials(self) -> list[Any]:
-        trials = self._sorted
-        return trials if self._upto is None else [t for t in trials if t.number < self._upto]
-
-    def _refresh_tabs(self, everything: bool = False, table: bool = True) -> None:
-        """Update the table, Compare and Quality tabs: the one shown, or all."""
+    def redraw_tabs(self, everything: bool = False, table: bool = True) -> None:
+        """Redraw the shown tab (every tab when ``everything``) with the shown trials."""
         if self.experiment is None:
             return
-        with self._lock:
-            i = self.tabs.selected_index
-            current = self.tabs.children[i] if i is not None and i < len(self.tabs.children) else None
-            shown = self._shown_trials()
-            if (everything or current is self.table) and table:
-                self.table.show(self.experiment.results(shown))
-            if everything or current is self.diff:
-                self.diff.set_trials(shown)
-            if self.quality is not None and (everything or current is self.quality):
-                self.quality.update(shown)
+        with self.lock:
+            self.redraw.tabs(self.shown_trials(), everything, table)
+
+    def reload(self) -> list[Any]:
+        """Read every trial of the attached run again; return the shown ones."""
+        with self.lock:
+            if self.cache is not None:
+                self.cache.read_all()
+            return self.shown_trials()
 
     # -------------------------------------------------------------- replay
-    def replay_to(self, k: int | None) -> None:
-        """Rewind every view to the first ``k`` trials (numbers 0..k-1) and select trial
-        ``k - 1``; ``None`` returns to following the search (the replay widget calls this)."""
-        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 0):
-            raise ValueError(f"a replay position is an int >= 0 or None, got {k!r}")
-        with self._lock:
-            self._upto = k
-            self.charts.set_view(k)
-            exp = self.experiment
-            if exp is None:
+    def replay_to(self, before: int | None) -> None:
+        """Rewind every view to the trials numbered below ``before`` and select the last
+        of them; ``None`` returns to following the search (the replay widget calls this)."""
+        if before is not None and (isinstance(before, bool) or not isinstance(before, int)
+                                   or before < 0):
+            raise ValueError(f"a replay position is an int >= 0 or None, got {before!r}")
+        with self.lock:
+            self.replay_before = before
+            self.redraw.replay_view(before)
+            if self.experiment is None or self.cache is None:
                 return
-            self._follow_latest = k is None
-            if not self._trials:
-                self._load_trials(exp)
-            shown = self._shown_trials()
-            self.charts.flush()
-            self._refresh_tabs(everything=True)
+            self.following_latest = before is None
+            if not self.cache.by_number:
+                self.cache.read_all()
+            shown = self.shown_trials()
+            self.redraw.flush()
+            self.redraw_tabs(everything=True)
             if shown:
-                self._show_trial(shown[-1])
-                self.charts.select(shown[-1].number)
+                self._show(shown[-1], highlight=True)
             else:
-                self.arch_view.show(None, title="no trial yet at this replay position")
-                self._selected = None
-
-    # ------------------------------------------------------------- quality
-    def set_truth(self, truth: Any, metric: str = "valid_acc", key: str = "arch_str",
-                  k: int = 10) -> Any:
-        """Show the estimator-quality panel (tab "Quality"): Kendall tau, top-``k``
-        overlap and estimate-vs-truth scatter of the trials so far, updated live.
-
-        ``truth`` is a :class:`~nasbench_ui.quality.GroundTruth`, or what one takes (a
-        ``{key: value}`` dict, a DataFrame or a CSV path with ``key`` and ``metric``).
-        """
-        from ..quality import GroundTruth
-        from .quality_panel import QualityPanel
-
-        if not isinstance(truth, GroundTruth):
-            truth = GroundTruth(self.space, truth, key=key, metric=metric)
-        with self._lock:
-            old, self.quality = self.quality, QualityPanel(truth.space, truth, k=k)
-            pages = [c for c in self.tabs.children if c is not old]
-            titles = [self.tabs.get_title(i) for i, c in enumerate(self.tabs.children)
-                      if c is not old]
-            self.tabs.children = (*pages, self.quality)
-            for i, t in enumerate([*titles, "Quality"]):
-                self.tabs.set_title(i, t)
-            if old is not None:
-                old.close()
-            exp = self.experiment
-            if exp is not None:
-                self._load_trials(exp)
-                self.quality.update(self._shown_trials())
-            self.quality.flush()
-        return self.quality
+                self.selected = None
+                self.redraw.trial(None, False)
 
     # ----------------------------------------------------------- selection
-    def _show_trial(self, trial: Any) -> None:
-        v = f"{trial.value:.4f}" if trial.value is not None else "-"
-        meta = trial.meta or {}
-        origin = (f" · child of {meta['parent']} by mutating {meta.get('mutation')}"
-                  if meta.get("parent") is not None else "")
-        self.arch_view.show(trial.arch, title=f"trial {trial.number} · {trial.state.name} · value {v}{origin}")
-        self._selected = trial.number
-        self.diff.set_selected(trial.number)
+    def _show(self, trial: Any, highlight: bool) -> None:
+        self.selected = trial.number
+        self.redraw.trial(trial, highlight)
 
     def select(self, number: int) -> None:
-        """Show trial ``number`` in the architecture view (charts call this on a tap)."""
-        if self.experiment is None:
+        """Show trial ``number`` (read from the store) and stop following the newest."""
+        if self.cache is None:
             return
-        with self._lock:  # a poller refresh must not overwrite the selection
-            self._follow_latest = False
-            self._show_trial(self.experiment.store.trial(self.experiment.name, number))
-        self.charts.select(number)
+        with self.lock:  # a poller refresh must not overwrite the selection
+            self.following_latest = False
+            self._show(self.cache.trial(number), highlight=True)
 
     def select_best(self) -> None:
+        """Show the run's best trial (its absence is shown as an error)."""
         if self.experiment is not None:
             try:
                 self.select(self.experiment.best().number)
             except ValueError as e:
-                self.controls.show_error(str(e))
+                self.redraw.error(str(e))
 
     def select_latest(self) -> None:
-        self._follow_latest = True
+        """Show the newest trial and follow the newest from now on."""
+        self.following_latest = True
         if self.experiment is not None:
             trials = self.experiment.trials
             if trials:
-                self._show_trial(trials[-1])
-
-    @property
-    def selected(self) -> int | None:
-        """The number of the trial shown in the architecture view."""
-        return self._selected
-
-    def results(self) -> Any:
-        return self.experiment.results() if self.experiment else None
-
-    def counts(self) -> dict[str, int]:
-        if self.experiment is None:
-            return {}
-        out: dict[str, int] = {}
-        for t in self.experiment.trials:
-            out[t.state.name] = out.get(t.state.name, 0) + 1
-        return out
+                with self.lock:
+                    self._show(trials[-1], highlight=False)

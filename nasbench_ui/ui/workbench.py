@@ -40,7 +40,8 @@ from .controls import ControlPanel
 from .diff_view import DiffView
 from .forms import HyperparameterForm
 from .graph_editor import GraphEditor
-from .live_view import LiveViewMixin
+from .live_panels import LivePanels
+from .live_view import AUTO_PACE_TRIALS, LiveView
 from .replay import Replay
 from .run_picker import RunPicker, run_name
 from .sharing import HIDEABLE, LOCKABLE, SharingMixin, StatePanel, check_names, disable_tree
@@ -77,7 +78,7 @@ STYLE = Markup("""<style>
 </style>""")
 
 
-class Workbench(LiveViewMixin, SharingMixin, w.VBox):
+class Workbench(SharingMixin, w.VBox):
     """The composed workbench widget. See the module docstring.
 
     ``hide`` / ``lock`` take part names (``ui.sharing.HIDEABLE`` / ``LOCKABLE``);
@@ -117,23 +118,7 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
             space = presets.get(space)
         space = space or (experiment.space if experiment else presets.keras_cnn())
         self.storage = experiment.store if experiment else storage
-        self.poll_interval = poll_interval
-        self.experiment: Experiment | None = None
-        self._since = 0
-        self._trials: dict[int, Any] = {}  # the attached experiment's trials, by number
-        self._lock = threading.RLock()
-        self._poller: threading.Thread | None = None
-        self._poll_stop = threading.Event()
-        self._follow_latest = True
-        self._selected: int | None = None
-        self._last_table = 0.0
-        self._last_widgets = 0.0
-        self._widgets_stale = False
-        self._sorted: list[Any] = []  # self._trials by number
-        self._runs = 0
-        self._upto: int | None = None  # the replay position (None: live)
-        self._following = False  # another process runs the attached experiment
-        self._displayed = threading.Event()  # shown in a notebook (a page will render it)
+        self._unobserve: Any = None  # stops this workbench's own listening to the run
         self._extra: dict[str, Any] = {"dataset_options": {}, "objectives": [], "constraints": {}}
         self._setting_preset = False
         self._costs: list[float] = []  # simulated costs of the first trials (auto speed)
@@ -159,7 +144,6 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
         self.steer = SteeringPanel(on_limit=self.charts.set_limit)
         self.runs = RunPicker(self.open_run)
         self.charts.on_limit(self.steer.apply_limit)  # a drag of the line on the chart
-        self.quality: Any = None  # a QualityPanel once set_truth() gives a ground truth
         # a read-only drawing shown instead of a locked editor
         self.space_view = ArchView(space) if "editor" in locked else None
 
@@ -174,6 +158,12 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
         self.best_button.on_click(lambda _: self.select_best())
         self.latest_button.on_click(lambda _: self.select_latest())
         self.charts.on_select(self.select)
+        #: the widgets that show the run live (the tabs join them below)
+        self.panels = LivePanels(charts=self.charts, controls=self.controls, replay=self.replay,
+                                 arch_view=self.arch_view, diff=self.diff, table=self.table,
+                                 runs=self.runs, results=self._results_of)
+        #: the live side: poller, trial cache, replay position, selection
+        self.live = LiveView(self.panels.redraw(), poll_interval)
 
         shown_editor = self.space_view if "editor" in locked else self.editor
         self.space_panel = w.VBox([self.preset, shown_editor, self.hparams],
@@ -200,7 +190,8 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
                  if name not in hidden and not (name == "runs" and "import" in locked)]
         self.tabs = w.Tab([p for _, p in pages], titles=[t for t, _ in pages])
         # a tab's content is refreshed while it is shown, and when the user opens it
-        self.tabs.observe(lambda _: self._refresh_tabs(), "selected_index")
+        self.panels.tabs = self.tabs
+        self.tabs.observe(lambda _: self.live.redraw_tabs(), "selected_index")
         super().__init__([
             SafeHTML(STYLE + Markup("<h3 style='margin:4px 0'>nasbench_ui workbench</h3>")),
             w.HBox([self.space_panel, self.controls], layout=w.Layout(**wrap)),
@@ -232,7 +223,6 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
 
     # ------------------------------------------------------------- display
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        self._displayed.set()
         ensure_bokehjs()
         return super()._repr_mimebundle_(**kwargs)
 
@@ -281,12 +271,8 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
     # -------------------------------------------------------------- search
     def attach(self, experiment: Experiment) -> None:
         """Show a stored or running experiment; Start resumes it while its budget lasts."""
-        self._stop_polling()
-        self.experiment = experiment
+        self.live.attach(experiment)
         self.storage = experiment.store
-        self._since = 0
-        self._trials, self._sorted = {}, []
-        self._upto = None
         self.space = experiment.space
         cfg = experiment.config.to_dict()
         self.controls.load_settings(cfg)
@@ -297,16 +283,18 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
         self.arch_view.set_space(experiment.space)  # before the replay shows a trial in it
         self.replay.set_count(0)
         self.replay.follow()
-        experiment.observe(self._on_event)
+        if self._unobserve is not None:
+            self._unobserve()
+        self._unobserve = experiment.observe(self._on_event)
         self.steer.attach(experiment)
         self.charts.set_limit((cfg.get("constraints") or {}).get("params", {}).get("max"))
         self.run_label.value = markup("run <b>{}</b> in <code>{}</code>", experiment.name,
                                       shown_path(experiment.store.path))
         self._costs = []
         self.runs.show_store(experiment.store, experiment.name)
-        self.refresh(full=True)
-        if experiment.running or self._following:  # following: another process runs it
-            self._start_polling()
+        self.live.refresh(full=True)
+        if experiment.running or self.live.following:  # following: another process runs it
+            self.live.start_polling()
 
     @classmethod
     def load(cls, path: str | Path, name: str | None = None, **kwargs: Any) -> Workbench:
@@ -319,7 +307,6 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
 
     def _new_experiment(self) -> Experiment:
         s = self.controls.settings()
-        self._runs += 1
         if isinstance(self.storage, (str, Path)):
             self.storage = open_store(self.storage)
         else:
@@ -353,19 +340,18 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
             self.controls.set_running_state("ready")
             self.controls.show_error(str(e))
             return None
-        self._start_polling()
+        self.live.start_polling()
         return exp
 
     def pause(self) -> None:
         if self.experiment is not None:
             self.experiment.pause()
             self.controls.set_running_state("paused")
-            with self._lock:  # the status line says "paused" now, not at the next trial
-                self._update_widgets(self.experiment, self._sorted, False)
+            self.live.update_widgets()  # the status line says "paused" now, not at the next trial
 
     def _apply_pace(self) -> None:
         """Hand the speed control's pace to the search (safe while it runs)."""
-        if self.experiment is not None and not self._following:
+        if self.experiment is not None and not self.live.following:
             self.experiment.set_pace(self.controls.pace(self._costs))
 
     def open_run(self, name: str) -> None:
@@ -394,7 +380,104 @@ class Workbench(LiveViewMixin, SharingMixin, w.VBox):
         """Stop this workbench's search and poller (used when the cell is re-run)."""
         if self.experiment is not None and self.experiment.running:
             self.experiment.stop(wait=True, timeout=30)
-        self._stop_polling()
+        self.live.stop_polling()
+
+    # ------------------------------------------------------------ the live view
+    @property
+    def experiment(self) -> Experiment | None:
+        """The attached experiment (None before the first Start or load)."""
+        return self.live.experiment
+
+    @property
+    def poll_interval(self) -> float:
+        """Seconds between two reads of the store while a search runs."""
+        return self.live.poll_interval
+
+    @property
+    def selected(self) -> int | None:
+        """The number of the trial shown in the architecture view."""
+        return self.live.selected
+
+    def refresh(self, full: bool = False) -> None:
+        """Read what is new in the store and update the views (``LiveView.refresh``)."""
+        self.live.refresh(full)
+
+    def replay_to(self, k: int | None) -> None:
+        """Rewind every view to the first ``k`` trials (numbers 0..k-1) and select trial
+        ``k - 1``; ``None`` returns to following the search (the replay widget calls this)."""
+        self.live.replay_to(k)
+
+    def select(self, number: int) -> None:
+        """Show trial ``number`` in the architecture view (charts call this on a tap)."""
+        self.live.select(number)
+
+    def select_best(self) -> None:
+        """Show the best trial so far."""
+        self.live.select_best()
+
+    def select_latest(self) -> None:
+        """Show the newest trial, and each newer one as it comes."""
+        self.live.select_latest()
+
+    def results(self) -> Any:
+        """The attached run's results table (``Experiment.results()``), or None."""
+        return self.experiment.results() if self.experiment else None
+
+    def counts(self) -> dict[str, int]:
+        """The attached run's trials by state name."""
+        if self.experiment is None:
+            return {}
+        out: dict[str, int] = {}
+        for t in self.experiment.trials:
+            out[t.state.name] = out.get(t.state.name, 0) + 1
+        return out
+
+    def _on_event(self, event: Any) -> None:
+        if event.kind == "trial_finish" and self.controls.speed.value == "auto" \
+                and len(self._costs) < AUTO_PACE_TRIALS:
+            self._learn_cost(event.number)
+
+    def _learn_cost(self, number: int) -> None:
+        """Note a finished trial's simulated cost and set the watchable pace from the
+        costs so far (called in the search's thread, before it waits out the trial)."""
+        exp = self.experiment
+        if exp is None:
+            return
+        cost = (exp.store.trial(exp.name, number).metrics or {}).get("cost_s")
+        if isinstance(cost, (int, float)) and cost > 0:
+            self._costs.append(float(cost))
+            exp.set_pace(self.controls.pace(self._costs))
+
+    def _results_of(self, trials: list[Any]) -> Any:
+        exp = self.experiment
+        return exp.results(trials) if exp is not None else None
+
+    @property
+    def quality(self) -> Any:
+        """The Quality tab's panel, once ``set_truth()`` gave a ground truth (else None)."""
+        return self.panels.quality
+
+    # ------------------------------------------------------------- quality
+    def set_truth(self, truth: Any, metric: str = "valid_acc", key: str = "arch_str",
+                  k: int = 10) -> Any:
+        """Show the estimator-quality panel (tab "Quality"): Kendall tau, top-``k``
+        overlap and estimate-vs-truth scatter of the trials so far, updated live.
+
+        ``truth`` is a :class:`~nasbench_ui.quality.GroundTruth`, or what one takes (a
+        ``{key: value}`` dict, a DataFrame or a CSV path with ``key`` and ``metric``).
+        """
+        from ..quality import GroundTruth
+        from .quality_panel import QualityPanel
+
+        if not isinstance(truth, GroundTruth):
+            truth = GroundTruth(self.space, truth, key=key, metric=metric)
+        panel = QualityPanel(truth.space, truth, k=k)
+        with self.live.lock:
+            self.panels.show_quality(panel)
+            if self.experiment is not None:
+                panel.update(self.live.reload())
+            panel.flush()
+        return panel
 
 
 __all__ = ["DEFAULT_STORAGE", "TrialState", "Workbench", "open_store"]

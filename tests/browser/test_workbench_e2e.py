@@ -275,7 +275,7 @@ def test_workbench_end_to_end(page: Page, console_log, jupyter_server) -> None:
             print(f"click on trial {number}: the page's view shows {page.evaluate(ARCH_TITLE_JS)}; "
                   "kernel (selected, title, replay, follow, charts.selected, status) = "
                   + _kernel(page, "(wb.selected, wb.arch_view.title, wb.replay.position, "
-                                  "wb._follow_latest, wb.charts.selected, wb.experiment.status)"))
+                                  "wb.live.following_latest, wb.charts.selected, wb.experiment.status)"))
     else:
         raise AssertionError(f"three clicks ({tried}) never showed their trial in the page's "
                              "architecture view (details printed above)")

@@ -30,14 +30,14 @@ def test_a_workbench_follows_a_search_it_does_not_own(tmp_path):
         _wait(lambda: len(exp.trials) >= 1)
         wb = nb.Workbench.load(db)
         assert wb.experiment is not exp and wb.experiment.store.readonly
-        assert wb._following and wb.controls.start_button.disabled
+        assert wb.live.following and wb.controls.start_button.disabled
         _wait(lambda: "following: run by pid" in wb.controls.status.value, 10)
         wb.start()  # refused: the owner lives; the message says who
         assert "being run by pid" in wb.controls.status.value
         exp.wait(60)
-        _wait(lambda: not wb._following and wb._poller is None or not wb._poller.is_alive())
-        _wait(lambda: len(wb._sorted) == 6 and all(
-            t.state is TrialState.COMPLETE for t in wb._sorted), 10)
+        _wait(lambda: not wb.live.following and not wb.live.polling)
+        _wait(lambda: len(wb.live.trials) == 6 and all(
+            t.state is TrialState.COMPLETE for t in wb.live.trials), 10)
         assert not wb.controls.start_button.disabled
     finally:
         exp.stop()
