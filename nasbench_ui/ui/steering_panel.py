@@ -27,14 +27,16 @@ from typing import Any
 import ipywidgets as w
 
 from .. import strategies as strategies_mod
+from ..steering import one_shot_estimator
 from .text import Markup, SafeHTML, markup
 
 __all__ = ["SteeringPanel"]
 
 
 def _multi_trial_strategies() -> list[str]:
-    return [n for n in strategies_mod.names()
-            if not getattr(strategies_mod.get(n), "ESTIMATOR", None)]
+    """The strategies a search can switch to: every registered one but the one-shot
+    strategies (a one-shot strategy runs with its own estimator)."""
+    return [n for n in strategies_mod.names() if one_shot_estimator(n) is None]
 
 
 class SteeringPanel(w.VBox):
@@ -89,7 +91,7 @@ class SteeringPanel(w.VBox):
         self._unobserve = experiment.observe(self._on_event)
         self.message.value = markup("steering <b>{}</b>", experiment.name)
         # a one-shot search (darts) is one strategy and its estimator: nothing to steer
-        self._set_enabled(not getattr(experiment.strategy, "ESTIMATOR", None))
+        self._set_enabled(one_shot_estimator(cfg.strategy) is None)
 
     def _set_enabled(self, on: bool) -> None:
         for b in (self.budget_button, self.limit_button, self.switch_button):
@@ -102,7 +104,7 @@ class SteeringPanel(w.VBox):
             self.message.value = markup("<span style='color:#c62828'>{}</span>", e)
 
     def _on_event(self, event: Any) -> None:
-        if getattr(event, "kind", None) != "steer":
+        if event.kind != "steer":
             return
         d = event.data
         self.message.value = markup("from trial {}: {} → {}", d.get("at"), d.get("change"),
