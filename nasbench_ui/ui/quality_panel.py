@@ -7,11 +7,10 @@ above a Bokeh scatter of estimate (x) against truth (y), one dot per trial.
 
 It follows :class:`~nasbench_ui.ui.charts.LiveCharts`: ``update(trials)`` takes the
 FULL current list of trials and only records it (cheap: call it from any thread, as
-often as you like); a :class:`~nasbench_ui.viz.throttle.Throttle` thread pushes it at
-most once every ``interval`` seconds, ``flush()`` pushes now. Document changes happen
-under ``self.lock``, new dots are streamed with
-:func:`~nasbench_ui.viz.figures.sync_source`, the ``BokehModel`` drops echoes and a
-late view gets the source re-sent whole.
+often as you like); its :class:`~nasbench_ui.ui.pusher.ChartPusher` pushes it at most
+once every ``interval`` seconds, ``flush()`` pushes now (document changes under
+``self.lock``, echoes dropped, the source re-sent whole to a late view). New dots are
+streamed with :func:`~nasbench_ui.viz.figures.sync_source`.
 
 The scatter's source is ``panel.source`` (named ``nbui-quality``; columns ``number``,
 ``estimate``, ``truth``, ``arch_text``); the last figures are ``panel.quality``.
@@ -32,20 +31,18 @@ Example:
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Sequence
 from typing import Any
 
 import ipywidgets as w
-from bokeh.events import DocumentReady
 from bokeh.models import ColumnDataSource, HoverTool
 from bokeh.plotting import figure
 
 from ..quality import GroundTruth, rank_quality
 from ..storage import Trial, TrialState
 from ..viz.figures import HEIGHT, TOOLS, WIDTH, sync_source
-from ..viz.notebook import echo_free_model, ensure_bokehjs
-from ..viz.throttle import Throttle
+from ..viz.notebook import ensure_bokehjs
+from .pusher import ChartPusher
 from .text import SafeHTML, markup
 
 __all__ = ["QualityPanel"]
@@ -69,14 +66,9 @@ class QualityPanel(w.VBox):
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be an integer >= 1, got {k!r}")
         self.space, self.truth, self.k = space, truth, k
-        self.lock = threading.RLock()
-        self.pushes = 0
         self.quality: dict[str, Any] = rank_quality([], [], k)
         self.unknown = 0  # COMPLETE trials whose truth is not known
         self._pending: list[Trial] = []
-        self._dirty = False
-        self._resync = False
-        self._throttle = Throttle(lambda: self._dirty and self.flush(), interval, "nbui-quality")
         self.source = ColumnDataSource({"number": [], "estimate": [], "truth": [],
                                         "arch_text": []}, name="nbui-quality")
         self.figure = figure(title=f"Estimate vs truth ({truth.metric})", width=WIDTH,
@@ -88,10 +80,9 @@ class QualityPanel(w.VBox):
         self.figure.add_tools(HoverTool(renderers=[dots], tooltips=[
             ("trial", "@number"), ("estimate", "@estimate"), ("truth", "@truth"),
             ("arch", "@arch_text")]))
-        with self.lock:
-            self.model = echo_free_model(self.figure, self.lock)
-            self.model.add_class("nbui-quality-chart")
-            self.figure.document.on_event(DocumentReady, self._on_view_ready)
+        self.pusher = ChartPusher(self.figure, self._push, interval=interval,
+                                  name="nbui-quality", css_class="nbui-quality-chart")
+        self.model = self.pusher.make_model()
         self.numbers = SafeHTML()
         super().__init__([self.numbers, self.model])
         self.add_class("nbui-quality")
@@ -104,30 +95,37 @@ class QualityPanel(w.VBox):
 
     def close(self) -> None:
         """Stop the updater thread and close the widgets."""
-        throttle = getattr(self, "_throttle", None)
-        if throttle is not None:
-            throttle.close()
+        pusher = getattr(self, "pusher", None)  # None: the constructor failed before it
+        if pusher is not None:
+            pusher.close()
         super().close()
+
+    @property
+    def lock(self) -> Any:
+        """The lock every change to the document is made under."""
+        return self.pusher.lock
+
+    @property
+    def pushes(self) -> int:
+        """Document pushes so far."""
+        return self.pusher.pushes
 
     # ------------------------------------------------------------- updates
     def update(self, trials: Sequence[Trial]) -> None:
         """Record the full current list of trials (any states); pushed soon."""
         self._pending = trials if isinstance(trials, list) else list(trials)
-        self._dirty = True
-        self._throttle.poke()
+        self.pusher.poke()
 
     def flush(self) -> None:
         """Compute the figures of the recorded trials and push them now."""
-        with self.lock:
-            self._dirty = False
-            data = self._rows(self._pending)
-            sync_source(self.source, data)
-            self.quality = rank_quality(data["estimate"], data["truth"], self.k)
-            if self._resync:
-                self._resync = False
-                self.source.trigger("data", self.source.data, self.source.data)
-            self.pushes += 1
-            self._show_numbers()
+        self.pusher.flush()
+
+    def _push(self) -> bool:
+        data = self._rows(self._pending)
+        kind = sync_source(self.source, data)
+        self.quality = rank_quality(data["estimate"], data["truth"], self.k)
+        self._show_numbers()
+        return kind != "none"
 
     def _rows(self, trials: list[Trial]) -> dict[str, list]:
         rows: dict[str, list] = {"number": [], "estimate": [], "truth": [], "arch_text": []}
@@ -151,11 +149,6 @@ class QualityPanel(w.VBox):
             return str(self.space.key(arch))
         except ValueError:
             return str(arch)
-
-    def _on_view_ready(self, event: Any) -> None:
-        self._resync = True
-        self._dirty = True
-        self._throttle.poke()
 
     def _show_numbers(self) -> None:
         q = self.quality

@@ -4,14 +4,13 @@ One Bokeh figure with one best-so-far line per strategy (x: finished trials, the
 spent; y: the best value so far), in one ``jupyter_bokeh.BokehModel``, above Start and
 Stop buttons and a status line. It follows :mod:`nasbench_ui.ui.charts`:
 
-* Race events (trial finishes, status changes) only poke a
-  :class:`~nasbench_ui.viz.throttle.Throttle`; its daemon thread reads the store and
+* Race events (trial finishes, status changes) only poke its
+  :class:`~nasbench_ui.ui.pusher.ChartPusher`; its updater thread reads the store and
   pushes at most once every ``interval`` seconds (a burst of trials is one push).
   ``flush()`` pushes now, in the caller's thread.
-* Every change to the document happens under ``self.lock``; new points are streamed
-  with :func:`~nasbench_ui.viz.figures.sync_source`.
-* The model drops echoes (:func:`~nasbench_ui.viz.notebook.echo_free_model`), and a
-  view that renders late (``DocumentReady``) gets every source re-sent whole.
+* Every change to the document happens under ``self.lock``, echoes are dropped, and a
+  view that renders late gets every source re-sent whole (the pusher's wiring); new
+  points are streamed with :func:`~nasbench_ui.viz.figures.sync_source`.
 
 Each strategy's source is named ``nbui-race-{strategy}`` (columns ``trial``,
 ``number``, ``best``) and is in ``view.sources[strategy]``.
@@ -27,21 +26,21 @@ Example:
 from __future__ import annotations
 
 import math
-import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
-from bokeh.events import DocumentReady
 from bokeh.models import ColumnDataSource, HoverTool
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 
 from ..race import Race, best_curve
-from ..runner import Event
 from ..viz.figures import HEIGHT, TOOLS, WIDTH, sync_source
-from ..viz.notebook import echo_free_model, ensure_bokehjs
-from ..viz.throttle import Throttle
+from ..viz.notebook import ensure_bokehjs
+from .pusher import ChartPusher
 from .text import ERROR_COLOR, SafeHTML, bokeh_text, join, markup, status_html
+
+if TYPE_CHECKING:
+    from ..runner import Event
 
 __all__ = ["RaceView"]
 
@@ -57,10 +56,6 @@ class RaceView(w.VBox):
         if not isinstance(race, Race):
             raise ValueError(f"RaceView needs a nasbench_ui.race.Race, got {type(race).__name__}")
         self.race = race
-        self.lock = threading.RLock()
-        self.pushes = 0
-        self._resync = False
-        self._throttle = Throttle(self.flush, interval, "nbui-race")
         self.figure = figure(title=f"Best so far: {', '.join(race.strategies)}", width=WIDTH + 180,
                              height=HEIGHT + 40, sizing_mode="fixed", tools=TOOLS,
                              x_axis_label="finished trials", y_axis_label="best value")
@@ -79,10 +74,9 @@ class RaceView(w.VBox):
         self.figure.legend.location = "bottom_right"
         self.figure.legend.click_policy = "hide"
         self.figure.legend.background_fill_alpha = 0.6
-        with self.lock:
-            self.model = echo_free_model(self.figure, self.lock)
-            self.model.add_class("nbui-race-chart")
-            self.figure.document.on_event(DocumentReady, self._on_view_ready)
+        self.pusher = ChartPusher(self.figure, self._push, interval=interval, name="nbui-race",
+                                  css_class="nbui-race-chart")
+        self.model = self.pusher.make_model()
         self.start_button = w.Button(description="Start", icon="play", button_style="success",
                                      layout=w.Layout(width="100px"))
         self.stop_button = w.Button(description="Stop", icon="stop", button_style="danger",
@@ -106,45 +100,51 @@ class RaceView(w.VBox):
         """Start (or continue) the race in the background."""
         if not self.race.running:
             self.race.start()
-        self._throttle.poke()
+        self.pusher.poke()
 
     def stop(self) -> None:
         """Ask the race to stop after its running trial (does not block)."""
         self.race.stop(wait=False)
-        self._throttle.poke()
+        self.pusher.poke()
 
     def close(self) -> None:
         """Stop listening and close the widgets (the race is not stopped)."""
-        unobserve, throttle = getattr(self, "_unobserve", None), getattr(self, "_throttle", None)
+        # (getattr: either is None when the constructor failed before making it)
+        unobserve, pusher = getattr(self, "_unobserve", None), getattr(self, "pusher", None)
         if unobserve is not None:
             unobserve()
-        if throttle is not None:
-            throttle.close()
+        if pusher is not None:
+            pusher.close()
         super().close()
+
+    @property
+    def lock(self) -> Any:
+        """The lock every change to the document is made under."""
+        return self.pusher.lock
+
+    @property
+    def pushes(self) -> int:
+        """Document pushes so far."""
+        return self.pusher.pushes
 
     # ------------------------------------------------------------- updates
     def _on_event(self, event: Event) -> None:
         if event.kind in ("trial_finish", "status"):
-            self._throttle.poke()
-
-    def _on_view_ready(self, event: Any) -> None:
-        self._resync = True
-        self._throttle.poke()
+            self.pusher.poke()
 
     def flush(self) -> None:
         """Read every strategy's trials from the store and push them to the chart now."""
-        with self.lock:  # read under the lock too: a later read is never pushed first
-            curves = {s: best_curve(exp.trials) for s, exp in self.race.experiments.items()}
-            for s, curve in curves.items():
-                sync_source(self.sources[s], {"trial": [c[0] for c in curve],
-                                              "number": [c[1] for c in curve],
-                                              "best": [c[2] for c in curve]})
-            if self._resync:
-                self._resync = False
-                for src in self.sources.values():
-                    src.trigger("data", src.data, src.data)
-            self.pushes += 1
-            self._show_status(curves)
+        self.pusher.flush()
+
+    def _push(self) -> bool:
+        # (under the pusher's lock: a later read of the store is never pushed first)
+        curves = {s: best_curve(exp.trials) for s, exp in self.race.experiments.items()}
+        kinds = {sync_source(self.sources[s], {"trial": [c[0] for c in curve],
+                                               "number": [c[1] for c in curve],
+                                               "best": [c[2] for c in curve]})
+                 for s, curve in curves.items()}
+        self._show_status(curves)
+        return kinds != {"none"}
 
     def _show_status(self, curves: dict[str, list]) -> None:
         race = self.race

@@ -164,7 +164,7 @@ def _shown_is(page: Page, numbers: list[int], timeout: float = 30) -> None:
     except AssertionError:
         kernel = _kernel(page, "len(wb.charts.sources['history'].data['number']), "
                                "wb.charts.view_ready.is_set(), wb.charts.pushes, "
-                               "wb.charts._seq, wb.charts._acked")
+                               "wb.charts.pusher.sent, wb.charts.pusher.acked")
         raise AssertionError(f"the page's history charts show {seen} after {timeout} s, "
                              f"not one chart with {numbers}; kernel (rows, view ready, "
                              f"pushes, marks, receipts): {kernel}") from None

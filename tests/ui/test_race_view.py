@@ -112,7 +112,7 @@ def test_background_start_updates_through_the_throttle(frame):
                 and time.monotonic() < deadline:
             time.sleep(0.01)
         assert lengths() == [3, 3] and "done" in view.status.value
-        assert view._throttle.calls >= 1
+        assert view.pusher.throttle.calls >= 1
     finally:
         view.close()
 

@@ -1,0 +1,216 @@
+"""``ChartFigures``: the four figures of the live charts and what dresses them.
+
+Built from ``viz.figures`` -- history with best-so-far, accuracy vs cost with the Pareto
+front, learning curves, op frequency among the top trials -- in one Bokeh ``column`` of
+two ``row``s (``layout``), with the draggable parameter limit (``limit_span``) on the
+scatter. This class owns how the figures explain themselves: the axes name the
+objective's metric, a panel with nothing to show is hidden and its reason written under
+the charts (``empty_note``), and past ``DRAW_LIMIT`` trials the history and scatter draw
+a thinned set of rows (``viz.thinning``), said in a note inside the plot.
+
+It changes Bokeh models only; :class:`~nasbench_ui.ui.charts.LiveCharts` calls it under
+its pusher's lock.
+
+Example:
+    >>> from nasbench_ui import spaces
+    >>> figs = ChartFigures(spaces.nb201())
+    >>> sorted(figs.sources)
+    ['curves', 'history', 'opfreq', 'pareto', 'scatter']
+    >>> figs.history_fig.yaxis[0].axis_label
+    'objective'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import ipywidgets as w
+import numpy as np
+from bokeh.layouts import column, row
+from bokeh.models import Label, Span
+
+from nasbench_ui.storage.trial import Trial
+from nasbench_ui.viz import figures, labels, tables
+from nasbench_ui.viz.live_tables import LiveTables
+from nasbench_ui.viz.thinning import drawn_rows
+
+from .text import SafeHTML
+
+__all__ = ["DRAW_LIMIT", "DRAW_RECENT", "FRONT_LIMIT", "ChartFigures"]
+
+DRAW_LIMIT = 5000  # dots a chart draws at most (plus the must-draw ones): viz.thinning
+DRAW_RECENT = 1000  # the newest trials are always drawn
+FRONT_LIMIT = 2000  # Pareto-front points drawn at most (plus its two ends)
+
+
+class ChartFigures:
+    """The figures, their sources (``sources[role]``) and their dressing; see the module
+    docstring. ``x`` is the scatter's x metric, ``objective`` the plotted value."""
+
+    def __init__(self, space: Any = None, objective: str = "value", x: str = "params",
+                 curve_metric: str = "valid_acc", top_k: int = 10) -> None:
+        self.space, self.objective, self.x = space, objective, x
+        self.curve_metric, self.top_k = curve_metric, top_k
+        self.estimator: str | None = None  # its name: a tabular one draws no learning curves
+        self.label: str | None = None  # the y axes' name of the objective, once known
+        self.seen_curves = False
+        label = labels.objective_label([], objective)
+        self.history_fig, s1 = figures.history_figure(objective=label)
+        self.scatter_fig, s2 = figures.scatter_figure(x, y_label=label)
+        self.curves_fig, s3 = figures.curves_figure(metric=curve_metric)
+        self.opfreq_fig, s4 = figures.op_frequency_figure(space, top_k=top_k)
+        self.sources = {**s1, **s2, **s3, **s4}
+        # why a panel is hidden, under the charts (a SafeHTML: text, never markup)
+        self.empty_note = SafeHTML("", layout=w.Layout(display="none"))
+        self.empty_note.add_class("nbui-chart-notes")
+        self.layout = column(row(self.history_fig, self.scatter_fig),
+                             row(self.curves_fig, self.opfreq_fig), name="nbui-chart-layout")
+        self.arrange([])
+        # the parameter limit: a dotted line on the scatter that the user can drag
+        # purple and dotted: apart from the Pareto front's dashed red step line
+        self.limit_span = Span(location=0, dimension="height", line_color="#7b1fa2",
+                               line_dash="dotted", line_width=3, visible=False, editable=True,
+                               name="nbui-limit")
+        self.scatter_fig.add_layout(self.limit_span)
+        self.drawn = {role: fig.select_one({"name": f"nbui-{role}-drawn"}) for role, fig in
+                      (("history", self.history_fig), ("scatter", self.scatter_fig))}
+        self.steps = {"history": 1, "scatter": 1, "front": 1}
+        self.notes: dict[str, Label] = {}  # what a thinned chart does not draw, in the plot
+        for role, fig in (("history", self.history_fig), ("scatter", self.scatter_fig)):
+            self.notes[role] = Label(x=6, y=6, x_units="screen", y_units="screen", text="",
+                                     text_font_size="8pt", text_color="#555555",
+                                     background_fill_color="white", background_fill_alpha=0.7,
+                                     name=f"nbui-{role}-note")
+            fig.add_layout(self.notes[role])
+
+    @property
+    def objective_label(self) -> str:
+        """What the y axes call the objective (a metric name, never "value")."""
+        return self.label or labels.objective_label([], self.objective)
+
+    def show_space(self, space: Any) -> None:
+        """Show ``space``'s operation choices in the op-frequency map (no trial yet)."""
+        self.space = space
+        edges, ops = figures.op_factors(space)
+        self.opfreq_fig.x_range.factors = ops
+        self.opfreq_fig.y_range.factors = edges[::-1]
+        self.opfreq_fig.title.text = (f"Ops chosen by the top {self.top_k} trials" if edges
+                                      else "No operation choices in this space")
+        self.sources["opfreq"].data = (tables.op_frequency([], space) if space is not None
+                                       else tables.op_frequency_empty())
+
+    def thin(self, lt: LiveTables, selected: int | None) -> None:
+        """Past ``DRAW_LIMIT`` trials, draw the recent ones, the ``selected`` one, the
+        best-so-far improvements and every ``step``-th older one (``viz.thinning``); the
+        sources keep every row."""
+        for role, cols in (("history", lt.history), ("scatter", lt.points)):
+            numbers = cols["number"]
+            must = None
+            if len(numbers) > DRAW_LIMIT:
+                must = np.asarray(numbers) == (-1 if selected is None else selected)
+                if role == "history":
+                    best = np.asarray(cols["best_so_far"], dtype=float)
+                    same = (best[1:] == best[:-1]) | (np.isnan(best[1:]) & np.isnan(best[:-1]))
+                    must[1:] |= ~same
+            rows, step = drawn_rows(numbers, DRAW_LIMIT, DRAW_RECENT, must)
+            flt = self.drawn[role]
+            old = flt.indices
+            if rows is None and old is None:
+                continue
+            if rows is None or old is None or len(rows) != len(old) or \
+                    not np.array_equal(rows, np.asarray(old)):
+                flt.indices = rows
+            self.steps[role] = step
+
+    def front_arrays(self, front: dict[str, list]) -> dict[str, np.ndarray]:
+        """The front's columns as arrays (binary buffers: a front of thousands of points,
+        cost rising with accuracy, is re-sent in about a millisecond). Past
+        ``FRONT_LIMIT`` points the line is drawn through the two ends and every
+        ``step``-th point by trial number: the page echoes each push back, and a 30k-point
+        front cost it ~0.1 s of base64 per push."""
+        cols = {k: np.asarray(v, dtype=float if k != "number" else np.int64)
+                for k, v in front.items()}
+        n = len(cols["number"])
+        must = np.zeros(n, dtype=bool)
+        must[[0, -1] if n else []] = True
+        rows, self.steps["front"] = drawn_rows(cols["number"], FRONT_LIMIT, 0, must)
+        return cols if rows is None else {k: v[rows] for k, v in cols.items()}
+
+    def name_axes(self, trials: Sequence[Trial]) -> None:
+        """The y axes name the objective (found once from the first COMPLETE trial), the
+        scatter's x axis its metric; a property is set only when it changes."""
+        if self.label is None or self.label == "objective":
+            self.label = labels.objective_label(trials, self.objective)
+        label = self.label
+        for fig in (self.history_fig, self.scatter_fig):
+            if fig.yaxis[0].axis_label != label:
+                fig.yaxis[0].axis_label = label
+        for fig, tips in ((self.history_fig, figures.trial_tips(label)),
+                          (self.scatter_fig, figures.scatter_tips(self.x, label))):
+            hover = self._hover(fig)
+            if hover.tooltips != tips:
+                hover.tooltips = tips
+        x_label = labels.metric_label(self.x)
+        if self.scatter_fig.xaxis[0].axis_label != x_label:
+            self.scatter_fig.xaxis[0].axis_label = x_label
+
+    @staticmethod
+    def _hover(fig: Any) -> Any:
+        return fig.select_one({"name": f"{fig.name}-hover"})
+
+    def arrange(self, trials: Sequence[Trial], finished: int = 0, curves: int = 0) -> None:
+        """Hide a panel with nothing to show and say why in ``empty_note``: the learning
+        curves of an estimator that reports none (a tabular one), the op heatmap of a space
+        with no operation choices. A visibility flips rarely (once per search at most)."""
+        self.seen_curves = self.seen_curves or curves > 0
+        notes = []
+        curve_note = "" if self.seen_curves else labels.curves_note(
+            trials if finished else [], self.curve_metric, self.estimator)
+        if curve_note:
+            notes.append(curve_note)
+        no_ops = not figures.op_factors(self.space)[0]
+        if no_ops:
+            notes.append(labels.EMPTY_OPS)
+        text = "; ".join(notes)
+        if self.curves_fig.visible != (not curve_note):
+            self.curves_fig.visible = not curve_note
+        if self.opfreq_fig.visible != (not no_ops):
+            self.opfreq_fig.visible = not no_ops
+        text = text[:1].upper() + text[1:]
+        if self.empty_note.value != text:
+            self.empty_note.value = text
+            self.empty_note.layout.display = "block" if text else "none"
+
+    def set_titles(self) -> None:
+        """The scatter's title names its x; what thinning hides is said by a note drawn in
+        the plot (a title change re-lays the page out: a lag spike at each doubling)."""
+        title = f"{self.objective_label} vs {labels.metric_label(self.x)}"
+        if self.scatter_fig.title.text != title:
+            self.scatter_fig.title.text = title
+        for role in ("history", "scatter"):
+            parts = []
+            if self.steps[role] > 1:
+                parts.append(f"older trials: 1 in {self.steps[role]} drawn")
+            if role == "scatter" and self.steps["front"] > 1:
+                parts.append(f"front: 1 in {self.steps['front']} points")
+            text = "; ".join(parts)
+            if self.notes[role].text != text:
+                self.notes[role].text = text
+
+    def changeable(self) -> list[tuple[Any, str]]:
+        """Every ``(model, attribute)`` a push or a view change can alter: what a view
+        that renders late gets re-sent whole."""
+        values: list[tuple[Any, str]] = []
+        for src in self.sources.values():
+            values += [(src, "data"), (src.selected, "indices")]
+        return values + [
+            (self.limit_span, "location"), (self.limit_span, "visible"),
+            (self.scatter_fig.xaxis[0], "axis_label"), (self.scatter_fig.yaxis[0], "axis_label"),
+            (self.history_fig.yaxis[0], "axis_label"),
+            (self._hover(self.history_fig), "tooltips"), (self._hover(self.scatter_fig), "tooltips"),
+            (self.curves_fig, "visible"), (self.opfreq_fig, "visible"),
+            (self.scatter_fig.title, "text"), (self.notes["history"], "text"),
+            (self.notes["scatter"], "text"), (self.drawn["history"], "indices"),
+            (self.drawn["scatter"], "indices"), (self.opfreq_fig.title, "text"),
+            (self.opfreq_fig.x_range, "factors"), (self.opfreq_fig.y_range, "factors")]
