@@ -16,6 +16,12 @@ Two facts about jupyter_bokeh 4.1.0 (with Bokeh 3.9), seen in JupyterLab:
   it applies a kernel patch and sends them all once the patch is applied. So an echo is
   also a receipt: the page has applied that change (``on_echo``).
 
+jupyter_bokeh has no public hook for either direction, so the echo-free model wires both
+itself on public API (``Document.on_change`` and ``Widget.send`` out,
+``Document.apply_json_patch`` in, as a Bokeh server does). The one private name it
+uses is the page-message handler it unregisters (``JUPYTER_BOKEH_HANDLER``), checked by
+:func:`check_jupyter_bokeh` and by a test.
+
 Example:
     >>> from bokeh.plotting import figure
     >>> import threading
@@ -32,7 +38,8 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["KERNEL_ATTRS", "echo_free_model", "ensure_bokehjs", "is_echo"]
+__all__ = ["JUPYTER_BOKEH_HANDLER", "KERNEL_ATTRS", "check_jupyter_bokeh", "echo_free_model",
+           "ensure_bokehjs", "is_echo"]
 
 # properties that only the kernel changes: a page event on them is an echo
 KERNEL_ATTRS = frozenset({"data", "text", "axis_label", "factors", "title", "tags"})
@@ -78,18 +85,73 @@ def is_echo(document: Any, content: dict[str, Any]) -> bool:
     return False
 
 
+#: The one private member of jupyter_bokeh this module relies on: the handler of page
+#: messages that ``BokehModel.__init__`` registers with ``on_msg``. The echo-free model
+#: unregisters it (with the public ``on_msg(handler, remove=True)``) and applies page
+#: messages itself; tests/viz/test_notebook.py fails loudly if jupyter_bokeh renames it.
+JUPYTER_BOKEH_HANDLER = "_sync_model"
+
+
+def check_jupyter_bokeh(model_class: type) -> Callable[..., Any]:
+    """``model_class``'s page-message handler that the echo-free model replaces
+    (``JUPYTER_BOKEH_HANDLER``); RuntimeError, naming the version, when it is gone.
+
+    Example:
+        >>> from jupyter_bokeh import BokehModel
+        >>> callable(check_jupyter_bokeh(BokehModel))
+        True
+    """
+    handler = vars(model_class).get(JUPYTER_BOKEH_HANDLER)
+    if not callable(handler):
+        import jupyter_bokeh
+
+        raise RuntimeError(
+            f"jupyter_bokeh {jupyter_bokeh.__version__}: BokehModel has no "
+            f"{JUPYTER_BOKEH_HANDLER}() any more; nasbench_ui.viz.notebook replaces that "
+            "page-message handler and needs updating for this version")
+    return handler
+
+
 @functools.cache
 def _model_class() -> type:
+    from bokeh.document.events import DocumentPatchedEvent
+    from bokeh.protocol import Protocol
+    from ipywidgets import DOMWidget
     from jupyter_bokeh import BokehModel
 
-    class EchoFreeBokehModel(BokehModel):
-        """A ``BokehModel`` that drops echoes and applies page changes under ``lock``."""
+    check_jupyter_bokeh(BokehModel)
 
-        lock: Any = None
-        after_sync: Callable[[], Any] | None = None
-        on_echo: Callable[[dict[str, Any]], Any] | None = None  # called with each echo
-        syncing = False  # True while a page change is being applied (under the lock)
-        _batch: list[Any] | None = None  # document events held back by ``batch()``
+    class EchoFreeBokehModel(BokehModel):
+        """A ``BokehModel`` that drops echoes and applies page changes under ``lock``.
+
+        Built on public API: the document's changes reach the page through a
+        ``Document.on_change`` callback (jupyter_bokeh's own receiver is removed with
+        ``Document.remove_on_change``) and are sent with ``Widget.send``; page messages
+        are applied with ``Document.apply_json_patch``, as a Bokeh server does. The one
+        private name used is the handler unregistered (``JUPYTER_BOKEH_HANDLER``).
+        """
+
+        def __init__(self, root: Any, lock: Any,
+                     after_sync: Callable[[], Any] | None = None,
+                     on_echo: Callable[[dict[str, Any]], Any] | None = None) -> None:
+            with lock:  # the document is serialized now: no change may interleave
+                super().__init__(root)
+                self.lock, self.after_sync, self.on_echo = lock, after_sync, on_echo
+                self.syncing = False  # True while a page change is being applied
+                self._batch: list[Any] | None = None  # events held back by ``batch()``
+                self.document = root.document
+                self.on_msg(getattr(self, JUPYTER_BOKEH_HANDLER), remove=True)
+                self.on_msg(self._on_page_message)
+                self.document.remove_on_change(self)  # jupyter_bokeh's sender
+                self.document.on_change(self._on_document_change)
+                self._sending = True
+
+        def close(self) -> None:
+            """Close the widget and stop sending the document's changes."""
+            if self._sending:
+                self._sending = False
+                self.document.remove_on_change(self._on_document_change)
+            DOMWidget.close(self)  # (BokehModel.close removes the sender removed above)
 
         @contextlib.contextmanager
         def batch(self) -> Iterator[None]:
@@ -112,17 +174,15 @@ def _model_class() -> type:
             if self._batch is not None:
                 self._batch.clear()
 
-        def _document_patched(self, event: Any) -> None:
-            if event.setter is self:  # the page's own change, applied here
-                return
+        def _on_document_change(self, event: Any) -> None:
+            if not isinstance(event, DocumentPatchedEvent) or event.setter is self:
+                return  # not for the page, or the page's own change applied here
             if self._batch is not None:
                 self._batch.append(event)
             else:
                 self._send_patch([event])
 
         def _send_patch(self, events: list[Any]) -> None:
-            from bokeh.protocol import Protocol
-
             msg = Protocol().create("PATCH-DOC", events)
             for part in (msg.header_json, msg.metadata_json, msg.content_json):
                 self.send({"msg": "patch", "payload": part})
@@ -130,17 +190,19 @@ def _model_class() -> type:
                 self.send({"msg": "patch", "payload": json.dumps(buffer.ref)})
                 self.send({"msg": "patch"}, [buffer.to_bytes()])
 
-        def _sync_model(self, _model: Any, content: dict[str, Any], _buffers: Any) -> None:
+        def _on_page_message(self, _widget: Any, content: dict[str, Any],
+                             _buffers: Any) -> None:
             if content.get("event") != "jsevent":
                 return
+            event = {k: v for k, v in content.items() if k != "event"}
             with self.lock:  # under the lock: a push in progress has finished, so an
-                if is_echo(self._document, content):  # echo matches the kernel's state
+                if is_echo(self.document, content):  # echo matches the kernel's state
                     if self.on_echo is not None:
                         self.on_echo(content)
                     return
                 self.syncing = True
                 try:
-                    super()._sync_model(_model, content, _buffers)
+                    self.document.apply_json_patch({"events": [event]}, setter=self)
                 finally:
                     self.syncing = False
             if self.after_sync is not None:
@@ -156,9 +218,4 @@ def echo_free_model(layout: Any, lock: Any, after_sync: Callable[[], Any] | None
     each, with the lock released (to call user callbacks outside it). ``on_echo(content)``
     sees each echo, under the lock: an echo tells that a view has applied that change,
     so it serves as an acknowledgement (``ui.charts`` paces its pushes with it)."""
-    with lock:
-        model = _model_class()(layout)
-    model.lock = lock
-    model.after_sync = after_sync
-    model.on_echo = on_echo
-    return model
+    return _model_class()(layout, lock, after_sync, on_echo)

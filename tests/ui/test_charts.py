@@ -11,7 +11,9 @@ from helpers import wait_for
 
 from nasbench_ui import spaces
 from nasbench_ui.storage.trial import Trial, TrialState
+from nasbench_ui.ui import chart_figures as figures_mod
 from nasbench_ui.ui import charts as charts_mod
+from nasbench_ui.ui import pusher as pusher_mod
 from nasbench_ui.ui.charts import LiveCharts
 
 C, R, F = TrialState.COMPLETE, TrialState.RUNNING, TrialState.FAILED
@@ -155,7 +157,7 @@ def test_browser_tap_through_jupyter_bokeh_fires_callback_once(charts):
     sel = charts.sources["history"].selected
     event = {"event": "jsevent", "kind": "ModelChanged", "model": {"id": sel.id},
              "attr": "indices", "new": [1]}
-    model._sync_model(model, event, [])  # what jupyter_bokeh does with a browser tap
+    model._handle_custom_msg(event, [])  # what jupyter_bokeh does with a browser tap
     assert got == [5]
     assert charts.sources["scatter"].selected.indices == [1]
 
@@ -240,18 +242,18 @@ def test_page_echoes_do_not_change_the_kernel_side(charts):
     hist = charts.sources["history"]
     echo = {"event": "jsevent", "kind": "ColumnsStreamed", "model": {"id": hist.id},
             "attr": "data", "data": {"number": [1]}, "rollover": None}
-    model._sync_model(model, dict(echo), [])
+    model._handle_custom_msg(dict(echo), [])
     assert rows(charts) == [0, 1]
     stale = {"event": "jsevent", "kind": "ModelChanged", "model": {"id": hist.id},
              "attr": "data", "new": {"number": []}}
-    model._sync_model(model, dict(stale), [])
+    model._handle_custom_msg(dict(stale), [])
     assert rows(charts) == [0, 1]
     charts.select(1)
     got = []
     charts.on_select(got.append)
     same = {"event": "jsevent", "kind": "ModelChanged", "model": {"id": hist.selected.id},
             "attr": "indices", "new": [1]}
-    model._sync_model(model, dict(same), [])
+    model._handle_custom_msg(dict(same), [])
     assert got == [] and charts.selected == 1
 
 
@@ -265,7 +267,7 @@ def test_an_emptied_selection_in_the_page_leaves_the_other_charts(charts):
     scatter_sel = charts.sources["scatter"].selected
     empty = {"event": "jsevent", "kind": "ModelChanged", "model": {"id": scatter_sel.id},
              "attr": "indices", "new": []}  # a tap on nothing, or BokehJS on new data
-    model._sync_model(model, empty, [])
+    model._handle_custom_msg(empty, [])
     assert list(scatter_sel.indices) == [] and charts.sources["history"].selected.indices == [1]
     assert charts.selected == 1 and got == []
 
@@ -286,7 +288,7 @@ def test_tap_callbacks_run_after_the_lock_is_released(charts):
     charts.on_select(callback)
     tap = {"event": "jsevent", "kind": "ModelChanged",
            "model": {"id": charts.sources["history"].selected.id}, "attr": "indices", "new": [0]}
-    model._sync_model(model, tap, [])
+    model._handle_custom_msg(tap, [])
     assert free == [True]
 
 
@@ -313,13 +315,13 @@ def test_bad_constructor_arguments_and_close():
     time.sleep(0.2)
     assert rows(c) == [0]
     c.close()
-    assert not c._throttle.alive
+    assert not c.pusher.throttle.alive
 
 
 def _receipt(charts, seq):
     """What jupyter_bokeh's view sends back once it has applied the push mark ``seq``."""
     model = charts.model
-    model._sync_model(model, {"event": "jsevent", "kind": "ModelChanged",
+    model._handle_custom_msg({"event": "jsevent", "kind": "ModelChanged",
                               "model": {"id": charts.ack_source.id}, "attr": "tags",
                               "new": [seq]}, [])
 
@@ -327,24 +329,24 @@ def _receipt(charts, seq):
 def test_pushes_wait_for_the_page_receipt_of_the_previous_one(charts, monkeypatch):
     """A page that has not applied the last push gets no new one (until ACK_TIMEOUT):
     a busy page would otherwise fall ever further behind."""
-    monkeypatch.setattr(charts_mod, "ACK_TIMEOUT", 30.0)
+    monkeypatch.setattr(pusher_mod, "ACK_TIMEOUT", 30.0)
     _ = charts.widget  # a view can exist: pushes are marked
     charts.update([t(0, C, 0.5)])
     charts.flush()
-    assert charts._seq == 1 and charts.ack_source.tags == [1]
+    assert charts.pusher.sent == 1 and charts.ack_source.tags == [1]
     charts.update([t(0, C, 0.5), t(1, C, 0.6)])
     time.sleep(0.4)  # several throttle intervals: still waiting for the receipt
     assert rows(charts) == [0]
     _receipt(charts, 1)
     assert wait_for(lambda: rows(charts) == [0, 1])
-    assert charts._seq == 2
+    assert charts.pusher.sent == 2
     flushed = charts.pushes
     charts.flush()  # flush() never waits (a search's last trials, a full refresh)
     assert charts.pushes == flushed + 1
 
 
 def test_without_a_receipt_the_next_push_goes_after_the_timeout(charts, monkeypatch):
-    monkeypatch.setattr(charts_mod, "ACK_TIMEOUT", 0.5)
+    monkeypatch.setattr(pusher_mod, "ACK_TIMEOUT", 0.5)
     _ = charts.widget
     charts.update([t(0, C, 0.5)])
     charts.flush()
@@ -355,7 +357,7 @@ def test_without_a_receipt_the_next_push_goes_after_the_timeout(charts, monkeypa
 
 
 def test_receipts_of_other_models_or_garbage_are_ignored(charts, monkeypatch):
-    monkeypatch.setattr(charts_mod, "ACK_TIMEOUT", 30.0)
+    monkeypatch.setattr(pusher_mod, "ACK_TIMEOUT", 30.0)
     _ = charts.widget
     charts.update([t(0, C, 0.5)])
     charts.flush()
@@ -363,8 +365,8 @@ def test_receipts_of_other_models_or_garbage_are_ignored(charts, monkeypatch):
     for bad in ({"attr": "tags", "model": {"id": hist.id}, "new": [1]},
                 {"attr": "tags", "model": {"id": charts.ack_source.id}, "new": "x"},
                 {"attr": "tags", "model": {"id": charts.ack_source.id}, "new": []}):
-        charts._on_echo({"kind": "ModelChanged", **bad})
-    assert charts._acked == 0
+        charts.pusher._on_echo({"kind": "ModelChanged", **bad})
+    assert charts.pusher.acked == 0
 
 
 def test_no_view_means_no_mark_and_no_waiting(charts):
@@ -372,7 +374,7 @@ def test_no_view_means_no_mark_and_no_waiting(charts):
     charts.flush()
     charts.update([t(0, C, 0.5), t(1, C, 0.6)])
     assert wait_for(lambda: rows(charts) == [0, 1], timeout=1.0)
-    assert charts._seq == 0  # no widget was made: nobody could acknowledge
+    assert charts.pusher.sent == 0  # no widget was made: nobody could acknowledge
 
 
 def test_the_pareto_front_goes_as_arrays_and_matches_the_batch_function(charts):
@@ -415,15 +417,15 @@ def test_replay_view_and_scatter_x_rebuild_from_the_full_list(charts):
 
 
 def test_the_receipt_timeout_follows_the_page_round_trip(charts, monkeypatch):
-    monkeypatch.setattr(charts_mod, "ACK_TIMEOUT", 30.0)
+    monkeypatch.setattr(pusher_mod, "ACK_TIMEOUT", 30.0)
     _ = charts.widget
-    assert charts.ack_timeout == 30.0  # no round trip measured yet
+    assert charts.pusher.ack_timeout == 30.0  # no round trip measured yet
     charts.update([t(0, C, 0.5)])
     charts.flush()
     _receipt(charts, 1)  # at once: a fast page
-    assert charts.ack_timeout == charts_mod.ACK_TIMEOUT_MIN
-    charts._rtt = 50.0  # a page that took very long: capped
-    assert charts.ack_timeout == 30.0
+    assert charts.pusher.ack_timeout == pusher_mod.ACK_TIMEOUT_MIN
+    charts.pusher.rtt = 50.0  # a page that took very long: capped
+    assert charts.pusher.ack_timeout == 30.0
 
 
 def test_a_push_is_one_patch_message_with_all_its_changes(charts):
@@ -446,8 +448,8 @@ def test_a_push_is_one_patch_message_with_all_its_changes(charts):
 
 
 def test_a_long_search_thins_the_dots_drawn_but_keeps_every_row(charts, monkeypatch):
-    monkeypatch.setattr(charts_mod, "DRAW_LIMIT", 50)
-    monkeypatch.setattr(charts_mod, "DRAW_RECENT", 10)
+    monkeypatch.setattr(figures_mod, "DRAW_LIMIT", 50)
+    monkeypatch.setattr(figures_mod, "DRAW_RECENT", 10)
     trials = [t(i, C, (i % 7) / 10 + (0.5 if i == 33 else 0), params=1000 - i)
               for i in range(200)]
     charts.update(trials[:40])
@@ -477,7 +479,7 @@ def test_a_long_search_thins_the_dots_drawn_but_keeps_every_row(charts, monkeypa
 def test_a_huge_front_is_drawn_through_its_ends_and_every_step_th_point(charts, monkeypatch):
     import numpy as np
 
-    monkeypatch.setattr(charts_mod, "FRONT_LIMIT", 20)
+    monkeypatch.setattr(figures_mod, "FRONT_LIMIT", 20)
     # cost rising with accuracy: every trial is on the front
     trials = [t(i, C, i / 100, params=10 + i) for i in range(100)]
     charts.update(trials)
