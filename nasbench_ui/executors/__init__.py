@@ -1,9 +1,8 @@
-"""Where trials run: the kernel's own thread (default) or Dask workers.
-
-The thread loop is :func:`nasbench_ui.runner.run_loop`. :class:`DaskExecutor` runs one
-trial per Dask worker; ``Experiment(..., workers=N)`` or ``Experiment(...,
-executor=client_or_address)`` picks it through :func:`make_executor`. Dask is an
-optional extra: ``pip install 'nasbench_ui[dask]'``.
+"""``nasbench_ui.executors``: where trials run, re-exported from
+:mod:`nasbench_ui.engine.executors` (the ``Executor`` contract, the thread executor, and
+Dask: ``Experiment(..., workers=N)`` or ``executor=client_or_address`` picks
+:class:`DaskExecutor` through :func:`make_executor`). Dask is an optional extra:
+``pip install 'nasbench_ui[dask]'``.
 
 The cluster that ``workers=N`` starts serves no HTTP; ``executor=DaskExecutor(n_workers=N,
 dashboard=True)`` serves the Dask dashboard on a free loopback port, at
@@ -20,6 +19,15 @@ Example:
 
 from __future__ import annotations
 
-from .dask_executor import DaskExecutor, check_device_name, make_executor, require_distributed
+from ..engine.executors.base import Executor, ExecutorStopped, Finished, LoopHooks, Work
+from ..engine.executors.dask import (
+    DaskExecutor,
+    check_device_name,
+    make_executor,
+    require_distributed,
+)
+from ..engine.executors.thread import ThreadExecutor
 
-__all__ = ["DaskExecutor", "check_device_name", "make_executor", "require_distributed"]
+__all__ = ["DaskExecutor", "Executor", "ExecutorStopped", "Finished", "LoopHooks",
+           "ThreadExecutor", "Work", "check_device_name", "make_executor",
+           "require_distributed"]
