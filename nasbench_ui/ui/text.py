@@ -40,7 +40,7 @@ import ipywidgets as w
 import traitlets
 
 __all__ = ["ERROR_COLOR", "Markup", "SafeHTML", "bokeh_text", "error_html", "esc", "join",
-           "markup", "shown_path", "status_html"]
+           "markup", "shown_path", "status_html", "WORKBENCH_STYLE"]
 
 #: the red of errors and failed searches
 ERROR_COLOR = "#c0392b"
@@ -186,3 +186,19 @@ class SafeHTML(w.HTML):
     def _escape_plain(self, proposal: dict[str, Any]) -> str:
         value = proposal["value"]
         return value if isinstance(value, Markup) else esc(value)
+
+
+#: the workbench's own look: invalid fields in red, a status line that wraps, labels whole
+WORKBENCH_STYLE = Markup("""<style>
+.nbui-workbench .nbui-bad input, .nbui-workbench .nbui-bad select,
+.nbui-workbench input.nbui-bad, .nbui-workbench .nbui-bad .widget-text input
+  { border-color: #c0392b !important; background: #fdecea !important; }
+.nbui-workbench .nbui-status-line .widget-html-content,
+.nbui-workbench .nbui-progress-label .widget-html-content,
+.nbui-workbench .nbui-notice .widget-html-content,
+.nbui-workbench .nbui-runs-message .widget-html-content
+  { white-space: normal; overflow-wrap: anywhere; line-height: 1.35; }
+.nbui-workbench .nbui-controls .widget-label { overflow: visible; }
+.nbui-workbench .nbui-runs select { font-family: var(--jp-code-font-family, monospace);
+  font-size: 12px; }
+</style>""")

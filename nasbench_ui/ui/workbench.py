@@ -47,6 +47,7 @@ from .run_picker import RunPicker, run_name
 from .sharing import HIDEABLE, LOCKABLE, SharingMixin, StatePanel, check_names, disable_tree
 from .steering_panel import SteeringPanel
 from .table import TrialsTable
+from .text import WORKBENCH_STYLE as STYLE
 from .text import Markup, SafeHTML, error_html, markup, shown_path
 
 _INSTANCES: weakref.WeakSet[Workbench] = weakref.WeakSet()
@@ -62,20 +63,6 @@ def _warm_up() -> None:
         torch.optim.Adam([torch.zeros(1, requires_grad=True)])
         _WARMED.set()
 DEFAULT_STORAGE = "runs/workbench.db"
-#: the workbench's own look: invalid fields in red, a status line that wraps, labels whole
-STYLE = Markup("""<style>
-.nbui-workbench .nbui-bad input, .nbui-workbench .nbui-bad select,
-.nbui-workbench input.nbui-bad, .nbui-workbench .nbui-bad .widget-text input
-  { border-color: #c0392b !important; background: #fdecea !important; }
-.nbui-workbench .nbui-status-line .widget-html-content,
-.nbui-workbench .nbui-progress-label .widget-html-content,
-.nbui-workbench .nbui-notice .widget-html-content,
-.nbui-workbench .nbui-runs-message .widget-html-content
-  { white-space: normal; overflow-wrap: anywhere; line-height: 1.35; }
-.nbui-workbench .nbui-controls .widget-label { overflow: visible; }
-.nbui-workbench .nbui-runs select { font-family: var(--jp-code-font-family, monospace);
-  font-size: 12px; }
-</style>""")
 
 
 class Workbench(SharingMixin, w.VBox):
