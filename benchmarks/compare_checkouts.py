@@ -11,7 +11,9 @@ output (``--out`` into the temporary folder) is read.
 
 * Timings: the medians over the repeats, ``change`` = after / before oriented so that
   > 1 is better (before / after for lower-is-better figures). FAIL when change < 0.95.
-  ``noise`` is the spread (max - min) / median of the before runs among themselves.
+  ``noise`` is the spread (max - min) / median of the before runs among themselves; a
+  FAIL whose loss is no larger than either side's spread is marked ``within noise`` (it
+  still fails: more repeats, or a quieter machine, decide it).
   Rows marked ``info`` are shown and not judged.
 * Search quality (``nb201.py``: test accuracy of the picked cell, per strategy): the
   difference of means after - before with its standard error; FAIL when it is below
@@ -122,8 +124,8 @@ def timing_verdict(before: list[float], after: list[float], higher_is_better: bo
         >>> timing_verdict([10.0], [9.5], higher_is_better=True)["verdict"]  # 5 % slower
         'PASS'
         >>> v = timing_verdict([1.0, 1.2, 1.1], [1.2], higher_is_better=False)
-        >>> v["change"], v["verdict"], v["noise_before"]
-        (0.9167, 'FAIL', 0.1818)
+        >>> v["change"], v["verdict"], v["noise_before"], v["within_noise"]
+        (0.9167, 'FAIL', 0.1818, True)
         >>> timing_verdict([2.0], [1.0], higher_is_better=True, judged=False)["verdict"]
         'info'
     """
@@ -131,9 +133,11 @@ def timing_verdict(before: list[float], after: list[float], higher_is_better: bo
     num, den = (a, b) if higher_is_better else (b, a)
     change = 1.0 if num == den else (num / den if den else math.inf)
     ok = change >= 1 - tolerance - 1e-12
+    noise = max((x for x in (_spread(before), _spread(after)) if x is not None), default=None)
     return {"before": b, "after": a, "change": round(change, 4),
             "direction": "higher is better" if higher_is_better else "lower is better",
             "noise_before": _spread(before), "noise_after": _spread(after),
+            "within_noise": noise is not None and 1 - change <= noise,
             "before_runs": list(before), "after_runs": list(after),
             "verdict": ("PASS" if ok else "FAIL") if judged else "info"}
 
@@ -227,7 +231,7 @@ def compare(runs: list[dict[str, Any]], tolerance: float = TOLERANCE) -> dict[st
                              "change": None, "noise_before": None, "noise_after": None,
                              "direction": "higher is better" if higher else "lower is better",
                              "before_runs": vals["before"], "after_runs": vals["after"],
-                             "verdict": "FAIL" if judged else "info"})
+                             "within_noise": False, "verdict": "FAIL" if judged else "info"})
         for strategy in side["before"][0].get("quality", {}):
             q = {s: [r["quality"][strategy] for r in rs] for s, rs in side.items()}
             if q["after"]:
@@ -251,7 +255,8 @@ def table(result: dict[str, Any]) -> str:
         noise = "-" if r["noise_before"] is None else f"{r['noise_before']:.1%}"
         way = r["direction"].split()[0]
         lines.append(f"{r['bench']:18}{r['metric']:28}{way:>7}{_fmt(r['before']):>10}"
-                     f"{_fmt(r['after']):>10}{_fmt(r['change']):>8}{noise:>8}  {r['verdict']}")
+                     f"{_fmt(r['after']):>10}{_fmt(r['change']):>8}{noise:>8}  {r['verdict']}"
+                     + (" (within noise)" if r["verdict"] == "FAIL" and r["within_noise"] else ""))
     if result["quality"]:
         lines.append(f"\n{'quality: strategy':28}{'before':>9}{'after':>9}{'after-before':>14}"
                      f"{'SE':>8}  identical  verdict")
@@ -260,7 +265,9 @@ def table(result: dict[str, Any]) -> str:
                          f"{q['difference']:>+14.4f}{q['stderr']:>8.4f}  "
                          f"{'yes' if q['identical'] else 'no':9}  {q['verdict']}")
     lines.append(f"\noverall: {result['verdict']} (timings: change >= {1 - TOLERANCE:.2f}; "
-                 f"quality: after - before >= -{QUALITY_Z:g} SE)")
+                 f"quality: after - before >= -{QUALITY_Z:g} SE). noise: (max - min) / median "
+                 "of the before runs; 'within noise': the loss is no larger than the spread "
+                 "of either side's runs among themselves")
     return "\n".join(lines)
 
 
