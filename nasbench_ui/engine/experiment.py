@@ -55,6 +55,7 @@ from .loop import Loop, LoopCallbacks, LoopParts
 from .models import ModelKeeper, best_trial
 from .ownership import Ownership
 from .steering import Steering, check_constraints, check_one_shot, stored_name
+from .trial_view import TrialView
 
 log = logging.getLogger(__name__)
 _LIVE: weakref.WeakSet[Experiment] = weakref.WeakSet()
@@ -146,11 +147,8 @@ class Experiment:
         self._status = IDLE
         self._error: BaseException | None = None  # what killed the last search (wait() raises it)
         self._ownership = Ownership(self.store, self.name)
-        self._seen_version = 0
-        self._seen: dict[int, Trial] = {}  # every trial read so far, by number (store.changes)
-        self._done: set[int] = set()
-        self._retried: set[int] = set()
-        self._models = ModelKeeper(self, keep_models, self._trial)
+        self._view = TrialView(self.store, self.name)  # trials read so far (store.changes)
+        self._models = ModelKeeper(self, keep_models, self._view.get)
         self.steering = Steering(
             name=self.name, store=self.store, space=self.space, config=lambda: self.config,
             commit=self._commit, make_strategy=self._build_strategy, emit=self._emit,
@@ -279,24 +277,7 @@ class Experiment:
     def n_done(self) -> int:
         """Finished trials that count toward ``trials`` (a FAILED trial that was retried
         does not: its retry does)."""
-        self._sync()
-        return len(self._done) - len(self._retried & self._done)
-
-    def _sync(self) -> None:
-        """Fold in the trials written since the last call (``store.changes``): observers
-        ask for counts and history at every trial, and reading every trial each time
-        made long searches O(n^2)."""
-        version, changed = self.store.changes(self.name, since=self._seen_version)
-        for t in changed:
-            self._seen[t.number] = t
-            (self._done.add if t.state.counted else self._done.discard)(t.number)
-            if t.meta.get("retry_of") is not None:
-                self._retried.add(t.meta["retry_of"])
-        self._seen_version = version
-
-    def _trial(self, number: int) -> Trial | None:
-        self._sync()
-        return self._seen.get(number)
+        return self._view.n_done()
 
     def budget_spent(self) -> bool:
         """True when the ``trials`` or ``seconds`` budget is used up."""
@@ -606,8 +587,7 @@ class Experiment:
 
     def finished_trials(self) -> list[Trial]:
         """The finished trials in number order (read incrementally from the store)."""
-        self._sync()
-        return [t for t in self._seen.values() if t.finished]  # numbers arrive in order
+        return self._view.finished()
 
     def results(self, trials: list[Trial] | None = None) -> Any:
         """A pandas DataFrame with one row per trial (of ``trials``, default: all stored)."""

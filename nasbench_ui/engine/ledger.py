@@ -21,8 +21,10 @@ Example:
     >>> from nasbench_ui.storage import MemoryStore, TrialState
     >>> store = MemoryStore(); space = spaces.nb201()
     >>> name = store.create_experiment("demo", {})
+    >>> class Ones:  # an estimator (the ledger only asks it for a cost)
+    ...     def estimate(self, arch, ctx): ...
     >>> ledger = RunLedger(name, store, space, strategies.create("random", space),
-    ...                    "random", estimator=object(), budget=Budget(trials=1))
+    ...                    "random", estimator=Ones(), budget=Budget(trials=1))
     >>> job = ledger.next_job(); number = ledger.create(job)
     >>> ledger.record(number, job, Outcome(TrialState.COMPLETE, 0.5), 0.0, 1.0)
     True

@@ -265,13 +265,14 @@ class Steering:
         <nasbench_ui.engine.experiment.Experiment.switch_strategy>`)."""
         label = stored_name(strategy)
         estimator = self._config().estimator
-        old_partner, partner = one_shot_estimator(self._latest), one_shot_estimator(strategy)
-        if partner and partner != estimator:
+        current_needs = one_shot_estimator(self._latest)  # the estimator each one-shot needs
+        new_needs = one_shot_estimator(strategy)
+        if new_needs and new_needs != estimator:
             raise ValueError(
                 f"the strategy {label!r} is one-shot and runs only with the estimator "
-                f"{partner!r}; this experiment's estimator is {estimator!r} and cannot change "
-                f"mid-run: start a new experiment with strategy={label!r}, estimator={partner!r}")
-        if old_partner and old_partner == estimator and partner != estimator:
+                f"{new_needs!r}; this experiment's estimator is {estimator!r} and cannot change "
+                f"mid-run: start a new experiment with strategy={label!r}, estimator={new_needs!r}")
+        if current_needs and current_needs == estimator and new_needs != estimator:
             raise ValueError(
                 f"the estimator {estimator!r} runs only with the one-shot strategy "
                 f"{self.label!r}, so the search cannot switch to {label!r}; start a new "
