@@ -266,6 +266,21 @@ class SearchSpace:
     def labels(self) -> tuple[str, ...]:
         return tuple(d.label for d in self._decisions)
 
+    def unused_hparams(self, reserved: Sequence[str] = ()) -> list[str]:
+        """Hyperparameters that nothing reads: bound to no edge's operation and not one of
+        the ``reserved`` labels a trainer reads (``learning_rate``, ``batch_size``...).
+
+        Example:
+            >>> from nasbench_ui.space import IntRange
+            >>> s = SearchSpace("t", nodes=["a", "b"], edges=[Edge("a", "b", ("linear",),
+            ...     bind={"units": "units"})], hparams=[IntRange("units", 8, 16, 8),
+            ...     IntRange("lr", 1, 3)])
+            >>> s.unused_hparams(reserved=("learning_rate",))
+            ['lr']
+        """
+        bound = {ref for e in self.edges for _kw, ref in e.bind}
+        return [h.label for h in self.hparams if h.label not in bound and h.label not in reserved]
+
     def decision(self, label: str) -> Decision:
         for d in self._decisions:
             if d.label == label:

@@ -21,8 +21,10 @@ Then every ask:
 
 Training cost: the ensemble is trained from scratch (``epochs`` steps, a seed drawn
 from the strategy's generator) once ``retrain_every`` new results have arrived since
-the last such training; in between, each new result continues the current weights for
-``warm_epochs`` steps on all the data (``warm_epochs=0``: no update). The snapshot keeps
+the last such training; in between, each new result may continue the current weights
+for ``warm_epochs`` steps on all the data (default 0: no update; on NAS-Bench-201 the
+warm steps cost 40 % of a run's time and did not change the picked cells' accuracy at
+12,000 s over 300 seeds: 91.08 with 10 steps, 91.11 with none). The snapshot keeps
 that schedule (``fit``: ``[n0, seed, n1, n2, ...]``, the numbers of results trained
 on), so a loaded strategy replays the same trainings from its history and continues
 exactly; ``retrain_every=1, warm_epochs=0`` is the paper's retraining on every result.
@@ -64,6 +66,9 @@ if TYPE_CHECKING:
     from ..storage.trial import Trial
 
 ADAM_BETAS = (0.9, 0.999)
+#: The predictors' number type: single precision halves the work of a training step and
+#: is ample for ranking candidates.
+DTYPE = np.float32
 
 
 class MLPEnsemble:
@@ -84,11 +89,11 @@ class MLPEnsemble:
 
     def __init__(self, n_in: int, ensemble: int = 5, hidden: int = 32, layers: int = 2,
                  seed: int = 0) -> None:
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(seed)  # drawn in float64, kept in float32 (DTYPE)
         sizes = [n_in] + [hidden] * layers + [1]
         shapes = [(ensemble, a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
         shapes += [(ensemble, 1, b) for b in sizes[1:]]
-        self.theta = np.zeros(sum(math.prod(sh) for sh in shapes))
+        self.theta = np.zeros(sum(math.prod(sh) for sh in shapes), dtype=DTYPE)
         self.grad = np.zeros_like(self.theta)
         self.weights, self.biases, self._gw, self._gb = [], [], [], []
         offset = 0
@@ -120,7 +125,8 @@ class MLPEnsemble:
         """Train every member on ``(x, y)``; returns ``self``."""
         self.y_mean = float(y.mean())
         self.y_std = float(y.std()) or 1.0
-        target = ((y - self.y_mean) / self.y_std)[None, :, None]  # (1, n, 1)
+        target = ((y - self.y_mean) / self.y_std).astype(DTYPE)[None, :, None]  # (1, n, 1)
+        x = x.astype(DTYPE, copy=False)
         xt = x.T[None]  # (1, d, n)
         m1, m2, tmp = (np.zeros_like(self.theta) for _ in range(3))
         b1, b2 = ADAM_BETAS
@@ -151,7 +157,8 @@ class MLPEnsemble:
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean and standard deviation over the members, in the targets' units."""
-        out = self._forward(x)[-1][:, :, 0] * self.y_std + self.y_mean  # (E, m)
+        out = self._forward(x.astype(DTYPE, copy=False))[-1][:, :, 0].astype(float)
+        out = out * self.y_std + self.y_mean  # (E, m)
         sd = out.std(axis=0, ddof=1) if len(out) > 1 else np.zeros(out.shape[1])
         return out.mean(axis=0), sd
 
@@ -234,6 +241,16 @@ class ArchCodec:
         return np.array([idx[json.dumps(arch[lb])] for lb, idx in
                          zip(self.labels, self._index, strict=True)], dtype=np.int64)
 
+    def check_row(self, row: Any) -> np.ndarray:
+        """A stored row as an array; ValueError unless it holds one valid index per decision."""
+        ok = (isinstance(row, list) and len(row) == len(self.sizes)
+              and all(isinstance(i, int) and not isinstance(i, bool) for i in row))
+        out = np.array(row if ok else [], dtype=np.int64)
+        if not ok or (out < 0).any() or (out >= self.sizes).any():
+            raise ValueError(f"bananas: a stored row must hold {len(self.sizes)} choice "
+                             f"indices within {self.sizes.tolist()}, got {str(row)[:80]}")
+        return out
+
     def arch(self, row: np.ndarray) -> dict[str, Any]:
         """The architecture of a row (a fresh dict)."""
         return copy_arch({lb: ch[int(i)] for lb, ch, i in
@@ -284,7 +301,7 @@ class Bananas(StrategyBase):
                                 "along each input-output path of a cell)"),
         "retrain_every": Option(int, 10, low=1,
                                 help="new results between two trainings from scratch"),
-        "warm_epochs": Option(int, 10, low=0,
+        "warm_epochs": Option(int, 0, low=0,
                               help="Adam steps from the current weights on each new result "
                                    "(0: the ensemble only changes at a retraining)"),
     }
@@ -294,6 +311,7 @@ class Bananas(StrategyBase):
         self._codec = ArchCodec(space, paths=self.options["encoding"] == "path")
         self._history: list[dict[str, Any]] = []  # told, in order: arch, key, value, number
         self._rows: list[np.ndarray] = []  # the choice indices of each told architecture
+        self._row_lists: list[list[int]] = []  # the same, as lists (for the snapshot)
         self._pending: list[list[str]] = []  # asked, not told: [key, kind]
         self._seen: set[str] = set()
         self._codes: set[Any] = set()  # codes of architectures known to be in _seen
@@ -420,6 +438,7 @@ class Bananas(StrategyBase):
         self._history.append({"arch": arch, "key": key, "value": clean_value(value),
                               "number": number})
         self._rows.append(self._codec.row(arch))
+        self._row_lists.append(self._rows[-1].tolist())
         self._seen.add(key)
         self._codes.update(self._codec.codes(self._rows[-1][None]))
 
@@ -431,16 +450,38 @@ class Bananas(StrategyBase):
                      trial.number if trial is not None else None)
 
     def state_dict(self) -> dict[str, Any]:
-        return {**self._base_state(), "history": self.history,
+        """The snapshot: the base, the told results as columns (each architecture as its
+        row of choice indices, see :class:`ArchCodec`), the pending asks and ``fit``.
+
+        Saved at every ask and tell, so it is kept compact: no architecture dicts.
+        """
+        return {**self._base_state(), "rows": list(self._row_lists),
+                "values": [h["value"] for h in self._history],
+                "numbers": [h["number"] for h in self._history],
                 "pending": [list(p) for p in self._pending],
                 "fit": list(self._fit) if self._fit else None}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self._load_base(state, ("history", "pending", "fit"))
-        self._history, self._rows, self._seen, self._codes = [], [], set(), set()
-        for h in state["history"]:
-            self._record(self.space.canonical(h["arch"]), str(h["key"]), h["value"],
-                         h["number"])
+        """Restore a snapshot; one with a ``history`` of dicts (before the compact
+        columns) loads too."""
+        self._load_base(state, ("pending", "fit"))
+        self._history, self._rows, self._row_lists = [], [], []
+        self._seen, self._codes = set(), set()
+        if "history" in state:
+            told = [(self.space.canonical(h["arch"]), h["value"], h["number"])
+                    for h in state["history"]]
+        elif all(k in state for k in ("rows", "values", "numbers")):
+            rows, values, numbers = state["rows"], state["values"], state["numbers"]
+            if not len(rows) == len(values) == len(numbers):
+                raise ValueError("bananas: a snapshot's rows, values and numbers differ in "
+                                 f"length ({len(rows)}, {len(values)}, {len(numbers)})")
+            told = [(self._codec.arch(self._codec.check_row(r)), v, n)
+                    for r, v, n in zip(rows, values, numbers, strict=True)]
+        else:
+            raise ValueError("bananas: a snapshot needs 'rows', 'values' and 'numbers' "
+                             "(or an older 'history')")
+        for arch, value, number in told:
+            self._record(arch, self.space.key(arch), value, number)
         self._pending = [[str(k), str(kind)] for k, kind in state["pending"]]
         self._seen |= {k for k, _ in self._pending}
         fit = state["fit"]

@@ -247,3 +247,46 @@ def test_bananas_beats_random_search_on_nas_bench_201(nb201_csv: Path) -> None:
         means[name] = statistics.fmean(bests)
     assert means["bananas"] > means["random"] + 0.3, means
     assert means["bananas"] > 84.0, means  # near the table's best (84.89)
+
+
+def test_a_snapshot_holds_no_architecture_dicts_and_an_older_one_still_loads() -> None:
+    space = spaces.nb201()
+    objective = score_table(space, 2)
+    a = Bananas(space, seed=4, **FAST)
+    drive(a, objective, 9)
+    state = json.loads(json.dumps(a.state_dict()))
+    assert "history" not in state and len(state["rows"]) == len(state["values"]) == 9
+    assert all(isinstance(i, int) for row in state["rows"] for i in row)
+    older = {k: v for k, v in state.items() if k not in ("rows", "values", "numbers")}
+    older["history"] = a.history  # the format written before the compact columns
+    for snapshot in (state, json.loads(json.dumps(older))):
+        b = Bananas(space, seed=0, **FAST)
+        b.load_state_dict(snapshot)
+        assert b.history == a.history
+        assert drive(b, objective, 5, first=9) == drive(
+            _clone(space, state), objective, 5, first=9)
+
+
+def _clone(space: Any, state: dict[str, Any]) -> Bananas:
+    c = Bananas(space, seed=1, **FAST)
+    c.load_state_dict(json.loads(json.dumps(state)))
+    return c
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"rows": [[0, 0, 0, 0, 0, 9]]}, "choice indices within"),
+    ({"rows": [[0, 0, 0]]}, "6 choice indices"),
+    ({"rows": [["a", 0, 0, 0, 0, 0]]}, "choice indices"),
+    ({"values": []}, "differ in length"),
+    ({"rows": None, "values": None, "numbers": None}, "'rows', 'values' and 'numbers'"),
+])
+def test_a_bad_snapshot_is_a_value_error(change: dict[str, Any], message: str) -> None:
+    space = spaces.nb201()
+    a = Bananas(space, seed=0, **FAST)
+    a.tell(a.ask(), 1.0, trial(0, None, 1.0))
+    state = {**json.loads(json.dumps(a.state_dict())), **change}
+    state = {k: v for k, v in state.items() if not (k in change and v is None)}
+    if change.get("values") == []:
+        state["numbers"] = []
+    with pytest.raises(ValueError, match=message):
+        Bananas(space, seed=0, **FAST).load_state_dict(state)
