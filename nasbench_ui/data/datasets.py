@@ -19,7 +19,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import inspect
 import numbers
@@ -29,12 +28,25 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..registry import Registry
 from . import vision
 from .dataset import Dataset, make_dataset
 from .split import check_fractions, standardize, stratified_split
 
 Loader = Callable[..., Dataset]
-_LOADERS: dict[str, Loader] = {}
+
+
+def _check_loader(name: str, loader: Loader) -> None:
+    if not callable(loader):
+        raise ValueError(f"data set {name!r}: loader must be callable, got {loader!r}")
+    opts = _loader_options(loader)
+    if opts is not None and "seed" not in _param_names(loader):
+        raise ValueError(
+            f"data set {name!r}: the loader must take a `seed` keyword, e.g. def loader(seed=0): ..."
+        )
+
+
+_REGISTRY: Registry[Loader] = Registry("data set", _check_loader)
 
 
 def register(name: str, loader: Loader, replace: bool = False) -> None:
@@ -48,19 +60,14 @@ def register(name: str, loader: Loader, replace: bool = False) -> None:
         >>> register("tiny", tiny, replace=True)
         >>> load("tiny").input_shape
         (2,)
+        >>> _ = unregister("tiny")
     """
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"data set name must be a non-empty str, got {name!r}")
-    if not callable(loader):
-        raise ValueError(f"data set {name!r}: loader must be callable, got {loader!r}")
-    opts = _loader_options(loader)
-    if opts is not None and "seed" not in _param_names(loader):
-        raise ValueError(
-            f"data set {name!r}: the loader must take a `seed` keyword, e.g. def loader(seed=0): ..."
-        )
-    if name in _LOADERS and not replace:
-        raise ValueError(f"data set {name!r} is already registered; pass replace=True to replace it")
-    _LOADERS[name] = loader
+    _REGISTRY.register(name, loader, replace=replace)
+
+
+def unregister(name: str) -> Loader:
+    """Remove a registered data set and return its loader."""
+    return _REGISTRY.unregister(name)
 
 
 def names() -> list[str]:
@@ -70,7 +77,7 @@ def names() -> list[str]:
         >>> names()[:2]
         ['digits', 'digits_seq']
     """
-    return list(_LOADERS)
+    return _REGISTRY.names()
 
 
 def load(name: str, seed: int = 0, **options: Any) -> Dataset:
@@ -96,11 +103,7 @@ def check(name: Any, seed: Any = 0, options: dict[str, Any] | None = None) -> Lo
         ...
         ValueError: data set 'digits' got unknown option(s) ['subset']; its options are [...]
     """
-    loader = _LOADERS.get(name) if isinstance(name, str) else None
-    if loader is None:
-        close = difflib.get_close_matches(str(name), list(_LOADERS), n=3, cutoff=0.5)
-        hint = f" (did you mean {close}?)" if close else ""
-        raise ValueError(f"unknown data set {name!r}{hint}; known data sets: {names()}")
+    loader = _REGISTRY.get(name)
     _check_seed(seed)
     allowed = _loader_options(loader)
     if allowed is not None:

@@ -42,11 +42,9 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import math
 import numbers
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -55,12 +53,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..registry import Registry
+
 Shape = tuple[int, ...]
 Factory = Callable[..., tuple[nn.Module, Shape]]
 
 GROUPS = ("conv", "linear", "recurrent", "activation", "pooling", "normalization",
           "regularization", "identity", "custom")
-_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 _KINDS = {1: "a vector (F,)", 2: "a sequence (T, F)", 3: "an image (C, H, W)"}
 
 
@@ -76,7 +75,16 @@ class OpSpec:
     builtin: bool = False
 
 
-_REGISTRY: dict[str, OpSpec] = {}
+def _check_spec(name: str, spec: OpSpec) -> None:
+    if not isinstance(spec, OpSpec):
+        raise ValueError(f"operation {name!r}: register a factory through "
+                         f"nasbench_ui.space.ops.register, got {type(spec).__name__}")
+
+
+_REGISTRY: Registry[OpSpec] = Registry(
+    "operation", _check_spec, name_pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*$",
+    name_rule="a str of letters, digits, '_', '.' or '-' starting with a letter or '_'",
+    hint=" (register your own with nasbench_ui.space.ops.register)")
 
 
 # ----------------------------------------------------------------------------- registry
@@ -106,24 +114,18 @@ def register(
 
 def _register(name: str, factory: Factory, group: str, doc: str, params: tuple[str, ...],
               replace: bool, builtin: bool) -> None:
-    if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise ValueError(
-            f"operation name must be a str of letters, digits, '_', '.' or '-' starting "
-            f"with a letter or '_'; got {name!r}"
-        )
+    _REGISTRY.check_name(name)
     if not callable(factory):
         raise ValueError(f"operation {name!r}: factory must be callable, got {factory!r}")
     if not isinstance(group, str) or not group:
         raise ValueError(f"operation {name!r}: group must be a non-empty str, e.g. one of {GROUPS}")
     if not isinstance(doc, str):
         raise ValueError(f"operation {name!r}: doc must be a str, got {type(doc).__name__}")
-    if name in _REGISTRY and not replace:
-        raise ValueError(
-            f"operation {name!r} is already registered (group {_REGISTRY[name].group!r}); "
-            "pass replace=True to replace it or pick another name"
-        )
+    if not replace:  # before the factory's signature is read
+        _REGISTRY.check_free(name)
     spec_params = _factory_params(name, factory, tuple(params))
-    _REGISTRY[name] = OpSpec(name, factory, group, doc, spec_params, builtin)
+    _REGISTRY.register(name, OpSpec(name, factory, group, doc, spec_params, builtin),
+                       replace=replace)
 
 
 def _factory_params(name: str, factory: Factory, params: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -163,25 +165,16 @@ def unregister(name: str) -> None:
         >>> unregister("tmp_op"); is_registered("tmp_op")
         False
     """
-    spec = _lookup(name)
-    if spec.builtin:
+    if _REGISTRY.get(name).builtin:
         raise ValueError(
             f"operation {name!r} is built in and cannot be removed; "
             "use register(name, factory, replace=True) to change it"
         )
-    del _REGISTRY[name]
+    _REGISTRY.unregister(name)
 
 
 def _lookup(name: str) -> OpSpec:
-    spec = _REGISTRY.get(name) if isinstance(name, str) else None
-    if spec is None:
-        close = difflib.get_close_matches(str(name), list(_REGISTRY), n=3, cutoff=0.5)
-        hint = f"; did you mean {close}?" if close else ""
-        raise ValueError(
-            f"unknown operation {name!r}{hint} Known operations: {names()} "
-            "(register your own with nasbench_ui.space.ops.register)"
-        )
-    return spec
+    return _REGISTRY.get(name)
 
 
 def get(name: str) -> Factory:
@@ -191,13 +184,13 @@ def get(name: str) -> Factory:
         >>> get("relu")((4,))[1]
         (4,)
     """
-    _lookup(name)
+    spec = _lookup(name)
 
     def factory(in_shape: Shape, **kwargs: Any) -> tuple[nn.Module, Shape]:
         return build_op(name, in_shape, **kwargs)
 
     factory.__name__ = f"op_{name}"
-    factory.__doc__ = _REGISTRY[name].doc
+    factory.__doc__ = spec.doc
     return factory
 
 
@@ -208,7 +201,7 @@ def names() -> list[str]:
         >>> "conv_3x3" in names()
         True
     """
-    return list(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def groups() -> dict[str, list[str]]:
@@ -219,7 +212,7 @@ def groups() -> dict[str, list[str]]:
         ['conv', 'linear', 'recurrent']
     """
     out: dict[str, list[str]] = {g: [] for g in GROUPS}
-    for spec in _REGISTRY.values():
+    for _, spec in _REGISTRY.items():
         out.setdefault(spec.group, []).append(spec.name)
     return out
 
@@ -231,7 +224,7 @@ def is_registered(name: str) -> bool:
         >>> is_registered("skip"), is_registered("nope")
         (True, False)
     """
-    return isinstance(name, str) and name in _REGISTRY
+    return name in _REGISTRY
 
 
 def info(name: str) -> dict[str, Any]:

@@ -113,9 +113,9 @@ def test_load_bad_options(options: dict, text: str) -> None:
 
 
 def test_load_unknown_name() -> None:
-    with pytest.raises(ValueError, match=r"unknown data set 'digit' \(did you mean \['digits'") as e:
+    with pytest.raises(ValueError, match=r"unknown data set 'digit' \(did you mean 'digits'") as e:
         data.load("digit")
-    assert "known data sets: ['digits', 'digits_seq'" in str(e.value)
+    assert "; known: digits, digits_seq, " in str(e.value)
 
 
 # ------------------------------------------------------------------- Dataset
@@ -289,7 +289,7 @@ def test_register_custom_loader() -> None:
         with pytest.raises(ValueError, match="'tiny_test': the loader returned str, not a Dataset"):
             data.load("tiny_test")
     finally:
-        data.datasets._LOADERS.pop("tiny_test", None)
+        data.datasets._REGISTRY.pop("tiny_test", None)
     with pytest.raises(ValueError, match="the loader must take a `seed` keyword"):
         data.register("no_seed", lambda n=3: None)
     with pytest.raises(ValueError, match="loader must be callable"):

@@ -257,7 +257,7 @@ def test_identity_ops() -> None:
 
 # ------------------------------------------------------- lookups and bad input
 def test_unknown_name_lists_close_names() -> None:
-    with pytest.raises(ValueError, match=r"unknown operation 'conv3x3'; did you mean \['conv_3x3'") as e:
+    with pytest.raises(ValueError, match=r"unknown operation 'conv3x3' \(did you mean 'conv_3x3'") as e:
         ops.build_op("conv3x3", (1, 8, 8))
     assert "nasbench_ui.space.ops.register" in str(e.value)
     for fn in (ops.get, ops.info):
@@ -326,7 +326,7 @@ def test_register_custom_op(cleanup: list[str]) -> None:
 def test_register_twice_needs_replace(cleanup: list[str]) -> None:
     cleanup.append("twice")
     ops.register("twice", lambda shape: (nn.Identity(), shape))
-    with pytest.raises(ValueError, match="operation 'twice' is already registered .*replace=True"):
+    with pytest.raises(ValueError, match="operation 'twice' is already registered; pass replace=True"):
         ops.register("twice", lambda shape: (nn.Tanh(), shape))
     ops.register("twice", lambda shape: (nn.Tanh(), shape), group="activation", replace=True)
     assert isinstance(ops.build_op("twice", (2,))[0], nn.Tanh)
