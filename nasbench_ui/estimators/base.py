@@ -1,4 +1,10 @@
-"""The estimator protocol: estimate one architecture, reporting along the way.
+"""The estimator contract: estimate one architecture, reporting along the way.
+
+:class:`Estimator` is the base of every estimator and names the whole contract: one
+required method, ``estimate(arch, ctx)``, and optional hooks with default bodies
+(``cost``, ``prepare_options``, ``HISTORY``, ``HAS_MODELS``, ``NAME``, ``OPTIONS``).
+An object written to the bare protocol is wrapped by
+:class:`~nasbench_ui.estimators.adapter.EstimatorAdapter`.
 
 An estimator gets an :class:`EstimateContext` from the experiment. It calls
 ``ctx.report(point)`` after each epoch (the point lands in the trial's curve and in the
@@ -14,10 +20,8 @@ estimator that declares none and still calls ``ctx.history()`` gets a ValueError
 :func:`history_fields` reads and checks the declaration.
 
 Example:
-    >>> class Const:
+    >>> class Const(Estimator):
     ...     NAME = "const"
-    ...     OPTIONS = {}
-    ...     def __init__(self, **options): pass
     ...     def estimate(self, arch, ctx):
     ...         ctx.report({"epoch": 1, "valid_acc": 0.5})
     ...         return Estimate(value=0.5, metrics={"valid_acc": 0.5})
@@ -28,11 +32,13 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar
 
 from ..options import Option
+from .adapter import EstimatorAdapter, declared_history
 
 #: The ``HISTORY`` of an estimator that never calls ``ctx.history()`` (the default).
 NO_HISTORY: tuple[str, ...] = ()
@@ -123,30 +129,80 @@ class EstimateContext:
         return self.budget_left_fn() if self.budget_left_fn else None
 
 
-@runtime_checkable
-class Estimator(Protocol):
-    """What the registry builds: ``cls(**options)`` with an ``estimate`` method.
+class Estimator(ABC):
+    """The base of every estimator: the whole contract in one place.
 
-    An estimator class may also set ``HISTORY: ClassVar[tuple[str, ...]]``, the trial
-    fields it reads from ``ctx.history()`` (default :data:`NO_HISTORY`: none).
+    Required (one method): :meth:`estimate`. Every other hook has a default body here,
+    so the experiment and the loop use it without probing:
+
+    * ``NAME`` (``"custom"``), ``OPTIONS`` (declared options, built from a plain dict
+      by the registry as ``cls(**options)``; ``{}``);
+    * ``HISTORY``: the trial fields :meth:`EstimateContext.history` must fill (see
+      :func:`history_fields`; :data:`NO_HISTORY`: the estimator reads no history);
+    * ``HAS_MODELS``: whether an estimate returns the trial's own trained model, for
+      ``best_model()`` (True);
+    * :meth:`cost`: the simulated seconds a trial will be charged, asked before it runs
+      (None: it charges the real time, as training does);
+    * :meth:`prepare_options`: rewrites a user's shorthand options before they are
+      checked against ``OPTIONS`` (unchanged).
+
+    Example:
+        >>> class Half(Estimator):
+        ...     def estimate(self, arch, ctx):
+        ...         return Estimate(0.5)
+        >>> e = Half()
+        >>> e.estimate({}, None).value, e.cost({}, None), e.HISTORY, e.HAS_MODELS
+        (0.5, None, (), True)
     """
 
-    NAME: str
-    OPTIONS: dict[str, Option]
+    NAME: ClassVar[str] = "custom"
+    OPTIONS: ClassVar[Mapping[str, Option]] = {}
+    HISTORY: ClassVar[tuple[str, ...]] = NO_HISTORY
+    HAS_MODELS: ClassVar[bool] = True
 
-    def estimate(self, arch: dict[str, Any], ctx: EstimateContext) -> Estimate: ...
+    @abstractmethod
+    def estimate(self, arch: dict[str, Any], ctx: EstimateContext) -> Estimate:
+        """Estimate ``arch``: report curve points through ``ctx``, honour
+        ``ctx.should_stop()``, and return an :class:`Estimate` (or raise :class:`Pruned`,
+        :class:`Interrupted`, :class:`TrialFailed` or :class:`BudgetExhausted`)."""
+
+    def cost(self, arch: dict[str, Any], space: Any) -> float | None:
+        """The simulated seconds ``arch`` will cost, or None: it charges real time."""
+        return None
+
+    @classmethod
+    def prepare_options(cls, options: dict[str, Any]) -> dict[str, Any]:
+        """The user's options with shorthand rewritten, before the ``OPTIONS`` check."""
+        return options
+
+
+Estimator.register(EstimatorAdapter)  # a wrapped protocol object counts as an Estimator
+
+
+def adapt(estimator: Any) -> Estimator:
+    """``estimator`` itself when it is an :class:`Estimator`, else an
+    :class:`~nasbench_ui.estimators.adapter.EstimatorAdapter` around it.
+
+    Example:
+        >>> class Plain:
+        ...     def estimate(self, arch, ctx): return Estimate(1.0)
+        >>> isinstance(adapt(Plain()), Estimator), adapt(Plain()).cost({}, None)
+        (True, None)
+    """
+    return estimator if isinstance(estimator, Estimator) else EstimatorAdapter(estimator)  # type: ignore[return-value]
 
 
 def estimator_cost(estimator: Any, arch: dict[str, Any], space: Any) -> float | None:
-    """The simulated seconds ``estimator`` charges for ``arch`` (its optional
-    ``cost(arch, space)`` hook, as ``tabular`` has), or None: it charges real time.
+    """The simulated seconds ``estimator`` charges for ``arch`` (its ``cost(arch,
+    space)`` hook, as ``tabular`` has), or None: it charges real time.
 
     Example:
-        >>> estimator_cost(object(), {}, None) is None
+        >>> class Plain:
+        ...     def estimate(self, arch, ctx): return Estimate(1.0)
+        >>> estimator_cost(Plain(), {}, None) is None
         True
     """
-    hook = getattr(estimator, "cost", None)  # the one place that asks for the hook
-    return hook(arch, space) if callable(hook) else None
+    return adapt(estimator).cost(arch, space)
 
 
 def history_fields(estimator: Any) -> tuple[str, ...]:
@@ -173,8 +229,13 @@ def history_fields(estimator: Any) -> tuple[str, ...]:
         ...
         ValueError: Bad.HISTORY lists unknown trial field(s) ['curves']; allowed: arch, value, metrics, curve, error, started_at, finished_at, worker, meta (number and state always come)
     """
-    cls = estimator if isinstance(estimator, type) else type(estimator)
-    declared: Any = getattr(cls, "HISTORY", NO_HISTORY)  # the one documented optional attribute
+    cls = _owner_class(estimator)
+    if isinstance(estimator, Estimator):
+        declared: Any = estimator.HISTORY
+    elif isinstance(estimator, type) and issubclass(estimator, Estimator):
+        declared = estimator.HISTORY
+    else:  # a class or object written without the base: the adapter reads it
+        declared = declared_history(estimator)
     if isinstance(declared, str) or not isinstance(declared, (tuple, list)) \
             or not all(isinstance(f, str) for f in declared):
         raise ValueError(f"{cls.__name__}.HISTORY must be a tuple of trial field names such "
@@ -190,9 +251,16 @@ class HistoryNotDeclared(ValueError):
     """``ctx.history()`` was called by an estimator whose class declares no ``HISTORY``."""
 
     def __init__(self, estimator: Any) -> None:
-        cls = estimator if isinstance(estimator, type) else type(estimator)
+        cls = _owner_class(estimator)
         super().__init__(
             f"{cls.__name__} called ctx.history() but declares no HISTORY, so this trial was "
             f"sent no history; declare the trial fields it reads in the class, e.g. "
             f"HISTORY: ClassVar[tuple[str, ...]] = ('curve',) (allowed: "
             f"{', '.join(HISTORY_FIELDS)})")
+
+
+def _owner_class(estimator: Any) -> type:
+    """The class an estimator (class, object or adapter) was written as, for messages."""
+    if isinstance(estimator, EstimatorAdapter):
+        return type(estimator.inner)
+    return estimator if isinstance(estimator, type) else type(estimator)

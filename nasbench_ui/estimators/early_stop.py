@@ -41,7 +41,7 @@ from torch import nn
 
 from ..options import Option, resolve
 from ..threads import TrialThreads
-from .base import Estimate, EstimateContext, Pruned
+from .base import Estimate, EstimateContext, Estimator, Pruned
 from .train import DataCache, measure
 from .trainer import (
     THREADS_OPTION,
@@ -92,7 +92,7 @@ def median_of_others(history: list[Any], number: int, epoch: int) -> tuple[float
     return (statistics.median(values) if values else None), len(values)
 
 
-class EarlyStopEstimator:
+class EarlyStopEstimator(Estimator):
     """Train briefly on a subset; prune by patience and by the median stopping rule.
 
     Example:

@@ -41,7 +41,7 @@ from torch import nn
 
 from ..options import Option
 from ..threads import TrialThreads
-from .base import Estimate, EstimateContext, Pruned
+from .base import Estimate, EstimateContext, Estimator, Pruned
 from .train import DataCache, measure
 from .trainer import (
     THREADS_OPTION,
@@ -151,7 +151,7 @@ def best_complete(history: Sequence[Any]) -> float | None:
     return max(vals) if vals else None
 
 
-class LearningCurveExtrapolation:
+class LearningCurveExtrapolation(Estimator):
     """Train, extrapolate the validation curve each epoch, prune hopeless trials.
 
     Example:

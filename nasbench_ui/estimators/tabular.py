@@ -48,7 +48,7 @@ from typing import Any
 
 from ..options import Option
 from ..trust import check_path
-from .base import BudgetExhausted, Estimate, EstimateContext, TrialFailed
+from .base import BudgetExhausted, Estimate, EstimateContext, Estimator, TrialFailed
 
 #: The folder of the tables the package ships (``nb.benchmarks``): read without trust.
 SHIPPED_DIR = (Path(__file__).resolve().parent.parent / "benchmarks" / "data").resolve()
@@ -206,7 +206,7 @@ def _plain(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
 
 
-class TabularEstimator:
+class TabularEstimator(Estimator):
     """Look up ``metric`` for ``space.key(arch)`` in a table; charge ``cost`` seconds.
 
     ``cost`` maps columns to weights; a str names one column (weight 1). ``scale``
@@ -233,8 +233,8 @@ class TabularEstimator:
         "extra_metrics": Option(list, [], help="more columns copied into the metrics"),
     }
 
-    @staticmethod
-    def prepare_options(options: dict[str, Any]) -> dict[str, Any]:
+    @classmethod
+    def prepare_options(cls, options: dict[str, Any]) -> dict[str, Any]:
         """Accept ``cost`` as one column name before the options are type-checked."""
         if isinstance(options.get("cost"), str):
             options = {**options, "cost": {options["cost"]: 1.0}}

@@ -32,7 +32,7 @@ import torch
 from ..options import Option, resolve
 from ..threads import TrialThreads
 from . import metrics as model_metrics
-from .base import Estimate, EstimateContext
+from .base import Estimate, EstimateContext, Estimator
 from .trainer import (
     THREADS_OPTION,
     TRAIN_OPTIONS,
@@ -82,7 +82,7 @@ class DataCache:
         self._key, self._splits = None, None
 
 
-class TrainEstimator:
+class TrainEstimator(Estimator):
     """Train each architecture fully; the objective is the final validation accuracy.
 
     Hyperparameter decisions labelled ``learning_rate``, ``optimizer``, ``batch_size``

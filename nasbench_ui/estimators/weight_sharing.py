@@ -46,7 +46,7 @@ import torch.nn.functional as F
 from ..options import Option, resolve
 from ..space.supernet import Supernet, check_space
 from ..threads import TrialThreads
-from .base import Estimate, EstimateContext, TrialFailed
+from .base import Estimate, EstimateContext, Estimator, TrialFailed
 from .train import DataCache
 from .trainer import (
     THREADS_OPTION,
@@ -85,7 +85,7 @@ class _Shared:
         return data.x_train[idx], data.y_train[idx]
 
 
-class WeightSharing:
+class WeightSharing(Estimator):
     """Score each architecture with weights inherited from one shared supernet.
 
     Example:

@@ -58,7 +58,7 @@ from torch import nn
 
 from ..options import Option, resolve
 from ..threads import TrialThreads
-from .base import Estimate, EstimateContext
+from .base import Estimate, EstimateContext, Estimator
 from .metrics import count_params
 from .train import DataCache
 from .trainer import THREADS_OPTION, oom_guard, seeded, size_threads, trial_threads
@@ -167,7 +167,7 @@ SCORERS: dict[str, Callable[[nn.Module, torch.Tensor, torch.Tensor], float]] = {
 }
 
 
-class ZeroCost:
+class ZeroCost(Estimator):
     """Rank architectures at initialisation by a zero-cost proxy (no training).
 
     Example:

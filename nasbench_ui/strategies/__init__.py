@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import options as _options
-from .adapter import StrategyAdapter, adapt
+from ..registry import Registry
+from .adapter import StrategyAdapter, adapt, declared_options, is_protocol_object, missing_methods
 from .bananas import Bananas
 from .base import (
     MAX_TRIES,
@@ -40,27 +41,48 @@ from .pareto_evolution import ParetoEvolution
 from .random_search import RandomSearch
 from .reinforce import Reinforce
 
-_REQUIRED = ("ask", "tell", "state_dict", "load_state_dict")
-_REGISTRY: dict[str, type] = {}
+
+def _check_class(name: str, cls: Any) -> None:
+    if not isinstance(cls, type):
+        raise ValueError(f"register({name!r}, ...) needs a class, got {type(cls).__name__}")
+    missing = missing_methods(cls)
+    if missing:
+        raise ValueError(
+            f"strategy class {cls.__name__} lacks the method(s) {missing}; a strategy needs "
+            f"{list(Strategy.REQUIRED)} (see nasbench_ui.strategies.base.Strategy)"
+        )
+
+
+_REGISTRY: Registry[type] = Registry("strategy", _check_class, options=declared_options)
 
 
 def names() -> list[str]:
     """Registered strategy names, built-ins first."""
-    return list(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def get(name: str) -> type:
     """The class registered as ``name``; ValueError lists the names."""
-    if not isinstance(name, str) or name not in _REGISTRY:
-        raise ValueError(f"unknown strategy {name!r}; available strategies: {names()}")
-    return _REGISTRY[name]
+    return _REGISTRY.get(name)
+
+
+def options(name: str) -> dict[str, _options.Option]:
+    """The options the strategy ``name`` declares (its ``OPTIONS``), for forms.
+
+    Example:
+        >>> options("evolution")["population"].default
+        20
+    """
+    return _REGISTRY.options(name)
 
 
 def register(name: str, cls: type, replace: bool = False) -> type:
     """Register a strategy class under ``name`` (ValueError if taken, unless ``replace``).
 
-    The class must have ``ask``, ``tell``, ``state_dict`` and ``load_state_dict`` and
-    is constructed as ``cls(space, seed=0, constraint=None, **options)``.
+    The class must have ``ask`` and ``tell`` (a :class:`Strategy` subclass gives every
+    other hook a default; a class written without the base is wrapped by
+    :class:`StrategyAdapter`) and is constructed as
+    ``cls(space, seed=0, constraint=None, **options)``.
 
     Example:
         >>> class Mine(RandomSearch):
@@ -69,28 +91,12 @@ def register(name: str, cls: type, replace: bool = False) -> type:
         True
         >>> _ = unregister("mine")
     """
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"a strategy name must be a non-empty string, got {name!r}")
-    if not isinstance(cls, type):
-        raise ValueError(f"register({name!r}, ...) needs a class, got {type(cls).__name__}")
-    missing = [m for m in _REQUIRED if not callable(getattr(cls, m, None))]
-    if missing:
-        raise ValueError(
-            f"strategy class {cls.__name__} lacks the method(s) {missing}; a strategy needs "
-            f"{list(_REQUIRED)} (see nasbench_ui.strategies.base.Strategy)"
-        )
-    if name in _REGISTRY and not replace:
-        raise ValueError(
-            f"a strategy named {name!r} is already registered; pass replace=True to replace it"
-        )
-    _REGISTRY[name] = cls
-    return cls
+    return _REGISTRY.register(name, cls, replace=replace)
 
 
 def unregister(name: str) -> type:
     """Remove a registered strategy and return its class."""
-    get(name)
-    return _REGISTRY.pop(name)
+    return _REGISTRY.unregister(name)
 
 
 def create(
@@ -99,8 +105,9 @@ def create(
     seed: int = 0,
     options: Mapping[str, Any] | None = None,
     constraint: Constraint | None = None,
-) -> Any:
-    """A strategy from a registered name (or a class); an existing strategy object as is.
+) -> Strategy:
+    """A :class:`Strategy` from a registered name (or a class); an existing strategy
+    object as is (wrapped by :class:`StrategyAdapter` when it lacks the base).
 
     Options are checked against the class's ``OPTIONS``: an unknown key or a wrong
     type raises ValueError naming it and listing the valid keys.
@@ -108,11 +115,11 @@ def create(
     if isinstance(name_or_obj, str):
         cls = get(name_or_obj)
     elif isinstance(name_or_obj, type):
-        missing = [m for m in _REQUIRED if not callable(getattr(name_or_obj, m, None))]
+        missing = missing_methods(name_or_obj)
         if missing:
             raise ValueError(f"strategy class {name_or_obj.__name__} lacks {missing}")
         cls = name_or_obj
-    elif all(callable(getattr(name_or_obj, m, None)) for m in ("ask", "tell")):
+    elif is_protocol_object(name_or_obj):
         if options:
             raise ValueError(
                 "options apply when a strategy is created by name; this strategy object "
@@ -152,5 +159,6 @@ __all__ = [
     "MAX_TRIES", "GridSearch", "LocalSearch", "RandomSearch", "RegularizedEvolution",
     "Reinforce", "Strategy", "StrategyAdapter", "StrategyBase", "StrategyExhausted", "adapt",
     "clean_value", "create",
-    "describe", "get", "names", "register", "rng_state", "set_rng_state", "unregister",
+    "describe", "get", "names", "options", "register", "rng_state", "set_rng_state",
+    "unregister",
 ]

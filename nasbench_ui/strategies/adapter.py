@@ -1,8 +1,10 @@
 """``StrategyAdapter``: a strategy object written to the ask/tell protocol without
 subclassing :class:`~nasbench_ui.strategies.base.Strategy`, made into one.
 
-This is the one place that asks a foreign object which optional hooks it has; the
-loop then calls every hook of the base without probing.
+This is the one place that asks a foreign object (or class) which methods and hooks
+it has: :func:`missing_methods` and :func:`declared_options` for a class,
+:func:`is_protocol_object` and :func:`adapt` for an object. The registry and the loop
+then call every hook of the base without probing.
 
 Example:
     >>> class Plain:  # ask and tell only
@@ -17,8 +19,10 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from ..options import Option
 from .base import Constraint, Strategy
 
 
@@ -67,3 +71,40 @@ class StrategyAdapter(Strategy):
 def adapt(strategy: Any) -> Strategy:
     """``strategy`` itself when it is a :class:`Strategy`, else a :class:`StrategyAdapter`."""
     return strategy if isinstance(strategy, Strategy) else StrategyAdapter(strategy)
+
+
+def missing_methods(cls: type) -> list[str]:
+    """The required methods (``Strategy.REQUIRED``: ask and tell) that the class
+    ``cls`` lacks; ``[]`` for a usable class.
+
+    Example:
+        >>> class Half:
+        ...     def ask(self):
+        ...         return {}
+        >>> missing_methods(Half), missing_methods(Strategy)
+        (['tell'], [])
+    """
+    return [m for m in Strategy.REQUIRED if not callable(getattr(cls, m, None))]
+
+
+def is_protocol_object(obj: Any) -> bool:
+    """Whether ``obj`` is a strategy object: an instance with ``ask`` and ``tell``.
+
+    Example:
+        >>> is_protocol_object(Strategy()), is_protocol_object(3), is_protocol_object(Strategy)
+        (True, False, False)
+    """
+    return not isinstance(obj, type) and not missing_methods(type(obj))
+
+
+def declared_options(cls: type) -> dict[str, Option]:
+    """The ``OPTIONS`` a strategy class declares (``{}`` for a class without them).
+
+    Example:
+        >>> class Plain:
+        ...     pass
+        >>> declared_options(Plain)
+        {}
+    """
+    declared = getattr(cls, "OPTIONS", None)
+    return dict(declared) if isinstance(declared, Mapping) else {}

@@ -39,6 +39,7 @@ Example:
 from __future__ import annotations
 
 import random
+from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -58,11 +59,13 @@ Constraint = Callable[[dict[str, Any]], bool]
 class Strategy:
     """The base of every multi-trial (ask/tell) strategy: the whole contract in one place.
 
-    Required (two methods): :meth:`ask` and :meth:`tell`. Everything else is an optional
-    hook with a default body here, so the loop calls it without probing:
+    Required (two methods, listed in ``REQUIRED`` and marked abstract): :meth:`ask` and
+    :meth:`tell`. Everything else is an optional hook with a default body here, so the
+    loop calls it without probing:
 
-    * ``NAME`` (stored in the config), ``OPTIONS`` (declared options),
-      ``ESTIMATOR`` (a one-shot strategy names the estimator it runs with; None);
+    * ``NAME`` (stored in the config), ``OPTIONS`` (declared options), ``options`` (the
+      resolved ones; ``{}``), ``ESTIMATOR`` (a one-shot strategy names the estimator it
+      runs with; None), ``ACCEPTS_CONSTRAINTS`` (False);
     * :attr:`finished` (nothing more to propose; False), :meth:`ask_meta` (facts about
       the last asked architecture; ``{}``), :meth:`set_constraint` (refuses a
       constraint unless overridden);
@@ -70,7 +73,10 @@ class Strategy:
       that makes the experiment replay the finished trials into a fresh strategy
       (:meth:`replays_history`); a strategy that can snapshot itself overrides both.
 
-    Constructed as ``cls(space, seed=0, constraint=None, **options)``.
+    Constructed as ``cls(space, seed=0, constraint=None, **options)``. The class is not
+    an ``abc.ABC``: a bare ``Strategy()`` stays constructible (a placeholder in tests and
+    examples); its ``ask`` and ``tell`` raise NotImplementedError. An object written to
+    the protocol without this base is wrapped by :mod:`.adapter`.
     """
 
     NAME: ClassVar[str] = "custom"
@@ -80,10 +86,12 @@ class Strategy:
     REQUIRED: ClassVar[tuple[str, ...]] = ("ask", "tell")
     options: dict[str, Any] = {}  # the resolved options (set by StrategyBase)
 
+    @abstractmethod
     def ask(self) -> dict[str, Any]:
         """The next architecture to evaluate (a canonical dict)."""
         raise NotImplementedError(f"{type(self).__name__} must implement ask()")
 
+    @abstractmethod
     def tell(self, arch: dict[str, Any], value: float | None, trial: Trial | None = None) -> None:
         """The objective of ``arch`` (higher is better; None for a failed trial)."""
         raise NotImplementedError(f"{type(self).__name__} must implement tell()")

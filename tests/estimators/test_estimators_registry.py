@@ -20,7 +20,7 @@ class Const:
 
 @pytest.fixture
 def registry(monkeypatch):
-    monkeypatch.setattr(reg, "_REGISTRY", dict(reg._REGISTRY))
+    monkeypatch.setattr(reg, "_REGISTRY", reg._REGISTRY.copy())
     return reg
 
 
@@ -30,7 +30,8 @@ def test_builtins_are_registered():
 
 
 def test_unknown_name_lists_the_names():
-    with pytest.raises(ValueError, match=r"unknown estimator 'trian'; choose one of \['train', "):
+    with pytest.raises(ValueError, match=r"unknown estimator 'trian' \(did you mean 'train'\?\); "
+                                         r"known: train, early_stop, tabular, "):
         reg.get("trian")
     with pytest.raises(ValueError, match=r"unknown estimator 'trian'"):
         reg.create("trian")
@@ -48,7 +49,13 @@ def test_create_checks_options():
 
 def test_objects_pass_through():
     obj = Const()
-    assert reg.create(obj) is obj
+    est = reg.create(obj)  # a protocol-only object: wrapped, the object itself inside
+    assert isinstance(est, reg.Estimator) and isinstance(est, reg.EstimatorAdapter)
+    assert est.inner is obj and est.estimate({}, None).value == 0.5 and est.NAME == "const"
+    train = TrainEstimator(epochs=1)
+    assert reg.create(train) is train  # an Estimator: as it is
+    with pytest.raises(ValueError, match=r"unknown estimator 3"):
+        reg.create(3)
     with pytest.raises(ValueError, match="pass them to its constructor"):
         reg.create(obj, {"x": 1})
     with pytest.raises(ValueError, match="not the class Const"):

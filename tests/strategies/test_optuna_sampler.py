@@ -504,7 +504,7 @@ def test_not_registered_in_a_process_without_optuna() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=300, check=True).stdout.splitlines()
     assert out[0] == "False"
-    assert out[1].startswith("unknown strategy 'optuna'; available strategies: ['random'")
+    assert out[1].startswith("unknown strategy 'optuna'; known: random, grid")
 
 
 # ------------------------------------------------------------------ experiment
