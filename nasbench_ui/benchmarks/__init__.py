@@ -1,4 +1,6 @@
-"""Tabular benchmarks that ship with the package (see :mod:`.digits`).
+"""The shipped tabular benchmarks under their old name: ``nb.benchmarks`` re-exports
+:mod:`nasbench_ui.tables` (renamed so that it no longer shares its name with the
+repository's ``benchmarks/`` scripts).
 
 Example:
     >>> import nasbench_ui as nb
@@ -6,6 +8,8 @@ Example:
     True
 """
 
+# through the re-exporting submodule, so that importing ``nasbench_ui.benchmarks.digits``
+# later never rebinds ``nb.benchmarks.digits`` (the function) to that module
 from .digits import digits, digits_estimator_options, digits_space, protocol, train_one, verify
 
 __all__ = ["digits", "digits_estimator_options", "digits_space", "protocol", "train_one", "verify"]

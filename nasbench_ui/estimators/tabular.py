@@ -9,7 +9,7 @@ one validation pass: ``{"train_time_per_epoch_s": 12, "valid_time_s": 1}``). A
 repeated query is charged again. With a budget in seconds, a query that costs more
 than what is left raises :class:`BudgetExhausted` instead of returning.
 
-The table is ``"digits"`` (the table the package ships, :mod:`nasbench_ui.benchmarks`),
+The table is ``"digits"`` (the table the package ships, :mod:`nasbench_ui.tables`),
 a CSV file (``table=``, loaded once per path and modification time) or a
 ``pandas.DataFrame`` (``frame=``, a constructor keyword that is not a JSON option).
 Rows are matched on the ``key`` column against ``ctx.space.key(arch)``.
@@ -50,8 +50,9 @@ from ..options import Option
 from ..trust import check_path
 from .base import BudgetExhausted, Estimate, EstimateContext, Estimator, TrialFailed
 
-#: The folder of the tables the package ships (``nb.benchmarks``): read without trust.
-SHIPPED_DIR = (Path(__file__).resolve().parent.parent / "benchmarks" / "data").resolve()
+#: The folder of the tables the package ships (:mod:`nasbench_ui.tables`, also
+#: ``nb.benchmarks``): read without trust.
+SHIPPED_DIR = (Path(__file__).resolve().parent.parent / "tables" / "data").resolve()
 _SUFFIXES = (".csv", ".csv.gz")
 _SYSTEM_ROOTS = (Path("/proc"), Path("/dev"), Path("/sys"))
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # POSIX: opening a FIFO must not block
@@ -245,7 +246,7 @@ class TabularEstimator(Estimator):
                  scale: float = 1.0, extra_metrics: list[str] | None = None,
                  frame: Any = None) -> None:
         if table == "digits":  # the table that ships (nb.benchmarks.digits), with its defaults
-            from ..benchmarks.digits import digits_estimator_options
+            from ..tables.digits import digits_estimator_options
 
             shipped = digits_estimator_options()
             table = shipped["table"]

@@ -14,7 +14,7 @@ import pytest
 import nasbench_ui as nb
 from nasbench_ui.spaces import nb201_arch
 
-bench = importlib.import_module("nasbench_ui.benchmarks.digits")
+bench = importlib.import_module("nasbench_ui.tables.digits")
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +42,24 @@ def test_nb_benchmarks_works_in_a_fresh_interpreter() -> None:
                          timeout=120, check=False)
     assert out.returncode == 0, out.stderr[-2000:]
     assert int(out.stdout.split()[-1]) >= 1000
+
+
+def test_the_old_paths_re_export_the_tables_package() -> None:
+    """``nasbench_ui.tables`` holds the code and the data; ``nb.benchmarks`` and
+    ``nasbench_ui.benchmarks.digits`` (used by benchmarks/build_digits_bench.py) re-export it."""
+    from nasbench_ui import tables
+    from nasbench_ui.estimators.tabular import SHIPPED_DIR
+
+    old = importlib.import_module("nasbench_ui.benchmarks.digits")
+    assert callable(nb.benchmarks.digits)  # importing the old module did not shadow it
+    for name in ("digits", "digits_estimator_options", "digits_space", "protocol",
+                 "train_one", "verify"):
+        assert getattr(nb.benchmarks, name) is getattr(tables, name) is getattr(bench, name)
+    for name in old.__all__:
+        assert getattr(old, name) is getattr(bench, name), name
+    assert bench.DATA_DIR.parent == Path(tables.__file__).parent and bench.DATA_DIR.name == "data"
+    assert bench.DATA_DIR.resolve() == SHIPPED_DIR and (SHIPPED_DIR / bench.TABLE_NAME).is_file()
+    assert not (Path(nb.__file__).parent / "benchmarks" / "data").exists()
 
 
 def test_a_corrupted_copy_is_refused(tmp_path: Path) -> None:

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from nasbench_ui import spaces
-from nasbench_ui.benchmarks.digits import digits_estimator_options
 from nasbench_ui.estimators import BudgetExhausted, TabularEstimator, TrialFailed, create
 from nasbench_ui.estimators.tabular import load_table
+from nasbench_ui.tables.digits import digits_estimator_options
 from nasbench_ui.trust import UntrustedError, trust, untrust_all, untrusted
 
 NB201_COST = {"train_time_per_epoch_s": 12, "valid_time_s": 1}
