@@ -102,7 +102,6 @@ class LoopCallbacks:
 class _InFlight:
     job: Job
     started: float
-    cost: float
 
 
 class Loop:
@@ -287,7 +286,9 @@ class Loop:
             if slots <= 0:
                 self._starved = not self._pending
                 return
-            pending_cost = sum(p.cost for p in self._pending.values())
+            # what the trials in flight will cost (the thread executor has none in flight)
+            pending_cost = sum(self.ledger.cost_of(p.job.arch) or 0.0
+                               for p in self._pending.values())
             job = self.ledger.next_job(len(self._pending), pending_cost)
             if job is None:
                 self._halted = self._halted or self.ledger.exhausted
@@ -295,7 +296,7 @@ class Loop:
             started = time.time()
             number = self.ledger.create(job, worker=self.parts.worker_name, started=started)
             left = self.ledger.budget_left_s()
-            self._pending[number] = _InFlight(job, started, self.ledger.cost_of(job.arch) or 0.0)
+            self._pending[number] = _InFlight(job, started)
             self.executor.submit(Work(number, job, started,
                                       None if left is None else left - pending_cost))
 
