@@ -611,7 +611,7 @@ class Experiment:
         """The trained ``torch.nn.Module`` of the best trial."""
         from ..weights import load_weights
 
-        if getattr(self.estimator, "HAS_MODELS", True) is False:
+        if not self.estimator.HAS_MODELS:  # estimators.create always gives an Estimator
             raise ValueError(
                 f"the {self.config.estimator!r} estimator keeps no trained model of its own "
                 "(it scores architectures without training each one), so no weights exist; "

@@ -41,7 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..estimators.base import estimator_cost
+from ..estimators.base import adapt as as_estimator
 from ..storage import Trial, TrialState
 from ..strategies.base import Strategy
 from .events import Event
@@ -140,7 +140,8 @@ class RunLedger:
                  counters: dict[str, Any] | None = None, executor_label: str | None = None,
                  emit: Callable[[Event], None] | None = None,
                  keep_model: Callable[[int, float, Any], str | None] | None = None) -> None:
-        self.name, self.store, self.space, self.estimator = name, store, space, estimator
+        self.name, self.store, self.space = name, store, space
+        self.estimator = as_estimator(estimator)  # an Estimator: cost() has a default body
         self.strategy, self.strategy_label = strategy, strategy_label
         self.budget, self.pace = budget, pace
         self.retries, self.max_failures = retries, max_failures
@@ -185,7 +186,7 @@ class RunLedger:
 
     def cost_of(self, arch: dict[str, Any]) -> float | None:
         """The simulated cost the estimator charges for ``arch`` (None: not simulated)."""
-        return estimator_cost(self.estimator, arch, self.space)
+        return self.estimator.cost(arch, self.space)
 
     # --------------------------------------------------------------- jobs
     def next_job(self, n_pending: int = 0, pending_cost: float = 0.0) -> Job | None:
