@@ -240,6 +240,17 @@ def info(name: str) -> dict[str, Any]:
             "builtin": spec.builtin}
 
 
+def factory_path(name: str) -> tuple[str, str]:
+    """The module and qualified name of operation ``name``'s factory (export imports it).
+
+    Example:
+        >>> factory_path("dropout")
+        ('nasbench_ui.space.ops', '_dropout')
+    """
+    factory = _lookup(name).factory
+    return factory.__module__, factory.__qualname__
+
+
 def filter_kwargs(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     """The part of ``kwargs`` that operation ``name`` takes (for edges mixing ops).
 
