@@ -20,6 +20,7 @@ import pytest
 
 import nasbench_ui as nb
 from nasbench_ui import estimators, strategies
+from nasbench_ui.engine.executors.base import Executor, LoopHooks, Work
 from nasbench_ui.estimators import Estimate, EstimateContext, Estimator, EstimatorAdapter
 from nasbench_ui.estimators.base import estimator_cost, history_fields
 from nasbench_ui.strategies import Strategy, StrategyAdapter
@@ -89,9 +90,42 @@ PLUGIN_BASES: list[PluginBase] = [
     ),
 ]
 
+
+class MinimalExecutor(Executor):
+    """Only the required methods: runs nothing, finishes nothing."""
+
+    def submit(self, work: Work) -> None:
+        pass
+
+    def poll(self, timeout: float) -> list[Any]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+PLUGIN_BASES.append(PluginBase(
+    Executor, {"submit", "poll", "close"}, MinimalExecutor,
+    {
+        "REQUIRED": (lambda e: e.REQUIRED, ("submit", "poll", "close")),
+        "LABEL": (lambda e: e.LABEL, None),
+        "hooks": (lambda e: e.hooks, None),
+        "bind": (lambda e: (e.bind(LoopHooks()), type(e.hooks).__name__)[1], "LoopHooks"),
+        "free_slots": (lambda e: e.free_slots(), 1),
+        "cancel": (lambda e: e.cancel(), []),
+    },
+))
+
 #: Modules that use plug-ins only through their bases: no ``getattr(`` in their source.
 PROBE_FREE_MODULES: list[str] = [
     "strategies/__init__.py", "estimators/__init__.py", "estimators/base.py", "registry.py",
+]
+#: The loop and what it calls on plug-ins (issue 13's acceptance: the loop source holds no
+#: probing of plug-ins): no ``getattr(`` and no ``hasattr(``.
+LOOP_MODULES: list[str] = [
+    "engine/loop.py", "engine/ledger.py", "engine/jobs.py", "engine/commands.py",
+    "engine/events.py", "engine/executors/base.py", "engine/executors/thread.py",
+    "engine/executors/dask_trials.py",
 ]
 
 IDS = [p.base.__name__ for p in PLUGIN_BASES]
@@ -142,6 +176,18 @@ def test_every_built_in_plugin_subclasses_its_base(plugin: PluginBase) -> None:
 @pytest.mark.parametrize("path", PROBE_FREE_MODULES)
 def test_no_getattr_probing_outside_the_adapters(path: str) -> None:
     assert "getattr(" not in (PACKAGE / path).read_text()
+
+
+@pytest.mark.parametrize("path", LOOP_MODULES)
+def test_the_loop_never_probes_a_plugin(path: str) -> None:
+    source = (PACKAGE / path).read_text()
+    assert "getattr(" not in source and "hasattr(" not in source
+
+
+def test_every_engine_module_the_loop_imports_is_checked() -> None:
+    loop = (PACKAGE / "engine/loop.py").read_text()
+    imported = set(re.findall(r"^from \.(\w[\w.]*) import", loop, re.M))
+    assert imported and {f"engine/{m.replace('.', '/')}.py" for m in imported} <= set(LOOP_MODULES)
 
 
 # ------------------------------------------------------- protocol-only objects

@@ -34,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -110,7 +111,11 @@ class LoopHooks:
 
 
 class Executor:
-    """The base of every executor (see the module docstring for the contract)."""
+    """The base of every executor: required ``submit``, ``poll`` and ``close``
+    (``REQUIRED``); optional hooks with default bodies: ``bind`` (keeps the loop's
+    ``hooks``), ``free_slots`` (1), ``cancel`` (nothing in flight) and ``LABEL`` (None:
+    no ``meta["executor"]``). See the module docstring for the contract.
+    """
 
     #: The three methods a subclass must implement.
     REQUIRED: ClassVar[tuple[str, ...]] = ("submit", "poll", "close")
@@ -126,10 +131,12 @@ class Executor:
         """How many more works :meth:`submit` takes now (default: one at a time)."""
         return 1
 
+    @abstractmethod
     def submit(self, work: Work) -> None:
         """Start evaluating ``work``."""
         raise NotImplementedError(f"{type(self).__name__} must implement submit()")
 
+    @abstractmethod
     def poll(self, timeout: float) -> list[Finished]:
         """The evaluations that ended (waiting up to ``timeout`` seconds for one)."""
         raise NotImplementedError(f"{type(self).__name__} must implement poll()")
@@ -138,6 +145,7 @@ class Executor:
         """Stop what is in flight; each comes back INTERRUPTED (default: none is)."""
         return []
 
+    @abstractmethod
     def close(self) -> None:
         """Release what the executor holds (after the last poll)."""
         raise NotImplementedError(f"{type(self).__name__} must implement close()")
