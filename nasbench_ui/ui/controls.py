@@ -127,8 +127,8 @@ class ControlPanel(w.VBox):
         self.estimator = w.Dropdown(options=estimators.names(), value=estimator,
                                     description="estimator", style=_STYLE,
                                     layout=w.Layout(width="300px"))
-        self.strategy_form = OptionsForm(strategies.get(strategy).OPTIONS, owner=strategy)
-        self.estimator_form = OptionsForm(estimators.get(estimator).OPTIONS, owner=estimator)
+        self.strategy_form = OptionsForm(strategies.options(strategy), owner=strategy)
+        self.estimator_form = OptionsForm(estimators.options(estimator), owner=estimator)
         self.strategy_box = w.VBox([self.strategy_form])
         self.estimator_box = w.VBox([self.estimator_form])
         self.notice = SafeHTML("")
@@ -204,7 +204,7 @@ class ControlPanel(w.VBox):
     # ---------------------------------------------------------------- forms
     def _on_strategy(self, change: dict[str, Any]) -> None:
         name = change["new"]
-        self.strategy_form = OptionsForm(strategies.get(name).OPTIONS, owner=name)
+        self.strategy_form = OptionsForm(strategies.options(name), owner=name)
         self.strategy_box.children = [self.strategy_form]
         if not self._loading:
             partner = one_shot_estimator(name)  # one-shot strategies (DARTS) need theirs
@@ -222,7 +222,7 @@ class ControlPanel(w.VBox):
 
     def _on_estimator(self, change: dict[str, Any]) -> None:
         name = change["new"]
-        self.estimator_form = OptionsForm(estimators.get(name).OPTIONS, owner=name)
+        self.estimator_form = OptionsForm(estimators.options(name), owner=name)
         self.estimator_box.children = [self.estimator_form]
         if not self._loading:
             owner = strategy_for_estimator(name)
@@ -293,12 +293,12 @@ class ControlPanel(w.VBox):
             self.dataset.value = cfg["dataset"]
         if cfg.get("strategy") in self.strategy.options:
             self.strategy.value = cfg["strategy"]
-            self.strategy_form = OptionsForm(strategies.get(cfg["strategy"]).OPTIONS,
+            self.strategy_form = OptionsForm(strategies.options(cfg["strategy"]),
                                              cfg.get("strategy_options") or {}, owner=cfg["strategy"])
             self.strategy_box.children = [self.strategy_form]
         if cfg.get("estimator") in self.estimator.options:
             self.estimator.value = cfg["estimator"]
-            self.estimator_form = OptionsForm(estimators.get(cfg["estimator"]).OPTIONS,
+            self.estimator_form = OptionsForm(estimators.options(cfg["estimator"]),
                                               cfg.get("estimator_options") or {},
                                               owner=cfg["estimator"])
             self.estimator_box.children = [self.estimator_form]

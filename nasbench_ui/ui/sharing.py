@@ -2,9 +2,12 @@
 names of the parts a teacher can hide or lock (``Workbench(hide=[...], lock=[...])``).
 
 The state is the experiment-config JSON (:class:`~nasbench_ui.config.ExperimentConfig`),
-the same document the store keeps and ``nasbench-ui run --config FILE`` reads. The panel
-only calls back into the workbench through two callables: ``get_state() -> dict`` and
-``set_state(text)`` (which raises ValueError on bad input; the panel shows it).
+the same document the store keeps and ``nasbench-ui run --config FILE`` reads.
+:class:`SharedState` is the object a workbench holds for it (``wb.shared``): it reads and
+restores the state from the control panel and the editor it is given, applies ``hide`` /
+``lock``, and owns the Share tab, a :class:`StatePanel`. The panel only calls back through
+two callables: ``get_state() -> dict`` and ``set_state(text)`` (which raises ValueError on
+bad input; the panel shows it).
 
 Part names for ``lock=`` (disabled for good; Import may not change them either):
 ``editor`` (preset, graph editor -- shown as a read-only drawing -- and hyperparameter
@@ -112,65 +115,86 @@ def disable_tree(widget: Any, disabled: bool = True) -> None:
         disable_tree(child, disabled)
 
 
-class SharingMixin:
-    """The workbench's hide / lock / state members (``Workbench`` inherits them).
+class SharedState:
+    """What a workbench shares: its state (the experiment-config dict), the parts it
+    hides and locks, and the Share tab (``panel``, a :class:`StatePanel`).
 
-    Expects the workbench's widgets (``controls``, ``sharing``, ``space_panel``, ...),
-    ``locked`` / ``hidden`` name tuples, ``_extra`` (config parts without a widget:
-    ``dataset_options``, ``objectives``, ``constraints``) and a settable ``space``.
+    Composed from explicit inputs: the ``controls`` (a
+    :class:`~nasbench_ui.ui.controls.ControlPanel`: settings, dropdowns, buttons), the
+    ``editor`` (any object with a settable ``space``), ``busy()`` (True while a search
+    runs: no state is loaded then) and the ``hide`` / ``lock`` part names (ValueError
+    for an unknown one). ``extra`` holds the config parts without a widget
+    (``dataset_options``, ``objectives``, ``constraints``).
+
+    Example:
+        >>> from nasbench_ui import spaces
+        >>> from nasbench_ui.ui.controls import ControlPanel
+        >>> class Editor:
+        ...     space = spaces.nb201()
+        >>> shared = SharedState(ControlPanel(), Editor(), busy=lambda: False, lock=["seed"])
+        >>> shared.state["space"]["name"], shared.locked
+        ('nb201', ('seed',))
+        >>> shared.load_state({**shared.state, "seed": 7}).seed, shared.controls.seed.value
+        (7, 7)
+        >>> shared.load_state({**shared.state, "seed": 8}, ui=True)
+        Traceback (most recent call last):
+        ...
+        ValueError: this workbench locks ['seed']; the imported config changes them
     """
 
-    locked: tuple[str, ...]
-    hidden: tuple[str, ...]
-    _extra: dict[str, Any]
-    space: Any
-    controls: Any
-    sharing: Any
-    preset: Any
-    hparams: Any
-    space_panel: Any
-    view_panel: Any
-    replay: Any
-    experiment: Any
+    def __init__(self, controls: Any, editor: Any, *, busy: Callable[[], bool],
+                 hide: Iterable[str] | None = None, lock: Iterable[str] | None = None) -> None:
+        self.controls, self.editor, self._busy = controls, editor, busy
+        self.hidden: tuple[str, ...] = tuple(check_names(hide, HIDEABLE, "hide"))
+        self.locked: tuple[str, ...] = tuple(check_names(lock, LOCKABLE, "lock"))
+        self.extra: dict[str, Any] = {"dataset_options": {}, "objectives": [], "constraints": {}}
+        #: the Share tab: Export / Import / Copy as Python
+        self.panel = StatePanel(lambda: self.state, lambda text: self.load_state(text, ui=True))
 
-    def _apply_hide_lock(self) -> None:
+    def shows_page(self, name: str) -> bool:
+        """Whether the tab page ``name`` is shown: not hidden, and no Runs page (it opens
+        other runs) where Import is locked."""
+        return name not in self.hidden and not (name == "runs" and "import" in self.locked)
+
+    def apply(self, *, space_panel: Any, view_panel: Any, replay: Any, preset: Any,
+              hparams: Any) -> None:
+        """Hide and lock the parts named (tab pages are left out through ``shows_page``):
+        ``space_panel`` holds the ``preset`` dropdown, the editor and the ``hparams`` form,
+        ``view_panel`` the architecture view, ``replay`` is the scrubber."""
         c = self.controls
         parts: dict[str, list[Any]] = {
-            "editor": [self.space_panel], "dataset": [c.dataset],
+            "editor": [space_panel], "dataset": [c.dataset],
             "strategy": [c.strategy, c.strategy_box], "estimator": [c.estimator, c.estimator_box],
             "budget": [c.trials, c.minutes], "seed": [c.seed], "device": [c.device, c.device_label],
-            "import": [self.sharing.import_button, self.sharing.upload], "controls": [c],
+            "import": [self.panel.import_button, self.panel.upload], "controls": [c],
             "buttons": [c.start_button, c.pause_button, c.resume_button, c.stop_button],
-            "arch_view": [self.view_panel], "replay": [self.replay]}
+            "arch_view": [view_panel], "replay": [replay]}
         for name in self.hidden:
-            for widget in parts.get(name, []):  # tab pages are left out of the tabs instead
+            for widget in parts.get(name, []):
                 widget.layout.display = "none"
         c.lock([n for n in self.locked if n in c.LOCKS])
         if "import" in self.locked:
-            self.sharing.lock()
+            self.panel.lock()
         if "editor" in self.locked:
-            self.preset.disabled = True
-            disable_tree(self.hparams)
+            preset.disabled = True
+            disable_tree(hparams)
 
     @property
     def state(self) -> dict[str, Any]:
-        """The experiment-config dict the workbench shows (``ExperimentConfig.to_dict()``).
+        """The experiment-config dict shown (``ExperimentConfig.to_dict()``)."""
+        settings = {**self.controls.settings(), **self.extra}
+        return ExperimentConfig(space=self.editor.space.to_dict(), **settings).to_dict()
 
-        Setting it restores every widget; ValueError for a bad config (nothing changes).
-        """
-        settings = {**self.controls.settings(), **self._extra}
-        return ExperimentConfig(space=self.space.to_dict(), **settings).to_dict()
-
-    @state.setter
-    def state(self, value: dict[str, Any]) -> None:
-        self.load_state(value)
+    def keep_extra(self, cfg: dict[str, Any]) -> None:
+        """Take the parts of config dict ``cfg`` that have no widget (into ``extra``)."""
+        self.extra = {k: json.loads(json.dumps(cfg[k])) for k in self.extra}
 
     def load_state(self, source: Any, ui: bool = False) -> ExperimentConfig:
-        """Restore the workbench from a config dict, JSON text, an ExperimentConfig or a
-        path to a ``.json`` file. ``ui=True`` (the Import button) refuses to change a
-        locked part. Returns the config loaded."""
-        exp = getattr(self, "experiment", None)
-        if exp is not None and exp.running:
+        """Restore the controls and the editor from a config dict, JSON text, an
+        ExperimentConfig or a path to a ``.json`` file. ``ui=True`` (the Import button)
+        refuses to change a locked part. Returns the config loaded; ValueError for a bad
+        config or while a search runs (nothing changes)."""
+        if self._busy():
             raise ValueError("stop the search before loading another state")
         cfg = parse_config(source)
         d = cfg.to_dict()
@@ -181,8 +205,8 @@ class SharingMixin:
             if bad:
                 raise ValueError(f"this workbench locks {bad}; the imported config changes them")
         self.controls.load_settings(d, strict=True)
-        self.space = cfg.search_space
-        self._extra = {k: json.loads(json.dumps(d[k])) for k in self._extra}
+        self.editor.space = cfg.search_space
+        self.keep_extra(d)
         return cfg
 
 
@@ -282,5 +306,5 @@ class StatePanel(w.VBox):
         self.message.value = markup("<span style='color:{}'>{}</span>", color, message)
 
 
-__all__ = ["HIDEABLE", "LOCKABLE", "LOCK_KEYS", "SharingMixin", "StatePanel", "check_names", "disable_tree",
+__all__ = ["HIDEABLE", "LOCKABLE", "LOCK_KEYS", "SharedState", "StatePanel", "check_names", "disable_tree",
            "lock_conflicts", "parse_config"]

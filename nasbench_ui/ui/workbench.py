@@ -31,6 +31,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from ..config import ExperimentConfig
 from ..experiment import Experiment
 from ..space import SearchSpace, presets
 from ..storage import TrialState, open_store
@@ -44,7 +45,7 @@ from .live_panels import LivePanels
 from .live_view import AUTO_PACE_TRIALS, LiveView
 from .replay import Replay
 from .run_picker import RunPicker, run_name
-from .sharing import HIDEABLE, LOCKABLE, SharingMixin, StatePanel, check_names, disable_tree
+from .sharing import HIDEABLE, LOCKABLE, SharedState, check_names, disable_tree
 from .steering_panel import SteeringPanel
 from .table import TrialsTable
 from .text import WORKBENCH_STYLE as STYLE
@@ -65,11 +66,14 @@ def _warm_up() -> None:
 DEFAULT_STORAGE = "runs/workbench.db"
 
 
-class Workbench(SharingMixin, w.VBox):
+class Workbench(w.VBox):
     """The composed workbench widget. See the module docstring.
 
     ``hide`` / ``lock`` take part names (``ui.sharing.HIDEABLE`` / ``LOCKABLE``);
-    an unknown name is a ValueError listing the valid ones.
+    an unknown name is a ValueError listing the valid ones. ``shared`` (a
+    :class:`~nasbench_ui.ui.sharing.SharedState`) holds the state, hide and lock logic;
+    ``state``, ``load_state``, ``locked`` and ``hidden`` hand over to it, and ``sharing``
+    is its Share tab.
 
     Example:
         >>> wb = Workbench(space="nb201", storage=":memory:", lock=["strategy", "seed"])
@@ -106,11 +110,9 @@ class Workbench(SharingMixin, w.VBox):
         space = space or (experiment.space if experiment else presets.keras_cnn())
         self.storage = experiment.store if experiment else storage
         self._unobserve: Any = None  # stops this workbench's own listening to the run
-        self._extra: dict[str, Any] = {"dataset_options": {}, "objectives": [], "constraints": {}}
         self._setting_preset = False
         self._costs: list[float] = []  # simulated costs of the first trials (auto speed)
         self._primed: str | None = None  # the run the charts were filled with before display
-        self.locked, self.hidden = tuple(locked), tuple(hidden)
 
         self.preset = w.Dropdown(options=presets.names(), value=space.name if space.name in presets.names() else None,
                                  description="preset", layout=w.Layout(width="240px"))
@@ -127,7 +129,10 @@ class Workbench(SharingMixin, w.VBox):
         self.run_label.add_class("nbui-run-label")
         self.replay = Replay(self.replay_to)
         self.diff = DiffView(space)
-        self.sharing = StatePanel(lambda: self.state, lambda text: self.load_state(text, ui=True))
+        #: the state (config JSON), hide and lock; ``sharing`` is its Share tab
+        self.shared = SharedState(self.controls, self.editor, busy=self._busy,
+                                  hide=hidden, lock=locked)
+        self.sharing = self.shared.panel
         self.steer = SteeringPanel(on_limit=self.charts.set_limit)
         self.runs = RunPicker(self.open_run)
         self.charts.on_limit(self.steer.apply_limit)  # a drag of the line on the chart
@@ -174,7 +179,7 @@ class Workbench(SharingMixin, w.VBox):
             self.charts.flush()
             self._primed = experiment.name
         pages = [(title, make()) for name, title, make in pages
-                 if name not in hidden and not (name == "runs" and "import" in locked)]
+                 if self.shared.shows_page(name)]
         self.tabs = w.Tab([p for _, p in pages], titles=[t for t, _ in pages])
         # a tab's content is refreshed while it is shown, and when the user opens it
         self.panels.tabs = self.tabs
@@ -186,7 +191,8 @@ class Workbench(SharingMixin, w.VBox):
             w.HBox([self.tabs, self.view_panel], layout=w.Layout(**wrap)),
         ])
         self.add_class("nbui-workbench")
-        self._apply_hide_lock()
+        self.shared.apply(space_panel=self.space_panel, view_panel=self.view_panel,
+                          replay=self.replay, preset=self.preset, hparams=self.hparams)
         if experiment is not None:
             self.attach(experiment)
 
@@ -212,6 +218,38 @@ class Workbench(SharingMixin, w.VBox):
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         ensure_bokehjs()
         return super()._repr_mimebundle_(**kwargs)
+
+    # ------------------------------------------------- state, hide and lock
+    @property
+    def locked(self) -> tuple[str, ...]:
+        """The parts locked (``lock=``): disabled, and Import may not change them."""
+        return self.shared.locked
+
+    @property
+    def hidden(self) -> tuple[str, ...]:
+        """The parts hidden (``hide=``)."""
+        return self.shared.hidden
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The experiment-config dict the workbench shows (``ExperimentConfig.to_dict()``).
+
+        Setting it restores every widget; ValueError for a bad config (nothing changes).
+        """
+        return self.shared.state
+
+    @state.setter
+    def state(self, value: dict[str, Any]) -> None:
+        self.shared.load_state(value)
+
+    def load_state(self, source: Any, ui: bool = False) -> ExperimentConfig:
+        """Restore the workbench from a config dict, JSON text, an ExperimentConfig or a
+        path to a ``.json`` file. ``ui=True`` (the Import button) refuses to change a
+        locked part. Returns the config loaded."""
+        return self.shared.load_state(source, ui=ui)
+
+    def _busy(self) -> bool:
+        return self.experiment is not None and self.experiment.running
 
     # --------------------------------------------------------------- space
     @property
@@ -263,7 +301,7 @@ class Workbench(SharingMixin, w.VBox):
         self.space = experiment.space
         cfg = experiment.config.to_dict()
         self.controls.load_settings(cfg)
-        self._extra = {k: cfg[k] for k in self._extra}
+        self.shared.keep_extra(cfg)
         if self._primed != experiment.name:  # (filled in __init__: no second send)
             self.charts.reset(experiment.space, estimator=cfg.get("estimator"))
         self._primed = None
@@ -302,7 +340,7 @@ class Workbench(SharingMixin, w.VBox):
             self.storage.open_for_writing()
         # the counter comes from the store: a re-run cell never repeats a name
         name = run_name(self.storage, s["strategy"], self.space.name)
-        return Experiment(self.space, storage=self.storage, name=name, **{**s, **self._extra})
+        return Experiment(self.space, storage=self.storage, name=name, **{**s, **self.shared.extra})
 
     def start(self) -> Experiment | None:
         """Start (or resume) a search from what the widgets show. User errors are shown, not raised."""

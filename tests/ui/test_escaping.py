@@ -19,7 +19,7 @@ import pytest
 from helpers import wait_for
 
 import nasbench_ui as nb
-from nasbench_ui import experiment as experiment_mod
+from nasbench_ui.engine.loop import Loop
 from nasbench_ui.race import Race
 from nasbench_ui.runner import Event
 from nasbench_ui.space import Categorical, Edge, Node, SearchSpace
@@ -312,7 +312,7 @@ def _die_with(payload: str):
 
 @pytest.mark.parametrize("payload", [IMG, SCRIPT])
 def test_workbench_shows_a_failed_search_in_red_with_its_error(monkeypatch, payload):
-    monkeypatch.setattr(experiment_mod, "run_loop", _die_with(payload))
+    monkeypatch.setattr(Loop, "step", _die_with(payload))  # the search's loop dies
     wb = nb.Workbench(space="nb201", storage=":memory:", estimator="zero_cost", trials=3)
     exp = wb.start()
     assert exp is not None, wb.controls.status.value
@@ -338,14 +338,14 @@ def test_shown_status_keeps_failed_and_unknown_statuses():
 
 
 def test_race_view_shows_a_failed_strategy_in_red_with_its_error(monkeypatch):
-    real = experiment_mod.run_loop
+    real = Loop.step
 
-    def dies_for_random(exp, *args, **kwargs):
-        if exp.name.endswith("-random"):
+    def dies_for_random(loop: Loop) -> bool:
+        if loop.strategy_label == "random":
             raise RuntimeError(f"disk full {IMG}")
-        return real(exp, *args, **kwargs)
+        return real(loop)
 
-    monkeypatch.setattr(experiment_mod, "run_loop", dies_for_random)
+    monkeypatch.setattr(Loop, "step", dies_for_random)
     view = RaceView(Race("nb201", ["random", "evolution"], estimator="zero_cost", trials=2,
                          strategy_options={"evolution": {"population": 3, "sample_size": 2}}),
                     interval=0.05)
