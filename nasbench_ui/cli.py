@@ -67,6 +67,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("db")
     s.add_argument("--name", default=None)
     s.add_argument("--json", action="store_true")
+    e = sub.add_parser("export", help="export the best model of a stored experiment: model.py, "
+                                      "weights.pt, arch.json, TorchScript and ONNX")
+    e.add_argument("db")
+    e.add_argument("--name", default=None)
+    e.add_argument("--out", required=True, help="the folder to write (created)")
+    e.add_argument("--no-onnx", action="store_true", help="skip ONNX even if onnx is installed")
+    e.add_argument("--trust", action="append", default=[], metavar="MODULE_OR_PATH",
+                   help="trust a module or path the stored experiment names (repeatable)")
     return p
 
 
@@ -232,12 +240,27 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .experiment import Experiment
+    from .trust import trust
+
+    trust(*args.trust)
+    exp = Experiment.load(args.db, name=args.name)  # read-only: a live search goes on
+    paths = exp.export_best(args.out, onnx=False if args.no_onnx else None)
+    best = exp.best()
+    print(f"exported trial {best.number} of {exp.name!r} (value {best.value:.4f}):")
+    for kind, path in paths.items():
+        print(f"  {kind:12s} {path}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from .storage import LeaseHeld
 
     args = _parser().parse_args(argv)
     try:
-        return {"run": cmd_run, "list": cmd_list, "show": cmd_show}[args.command](args)
+        commands = {"run": cmd_run, "list": cmd_list, "show": cmd_show, "export": cmd_export}
+        return commands[args.command](args)
     except (ValueError, PermissionError, LeaseHeld) as e:  # user errors: one line, no traceback
         print(f"nasbench-ui: error: {e}", file=sys.stderr)
         return 2

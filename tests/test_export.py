@@ -60,8 +60,7 @@ def test_the_best_model_of_a_search_exports_and_reloads_in_a_fresh_process(tmp_p
     exp.run()
     best = exp.best_model().eval()
     shape = tuple(exp.dataset.input_shape)
-    paths = export_model(best, tmp_path / "out", space=exp.space, arch=exp.best().arch,
-                         input_shape=shape, num_classes=exp.dataset.num_classes)
+    paths = exp.export_best(tmp_path / "out")
     assert sorted(paths) == ["arch", "onnx", "source", "torchscript", "weights"]
     meta = json.loads(paths["arch"].read_text())
     assert meta["input_shape"] == list(shape) and meta["num_classes"] == 10
@@ -180,3 +179,21 @@ def test_a_module_it_does_not_know_is_refused_with_the_reason(tmp_path):
                      arch=spaces.mlp().sample(random.Random(0)), input_shape=(2,),
                      num_classes=2, onnx=False)
     assert not (tmp_path / "model.py").exists()
+
+
+def test_the_cli_exports_a_stored_search_and_leaves_the_store_as_it_was(tmp_path, capsys):
+    from nasbench_ui.cli import main
+
+    db = tmp_path / "runs.db"
+    assert main(["run", "--space", "digits_cell", "--strategy", "random", "--estimator", "train",
+                 "--estimator-options", '{"epochs": 1, "latency_runs": 0}', "--trials", "2",
+                 "--storage", str(db), "--no-progress"]) == 0
+    before = db.read_bytes()
+    assert main(["export", str(db), "--out", str(tmp_path / "out"), "--no-onnx"]) == 0
+    out = capsys.readouterr().out
+    assert "exported trial" in out and "model.py" in out
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "arch.json", "model.py", "model.torchscript.pt", "weights.pt"]
+    assert db.read_bytes() == before
+    assert main(["export", str(tmp_path / "missing.db"), "--out", str(tmp_path / "x")]) == 2
+    assert not (tmp_path / "missing.db").exists() and not (tmp_path / "x").exists()

@@ -394,6 +394,15 @@ class Experiment:
                              estimator=self.config.estimator, models=self._models,
                              keep=self.keep_models_k)
 
+    def export_best(self, folder: str | Path, onnx: bool | None = None) -> dict[str, Path]:
+        """Write the best model as ``model.py``, ``weights.pt``, ``arch.json``, TorchScript
+        and ONNX into ``folder`` (see :func:`nasbench_ui.export.export_model`)."""
+        from ..export import export_model
+
+        ds = self.dataset
+        return export_model(self.best_model(), folder, space=self.space, arch=self.best().arch,
+                            input_shape=ds.input_shape, num_classes=ds.num_classes, onnx=onnx)
+
     def __repr__(self) -> str:
         return (f"Experiment({self.name!r}, space={self.space.name!r}, strategy={self.config.strategy!r}, "
                 f"estimator={self.config.estimator!r}, status={self.status!r})")
