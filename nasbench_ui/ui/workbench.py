@@ -39,6 +39,7 @@ from .arch_view import ArchView
 from .charts import LiveCharts, ensure_bokehjs
 from .controls import ControlPanel
 from .diff_view import DiffView
+from .export_panel import ExportPanel
 from .forms import HyperparameterForm
 from .graph_editor import GraphEditor
 from .live_panels import LivePanels
@@ -160,7 +161,9 @@ class Workbench(w.VBox):
         shown_editor = self.space_view if "editor" in locked else self.editor
         self.space_panel = w.VBox([self.preset, shown_editor, self.hparams],
                                   layout=w.Layout(flex="1 1 560px"))
-        self.view_panel = w.VBox([w.HBox([self.best_button, self.latest_button]), self.arch_view],
+        self.export = ExportPanel()  # the best model as model.py, weights, TorchScript, ONNX
+        self.view_panel = w.VBox([w.HBox([self.best_button, self.latest_button]), self.arch_view,
+                                  self.export, self.export.message],
                                  layout=w.Layout(min_width="360px", flex="1 1 360px"))
         wrap = {"flex_flow": "row wrap", "align_items": "flex-start"}  # side by side if room
         pages = [("charts", "Charts", self._charts_page),
@@ -312,6 +315,7 @@ class Workbench(w.VBox):
             self._unobserve()
         self._unobserve = experiment.observe(self._on_event)
         self.steer.attach(experiment)
+        self.export.attach(experiment)
         self.charts.set_limit((cfg.get("constraints") or {}).get("params", {}).get("max"))
         self.run_label.value = markup("run <b>{}</b> in <code>{}</code>", experiment.name,
                                       shown_path(experiment.store.path))
