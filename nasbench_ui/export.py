@@ -32,6 +32,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import json
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -244,10 +245,14 @@ def export_model(model: nn.Module, folder: str | Path, *, space: Any, arch: dict
             "stack": None if stack is None else vars(stacked.Stack.from_dict(stack))}
     out["arch"].write_text(json.dumps(meta, indent=1))
     out["torchscript"] = folder / "model.torchscript.pt"
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # a trace keeps the shapes of this input; the check below runs it on the same one
+        # TorchScript is deprecated from torch 2.13 on (torch.export replaces it); the
+        # issue asks for the file, which every torch since 1.x loads
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
         traced = torch.jit.trace(model, example)
-    traced.save(str(out["torchscript"]))
-    with torch.no_grad():
+        traced.save(str(out["torchscript"]))
         _same(torch.jit.load(str(out["torchscript"]))(example), expected, "TorchScript file")
     if onnx is None:
         onnx = importlib.util.find_spec("onnx") is not None
@@ -260,6 +265,8 @@ def export_model(model: nn.Module, folder: str | Path, *, space: Any, arch: dict
 def _export_onnx(model: nn.Module, example: torch.Tensor, path: Path) -> None:
     import onnx  # noqa: F401 - the `export` extra; ImportError names it
 
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript-based exporter
         torch.onnx.export(model, (example,), str(path), input_names=["x"], output_names=["logits"],
                           dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}}, dynamo=False)
