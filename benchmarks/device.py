@@ -47,16 +47,20 @@ def _trials(exp: Any) -> list[dict[str, Any]]:
     return out
 
 
-def quick_start(device: str, trials: int, amp: bool, seed: int) -> dict[str, Any]:
-    options: dict[str, Any] = {"amp": True} if amp else {}
-    exp = nb.Experiment(nb.spaces.keras_cnn(), strategy="evolution", estimator="early_stop",
-                        estimator_options=options, dataset="digits", trials=trials,
-                        device=device, seed=seed)
+def _timed(exp: Any) -> dict[str, Any]:
     t0 = time.perf_counter()
     exp.run()
     done = _trials(exp)
     return {"wall_s": round(time.perf_counter() - t0, 3), "trials": len(done),
             "epochs": sum(t["epochs"] for t in done), "s_per_epoch": per_epoch(done)}
+
+
+def quick_start(device: str, trials: int, amp: bool, seed: int) -> dict[str, Any]:
+    options: dict[str, Any] = {"amp": True} if amp else {}
+    exp = nb.Experiment(nb.spaces.keras_cnn(), strategy="evolution", estimator="early_stop",
+                        estimator_options=options, dataset="digits", trials=trials,
+                        device=device, seed=seed)
+    return _timed(exp)
 
 
 def darts(device: str, epochs: int, amp: bool, seed: int, channels: int = 16) -> dict[str, Any]:
@@ -66,11 +70,7 @@ def darts(device: str, epochs: int, amp: bool, seed: int, channels: int = 16) ->
     exp = nb.Experiment(nb.spaces.nb201(channels), strategy="darts", estimator="darts_epoch",
                         estimator_options=options, dataset="digits", trials=epochs,
                         device=device, seed=seed)
-    t0 = time.perf_counter()
-    exp.run()
-    done = _trials(exp)
-    return {"wall_s": round(time.perf_counter() - t0, 3), "trials": len(done),
-            "epochs": sum(t["epochs"] for t in done), "s_per_epoch": per_epoch(done)}
+    return _timed(exp)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

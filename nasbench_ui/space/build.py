@@ -192,7 +192,20 @@ def build(
                              nn.BatchNorm2d(space.stem))
         in_shape = (space.stem, *in_shape[1:])
     cell = build_cell(space, arch, in_shape)
-    final = cell.shapes[cell.order[-1]]
+    head = classifier_head(space, cell.shapes[cell.order[-1]], num_classes)
+    return ArchNet(stem, cell.order, cell.plan, cell.merges, cell.shapes, dict(cell.edge_ops),
+                   dict(cell.projections), head)
+
+
+def classifier_head(space: SearchSpace, final: Shape, num_classes: int) -> nn.Module:
+    """The head on the cell's output of shape ``final``: pooled or flattened images
+    (``space.head``), a sequence's last step, or a vector; then one linear layer.
+
+    Example:
+        >>> from nasbench_ui import spaces
+        >>> classifier_head(spaces.nb201(), (16, 4, 4), 10)[1]
+        Linear(in_features=16, out_features=10, bias=True)
+    """
     if len(final) == 3:
         pre: nn.Module = (nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
                           if space.head == "gap" else nn.Flatten())
@@ -201,9 +214,7 @@ def build(
         pre, feat = _LastStep(), final[1]
     else:
         pre, feat = nn.Identity(), final[0]
-    head = nn.Sequential(pre, nn.Linear(feat, num_classes))
-    return ArchNet(stem, cell.order, cell.plan, cell.merges, cell.shapes, dict(cell.edge_ops),
-                   dict(cell.projections), head)
+    return nn.Sequential(pre, nn.Linear(feat, num_classes))
 
 
 def build_cell(space: SearchSpace, arch: dict[str, Any], in_shape: Shape) -> ArchNet:

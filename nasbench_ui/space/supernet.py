@@ -44,7 +44,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +51,7 @@ import torch
 from torch import nn
 
 from . import ops
-from .build import _concat_shape, _LastStep, active_edges, projection
+from .build import _concat_shape, active_edges, classifier_head, projection
 from .decisions import InputChoice, OpDecision
 
 if TYPE_CHECKING:
@@ -129,18 +128,6 @@ def batch_stat_norms(module: nn.Module) -> nn.Module:
     return module
 
 
-def _head(space: SearchSpace, final: Shape, num_classes: int) -> nn.Module:
-    if len(final) == 3:
-        pre: nn.Module = (nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
-                          if space.head == "gap" else nn.Flatten())
-        feat = final[0] if space.head == "gap" else math.prod(final)
-    elif len(final) == 2:
-        pre, feat = _LastStep(), final[1]
-    else:
-        pre, feat = nn.Identity(), final[0]
-    return nn.Sequential(pre, nn.Linear(feat, num_classes))
-
-
 class Supernet(nn.Module):
     """All candidate operations of ``space`` in one module (see the module docstring).
 
@@ -192,7 +179,7 @@ class Supernet(nn.Module):
                 if p is not None:
                     self.projections[f"e{i}"] = p
         self.mixed = tuple(e.label for e in space.edges if len(self.candidates[e.label]) > 1)
-        self.head = _head(space, self.shapes[self.order[-1]], num_classes)
+        self.head = classifier_head(space, self.shapes[self.order[-1]], num_classes)
         if batch_stats:
             batch_stat_norms(self)
 
