@@ -29,7 +29,7 @@ class ExportPanel(w.HBox):
 
     def __init__(self) -> None:
         self.folder = w.Text(value="", placeholder="folder", description="export to",
-                             layout=w.Layout(width="220px"),
+                             layout=w.Layout(width="340px"),
                              style={"description_width": "initial"})
         self.button = w.Button(description="Export best", icon="download", disabled=True,
                                tooltip="write model.py, weights.pt, arch.json, TorchScript "
