@@ -81,6 +81,7 @@ class LoopParts:
     pace: float | None = None
     worker_name: str | None = None  # written on each trial of the thread executor
     counters: dict[str, Any] | None = None  # None: read from the store
+    callbacks: tuple[Any, ...] = ()  # training callbacks handed to each trial's context
 
 
 @dataclass
@@ -123,7 +124,7 @@ class Loop:
         self._emit = cb.emit
         self.executor = executor or ThreadExecutor(
             parts.estimator, parts.space, parts.dataset, parts.device, parts.seed,
-            parts.trial_timeout)
+            parts.trial_timeout, callbacks=parts.callbacks)
         self.ledger = RunLedger(
             parts.name, parts.store, parts.space, parts.strategy,
             parts.strategy_label or parts.strategy.NAME, parts.estimator, parts.budget,

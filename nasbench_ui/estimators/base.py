@@ -101,6 +101,12 @@ class EstimateContext:
     history_fn: Callable[[], list[Any]] | None = None
     budget_left_fn: Callable[[], float | None] | None = None
     curve: list[dict[str, Any]] = field(default_factory=list)
+    #: the trial's facts as its strategy asked it (``Trial.meta``): a multi-fidelity
+    #: scheduler puts the rung and the budget to train at here
+    meta: dict[str, Any] = field(default_factory=dict)
+    #: training callbacks of the experiment (objects with ``on_epoch_end(trial, epoch,
+    #: metrics)``); in-process only, never stored
+    callbacks: tuple[Any, ...] = ()
 
     def report(self, point: dict[str, Any]) -> None:
         """Record one curve point (a JSON-able dict such as ``{"epoch": 1, "valid_acc": .9}``)."""

@@ -39,8 +39,10 @@ class ThreadExecutor(Executor):
     """Run ``estimator`` on the calling thread, one work at a time (module docstring)."""
 
     def __init__(self, estimator: Any, space: Any, dataset: Any, device: str = "cpu",
-                 seed: int = 0, trial_timeout: float | None = None) -> None:
+                 seed: int = 0, trial_timeout: float | None = None,
+                 callbacks: tuple[Any, ...] = ()) -> None:
         self.estimator, self.space, self.dataset = estimator, space, dataset
+        self.callbacks = tuple(callbacks)
         self.device, self.seed, self.trial_timeout = device, seed, trial_timeout
         self._work: Work | None = None
 
@@ -82,6 +84,7 @@ class ThreadExecutor(Executor):
             number=number, report_fn=report,
             stop_fn=lambda: control.stop.is_set() or timed_out(),
             history_fn=hooks.history, budget_left_fn=hooks.budget_left,
+            meta=dict(work.job.meta), callbacks=self.callbacks,
         )
         return estimate_outcome(self.estimator, work.job.arch, ctx, control.stop.is_set,
                                 timed_out, timeout)
