@@ -1,4 +1,6 @@
-"""Preset search spaces: ``nb.spaces.nb201()``, ``keras_cnn()``, ``mlp()``, ``rnn()``, ``darts_cell()``.
+"""Preset search spaces: ``nb.spaces.nb201()``, ``keras_cnn()``, ``mlp()``, ``rnn()``, ``darts_cell()``,
+``darts()`` (the published DARTS space: normal and reduction cells, see
+:mod:`nasbench_ui.space.darts_space`).
 
 Example:
     >>> from nasbench_ui import spaces
@@ -9,6 +11,7 @@ Example:
 from .space.presets import (
     DEFAULT_DATASET,
     blank,
+    darts,
     darts_cell,
     digits_cell,
     get,
@@ -22,6 +25,6 @@ from .space.presets import (
 )
 
 __all__ = [
-    "DEFAULT_DATASET", "blank", "darts_cell", "digits_cell", "get", "keras_cnn", "mlp", "names", "nb201",
+    "DEFAULT_DATASET", "blank", "darts", "darts_cell", "digits_cell", "get", "keras_cnn", "mlp", "names", "nb201",
     "nb201_arch", "nb201_str", "rnn",
 ]

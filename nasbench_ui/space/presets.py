@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .darts_space import darts
 from .decisions import Categorical, Edge, FloatRange, InputChoice, IntRange, Node
 from .nb201_strings import NB201_EDGES as NB201_EDGES
 from .nb201_strings import NB201_OPS as NB201_OPS
@@ -167,6 +168,7 @@ PRESETS: dict[str, Callable[[], SearchSpace]] = {
     "rnn": rnn,
     "nb201": nb201,
     "darts_cell": darts_cell,
+    "darts": darts,
     "digits_cell": digits_cell,
 }
 

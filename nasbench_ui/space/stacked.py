@@ -13,6 +13,11 @@ Each copy of the cell has its own weights; the cell is built by
 (a cell that changes the channel count hands its own count to the next block). The
 space's own ``stem`` and ``head`` are not used: the stack has its own.
 
+A space with the graph of the ``darts`` preset (:mod:`.darts_space`) is stacked into
+the DARTS network instead (:mod:`.darts_net`): ``Stack(cells, stages, channels)`` gives
+``cells`` normal cells per stage, a reduction cell between stages and ``channels`` as
+the paper's ``C`` (``Stack(cells=6, channels=36)`` is its 20-cell CIFAR-10 network).
+
 At ``Stack(cells=5, channels=16)`` with 10 classes, the all-``nor_conv_3x3`` cell has
 1,531,546 parameters, NAS-Bench-201's largest network (1.53 M).
 
@@ -38,6 +43,8 @@ import torch
 from torch import nn
 
 from .build import SearchSpace, build_cell, check_shapes
+from .darts_net import DartsNet, build_darts
+from .darts_space import is_darts
 
 Shape = tuple[int, ...]
 
@@ -124,14 +131,19 @@ class StackedNet(nn.Module):
 
 
 def build_stacked(space: SearchSpace, arch: dict[str, Any], input_shape: Sequence[int],
-                  num_classes: int, stack: Stack | dict[str, Any] | None = None) -> StackedNet:
-    """The network of ``arch``'s cell stacked by ``stack`` (default: NAS-Bench-201's size).
+                  num_classes: int, stack: Stack | dict[str, Any] | None = None
+                  ) -> StackedNet | DartsNet:
+    """The network of ``arch``'s cell stacked by ``stack`` (default: NAS-Bench-201's size;
+    the DARTS network for the ``darts`` space).
 
     ValueError for an input that is not an image ``(C, H, W)``, or one too small for the
     stages (each reduction halves the height and width).
     """
     stack = Stack() if stack is None else Stack.from_dict(stack)
     in_shape = check_shapes(input_shape, num_classes)
+    if is_darts(space):
+        return build_darts(space, arch, in_shape, num_classes, stack.cells, stack.stages,
+                           stack.channels)
     if len(in_shape) != 3:
         raise ValueError(f"a stacked network needs an image input (C, H, W); got {in_shape}")
     c = stack.channels
