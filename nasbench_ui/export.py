@@ -40,7 +40,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .space import ops, stacked
+from .space import darts_net, ops, stacked
 from .space.build import ArchNet, _LastStep, _Reshape, active_edges, edge_kwargs
 
 _ACTIVATIONS = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.SiLU, nn.Identity, nn.Softmax)
@@ -101,6 +101,13 @@ _OWN: dict[type, Callable[[Any, Callable[[nn.Module], str]], str]] = {
     stacked.ResidualReduction: lambda m, emit: (f"ResidualReduction({m.conv_a[1].in_channels}, "
                                                 f"{m.conv_a[1].out_channels})"),
     stacked.StackedNet: lambda m, emit: (f"StackedNet({emit(m.stem)}, {emit(m.body)}, "
+                                         f"{emit(m.head)})"),
+    darts_net.StridedZero: lambda m, emit: f"StridedZero({m.stride})",
+    darts_net.FactorizedReduce: lambda m, emit: (f"FactorizedReduce({m.conv_1.in_channels}, "
+                                                 f"{m.bn.num_features})"),
+    darts_net.DartsCell: lambda m, emit: (f"DartsCell({emit(m.pre0)}, {emit(m.pre1)}, "
+                                          f"{emit(m.edges)}, {m.sources!r})"),
+    darts_net.DartsNet: lambda m, emit: (f"DartsNet({emit(m.stem)}, {emit(m.cells)}, "
                                          f"{emit(m.head)})"),
 }
 _HELPERS = (ops._one_value_per_channel, stacked._relu_conv_bn)
@@ -268,5 +275,7 @@ def _export_onnx(model: nn.Module, example: torch.Tensor, path: Path) -> None:
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript-based exporter
+        # strided slices (DARTS's FactorizedReduce and stride-2 'none') are exported as they are
+        warnings.filterwarnings("ignore", message="Constant folding")
         torch.onnx.export(model, (example,), str(path), input_names=["x"], output_names=["logits"],
                           dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}}, dynamo=False)

@@ -197,3 +197,22 @@ def test_the_cli_exports_a_stored_search_and_leaves_the_store_as_it_was(tmp_path
     assert db.read_bytes() == before
     assert main(["export", str(tmp_path / "missing.db"), "--out", str(tmp_path / "x")]) == 2
     assert not (tmp_path / "missing.db").exists() and not (tmp_path / "x").exists()
+
+
+def test_a_darts_network_exports_and_reloads_in_a_fresh_process(tmp_path):
+    import onnxruntime  # noqa: F401 - the test extra installs it: never skipped
+    space = spaces.darts()
+    arch = space.sample(random.Random(5))  # samples hold none, pools and stride-2 skips
+    stack = {"cells": 1, "channels": 4}
+    net = space.build(arch, (1, 7, 7), 10, stack=stack)
+    ns: dict = {}
+    exec(model_source(net, space, arch), ns)
+    assert list(ns["build"]().state_dict()) == list(net.state_dict())
+    paths = export_model(net, tmp_path, space=space, arch=arch, input_shape=(1, 7, 7),
+                         num_classes=10, stack=stack)
+    assert json.loads(paths["arch"].read_text())["stack"] == {"cells": 1, "stages": 3,
+                                                               "channels": 4}
+    x = torch.randn(3, 1, 7, 7)
+    with torch.no_grad():
+        expected = net.eval()(x)
+    _check_in_a_fresh_process(tmp_path, (1, 7, 7), expected, x, onnx=True)
