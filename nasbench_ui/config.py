@@ -23,6 +23,65 @@ FORMAT = "nasbench_ui.experiment"
 VERSION = 1
 MAX_CONFIG_BYTES = 2_000_000
 DIRECTIONS = ("max", "min")
+#: The kinds of custom parts a config names by import path (``imports``).
+PART_KINDS = ("operation", "dataset", "estimator", "strategy")
+#: Fields left out of :meth:`ExperimentConfig.to_dict` while empty (older readers lack them).
+OPTIONAL_FIELDS = ("imports", "dataset_file")
+
+
+def check_imports(value: Any) -> dict[str, dict[str, str | None]]:
+    """``imports`` checked: ``{kind: {name: "package.module:attr" or None}}``, ``kind`` one
+    of :data:`PART_KINDS`; None marks a part that has no import path (defined in
+    ``__main__`` or a notebook cell). A copy; ValueError naming what is wrong.
+
+    Example:
+        >>> check_imports({"estimator": {"toy": "mypkg.parts:Toy"}})
+        {'estimator': {'toy': 'mypkg.parts:Toy'}}
+        >>> check_imports({"estimator": {"toy": "not a path"}})
+        Traceback (most recent call last):
+        ...
+        ValueError: imports['estimator']['toy'] must be an import path 'package.module:name' or null, got 'not a path'
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"imports must be a dict, got {type(value).__name__}")
+    out: dict[str, dict[str, str | None]] = {}
+    for kind, entries in value.items():
+        if kind not in PART_KINDS:
+            raise ValueError(f"imports has an unknown kind {kind!r}; known: {list(PART_KINDS)}")
+        if not isinstance(entries, dict):
+            raise ValueError(f"imports[{kind!r}] must be a dict of name -> import path")
+        for name, path in entries.items():
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"imports[{kind!r}] has a bad name {name!r}")
+            module, colon, attr = path.partition(":") if isinstance(path, str) else ("", "", "")
+            ok = path is None or (colon and all(p.isidentifier() for p in module.split("."))
+                                  and all(p.isidentifier() for p in attr.split(".")))
+            if not ok:
+                raise ValueError(f"imports[{kind!r}][{name!r}] must be an import path "
+                                 f"'package.module:name' or null, got {path!r}")
+        if entries:
+            out[kind] = dict(entries)
+    return out
+
+
+def loads(text: Any) -> Any:
+    """The JSON value of a config text (size-checked), not yet an
+    :class:`ExperimentConfig` (``imports`` may need importing first).
+
+    Example:
+        >>> loads('{"trials": 3}')
+        {'trials': 3}
+    """
+    if not isinstance(text, (str, bytes)):
+        raise ValueError(f"an experiment config is JSON text, got {type(text).__name__}")
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ValueError(f"experiment config is {len(text)} characters; the limit is {MAX_CONFIG_BYTES}")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"malformed experiment config JSON: {e.msg} at line {e.lineno}") from None
 
 
 def _check_budget(trials: Any, seconds: Any) -> None:
@@ -55,6 +114,12 @@ class ExperimentConfig:
     ``best()`` ranks by (default: the estimator's value, maximised). ``constraints`` maps
     a metric to ``{"max": x}`` and/or ``{"min": y}``, honoured by every strategy when the
     metric can be computed before training (``params``).
+
+    ``imports`` names custom parts by import path (:func:`check_imports`), so that
+    ``Experiment.load`` can import them in a new process (from trusted modules only);
+    ``dataset_file`` is the ``.npz`` saved with the experiment for a data set given as
+    an object, relative to the store's folder. Both are left out of :meth:`to_dict`
+    while empty.
     """
 
     space: dict[str, Any]
@@ -70,6 +135,8 @@ class ExperimentConfig:
     device: str = "auto"
     objectives: list[list[str]] = field(default_factory=list)
     constraints: dict[str, Any] = field(default_factory=dict)
+    imports: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    dataset_file: str | None = None
 
     def __post_init__(self) -> None:
         SearchSpace.from_dict(self.space)
@@ -79,6 +146,10 @@ class ExperimentConfig:
                 raise ValueError(f"{name} must be a non-empty name, got {v!r}")
         for name in ("strategy_options", "estimator_options", "dataset_options", "constraints"):
             object.__setattr__(self, name, _json_dict(getattr(self, name), name))
+        object.__setattr__(self, "imports", check_imports(self.imports))
+        if self.dataset_file is not None and (not isinstance(self.dataset_file, str)
+                                              or not self.dataset_file):
+            raise ValueError(f"dataset_file must be a file name or None, got {self.dataset_file!r}")
         _check_budget(self.trials, self.seconds)
         if self.trials is None and self.seconds is None:
             raise ValueError("give a budget: trials=N and/or seconds=S")
@@ -103,6 +174,9 @@ class ExperimentConfig:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        for key in OPTIONAL_FIELDS:
+            if not d[key]:
+                del d[key]
         d["format"], d["version"] = FORMAT, VERSION
         return d
 
@@ -130,13 +204,7 @@ class ExperimentConfig:
 
     @classmethod
     def from_json(cls, text: str) -> ExperimentConfig:
-        if len(text) > MAX_CONFIG_BYTES:
-            raise ValueError(f"experiment config is {len(text)} characters; the limit is {MAX_CONFIG_BYTES}")
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"malformed experiment config JSON: {e.msg} at line {e.lineno}") from None
-        return cls.from_dict(d)
+        return cls.from_dict(loads(text))
 
 
 def _preset_name(space: dict[str, Any]) -> str | None:

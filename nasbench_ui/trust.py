@@ -35,9 +35,14 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import importlib
+import inspect
 import os
 import shlex
+import sys
 import threading
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -191,11 +196,13 @@ def _cli_arg(text: str) -> str:
     return shlex.quote(text)
 
 
-def check_path(path: str | os.PathLike[str], what: str) -> Path:
+def check_path(path: str | os.PathLike[str], what: str,
+               within: str | os.PathLike[str] | None = None) -> Path:
     """The resolved ``path``; inside :func:`untrusted`, UntrustedError unless trusted.
 
     ``what`` names the path in the message (``"the table"``). The message names the
-    source, the path and how to trust its folder.
+    source, the path and how to trust its folder. ``within``: a folder whose files pass
+    too (the store's own folder, for the files saved with an experiment).
 
     Example:
         >>> check_path("~", "the folder") == Path.home().resolve()
@@ -205,8 +212,10 @@ def check_path(path: str | os.PathLike[str], what: str) -> Path:
     source = _SOURCE.get()
     if source is None:
         return resolved
+    allowed = [_resolve(within)] if within is not None else []
     with _LOCK:
-        ok = any(resolved == p or resolved.is_relative_to(p) for p in _PATHS)
+        allowed += _PATHS
+    ok = any(resolved == p or resolved.is_relative_to(p) for p in allowed)
     if ok:
         return resolved
     folder = str(resolved if resolved.is_dir() else resolved.parent)
@@ -249,7 +258,121 @@ def check_module(name: str, what: str) -> None:
     )
 
 
+def check_stored_file(name: str, folder: str | os.PathLike[str], what: str) -> Path:
+    """The file ``name`` (a relative path stored in a file) inside ``folder``, resolved.
+
+    ``name`` must be relative and must not climb out (no ``..``, no absolute path, no
+    drive): ValueError otherwise. Then :func:`check_path` with ``within=folder``, so a
+    symbolic link that leads out of the folder needs :func:`trust` inside
+    :func:`untrusted`. The file must exist.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp()); _ = (folder / "d.npz").write_bytes(b"")
+        >>> check_stored_file("d.npz", folder, "the data set file") == (folder / "d.npz").resolve()
+        True
+        >>> check_stored_file("../../etc/passwd", folder, "the data set file")
+        Traceback (most recent call last):
+        ...
+        ValueError: the data set file '../../etc/passwd' must be a file name inside ...
+    """
+    if not isinstance(name, str) or not name or "\x00" in name:
+        raise ValueError(f"{what} must be a non-empty file name, got {_short(name)}")
+    parts = Path(name)
+    windows = "\\" in name or (len(name) > 1 and name[1] == ":")
+    if parts.is_absolute() or windows or ".." in parts.parts or name.startswith("~"):
+        raise ValueError(f"{what} {_short(name)} must be a file name inside the store's folder "
+                         f"{str(_resolve(folder))!r} (no absolute path, no '..')")
+    resolved = check_path(_resolve(folder) / parts, what, within=folder)
+    if not resolved.is_file():
+        raise ValueError(f"{what} {_short(name)} is missing from {str(_resolve(folder))!r}; "
+                         "keep it next to the store when you move or share the store")
+    return resolved
+
+
+def _walk(obj: object, qualname: str) -> object:
+    for part in qualname.split("."):
+        obj = getattr(obj, part, _MISSING)
+        if obj is _MISSING:
+            return _MISSING
+    return obj
+
+
+_MISSING = object()
+
+
+def import_path(obj: object) -> str | None:
+    """``"package.module:name"`` that imports ``obj`` (a class or function) back in another
+    process, or None: an object defined in ``__main__`` (a script or a notebook cell),
+    inside a function, a lambda, or anything else that has no import path.
+
+    Example:
+        >>> import json
+        >>> import_path(json.dumps), import_path(lambda x: x), import_path(3)
+        ('json:dumps', None, None)
+    """
+    if not isinstance(obj, (type, types.FunctionType)):
+        return None
+    module, qualname = obj.__module__, obj.__qualname__
+    if (not isinstance(module, str) or module == "__main__" or "<" in qualname
+            or module not in sys.modules):
+        return None
+    if _walk(sys.modules[module], qualname) is not obj:
+        return None
+    return f"{module}:{qualname}"
+
+
+def defining_module(obj: object) -> str | None:
+    """The name of the module that defines ``obj`` (a ``functools.partial``: its
+    function's), or None.
+
+    Example:
+        >>> import functools, json
+        >>> defining_module(functools.partial(json.dumps, indent=1))
+        'json'
+    """
+    while isinstance(obj, functools.partial):
+        obj = obj.func
+    module = inspect.getmodule(obj if isinstance(obj, (type, types.FunctionType,
+                                                       types.BuiltinFunctionType)) else type(obj))
+    return module.__name__ if module is not None else None
+
+
+def import_object(path: str, what: str) -> object:
+    """The object at ``path`` (``"package.module:name"``), imported after
+    :func:`check_module` (inside :func:`untrusted`, only from trusted modules).
+
+    ValueError when the path is malformed, the module cannot be imported or lacks the
+    name; UntrustedError when the module is not trusted.
+
+    Example:
+        >>> import_object("json:dumps", "the function").__name__
+        'dumps'
+        >>> with untrusted("the stored experiment 'x' in runs.db"):
+        ...     import_object("os:system", "the estimator")
+        Traceback (most recent call last):
+        ...
+        nasbench_ui.trust.UntrustedError: the estimator 'os:system' named by the stored ...
+    """
+    module, colon, attr = path.partition(":") if isinstance(path, str) else ("", "", "")
+    if not colon:
+        raise ValueError(f"{what} {_short(path)} is not an import path: write "
+                         "'package.module:name'")
+    check_module(path, what)
+    try:
+        mod = importlib.import_module(module)
+    except Exception as e:  # noqa: BLE001 - any failure to import is the user's to fix
+        raise ValueError(f"cannot import {what} {_short(path)}: {type(e).__name__}: {e} "
+                         "(is the package installed, or its folder on sys.path?)") from None
+    obj = _walk(mod, attr)
+    if obj is _MISSING:
+        raise ValueError(f"cannot import {what} {_short(path)}: module {module!r} has no "
+                         f"{attr!r}")
+    return obj
+
+
 __all__ = [
-    "UntrustedError", "check_module", "check_path", "current_source", "trust", "trusted",
-    "untrust_all", "untrusted",
+    "UntrustedError", "check_module", "check_path", "check_stored_file", "current_source",
+    "defining_module", "import_object", "import_path", "trust", "trusted", "untrust_all",
+    "untrusted",
 ]

@@ -1,7 +1,9 @@
 """Data sets: the ``Dataset`` record, named loaders and ``from_arrays`` for your own data.
 
 ``digits`` and ``digits_seq`` work offline (scikit-learn ships them); ``mnist``,
-``fashion_mnist`` and ``cifar10`` need torchvision and the files or a network.
+``fashion_mnist`` and ``cifar10`` need torchvision and the files or a network. A
+``Dataset`` object given to an experiment with a file store is saved next to the store
+as an ``.npz`` of arrays (:mod:`.npz`) and reloads with it.
 
 Example:
     >>> from nasbench_ui import data
@@ -11,6 +13,8 @@ Example:
 """
 
 from .dataset import Dataset
-from .datasets import check, digits, digits_seq, from_arrays, load, names, register
+from .datasets import check, digits, digits_seq, from_arrays, get, load, names, register, unregister
+from .npz import DatasetFile, load_npz, save_npz
 
-__all__ = ["Dataset", "check", "digits", "digits_seq", "from_arrays", "load", "names", "register"]
+__all__ = ["Dataset", "DatasetFile", "check", "digits", "digits_seq", "from_arrays", "get", "load",
+           "load_npz", "names", "register", "save_npz", "unregister"]

@@ -70,6 +70,16 @@ def unregister(name: str) -> Loader:
     return _REGISTRY.unregister(name)
 
 
+def get(name: str) -> Loader:
+    """The loader registered as ``name`` (ValueError listing the names).
+
+    Example:
+        >>> get("digits").__name__
+        'digits'
+    """
+    return _REGISTRY.get(name)
+
+
 def names() -> list[str]:
     """Registered data set names.
 

@@ -5,7 +5,14 @@ estimator, strategy, data set, device) before anything is written to a store, so
 input loses nothing; :func:`build_strategy` makes a strategy under the config's
 constraints (also when steering switches it); :class:`DatasetSource` loads the data set
 on first use; :func:`config_kwargs` turns a stored config back into constructor
-arguments (``Experiment.load``).
+arguments and :func:`stored_config` reads one, importing its custom parts first
+(``Experiment.load``; see :mod:`.parts`).
+
+Custom parts: the config names them by import path (``imports``, :mod:`.parts`); a data
+set given as a :class:`~nasbench_ui.data.Dataset` object is saved next to a file store
+as an ``.npz`` of arrays (``dataset_file``, :mod:`nasbench_ui.data.npz`). A hyperparameter
+of the space that nothing reads warns (:class:`~nasbench_ui.space.UnusedHyperparameterWarning`)
+when a new experiment is built.
 
 Example:
     >>> parts = build_parts(space="nb201", estimator="zero_cost", trials=1)
@@ -15,25 +22,53 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from .. import data as datasets_mod
 from .. import estimators as estimators_mod
 from .. import strategies as strategies_mod
 from ..config import ExperimentConfig
+from ..data import Dataset, DatasetFile, save_npz
 from ..devices import resolve_device
 from ..estimators.base import Estimator
-from ..space import SearchSpace
+from ..estimators.trainer import RESERVED
+from ..space import SearchSpace, UnusedHyperparameterWarning
+from ..storage.sqlite import SQLiteStore
 from ..strategies.base import Strategy
 from .checks import as_space, check_new_name, check_pace, check_policy, check_seed
 from .executors.dask import DaskExecutor, check_device_name, make_executor
-from .steering import check_constraints, check_one_shot, stored_name
+from .parts import collect_imports, ensure_imported, import_stored, part_name
+from .steering import check_constraints, check_one_shot
+
+
+def store_location(storage: Any) -> tuple[Path, str] | None:
+    """``(folder, stem)`` of a file store given as a path or a :class:`SQLiteStore`;
+    None for a store in memory (or any other store object).
+
+    Example:
+        >>> store_location("runs/demo.db"), store_location(":memory:")
+        ((PosixPath('runs'), 'demo'), None)
+    """
+    if isinstance(storage, (str, os.PathLike)):
+        shown = os.fspath(storage)
+        if not isinstance(shown, str) or shown == ":memory:" or not shown.strip():
+            return None
+    elif isinstance(storage, SQLiteStore):
+        shown = storage.path
+    else:
+        return None
+    path = Path(shown).expanduser()
+    return path.parent, path.stem
 
 
 class DatasetSource:
     """The data set of an experiment: a registered name (loaded on first :meth:`get`,
-    with ``seed`` and ``options``) or an object given as it is.
+    with ``seed`` and ``options``), a :class:`~nasbench_ui.data.DatasetFile` saved with a
+    stored experiment (checked at once, read on first use) or an object given as it is.
 
     Example:
         >>> source = DatasetSource("digits", seed=0, options={}); source.check()
@@ -51,15 +86,20 @@ class DatasetSource:
         return isinstance(self.arg, str)
 
     def check(self) -> None:
-        """Check a registered name and its options without loading the data."""
+        """Check a registered name and its options (or a saved file's name) without
+        loading the data."""
         if self.by_name:
             datasets_mod.check(self.arg, self.seed, self.options)
+        elif isinstance(self.arg, DatasetFile):
+            self.arg.check()
 
     def get(self) -> Any:
         """The data set, loaded on the first call."""
         if self._loaded is None:
             if self.by_name:
                 self._loaded = datasets_mod.load(self.arg, seed=self.seed, **self.options)
+            elif isinstance(self.arg, DatasetFile):
+                self._loaded = self.arg.load()
             else:
                 self._loaded = self.arg
         return self._loaded
@@ -103,16 +143,24 @@ def build_parts(
     objectives: list | None = None, constraints: dict | None = None, name: str | None = None,
     new: bool = True, max_failures: int = 10, retries: int = 0,
     trial_timeout: float | None = None, workers: int | None = None, executor: Any = None,
-    pace: float | None = None,
+    pace: float | None = None, storage: Any = None,
 ) -> Parts:
     """Check the arguments of :class:`~.experiment.Experiment` (``new``: a new one,
     whose ``name`` must be free) and build its parts; raises on the first bad one.
+
+    A new experiment on a file ``storage`` given a :class:`~nasbench_ui.data.Dataset`
+    object saves it next to the store (``config.dataset_file``); one whose space has a
+    hyperparameter that nothing reads warns.
 
     Example:
         >>> build_parts(space="nb201", retries=-1)
         Traceback (most recent call last):
         ValueError: retries must be an integer >= 0 (...), got -1
     """
+    for kind, part in (("dataset", dataset), ("estimator", estimator), ("strategy", strategy)):
+        stored, path = part_name(kind, part) if isinstance(part, str) else ("", None)
+        if path is not None:  # a name that is an import path: trusted modules only
+            ensure_imported(kind, stored, path)
     space_obj = as_space(space)
     check_policy(retries, trial_timeout, max_failures)
     check_seed(seed)
@@ -125,13 +173,18 @@ def build_parts(
     check_pace(pace)
     constraints = check_constraints(constraints)
     ds_name = dataset if isinstance(dataset, str) else getattr(dataset, "name", "custom")
+    location = store_location(storage) if new and isinstance(dataset, Dataset) else None
     config = ExperimentConfig(
         space=space_obj.to_dict(),
-        strategy=stored_name(strategy), strategy_options=strategy_options or {},
-        estimator=stored_name(estimator), estimator_options=estimator_options or {},
+        strategy=part_name("strategy", strategy)[0], strategy_options=strategy_options or {},
+        estimator=part_name("estimator", estimator)[0],
+        estimator_options=estimator_options or {},
         dataset=ds_name, dataset_options=dataset_options or {},
         trials=trials, seconds=seconds, seed=seed, device=device,
         objectives=objectives or [], constraints=constraints or {},
+        imports=collect_imports(strategy=strategy, estimator=estimator, dataset=dataset,
+                                space=space_obj),
+        dataset_file=dataset.file if isinstance(dataset, DatasetFile) else None,
     )
     # with Dask the device is picked on each worker (CUDA where the worker has it)
     device = resolve_device(device) if dask is None else check_device_name(device)
@@ -141,20 +194,48 @@ def build_parts(
     data.check()
     if dask is not None:
         dask.check(estimator, config.strategy)
+    if location is not None:  # every check passed: save the data set with the experiment
+        config = replace(config, dataset_file=save_npz(dataset, *location))
+    note = space_obj.unused_hparams_note(RESERVED) if new else None
+    if note is not None:
+        warnings.warn(note, UnusedHyperparameterWarning, stacklevel=3)
     return Parts(config, space_obj, dask, device, est, first, data)
 
 
-def config_kwargs(config: ExperimentConfig) -> dict[str, Any]:
-    """The constructor arguments that rebuild an experiment of the stored ``config``.
+def stored_config(d: Any) -> ExperimentConfig:
+    """The :class:`ExperimentConfig` of a stored (or imported) config dict, after importing
+    the custom parts its ``imports`` names that this process lacks (:mod:`.parts`; inside
+    :func:`~nasbench_ui.trust.untrusted`, only from trusted modules).
+
+    Example:
+        >>> stored_config({"space": as_space("nb201").to_dict(), "trials": 2}).trials
+        2
+    """
+    if isinstance(d, dict):
+        import_stored(d.get("imports"))
+    return ExperimentConfig.from_dict(d)
+
+
+def config_kwargs(config: ExperimentConfig, folder: str | os.PathLike[str] | None = None,
+                  ) -> dict[str, Any]:
+    """The constructor arguments that rebuild an experiment of the stored ``config``;
+    ``folder``: the store's folder, where a saved data set's file is.
 
     Example:
         >>> config = ExperimentConfig(as_space("nb201").to_dict(), trials=5)
         >>> config_kwargs(config)["trials"], config_kwargs(config)["strategy"]
         (5, 'random')
     """
+    dataset: Any = config.dataset
+    if config.dataset_file is not None:
+        if folder is None:
+            raise ValueError(f"the data set {config.dataset!r} was saved as the file "
+                             f"{config.dataset_file!r} next to its store; open the store by "
+                             "its path so that the file can be found")
+        dataset = DatasetFile(config.dataset, config.dataset_file, Path(folder))
     return {
         "space": config.space, "strategy": config.strategy, "estimator": config.estimator,
-        "dataset": config.dataset, "trials": config.trials, "seconds": config.seconds,
+        "dataset": dataset, "trials": config.trials, "seconds": config.seconds,
         "device": config.device, "seed": config.seed,
         "strategy_options": config.strategy_options,
         "estimator_options": config.estimator_options,

@@ -39,7 +39,7 @@ from ..config import ExperimentConfig
 from ..storage import Trial, TrialState, open_store
 from ..strategies.base import Strategy
 from ..trust import untrusted
-from .building import build_parts, build_strategy, config_kwargs
+from .building import build_parts, build_strategy, config_kwargs, store_location, stored_config
 from .checks import check_pace
 from .commands import SetPace
 from .events import Event
@@ -79,7 +79,7 @@ class Experiment:
             estimator_options=estimator_options, dataset_options=dataset_options,
             objectives=objectives, constraints=constraints, name=name, new=_record is None,
             max_failures=max_failures, retries=retries, trial_timeout=trial_timeout,
-            workers=workers, executor=executor, pace=pace)
+            workers=workers, executor=executor, pace=pace, storage=storage)
         self.executor: DaskExecutor | None = parts.executor
         self.config, self.space, self.device = parts.config, parts.space, parts.device
         self.estimator, self._data = parts.estimator, parts.data
@@ -142,12 +142,15 @@ class Experiment:
         """Reopen a stored experiment (the most recent one unless ``name`` is given)."""
         store = open_store(path, readonly=True)  # reading never changes the file
         rec = store.load_experiment(name)
-        kwargs = config_kwargs(ExperimentConfig.from_dict(rec["config"])) | overrides
         # Nothing is written here: a search another process runs in this store goes on
         # undisturbed (run(), start() and steering take the lease, and interrupt a dead
         # owner's RUNNING trials, only when nobody else runs it). The stored config may be
-        # someone else's: a path or module it names must be trusted (nb.trust) first.
+        # someone else's: a path or module it names (custom parts by import path) must be
+        # trusted (nb.trust) first; a data set saved with it is read from the store's folder.
         with untrusted(f"the stored experiment {rec['name']!r} in {path}"):
+            config = stored_config(rec["config"])
+            location = store_location(path)
+            kwargs = config_kwargs(config, location and location[0]) | overrides
             return cls(storage=store, _record=rec, **kwargs)
 
     # ---------------------------------------------------------------- owner

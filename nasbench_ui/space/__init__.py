@@ -11,9 +11,9 @@ from . import ops, presets
 from .build import build
 from .decisions import Categorical, Edge, FloatRange, InputChoice, IntRange, Node, OpDecision
 from .presets import nb201_arch, nb201_str
-from .spec import SearchSpace
+from .spec import SearchSpace, UnusedHyperparameterWarning
 
 __all__ = [
     "Categorical", "Edge", "FloatRange", "InputChoice", "IntRange", "Node", "OpDecision",
-    "SearchSpace", "build", "nb201_arch", "nb201_str", "ops", "presets",
+    "SearchSpace", "UnusedHyperparameterWarning", "build", "nb201_arch", "nb201_str", "ops", "presets",
 ]

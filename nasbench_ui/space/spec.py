@@ -76,6 +76,16 @@ def _depth(obj: Any, limit: int) -> int:
     return deepest
 
 
+class UnusedHyperparameterWarning(UserWarning):
+    """A hyperparameter of the space is read by nothing (see
+    :meth:`SearchSpace.unused_hparams`): an experiment built on it warns with this class.
+
+    Example:
+        >>> issubclass(UnusedHyperparameterWarning, UserWarning)
+        True
+    """
+
+
 @dataclass(frozen=True)
 class SearchSpace:
     """A frozen search-space spec. See the module docstring and ``docs/ARCHITECTURE.md``."""
@@ -280,6 +290,29 @@ class SearchSpace:
         """
         bound = {ref for e in self.edges for _kw, ref in e.bind}
         return [h.label for h in self.hparams if h.label not in bound and h.label not in reserved]
+
+    def unused_hparams_note(self, reserved: Sequence[str] = ()) -> str | None:
+        """What to tell the user about :meth:`unused_hparams` (None when there are none):
+        each label that nothing reads, and the ``reserved`` labels it may have meant.
+
+        Example:
+            >>> from nasbench_ui.space import IntRange
+            >>> s = SearchSpace("t", nodes=["a", "b"], edges=[Edge("a", "b", ("relu",))],
+            ...                 hparams=[IntRange("lr", 1, 3)])
+            >>> print(s.unused_hparams_note(reserved=("learning_rate", "epochs")))
+            hyperparameter 'lr' is read by nothing: no operation is bound to it and it is not a reserved label (learning_rate, epochs); bind it to an operation's keyword or rename it to a reserved label
+        """
+        unused = self.unused_hparams(reserved)
+        if not unused:
+            return None
+        names = ", ".join(repr(u) for u in unused)
+        one = len(unused) == 1
+        return (f"hyperparameter{'' if one else 's'} {names} {'is' if one else 'are'} read by "
+                f"nothing: no operation is bound to {'it' if one else 'them'} and "
+                f"{'it is' if one else 'they are'} not a reserved label "
+                f"({', '.join(reserved) or 'none'}); bind {'it' if one else 'them'} to an "
+                "operation's keyword or rename "
+                f"{'it to a reserved label' if one else 'them to reserved labels'}")
 
     def decision(self, label: str) -> Decision:
         for d in self._decisions:
