@@ -402,9 +402,32 @@ class Experiment:
         and ONNX into ``folder`` (see :func:`nasbench_ui.export.export_model`)."""
         from ..export import export_model
 
+        kept = self._models.retrained  # after retrain(): that network, its stack and data
+        if kept is not None:
+            return export_model(kept.model, folder, space=self.space, arch=kept.arch,
+                                input_shape=kept.input_shape, num_classes=kept.num_classes,
+                                stack=kept.stack, onnx=onnx)
         ds = self.dataset
         return export_model(self.best_model(), folder, space=self.space, arch=self.best().arch,
                             input_shape=ds.input_shape, num_classes=ds.num_classes, onnx=onnx)
+
+    def retrain(self, stack: Any = None, epochs: int = 10, dataset: Any = None,
+                arch: dict[str, Any] | None = None, options: dict[str, Any] | None = None,
+                seed: int | None = None) -> Any:
+        """Train the best architecture (or ``arch``; for DARTS the derived one) from
+        scratch, stacked by ``stack`` (e.g. ``{"cells": 5}``), for ``epochs`` on
+        ``dataset`` (default: the search's), in a background thread like ``start()``.
+
+        Returns a :class:`~.retrain.Retraining` handle (``wait()`` returns the
+        :class:`~.retrain.Retrained`; ``curve``, ``status``, ``stop()``); observers get
+        ``retrain`` and ``retrain_curve`` events. When it is done, ``best_model()`` and
+        ``export_best()`` use the retrained network. ``options``: ``learning_rate``,
+        ``optimizer``, ``batch_size``, ``weight_decay``. See :mod:`~.retrain`.
+        """
+        from .retrain import begin
+
+        return begin(self, stack=stack, epochs=epochs, dataset=dataset, arch=arch,
+                     options=options, seed=seed)
 
     def __repr__(self) -> str:
         return (f"Experiment({self.name!r}, space={self.space.name!r}, strategy={self.config.strategy!r}, "

@@ -4,7 +4,9 @@ The loop hands each COMPLETE trial's model to :meth:`ModelKeeper.keep`; it keeps
 best ``k`` by value (and, with a file store, their weights files next to it; the files
 of trials that leave the best ``k`` are deleted). The ranking carries over a resume:
 it starts from the files an earlier run kept. Saving is optional: a failure (a full
-disk, a read-only folder) is a warning for the trial, never an exception.
+disk, a read-only folder) is a warning for the trial, never an exception. It also holds
+the latest ``exp.retrain()`` result (:meth:`ModelKeeper.keep_retrained`, in memory
+only), which ``best_model()`` and ``export_best()`` prefer.
 
 Example:
     >>> from nasbench_ui.storage import MemoryStore
@@ -36,6 +38,13 @@ class ModelKeeper:
         self.owner, self.k, self.lookup = owner, k, lookup
         self._models: dict[int, tuple[float, Any]] = {}
         self._ranked = False
+        #: the latest finished ``exp.retrain()`` (a :class:`~.retrain.Retrained`), or None
+        self.retrained: Any = None
+
+    def keep_retrained(self, result: Any) -> None:
+        """Keep ``result`` (a :class:`~.retrain.Retrained`): from now on it is the
+        experiment's model (``best_model()``, ``export_best()``)."""
+        self.retrained = result
 
     def keep(self, number: int, value: float, model: Any) -> str | None:
         """Keep ``model`` if it is among the best ``k``; a warning when saving failed."""
@@ -65,6 +74,27 @@ class ModelKeeper:
         """The model of trial ``number`` kept in memory, or None."""
         kept = self._models.get(number)
         return None if kept is None else kept[1]
+
+
+def no_model_reason(trial: Trial) -> str | None:
+    """Why ``trial`` can have no trained model of its own, or None.
+
+    A DARTS search epoch (``darts_epoch``) trains the supernet, a mixture of every
+    operation, so no network of the trial's architecture was ever trained.
+
+    Example:
+        >>> from nasbench_ui.storage import TrialState
+        >>> t = Trial(2, TrialState.COMPLETE, {}, 0.9, {"darts_phase": "search"})
+        >>> print(no_model_reason(t))
+        trial 2 is a DARTS supernet epoch: ...
+    """
+    if (trial.metrics or {}).get("darts_phase") == "search":
+        return (f"trial {trial.number} is a DARTS supernet epoch: DARTS trains one supernet "
+                "(every operation mixed by its weights), never a network of the derived "
+                "architecture, so there is no model to return; call exp.retrain(epochs=..., "
+                "stack=...) to train the derived architecture from scratch (best_model() and "
+                "export_best() then use it), or set the darts_epoch option retrain=True")
+    return None
 
 
 def best_trial(complete: list[Trial], name: str, objectives: list) -> Trial:

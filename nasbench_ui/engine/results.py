@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..storage import Trial
-from .models import ModelKeeper
+from .models import ModelKeeper, no_model_reason
 
 
 def results_table(trials: list[Trial], space: Any, objectives: list) -> Any:
@@ -44,6 +44,8 @@ def trained_model(owner: Any, best: Callable[[], Trial], *, has_models: bool, es
     """
     from ..weights import load_weights
 
+    if models.retrained is not None:  # exp.retrain(): the retrained network
+        return models.retrained.model
     if not has_models:
         raise ValueError(
             f"the {estimator!r} estimator keeps no trained model of its own "
@@ -60,6 +62,9 @@ def trained_model(owner: Any, best: Callable[[], Trial], *, has_models: bool, es
     model = models.model(trial.number)
     if model is not None:
         return model
+    reason = no_model_reason(trial)
+    if reason is not None:
+        raise ValueError(reason)
     model = load_weights(owner, trial)
     if model is None:
         raise ValueError(

@@ -20,8 +20,10 @@ in memory). Each ``estimate`` runs ONE search epoch; the value is the supernet's
 (mixed) validation accuracy; the curve holds one point ``{"epoch", "train_loss",
 "valid_acc", "time_s"}``; the metrics hold ``alphas`` ({edge label: {op: softmax
 weight}}, plain floats), ``darts_phase`` ("search"), ``epoch``, ``derived_acc`` (the
-single path of the derived architecture with the shared weights), ``next_arch`` and
-``darts_done``. With ``retrain=True`` the trial after the last epoch trains the final
+single path of the derived architecture with the shared weights), ``next_arch``,
+``darts_done`` and ``retrain_next`` (the next trial retrains). ``params`` is the
+parameter count of the trial's own architecture built alone; the supernet's is
+``supernet_params``. With ``retrain=True`` the trial after the last epoch trains the final
 architecture from scratch with the ``train`` estimator's loop (``retrain_epochs``
 epochs) and records its accuracy. The strategy half, which reads the alphas and asks
 the architecture they derive, is :class:`nasbench_ui.strategies.darts.Darts`.
@@ -50,6 +52,7 @@ from ..options import Option, resolve
 from ..space.decisions import OpDecision
 from ..space.supernet import Supernet, check_space, derive
 from .base import Estimate, EstimateContext, Estimator, TrialFailed
+from .metrics import count_params
 from .train import DataCache, TrainEstimator
 from .trainer import accuracy, oom_guard, seeded
 
@@ -167,7 +170,7 @@ class DartsEpoch(Estimator):
         snapshot = (copy.deepcopy(st.net.state_dict()), st.weights,
                     {lb: a.detach().clone() for lb, a in st.alphas.items()})
         try:
-            return self._epoch(st, ctx)
+            return self._epoch(st, arch, ctx)
         except BaseException:  # roll back an interrupted or failed epoch
             st.net.load_state_dict(snapshot[0])
             st.weights = snapshot[1]
@@ -176,7 +179,7 @@ class DartsEpoch(Estimator):
                     a.copy_(snapshot[2][lb])
             raise
 
-    def _epoch(self, st: _SupernetState, ctx: EstimateContext) -> Estimate:
+    def _epoch(self, st: _SupernetState, arch: dict[str, Any], ctx: EstimateContext) -> Estimate:
         data = self._data.get(ctx.dataset, ctx.device)
         epoch, start = st.epochs_done + 1, time.perf_counter()
         lr = self.w_lr_min + 0.5 * (self.w_lr - self.w_lr_min) * (1 + math.cos(math.pi * st.epochs_done / self.epochs))
@@ -219,8 +222,11 @@ class DartsEpoch(Estimator):
         metrics = {"darts_phase": "search", "epoch": epoch, "valid_acc": acc,
                    "train_loss": train_loss, "derived_acc": derived_acc, "alphas": st.weights,
                    "next_arch": nxt, "darts_done": epoch >= self.epochs and not self.retrain,
+                   "retrain_next": epoch >= self.epochs and self.retrain,
                    "second_order": self.second_order, "w_lr": lr,
-                   "params": sum(p.numel() for p in st.net.parameters())}
+                   "params": count_params(ctx.space.build(arch, tuple(ctx.dataset.input_shape),
+                                                          ctx.dataset.num_classes)),
+                   "supernet_params": count_params(st.net)}
         return Estimate(value=acc, metrics=metrics)
 
     def _alpha_step(self, st: _SupernetState, xt: torch.Tensor, yt: torch.Tensor, xv: torch.Tensor,

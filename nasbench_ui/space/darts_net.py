@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .darts_space import CELLS, genotype
+from .darts_genotype import CELLS, genotype
 
 
 class StridedZero(nn.Module):

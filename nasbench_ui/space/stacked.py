@@ -43,8 +43,8 @@ import torch
 from torch import nn
 
 from .build import SearchSpace, build_cell, check_shapes
+from .darts_genotype import is_darts
 from .darts_net import DartsNet, build_darts
-from .darts_space import is_darts
 
 Shape = tuple[int, ...]
 

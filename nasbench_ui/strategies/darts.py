@@ -16,6 +16,13 @@ halves talk only through trials:
 
 Because ``ask`` comes before ``estimate``, a search trial's ``arch`` is the architecture
 derived when that epoch began; ``next_arch`` is the one after it (the next trial's).
+Each asked trial says what it is in ``meta``: ``kind`` is ``"supernet_epoch"`` (one
+search epoch of the supernet: its value is the supernet's accuracy, not the accuracy of
+``arch``) or ``"derived"`` (the ``retrain=True`` trial that trains the final derived
+architecture alone); ``derived_from`` says which alphas gave ``arch``: the first epoch
+starts from uniform alphas, so its ``arch`` is DARTS's tie-break (the first operation of
+each edge), marked ``"uniform alphas (no epoch yet)"``. ``exp.retrain()`` trains the
+architecture derived after the last epoch.
 The estimator checks that it is given the derived architecture, so ``darts_epoch``
 under another strategy fails with a ValueError, and ``darts`` under another estimator
 stops at its second ``ask`` with one. A resumed experiment (``Experiment.load``)
@@ -55,6 +62,7 @@ class Darts(StrategyBase):
         super().__init__(space, seed, constraint, **options)
         self.weights: Weights | None = None
         self.epochs, self.done, self.problem = 0, False, None
+        self.retrain_next = False  # the estimator said: the next trial retrains
 
     @property
     def finished(self) -> bool:
@@ -68,7 +76,12 @@ class Darts(StrategyBase):
         if not self.allowed(arch):
             raise ValueError("darts: the derived architecture violates the constraint; DARTS "
                              "derives one architecture per epoch and cannot resample: drop the constraint")
-        self._meta = {"darts_epoch": self.epochs + 1}
+        if self.retrain_next:
+            self._meta = {"kind": "derived", "derived_from": f"alphas after epoch {self.epochs}"}
+        else:
+            self._meta = {"kind": "supernet_epoch", "darts_epoch": self.epochs + 1,
+                          "derived_from": (f"alphas after epoch {self.epochs}" if self.epochs
+                                           else "uniform alphas (no epoch yet)")}
         return arch
 
     def tell(self, arch: dict[str, Any], value: float | None, trial: Any = None) -> None:
@@ -83,13 +96,15 @@ class Darts(StrategyBase):
         if isinstance(metrics.get("alphas"), dict):
             self.weights = {k: {o: float(v) for o, v in w.items()} for k, w in metrics["alphas"].items()}
             self.epochs = int(metrics.get("epoch", self.epochs + 1))
+        self.retrain_next = bool(metrics.get("retrain_next"))
         self.done = self.done or bool(metrics.get("darts_done"))
 
     def state_dict(self) -> dict[str, Any]:
         return {**self._base_state(), "alphas": self.weights, "epochs": self.epochs,
-                "done": self.done, "problem": self.problem}
+                "done": self.done, "problem": self.problem, "retrain_next": self.retrain_next}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self._load_base(state, ("alphas", "epochs", "done"))
         self.weights, self.epochs = state["alphas"], int(state["epochs"])
         self.done, self.problem = bool(state["done"]), state.get("problem")
+        self.retrain_next = bool(state.get("retrain_next", False))  # older snapshots lack it

@@ -214,3 +214,24 @@ def test_experiment_runs_darts_when_registered() -> None:
     assert [t.state.name for t in exp.trials] == ["COMPLETE", "COMPLETE"] and exp.last_error is None
     with pytest.raises(ValueError, match="runs only with the estimator 'darts_epoch', not 'train'"):
         nb.Experiment(spaces.nb201(4), strategy="darts", estimator="train", trials=5)
+
+
+def test_trials_say_what_they_are_and_count_their_own_params(data: Any) -> None:
+    space = spaces.nb201(4)
+    strategy, history = Darts(space), []
+    est = DartsEpoch(epochs=1, batch_size=32, retrain=True, retrain_epochs=1)
+    strategy.ask()
+    assert strategy.ask_meta() == {"kind": "supernet_epoch", "darts_epoch": 1,
+                                   "derived_from": "uniform alphas (no epoch yet)"}
+    search = run_epoch(strategy, est, space, data, history)
+    m = search.metrics
+    own = sum(p.numel() for p in space.build(search.arch, data.input_shape, 10).parameters())
+    assert m["params"] == own < m["supernet_params"] and m["retrain_next"]
+    nxt = strategy.ask()
+    assert nxt == m["next_arch"]
+    assert strategy.ask_meta() == {"kind": "derived", "derived_from": "alphas after epoch 1"}
+    state = json.loads(json.dumps(strategy.state_dict()))
+    resumed = Darts(space)
+    resumed.load_state_dict(state)
+    resumed.ask()
+    assert resumed.ask_meta()["kind"] == "derived"
