@@ -6,6 +6,12 @@ Example (a shell):
     nasbench-ui run --strategy random --trials 20 --workers 4 --retries 1 --trial-timeout 300
     nasbench-ui show runs/demo.db
     nasbench-ui list
+    nasbench-ui run --resume --storage runs/mine.db --trust mypackage
+
+A stored experiment or a ``--config`` file names custom parts (operations, data sets,
+estimators, strategies) by import path (``mypackage.parts:MyEstimator``; a name such as
+``--estimator mypackage.parts:MyEstimator`` works too); they are imported only from the
+modules given to ``--trust``.
 """
 
 from __future__ import annotations
@@ -57,7 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--trial-timeout", type=float, default=None, metavar="S",
                    help="end a trial FAILED after S seconds")
     r.add_argument("--trust", action="append", default=[], metavar="MODULE_OR_PATH",
-                   help="trust a module (mypackage) or a path (./tables, /data/t.csv) that "
+                   help="trust a module (mypackage: custom parts named by import path) or "
+                        "a path (./tables, /data/t.csv) that "
                         "--config or a stored experiment names (repeatable)")
     r.add_argument("--report", default=None, help="write a standalone HTML report here")
     r.add_argument("--json", action="store_true", help="print a JSON summary")
@@ -90,15 +97,17 @@ def _space_arg(value: str) -> Any:
 
 
 def _config_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    from .config import ExperimentConfig
+    from .config import loads
+    from .engine.building import config_kwargs, stored_config
 
     kw: dict[str, Any] = {}
     if args.config:
         path = Path(args.config)
         if not path.is_file():
             raise ValueError(f"config file {args.config!r} does not exist")
-        cfg = ExperimentConfig.from_json(path.read_text())
-        kw = {k: v for k, v in cfg.to_dict().items() if k not in ("format", "version")}
+        # custom parts it names by import path come from --trust'ed modules only; a data
+        # set file it names lies next to it
+        kw = config_kwargs(stored_config(loads(path.read_text())), path.parent)
     flags = {
         "space": _space_arg(args.space) if args.space else None,
         "strategy": args.strategy, "estimator": args.estimator, "dataset": args.dataset,

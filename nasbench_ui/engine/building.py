@@ -149,7 +149,8 @@ def build_parts(
     whose ``name`` must be free) and build its parts; raises on the first bad one.
 
     A new experiment on a file ``storage`` given a :class:`~nasbench_ui.data.Dataset`
-    object saves it next to the store (``config.dataset_file``); one whose space has a
+    object (or a :class:`~nasbench_ui.data.DatasetFile` of another store or config)
+    saves it next to the store (``config.dataset_file``); one whose space has a
     hyperparameter that nothing reads warns.
 
     Example:
@@ -173,7 +174,8 @@ def build_parts(
     check_pace(pace)
     constraints = check_constraints(constraints)
     ds_name = dataset if isinstance(dataset, str) else getattr(dataset, "name", "custom")
-    location = store_location(storage) if new and isinstance(dataset, Dataset) else None
+    location = store_location(storage) if new and isinstance(dataset, (Dataset, DatasetFile)) \
+        else None
     config = ExperimentConfig(
         space=space_obj.to_dict(),
         strategy=part_name("strategy", strategy)[0], strategy_options=strategy_options or {},
@@ -184,7 +186,7 @@ def build_parts(
         objectives=objectives or [], constraints=constraints or {},
         imports=collect_imports(strategy=strategy, estimator=estimator, dataset=dataset,
                                 space=space_obj),
-        dataset_file=dataset.file if isinstance(dataset, DatasetFile) else None,
+        dataset_file=dataset.file if isinstance(dataset, DatasetFile) and not new else None,
     )
     # with Dask the device is picked on each worker (CUDA where the worker has it)
     device = resolve_device(device) if dask is None else check_device_name(device)
@@ -195,7 +197,8 @@ def build_parts(
     if dask is not None:
         dask.check(estimator, config.strategy)
     if location is not None:  # every check passed: save the data set with the experiment
-        config = replace(config, dataset_file=save_npz(dataset, *location))
+        arrays = dataset.load() if isinstance(dataset, DatasetFile) else dataset
+        config = replace(config, dataset_file=save_npz(arrays, *location))
     note = space_obj.unused_hparams_note(RESERVED) if new else None
     if note is not None:
         warnings.warn(note, UnusedHyperparameterWarning, stacklevel=3)

@@ -172,6 +172,8 @@ function render({ model, el }) {
   const side = html("div", { class: editing ? "nbui-side" : "nbui-notes" }, editing ? main : root);
   const svgEl = svg("svg", { class: "nbui-svg" }, canvas);
   const errBox = editing ? html("div", { class: "nbui-errors" }, root) : null;
+  // notes on a valid space (a hyperparameter nothing reads): red, text only
+  const warnBox = editing ? html("div", { class: "nbui-warnings" }, root) : null;
   if (editing) io = html("div", { class: "nbui-io", hidden: true }, root);
 
   let pos = {};
@@ -311,6 +313,10 @@ function render({ model, el }) {
       if (errors.hint) html("div", { class: "nbui-hint" }, errBox, `How to fix: ${errors.hint}.`);
       html("div", { class: "nbui-message" }, errBox, errors.message);
     }
+    const warnings = model.get("warnings") || [];
+    warnBox.replaceChildren();
+    warnBox.classList.toggle("nbui-has-warnings", warnings.length > 0);
+    for (const text of warnings) html("div", { class: "nbui-warning" }, warnBox, String(text));
     const sel = selected();
     const key = JSON.stringify([sel, state(), model.get("op_groups")]);
     if (key !== formKey) {
@@ -678,7 +684,7 @@ function render({ model, el }) {
     if (canvas.clientWidth !== lastWidth && !drag) { lastWidth = canvas.clientWidth; schedule(); }
   }) : null;
   if (resize) { resize.observe(canvas); offs.push(() => resize.disconnect()); }
-  for (const name of ["space_json", "errors", "size", "space_valid", "selected", "op_groups", "can_undo", "can_redo", "edges_shown", "notes", "title", "arch"]) {
+  for (const name of ["space_json", "errors", "size", "space_valid", "selected", "op_groups", "can_undo", "can_redo", "edges_shown", "notes", "title", "arch", "warnings"]) {
     on(`change:${name}`, schedule);
   }
   pos = { ...(model.get("positions") || {}) };

@@ -20,6 +20,8 @@ Example:
     (False, ['2'], 'connect it to a later node or delete it')
     >>> ed.undo(), ed.space.size()
     (True, 15625)
+    >>> ed.warnings  # a hyperparameter that nothing reads would be named here, in red
+    []
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import anywidget
 import networkx as nx
 import traitlets
 
+from ..estimators.trainer import RESERVED
 from ..space import ops
 from ..space.presets import blank
 from ..space.spec import SearchSpace
@@ -285,7 +288,9 @@ class GraphEditor(anywidget.AnyWidget):
 
     Traits (synced as JSON): ``space_json`` (the space's ``to_dict()``, possibly
     invalid while being edited), ``positions`` (``{node: [x, y]}``), ``errors``
-    (``{"message", "hint", "nodes", "edges"}``), ``space_valid``, ``size`` (the last
+    (``{"message", "hint", "nodes", "edges"}``), ``warnings`` (notes on a valid space,
+    shown in red: a hyperparameter that nothing reads, with the reserved labels the
+    trainer reads), ``space_valid``, ``size`` (the last
     valid space's number of architectures), ``op_groups``, ``selected``
     (``{"kind": "node"|"edge"|None, "id": ...}``), ``can_undo``, ``can_redo``, ``mode``.
 
@@ -304,6 +309,7 @@ class GraphEditor(anywidget.AnyWidget):
     space_json = traitlets.Dict().tag(sync=True)
     positions = traitlets.Dict().tag(sync=True)
     errors = traitlets.Dict(_no_errors()).tag(sync=True)
+    warnings = traitlets.List(traitlets.Unicode()).tag(sync=True)
     space_valid = traitlets.Bool(True).tag(sync=True)
     size = traitlets.Int(0).tag(sync=True)
     op_groups = traitlets.Dict().tag(sync=True)
@@ -432,6 +438,8 @@ class GraphEditor(anywidget.AnyWidget):
                 self.space_json = shown
                 self.positions = positions
                 self.errors = errors
+                note = space.unused_hparams_note(RESERVED) if space is not None else None
+                self.warnings = [note] if note else []
                 self.space_valid = space is not None
                 if space is not None:
                     self._valid_space = space

@@ -188,3 +188,21 @@ def test_import_stored_refuses_a_bad_table() -> None:
     with untrusted("the stored experiment 'x' in a.db"), pytest.raises(UntrustedError):
         import_stored({"strategy": {"evil": "os:system"}})
     assert "evil" not in nb.strategies.names()
+
+
+def test_cli_config_file_with_custom_parts_and_saved_data(parts: None, tmp_path: Path) -> None:
+    exp = _as_objects(tmp_path / "runs.db", 1)
+    config = tmp_path / "c.json"
+    config.write_text(exp.config.to_json())  # its data set file lies next to it
+    out = tmp_path / "other" / "new.db"
+    env = {"PYTHONPATH": str(TESTS), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "nasbench_ui.cli", "run", "--config", str(config),
+           "--storage", str(out), "--trials", "2", "--no-progress", "--json"]
+    refused = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert refused.returncode == 2 and "--trust helpers" in refused.stderr
+    assert not out.exists()  # refused before anything was written
+    done = subprocess.run([*cmd, "--trust", "helpers"], capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["trials"] == 2
+    assert (out.parent / exp.config.dataset_file.replace("runs.", "new.", 1)).is_file()
