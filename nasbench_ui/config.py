@@ -220,12 +220,36 @@ def _preset_name(space: dict[str, Any]) -> str | None:
     return None
 
 
+_REGISTER = {"operation": "nb.space.ops.register", "dataset": "nb.data.register",
+             "estimator": "nb.estimators.register", "strategy": "nb.strategies.register"}
+
+
+def _part_lines(imports: dict[str, dict[str, str | None]]) -> list[str]:
+    """Lines that import and register the custom parts a script needs by name (a name that
+    is its own import path needs none: the experiment imports it)."""
+    modules: list[str] = []
+    calls: list[str] = []
+    for kind in PART_KINDS:
+        for name, path in imports.get(kind, {}).items():
+            if path is None:
+                calls.append(f"# register the {kind} {name!r} here ({_REGISTER[kind]}): it "
+                             "was defined without an import path")
+            elif path != name:
+                module, _, attr = path.partition(":")
+                if module not in modules:
+                    modules.append(module)
+                calls.append(f"{_REGISTER[kind]}({name!r}, {module}.{attr}, replace=True)")
+    return [f"import {m}" for m in modules] + calls
+
+
 def to_python(config: ExperimentConfig) -> str:
     """A short runnable script that runs ``config`` headless (what "Copy as Python" shows).
 
     The space is written as its preset call when it equals a preset, else rebuilt from
     its JSON with ``nb.SearchSpace.from_dict``. Options equal to their defaults are left
-    out by whoever built ``config``; everything in it is passed on.
+    out by whoever built ``config``; everything in it is passed on. Custom parts are
+    imported from their modules and registered under their stored names; a data set saved
+    with the experiment is read from its ``.npz`` file.
 
     Example:
         >>> from nasbench_ui import spaces
@@ -247,13 +271,17 @@ def to_python(config: ExperimentConfig) -> str:
                 "constraints"):
         default = ExperimentConfig.__dataclass_fields__[key].default
         value = d[key]
-        if key in ("strategy", "estimator", "dataset", "trials", "seed", "device") or (
+        if key == "dataset" and config.dataset_file is not None:
+            # saved with the experiment, next to its store
+            args.append(f"    dataset=nb.data.load_npz({config.dataset_file!r}),")
+        elif key in ("strategy", "estimator", "dataset", "trials", "seed", "device") or (
                 value and value != default):
             args.append(f"    {key}={value!r},")
     lines = [
         '"""Runs the experiment exported from the nasbench_ui workbench, headless."""',
         "import json" if preset is None else "",
         "import nasbench_ui as nb",
+        *_part_lines(config.imports),
         "",
         space_line,
         "exp = nb.Experiment(",

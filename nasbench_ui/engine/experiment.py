@@ -50,6 +50,7 @@ from .loop import Loop
 from .models import ModelKeeper, best_trial
 from .observers import Observers
 from .ownership import Ownership
+from .parts import with_strategy_import
 from .results import results_table, trained_model
 from .runs import Runs
 from .steering import Steering
@@ -99,7 +100,7 @@ class Experiment:
         self._models = ModelKeeper(self, keep_models, self._view.get)
         self.steering = Steering(
             name=self.name, store=self.store, space=self.space, config=lambda: self.config,
-            commit=self._commit, emit=self._observers.emit,
+            commit=lambda c: self._commit(with_strategy_import(c)), emit=self._observers.emit,
             make_strategy=lambda s, options: build_strategy(s, options, self.config, self.space),
             retries=retries, strategy=parts.strategy, label=self.config.strategy, source=strategy,
             check_strategy=None if self.executor is None else self.executor.check_strategy)

@@ -29,13 +29,13 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import data as datasets_mod
 from .. import estimators as estimators_mod
 from .. import strategies as strategies_mod
-from ..config import PART_KINDS, check_imports
+from ..config import PART_KINDS, ExperimentConfig, check_imports
 from ..space import SearchSpace, ops
 from ..trust import current_source, defining_module, import_object, import_path
 
@@ -206,4 +206,25 @@ def collect_imports(*, strategy: Any, estimator: Any, dataset: Any,
     return out
 
 
-__all__ = ["KINDS", "collect_imports", "ensure_imported", "import_stored", "part_name"]
+def with_strategy_import(config: ExperimentConfig) -> ExperimentConfig:
+    """``config`` with the import path of its strategy in ``imports`` when it is a custom
+    one registered by name (a strategy switched to while steering).
+
+    Example:
+        >>> import nasbench_ui as nb
+        >>> c = nb.Experiment("nb201", trials=1).config
+        >>> with_strategy_import(c) == c
+        True
+    """
+    k, name = KINDS["strategy"], config.strategy
+    if name not in k.names() or name in config.imports.get("strategy", {}):
+        return config
+    custom, path = k.path(name)
+    if not custom:
+        return config
+    imports = {**config.imports, "strategy": {**config.imports.get("strategy", {}), name: path}}
+    return replace(config, imports=imports)
+
+
+__all__ = ["KINDS", "collect_imports", "ensure_imported", "import_stored", "part_name",
+           "with_strategy_import"]

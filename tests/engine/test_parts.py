@@ -206,3 +206,41 @@ def test_cli_config_file_with_custom_parts_and_saved_data(parts: None, tmp_path:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["trials"] == 2
     assert (out.parent / exp.config.dataset_file.replace("runs.", "new.", 1)).is_file()
+
+
+def test_switching_to_a_custom_strategy_stores_its_import_path(parts: None,
+                                                              tmp_path: Path) -> None:
+    exp = nb.Experiment(cp.space(), estimator=cp.ESTIMATOR, dataset=cp.DATASET, trials=2,
+                        storage=tmp_path / "a.db")
+    assert "strategy" not in exp.config.imports
+    exp.switch_strategy(cp.STRATEGY)
+    stored = _stored_config(tmp_path / "a.db")
+    assert stored["strategy"] == cp.STRATEGY
+    assert stored["imports"]["strategy"] == {cp.STRATEGY: "helpers.custom_parts:ToyRandom"}
+
+
+def _stored_config(db: Path) -> dict:
+    from nasbench_ui.storage import SQLiteStore
+
+    store = SQLiteStore(db, readonly=True)
+    try:
+        return store.load_experiment(None)["config"]
+    finally:
+        store.close()
+
+
+def test_copy_as_python_registers_the_custom_parts(parts: None, tmp_path: Path) -> None:
+    from nasbench_ui.config import to_python
+
+    exp = _as_objects(tmp_path / "runs.db", 2)
+    by_name = _by_name(tmp_path / "runs.db", 2)
+    for e in (exp, by_name):
+        script = tmp_path / f"{e.name}.py"
+        script.write_text(to_python(e.config))
+        env = {"PYTHONPATH": str(TESTS), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
+        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                              timeout=300, env=env, cwd=tmp_path)  # the store's folder
+        assert done.returncode == 0, done.stderr
+        assert "best:" in done.stdout
+    assert "nb.data.load_npz(" in to_python(exp.config)
+    assert "nb.data.register('toy_blobs', helpers.custom_parts.blobs" in to_python(by_name.config)
