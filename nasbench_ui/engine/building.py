@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -205,17 +206,20 @@ def build_parts(
     return Parts(config, space_obj, dask, device, est, first, data)
 
 
-def stored_config(d: Any) -> ExperimentConfig:
+def stored_config(d: Any, given: Collection[str] = ()) -> ExperimentConfig:
     """The :class:`ExperimentConfig` of a stored (or imported) config dict, after importing
     the custom parts its ``imports`` names that this process lacks (:mod:`.parts`; inside
-    :func:`~nasbench_ui.trust.untrusted`, only from trusted modules).
+    :func:`~nasbench_ui.trust.untrusted`, only from trusted modules). ``given``: the
+    arguments the caller gives anew (``"estimator"``, ``"strategy"``, ``"dataset"``):
+    their parts are not imported.
 
     Example:
         >>> stored_config({"space": as_space("nb201").to_dict(), "trials": 2}).trials
         2
     """
     if isinstance(d, dict):
-        import_stored(d.get("imports"))
+        import_stored(d.get("imports"), skip=[k for k in ("dataset", "estimator", "strategy")
+                                              if k in given])
     return ExperimentConfig.from_dict(d)
 
 

@@ -149,7 +149,7 @@ class Experiment:
         # someone else's: a path or module it names (custom parts by import path) must be
         # trusted (nb.trust) first; a data set saved with it is read from the store's folder.
         with untrusted(f"the stored experiment {rec['name']!r} in {path}"):
-            config = stored_config(rec["config"])
+            config = stored_config(rec["config"], given=overrides)
             location = store_location(path)
             kwargs = config_kwargs(config, location and location[0]) | overrides
             return cls(storage=store, _record=rec, **kwargs)

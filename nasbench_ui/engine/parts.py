@@ -28,7 +28,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -126,15 +126,18 @@ def ensure_imported(kind: str, name: str, path: str | None) -> None:
         k.register(name, obj)
 
 
-def import_stored(imports: Any) -> None:
+def import_stored(imports: Any, skip: Collection[str] = ()) -> None:
     """Import and register every custom part a stored config's ``imports`` names that
-    this process lacks (operations first: the space names them).
+    this process lacks (operations first: the space names them); ``skip``: kinds given
+    anew by the caller (``Experiment.load(path, estimator=...)``).
 
     Example:
-        >>> import_stored({})
+        >>> import_stored({"estimator": {"mine": None}}, skip=("estimator",))
     """
     checked = check_imports(imports)
     for kind in PART_KINDS:
+        if kind in skip:
+            continue
         for name, path in checked.get(kind, {}).items():
             ensure_imported(kind, name, path)
 
@@ -143,9 +146,10 @@ def part_name(kind: str, obj: Any) -> tuple[str, str | None]:
     """``(stored name, import path)`` of a part given as a name, class or object.
 
     A registered name is stored as it is; a class (or an object of a class) registered
-    under its ``NAME`` by that name; another class by its import path (a new process
-    rebuilds an object from its class and the stored options); a class without one by
-    its ``NAME`` (or ``"custom"``) with no path.
+    under its ``NAME`` by that name. Another class that has an import path: by its
+    ``NAME`` with that path (by the path alone when it has no ``NAME``, or the ``NAME`` is
+    another part's); a new process rebuilds an object from its class and the stored
+    options. A class without an import path: by its ``NAME`` (or ``"custom"``), no path.
 
     Example:
         >>> from nasbench_ui.strategies import RandomSearch
@@ -164,9 +168,11 @@ def part_name(kind: str, obj: Any) -> tuple[str, str | None]:
     if name in k.names() and k.get(name) is cls:
         return name, None
     path = import_path(cls)
-    if path is not None and not _builtin(defining_module(cls)):
+    if path is None or _builtin(defining_module(cls)):
+        return name, None
+    if name == "custom" or name in k.names():  # no name of its own, or another's
         return path, path
-    return name, None
+    return name, path
 
 
 def collect_imports(*, strategy: Any, estimator: Any, dataset: Any,
