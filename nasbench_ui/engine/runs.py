@@ -139,7 +139,7 @@ class Runs:
             seed=config.seed, budget=Budget(config.trials, config.seconds),
             retries=exp.retries, max_failures=exp.max_failures,
             trial_timeout=exp.trial_timeout, pace=exp.pace, worker_name=exp.worker_name,
-            counters=self._counters)
+            counters=self._counters, callbacks=exp.callbacks)
         callbacks = LoopCallbacks(emit=self.emit, keep_model=exp.keep_model,
                                   history=exp.finished_trials)
         executor = None

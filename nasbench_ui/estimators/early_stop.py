@@ -19,6 +19,11 @@ fires at the last epoch: a trial that trains every epoch ends COMPLETE. As Prech
 recommends, the weights of the best epoch are restored before the test accuracy is
 measured; the objective is the best validation accuracy.
 
+Every trial, pruned ones included, records ``params``, ``flops`` and ``latency_ms``
+(``latency_runs`` timed passes; 0 skips the latency), measured once per architecture
+(:class:`~.metrics.MetricsCache`). The training hooks of :data:`~.trainer.HOOK_OPTIONS`
+(schedule, label smoothing, augmentation, mixed precision) are options too.
+
 Example:
     >>> from nasbench_ui import spaces
     >>> from nasbench_ui.data import load
@@ -42,8 +47,10 @@ from torch import nn
 from ..options import Option, resolve
 from ..threads import TrialThreads
 from .base import Estimate, EstimateContext, Estimator, Pruned
-from .train import DataCache, measure
+from .metrics import MetricsCache
+from .train import DataCache
 from .trainer import (
+    HOOK_OPTIONS,
     THREADS_OPTION,
     TRAIN_OPTIONS,
     TrainConfig,
@@ -104,6 +111,7 @@ class EarlyStopEstimator(Estimator):
     HISTORY = ("curve",)  # the median rule reads finished curves (base.history_fields)
     OPTIONS: dict[str, Option] = {
         **TRAIN_OPTIONS,
+        **HOOK_OPTIONS,
         "epochs": Option(int, 5, low=1, high=1000, help="maximum training epochs"),
         "subset": Option(float, 0.5, low=1e-6, high=1.0,
                          help="fraction of the training split (stratified), in (0, 1]"),
@@ -124,13 +132,13 @@ class EarlyStopEstimator(Estimator):
                  min_delta: float = 0.0, median_stop: bool = True, grace_epochs: int = 1,
                  min_trials: int = 3, batch_size: int = 64, optimizer: str = "adam",
                  learning_rate: float = 1e-3, weight_decay: float = 0.0,
-                 latency_runs: int = 10, threads: int | None = None) -> None:
-        c = resolve(type(self), {
+                 latency_runs: int = 10, threads: int | None = None, **hooks: Any) -> None:
+        c = resolve(type(self), {**hooks,
             "epochs": epochs, "subset": subset, "patience": patience, "min_delta": min_delta,
             "median_stop": median_stop, "grace_epochs": grace_epochs, "min_trials": min_trials,
             "batch_size": batch_size, "optimizer": optimizer, "learning_rate": learning_rate,
             "weight_decay": weight_decay, "latency_runs": latency_runs, "threads": threads})
-        self.options = {k: c.pop(k) for k in TRAIN_OPTIONS}
+        self.options = {k: c.pop(k) for k in (*TRAIN_OPTIONS, *HOOK_OPTIONS)}
         self.subset: float = c["subset"]
         self.patience: int = c["patience"]
         self.min_delta: float = c["min_delta"]
@@ -140,6 +148,7 @@ class EarlyStopEstimator(Estimator):
         self.latency_runs: int = c["latency_runs"]
         self.threads: int | None = c["threads"]
         self._data = DataCache()
+        self._metrics = MetricsCache()
         self._subset_key: tuple[Any, int] | None = None
         self._subset_data: Any = None
 
@@ -170,6 +179,11 @@ class EarlyStopEstimator(Estimator):
         dataset = self._train_data(ctx)
         data = self._data.get(dataset, ctx.device)
         shape = tuple(dataset.input_shape)
+
+        def measure(model: nn.Module, latency_runs: int) -> dict[str, Any]:
+            return self._metrics.get(ctx.space, arch, shape, dataset.num_classes, ctx.device,
+                                     model, latency_runs)
+
         # acc/epoch/state: the best epoch so far (its weights are restored at the end);
         # ref: the accuracy of the last gain larger than min_delta; stale: epochs since
         best: dict[str, Any] = {"acc": -1.0, "epoch": 0, "state": None, "ref": -1.0, "stale": 0}
@@ -189,20 +203,20 @@ class EarlyStopEstimator(Estimator):
             if reason is not None:
                 metrics = {"valid_acc": best["acc"], "train_loss": point["train_loss"],
                            "epochs": epoch, "stopped_at": epoch,
-                           **measure(model, shape, ctx.device, 0)}
+                           **measure(model, self.latency_runs)}
                 raise Pruned(reason, value=best["acc"], metrics=metrics)
 
         with seeded(trial_seed(ctx.seed, ctx.number), ctx.device) as generator:
             model = ctx.space.build(arch, shape, dataset.num_classes).to(ctx.device)
             size_threads(threads, model, shape, config.batch_size, ctx.device)
-            result = fit(model, data, config, ctx, generator, on_epoch=on_epoch)
+            result = fit(model, data, config, ctx, generator, on_epoch=on_epoch, arch=arch)
         if best["state"] is not None:
             model.load_state_dict(best["state"])
         out: dict[str, Any] = {"valid_acc": best["acc"]}
         if data.x_test is not None and data.y_test is not None:
             out["test_acc"] = accuracy(model, data.x_test, data.y_test)
         out["train_loss"] = result.train_loss
-        out.update(measure(model, shape, ctx.device, self.latency_runs))
+        out.update(measure(model, self.latency_runs))
         out.update(epochs=result.epochs, best_epoch=best["epoch"],
                    train_samples=len(data.x_train), **config.used(arch))
         return Estimate(value=out["valid_acc"], metrics=out, model=model.cpu().eval())

@@ -20,6 +20,9 @@ validation accuracy at epoch ``epochs``. If that is below ``best - margin``, whe
 ``best`` is the best final ``valid_acc`` of the experiment's COMPLETE trials, the trial
 ends PRUNED with the prediction as its value and ``{"predicted_acc", "valid_acc",
 "epochs", ...}`` as metrics; otherwise it trains on. The last epoch never prunes.
+Every trial, pruned ones included, records ``params``, ``flops`` and ``latency_ms``,
+measured once per architecture (:class:`~.metrics.MetricsCache`). The training hooks of
+:data:`~.trainer.HOOK_OPTIONS` are options too.
 
 Example:
     >>> round(extrapolate([1, 2, 3, 4], [0.5, 0.7, 0.78, 0.82], 20), 2) > 0.82
@@ -42,8 +45,10 @@ from torch import nn
 from ..options import Option
 from ..threads import TrialThreads
 from .base import Estimate, EstimateContext, Estimator, Pruned
-from .train import DataCache, measure
+from .metrics import MetricsCache
+from .train import DataCache
 from .trainer import (
+    HOOK_OPTIONS,
     THREADS_OPTION,
     TRAIN_OPTIONS,
     TrainConfig,
@@ -163,6 +168,7 @@ class LearningCurveExtrapolation(Estimator):
     HISTORY = ("value", "metrics")  # the best COMPLETE valid_acc (base.history_fields)
     OPTIONS: dict[str, Option] = {
         **TRAIN_OPTIONS,
+        **HOOK_OPTIONS,
         "min_epochs": Option(int, 3, low=MIN_POINTS, high=1000,
                              help="epochs trained before the first prediction"),
         "margin": Option(float, 0.02, low=0.0, high=1.0,
@@ -175,18 +181,19 @@ class LearningCurveExtrapolation(Estimator):
     def __init__(self, epochs: int = 10, min_epochs: int = 3, margin: float = 0.02,
                  batch_size: int = 64, optimizer: str = "adam", learning_rate: float = 1e-3,
                  weight_decay: float = 0.0, latency_runs: int = 10,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, **hooks: Any) -> None:
         from ..options import resolve
 
-        resolve(type(self), {"epochs": epochs, "min_epochs": min_epochs, "margin": margin,
-                             "batch_size": batch_size, "optimizer": optimizer,
-                             "learning_rate": learning_rate, "weight_decay": weight_decay,
-                             "latency_runs": latency_runs, "threads": threads})
+        c = resolve(type(self), {**hooks, "epochs": epochs, "min_epochs": min_epochs,
+                                 "margin": margin, "batch_size": batch_size,
+                                 "optimizer": optimizer, "learning_rate": learning_rate,
+                                 "weight_decay": weight_decay, "latency_runs": latency_runs,
+                                 "threads": threads})
         self.threads = threads
-        self.options = {"epochs": epochs, "batch_size": batch_size, "optimizer": optimizer,
-                        "learning_rate": learning_rate, "weight_decay": weight_decay}
+        self.options = {k: c[k] for k in (*TRAIN_OPTIONS, *HOOK_OPTIONS)}
         self.min_epochs, self.margin, self.latency_runs = min_epochs, margin, latency_runs
         self._data = DataCache()
+        self._metrics = MetricsCache()
 
     def __getstate__(self) -> dict[str, Any]:  # never pickle device tensors (Dask)
         return {**self.__dict__, "_data": DataCache()}
@@ -202,6 +209,11 @@ class LearningCurveExtrapolation(Estimator):
         data = self._data.get(ctx.dataset, ctx.device)
         shape = tuple(ctx.dataset.input_shape)
         best = best_complete(ctx.history())
+
+        def measure(model: nn.Module) -> dict[str, Any]:
+            return self._metrics.get(ctx.space, arch, shape, ctx.dataset.num_classes,
+                                     ctx.device, model, self.latency_runs)
+
         accs: list[float] = []
         last: dict[str, Any] = {"prune": False, "pred": None}
 
@@ -217,7 +229,7 @@ class LearningCurveExtrapolation(Estimator):
             if last["prune"]:
                 metrics = {"predicted_acc": last["pred"], "valid_acc": point["valid_acc"],
                            "train_loss": point["train_loss"], "epochs": epoch,
-                           "best_so_far": best, **measure(model, shape, ctx.device, 0)}
+                           "best_so_far": best, **measure(model)}
                 raise Pruned(f"learning-curve extrapolation: predicted valid_acc "
                              f"{last['pred']:.4f} at epoch {config.epochs} is below the best "
                              f"{best:.4f} minus the margin {self.margin}",
@@ -227,14 +239,14 @@ class LearningCurveExtrapolation(Estimator):
         with seeded(trial_seed(ctx.seed, ctx.number), ctx.device) as generator:
             model = ctx.space.build(arch, shape, ctx.dataset.num_classes).to(ctx.device)
             size_threads(threads, model, shape, config.batch_size, ctx.device)
-            result = fit(model, data, config, inner, generator, on_epoch=on_epoch)
+            result = fit(model, data, config, inner, generator, on_epoch=on_epoch, arch=arch)
         out: dict[str, Any] = {"valid_acc": result.valid_acc}
         if data.x_test is not None and data.y_test is not None:
             out["test_acc"] = accuracy(model, data.x_test, data.y_test)
         out["train_loss"] = result.train_loss
         if last["pred"] is not None:
             out["predicted_acc"] = last["pred"]
-        out.update(measure(model, shape, ctx.device, self.latency_runs))
+        out.update(measure(model))
         out.update(epochs=result.epochs, optimizer=config.optimizer,
                    learning_rate=config.learning_rate, batch_size=config.batch_size)
         return Estimate(value=result.valid_acc, metrics=out, model=model.cpu().eval())

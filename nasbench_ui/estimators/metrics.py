@@ -11,6 +11,10 @@
   traced that way.
 * :func:`measure_latency` is the median wall time of one forward pass over a batch, in
   milliseconds, after warm-up runs (synchronising CUDA / MPS around each run).
+* :class:`MetricsCache` gives all three for a trial's model, measured once per
+  architecture: an estimator keeps one per instance, keyed by the architecture's
+  canonical JSON, the input shape, the number of classes and the device, so a pruned
+  trial and a repeated architecture cost no second measurement.
 
 Example:
     >>> from torch import nn
@@ -24,9 +28,13 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import json
 import statistics
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -154,3 +162,88 @@ def measure_latency(
             _sync(dev)
             times.append((time.perf_counter() - start) * 1000.0)
     return float(statistics.median(times))
+
+
+LATENCY_BATCH = 64
+
+
+def arch_key(space: Any, arch: Mapping[str, Any]) -> str:
+    """The canonical JSON of ``arch`` in ``space`` (sorted keys), a cache key.
+
+    Example:
+        >>> from nasbench_ui import spaces
+        >>> arch_key(spaces.nb201(4), {lb: "skip_connect" for lb in spaces.nb201(4).labels})[:20]
+        '{"1<-0":"skip_connec'
+    """
+    return json.dumps(space.canonical(dict(arch)), sort_keys=True, separators=(",", ":"))
+
+
+class MetricsCache:
+    """``params``, ``flops`` and ``latency_ms`` of built models, measured once per key.
+
+    A key is ``(space JSON, canonical arch JSON, input shape, classes, device)``. The
+    latency is measured only when ``latency_runs > 0``; an entry measured without it
+    gains it the first time it is asked for. At most ``max_size`` entries are kept
+    (least recently used dropped). Thread-safe; a model is measured outside the lock.
+
+    Example:
+        >>> from nasbench_ui import spaces
+        >>> space, cache = spaces.nb201(4), MetricsCache()
+        >>> arch = {lb: "nor_conv_3x3" for lb in space.labels}
+        >>> build = lambda: space.build(arch, (1, 8, 8), 10)
+        >>> first = cache.get(space, arch, (1, 8, 8), 10, "cpu", build, latency_runs=2)
+        >>> sorted(first), cache.measured
+        (['flops', 'latency_ms', 'params'], 1)
+        >>> cache.get(space, arch, (1, 8, 8), 10, "cpu", build, latency_runs=2) == first
+        True
+        >>> cache.measured  # the second trial of the same architecture measured nothing
+        1
+    """
+
+    def __init__(self, max_size: int = 4096, latency_batch: int = LATENCY_BATCH) -> None:
+        self.max_size, self.latency_batch = int(max_size), int(latency_batch)
+        self.measured = 0  # how many times a model was measured (for tests and logs)
+        self._entries: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:  # a copy (Dask) starts empty
+        return {"max_size": self.max_size, "latency_batch": self.latency_batch}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, space: Any, arch: Mapping[str, Any], input_shape: Sequence[int],
+            num_classes: int, device: str | torch.device,
+            model: nn.Module | Callable[[], nn.Module], latency_runs: int = 10,
+            ) -> dict[str, Any]:
+        """The metrics of ``arch``'s network; ``model`` (a module on ``device``, or a
+        function that builds one) is measured only when the cache lacks them."""
+        key = (space.to_json(), arch_key(space, arch),
+               tuple(int(v) for v in input_shape), int(num_classes), str(device))
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+        want_latency = latency_runs > 0
+        if entry is not None and (not want_latency or "latency_ms" in entry):
+            return {k: v for k, v in entry.items() if want_latency or k != "latency_ms"}
+        module = model if isinstance(model, nn.Module) else model()
+        module = module.to(device)
+        fresh = dict(entry or {})
+        if entry is None:
+            fresh["params"] = count_params(module)
+            fresh["flops"] = count_flops(module, input_shape, device)
+        if want_latency:
+            fresh["latency_ms"] = measure_latency(module, input_shape, device,
+                                                  batch_size=self.latency_batch,
+                                                  runs=int(latency_runs))
+        with self._lock:
+            self.measured += 1
+            self._entries[key] = fresh
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_size:
+                self._entries.popitem(last=False)
+        return dict(fresh)

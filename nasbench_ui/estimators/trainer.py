@@ -22,6 +22,20 @@ batch; running out of memory becomes a :class:`~.base.TrialFailed` too (see
 Hyperparameter decisions labelled ``learning_rate``, ``optimizer``, ``batch_size`` or
 ``epochs`` (:data:`RESERVED`) override the estimator's options of the same name.
 
+Training hooks (:data:`HOOK_OPTIONS`, an estimator's options; see :mod:`.train_hooks`):
+a learning-rate ``schedule`` (``cosine``, or ``step`` with ``step_size`` and
+``step_gamma``; each curve point then holds the epoch's ``lr``), ``label_smoothing`` of
+the cross-entropy, ``augment`` (random crop with ``crop_padding`` and/or horizontal
+flip, image data only: other data fails the trial with a clear message) and ``amp``
+(mixed precision: float16 with a gradient scaler on CUDA, bfloat16 on the CPU).
+``weight_decay`` is in :data:`TRAIN_OPTIONS`. The experiment's callbacks
+(:mod:`.callbacks`, ``ctx.callbacks``) run after each epoch; one that raises fails the
+trial, naming the callback.
+
+The data set's tensors stay on the training device for the whole trial (see
+:class:`Splits`): a batch is an index into them, so no batch is copied from the host;
+only the epoch's shuffled order (and augmentation draws) move, once per epoch.
+
 Threads: every estimator that trains wraps its trial in :func:`trial_threads`, which
 sets torch's intra-op thread count for the trial from the model's work per batch
 (:func:`batch_work`) and the machine (see :mod:`nasbench_ui.threads`), or from the
@@ -56,7 +70,9 @@ from torch import nn
 from .. import threads as thread_policy
 from ..options import Option, check
 from .base import EstimateContext, TrialFailed
+from .callbacks import Callback, TrialInfo, run_callbacks
 from .metrics import count_flops, count_params
+from .train_hooks import AUGMENTS, SCHEDULES, Augmentation, Precision, schedule_rates, set_rate
 
 RESERVED = ("learning_rate", "optimizer", "batch_size", "epochs")
 OPTIMIZERS = ("adam", "sgd")
@@ -69,6 +85,24 @@ TRAIN_OPTIONS: dict[str, Option] = {
     "optimizer": Option(str, "adam", choices=OPTIMIZERS, help="adam, or sgd with momentum 0.9"),
     "learning_rate": Option(float, 1e-3, low=0.0, help="learning rate of the optimizer"),
     "weight_decay": Option(float, 0.0, low=0.0, help="L2 weight decay"),
+}
+
+#: Options of the training hooks; an estimator that trains with :func:`fit` declares
+#: them next to :data:`TRAIN_OPTIONS` and keeps them in the options it resolves.
+HOOK_OPTIONS: dict[str, Option] = {
+    "schedule": Option(str, "none", choices=SCHEDULES,
+                       help="learning-rate schedule per epoch: none, cosine (to 0) or step"),
+    "step_size": Option(int, None, low=1, high=1000, optional=True,
+                        help="epochs between steps of the step schedule (empty: a third)"),
+    "step_gamma": Option(float, 0.1, low=0.0, high=1.0,
+                         help="factor of the learning rate at each step of the step schedule"),
+    "label_smoothing": Option(float, 0.0, low=0.0, high=0.99,
+                              help="label smoothing of the cross-entropy loss"),
+    "augment": Option(str, "none", choices=AUGMENTS,
+                      help="image augmentation: none, crop_flip, crop or flip"),
+    "crop_padding": Option(int, None, low=0, high=64, optional=True,
+                           help="zero padding of the random crop (empty: 1/8 of the side)"),
+    "amp": Option(bool, False, help="mixed precision (float16 on CUDA, bfloat16 on the CPU)"),
 }
 
 THREADS_OPTION = Option(int, None, low=1, high=4096, optional=True,
@@ -87,11 +121,25 @@ class TrainConfig:
     optimizer: str = "adam"
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
+    schedule: str = "none"
+    step_size: int | None = None
+    step_gamma: float = 0.1
+    label_smoothing: float = 0.0
+    augment: str = "none"
+    crop_padding: int | None = None
+    amp: bool = False
 
     @classmethod
     def resolve(cls, options: Mapping[str, Any], arch: Mapping[str, Any]) -> TrainConfig:
-        """Options of an estimator, overridden by the reserved decisions found in ``arch``."""
-        values = {k: options.get(k, TRAIN_OPTIONS[k].default) for k in TRAIN_OPTIONS}
+        """Options of an estimator (:data:`TRAIN_OPTIONS` and :data:`HOOK_OPTIONS`; those
+        missing take their defaults), overridden by the reserved decisions in ``arch``.
+
+        Example:
+            >>> TrainConfig.resolve({"schedule": "cosine"}, {"epochs": 3}).schedule
+            'cosine'
+        """
+        declared = {**TRAIN_OPTIONS, **HOOK_OPTIONS}
+        values = {k: options.get(k, opt.default) for k, opt in declared.items()}
         for label in RESERVED:
             if label in arch:
                 values[label] = check(label, TRAIN_OPTIONS[label], arch[label],
@@ -252,22 +300,41 @@ def fit(
     generator: torch.Generator,
     on_epoch: EpochCallback | None = None,
     check_every: int = 16,
+    arch: Mapping[str, Any] | None = None,
 ) -> FitResult:
     """Train ``model`` (already on the data's device) for ``config.epochs`` epochs.
 
-    ``generator`` orders the batches. After each epoch, reports the curve point to
-    ``ctx`` and calls ``on_epoch(epoch, point, model)``, which may raise to stop.
+    ``generator`` orders the batches (and draws the augmentation). After each epoch,
+    reports the curve point to ``ctx``, runs the callbacks of ``ctx.callbacks`` (see
+    :mod:`.callbacks`; ``arch`` is passed on to them) and calls
+    ``on_epoch(epoch, point, model)``, which may raise to stop.
     """
     optimizer = make_optimizer(model, config)
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    precision = Precision(config.amp, data.x_train.device)
+    augment = Augmentation(config.augment, config.crop_padding)
+    pad = augment.check(data.x_train) if augment.active else 0
+    rates = (schedule_rates(config.schedule, config.learning_rate, config.epochs,
+                            config.step_size, config.step_gamma)
+             if config.schedule != "none" else None)
+    callbacks: tuple[Callback, ...] = tuple(ctx.callbacks)
+    trial = TrialInfo(number=ctx.number, arch=dict(arch or {}), meta=ctx.meta,
+                      device=str(ctx.device), model=model)
+    run_callbacks(callbacks, "on_train_start", "the start",
+                  lambda cb: cb.on_train_start(trial))
     n = len(data.x_train)
     bs = config.batch_size
     start = time.perf_counter()
     train_loss, valid_acc, epoch = math.nan, math.nan, 0
+    point: dict[str, Any] = {}
     for epoch in range(1, config.epochs + 1):
         ctx.check_stop()
         model.train()
+        if rates is not None:
+            set_rate(optimizer, rates[epoch - 1])
         order = torch.randperm(n, generator=generator).to(data.x_train.device)
+        if augment.active:  # the epoch's draws, moved once
+            shifts, flips = augment.draw(n, pad, generator, data.x_train.device)
         pending: list[torch.Tensor] = []
         first, total, seen = 1, 0.0, 0
         for batch, lo in enumerate(range(0, n, bs), start=1):
@@ -275,10 +342,13 @@ def fit(
             if len(idx) < 2 < n:  # a batch of one breaks batch norm; drop it
                 break
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(data.x_train[idx]), data.y_train[idx])
-            loss.backward()
-            optimizer.step()
-            pending.append(loss.detach() * len(idx))
+            x = data.x_train[idx]
+            if augment.active:
+                x = augment.apply(x, shifts[lo:lo + bs], flips[lo:lo + bs], pad)
+            with precision.autocast():
+                loss = loss_fn(model(x), data.y_train[idx])
+            precision.step(loss, optimizer)
+            pending.append(loss.detach().float() * len(idx))
             seen += len(idx)
             if len(pending) >= check_every:
                 total += _check_losses(pending, first, epoch)
@@ -290,9 +360,15 @@ def fit(
         valid_acc = accuracy(model, data.x_valid, data.y_valid)
         point = {"epoch": epoch, "train_loss": train_loss, "valid_acc": valid_acc,
                  "time_s": time.perf_counter() - start}
+        if rates is not None:
+            point["lr"] = rates[epoch - 1]
         ctx.report(point)
+        run_callbacks(callbacks, "on_epoch_end", f"epoch {epoch}",
+                      lambda cb: cb.on_epoch_end(trial, epoch, dict(point)))  # noqa: B023
         if on_epoch is not None:
             on_epoch(epoch, point, model)
+    run_callbacks(callbacks, "on_train_end", f"the end (epoch {epoch})",
+                  lambda cb: cb.on_train_end(trial, dict(point)))
     del optimizer
     model.eval()
     return FitResult(epochs=epoch, train_loss=train_loss, valid_acc=valid_acc)

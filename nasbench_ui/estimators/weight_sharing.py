@@ -14,7 +14,11 @@ forward) for ``steps`` steps on the train split, reporting a curve point
 ``chunks`` chunks, and scores the path with the inherited weights on the validation
 split: the value is that accuracy. Metrics: ``valid_acc``, ``train_loss``,
 ``supernet_steps`` (steps taken by the supernet so far), ``params`` (parameters on
-the architecture's path, which equal those of ``space.build(arch)``), ``shared=True``.
+the architecture's path, which equal those of ``space.build(arch)``), ``flops`` and
+``latency_ms`` of that standalone network (``space.build(arch)`` on the device, built
+under a forked RNG so the search's randomness is unchanged, ``latency_runs`` timed
+passes, 0 skips it; measured once per architecture, :class:`~.metrics.MetricsCache`),
+``shared=True``.
 
 Optimiser: SGD with momentum 0.9 by default (as ENAS), or Adam; gradients are clipped
 to norm 5. The batch order is seeded by the experiment's seed. The shared weights live
@@ -47,6 +51,7 @@ from ..options import Option, resolve
 from ..space.supernet import Supernet, check_space
 from ..threads import TrialThreads
 from .base import Estimate, EstimateContext, Estimator, TrialFailed
+from .metrics import MetricsCache
 from .train import DataCache
 from .trainer import (
     THREADS_OPTION,
@@ -105,16 +110,21 @@ class WeightSharing(Estimator):
         "learning_rate": Option(float, 0.05, low=0.0, help="learning rate of the shared weights"),
         "weight_decay": Option(float, 0.0, low=0.0, help="L2 weight decay"),
         "chunks": Option(int, 5, low=1, high=1000, help="curve points reported per trial"),
+        "latency_runs": Option(int, 10, low=0, high=1000,
+                               help="timed forward passes for latency_ms (0: skip)"),
         "threads": THREADS_OPTION,
     }
 
     def __init__(self, steps: int = 50, warmup_steps: int = 200, batch_size: int = 64,
                  optimizer: str = "sgd", learning_rate: float = 0.05, weight_decay: float = 0.0,
-                 chunks: int = 5, threads: int | None = None) -> None:
+                 chunks: int = 5, threads: int | None = None, latency_runs: int = 10) -> None:
         opts = resolve(type(self), {
             "steps": steps, "warmup_steps": warmup_steps, "batch_size": batch_size,
             "optimizer": optimizer, "learning_rate": learning_rate,
-            "weight_decay": weight_decay, "chunks": chunks, "threads": threads})
+            "weight_decay": weight_decay, "chunks": chunks, "threads": threads,
+            "latency_runs": latency_runs})
+        self.latency_runs: int = opts["latency_runs"]
+        self._metrics = MetricsCache()
         self.steps, self.warmup_steps, self.batch_size = steps, warmup_steps, batch_size
         self.optimizer, self.learning_rate = optimizer, opts["learning_rate"]
         self.weight_decay, self.chunks, self.threads = opts["weight_decay"], chunks, threads
@@ -164,6 +174,17 @@ class WeightSharing(Estimator):
         sh.steps += 1
         return value
 
+    def _standalone(self, arch: dict[str, Any], ctx: EstimateContext,
+                    shape: tuple[int, ...]) -> dict[str, Any]:
+        """params, flops and latency_ms of ``space.build(arch)`` (cached per architecture)."""
+        def build() -> torch.nn.Module:
+            dev = torch.device(ctx.device)
+            with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []):
+                return ctx.space.build(arch, shape, ctx.dataset.num_classes)
+
+        return self._metrics.get(ctx.space, arch, shape, ctx.dataset.num_classes, ctx.device,
+                                 build, self.latency_runs)
+
     def _estimate(self, arch: dict[str, Any], ctx: EstimateContext,
                   threads: TrialThreads) -> Estimate:
         ctx.check_stop()
@@ -190,5 +211,6 @@ class WeightSharing(Estimator):
             acc = accuracy(sh.net.fixed(arch=arch), data.x_valid, data.y_valid)
             ctx.report({"epoch": chunk, "step": sh.steps, "train_loss": loss, "valid_acc": acc})
         metrics = {"valid_acc": acc, "train_loss": loss, "supernet_steps": sh.steps,
-                   "warmup_steps": warm, "params": sh.net.path_params(arch), "shared": True}
+                   "warmup_steps": warm, **self._standalone(arch, ctx, shape),
+                   "params": sh.net.path_params(arch), "shared": True}
         return Estimate(value=acc, metrics=metrics)

@@ -30,6 +30,11 @@ cannot learn: it scores the proxy's floor, :data:`FLOOR` (0 for synflow, grad_no
 snip, -1 for naswot), below every architecture that sees its input. Every score is
 finite (an overflowing synflow is reported as the largest double).
 
+Each trial also records the network's ``params``, ``flops`` and ``latency_ms``
+(``latency_runs`` timed passes of a batch of 64; 0 skips the latency), measured on the
+freshly built network before scoring, once per architecture
+(:class:`~.metrics.MetricsCache`); ``cost_s`` (building and scoring) excludes them.
+
 Example:
     >>> from nasbench_ui import spaces
     >>> from nasbench_ui.data import load
@@ -59,7 +64,7 @@ from torch import nn
 from ..options import Option, resolve
 from ..threads import TrialThreads
 from .base import Estimate, EstimateContext, Estimator
-from .metrics import count_params
+from .metrics import MetricsCache
 from .train import DataCache
 from .trainer import THREADS_OPTION, oom_guard, seeded, size_threads, trial_threads
 
@@ -182,14 +187,19 @@ class ZeroCost(Estimator):
                         help="synflow, grad_norm, snip or naswot"),
         "batch_size": Option(int, 64, low=2, high=65536,
                              help="samples in the one scoring minibatch"),
+        "latency_runs": Option(int, 10, low=0, high=1000,
+                               help="timed forward passes for latency_ms (0: skip)"),
         "threads": THREADS_OPTION,
     }
 
     def __init__(self, proxy: str = "synflow", batch_size: int = 64,
-                 threads: int | None = None) -> None:
-        resolve(type(self), {"proxy": proxy, "batch_size": batch_size, "threads": threads})
+                 threads: int | None = None, latency_runs: int = 10) -> None:
+        resolve(type(self), {"proxy": proxy, "batch_size": batch_size, "threads": threads,
+                             "latency_runs": latency_runs})
         self.proxy, self.batch_size, self.threads = proxy, batch_size, threads
+        self.latency_runs = latency_runs
         self._data = DataCache()
+        self._metrics = MetricsCache()
 
     def __getstate__(self) -> dict[str, Any]:  # never pickle device tensors (Dask)
         return {**self.__dict__, "_data": DataCache()}
@@ -209,13 +219,15 @@ class ZeroCost(Estimator):
             idx = idx.to(data.x_train.device)
             x, y = data.x_train[idx], data.y_train[idx]
             model = ctx.space.build(arch, shape, ctx.dataset.num_classes).to(ctx.device)
-            params = count_params(model)
+            built = time.perf_counter()
+            measured = self._metrics.get(ctx.space, arch, shape, ctx.dataset.num_classes,
+                                         ctx.device, model, self.latency_runs)
+            start += time.perf_counter() - built  # cost_s counts building and scoring only
             size_threads(threads, model, shape, len(idx), ctx.device)
             if depends_on_input(model, x):
                 score = _finite(SCORERS[self.proxy](model, x, y))
             else:
                 score = FLOOR[self.proxy]
         cost = time.perf_counter() - start
-        metrics = {self.proxy: score, "params": params, "cost_s": cost,
-                   "batch_size": len(idx)}
+        metrics = {self.proxy: score, **measured, "cost_s": cost, "batch_size": len(idx)}
         return Estimate(value=score, metrics=metrics)

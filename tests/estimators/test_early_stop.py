@@ -123,3 +123,33 @@ def test_options_are_checked():
     with pytest.raises(ValueError, match=r"unknown option\(s\) \['patient'\]"):
         create("early_stop", {"patient": 3})
     assert create("early_stop", {"median_stop": False}).median_stop is False
+
+
+def test_pruned_trials_record_params_flops_and_latency_measured_once(tiny, small_digits, make_ctx,
+                                                                     monkeypatch):
+    from nasbench_ui.estimators import metrics, trainer
+
+    est = EarlyStopEstimator(learning_rate=0.0, latency_runs=2, epochs=6, patience=1,
+                             subset=1.0, median_stop=False)
+    latency_calls, moves = [], []
+    real_latency, real_of = metrics.measure_latency, trainer.Splits.of.__func__
+    monkeypatch.setattr(metrics, "measure_latency",
+                        lambda *a, **k: latency_calls.append(1) or real_latency(*a, **k))
+    monkeypatch.setattr(trainer.Splits, "of",
+                        classmethod(lambda cls, d, dev: moves.append(dev) or real_of(cls, d, dev)))
+    errors = []
+    for number in range(3):
+        with pytest.raises(Pruned) as info:
+            est.estimate(ARCH, make_ctx(tiny, small_digits, number=number))
+        errors.append(info.value)
+    for err in errors:  # pruned at epoch 2, with all three metrics
+        assert err.metrics["epochs"] == 2
+        assert err.metrics["params"] == 32 * 64 + 32 + 32 * 10 + 10
+        assert err.metrics["flops"] == 2 * (64 * 32 + 32 * 10)
+        assert err.metrics["latency_ms"] > 0
+    assert errors[0].metrics["latency_ms"] == errors[2].metrics["latency_ms"]  # cached
+    assert len(latency_calls) == 1  # measured once for the architecture
+    assert moves == ["cpu"]  # and the data set moved to the device once, for every trial
+    done = EarlyStopEstimator(epochs=1, subset=0.3, latency_runs=0).estimate(
+        ARCH, make_ctx(tiny, small_digits))
+    assert {"params", "flops"} <= set(done.metrics) and "latency_ms" not in done.metrics

@@ -97,3 +97,20 @@ def test_options_are_checked() -> None:
         LearningCurveExtrapolation(min_epochs=1)
     with pytest.raises(ValueError, match="option 'margin' must be <= 1"):
         LearningCurveExtrapolation(margin=2.0)
+
+
+def test_a_pruned_trial_records_latency_and_a_repeat_reuses_the_measurement(
+        tiny: Any, small_digits: Any) -> None:
+    est = LearningCurveExtrapolation(epochs=8, min_epochs=3, learning_rate=1e-4, latency_runs=2)
+    best = Trial(0, TrialState.COMPLETE, TINY, 0.99, {"valid_acc": 0.99})
+    found = []
+    for number in (1, 2):
+        ctx = EstimateContext(space=tiny, dataset=small_digits, number=number,
+                              history_fn=lambda: [best])
+        with pytest.raises(Pruned) as err:
+            est.estimate(TINY, ctx)
+        found.append(err.value.metrics)
+    m = found[0]
+    assert m["params"] == 32 * 64 + 32 + 32 * 10 + 10 and m["flops"] == 2 * (64 * 32 + 32 * 10)
+    assert m["latency_ms"] > 0 and found[1]["latency_ms"] == m["latency_ms"]
+    assert est._metrics.measured == 1

@@ -68,3 +68,50 @@ def test_measuring_leaves_the_global_rng_alone():
     count_flops(model, (3,))
     measure_latency(model, (3,), runs=1, warmup=0)
     assert torch.equal(torch.random.get_rng_state(), before)
+
+
+def test_metrics_cache_keys_and_bounds() -> None:
+    from nasbench_ui import spaces
+    from nasbench_ui.estimators.metrics import MetricsCache
+
+    small, wide = spaces.nb201(4), spaces.nb201(8)  # same name, different networks
+    conv = {lb: "nor_conv_3x3" for lb in small.labels}
+    skip = {lb: "skip_connect" for lb in small.labels}
+    built: list[tuple[int, ...]] = []
+
+    def build(space, arch, shape=(1, 8, 8), classes=10):
+        return lambda: built.append(shape) or space.build(arch, shape, classes)
+
+    cache = MetricsCache(max_size=3)
+    a = cache.get(small, conv, (1, 8, 8), 10, "cpu", build(small, conv), latency_runs=0)
+    assert "latency_ms" not in a and a["params"] == count_params(small.build(conv, (1, 8, 8), 10))
+    b = cache.get(wide, conv, (1, 8, 8), 10, "cpu", build(wide, conv), latency_runs=0)
+    assert b["params"] > a["params"]  # the space is part of the key, not only its name
+    cache.get(small, conv, (1, 6, 6), 10, "cpu", build(small, conv, (1, 6, 6)), latency_runs=0)
+    assert len(built) == 3 and len(cache) == 3
+    # asking for the latency later measures only what is missing
+    with_latency = cache.get(small, conv, (1, 8, 8), 10, "cpu", build(small, conv), latency_runs=1)
+    assert with_latency["latency_ms"] > 0 and with_latency["params"] == a["params"]
+    assert cache.get(small, conv, (1, 8, 8), 10, "cpu", build(small, conv), latency_runs=0) == a
+    assert len(built) == 4
+    # least recently used out: the wide entry
+    cache.get(small, skip, (1, 8, 8), 10, "cpu", build(small, skip), latency_runs=0)
+    assert len(cache) == 3
+    cache.get(wide, conv, (1, 8, 8), 10, "cpu", build(wide, conv), latency_runs=0)
+    assert len(built) == 6
+    with pytest.raises(ValueError, match="unknown decision"):
+        cache.get(small, {**conv, "x": 1}, (1, 8, 8), 10, "cpu", build(small, conv))
+
+
+def test_metrics_cache_pickles_empty() -> None:
+    import pickle
+
+    from nasbench_ui import spaces
+    from nasbench_ui.estimators.metrics import MetricsCache
+
+    space = spaces.nb201(4)
+    arch = {lb: "skip_connect" for lb in space.labels}
+    cache = MetricsCache(max_size=5)
+    cache.get(space, arch, (1, 8, 8), 10, "cpu", space.build(arch, (1, 8, 8), 10), latency_runs=0)
+    copy = pickle.loads(pickle.dumps(cache))
+    assert len(copy) == 0 and copy.max_size == 5 and len(cache) == 1

@@ -61,3 +61,42 @@ def test_oom_guard():
     assert not is_out_of_memory(RuntimeError("size mismatch"))
     with pytest.raises(KeyError):
         oom_guard("cpu", {}.__getitem__, "k")
+
+
+class _Moves(torch.overrides.TorchFunctionMode):
+    """Counts the calls that move or copy a tensor between devices or from the host."""
+
+    NAMES = ("to", "cuda", "copy_", "pin_memory", "as_tensor", "from_numpy")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = getattr(func, "__name__", "")
+        if name in self.NAMES:
+            self.calls.append(f"{name}:{len(args[0]) if args else '?'}")
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("augment,per_epoch", [("none", 1), ("crop_flip", 3)])
+def test_no_batch_is_copied_from_the_host(augment, per_epoch):
+    """The data set stays where Splits put it: each batch is an index into it. Only the
+    epoch's order (and the epoch's augmentation draws) move, once per epoch, not per batch."""
+    x, y = torch.randn(200, 1, 8, 8), torch.randint(0, 2, (200,))
+    data = Splits.of(type("D", (), {"x_train": x, "y_train": y, "x_valid": x[:50],
+                                    "y_valid": y[:50]})(), "cpu")
+    assert all(t.device == torch.device("cpu") for t in (data.x_train, data.y_valid))
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 2))
+    ctx = EstimateContext(space=None, dataset=None)
+    cfg = TrainConfig(epochs=3, batch_size=8, augment=augment)  # 25 batches an epoch
+    with _Moves() as moves:
+        fit(model, data, cfg, ctx, torch.Generator().manual_seed(0))
+    assert moves.calls == ["to:200"] * (per_epoch * 3)  # the epoch's 200 indices or draws
+
+
+def test_hook_options_resolve_with_their_defaults():
+    cfg = TrainConfig.resolve({"schedule": "cosine", "amp": True}, {"epochs": 2})
+    assert (cfg.schedule, cfg.amp, cfg.epochs, cfg.label_smoothing, cfg.augment) == \
+        ("cosine", True, 2, 0.0, "none")
+    assert TrainConfig.resolve({}, {}) == TrainConfig()

@@ -77,3 +77,28 @@ def test_runs_under_multi_trial_strategies(strategy: str) -> None:
     exp.run()
     assert [t.state.name for t in exp.trials] == ["COMPLETE"] * 3
     assert [t.metrics["supernet_steps"] for t in exp.trials] == [12, 16, 20]
+
+
+def test_flops_and_latency_are_those_of_the_standalone_network(small_digits: Any) -> None:
+    import torch
+
+    from nasbench_ui.estimators.metrics import count_flops
+
+    space = spaces.nb201(4)
+    a = space.sample(random.Random(3))
+    ws = WeightSharing(steps=2, warmup_steps=0, chunks=1, batch_size=16, latency_runs=2)
+    torch.manual_seed(0)
+    first = ws.estimate(a, EstimateContext(space=space, dataset=small_digits, number=0))
+    after_first = torch.random.get_rng_state()
+    torch.manual_seed(0)
+    plain = WeightSharing(steps=2, warmup_steps=0, chunks=1, batch_size=16, latency_runs=0)
+    same = plain.estimate(a, EstimateContext(space=space, dataset=small_digits, number=0))
+    assert same.value == first.value  # building the network to measure it drew no random number
+    assert torch.equal(torch.random.get_rng_state(), after_first)
+    built = space.build(a, (1, 8, 8), 10)
+    assert first.metrics["params"] == sum(p.numel() for p in built.parameters())
+    assert first.metrics["flops"] == count_flops(built, (1, 8, 8))
+    assert first.metrics["latency_ms"] > 0 and "latency_ms" not in same.metrics
+    second = ws.estimate(a, EstimateContext(space=space, dataset=small_digits, number=1))
+    assert second.metrics["latency_ms"] == first.metrics["latency_ms"]
+    assert ws._metrics.measured == 1

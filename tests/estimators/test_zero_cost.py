@@ -94,3 +94,23 @@ def test_options_are_checked() -> None:
         ZeroCost(proxy="jacov")
     with pytest.raises(ValueError, match="option 'batch_size' must be >= 2"):
         ZeroCost(batch_size=1)
+
+
+def test_params_flops_and_latency_are_recorded_once_per_architecture(nb201_archs: Any,
+                                                                      digits: Any) -> None:
+    from nasbench_ui.estimators.metrics import count_flops
+
+    space = spaces.nb201(8)
+    est = ZeroCost(proxy="synflow", latency_runs=2)
+    arch = nb201_archs[1]
+    first = est.estimate(arch, EstimateContext(space=space, dataset=digits, number=0))
+    again = est.estimate(arch, EstimateContext(space=space, dataset=digits, number=1))
+    model = space.build(arch, (1, 8, 8), 10)
+    assert first.metrics["flops"] == count_flops(model, (1, 8, 8)) > 0
+    assert first.metrics["latency_ms"] > 0 and again.metrics == {**first.metrics,
+                                                                 "cost_s": again.metrics["cost_s"]}
+    assert est._metrics.measured == 1  # the second trial of the architecture measured nothing
+    est.estimate(nb201_archs[2], EstimateContext(space=space, dataset=digits, number=2))
+    assert est._metrics.measured == 2
+    assert "latency_ms" not in ZeroCost(latency_runs=0).estimate(
+        arch, EstimateContext(space=space, dataset=digits)).metrics
