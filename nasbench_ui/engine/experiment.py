@@ -36,6 +36,7 @@ from types import EllipsisType
 from typing import Any
 
 from ..config import ExperimentConfig
+from ..estimators.callbacks import as_callbacks
 from ..storage import Trial, TrialState, open_store
 from ..strategies.base import Strategy
 from ..trust import untrusted
@@ -72,7 +73,7 @@ class Experiment:
         constraints: dict | None = None, name: str | None = None, max_failures: int = 10,
         keep_models: int = 3, retries: int = 0, trial_timeout: float | None = None,
         workers: int | None = None, executor: Any = None, pace: float | None = None,
-        _record: dict | None = None,
+        callbacks: Any = None, _record: dict | None = None,
     ) -> None:
         parts = build_parts(  # every check before anything is written: bad input loses nothing
             space=space, strategy=strategy, estimator=estimator, dataset=dataset, trials=trials,
@@ -82,6 +83,10 @@ class Experiment:
             max_failures=max_failures, retries=retries, trial_timeout=trial_timeout,
             workers=workers, executor=executor, pace=pace, storage=storage)
         self.executor: DaskExecutor | None = parts.executor
+        self.callbacks = as_callbacks(callbacks)  # training hooks: in-process, never stored
+        if self.callbacks and self.executor is not None:
+            raise ValueError("callbacks run in this process only, not on Dask workers: "
+                             "drop callbacks= or workers=/executor=")
         self.config, self.space, self.device = parts.config, parts.space, parts.device
         self.estimator, self._data = parts.estimator, parts.data
         self.max_failures, self.retries, self.keep_models_k = max_failures, retries, keep_models
