@@ -429,6 +429,13 @@ class Experiment:
         ``retrain`` and ``retrain_curve`` events. When it is done, ``best_model()`` and
         ``export_best()`` use the retrained network. ``options``: ``learning_rate``,
         ``optimizer``, ``batch_size``, ``weight_decay``. See :mod:`~.retrain`.
+
+        Example:
+            >>> import nasbench_ui as nb
+            >>> exp = nb.Experiment("nb201", estimator="zero_cost", trials=2).run()
+            >>> r = exp.retrain(stack={"cells": 1, "channels": 4}, epochs=1).wait()
+            >>> type(r.model).__name__, exp.best_model() is r.model
+            ('StackedNet', True)
         """
         from .retrain import begin
 
