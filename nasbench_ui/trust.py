@@ -53,6 +53,7 @@ _LOCK = threading.Lock()
 _MODULES: set[str] = set()
 _PATHS: set[Path] = set()
 _SHOWN = 200  # longest repr of a value quoted in a message
+_MISSING = object()
 
 
 class UntrustedError(PermissionError):
@@ -296,9 +297,6 @@ def _walk(obj: object, qualname: str) -> object:
         if obj is _MISSING:
             return _MISSING
     return obj
-
-
-_MISSING = object()
 
 
 def import_path(obj: object) -> str | None:

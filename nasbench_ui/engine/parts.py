@@ -116,11 +116,11 @@ def ensure_imported(kind: str, name: str, path: str | None) -> None:
     if path is None:
         source = current_source() or "the config"
         raise ValueError(
-            f"the {k.label} {name!r} named by {source} was registered by hand in the process "
-            f"that saved it, from code that has no import path (a script's __main__ or a "
-            f"notebook cell). Register it again before loading ({k.how.format(name=name)}), "
-            "or move it into a module, register it there, and trust that module "
-            "(nb.trust('mypackage') or --trust mypackage)")
+            f"the {k.label} {name!r} named by {source} was defined where it has no import "
+            f"path (a script's __main__, a notebook cell or inside a function), so this "
+            f"process cannot import it. Register it again before loading "
+            f"({k.how.format(name=name)}), or define it in a module of your own and trust "
+            "that module (nb.trust('mypackage') or --trust mypackage)")
     obj = import_object(path, f"the {k.label}")
     if name not in k.names():  # importing the module may have registered it already
         k.register(name, obj)

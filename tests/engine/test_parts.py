@@ -147,7 +147,7 @@ def test_a_part_without_import_path_says_how_to_fix(tmp_path: Path) -> None:
         assert exp.config.imports["estimator"] == {"local_probe": None}
         exp.run()
         with pytest.raises(ValueError, match=r"estimator 'local_probe' named by the stored "
-                           r"experiment .* no import path .*nb\.estimators\.register"
+                           r"experiment .* no import path.*nb\.estimators\.register"
                            r"\('local_probe', YourEstimator\).*nb\.trust"):
             nb.Experiment.load(tmp_path / "a.db")
         nb.estimators.register("local_probe", Local)  # the fix the message gives
