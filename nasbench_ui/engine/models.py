@@ -5,8 +5,9 @@ best ``k`` by value (and, with a file store, their weights files next to it; the
 of trials that leave the best ``k`` are deleted). The ranking carries over a resume:
 it starts from the files an earlier run kept. Saving is optional: a failure (a full
 disk, a read-only folder) is a warning for the trial, never an exception. It also holds
-the latest ``exp.retrain()`` result (:meth:`ModelKeeper.keep_retrained`, in memory
-only), which ``best_model()`` and ``export_best()`` prefer.
+the latest ``exp.retrain()`` result (:meth:`ModelKeeper.keep_retrained`; saved with a
+file store and read back after a reload), which ``best_model()`` and ``export_best()``
+prefer.
 
 Example:
     >>> from nasbench_ui.storage import MemoryStore
@@ -38,13 +39,28 @@ class ModelKeeper:
         self.owner, self.k, self.lookup = owner, k, lookup
         self._models: dict[int, tuple[float, Any]] = {}
         self._ranked = False
-        #: the latest finished ``exp.retrain()`` (a :class:`~.retrain.Retrained`), or None
-        self.retrained: Any = None
+        self._retrained: Any = None
+        self._retrained_read = False
 
-    def keep_retrained(self, result: Any) -> None:
+    @property
+    def retrained(self) -> Any:
+        """The latest finished ``exp.retrain()`` (a :class:`~.retrain.Retrained`): this
+        process's, else the one saved with the file store; None when there is none."""
+        if not self._retrained_read:
+            from .retrain import load_retrained
+
+            self._retrained_read = True
+            self._retrained = load_retrained(self.owner)
+        return self._retrained
+
+    def keep_retrained(self, result: Any) -> str | None:
         """Keep ``result`` (a :class:`~.retrain.Retrained`): from now on it is the
-        experiment's model (``best_model()``, ``export_best()``)."""
-        self.retrained = result
+        experiment's model (``best_model()``, ``export_best()``); a warning when it could
+        not be saved with the file store."""
+        from .retrain import save_retrained
+
+        self._retrained, self._retrained_read = result, True
+        return save_retrained(self.owner, result)
 
     def keep(self, number: int, value: float, model: Any) -> str | None:
         """Keep ``model`` if it is among the best ``k``; a warning when saving failed."""

@@ -14,7 +14,9 @@ Which architecture: the one given, else the search's best; for DARTS (whose tria
 supernet epochs) the architecture derived after the last search epoch. The finished
 :class:`Retrained` is kept by the experiment's :class:`~.models.ModelKeeper`, so
 ``best_model()`` and ``export_best()`` use the retrained network (the latest retraining
-wins) until the process ends; nothing is written to the store.
+wins). With a file store it is also saved next to the trials' weights
+(``<db>.weights/<experiment>/retrained.pt`` and ``retrained.json``), so
+``Experiment.load`` in a new process finds it; the store itself is not written.
 
 Example:
     >>> import nasbench_ui as nb
@@ -29,6 +31,8 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -54,6 +58,8 @@ from .events import Event
 from .lifecycle import DONE, FAILED, RUNNING, Lifecycle
 
 STOPPED = "stopped"
+MAX_JSON_BYTES = 1_000_000
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -73,6 +79,70 @@ class Retrained:
     seconds: float
     curve: list[dict[str, Any]] = field(default_factory=list)
     model: Any = None
+
+
+def _files(exp: Any) -> tuple[Any, Any] | None:
+    """The retrained network's weights and description files (None: a memory store)."""
+    from ..weights import weights_dir
+
+    path = exp.store.path
+    if not path or str(path) == ":memory:":
+        return None
+    folder = weights_dir(str(path), exp.name)
+    return folder / "retrained.pt", folder / "retrained.json"
+
+
+def save_retrained(exp: Any, result: Retrained) -> str | None:
+    """Save ``result`` next to the store's weights; a warning (never an exception) when
+    it cannot be saved, None otherwise."""
+    import torch
+
+    files = _files(exp)
+    if files is None:
+        return None
+    weights, desc = files
+    meta = {k: v for k, v in dataclasses.asdict(
+        dataclasses.replace(result, model=None)).items() if k != "model"}
+    meta["input_shape"] = list(result.input_shape)
+    try:
+        weights.parent.mkdir(parents=True, exist_ok=True)
+        for target, write in ((weights, lambda p: torch.save(result.model.state_dict(), p)),
+                              (desc, lambda p: p.write_text(json.dumps(meta)))):
+            tmp = target.with_suffix(".tmp")
+            write(tmp)
+            tmp.replace(target)
+    except (OSError, RuntimeError) as err:
+        log.warning("retrained network of %r not saved: %s", exp.name, err)
+        return f"warning: the retrained network was not saved ({type(err).__name__}: {err})"
+    return None
+
+
+def load_retrained(exp: Any) -> Retrained | None:
+    """The retrained network saved with ``exp``'s file store, or None (none saved, or a
+    file that does not describe a network of this space: logged, nothing is changed)."""
+    import torch
+
+    files = _files(exp)
+    if files is None or not files[0].is_file() or not files[1].is_file():
+        return None
+    weights, desc = files
+    try:
+        if desc.stat().st_size > MAX_JSON_BYTES:
+            raise ValueError(f"{desc.name} is larger than {MAX_JSON_BYTES} bytes")
+        meta = json.loads(desc.read_text())
+        fields = {f.name for f in dataclasses.fields(Retrained)} - {"model"}
+        if not isinstance(meta, dict) or set(meta) != fields:
+            raise ValueError(f"{desc.name} does not hold the fields {sorted(fields)}")
+        meta["arch"] = exp.space.canonical(meta["arch"])
+        stack = None if meta["stack"] is None else Stack.from_dict(meta["stack"])
+        meta["input_shape"] = tuple(int(v) for v in meta["input_shape"])
+        model = exp.space.build(meta["arch"], meta["input_shape"], int(meta["num_classes"]),
+                                stack=stack)
+        model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as err:
+        log.warning("the retrained network of %r was not loaded: %s", exp.name, err)
+        return None
+    return Retrained(**meta, model=model.eval())
 
 
 def darts_arch(trials: list[Trial]) -> tuple[int, dict[str, Any]] | None:
@@ -113,6 +183,7 @@ class Retraining:
         self.config, self.data, self.seed = config, data, seed
         self.curve: list[dict[str, Any]] = []
         self.result: Retrained | None = None
+        self.warning: str | None = None  # the network could not be saved with the store
         self._life = Lifecycle(f"retrain:{exp.name}", self._status_event)
         self._lock = threading.Lock()
 
@@ -187,7 +258,7 @@ class Retraining:
             num_classes=int(ds.num_classes), epochs=out.epochs, valid_acc=out.valid_acc,
             test_acc=test, params=count_params(model), seconds=time.perf_counter() - start,
             curve=list(self.curve), model=model.cpu().eval())
-        self.exp._models.keep_retrained(self.result)
+        self.warning = self.exp._models.keep_retrained(self.result)
         self._life.set_status(DONE)
 
 

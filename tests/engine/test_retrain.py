@@ -121,3 +121,26 @@ def test_the_darts_space_retrains_as_the_darts_network():
     exp = nb.Experiment("darts", strategy="random", estimator="zero_cost", trials=2, seed=0).run()
     r = exp.retrain(stack=SMALL, epochs=1).wait(120)
     assert isinstance(r.model, DartsNet) and len(r.model.cells) == 5
+
+
+def test_a_file_store_keeps_the_retrained_network_for_a_reload(tmp_path):
+    db = tmp_path / "runs.db"
+    exp = nb.Experiment("nb201", strategy="random", estimator="zero_cost", trials=2, seed=0,
+                        storage=db).run()
+    job = exp.retrain(stack=SMALL, epochs=1)
+    r = job.wait(60)
+    assert job.warning is None
+    again = nb.Experiment.load(db)
+    model = again.best_model()
+    assert isinstance(model, StackedNet)
+    x = torch.randn(3, 1, 8, 8)
+    with torch.no_grad():
+        assert torch.equal(model(x), r.model(x))
+    kept = again._models.retrained
+    assert (kept.arch, kept.stack, kept.epochs, kept.curve) == (r.arch, r.stack, 1, r.curve)
+    # a description that does not fit the space is ignored (logged), nothing changes
+    desc = next(tmp_path.glob("runs.db.weights/*/retrained.json"))
+    meta = json.loads(desc.read_text())
+    desc.write_text(json.dumps({**meta, "arch": {"1<-0": "bogus"}}))
+    with pytest.raises(ValueError, match="zero_cost"):
+        nb.Experiment.load(db).best_model()
