@@ -50,7 +50,7 @@ class ModelKeeper:
             from .retrain import load_retrained
 
             self._retrained_read = True
-            self._retrained = load_retrained(self.owner)
+            self._retrained = None if self.owner is None else load_retrained(self.owner)
         return self._retrained
 
     def keep_retrained(self, result: Any) -> str | None:
