@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..estimators.base import adapt as as_estimator
+from ..estimators.tabular import TabularEstimator
 from ..storage import Trial, TrialState
 from ..strategies.base import Strategy
 from .events import Event
@@ -184,8 +185,16 @@ class RunLedger:
         spent = self.spent_s() + pending_cost
         return spent < seconds if not cost else spent + cost <= seconds + 1e-9
 
-    def cost_of(self, arch: dict[str, Any]) -> float | None:
-        """The simulated cost the estimator charges for ``arch`` (None: not simulated)."""
+    def cost_of(self, arch: dict[str, Any], meta: dict[str, Any] | None = None) -> float | None:
+        """The simulated cost the estimator charges for ``arch`` (None: not simulated).
+
+        A multi-fidelity trial (``meta["budget"]``, from a scheduler such as
+        ``hyperband``) on a table costs its rung only (a promotion: the epochs it adds):
+        :meth:`~nasbench_ui.estimators.tabular.TabularEstimator.cost_at` prices it.
+        """
+        if meta and isinstance(meta.get("budget"), dict) \
+                and isinstance(self.estimator, TabularEstimator):
+            return self.estimator.cost_at(arch, self.space, meta)
         return self.estimator.cost(arch, self.space)
 
     # --------------------------------------------------------------- jobs
@@ -197,7 +206,7 @@ class RunLedger:
             job = self.queue[0]
             if job.kind != "retry" and not self._count_left(n_pending):
                 return None
-            if not self._seconds_left(pending_cost, self.cost_of(job.arch) or 0.0):
+            if not self._seconds_left(pending_cost, self.cost_of(job.arch, job.meta) or 0.0):
                 return None
             return self.queue.popleft()
         if self.exhausted or not self._count_left(n_pending) \
@@ -214,7 +223,7 @@ class RunLedger:
             return None
         meta = dict(self.strategy.ask_meta() or {})
         meta["strategy"] = self.strategy_label  # which strategy proposed it (steering)
-        cost = self.cost_of(arch)
+        cost = self.cost_of(arch, meta)
         if cost is not None and not self._seconds_left(pending_cost, cost):
             self.exhausted = True  # the query would overrun the budget: it is not made
             return None

@@ -288,7 +288,7 @@ class Loop:
                 self._starved = not self._pending
                 return
             # what the trials in flight will cost (the thread executor has none in flight)
-            pending_cost = sum(self.ledger.cost_of(p.job.arch) or 0.0
+            pending_cost = sum(self.ledger.cost_of(p.job.arch, p.job.meta) or 0.0
                                for p in self._pending.values())
             job = self.ledger.next_job(len(self._pending), pending_cost)
             if job is None:

@@ -49,6 +49,7 @@ from typing import Any
 from ..options import Option
 from ..trust import check_path
 from .base import BudgetExhausted, Estimate, EstimateContext, Estimator, TrialFailed
+from .tabular_rungs import RungTable
 
 #: The folder of the tables the package ships (:mod:`nasbench_ui.tables`, also
 #: ``nb.benchmarks``): read without trust.
@@ -232,6 +233,12 @@ class TabularEstimator(Estimator):
                                       "(a column name means weight 1)"),
         "scale": Option(float, 1.0, help="factor applied to the metric (0.01: percent -> fraction)"),
         "extra_metrics": Option(list, [], help="more columns copied into the metrics"),
+        "curve": Option(str, "", help="multi-fidelity: column of JSON lists, the metric after "
+                                      "each epoch (digits: 'curve')"),
+        "epoch_metrics": Option(dict, {}, help="multi-fidelity: {epochs: column}, e.g. "
+                                               "{'12': 'valid_acc_12ep', '200': 'valid_acc_200ep'}"),
+        "cost_per_epoch": Option(dict, {}, help="multi-fidelity: {column: weight}, simulated "
+                                                "seconds per epoch a rung adds"),
     }
 
     @classmethod
@@ -244,14 +251,15 @@ class TabularEstimator(Estimator):
     def __init__(self, table: str | os.PathLike[str] | None = None, key: str = "arch_str",
                  metric: str = "valid_acc_12ep", cost: dict[str, float] | str | None = None,
                  scale: float = 1.0, extra_metrics: list[str] | None = None,
-                 frame: Any = None) -> None:
+                 frame: Any = None, curve: str = "", epoch_metrics: dict[str, str] | None = None,
+                 cost_per_epoch: dict[str, float] | None = None) -> None:
         if table == "digits":  # the table that ships (nb.benchmarks.digits), with its defaults
             from ..tables.digits import digits_estimator_options
 
             shipped = digits_estimator_options()
             table = shipped["table"]
             metric = shipped["metric"] if metric == "valid_acc_12ep" else metric
-            cost = cost or shipped["cost"]
+            cost = cost or ({} if cost_per_epoch else shipped["cost"])
             extra_metrics = extra_metrics or shipped["extra_metrics"]
         if (table is None) == (frame is None):
             raise ValueError("tabular: give exactly one of table= (a CSV path) and "
@@ -274,7 +282,10 @@ class TabularEstimator(Estimator):
         extra = list(extra_metrics or [])
         if table is not None:
             required = [("key", key), ("metric", metric), *(("cost", str(c)) for c in cost),
-                        *(("extra_metrics", str(c)) for c in extra)]
+                        *(("extra_metrics", str(c)) for c in extra),
+                        *(("curve", c) for c in [curve] if c),
+                        *(("epoch_metrics", str(c)) for c in (epoch_metrics or {}).values()),
+                        *(("cost_per_epoch", str(c)) for c in (cost_per_epoch or {}))]
             frame = load_table(table, required)
             self.source = f"the table {_short(str(table))}"
         self.table, self.key, self.metric = (str(table) if table is not None else None), key, metric
@@ -283,6 +294,18 @@ class TabularEstimator(Estimator):
         self.columns = [str(c) for c in frame.columns]
         self._check_columns(frame)
         self._index = self._build_index(frame)
+        self._rungs: RungTable | None = None
+        if curve or epoch_metrics or cost_per_epoch:
+            for label, cols in (("epoch_metrics", list((epoch_metrics or {}).values())),
+                                ("cost_per_epoch", list(cost_per_epoch or {}))):
+                missing = _missing(frame.columns, [(label, str(c)) for c in cols])
+                if missing:
+                    raise ValueError(f"tabular: column(s) {', '.join(missing)} not in "
+                                     f"{self.source}")
+            if curve and curve not in set(map(str, frame.columns)):
+                raise ValueError(f"tabular: the curve column {curve!r} is not in {self.source}")
+            self._rungs = RungTable(frame, key, curve, dict(epoch_metrics or {}),
+                                    dict(cost_per_epoch or {}), self.scale)
 
     def _check_columns(self, frame: Any) -> None:
         wanted = [("key", self.key), ("metric", self.metric)]
@@ -328,11 +351,26 @@ class TabularEstimator(Estimator):
         would fail, and a failed trial is charged nothing). The experiment calls this
         before a trial so that a query that would overrun the budget is never made.
         """
+        return self.cost_at(arch, space, {})
+
+    def cost_at(self, arch: dict[str, Any], space: Any, meta: dict[str, Any]) -> float | None:
+        """The simulated seconds of ``arch`` at the multi-fidelity rung ``meta`` asks for
+        (``meta["budget"]``; a promotion pays only for the epochs it adds); without a
+        budget, the whole training the table records. None as for :meth:`cost`. The
+        run's ledger asks this before a scheduler's trial runs."""
         try:
-            row = self._index.get(space.key(arch))
+            k = space.key(arch)
         except ValueError:
             return None
-        return None if row is None or not math.isfinite(row[1]) else row[1]
+        row = self._index.get(k)
+        if row is None or not math.isfinite(row[1]):
+            return None
+        if self._rungs is None:
+            return row[1]
+        try:
+            return self._rungs.cost(k, meta, row[1])
+        except TrialFailed:
+            return None
 
     def estimate(self, arch: dict[str, Any], ctx: EstimateContext) -> Estimate:
         if ctx.space is None:
@@ -348,11 +386,19 @@ class TabularEstimator(Estimator):
         if not math.isfinite(cost):
             raise TrialFailed(f"tabular: {self.source} has no cost "
                               f"({list(self.cost_weights)}) for {k!r}")
+        rung = self._rungs is not None and isinstance(ctx.meta.get("budget"), dict)
+        if self._rungs is not None:
+            cost = self._rungs.cost(k, ctx.meta if rung else {}, cost)
         left = ctx.budget_left()
         if left is not None and cost > left:
             raise BudgetExhausted(f"tabular: the query costs {cost:.1f} simulated seconds but "
                                   f"only {left:.1f} are left", cost=cost, left=left)
         metrics = {self.metric: value, "cost_s": cost}
+        if rung and self._rungs is not None:  # a multi-fidelity rung: its epochs, its curve
+            value, epochs, points = self._rungs.lookup(k, ctx.meta)
+            for point in points:
+                ctx.report(point)
+            metrics.update({self.metric: value, "epochs": epochs})
         if extra:
             metrics.update(zip(self.extra_metrics, extra, strict=True))
         return Estimate(value=value, metrics=metrics)

@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import torch
@@ -33,6 +34,7 @@ from ..options import Option, resolve
 from ..threads import TrialThreads
 from . import metrics as model_metrics
 from .base import Estimate, EstimateContext, Estimator
+from .fidelity import Rung, RungWeights, continued, fraction_of, rung_of
 from .trainer import (
     THREADS_OPTION,
     TRAIN_OPTIONS,
@@ -115,10 +117,12 @@ class TrainEstimator(Estimator):
         self.threads: int | None = checked.pop("threads")
         self.options = checked
         self._data = DataCache()
+        self._rungs = RungWeights()  # weights of multi-fidelity trials, for promotions
 
     def __getstate__(self) -> dict[str, Any]:  # never pickle device tensors (Dask)
         state = dict(self.__dict__)
         state["_data"] = DataCache()
+        state["_rungs"] = RungWeights()
         return state
 
     def config(self, arch: dict[str, Any]) -> TrainConfig:
@@ -133,16 +137,48 @@ class TrainEstimator(Estimator):
                   threads: TrialThreads) -> Estimate:
         ctx.check_stop()
         config = self.config(arch)
+        rung = rung_of(ctx.meta, config.epochs)  # a multi-fidelity scheduler's budget
         data = self._data.get(ctx.dataset, ctx.device)
+        if rung is not None:
+            data = fraction_of(data, rung.fraction, ctx.seed)
         shape = tuple(ctx.dataset.input_shape)
+        key = ctx.space.key(arch)
+        extra: dict[str, Any] = {}
         with seeded(trial_seed(ctx.seed, ctx.number), ctx.device) as generator:
             model = ctx.space.build(arch, shape, ctx.dataset.num_classes).to(ctx.device)
-            size_threads(threads, model, shape, config.batch_size, ctx.device)
-            result = fit(model, data, config, ctx, generator)
+            done, run = 0, config
+            if rung is not None:
+                done, extra = self._warm_start(model, rung, key)
+                more = rung.epochs - done if rung.by_epochs else config.epochs
+                run = dataclasses.replace(config, epochs=max(1, more))
+            size_threads(threads, model, shape, run.batch_size, ctx.device)
+            result = fit(model, data, run, continued(ctx, done) if done else ctx, generator)
         out: dict[str, Any] = {"valid_acc": result.valid_acc}
         if data.x_test is not None and data.y_test is not None:
             out["test_acc"] = accuracy(model, data.x_test, data.y_test)
         out["train_loss"] = result.train_loss
         out.update(measure(model, shape, ctx.device, self.latency_runs))
-        out.update(epochs=result.epochs, **config.used(arch))
+        out.update(epochs=done + result.epochs, **config.used(arch))
+        out.update(extra)
+        if rung is not None:
+            self._rungs.put(ctx.number, key, model, done + result.epochs)
         return Estimate(value=result.valid_acc, metrics=out, model=model.cpu().eval())
+
+    def _warm_start(self, model: torch.nn.Module, rung: Rung, key: str
+                    ) -> tuple[int, dict[str, Any]]:
+        """Load the weights of the trial ``rung`` continues when held: ``(epochs already
+        trained, metrics saying how the promotion started)``."""
+        if rung.promoted_from is None:
+            return 0, {}
+        held = self._rungs.get(rung.promoted_from, key)
+        if held is not None:
+            try:
+                model.load_state_dict(held[0])
+            except RuntimeError:  # another network under the same key: start afresh
+                held = None
+        if held is None:
+            return 0, {"warm_start": False,
+                       "retrained": f"no weights of trial {rung.promoted_from} here (another "
+                                    "process or worker ran it, or they were dropped); trained "
+                                    "from scratch"}
+        return held[1], {"warm_start": True, "warm_epochs": held[1]}

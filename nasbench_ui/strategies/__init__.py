@@ -2,7 +2,9 @@
 
 Built in: ``random``, ``grid``, ``evolution`` (regularized evolution), ``reinforce``
 (policy gradient), ``local_search``, ``bananas`` (predictor-based), ``pareto_evolution``
-(multi-objective) and ``darts`` (gradient-based, one-shot). See :mod:`.base` for the protocol.
+(multi-objective) and ``darts`` (gradient-based, one-shot); the multi-fidelity
+schedulers ``successive_halving``, ``hyperband``, ``bohb`` and ``asha`` wrap one of
+them as a proposer (:mod:`.fidelity`). See :mod:`.base` for the protocol.
 
 Example:
     >>> from nasbench_ui import spaces
@@ -21,7 +23,8 @@ from typing import Any
 
 from .. import options as _options
 from ..registry import Registry
-from .adapter import StrategyAdapter, adapt, declared_options, is_protocol_object, missing_methods
+from .adapter import StrategyAdapter, adapt, is_protocol_object, missing_methods
+from .asha import Asha
 from .bananas import Bananas
 from .base import (
     MAX_TRIES,
@@ -33,27 +36,18 @@ from .base import (
     rng_state,
     set_rng_state,
 )
+from .catalog import REGISTRY, build
 from .darts import Darts
 from .evolution import RegularizedEvolution
 from .grid import GridSearch
+from .hyperband import Bohb, Hyperband
 from .local_search import LocalSearch
 from .pareto_evolution import ParetoEvolution
 from .random_search import RandomSearch
 from .reinforce import Reinforce
+from .successive_halving import SuccessiveHalving
 
-
-def _check_class(name: str, cls: Any) -> None:
-    if not isinstance(cls, type):
-        raise ValueError(f"register({name!r}, ...) needs a class, got {type(cls).__name__}")
-    missing = missing_methods(cls)
-    if missing:
-        raise ValueError(
-            f"strategy class {cls.__name__} lacks the method(s) {missing}; a strategy needs "
-            f"{list(Strategy.REQUIRED)} (see nasbench_ui.strategies.base.Strategy)"
-        )
-
-
-_REGISTRY: Registry[type] = Registry("strategy", _check_class, options=declared_options)
+_REGISTRY: Registry[type] = REGISTRY  # the one registry (catalog.py)
 
 
 def names() -> list[str]:
@@ -134,6 +128,8 @@ def create(
             f"strategy must be a name (one of {names()}), a strategy class or an object "
             f"with ask/tell, got {type(name_or_obj).__name__}"
         )
+    if isinstance(name_or_obj, str):
+        return build(name_or_obj, space, seed=seed, options=options, constraint=constraint)
     resolved = _options.resolve(cls, options)
     return adapt(cls(space, seed=seed, constraint=constraint, **resolved))
 
@@ -149,6 +145,9 @@ for _cls in (RandomSearch, GridSearch, RegularizedEvolution, Reinforce, LocalSea
     register(_cls.NAME, _cls)
 for _cls in (Bananas, ParetoEvolution, Darts):
     register(_cls.NAME, _cls)
+# multi-fidelity schedulers: strategies that wrap a proposer (strategies/fidelity.py)
+for _cls in (SuccessiveHalving, Hyperband, Bohb, Asha):
+    register(_cls.NAME, _cls)
 # optional: Optuna's samplers (the `optuna` extra), listed only where Optuna is installed
 from . import optuna_sampler as _optuna_sampler  # noqa: E402 - imports Optuna only when used
 
@@ -156,7 +155,7 @@ if _optuna_sampler.available():
     register(_optuna_sampler.OptunaSampler.NAME, _optuna_sampler.OptunaSampler)
 
 __all__ = [
-    "MAX_TRIES", "GridSearch", "LocalSearch", "RandomSearch", "RegularizedEvolution",
+    "MAX_TRIES", "Asha", "Bohb", "GridSearch", "Hyperband", "SuccessiveHalving", "LocalSearch", "RandomSearch", "RegularizedEvolution",
     "Reinforce", "Strategy", "StrategyAdapter", "StrategyBase", "StrategyExhausted", "adapt",
     "clean_value", "create",
     "describe", "get", "names", "options", "register", "rng_state", "set_rng_state",

@@ -10,6 +10,14 @@ Example:
     True
 """
 
-from .digits import digits, digits_estimator_options, digits_space, protocol, train_one, verify
+from .digits import (
+    digits,
+    digits_estimator_options,
+    digits_multifidelity_options,
+    digits_space,
+    protocol,
+    train_one,
+    verify,
+)
 
-__all__ = ["digits", "digits_estimator_options", "digits_space", "protocol", "train_one", "verify"]
+__all__ = ["digits", "digits_estimator_options", "digits_multifidelity_options", "digits_space", "protocol", "train_one", "verify"]

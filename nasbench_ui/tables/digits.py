@@ -187,6 +187,27 @@ def digits_estimator_options(path: str | Path | None = None) -> dict[str, Any]:
             "extra_metrics": ["test_acc", "params", "flops"]}
 
 
+def digits_multifidelity_options(path: str | Path | None = None) -> dict[str, Any]:
+    """Options of the ``tabular`` estimator for multi-fidelity search on the shipped table.
+
+    A scheduler (``successive_halving``, ``hyperband``, ``bohb``, ``asha``; fidelity
+    ``"epochs"``, budgets within 1..8) asks for a rung of ``e`` epochs: the value is the
+    ``curve`` column's entry ``e`` (the mean validation accuracy after ``e`` epochs),
+    the curve points of the epochs the rung adds are reported, and the rung is charged
+    ``cost_s / 8`` per epoch it adds (``cost_s`` is the measured time of the 8 epochs,
+    :data:`PROTOCOL`). A query without a budget is charged ``cost_s``, as with
+    :func:`digits_estimator_options`.
+
+    Example:
+        >>> o = digits_multifidelity_options()
+        >>> o["curve"], o["cost_per_epoch"], o["cost"]
+        ('curve', {'cost_s': 0.125}, {})
+    """
+    options = digits_estimator_options(path)
+    epochs = int(protocol(path)["epochs"])
+    return {**options, "cost": {}, "curve": "curve", "cost_per_epoch": {"cost_s": 1.0 / epochs}}
+
+
 def digits_space(channels: int = 16) -> Any:
     """The space the shipped table covers completely (the ``digits_cell`` preset): the
     NAS-Bench-201 cell with 3 or 4 operations per edge (4 x 3 x 3 x 4 x 3 x 3 = 1,296).

@@ -35,7 +35,7 @@ def test_create_builds_a_working_strategy_with_checked_options() -> None:
 def test_unknown_name_lists_the_names() -> None:
     with pytest.raises(ValueError, match=r"^unknown strategy 'qqq'; known: random, grid, "
                                          r"evolution, reinforce, local_search, bananas, "
-                                         r"pareto_evolution, darts(, optuna)?$"):
+                                         r"pareto_evolution, darts, successive_halving, hyperband, bohb, asha(, optuna)?$"):
         strategies.create("qqq", spaces.nb201())
     with pytest.raises(ValueError, match=r"unknown strategy 'evolutoin' \(did you mean "
                                          r"'evolution'.*\?\); known: random"):

@@ -186,7 +186,7 @@ class DaskTrials(Executor):
     # ------------------------------------------------------------ submit
     def submit(self, work: Work) -> None:
         task = {**self.spec, "number": work.number, "arch": work.job.arch,
-                "budget_left": work.budget_left}
+                "budget_left": work.budget_left, "meta": dict(work.job.meta)}
         self._send(_Pending(None, work, task=task))
 
     def _send(self, p: _Pending, full_history: bool = False) -> None:

@@ -134,7 +134,8 @@ def run_trial(task: dict[str, Any], dataset: Any = None) -> dict[str, Any]:
     estimator lives, imported here), dataset (name), dataset_options, seed, device, and
     optionally timeout, stop_event, history (a :meth:`~.history.HistoryLog.payload`:
     the finished trials, only the fields the estimator declares in ``HISTORY``, as
-    updates to what this worker holds) and budget_left. ``dataset`` is a ``Dataset``
+    updates to what this worker holds), budget_left and meta (the trial's meta as its
+    strategy asked it, ``ctx.meta``: a scheduler's rung and budget). ``dataset`` is a ``Dataset``
     shipped by the driver (then the name is not loaded). Result keys: state, value,
     metrics, curve, error, not_made, worker, device, threads, history_held (how many
     history updates this worker holds) and, when it lacks earlier updates and so ran
@@ -176,6 +177,7 @@ def run_trial(task: dict[str, Any], dataset: Any = None) -> dict[str, Any]:
             space=space, dataset=data, device=device, seed=task["seed"], number=task["number"],
             stop_fn=check, history_fn=history_fn,
             budget_left_fn=lambda: task.get("budget_left"),
+            meta=dict(task.get("meta") or {}),  # the trial's asked facts (a rung's budget)
         )
         out = estimate_outcome(estimator, task["arch"], ctx, check.stop_requested,
                                check.timed_out, timeout)
