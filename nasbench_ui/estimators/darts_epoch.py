@@ -21,8 +21,10 @@ in memory). Each ``estimate`` runs ONE search epoch; the value is the supernet's
 "valid_acc", "time_s"}``; the metrics hold ``alphas`` ({edge label: {op: softmax
 weight}}, plain floats), ``darts_phase`` ("search"), ``epoch``, ``derived_acc`` (the
 single path of the derived architecture with the shared weights), ``next_arch``,
-``darts_done`` and ``retrain_next`` (the next trial retrains). ``params`` is the
-parameter count of the trial's own architecture built alone; the supernet's is
+``darts_done`` and ``retrain_next`` (the next trial retrains). ``params``, ``flops``
+and ``latency_ms`` are those of the trial's own architecture built alone (measured once
+per architecture and cached: DARTS often derives the same one for several epochs; the
+``latency_runs`` option, 0 skips latency); the supernet's parameter count is
 ``supernet_params``. With ``retrain=True`` the trial after the last epoch trains the final
 architecture from scratch with the ``train`` estimator's loop (``retrain_epochs``
 epochs) and records its accuracy. The strategy half, which reads the alphas and asks
@@ -53,7 +55,7 @@ from ..space.decisions import OpDecision
 from ..space.supernet import Supernet, check_space, derive
 from .base import Estimate, EstimateContext, Estimator, TrialFailed
 from .metrics import count_params
-from .train import DataCache, TrainEstimator
+from .train import DataCache, TrainEstimator, measure
 from .trainer import accuracy, oom_guard, seeded
 
 Weights = dict[str, dict[str, float]]
@@ -119,12 +121,24 @@ class DartsEpoch(Estimator):
         "second_order": Option(bool, False, help="unrolled second-order gradient (eq. 7-8)"),
         "retrain": Option(bool, False, help="retrain the final architecture from scratch"),
         "retrain_epochs": Option(int, 10, low=1, high=10000, help="epochs of the retraining"),
+        "latency_runs": Option(int, 10, low=0, high=1000,
+                               help="timed forward passes for the derived arch's latency_ms (0: skip)"),
     }
 
     def __init__(self, **options: Any) -> None:
         self.__dict__.update(resolve(type(self), options))
         self._searches: dict[tuple[Any, ...], _SupernetState] = {}
         self._data = DataCache()
+        self._measured: dict[tuple[str, str], dict[str, Any]] = {}  # (space, arch key) -> metrics
+
+    def measure(self, arch: dict[str, Any], ctx: EstimateContext) -> dict[str, Any]:
+        """params, flops and latency_ms of ``arch`` built alone, cached per architecture."""
+        key = (ctx.space.to_json(), ctx.space.key(arch))
+        if key not in self._measured:
+            shape = tuple(ctx.dataset.input_shape)
+            model = ctx.space.build(arch, shape, ctx.dataset.num_classes).to(ctx.device)
+            self._measured[key] = measure(model, shape, ctx.device, self.latency_runs)
+        return dict(self._measured[key])
 
     def __getstate__(self) -> dict[str, Any]:  # never pickle device tensors (Dask)
         return {**self.__dict__, "_data": type(self._data)(), "_searches": {}}
@@ -164,7 +178,7 @@ class DartsEpoch(Estimator):
                 raise ValueError(f"darts_epoch: all {self.epochs} search epochs are done; "
                                  "raise 'epochs' or set retrain=True")
             est = TrainEstimator(epochs=self.retrain_epochs, batch_size=self.batch_size,
-                                 latency_runs=0).estimate(arch, ctx)
+                                 latency_runs=self.latency_runs).estimate(arch, ctx)
             est.metrics.update(darts_phase="retrain", darts_done=True)
             return est
         snapshot = (copy.deepcopy(st.net.state_dict()), st.weights,
@@ -224,9 +238,7 @@ class DartsEpoch(Estimator):
                    "next_arch": nxt, "darts_done": epoch >= self.epochs and not self.retrain,
                    "retrain_next": epoch >= self.epochs and self.retrain,
                    "second_order": self.second_order, "w_lr": lr,
-                   "params": count_params(ctx.space.build(arch, tuple(ctx.dataset.input_shape),
-                                                          ctx.dataset.num_classes)),
-                   "supernet_params": count_params(st.net)}
+                   **self.measure(arch, ctx), "supernet_params": count_params(st.net)}
         return Estimate(value=acc, metrics=metrics)
 
     def _alpha_step(self, st: _SupernetState, xt: torch.Tensor, yt: torch.Tensor, xv: torch.Tensor,

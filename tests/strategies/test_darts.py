@@ -227,6 +227,9 @@ def test_trials_say_what_they_are_and_count_their_own_params(data: Any) -> None:
     m = search.metrics
     own = sum(p.numel() for p in space.build(search.arch, data.input_shape, 10).parameters())
     assert m["params"] == own < m["supernet_params"] and m["retrain_next"]
+    assert m["flops"] > 0 and m["latency_ms"] > 0
+    again = est.measure(search.arch, EstimateContext(space=space, dataset=data))
+    assert again == {k: m[k] for k in ("params", "flops", "latency_ms")}  # cached: same figures
     nxt = strategy.ask()
     assert nxt == m["next_arch"]
     assert strategy.ask_meta() == {"kind": "derived", "derived_from": "alphas after epoch 1"}
