@@ -439,8 +439,8 @@ class Experiment:
         """
         from .retrain import begin
 
-        return begin(self, stack=stack, epochs=epochs, dataset=dataset, arch=arch,
-                     options=options, seed=seed)
+        return begin(self, emit=self._observers.emit, keeper=self._models, stack=stack,
+                     epochs=epochs, dataset=dataset, arch=arch, options=options, seed=seed)
 
     def __repr__(self) -> str:
         return (f"Experiment({self.name!r}, space={self.space.name!r}, strategy={self.config.strategy!r}, "

@@ -35,8 +35,9 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ..estimators.base import EstimateContext, Interrupted
 from ..estimators.metrics import count_params
@@ -56,6 +57,13 @@ from ..storage import Trial, TrialState
 from .building import DatasetSource
 from .events import Event
 from .lifecycle import DONE, FAILED, RUNNING, Lifecycle
+
+
+class Keeper(Protocol):
+    """Where a finished retraining goes (:class:`~.models.ModelKeeper`)."""
+
+    def keep_retrained(self, result: Retrained) -> str | None: ...
+
 
 STOPPED = "stopped"
 MAX_JSON_BYTES = 1_000_000
@@ -178,8 +186,10 @@ class Retraining:
     """The handle :func:`begin` returns; mirrors ``Experiment.start()``/``wait()``."""
 
     def __init__(self, exp: Any, number: int | None, arch: dict[str, Any],
-                 stack: Stack | None, config: TrainConfig, data: Any, seed: int) -> None:
+                 stack: Stack | None, config: TrainConfig, data: Any, seed: int,
+                 emit: Callable[[Event], None], keeper: Keeper) -> None:
         self.exp, self.number, self.arch, self.stack = exp, number, arch, stack
+        self.emit, self.keeper = emit, keeper
         self.config, self.data, self.seed = config, data, seed
         self.curve: list[dict[str, Any]] = []
         self.result: Retrained | None = None
@@ -206,8 +216,8 @@ class Retraining:
         return len(self.curve), self.config.epochs
 
     def _status_event(self, event: Event) -> None:
-        self.exp._observers.emit(Event("retrain", self.exp.name, self.number,
-                                       {**event.data, "epochs": self.config.epochs}))
+        self.emit(Event("retrain", self.exp.name, self.number,
+                        {**event.data, "epochs": self.config.epochs}))
 
     # -------------------------------------------------------------- lifecycle
     def stop(self, wait: bool = True, timeout: float | None = 60) -> None:
@@ -223,7 +233,7 @@ class Retraining:
     def _report(self, point: dict[str, Any]) -> None:
         with self._lock:
             self.curve.append(dict(point))
-        self.exp._observers.emit(Event("retrain_curve", self.exp.name, self.number, dict(point)))
+        self.emit(Event("retrain_curve", self.exp.name, self.number, dict(point)))
 
     def run(self) -> None:
         """Train (on the calling thread); :func:`begin` runs it in the background."""
@@ -258,14 +268,17 @@ class Retraining:
             num_classes=int(ds.num_classes), epochs=out.epochs, valid_acc=out.valid_acc,
             test_acc=test, params=count_params(model), seconds=time.perf_counter() - start,
             curve=list(self.curve), model=model.cpu().eval())
-        self.warning = self.exp._models.keep_retrained(self.result)
+        self.warning = self.keeper.keep_retrained(self.result)
         self._life.set_status(DONE)
 
 
-def begin(exp: Any, stack: Stack | dict[str, Any] | None = None, epochs: int = 10,
+def begin(exp: Any, *, emit: Callable[[Event], None], keeper: Keeper,
+          stack: Stack | dict[str, Any] | None = None, epochs: int = 10,
           dataset: Any = None, arch: dict[str, Any] | None = None,
           options: dict[str, Any] | None = None, seed: int | None = None) -> Retraining:
-    """Check the arguments, then retrain in the background (``Experiment.retrain``).
+    """Check the arguments, then retrain in the background (``Experiment.retrain``):
+    ``exp`` gives the space, trials, data set and device, ``emit`` takes the events and
+    ``keeper`` keeps the result.
 
     ValueError (before anything runs) for a bad stack, epoch count, option or
     architecture, or a search with no complete trial to retrain.
@@ -287,7 +300,7 @@ def begin(exp: Any, stack: Stack | dict[str, Any] | None = None, epochs: int = 1
     config = dataclasses.replace(TrainConfig.resolve(opts, chosen), epochs=epochs)
     seed = exp.config.seed if seed is None else int(seed)
     data = exp.dataset if dataset is None else DatasetSource(dataset, seed, {}).get()
-    job = Retraining(exp, number, chosen, stack_obj, config, data, seed)
+    job = Retraining(exp, number, chosen, stack_obj, config, data, seed, emit, keeper)
     job._life.begin()
     job._life.set_status(RUNNING)
     job._life.start(job.run)
