@@ -165,3 +165,37 @@ def test_hook_options_are_declared_and_checked(name: str) -> None:
         estimators.create(name, {"schedule": "linear"})
     with pytest.raises(ValueError, match="option 'label_smoothing' must be <= 0.99"):
         estimators.create(name, {"label_smoothing": 1.5})
+
+
+def test_an_experiment_with_amp_and_every_hook_trains_on_the_cpu() -> None:
+    import nasbench_ui as nb
+
+    options = {"epochs": 3, "subset": 0.3, "latency_runs": 0, "amp": True,
+               "schedule": "cosine", "weight_decay": 1e-4, "label_smoothing": 0.1,
+               "augment": "crop_flip", "median_stop": False, "patience": 3}
+    exp = nb.Experiment(nb.spaces.keras_cnn(), strategy="random", estimator="early_stop",
+                        estimator_options=options, dataset="digits", trials=1, seed=0,
+                        device="cpu")
+    (t,) = exp.run().trials
+    assert t.state.name == "COMPLETE", t.error
+    assert math.isfinite(t.value) and 0.0 <= t.value <= 1.0
+    base = t.arch["learning_rate"]  # keras_cnn decides it; the schedule starts from it
+    assert [p["lr"] for p in t.curve] == pytest.approx(schedule_rates("cosine", base, 3))
+
+
+def test_augmenting_non_image_data_fails_each_trial_with_the_reason() -> None:
+    import numpy as np
+
+    import nasbench_ui as nb
+    from nasbench_ui.data import from_arrays
+
+    rng = np.random.default_rng(0)
+    data = from_arrays(rng.normal(size=(120, 64)), np.arange(120) % 3, name="vectors")
+    exp = nb.Experiment(nb.spaces.mlp(), strategy="random", estimator="early_stop",
+                        estimator_options={"epochs": 1, "augment": "crop_flip",
+                                           "latency_runs": 0},
+                        dataset=data, trials=2, seed=0)
+    trials = exp.run().trials
+    assert [t.state.name for t in trials] == ["FAILED", "FAILED"]  # the search went on
+    assert "augment='crop_flip' needs image samples of shape (C, H, W); this data set's " \
+           "samples have shape (64,)" in (trials[1].error or "")
