@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from nasbench_ui import data, spaces
-from nasbench_ui.space.darts_net import DartsNet, build_darts, reduction_layers
+from nasbench_ui.space.darts_net import DartsNet, FactorizedReduce, build_darts, reduction_layers
 from nasbench_ui.space.darts_space import from_genotype, genotype
 from nasbench_ui.space.stacked import Stack
 
@@ -65,8 +65,8 @@ def test_darts_v2_at_the_papers_size_has_its_3_3_m_parameters():
     net = s.build(from_genotype(V2_NORMAL, V2_REDUCE), (3, 32, 32), 10,
                   stack={"cells": 6, "channels": 36})
     assert len(net.cells) == 20
-    assert [i for i, c in enumerate(net.cells) if c.edges[0].__class__.__name__ != "Identity"
-            and i in (6, 13)] == [6, 13]
+    # the cell after each reduction reads cell k-2 through FactorizedReduce (sizes differ)
+    assert [i for i, c in enumerate(net.cells) if isinstance(c.pre0, FactorizedReduce)] == [7, 14]
     assert 3.2e6 < n_params(net) < 3.4e6  # "3.3M" in the paper's table 1 (no auxiliary head)
 
 
