@@ -199,3 +199,22 @@ def test_augmenting_non_image_data_fails_each_trial_with_the_reason() -> None:
     assert [t.state.name for t in trials] == ["FAILED", "FAILED"]  # the search went on
     assert "augment='crop_flip' needs image samples of shape (C, H, W); this data set's " \
            "samples have shape (64,)" in (trials[1].error or "")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_on_cuda_the_data_stays_on_the_device_and_amp_runs_in_float16() -> None:
+    from nasbench_ui.data import load
+    from nasbench_ui.estimators.train import DataCache
+
+    ds = load("digits")
+    data = DataCache().get(ds, "cuda")
+    assert all(t.device.type == "cuda" for t in (data.x_train, data.y_train, data.x_valid))
+    dtypes: list[torch.dtype] = []
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10)).cuda()
+    model[1].register_forward_hook(lambda m, i, o: dtypes.append(o.dtype) if m.training else None)
+    ctx = EstimateContext(space=None, dataset=None, device="cuda")
+    cfg = TrainConfig(epochs=2, batch_size=32, learning_rate=1e-2, amp=True, augment="crop_flip")
+    result = fit(model, data, cfg, ctx, torch.Generator().manual_seed(0))
+    assert set(dtypes) == {torch.float16} and Precision(True, "cuda").scaler is not None
+    assert math.isfinite(result.train_loss) and result.valid_acc > 0.5
