@@ -54,8 +54,8 @@ from ..options import Option, resolve
 from ..space.decisions import OpDecision
 from ..space.supernet import Supernet, check_space, derive
 from .base import Estimate, EstimateContext, Estimator, TrialFailed
-from .metrics import count_params
-from .train import DataCache, TrainEstimator, measure
+from .metrics import MetricsCache, count_params
+from .train import DataCache, TrainEstimator
 from .trainer import accuracy, oom_guard, seeded
 
 Weights = dict[str, dict[str, float]]
@@ -129,16 +129,15 @@ class DartsEpoch(Estimator):
         self.__dict__.update(resolve(type(self), options))
         self._searches: dict[tuple[Any, ...], _SupernetState] = {}
         self._data = DataCache()
-        self._measured: dict[tuple[str, str], dict[str, Any]] = {}  # (space, arch key) -> metrics
+        self._measured = MetricsCache()
 
     def measure(self, arch: dict[str, Any], ctx: EstimateContext) -> dict[str, Any]:
         """params, flops and latency_ms of ``arch`` built alone, cached per architecture."""
-        key = (ctx.space.to_json(), ctx.space.key(arch))
-        if key not in self._measured:
-            shape = tuple(ctx.dataset.input_shape)
-            model = ctx.space.build(arch, shape, ctx.dataset.num_classes).to(ctx.device)
-            self._measured[key] = measure(model, shape, ctx.device, self.latency_runs)
-        return dict(self._measured[key])
+        shape = tuple(ctx.dataset.input_shape)
+        classes = ctx.dataset.num_classes
+        return dict(self._measured.get(ctx.space, arch, shape, classes, ctx.device,
+                                       lambda: ctx.space.build(arch, shape, classes),
+                                       latency_runs=self.latency_runs))
 
     def __getstate__(self) -> dict[str, Any]:  # never pickle device tensors (Dask)
         return {**self.__dict__, "_data": type(self._data)(), "_searches": {}}

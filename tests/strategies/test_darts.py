@@ -230,6 +230,7 @@ def test_trials_say_what_they_are_and_count_their_own_params(data: Any) -> None:
     assert m["flops"] > 0 and m["latency_ms"] > 0
     again = est.measure(search.arch, EstimateContext(space=space, dataset=data))
     assert again == {k: m[k] for k in ("params", "flops", "latency_ms")}  # cached: same figures
+    assert est._measured.measured == 1
     nxt = strategy.ask()
     assert nxt == m["next_arch"]
     assert strategy.ask_meta() == {"kind": "derived", "derived_from": "alphas after epoch 1"}
