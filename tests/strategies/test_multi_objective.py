@@ -193,6 +193,10 @@ CONSTRAINED = {
     "local_search": {},
     "bananas": {"initial": 5, "epochs": 30},
     "pareto_evolution": {"population": 5, "sample_size": 2},
+    **{n: {"eta": 2, "min_budget": 1, "max_budget": 4}  # multi-fidelity: the proposer obeys
+       for n in ("successive_halving", "hyperband", "asha")},
+    "bohb": {"eta": 2, "min_budget": 1, "max_budget": 4,
+             "proposer_options": {"initial": 5, "epochs": 30}},
 }
 if "optuna" in strategies.names():  # the optuna extra is installed
     CONSTRAINED["optuna"] = {}
