@@ -20,10 +20,13 @@ for ``k = s_max..0`` with ``s_max = floor(log_eta(max_budget / min_budget))``
 **What a trial says.** :meth:`FidelityScheduler.ask_meta` gives ``rung`` (int),
 ``budget`` (``{"epochs": 4}`` or ``{"data_fraction": 0.5}``), ``config`` (the
 configuration's id inside the scheduler) and, for a promotion, ``promoted_from`` (the
-trial number it continues) and ``from_budget`` (the budget that trial ran at). The loop
+trial number it continues; -1 when that result was told without a trial) and
+``from_budget`` (the budget that trial ran at). Hyperband's trials also hold ``bracket``. The loop
 stores it as the trial's meta and hands it to the estimator as ``ctx.meta``: ``train``
 trains to the budget (warm-started from ``promoted_from``'s weights when it holds
 them), ``tabular`` looks the budget up in per-epoch columns and charges that rung only.
+Other estimators ignore the budget (``early_stop``, ``lce`` and ``zero_cost`` keep their
+own fidelity), so pair a scheduler with ``train`` or ``tabular``.
 
 **The proposer** hears each configuration once, at its first evaluation (its value at
 its first budget), so a model-based proposer (``bananas``, ``optuna``'s TPE) learns
