@@ -19,7 +19,7 @@ Example:
     >>> create("train", {"epoch": 2})
     Traceback (most recent call last):
     ...
-    ValueError: train: unknown option(s) ['epoch']; valid options are ['batch_size', 'epochs', 'latency_runs', 'learning_rate', 'optimizer', 'threads', 'weight_decay']
+    ValueError: train: unknown option(s) ['epoch']; valid options are ['amp', 'augment', 'batch_size', 'crop_padding', 'epochs', 'label_smoothing', 'latency_runs', 'learning_rate', 'optimizer', 'schedule', 'step_gamma', 'step_size', 'threads', 'weight_decay']
 """
 
 from __future__ import annotations

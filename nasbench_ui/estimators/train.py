@@ -35,7 +35,9 @@ from ..threads import TrialThreads
 from . import metrics as model_metrics
 from .base import Estimate, EstimateContext, Estimator
 from .fidelity import Rung, RungWeights, continued, fraction_of, rung_of
+from .metrics import MetricsCache
 from .trainer import (
+    HOOK_OPTIONS,
     THREADS_OPTION,
     TRAIN_OPTIONS,
     Splits,
@@ -101,6 +103,7 @@ class TrainEstimator(Estimator):
     NAME = "train"
     OPTIONS: dict[str, Option] = {
         **TRAIN_OPTIONS,
+        **HOOK_OPTIONS,
         "latency_runs": Option(int, 10, low=0, high=1000,
                                help="timed forward passes for latency_ms (0: skip)"),
         "threads": THREADS_OPTION,
@@ -108,8 +111,8 @@ class TrainEstimator(Estimator):
 
     def __init__(self, epochs: int = 10, batch_size: int = 64, optimizer: str = "adam",
                  learning_rate: float = 1e-3, weight_decay: float = 0.0,
-                 latency_runs: int = 10, threads: int | None = None) -> None:
-        checked = resolve(type(self), {
+                 latency_runs: int = 10, threads: int | None = None, **hooks: Any) -> None:
+        checked = resolve(type(self), {**hooks,
             "epochs": epochs, "batch_size": batch_size, "optimizer": optimizer,
             "learning_rate": learning_rate, "weight_decay": weight_decay,
             "latency_runs": latency_runs, "threads": threads})
@@ -117,6 +120,7 @@ class TrainEstimator(Estimator):
         self.threads: int | None = checked.pop("threads")
         self.options = checked
         self._data = DataCache()
+        self._metrics = MetricsCache()  # params, flops, latency_ms once per architecture
         self._rungs = RungWeights()  # weights of multi-fidelity trials, for promotions
 
     def __getstate__(self) -> dict[str, Any]:  # never pickle device tensors (Dask)
@@ -152,12 +156,14 @@ class TrainEstimator(Estimator):
                 more = rung.epochs - done if rung.by_epochs else config.epochs
                 run = dataclasses.replace(config, epochs=max(1, more))
             size_threads(threads, model, shape, run.batch_size, ctx.device)
-            result = fit(model, data, run, continued(ctx, done) if done else ctx, generator)
+            result = fit(model, data, run, continued(ctx, done) if done else ctx, generator,
+                         arch=arch)
         out: dict[str, Any] = {"valid_acc": result.valid_acc}
         if data.x_test is not None and data.y_test is not None:
             out["test_acc"] = accuracy(model, data.x_test, data.y_test)
         out["train_loss"] = result.train_loss
-        out.update(measure(model, shape, ctx.device, self.latency_runs))
+        out.update(self._metrics.get(ctx.space, arch, shape, ctx.dataset.num_classes,
+                                     ctx.device, model, self.latency_runs))
         out.update(epochs=done + result.epochs, **config.used(arch))
         out.update(extra)
         if rung is not None:

@@ -41,7 +41,7 @@ def test_create_checks_options():
     est = reg.create("train", {"epochs": 3, "learning_rate": 1})
     assert est.options["epochs"] == 3 and est.options["learning_rate"] == 1.0
     with pytest.raises(ValueError, match=r"unknown option\(s\) \['lr'\]; valid options are "
-                                         r"\['batch_size', 'epochs'"):
+                                         r"\['amp', 'augment', 'batch_size'"):
         reg.create("train", {"lr": 0.1})
     with pytest.raises(ValueError, match=r"option 'epochs' must be of type int, got '3'"):
         reg.create("train", {"epochs": "3"})
@@ -84,6 +84,7 @@ def test_register_and_replace(registry):
 
 def test_describe():
     d = reg.describe("tabular")
-    assert set(d) == {"table", "key", "metric", "cost", "scale", "extra_metrics"}
+    assert set(d) == {"table", "key", "metric", "cost", "scale", "extra_metrics",
+                      "curve", "epoch_metrics", "cost_per_epoch"}  # the last three: rungs
     assert d["metric"]["default"] == "valid_acc_12ep" and d["cost"]["type"] == "dict"
     assert reg.describe("train")["optimizer"]["choices"] == ["adam", "sgd"]

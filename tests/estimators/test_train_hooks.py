@@ -152,7 +152,7 @@ def test_amp_refuses_a_device_it_does_not_run_on() -> None:
     assert not Precision(False, "meta").enabled
 
 
-@pytest.mark.parametrize("name", ["early_stop", "lce"])
+@pytest.mark.parametrize("name", ["train", "early_stop", "lce"])
 def test_hook_options_are_declared_and_checked(name: str) -> None:
     assert set(HOOK_OPTIONS) <= set(estimators.options(name))
     est = estimators.create(name, {"schedule": "cosine", "amp": True, "augment": "crop",
