@@ -84,6 +84,7 @@ PLUGIN_BASES: list[PluginBase] = [
             "HISTORY": (lambda e: e.HISTORY, ()),
             "HAS_MODELS": (lambda e: e.HAS_MODELS, True),
             "cost": (lambda e: e.cost({"x": 1}, None), None),
+            "cost_at": (lambda e: e.cost_at({"x": 1}, None, {"budget": {"epochs": 2}}), None),
             "prepare_options": (lambda e: e.prepare_options({"a": 1}), {"a": 1}),
         },
         estimators,
@@ -239,6 +240,7 @@ def test_a_protocol_only_estimator_is_wrapped_and_estimates_identically() -> Non
     arch = {"a": 1, "b": 2}
     assert e.estimate(arch, None) == plain.estimate(arch, None)
     assert e.cost(arch, None) == 3.0 == estimator_cost(plain, arch, None)
+    assert e.cost_at(arch, None, {"budget": {"epochs": 2}}) == 3.0  # a plain object prices no rung
     assert (e.NAME, e.HISTORY, e.HAS_MODELS) == ("plain", ("curve",), False)
     assert history_fields(e) == history_fields(plain) == history_fields(PlainEstimator) == ("curve",)
     assert estimators.create(e) is e  # already an Estimator

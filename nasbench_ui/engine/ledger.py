@@ -42,7 +42,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..estimators.base import adapt as as_estimator
-from ..estimators.tabular import TabularEstimator
 from ..storage import Trial, TrialState
 from ..strategies.base import Strategy
 from .events import Event
@@ -189,11 +188,10 @@ class RunLedger:
         """The simulated cost the estimator charges for ``arch`` (None: not simulated).
 
         A multi-fidelity trial (``meta["budget"]``, from a scheduler such as
-        ``hyperband``) on a table costs its rung only (a promotion: the epochs it adds):
-        :meth:`~nasbench_ui.estimators.tabular.TabularEstimator.cost_at` prices it.
+        ``hyperband``) is priced by the estimator's ``cost_at`` hook (a table charges
+        its rung only; a promotion, the epochs it adds).
         """
-        if meta and isinstance(meta.get("budget"), dict) \
-                and isinstance(self.estimator, TabularEstimator):
+        if meta and isinstance(meta.get("budget"), dict):
             return self.estimator.cost_at(arch, self.space, meta)
         return self.estimator.cost(arch, self.space)
 

@@ -54,6 +54,10 @@ class EstimatorAdapter:
         """The wrapped object's ``cost(arch, space)``, or None when it has none."""
         return self._cost(arch, space) if self._cost is not None else None
 
+    def cost_at(self, arch: dict[str, Any], space: Any, meta: dict[str, Any]) -> float | None:
+        """As :meth:`cost`: a protocol object prices no rungs."""
+        return self.cost(arch, space)
+
     @classmethod
     def prepare_options(cls, options: dict[str, Any]) -> dict[str, Any]:
         """Options unchanged (an object is built already: its options are its own)."""
@@ -97,6 +101,19 @@ def declared_history(estimator: Any) -> Any:
         (('curve',), ())
     """
     return getattr(estimator, "HISTORY", ())
+
+
+def declared_name(part: Any) -> str:
+    """The ``NAME`` a plug-in class or object written to the bare protocol declares
+    (``"custom"`` without one); strategies and estimators share this one optional name.
+
+    Example:
+        >>> class Median:
+        ...     NAME = "median"
+        >>> declared_name(Median), declared_name(Median()), declared_name(object())
+        ('median', 'median', 'custom')
+    """
+    return _text(getattr(part, "NAME", None), "custom")
 
 
 def check_class(name: str, cls: Any) -> None:

@@ -149,6 +149,8 @@ class Estimator(ABC):
       ``best_model()`` (True);
     * :meth:`cost`: the simulated seconds a trial will be charged, asked before it runs
       (None: it charges the real time, as training does);
+    * :meth:`cost_at`: the same for a multi-fidelity trial, whose ``meta["budget"]``
+      names its rung (default: :meth:`cost`, the rung does not change the price);
     * :meth:`prepare_options`: rewrites a user's shorthand options before they are
       checked against ``OPTIONS`` (unchanged).
 
@@ -159,6 +161,8 @@ class Estimator(ABC):
         >>> e = Half()
         >>> e.estimate({}, None).value, e.cost({}, None), e.HISTORY, e.HAS_MODELS
         (0.5, None, (), True)
+        >>> e.cost_at({}, None, {"budget": {"epochs": 2}}) is None
+        True
     """
 
     NAME: ClassVar[str] = "custom"
@@ -175,6 +179,11 @@ class Estimator(ABC):
     def cost(self, arch: dict[str, Any], space: Any) -> float | None:
         """The simulated seconds ``arch`` will cost, or None: it charges real time."""
         return None
+
+    def cost_at(self, arch: dict[str, Any], space: Any, meta: dict[str, Any]) -> float | None:
+        """The simulated seconds of ``arch`` at the rung ``meta`` asks for (a scheduler's
+        ``meta["budget"]``); by default the rung does not change the price: :meth:`cost`."""
+        return self.cost(arch, space)
 
     @classmethod
     def prepare_options(cls, options: dict[str, Any]) -> dict[str, Any]:
