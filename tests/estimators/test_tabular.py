@@ -288,3 +288,22 @@ def test_the_shipped_table_needs_no_trust(no_trust):
         by_name = TabularEstimator(table="digits")
         by_path = create("tabular", digits_estimator_options())
     assert len(by_name) == len(by_path) > 1000
+
+
+def test_estimators_on_one_unchanged_table_file_share_its_index(tmp_path, nb201, make_ctx):
+    """The index is built once per table file and options; a changed file, other options
+    or a caller's frame get their own (a frame may change between experiments)."""
+    path = tmp_path / "t.csv"
+    path.write_text("arch_str,valid_acc_12ep,c\na,0.5,1\nb,0.75,2\n")
+    a = TabularEstimator(table=str(path), cost="c")
+    b = TabularEstimator(table=str(path), cost="c")
+    assert a._index is b._index and a._index["b"] == (0.75, 2.0, ())
+    other = TabularEstimator(table=str(path), cost="c", scale=100)
+    assert other._index is not a._index and other._index["b"][0] == 75.0
+    path.write_text("arch_str,valid_acc_12ep,c\na,0.5,1\nb,0.25,3\n")
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))  # a new mtime, surely
+    changed = TabularEstimator(table=str(path), cost="c")
+    assert changed._index is not a._index and changed._index["b"] == (0.25, 3.0, ())
+    frame = pd.DataFrame({"arch_str": ["a"], "valid_acc_12ep": [0.5]})
+    f1, f2 = TabularEstimator(frame=frame), TabularEstimator(frame=frame)
+    assert f1._index is not f2._index
