@@ -15,7 +15,7 @@ Example:
     >>> from nasbench_ui import spaces
     >>> figs = ChartFigures(spaces.nb201())
     >>> sorted(figs.sources)
-    ['curves', 'history', 'opfreq', 'pareto', 'scatter']
+    ['curves', 'history', 'opfreq', 'pareto', 'rungs', 'scatter']
     >>> figs.history_fig.yaxis[0].axis_label
     'objective'
 """
@@ -27,6 +27,7 @@ from typing import Any
 
 import ipywidgets as w
 import numpy as np
+from bokeh.core.property.validation import validate
 from bokeh.layouts import column, row
 from bokeh.models import Label, Span
 
@@ -55,6 +56,8 @@ class ChartFigures:
         self.estimator: str | None = None  # its name: a tabular one draws no learning curves
         self.label: str | None = None  # the y axes' name of the objective, once known
         self.seen_curves = False
+        self._curve_note = ""  # why the curves panel is hidden ("": it shows)
+        self._hovers: dict[str, Any] = {}
         label = labels.objective_label([], objective)
         self.history_fig, s1 = figures.history_figure(objective=label)
         self.scatter_fig, s2 = figures.scatter_figure(x, y_label=label)
@@ -120,7 +123,8 @@ class ChartFigures:
                 continue
             if rows is None or old is None or len(rows) != len(old) or \
                     not np.array_equal(rows, np.asarray(old)):
-                flt.indices = rows
+                with validate(False):  # our own int64 rows: Bokeh would check each in Python
+                    flt.indices = rows
             self.steps[role] = step
 
     def front_arrays(self, front: dict[str, list]) -> dict[str, np.ndarray]:
@@ -155,9 +159,12 @@ class ChartFigures:
         if self.scatter_fig.xaxis[0].axis_label != x_label:
             self.scatter_fig.xaxis[0].axis_label = x_label
 
-    @staticmethod
-    def _hover(fig: Any) -> Any:
-        return fig.select_one({"name": f"{fig.name}-hover"})
+    def _hover(self, fig: Any) -> Any:
+        # found once: a search of the document walks every model and its data (O(rows))
+        hover = self._hovers.get(fig.name)
+        if hover is None:
+            hover = self._hovers[fig.name] = fig.select_one({"name": f"{fig.name}-hover"})
+        return hover
 
     def arrange(self, trials: Sequence[Trial], finished: int = 0, curves: int = 0) -> None:
         """Hide a panel with nothing to show and say why in ``empty_note``: the learning
@@ -165,8 +172,12 @@ class ChartFigures:
         with no operation choices. A visibility flips rarely (once per search at most)."""
         self.seen_curves = self.seen_curves or curves > 0
         notes = []
-        curve_note = "" if self.seen_curves else labels.curves_note(
-            trials if finished else [], self.curve_metric, self.estimator)
+        if self.seen_curves:
+            self._curve_note = ""
+        elif trials or not finished:  # ``trials``: the newly finished (O(new) per push)
+            self._curve_note = labels.curves_note(trials if finished else [],
+                                                  self.curve_metric, self.estimator)
+        curve_note = self._curve_note
         if curve_note:
             notes.append(curve_note)
         no_ops = not figures.op_factors(self.space)[0]

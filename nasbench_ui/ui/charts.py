@@ -42,7 +42,7 @@ from typing import Any
 import ipywidgets as w
 
 from nasbench_ui.storage.trial import Trial
-from nasbench_ui.viz import figures, tables
+from nasbench_ui.viz import figures, rungs, tables
 from nasbench_ui.viz.live_tables import LiveTables
 from nasbench_ui.viz.notebook import ensure_bokehjs
 
@@ -66,7 +66,7 @@ class LiveCharts:
 
     def __init__(
         self, space: Any = None, objective: str = "value", maximize: bool = True,
-        interval: float = 0.25, scatter_x: str = "params", curve_metric: str = "valid_acc",
+        interval: float = 0.5, scatter_x: str = "params", curve_metric: str = "valid_acc",
         last: int = 10, top_k: int = 10, estimator: str | None = None,
     ) -> None:
         self._check_x(scatter_x)
@@ -93,6 +93,7 @@ class LiveCharts:
         self._pending: list[Trial] = []
         self._memo: tables.Memo = {}  # hover texts of finished trials
         self._tables: LiveTables | None = None  # the columns, folded in trial by trial
+        self._curved: list[Trial] = []  # finished trials with a curve point, newest kept
         self._front_sent: tuple[int, int] | None = None
         self._top_sent: list[int] | None = None
         self.model: Any = None  # the BokehModel, once ``widget`` is made
@@ -177,16 +178,21 @@ class LiveCharts:
         if lt is None:
             lt = self._tables = self._new_tables()
         try:
-            lt.feed(trials)  # folds in only the trials finished since the last push
+            new = lt.feed_sorted(trials)  # only the trials finished since the last push
         except ValueError:  # a finished trial changed (a rewritten store): start over
             lt = self._tables = self._new_tables()
-            lt.feed(trials)
-        curves = tables.curves_data(trials, self.curve_metric, self.last)
-        f.name_axes(trials)
-        f.arrange(trials, finished=len(lt.history["number"]), curves=len(curves["number"]))
-        kinds = [figures.sync_source(self.sources["history"], lt.history),
-                 figures.sync_source(self.sources["scatter"], lt.points),
-                 figures.sync_source(self.sources["curves"], curves)]
+            new = lt.feed_sorted(trials)
+        curves = tables.curves_data(self._curve_trials(trials, lt, new), self.curve_metric,
+                                    self.last, lineage=self._lineage(trials))
+        f.name_axes(new if f.label == "objective" else trials)
+        f.arrange(new, finished=len(lt.history["number"]), curves=len(curves["number"]))
+        kinds = [figures.sync_source(self.sources["history"], lt.history,
+                                     changed=lt.changes("history")),
+                 figures.sync_source(self.sources["scatter"], lt.points,
+                                     changed=lt.changes("points")),
+                 figures.sync_source(self.sources["curves"], curves),
+                 figures.sync_source(self.sources["rungs"], rungs.rung_marks(curves))]
+        lt.clear_changes()
         if self._front_sent != (id(lt), lt.front_version):
             self._front_sent = (id(lt), lt.front_version)
             self.sources["pareto"].data = f.front_arrays(lt.front)
@@ -204,8 +210,31 @@ class LiveCharts:
             self.picker.highlight(self.picker.selected)
         return changed
 
+    def _curve_trials(self, trials: list[Trial], lt: LiveTables, new: list[Trial]) -> list[Trial]:
+        """The trials that may draw a learning curve now: the ``last`` newest finished
+        ones that reported the curve metric (kept as they finish: O(new trials)) and the
+        unfinished ones past the finished prefix."""
+        metric = self.curve_metric
+        for t in new:
+            if any(isinstance(p, dict) and metric in p for p in t.curve):
+                self._curved.append(t)
+        if len(self._curved) > 4 * self.last:
+            self._curved = sorted(self._curved, key=lambda t: t.number)[-self.last:]
+        running = [t for t in trials[lt.folded:] if not t.state.finished]
+        return self._curved + running
+
+    def _lineage(self, trials: list[Trial]) -> Callable[[int], Trial | None]:
+        """Trial by number in ``trials`` (numbered 0, 1, ... by the store): a promoted
+        trial's curve continues its parent's."""
+        def find(number: int) -> Trial | None:
+            if 0 <= number < len(trials) and trials[number].number == number:
+                return trials[number]
+            return next((t for t in trials if t.number == number), None)
+        return find
+
     def _new_tables(self) -> LiveTables:
         self._top_sent = None
+        self._curved = []
         return LiveTables(self.objective, self.maximize, self.x, self.top_k, self._memo)
 
     def _resend(self) -> None:

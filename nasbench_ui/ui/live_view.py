@@ -40,7 +40,7 @@ __all__ = ["AUTO_PACE_TRIALS", "WIDGET_INTERVAL", "LiveView", "Progress", "Redra
 
 #: the auto speed learns a search's typical trial cost from this many trials
 AUTO_PACE_TRIALS = 9
-WIDGET_INTERVAL = 0.5  # seconds between two updates of the non-chart widgets, at least
+WIDGET_INTERVAL = 1.0  # seconds between two updates of the non-chart widgets, at least
 TABLE_INTERVAL = 2.0  # seconds between two updates of the trials table while a search runs
 #: statuses of a live search; once its thread has ended they read "done" (or "ready")
 _LIVE_STATUSES = ("idle", "running", "paused", "stopping", "done")
@@ -106,6 +106,9 @@ class TrialCache:
         self.by_number: dict[int, Any] = {}
         self.sorted: list[Any] = []  # by_number's trials by number (a new list per change)
         self.version = 0  # the store version read so far
+        #: trials by state name and the RUNNING ones, kept as trials change (O(changes))
+        self.counts: dict[str, int] = {}
+        self.running: dict[int, Any] = {}
 
     def read(self, full: bool = False) -> list[Any]:
         """Read the trials changed since the last read (every trial when ``full``) and
@@ -116,7 +119,9 @@ class TrialCache:
             if full:
                 self.read_all()
             else:
-                self.by_number.update((t.number, t) for t in changed)
+                for t in changed:
+                    self._count(self.by_number.get(t.number), t)
+                    self.by_number[t.number] = t
                 self.sorted = merge_sorted(self.sorted, changed, self.by_number)
         return changed
 
@@ -125,6 +130,17 @@ class TrialCache:
         trials = self.store.trials(self.name)
         self.by_number = {t.number: t for t in trials}
         self.sorted = sorted(self.by_number.values(), key=lambda t: t.number)
+        self.counts, self.running = {}, {}
+        for t in self.sorted:
+            self._count(None, t)
+
+    def _count(self, old: Any, new: Any) -> None:
+        if old is not None:
+            self.counts[old.state.name] -= 1
+            self.running.pop(old.number, None)
+        self.counts[new.state.name] = self.counts.get(new.state.name, 0) + 1
+        if new.state is TrialState.RUNNING:
+            self.running[new.number] = new.worker
 
     def trial(self, number: int) -> Any:
         """Trial ``number``, read from the store."""
@@ -320,10 +336,8 @@ class LiveView:
         exp = self.experiment
         if exp is None:
             return None
-        trials = self.trials
-        counts: dict[str, int] = {}
-        for t in trials:
-            counts[t.state.name] = counts.get(t.state.name, 0) + 1
+        trials, cache = self.trials, self.cache
+        counts = {k: v for k, v in cache.counts.items() if v} if cache is not None else {}
         status = shown_status(exp.status, exp.running, bool(trials))
         if self.following:
             owner = exp.owner() or {}
@@ -332,8 +346,7 @@ class LiveView:
         return Progress(count=len(trials), done=sum(counts.get(s, 0) for s in _COUNTED),
                         total=exp.config.trials, counts=counts, status=status, name=exp.name,
                         error=exp.last_error, state=self.button_state(),
-                        running=[(t.number, t.worker) for t in trials
-                                 if t.state is TrialState.RUNNING])
+                        running=sorted(cache.running.items()) if cache is not None else [])
 
     def update_widgets(self, full: bool = False) -> None:
         """Redraw the status line, the newest trial (while following it) and the shown tab

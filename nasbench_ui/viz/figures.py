@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from bokeh.models import (
@@ -40,7 +41,7 @@ from bokeh.plotting import figure
 from bokeh.transform import factor_cmap
 
 from nasbench_ui.space.decisions import OpDecision
-from nasbench_ui.viz import tables
+from nasbench_ui.viz import rungs, tables
 from nasbench_ui.viz.labels import HUMAN_TICKS_JS, STATE_LEGEND, metric_label
 from nasbench_ui.viz.trials import PARETO_COLOR, STATE_COLORS
 
@@ -53,7 +54,7 @@ __all__ = [
 WIDTH, HEIGHT = 400, 300  # two side by side fit a 1280 px JupyterLab
 TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
 SOURCE_NAMES = {"history": "nbui-history", "scatter": "nbui-scatter", "pareto": "nbui-pareto",
-                "curves": "nbui-curves", "opfreq": "nbui-opfreq"}
+                "curves": "nbui-curves", "rungs": "nbui-rungs", "opfreq": "nbui-opfreq"}
 PATCH_LIMIT = 64
 #: how far the other trials fade while one is selected: they stay plainly visible
 NONSELECTED_ALPHA = 0.55
@@ -214,16 +215,25 @@ def scatter_figure(x_metric: str = "params", data: dict[str, dict] | None = None
 
 
 def curves_figure(data: dict[str, list] | None = None, metric: str = "valid_acc") -> tuple:
-    """Learning curves of the latest trials (RUNNING ones drawn thicker)."""
-    src = _source("curves", data if data is not None else tables.curves_data([]))
+    """Learning curves of the latest trials (RUNNING ones drawn thicker); a trial with a
+    multi-fidelity rung gets a marker labelled "r<rung>" at its line's end, and where a
+    promoted trial's line joins its parent's (``viz.rungs``)."""
+    data = data if data is not None else tables.curves_data([])
+    src = _source("curves", data)
+    marks = _source("rungs", rungs.rung_marks(data))
     fig = _figure(f"Learning curves ({metric})", "epoch", metric, name="nbui-curves-fig")
     lines = fig.multi_line("xs", "ys", source=src, color="color", line_width="width",
                            alpha=0.8, selection_line_color="black",
                            nonselection_alpha=NONSELECTED_ALPHA)
-    _trial_tools(fig, lines, tooltip([("state", "@state"), ("last", "@last_value{0.[0000]}")]))
+    _trial_tools(fig, lines, tooltip([("state", "@state"), ("last", "@last_value{0.[0000]}"),
+                                      ("rung", "@rung_text")]))
+    fig.scatter("x", "y", source=marks, marker="diamond", size=9, color="#374151",
+                       alpha=0.9)
+    fig.text("x", "y", text="label", source=marks, text_font_size="9px", x_offset=4,
+             y_offset=-2, text_color="#374151")
     integer_ticks(fig.xaxis[0])
     state_legend(fig, name="nbui-curves-legend")
-    return fig, {"curves": src}
+    return fig, {"curves": src, "rungs": marks}
 
 
 def op_factors(space: Any) -> tuple[list[str], list[str]]:
@@ -276,12 +286,23 @@ def _same(a: Any, b: Any) -> bool:
     return isinstance(a, float) and isinstance(b, float) and a != a and b != b
 
 
-def sync_source(source: ColumnDataSource, data: dict[str, list]) -> str:
+def sync_source(source: ColumnDataSource, data: dict[str, list],
+                changed: tuple[int | None, Iterable[int]] | None = None) -> str:
     """Make ``source.data`` equal ``data`` with the smallest Bokeh change.
 
     Returns what it did: "none", "stream" (the old rows are a prefix of the new),
     "patch" (a few changed cells, then maybe a stream of new rows) or "replace".
-    Call it under the document's lock.
+    ``changed`` (optional) promises which of the source's rows may differ from ``data``:
+    ``(start, rows)``, every row from ``start`` on (None: none) and the single ``rows``;
+    only those are compared (``viz.live_tables.LiveTables.changes`` gives it), so a sync
+    costs O(changes) instead of O(rows). Call it under the document's lock.
+
+    Example:
+        >>> src = ColumnDataSource({"n": [0, 1], "v": [1.0, 2.0]})
+        >>> sync_source(src, {"n": [0, 1, 2], "v": [1.0, 5.0, 3.0]}, changed=(None, {1}))
+        'patch'
+        >>> src.data["v"]
+        [1.0, 5.0, 3.0]
     """
     old = source.data
     keys = list(data)
@@ -297,19 +318,22 @@ def sync_source(source: ColumnDataSource, data: dict[str, list]) -> str:
         # streamed such cells into a flat array ("expected a 2-d array for MultiLine.xs")
         source.data = {k: list(v) for k, v in data.items()}
         return "replace"
+    start, rows = (0, ()) if changed is None else changed
+    start = n if start is None else max(0, min(start, n))
+    check = sorted({r for r in rows if 0 <= r < start})
     patches: dict[str, list] = {}
     count = 0
     for k in keys:
         col, new = old[k], data[k]
-        if list(col[:n]) == list(new[:n]):  # C-speed check; NaN cells fall through below
-            continue
-        for i in range(n):
-            if not _same(col[i], new[i]):
-                patches.setdefault(k, []).append((i, new[i]))
-                count += 1
-                if count > max(PATCH_LIMIT, n // 10):
-                    source.data = {k: list(v) for k, v in data.items()}
-                    return "replace"
+        cells = [i for i in check if not _same(col[i], new[i])]
+        if start < n and list(col[start:n]) != list(new[start:n]):  # C-speed check first
+            cells += [i for i in range(start, n) if not _same(col[i], new[i])]
+        for i in cells:
+            patches.setdefault(k, []).append((i, new[i]))
+            count += 1
+            if count > max(PATCH_LIMIT, n // 10):
+                source.data = {k: list(v) for k, v in data.items()}
+                return "replace"
     if patches:
         source.patch(patches)
     if m > n:

@@ -20,6 +20,11 @@ folds each one in once and keeps:
 - ``top``: the ``top_k`` best COMPLETE trials (the input of :func:`tables.op_frequency`).
 
 ``front_version`` counts the changes of the front, so a caller can skip re-sending it.
+``changes(role)`` says which rows of ``history`` or ``points`` changed in place since
+``clear_changes()`` (appended rows are not listed), so a push compares only those
+(:func:`viz.figures.sync_source` with ``changed=``) and costs O(changes), not O(rows).
+``feed_sorted(trials)`` takes a list sorted by number and skips the finished prefix it
+has folded in already: O(new trials) per call however long the list.
 
 Example:
     >>> from nasbench_ui.storage.trial import Trial, TrialState as S
@@ -81,21 +86,21 @@ class LiveTables:
         self.history: dict[str, list] = {k: [] for k in HISTORY_COLUMNS}
         self.points: dict[str, list] = {k: [] for k in POINT_COLUMNS}
         self.front_version = 0
-        self._front_cols: tuple[int, dict[str, list]] = (0, {"x": [], "y": [], "number": []})
+        self._front_cols: dict[str, list] = {"x": [], "y": [], "number": []}
         self._front: list[tuple[float, float, int]] = []  # (x, ysign * y, point row), sorted
         self._top: list[tuple[float, int, Trial]] = []  # (sort key, number, trial), best first
         self._done: dict[int, Trial] = {}  # finished trials folded in, by number
+        self._lo = 0  # feed_sorted: list positions below it hold finished trials folded in
+        # rows changed in place since clear_changes(), by table: (first row of a run of
+        # rows that all may have changed (an insert shifts them) or None, single rows)
+        self._changed: dict[str, tuple[int | None, set[int]]] = {
+            "history": (0, set()), "points": (0, set())}
 
     @property
     def front(self) -> dict[str, list]:
-        """The columns of the Pareto front: x, y, number, sorted by x (built when read)."""
-        version, cols = self._front_cols
-        if version != self.front_version:
-            p, rows = self.points, [r for _, _, r in self._front]
-            cols = {"x": [p["x"][r] for r in rows], "y": [p["y"][r] for r in rows],
-                    "number": [p["number"][r] for r in rows]}
-            self._front_cols = (self.front_version, cols)
-        return cols
+        """The columns of the Pareto front: x, y, number, sorted by x (kept with the
+        front: a change replaces the same slice of each column, O(changed) Python work)."""
+        return self._front_cols
 
     @property
     def top(self) -> list[Trial]:
@@ -130,6 +135,55 @@ class LiveTables:
                 self._add_top(t)
         return len(new)
 
+    def feed_sorted(self, trials: Sequence[Trial]) -> list[Trial]:
+        """Fold in the newly finished trials of ``trials``, a list sorted by number that
+        only grows (a live run's), looking only past the finished prefix already folded
+        in; return the trials folded in now, by number.
+
+        Example:
+            >>> from nasbench_ui.storage.trial import Trial, TrialState as S
+            >>> lt = LiveTables()
+            >>> run = [Trial(0, S.COMPLETE, {}, 0.5), Trial(1, S.RUNNING, {})]
+            >>> [t.number for t in lt.feed_sorted(run)]
+            [0]
+            >>> run[1] = Trial(1, S.COMPLETE, {}, 0.7)
+            >>> [t.number for t in lt.feed_sorted(run)], lt.history["best_so_far"]
+            ([1], [0.5, 0.7])
+        """
+        lo = self._lo if self._lo <= len(trials) else 0
+        if lo and trials[lo - 1] is not self._done.get(trials[lo - 1].number):
+            lo = 0  # a list read afresh (new objects): check every trial again (feed)
+        tail = trials[lo:]
+        before = len(self._done)
+        self.feed(tail)
+        while lo < len(trials) and trials[lo].state.finished and trials[lo].number in self._done:
+            lo += 1
+        self._lo = lo
+        if len(self._done) == before:
+            return []
+        return sorted((t for t in tail if t.state.finished and self._done.get(t.number) is t),
+                      key=lambda t: t.number)
+
+    @property
+    def folded(self) -> int:
+        """How many leading trials of the list given to ``feed_sorted`` are finished and
+        folded in (the rest may still change)."""
+        return self._lo
+
+    def changes(self, role: str) -> tuple[int | None, set[int]]:
+        """Rows of ``role`` ("history" or "points") changed in place since
+        ``clear_changes()``: (a first row from which every row may have changed, or None;
+        single changed rows). A new ``LiveTables`` reports every row (0)."""
+        return self._changed[role]
+
+    def clear_changes(self) -> None:
+        """Start counting in-place changes afresh (after a push sent them)."""
+        self._changed = {"history": (None, set()), "points": (None, set())}
+
+    def _changed_from(self, role: str, row: int) -> None:
+        start, rows = self._changed[role]
+        self._changed[role] = (row if start is None else min(start, row), rows)
+
     # ------------------------------------------------------------- history
     def _add_history(self, t: Trial, st: str) -> None:
         h = self.history
@@ -139,6 +193,8 @@ class LiveTables:
         at, mt = texts(t, st, self.memo)
         row = (t.number, metric(t, self.objective), st, STATE_COLORS.get(st, "#000000"),
                math.nan, at, mt)
+        if i < len(numbers):  # an insert shifts the rows after it
+            self._changed_from("history", i)
         for k, v in zip(HISTORY_COLUMNS, row, strict=True):
             h[k].insert(i, v)
         best = h["best_so_far"][i - 1] if i else math.nan
@@ -149,6 +205,8 @@ class LiveTables:
                 best = v if math.isnan(best) else self._pick(best, v)
             if j > i and _same(bests[j], best):
                 break  # the rest is as it was: the inserted row did not change the best
+            if j > i:
+                self._changed["history"][1].add(j)
             bests[j] = best
 
     # -------------------------------------------------------------- scatter
@@ -178,9 +236,13 @@ class LiveTables:
             else:
                 p["pareto"][r] = False
                 p["color"][r] = STATE_COLORS["COMPLETE"]
+                self._changed["points"][1].add(r)
             e += 1
         kept.append((a, b, row))
-        front[s:e] = sorted(kept)
+        front[s:e] = kept = sorted(kept)
+        cols = self._front_cols
+        for k in ("x", "y", "number"):
+            cols[k][s:e] = [p[k][r] for _, _, r in kept]
         p["pareto"][row] = True
         p["color"][row] = PARETO_COLOR
         self.front_version += 1

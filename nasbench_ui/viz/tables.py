@@ -16,11 +16,12 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from nasbench_ui.space.decisions import OpDecision
 from nasbench_ui.storage.trial import Trial
+from nasbench_ui.viz import rungs
 from nasbench_ui.viz.frame import results_frame
 from nasbench_ui.viz.labels import edge_text
 from nasbench_ui.viz.pareto import pareto_front
@@ -136,30 +137,30 @@ def scatter_data(
 
 def curves_data(
     trials: Sequence[Trial], metric: str = "valid_acc", last: int = 10, running: bool = True,
+    lineage: Callable[[int], Trial | None] | None = None,
 ) -> dict[str, list]:
-    """Learning curves (``multi_line`` columns xs, ys, number, state, color, width, last_value)
-    of the ``last`` highest-numbered trials that reported ``metric``; RUNNING trials are
-    included (drawn thicker) unless ``running`` is False. x is the point's ``epoch``, or
-    its position (1, 2, ...) when it has none.
+    """Learning curves (``multi_line`` columns xs, ys, number, state, color, width, last_value,
+    and the rung columns rung, rung_text, joined_at, parent_rung) of the ``last``
+    highest-numbered trials that reported ``metric``; RUNNING trials are included (drawn
+    thicker) unless ``running`` is False. x is the point's ``epoch``, or its position
+    (1, 2, ...) when it has none. With ``lineage(number) -> Trial | None``, a promoted
+    trial's line continues its parent's (``viz.rungs.joined_curve``; ``joined_at``: the
+    points drawn from ancestors).
 
     Example:
         >>> from nasbench_ui.storage.trial import Trial, TrialState as S
         >>> t = Trial(0, S.RUNNING, {}, curve=[{"epoch": 1, "valid_acc": 0.5}, {"epoch": 2}])
         >>> d = curves_data([t])
-        >>> d["xs"], d["ys"], d["state"]
-        ([[1.0]], [[0.5]], ['RUNNING'])
+        >>> d["xs"], d["ys"], d["state"], d["rung"]
+        ([[1.0]], [[0.5]], ['RUNNING'], [-1])
     """
     if isinstance(last, bool) or not isinstance(last, int) or last < 1:
         raise ValueError(f"last must be a positive int (how many curves to draw), got {last!r}")
     out: dict[str, list] = {k: [] for k in (
-        "xs", "ys", "number", "state", "color", "width", "last_value")}
-    picked = []
-    for t in sorted(check_trials(trials), key=lambda t: t.number, reverse=True):
-        if len(picked) == last:
-            break
-        st = state_name(t)
-        if st == "RUNNING" and not running:
-            continue
+        "xs", "ys", "number", "state", "color", "width", "last_value", "rung", "rung_text",
+        "joined_at", "parent_rung")}
+
+    def points(t: Trial) -> tuple[list[float], list[float]]:
         xs, ys = [], []
         for i, p in enumerate(t.curve):
             v = num(p.get(metric)) if isinstance(p, dict) else NAN
@@ -168,9 +169,23 @@ def curves_data(
             ep = num(p.get("epoch"))
             xs.append(float(i + 1) if math.isnan(ep) else ep)
             ys.append(v)
+        return xs, ys
+
+    picked = []
+    for t in sorted(check_trials(trials), key=lambda t: t.number, reverse=True):
+        if len(picked) == last:
+            break
+        st = state_name(t)
+        if st == "RUNNING" and not running:
+            continue
+        xs, ys = points(t)
         if xs:
             picked.append((t, st, xs, ys))
     for t, st, xs, ys in reversed(picked):
+        xs, ys, joined = rungs.joined_curve(t, xs, ys, points, lineage)
+        parent = lineage(rungs.parent_of(t)) if joined and lineage is not None else None
+        parent_rung = rungs.rung_of(parent) if parent is not None else None
+        rung = rungs.rung_of(t)
         out["xs"].append(xs)
         out["ys"].append(ys)
         out["number"].append(t.number)
@@ -178,6 +193,10 @@ def curves_data(
         out["color"].append(STATE_COLORS.get(st, "#000000"))
         out["width"].append(3.0 if st == "RUNNING" else 1.5)
         out["last_value"].append(ys[-1])
+        out["rung"].append(rungs.NO_RUNG if rung is None else rung)
+        out["rung_text"].append(rungs.rung_text(t))
+        out["joined_at"].append(joined)
+        out["parent_rung"].append(rungs.NO_RUNG if parent_rung is None else parent_rung)
     return out
 
 

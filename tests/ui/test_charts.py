@@ -491,3 +491,26 @@ def test_a_huge_front_is_drawn_through_its_ends_and_every_step_th_point(charts, 
     assert np.all(np.diff(front["x"]) > 0)  # still a staircase sorted by cost
     assert "front: 1 in 8 points" in charts.notes["scatter"].text
     assert sum(charts.sources["scatter"].data["pareto"]) == 100  # the flags stay exact
+
+
+def test_the_curves_show_multi_fidelity_rungs() -> None:
+    from nasbench_ui.storage.trial import Trial, TrialState
+
+    def t(n: int, meta: dict, epochs: range) -> Trial:
+        return Trial(n, TrialState.COMPLETE, {}, 0.5, {"valid_acc": 0.5, "params": 10 + n},
+                     curve=[{"epoch": e, "valid_acc": 0.1 * e} for e in epochs], meta=meta)
+
+    charts = LiveCharts(spaces.nb201())
+    trials = [t(0, {"rung": 0, "budget": {"epochs": 2}}, range(1, 3)),
+              t(1, {"rung": 1, "budget": {"epochs": 4}, "promoted_from": 0}, range(3, 5))]
+    charts.update(trials)
+    charts.flush()
+    curves = charts.sources["curves"].data
+    i = curves["number"].index(1)
+    assert curves["xs"][i] == [1.0, 2.0, 3.0, 4.0]  # the promoted trial continues its parent
+    assert curves["rung_text"][i] == "rung 1 · epochs 4 · from trial 0"
+    marks = charts.sources["rungs"].data
+    assert sorted(zip(marks["number"], marks["label"], strict=True)) == [
+        (0, "r0"), (1, "r0"), (1, "r1")]
+    assert "@rung_text" in charts.curves_fig.select_one({"name": "nbui-curves-fig-hover"}).tooltips
+    charts.close()

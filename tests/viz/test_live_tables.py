@@ -119,3 +119,65 @@ def _space():
     from nasbench_ui.space import Edge, SearchSpace
 
     return SearchSpace("t", ["a", "b"], [Edge("a", "b", ["relu", "tanh", "skip"])])
+
+
+def _finishing_run(n: int, seed: int) -> list[list[Trial]]:
+    """Snapshots of a run's sorted trial list as a poller sees it: trials start RUNNING
+    and finish later, some out of order (several in flight)."""
+    rng = random.Random(seed)
+    final = _random_trials(n, seed)
+    current: list[Trial] = []
+    snaps = []
+    for t in final:
+        current = list(current)
+        current.append(Trial(t.number, S.RUNNING, t.arch))
+        for i in range(len(current)):  # finish a few of those in flight
+            if current[i].state is S.RUNNING and rng.random() < 0.4:
+                done = final[i] if final[i].state is not S.RUNNING else final[i]
+                current[i] = done if done.state is not S.RUNNING else current[i]
+        snaps.append(current)
+    snaps.append([t if t.state is not S.RUNNING else t for t in final])
+    return snaps
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_feed_sorted_equals_feed_of_the_whole_list(seed: int) -> None:
+    whole, tail = LiveTables(top_k=5), LiveTables(top_k=5)
+    for snap in _finishing_run(300, seed):
+        whole.feed(snap)
+        new = tail.feed_sorted(snap)
+        assert all(t.state.finished for t in new)
+        assert [t.number for t in new] == sorted(t.number for t in new)
+        _same_cols(tail.history, whole.history)
+        _same_cols(tail.points, whole.points)
+        _same_cols(tail.front, whole.front)
+        assert tail.folded <= len(snap)
+        assert all(t.state.finished for t in snap[:tail.folded])
+
+
+def test_feed_sorted_checks_a_list_read_afresh() -> None:
+    lt = LiveTables()
+    lt.feed_sorted([Trial(0, S.COMPLETE, {}, 0.3), Trial(1, S.COMPLETE, {}, 0.4)])
+    with pytest.raises(ValueError, match="changed after it finished"):  # new objects, new value
+        lt.feed_sorted([Trial(0, S.COMPLETE, {}, 0.9), Trial(1, S.COMPLETE, {}, 0.4)])
+
+
+@pytest.mark.parametrize("seed", [2, 3])
+def test_sync_with_the_changed_rows_equals_a_full_sync(seed: int) -> None:
+    from bokeh.models import ColumnDataSource
+
+    from nasbench_ui.viz.figures import sync_source
+
+    lt = LiveTables()
+    hinted = {role: ColumnDataSource({k: [] for k in cols}) for role, cols in
+              (("history", lt.history), ("points", lt.points))}
+    full = {role: ColumnDataSource({k: [] for k in cols}) for role, cols in
+            (("history", lt.history), ("points", lt.points))}
+    for snap in _finishing_run(250, seed):
+        lt.feed_sorted(snap)
+        for role, cols in (("history", lt.history), ("points", lt.points)):
+            sync_source(hinted[role], cols, changed=lt.changes(role))
+            sync_source(full[role], cols)
+            _same_cols(dict(hinted[role].data), cols)
+            _same_cols(dict(full[role].data), cols)
+        lt.clear_changes()

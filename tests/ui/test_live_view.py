@@ -1,0 +1,39 @@
+"""LiveView's trial cache keeps the counts by state and the running trials as trials
+change (O(changes) per poll), equal to a recount of every trial."""
+
+from __future__ import annotations
+
+import random
+
+from nasbench_ui.storage import MemoryStore
+from nasbench_ui.storage.trial import TrialState
+from nasbench_ui.ui.live_view import TrialCache
+
+
+def _recount(trials: list) -> tuple[dict[str, int], list]:
+    counts: dict[str, int] = {}
+    for t in trials:
+        counts[t.state.name] = counts.get(t.state.name, 0) + 1
+    return counts, sorted((t.number, t.worker) for t in trials if t.state is TrialState.RUNNING)
+
+
+def test_counts_and_running_follow_the_store() -> None:
+    store = MemoryStore()
+    store.create_experiment("run", {})
+    cache = TrialCache(store, "run")
+    rng = random.Random(0)
+    running: list[int] = []
+    for step in range(300):
+        if running and rng.random() < 0.6:
+            n = running.pop(rng.randrange(len(running)))
+            state = rng.choice([TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED])
+            store.finish_trial("run", n, state, value=0.5 if state is TrialState.COMPLETE else None)
+        else:
+            running.append(store.create_trial("run", {"i": step}, worker=f"w{step % 3}"))
+        if rng.random() < 0.3:
+            cache.read()
+            counts, run = _recount(cache.sorted)
+            assert {k: v for k, v in cache.counts.items() if v} == counts
+            assert sorted(cache.running.items()) == run
+    cache.read(full=True)
+    assert {k: v for k, v in cache.counts.items() if v} == _recount(cache.sorted)[0]
