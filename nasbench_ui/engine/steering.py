@@ -35,6 +35,8 @@ from typing import Any
 
 from .. import strategies as strategies_mod
 from ..config import ExperimentConfig
+from ..estimators.adapter import EstimatorAdapter, declared_name
+from ..estimators.base import Estimator
 from ..strategies.adapter import adapt
 from ..strategies.base import Strategy
 from .commands import Command, CommandQueue, SetBudget, SetConstraint, SwitchStrategy
@@ -42,19 +44,30 @@ from .events import Event
 from .ledger import Budget, tell_history
 
 log = logging.getLogger(__name__)
+#: the plug-in types that declare ``NAME`` on their base (strategies, estimators, adapters)
+_NAMED = (Strategy, Estimator, EstimatorAdapter)
 
 
 def stored_name(obj: Any) -> str:
     """The name a strategy or estimator (name, class or object) is stored under.
 
+    The contract: a name is itself; a :class:`~nasbench_ui.strategies.base.Strategy` or
+    :class:`~nasbench_ui.estimators.base.Estimator` (class or instance) and an
+    ``EstimatorAdapter`` declare ``NAME`` on their base; a part written to the bare
+    protocol is read by the adapters' ``declared_name`` (the one place that asks a
+    foreign object), ``"custom"`` when it declares none.
+
     Example:
-        >>> stored_name("evolution"), stored_name(object())
-        ('evolution', 'custom')
+        >>> from nasbench_ui.strategies import RandomSearch
+        >>> stored_name("evolution"), stored_name(RandomSearch), stored_name(object())
+        ('evolution', 'random', 'custom')
     """
     if isinstance(obj, str):
         return obj
-    name = getattr(obj, "NAME", None)  # strategies and estimators alike: one optional name
-    return name if isinstance(name, str) else "custom"
+    if isinstance(obj, _NAMED) or (isinstance(obj, type) and issubclass(obj, _NAMED)):
+        name = obj.NAME
+        return name if isinstance(name, str) else "custom"
+    return declared_name(obj)
 
 
 def one_shot_estimator(strategy: Any) -> str | None:
