@@ -72,7 +72,7 @@ def cell_text(column: str, value: Any) -> str:
         return ""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
-    if column in ("number", "worker"):
+    if column in ("number", "worker", "rung"):
         return str(value)
     if column == "value":
         return f"{value:.4g}"

@@ -16,6 +16,7 @@ import pandas as pd
 
 from nasbench_ui.storage.trial import Trial
 from nasbench_ui.viz.pareto import pareto_front
+from nasbench_ui.viz.rungs import has_rungs, rung_of
 from nasbench_ui.viz.trials import check_trials, metric, num, state_name
 
 __all__ = ["results_frame"]
@@ -39,7 +40,9 @@ def results_frame(
 ) -> pd.DataFrame:
     """One row per trial: number, state, value, arch, one column per decision label (from
     ``space.labels``, else the arch keys), one per metric, duration_s, error, worker, and
-    ``pareto`` (non-dominated COMPLETE trials) when ``objectives`` are given.
+    ``pareto`` (non-dominated COMPLETE trials) when ``objectives`` are given. When some
+    trial has a multi-fidelity rung (``meta["rung"]``, see ``viz.rungs``), a ``rung``
+    column follows ``state`` (None for a trial without one).
 
     A metric named like an earlier column is renamed ``metrics.NAME``.
 
@@ -63,7 +66,8 @@ def results_frame(
     for t in ts:
         keys.update(dict.fromkeys(t.metrics))
     keys.pop("duration_s", None)
-    base = ["number", "state", "value", "arch"]
+    with_rungs = has_rungs(ts)
+    base = ["number", "state", *(["rung"] if with_rungs else []), "value", "arch"]
     taken = set(base) | {"duration_s", "error", "worker", "pareto"}
     labels = [lb for lb in labels if lb not in taken]
     taken |= set(labels)
@@ -71,6 +75,8 @@ def results_frame(
     cols: dict[str, list] = {c: [] for c in base}
     cols["number"] = [t.number for t in ts]
     cols["state"] = [state_name(t) for t in ts]
+    if with_rungs:
+        cols["rung"] = pd.Series([rung_of(t) for t in ts], dtype=object)  # ints, None
     cols["value"] = [num(t.value) for t in ts]
     cols["arch"] = [t.arch for t in ts]
     for lb in labels:

@@ -1,0 +1,59 @@
+"""The trials table shows a rung column exactly when some trial has a multi-fidelity rung,
+and the workbench shows the rungs of trials stored by a scheduler."""
+
+from __future__ import annotations
+
+import random
+
+import nasbench_ui as nb
+from nasbench_ui.storage.trial import Trial, TrialState
+from nasbench_ui.ui.table import TrialsTable, cell_text
+from nasbench_ui.viz.frame import results_frame
+
+S = TrialState
+
+
+def test_the_rung_column_appears_only_with_rungs() -> None:
+    plain = [Trial(0, S.COMPLETE, {"op": "a"}, 0.5)]
+    assert "rung" not in results_frame(plain).columns
+    laddered = plain + [Trial(1, S.COMPLETE, {"op": "a"}, 0.6, meta={"rung": 1,
+                                                                     "promoted_from": 0})]
+    df = results_frame(laddered)
+    assert list(df.columns[:4]) == ["number", "state", "rung", "value"]
+    assert list(df["rung"]) == [None, 1]
+    table = TrialsTable()
+    table.show(df)
+    assert "<th title='rung'>rung</th>" in str(table.html.value)
+    assert cell_text("rung", 1) == "1" and cell_text("rung", None) == ""
+    table.show(results_frame(plain))
+    assert "rung" not in str(table.html.value)
+
+
+def _store_ladder(exp: nb.Experiment) -> None:
+    """Hand-made trials as a Hyperband/ASHA scheduler stores them: trial 0 at rung 0,
+    promoted as trial 1 (rung 1, training resumed)."""
+    store, name = exp.store, exp.name
+    arch = exp.space.sample(random.Random(0))
+    for n, meta, epochs in ((0, {"rung": 0, "budget": {"epochs": 2}}, (1, 2)),
+                            (1, {"rung": 1, "budget": {"epochs": 4}, "promoted_from": 0}, (3, 4))):
+        number = store.create_trial(name, arch, meta=meta)
+        assert number == n
+        for e in epochs:
+            store.append_curve(name, n, {"epoch": e, "valid_acc": 0.1 * e})
+        store.finish_trial(name, n, S.COMPLETE, value=0.1 * epochs[-1],
+                           metrics={"valid_acc": 0.1 * epochs[-1], "params": 100 + n})
+
+
+def test_the_workbench_shows_stored_rungs() -> None:
+    exp = nb.Experiment("nb201", trials=5, storage=":memory:")
+    _store_ladder(exp)
+    wb = nb.Workbench(experiment=exp)
+    wb.refresh(full=True)
+    assert list(wb.table.frame["rung"]) == [0, 1]
+    curves = wb.charts.sources["curves"].data
+    assert curves["xs"][curves["number"].index(1)] == [1.0, 2.0, 3.0, 4.0]
+    marks = wb.charts.sources["rungs"].data
+    assert sorted(zip(marks["number"], marks["label"], strict=True)) == [
+        (0, "r0"), (1, "r0"), (1, "r1")]
+    wb.close_search()
+    wb.charts.close()
