@@ -1,8 +1,9 @@
 """The live side of the workbench, as one object the workbench holds: :class:`LiveView`.
 
 It owns what changes while a search runs -- the poller thread, the cache of the run's
-trials (:class:`TrialCache`), the replay position and the selected trial -- and draws
-nothing itself: it calls the :class:`Redraw` callbacks it was given. Its inputs are
+trials (:class:`~nasbench_ui.ui.trial_cache.TrialCache`), the replay position and the selected trial -- and draws
+nothing itself: it calls the :class:`~nasbench_ui.ui.live_redraw.Redraw` callbacks it was
+given. Its inputs are
 explicit: ``attach(experiment)`` names the run (its store, its name, its public status),
 and ``Redraw`` says how to draw. It reads only the experiment's public members
 (``store``, ``name``, ``status``, ``running``, ``followed``, ``owner()``, ``config``,
@@ -10,8 +11,10 @@ and ``Redraw`` says how to draw. It reads only the experiment's public members
 
 A poller thread reads ``store.changes()`` every ``poll_interval`` and hands the sorted
 trials to the charts (``Redraw.trials``); the other widgets follow at most every
-``WIDGET_INTERVAL`` s (each of their updates costs the page a layout). When the search
-ends, one full refresh reads every trial again and updates every tab.
+``WIDGET_INTERVAL`` s (each of their updates costs the page a layout), the trials table
+every ``TABLE_INTERVAL`` s. Each read and each status line is O(changes): the cache keeps
+the counts by state and the running trials as trials change. When the search ends, one
+full refresh reads every trial again and updates every tab.
 
 Lock order: ``LiveView.lock`` is taken before a chart's own lock, never after.
 
@@ -27,10 +30,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..storage import TrialState
+from .live_redraw import Progress, Redraw, shown_status
+from .trial_cache import TrialCache, merge_sorted
 
 if TYPE_CHECKING:
     from ..experiment import Experiment
@@ -42,165 +45,7 @@ __all__ = ["AUTO_PACE_TRIALS", "WIDGET_INTERVAL", "LiveView", "Progress", "Redra
 AUTO_PACE_TRIALS = 9
 WIDGET_INTERVAL = 1.0  # seconds between two updates of the non-chart widgets, at least
 TABLE_INTERVAL = 2.0  # seconds between two updates of the trials table while a search runs
-#: statuses of a live search; once its thread has ended they read "done" (or "ready")
-_LIVE_STATUSES = ("idle", "running", "paused", "stopping", "done")
 _COUNTED = ("COMPLETE", "PRUNED", "FAILED")
-
-
-def shown_status(status: str, running: bool, has_trials: bool) -> str:
-    """The status the workbench shows: the experiment's own while its search runs; once
-    it ended, "done" (or "ready" with no trial yet) -- except a status that says more,
-    such as "failed" (the search died; ``last_error`` says why), which is shown as it is.
-
-    Example:
-        >>> shown_status("running", True, True), shown_status("running", False, True)
-        ('running', 'done')
-        >>> shown_status("idle", False, False), shown_status("failed", False, True)
-        ('ready', 'failed')
-    """
-    if running or status not in _LIVE_STATUSES:
-        return status
-    return "done" if has_trials else "ready"
-
-
-def merge_sorted(done: list[Any], changed: list[Any], every: dict[int, Any]) -> list[Any]:
-    """``every``'s trials by number, from the previous list ``done`` and the ``changed``
-    trials: numbered 0, 1, 2, ... as a store numbers them, a changed trial replaces its
-    slot and a new one is appended (O(changed)); anything else sorts ``every`` again.
-
-    Example:
-        >>> from types import SimpleNamespace as T
-        >>> done = [T(number=0, v="a"), T(number=1, v="b")]
-        >>> new = [T(number=2, v="c"), T(number=1, v="B")]
-        >>> every = {t.number: t for t in done + new}
-        >>> [t.v for t in merge_sorted(list(done), new, every)]
-        ['a', 'B', 'c']
-    """
-    out = list(done)  # a new list: the chart thread may be reading the old one
-    for t in sorted(changed, key=lambda t: t.number):
-        n = t.number
-        if 0 <= n < len(out) and out[n].number == n:
-            out[n] = t
-        elif n == len(out) and (not out or out[-1].number == n - 1):
-            out.append(t)
-        else:
-            return sorted(every.values(), key=lambda t: t.number)
-    return out
-
-
-class TrialCache:
-    """The trials of run ``name`` in ``store``, by number and sorted, kept up to date by
-    reading only what changed (``store.changes(name, since)``).
-
-    Example:
-        >>> import nasbench_ui as nb
-        >>> exp = nb.Experiment("nb201", estimator="zero_cost", trials=2, storage=":memory:")
-        >>> cache = TrialCache(exp.store, exp.name)
-        >>> _ = exp.run()
-        >>> [t.number for t in cache.read()], [t.number for t in cache.sorted], cache.read()
-        ([0, 1], [0, 1], [])
-    """
-
-    def __init__(self, store: Any, name: str) -> None:
-        self.store, self.name = store, name
-        self.by_number: dict[int, Any] = {}
-        self.sorted: list[Any] = []  # by_number's trials by number (a new list per change)
-        self.version = 0  # the store version read so far
-        #: trials by state name and the RUNNING ones, kept as trials change (O(changes))
-        self.counts: dict[str, int] = {}
-        self.running: dict[int, Any] = {}
-
-    def read(self, full: bool = False) -> list[Any]:
-        """Read the trials changed since the last read (every trial when ``full``) and
-        return the changed ones."""
-        version, changed = self.store.changes(self.name, self.version)
-        if changed or full:
-            self.version = version
-            if full:
-                self.read_all()
-            else:
-                for t in changed:
-                    self._count(self.by_number.get(t.number), t)
-                    self.by_number[t.number] = t
-                self.sorted = merge_sorted(self.sorted, changed, self.by_number)
-        return changed
-
-    def read_all(self) -> None:
-        """Read every trial of the run again."""
-        trials = self.store.trials(self.name)
-        self.by_number = {t.number: t for t in trials}
-        self.sorted = sorted(self.by_number.values(), key=lambda t: t.number)
-        self.counts, self.running = {}, {}
-        for t in self.sorted:
-            self._count(None, t)
-
-    def _count(self, old: Any, new: Any) -> None:
-        if old is not None:
-            self.counts[old.state.name] -= 1
-            self.running.pop(old.number, None)
-        self.counts[new.state.name] = self.counts.get(new.state.name, 0) + 1
-        if new.state is TrialState.RUNNING:
-            self.running[new.number] = new.worker
-
-    def trial(self, number: int) -> Any:
-        """Trial ``number``, read from the store."""
-        return self.store.trial(self.name, number)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What the status line and the buttons show of a run.
-
-    Example:
-        >>> Progress(count=3, done=2, total=10, counts={"COMPLETE": 2, "RUNNING": 1},
-        ...          status="running", name="run", error=None, running=[(2, "w0")],
-        ...          state="running").done
-        2
-    """
-
-    count: int  # trials in the store (the replay's end)
-    done: int  # finished trials (complete, pruned or failed)
-    total: int | None  # the trial budget
-    counts: dict[str, int]  # trials by state name
-    status: str  # the status line's word (or "following: run by pid ...")
-    name: str  # the run
-    error: str | None  # why the search failed, if it did
-    running: list[tuple[int, Any]]  # (number, worker) of the running trials
-    state: str  # what the buttons follow (``LiveView.button_state``)
-
-
-def _no_op(*_: Any) -> None:
-    return None
-
-
-@dataclass
-class Redraw:
-    """The callbacks a :class:`LiveView` draws with (each defaults to doing nothing).
-
-    ``trials(sorted_trials)``: the run's trials for the charts (cheap: they push later);
-    ``flush()``: push the charts now; ``replay_view(before)``: show only trials numbered
-    below ``before`` in the charts (None: all); ``state(word)``: what the buttons follow;
-    ``progress(Progress)``: the status line; ``tabs(shown, everything, table)``: refresh the
-    shown tab (every tab when ``everything``; the table only when ``table``);
-    ``trial(trial_or_None, highlight)``: show the selected trial (None: none at this
-    replay position), highlighted in the charts when ``highlight``; ``ended()``: the search
-    ended and every view is up to date; ``error(text)``: show an error.
-
-    Example:
-        >>> seen = []
-        >>> Redraw(error=seen.append).error("oops"); seen
-        ['oops']
-    """
-
-    trials: Callable[[list[Any]], Any] = field(default=_no_op)
-    flush: Callable[[], Any] = field(default=_no_op)
-    replay_view: Callable[[int | None], Any] = field(default=_no_op)
-    state: Callable[[str], Any] = field(default=_no_op)
-    progress: Callable[[Progress], Any] = field(default=_no_op)
-    tabs: Callable[[list[Any], bool, bool], Any] = field(default=_no_op)
-    trial: Callable[[Any, bool], Any] = field(default=_no_op)
-    ended: Callable[[], Any] = field(default=_no_op)
-    error: Callable[[str], Any] = field(default=_no_op)
 
 
 class LiveView:

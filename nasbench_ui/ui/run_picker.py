@@ -25,17 +25,39 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
 
+from ..experiment import Experiment
 from ..storage import TrialState
 from ..storage.lease import live_holder
 from .text import SafeHTML, error_html, markup
 
-__all__ = ["RunPicker", "run_name", "run_summaries"]
+__all__ = ["RunPicker", "latest_run", "run_name", "run_summaries"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def latest_run(storage: Any) -> tuple[Any, str | None]:
+    """The latest run of a store file that exists, opened read-only, and why it could not
+    be opened: ``(experiment, None)``, ``(None, None)`` when there is none (no file, an
+    in-memory store, no experiment yet), ``(None, reason)`` when opening failed.
+
+    Example:
+        >>> latest_run(":memory:")
+        (None, None)
+    """
+    if not isinstance(storage, (str, Path)) or str(storage) == ":memory:" \
+            or not Path(storage).is_file():
+        return None, None
+    try:
+        return Experiment.load(storage), None
+    except (ValueError, PermissionError, OSError) as e:
+        if "no experiments" in str(e):
+            return None, None
+        return None, f"could not open the latest run: {e}"
 
 
 def run_name(store: Any, strategy: str, space: str) -> str:

@@ -4,7 +4,10 @@ Data flows one way: the widgets build an experiment config, the workbench starts
 :class:`~nasbench_ui.experiment.Experiment` in the background, and a poller thread
 reads new rows from the experiment's store and hands them to the charts, the
 architecture view, the progress bar and the table. The UI never reaches into a
-strategy.
+strategy. The workbench composes its parts: ``space_side`` (``ui/space_panel.py``: preset,
+editor, hyperparameters), ``search`` (``ui/search_control.py``: Start/Pause/Resume/Stop
+and the pace), ``live`` (``ui/live_view.py``: poller, trial cache, replay, selection)
+drawing into ``panels`` (``ui/live_panels.py``), and ``shared`` (state, hide, lock).
 
 Re-running the cell that creates a workbench while a search runs stops that search
 cleanly (its completed trials stay in the store; ``Workbench.load`` reattaches).
@@ -40,13 +43,13 @@ from .charts import LiveCharts, ensure_bokehjs
 from .controls import ControlPanel
 from .diff_view import DiffView
 from .export_panel import ExportPanel
-from .forms import HyperparameterForm
-from .graph_editor import GraphEditor
 from .live_panels import LivePanels
-from .live_view import AUTO_PACE_TRIALS, LiveView
+from .live_view import LiveView
 from .replay import Replay
-from .run_picker import RunPicker, run_name
-from .sharing import HIDEABLE, LOCKABLE, SharedState, check_names, disable_tree
+from .run_picker import RunPicker, latest_run
+from .search_control import SearchControl
+from .sharing import HIDEABLE, LOCKABLE, SharedState, check_names
+from .space_panel import SpacePanel
 from .steering_panel import SteeringPanel
 from .table import TrialsTable
 from .text import WORKBENCH_STYLE as STYLE
@@ -105,22 +108,22 @@ class Workbench(w.VBox):
         threading.Thread(target=_warm_up, name="nbui-warm-up", daemon=True).start()
         self._load_error: str | None = None
         if experiment is None and space is None:  # a re-run cell: show the latest run
-            experiment = self._latest(storage)
+            experiment, self._load_error = latest_run(storage)
         if isinstance(space, str):
             space = presets.get(space)
         space = space or (experiment.space if experiment else presets.keras_cnn())
-        self.storage = experiment.store if experiment else storage
         self._unobserve: Any = None  # stops this workbench's own listening to the run
-        self._setting_preset = False
-        self._costs: list[float] = []  # simulated costs of the first trials (auto speed)
         self._primed: str | None = None  # the run the charts were filled with before display
 
-        self.preset = w.Dropdown(options=presets.names(), value=space.name if space.name in presets.names() else None,
-                                 description="preset", layout=w.Layout(width="240px"))
-        self.editor = GraphEditor(space)
-        self.hparams = HyperparameterForm(space)
         self.controls = ControlPanel(strategy=strategy, estimator=estimator, trials=trials,
                                      dataset=presets.DEFAULT_DATASET.get(space.name, "digits"))
+        self.diff = DiffView(space)
+        #: the space side: preset dropdown, graph editor (or drawing), hyperparameter form
+        self.space_side = SpacePanel(space, self.controls, on_space=self.diff.set_space,
+                                     locked=locked)
+        sp = self.space_side
+        self.preset, self.editor, self.hparams = sp.preset, sp.editor, sp.hparams
+        self.space_view = sp.space_view  # a read-only drawing shown instead of a locked editor
         self.charts = LiveCharts(space)
         self.arch_view = ArchView(space)
         self.best_button = w.Button(description="Best trial", icon="trophy", layout=w.Layout(width="120px"))
@@ -129,7 +132,6 @@ class Workbench(w.VBox):
         self.run_label = SafeHTML(Markup("<i>no run yet</i>"))
         self.run_label.add_class("nbui-run-label")
         self.replay = Replay(self.replay_to)
-        self.diff = DiffView(space)
         #: the state (config JSON), hide and lock; ``sharing`` is its Share tab
         self.shared = SharedState(self.controls, self.editor, busy=self._busy,
                                   hide=hidden, lock=locked)
@@ -137,17 +139,12 @@ class Workbench(w.VBox):
         self.steer = SteeringPanel(on_limit=self.charts.set_limit)
         self.runs = RunPicker(self.open_run)
         self.charts.on_limit(self.steer.apply_limit)  # a drag of the line on the chart
-        # a read-only drawing shown instead of a locked editor
-        self.space_view = ArchView(space) if "editor" in locked else None
 
-        self.preset.observe(self._on_preset, "value")
-        self.editor.observe_space(self._on_space_edit)
-        self.hparams.on_change(self._on_hparams)
         self.controls.start_button.on_click(lambda _: self.start())
         self.controls.pause_button.on_click(lambda _: self.pause())
         self.controls.resume_button.on_click(lambda _: self.resume())
         self.controls.stop_button.on_click(lambda _: self.stop(wait=False))
-        self.controls.speed.observe(lambda _: self._apply_pace(), "value")
+        self.controls.speed.observe(lambda _: self.search.apply_pace(), "value")
         self.best_button.on_click(lambda _: self.select_best())
         self.latest_button.on_click(lambda _: self.select_latest())
         self.charts.on_select(self.select)
@@ -157,10 +154,13 @@ class Workbench(w.VBox):
                                  runs=self.runs, results=self._results_of)
         #: the live side: poller, trial cache, replay position, selection
         self.live = LiveView(self.panels.redraw(), poll_interval)
+        #: Start, Pause, Resume, Stop and the pace (owns the store: ``storage``)
+        self.search = SearchControl(controls=self.controls, live=self.live, shared=self.shared,
+                                    space_panel=self.space_side, runs=self.runs,
+                                    storage=experiment.store if experiment else storage,
+                                    attach=self.attach)
 
-        shown_editor = self.space_view if "editor" in locked else self.editor
-        self.space_panel = w.VBox([self.preset, shown_editor, self.hparams],
-                                  layout=w.Layout(flex="1 1 560px"))
+        self.space_panel = self.space_side.widget
         self.export = ExportPanel()  # the best model as model.py, weights, TorchScript, ONNX
         self.view_panel = w.VBox([w.HBox([self.best_button, self.latest_button]), self.arch_view,
                                   self.export, self.export.message],
@@ -198,19 +198,6 @@ class Workbench(w.VBox):
                           replay=self.replay, preset=self.preset, hparams=self.hparams)
         if experiment is not None:
             self.attach(experiment)
-
-    def _latest(self, storage: Any) -> Experiment | None:
-        """The latest run of a store file that exists, opened read-only (None when there is
-        none, or it cannot be opened: the reason is shown)."""
-        if not isinstance(storage, (str, Path)) or str(storage) == ":memory:" \
-                or not Path(storage).is_file():
-            return None
-        try:
-            return Experiment.load(storage)
-        except (ValueError, PermissionError, OSError) as e:
-            if "no experiments" not in str(e):
-                self._load_error = f"could not open the latest run: {e}"
-            return None
 
     def _charts_page(self) -> w.VBox:
         page = w.VBox([self.charts.widget])
@@ -258,49 +245,22 @@ class Workbench(w.VBox):
     @property
     def space(self) -> SearchSpace:
         """The space drawn in the editor (ValueError while the drawing is invalid)."""
-        return self.editor.space
+        return self.space_side.space
 
     @space.setter
     def space(self, space: SearchSpace) -> None:
-        self.editor.space = space  # the editor calls _on_space_edit
+        self.space_side.space = space
 
-    def _on_preset(self, change: dict[str, Any]) -> None:
-        if change["new"] and not self._setting_preset:
-            space = presets.get(change["new"])
-            self.space = space
-            self.controls.dataset.value = presets.DEFAULT_DATASET.get(space.name, "digits")
-            suggested = presets.SUGGESTED_ESTIMATOR.get(space.name)
-            if suggested is not None and "estimator" not in self.locked:
-                name, options = suggested
-                self.controls.estimator.value = name  # rebuilds the options form
-                self.controls.estimator_form.set_values(options)
-
-    def _on_space_edit(self, space: SearchSpace) -> None:
-        self.hparams.set_space(space)
-        if self.space_view is not None:
-            self.space_view.set_space(space)
-        self.diff.set_space(space)
-        name = next((n for n in presets.names() if n == space.name and presets.get(n) == space), None)
-        self._setting_preset = True
-        try:
-            self.preset.value = name
-        finally:
-            self._setting_preset = False
-        if "editor" in self.locked:
-            disable_tree(self.hparams)
-
-    def _on_hparams(self, hps: list[dict[str, Any]]) -> None:
-        if "editor" in self.locked:
-            return
-        d = dict(self.editor.space_json)
-        d["hparams"] = hps
-        self.editor.space = SearchSpace.from_dict(d)
+    @property
+    def storage(self) -> Any:
+        """The store new runs go to: a path until the first run opens it, then the store."""
+        return self.search.storage
 
     # -------------------------------------------------------------- search
     def attach(self, experiment: Experiment) -> None:
         """Show a stored or running experiment; Start resumes it while its budget lasts."""
         self.live.attach(experiment)
-        self.storage = experiment.store
+        self.search.storage = experiment.store
         self.space = experiment.space
         cfg = experiment.config.to_dict()
         self.controls.load_settings(cfg)
@@ -313,13 +273,13 @@ class Workbench(w.VBox):
         self.replay.follow()
         if self._unobserve is not None:
             self._unobserve()
-        self._unobserve = experiment.observe(self._on_event)
+        self._unobserve = experiment.observe(self.search.on_event)
         self.steer.attach(experiment)
         self.export.attach(experiment)
         self.charts.set_limit((cfg.get("constraints") or {}).get("params", {}).get("max"))
         self.run_label.value = markup("run <b>{}</b> in <code>{}</code>", experiment.name,
                                       shown_path(experiment.store.path))
-        self._costs = []
+        self.search.costs = []
         self.runs.show_store(experiment.store, experiment.name)
         self.live.refresh(full=True)
         if experiment.running or self.live.following:  # following: another process runs it
@@ -334,82 +294,29 @@ class Workbench(w.VBox):
         leaves it undisturbed; Start takes over only once that search has ended."""
         return cls(experiment=Experiment.load(path, name=name), **kwargs)
 
-    def _new_experiment(self) -> Experiment:
-        s = self.controls.settings()
-        if isinstance(self.storage, (str, Path)):
-            self.storage = open_store(self.storage)
-        else:
-            # the store of a loaded run was opened read-only (to follow it); a new run
-            # in it needs it writable (a no-op for a store that already is)
-            self.storage.open_for_writing()
-        # the counter comes from the store: a re-run cell never repeats a name
-        name = run_name(self.storage, s["strategy"], self.space.name)
-        return Experiment(self.space, storage=self.storage, name=name, **{**s, **self.shared.extra})
-
     def start(self) -> Experiment | None:
         """Start (or resume) a search from what the widgets show. User errors are shown, not raised."""
-        try:
-            if "editor" not in self.locked and not self.hparams.commit():
-                raise ValueError(f"fix the hyperparameters first: {self.hparams.error}")
-            self.controls.check()
-            exp = self.experiment
-            same = exp is not None and not exp.running and not exp.budget_spent() and (
-                {k: v for k, v in self.controls.settings().items() if k != "dataset_options"}
-                == {k: exp.config.to_dict()[k] for k in self.controls.settings() if k != "dataset_options"}
-                and exp.space == self.space)
-            if not same:
-                exp = self._new_experiment()
-                self.attach(exp)
-            assert exp is not None
-            exp.set_pace(self.controls.pace(self._costs))
-            # buttons first: a search that ends at once (or dies) then has the last word
-            self.controls.set_running_state("running")
-            exp.start()
-        except (ValueError, RuntimeError) as e:
-            self.controls.set_running_state("ready")
-            self.controls.show_error(str(e))
-            return None
-        self.live.start_polling()
-        return exp
+        return self.search.start()
 
     def pause(self) -> None:
-        if self.experiment is not None:
-            self.experiment.pause()
-            self.controls.set_running_state("paused")
-            self.live.update_widgets()  # the status line says "paused" now, not at the next trial
-
-    def _apply_pace(self) -> None:
-        """Hand the speed control's pace to the search (safe while it runs)."""
-        if self.experiment is not None and not self.live.following:
-            self.experiment.set_pace(self.controls.pace(self._costs))
-
-    def open_run(self, name: str) -> None:
-        """Show the stored run ``name`` of this workbench's store (read-only until Start)."""
-        if self.experiment is not None and self.experiment.running:
-            self.runs.say("stop the search before opening another run", error=True)
-            return
-        try:
-            self.attach(Experiment.load(self.storage, name=name))
-        except (ValueError, PermissionError) as e:
-            self.runs.say(f"cannot open {name}: {e}", error=True)
+        """Pause the search."""
+        self.search.pause()
 
     def resume(self) -> None:
-        if self.experiment is not None:
-            self.experiment.resume()
-            self.controls.set_running_state("running")
+        """Resume a paused search."""
+        self.search.resume()
 
     def stop(self, wait: bool = True) -> None:
         """Stop the search (the running trial ends INTERRUPTED)."""
-        if self.experiment is not None:
-            self.experiment.stop(wait=wait)
-            if not wait:
-                self.controls.set_running_state("stopping")
+        self.search.stop(wait)
 
     def close_search(self) -> None:
         """Stop this workbench's search and poller (used when the cell is re-run)."""
-        if self.experiment is not None and self.experiment.running:
-            self.experiment.stop(wait=True, timeout=30)
-        self.live.stop_polling()
+        self.search.close()
+
+    def open_run(self, name: str) -> None:
+        """Show the stored run ``name`` of this workbench's store (read-only until Start)."""
+        self.search.open_run(name)
 
     # ------------------------------------------------------------ the live view
     @property
@@ -454,28 +361,10 @@ class Workbench(w.VBox):
 
     def counts(self) -> dict[str, int]:
         """The attached run's trials by state name."""
-        if self.experiment is None:
-            return {}
         out: dict[str, int] = {}
-        for t in self.experiment.trials:
+        for t in self.experiment.trials if self.experiment is not None else ():
             out[t.state.name] = out.get(t.state.name, 0) + 1
         return out
-
-    def _on_event(self, event: Any) -> None:
-        if event.kind == "trial_finish" and self.controls.speed.value == "auto" \
-                and len(self._costs) < AUTO_PACE_TRIALS:
-            self._learn_cost(event.number)
-
-    def _learn_cost(self, number: int) -> None:
-        """Note a finished trial's simulated cost and set the watchable pace from the
-        costs so far (called in the search's thread, before it waits out the trial)."""
-        exp = self.experiment
-        if exp is None:
-            return
-        cost = (exp.store.trial(exp.name, number).metrics or {}).get("cost_s")
-        if isinstance(cost, (int, float)) and cost > 0:
-            self._costs.append(float(cost))
-            exp.set_pace(self.controls.pace(self._costs))
 
     def _results_of(self, trials: list[Any]) -> Any:
         exp = self.experiment

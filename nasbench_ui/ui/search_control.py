@@ -1,0 +1,150 @@
+"""``SearchControl``: what the workbench's Start, Pause, Resume and Stop buttons do.
+
+It turns the control panel's settings into an :class:`~nasbench_ui.experiment.Experiment`
+in the workbench's store (a new run, or the attached one resumed while its settings and
+space are unchanged and its budget lasts), starts it in the background and the live
+view's poller with it, and sets the watchable pace: with the speed on "auto", from the
+simulated costs of the first ``AUTO_PACE_TRIALS`` trials. User errors are shown in the
+control panel, never raised.
+
+Its inputs are explicit: the control panel, the live view (the attached run), the
+shared state (locks and the config keys the widgets do not show), the space panel, the
+run picker, the store (a path or an open store) and ``attach(experiment)``, the
+workbench's way of showing a run.
+
+Example:
+    >>> import nasbench_ui as nb
+    >>> wb = nb.Workbench(space="nb201", storage=":memory:")
+    >>> isinstance(wb.search, SearchControl), wb.search.storage
+    (True, ':memory:')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..experiment import Experiment
+from ..storage import open_store
+from .live_view import AUTO_PACE_TRIALS, LiveView
+from .run_picker import run_name
+
+__all__ = ["SearchControl"]
+
+
+class SearchControl:
+    """Start, pause, resume, stop and pace the search of a workbench (see the module
+    docstring)."""
+
+    def __init__(self, *, controls: Any, live: LiveView, shared: Any, space_panel: Any,
+                 runs: Any, storage: Any, attach: Callable[[Experiment], Any]) -> None:
+        self.controls, self.live, self.shared = controls, live, shared
+        self.space_panel, self.runs, self.attach = space_panel, runs, attach
+        self.storage = storage  # a path until the first run opens it, then the store
+        self.costs: list[float] = []  # simulated costs of the first trials (auto speed)
+
+    @property
+    def experiment(self) -> Experiment | None:
+        """The attached experiment (None before the first Start or load)."""
+        return self.live.experiment
+
+    def new_experiment(self) -> Experiment:
+        """A new run of the shown settings and space, named from the store's counter."""
+        s = self.controls.settings()
+        if isinstance(self.storage, (str, Path)):
+            self.storage = open_store(self.storage)
+        else:
+            # the store of a loaded run was opened read-only (to follow it); a new run
+            # in it needs it writable (a no-op for a store that already is)
+            self.storage.open_for_writing()
+        space = self.space_panel.space
+        # the counter comes from the store: a re-run cell never repeats a name
+        name = run_name(self.storage, s["strategy"], space.name)
+        return Experiment(space, storage=self.storage, name=name, **{**s, **self.shared.extra})
+
+    def start(self) -> Experiment | None:
+        """Start (or resume) a search from what the widgets show (errors are shown)."""
+        try:
+            if "editor" not in self.shared.locked and not self.space_panel.hparams.commit():
+                raise ValueError(f"fix the hyperparameters first: {self.space_panel.hparams.error}")
+            self.controls.check()
+            exp = self.experiment
+            settings = self.controls.settings()
+            same = exp is not None and not exp.running and not exp.budget_spent() and (
+                {k: v for k, v in settings.items() if k != "dataset_options"}
+                == {k: exp.config.to_dict()[k] for k in settings if k != "dataset_options"}
+                and exp.space == self.space_panel.space)
+            if not same:
+                exp = self.new_experiment()
+                self.attach(exp)
+            assert exp is not None
+            exp.set_pace(self.controls.pace(self.costs))
+            # buttons first: a search that ends at once (or dies) then has the last word
+            self.controls.set_running_state("running")
+            exp.start()
+        except (ValueError, RuntimeError) as e:
+            self.controls.set_running_state("ready")
+            self.controls.show_error(str(e))
+            return None
+        self.live.start_polling()
+        return exp
+
+    def pause(self) -> None:
+        """Pause the search (the status line says so at once)."""
+        if self.experiment is not None:
+            self.experiment.pause()
+            self.controls.set_running_state("paused")
+            self.live.update_widgets()  # "paused" now, not at the next trial
+
+    def resume(self) -> None:
+        """Resume a paused search."""
+        if self.experiment is not None:
+            self.experiment.resume()
+            self.controls.set_running_state("running")
+
+    def stop(self, wait: bool = True) -> None:
+        """Stop the search (the running trial ends INTERRUPTED)."""
+        if self.experiment is not None:
+            self.experiment.stop(wait=wait)
+            if not wait:
+                self.controls.set_running_state("stopping")
+
+    def close(self) -> None:
+        """Stop the search and the poller (a re-run cell)."""
+        if self.experiment is not None and self.experiment.running:
+            self.experiment.stop(wait=True, timeout=30)
+        self.live.stop_polling()
+
+    def open_run(self, name: str) -> None:
+        """Show the stored run ``name`` of this store (read-only until Start)."""
+        if self.experiment is not None and self.experiment.running:
+            self.runs.say("stop the search before opening another run", error=True)
+            return
+        try:
+            self.attach(Experiment.load(self.storage, name=name))
+        except (ValueError, PermissionError) as e:
+            self.runs.say(f"cannot open {name}: {e}", error=True)
+
+    # --------------------------------------------------------------- pace
+    def apply_pace(self) -> None:
+        """Hand the speed control's pace to the search (safe while it runs)."""
+        if self.experiment is not None and not self.live.following:
+            self.experiment.set_pace(self.controls.pace(self.costs))
+
+    def on_event(self, event: Any) -> None:
+        """The run's events: the first trials teach the auto speed their costs."""
+        if event.kind == "trial_finish" and self.controls.speed.value == "auto" \
+                and len(self.costs) < AUTO_PACE_TRIALS:
+            self.learn_cost(event.number)
+
+    def learn_cost(self, number: int) -> None:
+        """Note a finished trial's simulated cost and set the watchable pace from the
+        costs so far (called in the search's thread, before it waits out the trial)."""
+        exp = self.experiment
+        if exp is None:
+            return
+        cost = (exp.store.trial(exp.name, number).metrics or {}).get("cost_s")
+        if isinstance(cost, (int, float)) and cost > 0:
+            self.costs.append(float(cost))
+            exp.set_pace(self.controls.pace(self.costs))
