@@ -13,6 +13,7 @@ import pytest
 from strategy_helpers import drive, fan_in_space, score_table, tiny_space, trial
 
 from nasbench_ui import spaces, strategies
+from nasbench_ui.space.canonical import Equivalence
 from nasbench_ui.strategies.bananas import ArchCodec, Bananas, MLPEnsemble
 
 FAST = {"epochs": 40, "initial": 5}
@@ -36,7 +37,7 @@ def test_the_ensemble_fits_and_disagrees_away_from_the_data() -> None:
 def test_random_first_then_mutations_of_the_best_never_repeating() -> None:
     space = spaces.nb201()
     objective = score_table(space, 4)
-    s = Bananas(space, seed=0, **FAST)
+    s = Bananas(space, seed=0, equivalence="none", **FAST)  # see the test below for "function"
     seen, values, randoms, mutants = [], {}, 0, 0
     for i in range(30):
         a = s.ask()
@@ -80,7 +81,7 @@ def test_the_predictor_steers_the_search_towards_good_architectures() -> None:
 @pytest.mark.parametrize("extra", [
     {"acquisition": "its"}, {"acquisition": "ucb"}, {"acquisition": "mean"},
     {"encoding": "path"}, {"retrain_every": 1, "warm_epochs": 0},
-    {"retrain_every": 4, "warm_epochs": 3},
+    {"retrain_every": 4, "warm_epochs": 3}, {"equivalence": "none"},
 ])
 @pytest.mark.parametrize(("total", "cut"), [(12, 4), (20, 11), (26, 23)])
 def test_resumed_bananas_continues_exactly(extra: dict[str, Any], total: int, cut: int) -> None:
@@ -208,7 +209,8 @@ def test_warm_starts_between_trainings_from_scratch() -> None:
     p.ask()
     n, seed = p.state_dict()["fit"]
     assert n == 8
-    xs = np.array([space.encode(h["arch"]) for h in p.history])
+    # the predictor sees each cell with its dead edges dropped (equivalence="function")
+    xs = np.array([space.encode(Equivalence(space).pruned(h["arch"])) for h in p.history])
     ref = MLPEnsemble(30, 5, 32, 2, seed=seed).fit(
         xs, np.array([h["value"] for h in p.history]), 20, 0.03)
     assert np.array_equal(ref.predict(xs)[0], p._ensemble(p._successes()).predict(xs)[0])
@@ -290,3 +292,44 @@ def test_a_bad_snapshot_is_a_value_error(change: dict[str, Any], message: str) -
         state["numbers"] = []
     with pytest.raises(ValueError, match=message):
         Bananas(space, seed=0, **FAST).load_state_dict(state)
+
+
+def test_no_two_asks_compute_the_same_function_and_pending_ones_count() -> None:
+    space = spaces.nb201()
+    eq = Equivalence(space)
+    objective = score_table(space, 4)
+
+    def run(snapshot: bool) -> list[dict[str, Any]]:
+        s = Bananas(space, seed=1, **FAST)
+        asked = drive(s, objective, 12)
+        pending = [s.ask(), s.ask()]
+        if snapshot:  # the pending asks' functions survive a snapshot
+            clone = Bananas(space, seed=7, **FAST)
+            clone.load_state_dict(json.loads(json.dumps(s.state_dict())))
+            s = clone
+        asked += pending + drive(s, objective, 40, first=14)
+        for p in pending:
+            s.tell(p, objective(p), trial(99, p, objective(p)))
+        return asked
+
+    asked = run(snapshot=False)
+    functions = [eq.key(a) for a in asked]
+    assert len(set(functions)) == len(functions) == 54
+    assert run(snapshot=True) == asked
+    # without the equivalence the same search asks some function twice (dead edges differ)
+    plain = drive(Bananas(space, seed=1, equivalence="none", **FAST), objective, 54)
+    assert len({eq.key(a) for a in plain}) < 54
+
+
+def test_the_predictor_sees_cells_with_their_dead_edges_dropped() -> None:
+    space = spaces.nb201()
+    s = Bananas(space, seed=0, **FAST)
+    codec = ArchCodec(space)
+    conv = dict.fromkeys(space.labels, "nor_conv_3x3")
+    dead = {**conv, "1<-0": "none", "2<-1": "avg_pool_3x3", "3<-1": "skip_connect"}
+    same = {**conv, "1<-0": "none", "2<-1": "none", "3<-1": "none"}
+    x = s._encode(np.array([codec.row(dead), codec.row(same), codec.row(conv)]))
+    assert (x[0] == x[1]).all() and not (x[0] == x[2]).all()
+    off = Bananas(space, seed=0, equivalence="none", **FAST)
+    y = off._encode(np.array([codec.row(dead), codec.row(same)]))
+    assert not (y[0] == y[1]).all()

@@ -1,0 +1,76 @@
+"""Functional equivalence of cells: dead edges, interchangeable nodes, identity edges, and
+spaces where no two architectures are merged."""
+
+from __future__ import annotations
+
+import itertools
+
+from nasbench_ui import spaces
+from nasbench_ui.space.canonical import Equivalence, functional_key, live_edges, pruned
+from nasbench_ui.space.decisions import Edge, Node
+from nasbench_ui.space.spec import SearchSpace
+
+
+def _all(space: SearchSpace) -> list[dict[str, str]]:
+    choices = [d.choices() for d in space.decisions]
+    return [dict(zip(space.labels, c, strict=True)) for c in itertools.product(*choices)]
+
+
+def test_nb201_classes_and_their_members() -> None:
+    space = spaces.nb201()
+    eq = Equivalence(space)
+    archs = _all(space)
+    keys = [eq.key(a) for a in archs]
+    assert len(archs) == 15_625 and len(set(keys)) == 5_773
+    # every member of a class prunes to a cell of the same class, and pruning is idempotent
+    for a, k in zip(archs[::97], keys[::97], strict=True):
+        p = eq.pruned(a)
+        assert eq.key(p) == k and eq.pruned(p) == p
+    # the cells with no input-output path are one class: the zero function
+    zero = [a for a, k in zip(archs, keys, strict=True) if k == "0"]
+    assert all(not eq.live(a) for a in zero) and len(zero) > 1
+
+
+def test_dead_edges_are_those_off_every_live_path() -> None:
+    space = spaces.nb201()
+    conv = dict.fromkeys(space.labels, "nor_conv_3x3")
+    assert [e.label for e in live_edges(space, conv)] == list(space.labels)
+    cut = {**conv, "3<-2": "none", "3<-1": "none"}  # nodes 1 and 2 no longer reach the output
+    assert [e.label for e in live_edges(space, cut)] == ["3<-0"]
+    assert pruned(space, cut) == {**dict.fromkeys(space.labels, "none"), "3<-0": "nor_conv_3x3"}
+    assert functional_key(space, cut) == "nor_conv_3x3[x]"
+
+
+def test_sums_commute_and_identity_edges_pass_their_input() -> None:
+    space = spaces.nb201()
+    base = {**dict.fromkeys(space.labels, "none"), "3<-1": "nor_conv_3x3",
+            "3<-2": "nor_conv_1x1"}
+    a = {**base, "1<-0": "nor_conv_3x3", "2<-0": "avg_pool_3x3"}
+    swapped = {**base, "1<-0": "avg_pool_3x3", "2<-0": "nor_conv_3x3",
+               "3<-1": "nor_conv_1x1", "3<-2": "nor_conv_3x3"}
+    assert functional_key(space, a) == functional_key(space, swapped)
+    direct = {**dict.fromkeys(space.labels, "none"), "3<-0": "nor_conv_3x3"}
+    through = {**dict.fromkeys(space.labels, "none"), "1<-0": "skip_connect",
+               "3<-1": "nor_conv_3x3"}
+    assert functional_key(space, direct) == functional_key(space, through)
+    twice = {**direct, "1<-0": "nor_conv_3x3", "3<-1": "skip_connect"}  # conv(x) + conv(x)
+    assert functional_key(space, twice) != functional_key(space, direct)
+
+
+def test_concatenating_cells_are_not_merged() -> None:
+    ops = ("none", "skip_connect", "nor_conv_3x3")
+
+    def cell(merge: str) -> SearchSpace:
+        return SearchSpace(merge, nodes=["0", "1", Node("2", merge=merge)],
+                           edges=[Edge("0", "1", ops, label="a"), Edge("0", "2", ops, label="b"),
+                                  Edge("1", "2", ops, label="c")])
+
+    x = {"a": "skip_connect", "b": "none", "c": "nor_conv_3x3"}  # conv(x)
+    y = {"a": "none", "b": "nor_conv_3x3", "c": "skip_connect"}  # conv(x), c is dead
+    summed = cell("sum")
+    assert functional_key(summed, x) == functional_key(summed, y) == "nor_conv_3x3[x]"
+    assert pruned(summed, y) == {**y, "c": "none"}
+    cat = cell("concat")  # a zero input still widens a concatenation: nothing is merged
+    eq = Equivalence(cat)
+    assert not eq.judgeable
+    assert eq.key(x) == cat.key(x) != eq.key(y) and eq.pruned(y) == y
