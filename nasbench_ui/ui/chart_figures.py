@@ -33,6 +33,7 @@ from bokeh.models import Label, Span
 
 from nasbench_ui.storage.trial import Trial
 from nasbench_ui.viz import figures, labels, tables
+from nasbench_ui.viz.column_arrays import ColumnArrays
 from nasbench_ui.viz.live_tables import LiveTables
 from nasbench_ui.viz.thinning import drawn_rows
 
@@ -79,6 +80,10 @@ class ChartFigures:
         self.drawn = {role: fig.select_one({"name": f"nbui-{role}-drawn"}) for role, fig in
                       (("history", self.history_fig), ("scatter", self.scatter_fig))}
         self.steps = {"history": 1, "scatter": 1, "front": 1}
+        # NumPy copies of the columns thinning reads, updated from the changed rows on
+        self._arrays = {"history": ColumnArrays({"number": np.int64, "best_so_far": float}),
+                        "scatter": ColumnArrays({"number": np.int64}),
+                        "front": ColumnArrays({"number": np.int64})}
         self.notes: dict[str, Label] = {}  # what a thinned chart does not draw, in the plot
         for role, fig in (("history", self.history_fig), ("scatter", self.scatter_fig)):
             self.notes[role] = Label(x=6, y=6, x_units="screen", y_units="screen", text="",
@@ -103,17 +108,21 @@ class ChartFigures:
         self.sources["opfreq"].data = (tables.op_frequency([], space) if space is not None
                                        else tables.op_frequency_empty())
 
-    def thin(self, lt: LiveTables, selected: int | None) -> None:
+    def thin(self, lt: LiveTables, selected: int | None, since: int = 0) -> None:
         """Past ``DRAW_LIMIT`` trials, draw the recent ones, the ``selected`` one, the
         best-so-far improvements and every ``step``-th older one (``viz.thinning``); the
-        sources keep every row."""
+        sources keep every row. ``since``: no history row before it changed since the
+        last call with ``lt`` (its arrays are kept up to there: ``viz.column_arrays``)."""
         for role, cols in (("history", lt.history), ("scatter", lt.points)):
-            numbers = cols["number"]
+            # a point's number never changes (points are only appended)
+            arrays = self._arrays[role].update(cols, lt, since if role == "history"
+                                               else len(cols["number"]))
+            numbers = arrays["number"]
             must = None
             if len(numbers) > DRAW_LIMIT:
-                must = np.asarray(numbers) == (-1 if selected is None else selected)
+                must = numbers == (-1 if selected is None else selected)
                 if role == "history":
-                    best = np.asarray(cols["best_so_far"], dtype=float)
+                    best = arrays["best_so_far"]
                     same = (best[1:] == best[:-1]) | (np.isnan(best[1:]) & np.isnan(best[:-1]))
                     must[1:] |= ~same
             rows, step = drawn_rows(numbers, DRAW_LIMIT, DRAW_RECENT, must)
@@ -127,19 +136,27 @@ class ChartFigures:
                     flt.indices = rows
             self.steps[role] = step
 
-    def front_arrays(self, front: dict[str, list]) -> dict[str, np.ndarray]:
+    def front_arrays(self, front: dict[str, list], owner: Any = None,
+                     since: int = 0) -> dict[str, np.ndarray]:
         """The front's columns as arrays (binary buffers: a front of thousands of points,
         cost rising with accuracy, is re-sent in about a millisecond). Past
         ``FRONT_LIMIT`` points the line is drawn through the two ends and every
         ``step``-th point by trial number: the page echoes each push back, and a 30k-point
-        front cost it ~0.1 s of base64 per push."""
-        cols = {k: np.asarray(v, dtype=float if k != "number" else np.int64)
-                for k, v in front.items()}
-        n = len(cols["number"])
+        front cost it ~0.1 s of base64 per push. ``owner`` and ``since`` (the first row
+        changed since the last call with that owner) let it keep the numbers' array.
+        Only the drawn rows of x and y are converted."""
+        numbers = self._arrays["front"].update(front, owner, since)["number"]
+        n = len(numbers)
         must = np.zeros(n, dtype=bool)
         must[[0, -1] if n else []] = True
-        rows, self.steps["front"] = drawn_rows(cols["number"], FRONT_LIMIT, 0, must)
-        return cols if rows is None else {k: v[rows] for k, v in cols.items()}
+        rows, self.steps["front"] = drawn_rows(numbers, FRONT_LIMIT, 0, must)
+        if rows is None:
+            return {"x": np.asarray(front["x"], dtype=float),
+                    "y": np.asarray(front["y"], dtype=float), "number": numbers}
+        picked = rows.tolist()
+        return {"x": np.array([front["x"][i] for i in picked], dtype=float),
+                "y": np.array([front["y"][i] for i in picked], dtype=float),
+                "number": numbers[rows]}
 
     def name_axes(self, trials: Sequence[Trial]) -> None:
         """The y axes name the objective (found once from the first COMPLETE trial), the

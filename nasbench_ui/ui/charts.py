@@ -95,6 +95,7 @@ class LiveCharts:
         self._tables: LiveTables | None = None  # the columns, folded in trial by trial
         self._curved: list[Trial] = []  # finished trials with a curve point, newest kept
         self._front_sent: tuple[int, int] | None = None
+        self._history_seen: tuple[LiveTables | None, int] = (None, 0)  # (tables, rows)
         self._top_sent: list[int] | None = None
         self.model: Any = None  # the BokehModel, once ``widget`` is made
         self._widget: Any = None
@@ -192,10 +193,14 @@ class LiveCharts:
                                      changed=lt.changes("points")),
                  figures.sync_source(self.sources["curves"], curves),
                  figures.sync_source(self.sources["rungs"], rungs.rung_marks(curves))]
+        # the first history row that changed since the last push (thinning's arrays)
+        start, rows = lt.changes("history")
+        seen, since = self._history_seen
+        since = min([since if seen is lt else 0, *rows, *([] if start is None else [start])])
         lt.clear_changes()
         if self._front_sent != (id(lt), lt.front_version):
             self._front_sent = (id(lt), lt.front_version)
-            self.sources["pareto"].data = f.front_arrays(lt.front)
+            self.sources["pareto"].data = f.front_arrays(lt.front, lt, lt.take_front_change())
             kinds.append("replace")
         if self.space is not None:
             top = [t.number for t in lt.top]
@@ -203,7 +208,8 @@ class LiveCharts:
                 self._top_sent = top
                 figures.sync_source(self.sources["opfreq"], tables.op_frequency(
                     lt.top, self.space, self.top_k, self.maximize))
-        f.thin(lt, self.picker.selected)
+        f.thin(lt, self.picker.selected, since)
+        self._history_seen = (lt, len(lt.history["number"]))
         f.set_titles()
         changed = set(kinds) != {"none"}
         if self.picker.selected is not None and changed:

@@ -86,6 +86,7 @@ class LiveTables:
         self.history: dict[str, list] = {k: [] for k in HISTORY_COLUMNS}
         self.points: dict[str, list] = {k: [] for k in POINT_COLUMNS}
         self.front_version = 0
+        self._front_from = 0  # the first front row changed since take_front_change()
         self._front_cols: dict[str, list] = {"x": [], "y": [], "number": []}
         self._front: list[tuple[float, float, int]] = []  # (x, ysign * y, point row), sorted
         self._top: list[tuple[float, int, Trial]] = []  # (sort key, number, trial), best first
@@ -170,6 +171,23 @@ class LiveTables:
         folded in (the rest may still change)."""
         return self._lo
 
+    def take_front_change(self) -> int:
+        """The first row of ``front`` changed (or added) since the last call: rows before it
+        are as they were then (0 at the first call). Starts counting afresh.
+
+        Example:
+            >>> from nasbench_ui.storage.trial import Trial, TrialState as S
+            >>> lt = LiveTables()
+            >>> _ = lt.feed([Trial(0, S.COMPLETE, {}, 0.5, {"params": 10})])
+            >>> lt.take_front_change(), lt.take_front_change()
+            (0, 1)
+            >>> _ = lt.feed([Trial(1, S.COMPLETE, {}, 0.7, {"params": 20})])
+            >>> lt.take_front_change(), lt.front["number"]
+            (1, [0, 1])
+        """
+        at, self._front_from = self._front_from, len(self._front)
+        return at
+
     def changes(self, role: str) -> tuple[int | None, set[int]]:
         """Rows of ``role`` ("history" or "points") changed in place since
         ``clear_changes()``: (a first row from which every row may have changed, or None;
@@ -239,6 +257,7 @@ class LiveTables:
                 self._changed["points"][1].add(r)
             e += 1
         kept.append((a, b, row))
+        self._front_from = min(self._front_from, s)
         front[s:e] = kept = sorted(kept)
         cols = self._front_cols
         for k in ("x", "y", "number"):

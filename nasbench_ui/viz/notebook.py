@@ -34,12 +34,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 __all__ = ["JUPYTER_BOKEH_HANDLER", "KERNEL_ATTRS", "check_jupyter_bokeh", "echo_free_model",
-           "ensure_bokehjs", "is_echo"]
+           "ensure_bokehjs", "is_echo", "patch_message"]
 
 # properties that only the kernel changes: a page event on them is an echo
 KERNEL_ATTRS = frozenset({"data", "text", "axis_label", "factors", "title", "tags"})
@@ -115,7 +114,6 @@ def check_jupyter_bokeh(model_class: type) -> Callable[..., Any]:
 @functools.cache
 def _model_class() -> type:
     from bokeh.document.events import DocumentPatchedEvent
-    from bokeh.protocol import Protocol
     from ipywidgets import DOMWidget
     from jupyter_bokeh import BokehModel
 
@@ -183,12 +181,9 @@ def _model_class() -> type:
                 self._send_patch([event])
 
         def _send_patch(self, events: list[Any]) -> None:
-            msg = Protocol().create("PATCH-DOC", events)
+            msg = patch_message(self.document, events)
             for part in (msg.header_json, msg.metadata_json, msg.content_json):
                 self.send({"msg": "patch", "payload": part})
-            for buffer in msg.buffers:  # the receiver takes a header, then the bytes
-                self.send({"msg": "patch", "payload": json.dumps(buffer.ref)})
-                self.send({"msg": "patch"}, [buffer.to_bytes()])
 
         def _on_page_message(self, _widget: Any, content: dict[str, Any],
                              _buffers: Any) -> None:
@@ -209,6 +204,36 @@ def _model_class() -> type:
                 self.after_sync()
 
     return EchoFreeBokehModel
+
+
+def patch_message(document: Any, events: list[Any]) -> Any:
+    """A Bokeh ``PATCH-DOC`` message of ``events`` with its arrays inline (base64 in the
+    content, no binary buffers), as ``Protocol().create("PATCH-DOC", events)`` builds it
+    otherwise.
+
+    jupyter_bokeh's view takes one fragment per comm message, and each buffer costs two
+    (its header, its bytes): a push of five arrays was 13 comm messages, each one a
+    wake-up of the kernel's IOPub thread (which takes the search's interpreter lock) and
+    a message through the server and the page. Inline, a push is always 3.
+
+    Example:
+        >>> from bokeh.document import Document
+        >>> from bokeh.models import ColumnDataSource
+        >>> import numpy as np
+        >>> doc, seen = Document(), []
+        >>> src = ColumnDataSource({"x": np.arange(3)}); doc.add_root(src)
+        >>> doc.on_change(seen.append); src.data = {"x": np.arange(4)}
+        >>> msg = patch_message(doc, seen)
+        >>> msg.buffers, msg.header["msgtype"], '"bytes"' in msg.content_json
+        ([], 'PATCH-DOC', True)
+    """
+    from bokeh.core.serialization import Serializer
+    from bokeh.protocol.messages.patch_doc import patch_doc
+
+    serializer = Serializer(references=document.models.synced_references, deferred=False)
+    content = {"events": serializer.encode(events)}
+    document.models.flush_synced(lambda model: not serializer.has_ref(model))
+    return patch_doc(patch_doc.create_header(), {}, content)
 
 
 def echo_free_model(layout: Any, lock: Any, after_sync: Callable[[], Any] | None = None,

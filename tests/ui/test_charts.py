@@ -443,8 +443,10 @@ def test_a_push_is_one_patch_message_with_all_its_changes(charts):
     kinds = [(e["kind"], e.get("attr")) for e in contents[0]["events"]]
     assert sum(k == "ColumnsStreamed" for k, _ in kinds) >= 2  # history and scatter rows
     assert kinds[-1] == ("ModelChanged", "tags")  # the push mark comes last
-    raw = [b for _, b in sent if b]
-    assert raw, "the Pareto front travels as binary buffers"
+    # the Pareto front's arrays travel inline: 3 comm messages a push, no buffers
+    assert len(sent) == 3 and not any(b for _, b in sent)
+    pareto = [e for e in contents[0]["events"] if e["kind"] == "ColumnDataChanged"]
+    assert any('"ndarray"' in json.dumps(e) for e in pareto)
 
 
 def test_a_long_search_thins_the_dots_drawn_but_keeps_every_row(charts, monkeypatch):
@@ -514,3 +516,48 @@ def test_the_curves_show_multi_fidelity_rungs() -> None:
         (0, "r0"), (1, "r0"), (1, "r1")]
     assert "@rung_text" in charts.curves_fig.select_one({"name": "nbui-curves-fig-hover"}).tooltips
     charts.close()
+
+
+def test_thinning_kept_across_pushes_equals_thinning_from_scratch(monkeypatch):
+    """The charts keep thinning's arrays between pushes (O(new rows)); with trials that
+    finish out of order and a front that changes in its middle, what they draw is what a
+    fresh chart draws from the same trials."""
+    import random
+
+    import numpy as np
+
+    monkeypatch.setattr(figures_mod, "DRAW_LIMIT", 60)
+    monkeypatch.setattr(figures_mod, "DRAW_RECENT", 10)
+    monkeypatch.setattr(figures_mod, "FRONT_LIMIT", 15)
+    rng = random.Random(4)
+    values = [rng.random() for _ in range(400)]
+    # cost rising with accuracy: a long front; every 25th point removes a few of it
+    final = [t(i, C, v, params=int(v * 10**5) - (300 if i % 25 == 0 else 0))
+             for i, v in enumerate(values)]
+    kept = LiveCharts(spaces.nb201(), interval=60)
+    try:
+        current: list[Trial] = []
+        for i in range(len(final)):
+            current = [*current, Trial(i, TrialState.RUNNING, {})]
+            for j in range(len(current)):  # some finish later than those after them
+                if current[j].state is TrialState.RUNNING and rng.random() < 0.5:
+                    current[j] = final[j]
+            if i % 23 == 0 or i == len(final) - 1:
+                kept.update(current)
+                kept.flush()
+        kept.update(final)
+        kept.flush()
+        # the same tables thinned from scratch (the scatter's rows are in finish order,
+        # so a chart fed all trials at once would order them otherwise)
+        fresh = figures_mod.ChartFigures(spaces.nb201())
+        fresh.thin(kept._tables, None)
+        for role in ("history", "scatter"):
+            assert kept.drawn[role].indices is not None
+            assert np.array_equal(np.asarray(kept.drawn[role].indices),
+                                  np.asarray(fresh.drawn[role].indices)), role
+        front = fresh.front_arrays(kept._tables.front)
+        assert len(front["number"]) < len(kept._tables.front["number"])  # thinned
+        for k in ("x", "y", "number"):
+            assert np.array_equal(kept.sources["pareto"].data[k], front[k]), k
+    finally:
+        kept.close()

@@ -131,3 +131,31 @@ def test_is_echo_tells_kernel_attributes_from_page_ones():
     sel = {"kind": "ModelChanged", "attr": "indices", "model": {"id": src.selected.id}}
     assert notebook.is_echo(doc, {**sel, "new": []})  # equal to the kernel's selection
     assert not notebook.is_echo(doc, {**sel, "new": [1]})  # a tap
+
+
+
+def test_a_push_of_arrays_is_three_messages_that_decode_to_the_arrays():
+    """Arrays travel inline (3 comm messages per push, not 3 plus 2 per array), and
+    Bokeh's own decoder reads them back unchanged."""
+    import json
+
+    import numpy as np
+    from bokeh.core.serialization import Deserializer
+    from bokeh.models import IndexFilter
+
+    fig, src = _chart()
+    flt = IndexFilter(indices=[0])
+    fig.renderers[0].view.filter = flt
+    model = echo_free_model(fig, threading.RLock())
+    sent = _sent(model)
+    with model.batch():
+        src.data = {"x": np.arange(5.0), "y": np.arange(5.0) * 2}
+        flt.indices = np.array([0, 3, 4], dtype=np.int64)
+    assert len(sent) == 3 and all(m["msg"] == "patch" for m in sent)
+    header, content = json.loads(sent[0]["payload"]), json.loads(sent[2]["payload"])
+    assert header["msgtype"] == "PATCH-DOC" and header.get("num_buffers", 0) == 0
+    new = {e["attr"]: e["new" if e["kind"] == "ModelChanged" else "data"]
+           for e in content["events"]}
+    assert Deserializer().decode(new["indices"]).tolist() == [0, 3, 4]
+    data = Deserializer().decode(new["data"])
+    assert data["y"].tolist() == [0.0, 2.0, 4.0, 6.0, 8.0]
