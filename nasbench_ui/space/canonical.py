@@ -33,7 +33,10 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from .decisions import OpDecision
 
@@ -109,6 +112,62 @@ class Equivalence:
         if op in IDENTITY_OPS and not self._tag[i]:
             return src
         return f"{op}{self._tag[i]}[{src}]"
+
+    def pruned_rows(self, rows: np.ndarray, labels: Sequence[str],
+                    choices: Sequence[Sequence[Any]]) -> np.ndarray:
+        """:meth:`pruned` of many architectures at once, as rows of choice indices
+        (``rows[n, k]`` indexes ``choices[k]``, decision ``labels[k]``): a new array.
+
+        The same reachability as :meth:`live`, with one boolean column per node over
+        all rows, so a predictor can prune thousands of candidates per ask.
+
+        Example:
+            >>> from nasbench_ui import spaces
+            >>> space = spaces.nb201()
+            >>> eq, ch = Equivalence(space), [d.choices() for d in space.decisions]
+            >>> arch = {**dict.fromkeys(space.labels, "nor_conv_3x3"), "1<-0": "none"}
+            >>> row = np.array([[c.index(arch[lb]) for lb, c in zip(space.labels, ch)]])
+            >>> out = eq.pruned_rows(row, space.labels, ch)[0]
+            >>> {lb: c[i] for lb, c, i in zip(space.labels, ch, out)} == eq.pruned(arch)
+            True
+        """
+        out = np.array(rows, dtype=np.int64, copy=True)
+        if not self.judgeable or out.size == 0:
+            return out
+        col = {lb: k for k, lb in enumerate(labels)}
+        node = {name: j for j, name in enumerate(self._order)}
+        n = out.shape[0]
+        nonzero = np.empty((n, len(self._edges)), dtype=bool)
+        for i, e in enumerate(self._edges):
+            if e.is_decision:
+                k = col[e.label]
+                is_zero = np.array([c in ZERO_OPS for c in choices[k]], dtype=bool)
+                nonzero[:, i] = ~is_zero[out[:, k]]
+            else:
+                nonzero[:, i] = e.ops[0] not in ZERO_OPS
+        fwd = np.zeros((n, len(self._order)), dtype=bool)
+        back = np.zeros_like(fwd)
+        fwd[:, node[self.space.input]] = True
+        back[:, node[self.space.output]] = True
+        src = [node[e.src] for e in self._edges]
+        dst = [node[e.dst] for e in self._edges]
+        for name in self._order:  # sources first: a node's inputs are final when it is
+            j = node[name]
+            for i in range(len(self._edges)):
+                if src[i] == j:
+                    fwd[:, dst[i]] |= fwd[:, j] & nonzero[:, i]
+        for name in reversed(self._order):
+            j = node[name]
+            for i in range(len(self._edges)):
+                if dst[i] == j:
+                    back[:, src[i]] |= back[:, j] & nonzero[:, i]
+        for i, e in enumerate(self._edges):
+            zero = self._zero[i]
+            if e.is_decision and zero is not None:
+                k = col[e.label]
+                dead = ~(nonzero[:, i] & fwd[:, src[i]] & back[:, dst[i]])
+                out[dead, k] = list(choices[k]).index(zero)
+        return out
 
     def pruned(self, arch: dict[str, Any]) -> dict[str, Any]:
         """``arch`` with each dead decision edge set to a zero operation it offers (a copy)."""

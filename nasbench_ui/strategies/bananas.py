@@ -333,7 +333,6 @@ class Bananas(StrategyBase):
         self._eq = Equivalence(space) if self.options["equivalence"] == "function" else None
         self._functions: set[str] = set()  # functional keys of the told and pending archs
         self._pending_rows: dict[str, list[int]] = {}  # key -> row of each pending ask
-        self._pruned: dict[Any, np.ndarray] = {}  # code -> row with dead edges dropped
 
     @property
     def history(self) -> list[dict[str, Any]]:
@@ -382,12 +381,8 @@ class Bananas(StrategyBase):
         """The predictor's features: each row with its dead edges dropped, encoded."""
         if self._eq is None or not self._eq.judgeable:
             return self._codec.encode(rows)
-        out = np.empty_like(rows)
-        for i, (row, code) in enumerate(zip(rows, self._codec.codes(rows), strict=True)):
-            if code not in self._pruned:
-                self._pruned[code] = self._codec.row(self._eq.pruned(self._codec.arch(row)))
-            out[i] = self._pruned[code]
-        return self._codec.encode(out)
+        return self._codec.encode(self._eq.pruned_rows(rows, self._codec.labels,
+                                                       self._codec.choices))
 
     def _function(self, arch: dict[str, Any]) -> str | None:
         return None if self._eq is None else self._eq.key(arch)
