@@ -21,12 +21,7 @@ from nasbench_ui.space.stacked import StackedNet
 SMALL = {"cells": 1, "channels": 4}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Any:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def searched(space: Any = "nb201") -> nb.Experiment:

@@ -13,13 +13,7 @@ from nasbench_ui.space import Categorical, Edge, SearchSpace
 from nasbench_ui.space.presets import DARTS_OPS
 from nasbench_ui.space.supernet import Supernet, check_space, derive
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Any:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def _copy_into_archnet(net: Supernet, arch: dict[str, Any]) -> torch.nn.Module:

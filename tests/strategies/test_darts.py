@@ -21,12 +21,7 @@ from nasbench_ui.strategies.darts import Darts, DartsEpoch
 FAST = {"epochs": 2, "batch_size": 32}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Any:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")
