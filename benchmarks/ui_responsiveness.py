@@ -214,6 +214,20 @@ def _kernel_json(page: Any, expr: str, timeout_s: float = 120.0) -> Any:
                                timeout=timeout_s))
 
 
+def _finish_times(page: Any, chunk: int = 20_000) -> list[float]:
+    """The sorted finish times of the workbench's run, read in chunks: printed at once,
+    100k trials (2 MB) passed the server's IOPub data rate limit (1 MB/s) and were
+    dropped."""
+    _kernel_json(page, "len(globals().__setitem__('_nbui_fin', sorted(t.finished_at for t in "
+                       "wb.experiment.finished_trials() if t.finished_at is not None)) or '')")
+    n = _kernel_json(page, "len(_nbui_fin)")
+    out: list[float] = []
+    for lo in range(0, n, chunk):
+        out += _kernel_json(page, f"_nbui_fin[{lo}:{lo + chunk}]")
+        time.sleep(0.5)  # stay under the rate limit
+    return out
+
+
 def _write_notebook(path: Path, strategy: str) -> Path:
     import nbformat
 
@@ -270,8 +284,7 @@ def measure(page: Any, duration: float, cells: int, baseline_cells: int) -> dict
     t_stop = time.time()
     time.sleep(3.0)  # let the last pushes land before the sampler stops
     samples = [(float(t), int(n)) for t, n in page.evaluate(STOP_SAMPLER_JS)]
-    finished = _kernel_json(page, "sorted(t.finished_at for t in wb.experiment.finished_trials()"
-                                  " if t.finished_at is not None)")
+    finished = _finish_times(page)
     lags, missing = chart_lags(finished, samples)
     span = (finished[-1] - finished[0]) if len(finished) > 1 else float("nan")
     seconds = round(min(10.0, duration), 2)
