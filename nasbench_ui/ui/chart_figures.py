@@ -138,7 +138,7 @@ class ChartFigures:
 
     def front_arrays(self, front: dict[str, list], owner: Any = None,
                      since: int = 0) -> dict[str, np.ndarray]:
-        """The front's columns as arrays (binary buffers: a front of thousands of points,
+        """The front's columns as arrays (sent inline in the patch: a front of thousands of points,
         cost rising with accuracy, is re-sent in about a millisecond). Past
         ``FRONT_LIMIT`` points the line is drawn through the two ends and every
         ``step``-th point by trial number: the page echoes each push back, and a 30k-point

@@ -22,7 +22,7 @@ The columns are kept by a ``viz.live_tables.LiveTables``, which folds in each tr
 it finishes, so a push costs about the same at 10 trials and at 10,000. A push moves the
 new columns in with ``viz.figures.sync_source``: new finished trials are streamed, a few
 changed cells (Pareto flags) are patched, anything else replaced. The Pareto front is
-sent as NumPy arrays (binary buffers), whole, when it changed.
+sent as NumPy arrays (inline in the patch, ``viz.notebook.patch_message``), thinned, when it changed.
 
 Example:
     >>> from nasbench_ui import spaces
