@@ -54,6 +54,9 @@ POLL_S = 0.1  # how long a step waits for an executor with work in flight elsewh
 
 __all__ = ["Budget", "Loop", "LoopCallbacks", "LoopParts"]
 
+YIELD_INTERVAL_S = 0.002
+"""A background loop hands the GIL to the kernel's other threads at most this often."""
+
 
 @dataclass
 class LoopParts:
@@ -139,6 +142,7 @@ class Loop:
         self._starved = False  # the executor has no slot and nothing in flight (no worker yet)
         self.ended = False
         self._closed = False
+        self._yielded = 0.0  # when the loop last handed the GIL to the kernel's threads
 
     # ------------------------------------------------------- public state
     @property
@@ -211,12 +215,17 @@ class Loop:
             if not self._pending:
                 last, started = recorded[-1]
                 pace_wait(self.ledger.pace, last.outcome.metrics, started, control)
-            if threading.current_thread() is not threading.main_thread():
+            now = time.monotonic()
+            if now - self._yielded >= YIELD_INTERVAL_S \
+                    and threading.current_thread() is not threading.main_thread():
                 # Let the kernel's other threads run between two trials: a search of fast
                 # trials holds the GIL up to 5 ms at a time (sys.getswitchinterval), and a
                 # cell that needs it dozens of times waited ~170 ms. sleep(0) (about 0.1 ms)
                 # hands it over; a blocking run() in the main thread has no one to hand it to.
+                # Not after every trial: getting the GIL back from a busy workbench thread
+                # cost a 0.5 ms trial more than the trial itself (benchmarks/ui_responsiveness).
                 time.sleep(0)
+                self._yielded = time.monotonic()
         return True
 
     def run(self) -> Loop:
