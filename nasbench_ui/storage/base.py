@@ -239,6 +239,9 @@ def _plain(obj: Any, where: str, nan_to_null: bool) -> Any:
 
 
 _LEAVES = frozenset({str, int, float, bool, type(None)})
+# one encoder for every call: json.dumps with a keyword builds a new one each time, and
+# the engine encodes several values per trial (the output is json.dumps's, byte for byte)
+_ENCODER = json.JSONEncoder(allow_nan=False)
 
 
 def _plain_already(obj: Any) -> bool:
@@ -273,14 +276,14 @@ def encode(obj: Any, where: str, *, dict_only: bool = True, nan_to_null: bool = 
         >>> encode({"loss": float("nan")}, "metrics", nan_to_null=True)
         '{"loss": null}'
     """
-    if dict_only and not isinstance(obj, Mapping):
+    if dict_only and type(obj) is not dict and not isinstance(obj, Mapping):
         raise ValueError(f"{where} must be a dict, got {type(obj).__name__} ({obj!r:.60})")
     if _plain_already(obj):
         try:
-            return json.dumps(obj, allow_nan=False)
+            return _ENCODER.encode(obj)
         except ValueError:  # a NaN or an infinity: the full walk nulls it or names it
             pass
-    return json.dumps(_plain(obj, where, nan_to_null), allow_nan=False)
+    return _ENCODER.encode(_plain(obj, where, nan_to_null))
 
 
 def decode(text: str | None, default: Any = None) -> Any:
