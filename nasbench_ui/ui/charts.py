@@ -66,7 +66,7 @@ class LiveCharts:
 
     def __init__(
         self, space: Any = None, objective: str = "value", maximize: bool = True,
-        interval: float = 0.5, scatter_x: str = "params", curve_metric: str = "valid_acc",
+        interval: float = 0.25, scatter_x: str = "params", curve_metric: str = "valid_acc",
         last: int = 10, top_k: int = 10, estimator: str | None = None,
     ) -> None:
         self._check_x(scatter_x)
