@@ -225,8 +225,9 @@ def test_device_auto_is_cpu_here():
 
 
 def test_a_background_search_hands_over_the_gil_between_trials(monkeypatch):
-    """start() yields (time.sleep(0)) once per trial so that the kernel's cells run; a
-    blocking run() in the main thread has nobody to yield to and does not."""
+    """start() yields (time.sleep(0)) between trials, at most every YIELD_INTERVAL_S, so
+    that the kernel's cells run; a blocking run() in the main thread has nobody to yield
+    to and does not."""
     import time as real_time
 
     from nasbench_ui.engine import loop as loop_mod  # the module that steps the search
@@ -244,11 +245,17 @@ def test_a_background_search_hands_over_the_gil_between_trials(monkeypatch):
             real_time.sleep(s)
 
     monkeypatch.setattr(loop_mod, "time", Clock())
+    monkeypatch.setattr(loop_mod, "YIELD_INTERVAL_S", 0.0)  # every trial
     make(strategy="random").run()
     assert zeros == []
     exp = make(strategy="random").start()
     exp.wait(30)
     assert len(zeros) == 6 and all(name.startswith("nasbench-") for name in zeros)
+    zeros.clear()
+    monkeypatch.setattr(loop_mod, "YIELD_INTERVAL_S", 3600.0)  # once, then not for an hour
+    exp = make(strategy="random").start()
+    exp.wait(30)
+    assert len(zeros) == 1 and zeros[0].startswith("nasbench-")
 
 
 def test_trials_budget_counts_retries_as_the_store_does():
