@@ -108,9 +108,11 @@ def _source(role: str, data: dict[str, list]) -> ColumnDataSource:
 
 
 def _trial_tools(fig: Any, renderer: Any, tips: str, **hover: Any) -> None:
-    fig.add_tools(HoverTool(renderers=[renderer], tooltips=tips, name=f"{fig.name}-hover",
+    """Hover and tap tools of ``renderer`` (one, or a list of renderers of one source)."""
+    renderers = list(renderer) if isinstance(renderer, (list, tuple)) else [renderer]
+    fig.add_tools(HoverTool(renderers=renderers, tooltips=tips, name=f"{fig.name}-hover",
                             **hover),
-                  TapTool(renderers=[renderer]))
+                  TapTool(renderers=renderers))
 
 
 def _colors() -> dict[str, Any]:
@@ -225,8 +227,14 @@ def curves_figure(data: dict[str, list] | None = None, metric: str = "valid_acc"
     lines = fig.multi_line("xs", "ys", source=src, color="color", line_width="width",
                            alpha=0.8, selection_line_color="black",
                            nonselection_alpha=NONSELECTED_ALPHA)
-    _trial_tools(fig, lines, tooltip([("state", "@state"), ("last", "@last_value{0.[0000]}"),
-                                      ("rung", "@rung_text")]))
+    # each line's end point: a trial trained for one epoch has a one-point curve, which
+    # a line alone never draws (a 1-epoch classroom run showed an empty chart)
+    ends = fig.scatter("last_x", "last_value", source=src, color="color", size=5, alpha=0.8,
+                       selection_line_color="black", nonselection_alpha=NONSELECTED_ALPHA,
+                       name="nbui-curves-ends")
+    _trial_tools(fig, [lines, ends], tooltip([("state", "@state"),
+                                              ("last", "@last_value{0.[0000]}"),
+                                              ("rung", "@rung_text")]))
     fig.scatter("x", "y", source=marks, marker="diamond", size=9, color="#374151",
                        alpha=0.9)
     fig.text("x", "y", text="label", source=marks, text_font_size="9px", x_offset=4,

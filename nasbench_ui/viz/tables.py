@@ -139,8 +139,8 @@ def curves_data(
     trials: Sequence[Trial], metric: str = "valid_acc", last: int = 10, running: bool = True,
     lineage: Callable[[int], Trial | None] | None = None,
 ) -> dict[str, list]:
-    """Learning curves (``multi_line`` columns xs, ys, number, state, color, width, last_value,
-    and the rung columns rung, rung_text, joined_at, parent_rung) of the ``last``
+    """Learning curves (``multi_line`` columns xs, ys, number, state, color, width, last_x,
+    last_value (the line's end point: a one-epoch curve is only a dot), and the rung columns rung, rung_text, joined_at, parent_rung) of the ``last``
     highest-numbered trials that reported ``metric``; RUNNING trials are included (drawn
     thicker) unless ``running`` is False. x is the point's ``epoch``, or its position
     (1, 2, ...) when it has none. With ``lineage(number) -> Trial | None``, a promoted
@@ -157,7 +157,8 @@ def curves_data(
     if isinstance(last, bool) or not isinstance(last, int) or last < 1:
         raise ValueError(f"last must be a positive int (how many curves to draw), got {last!r}")
     out: dict[str, list] = {k: [] for k in (
-        "xs", "ys", "number", "state", "color", "width", "last_value", "rung", "rung_text",
+        "xs", "ys", "number", "state", "color", "width", "last_x", "last_value", "rung",
+        "rung_text",
         "joined_at", "parent_rung")}
 
     def points(t: Trial) -> tuple[list[float], list[float]]:
@@ -192,6 +193,7 @@ def curves_data(
         out["state"].append(st)
         out["color"].append(STATE_COLORS.get(st, "#000000"))
         out["width"].append(3.0 if st == "RUNNING" else 1.5)
+        out["last_x"].append(xs[-1])
         out["last_value"].append(ys[-1])
         out["rung"].append(rungs.NO_RUNG if rung is None else rung)
         out["rung_text"].append(rungs.rung_text(t))

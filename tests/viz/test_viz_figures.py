@@ -49,8 +49,15 @@ def test_scatter_figure_has_points_and_pareto_sources():
 
 
 def test_curves_and_op_frequency_figures():
-    _, src = figures.curves_figure(tables.curves_data(trials(2)))
+    fig, src = figures.curves_figure(tables.curves_data(trials(2)))
     assert src["curves"].name == "nbui-curves" and src["curves"].data["xs"] == [[1.0], [1.0]]
+    # one-point curves (one epoch) draw nothing as lines: each end is also a dot, of the
+    # same source, so hover and a click on it pick that trial
+    ends = fig.select_one({"name": "nbui-curves-ends"})
+    assert ends.data_source is src["curves"]
+    assert (ends.glyph.x, ends.glyph.y) == ("last_x", "last_value")
+    tap = next(t for t in fig.tools if type(t).__name__ == "TapTool")
+    assert ends in tap.renderers and len(tap.renderers) == 2
     s = spaces.nb201()
     fig, src = figures.op_frequency_figure(s, tables.op_frequency(trials(2), s))
     assert src["opfreq"].name == "nbui-opfreq"

@@ -139,6 +139,7 @@ def test_curves_last_n_including_running_and_missing_points():
     assert d["ys"][2] == [0.3] and d["state"][2] == "RUNNING"
     assert d["width"][2] > d["width"][0]
     assert d["last_value"] == [3.2, 4.2, 0.3]
+    assert d["last_x"] == [2.0, 2.0, 1.0]  # where each line's end dot goes
     assert tables.curves_data(ts, last=3, running=False)["number"] == [2, 3, 4]
     no_epoch = Trial(0, C, {}, 1.0, {}, [{"loss": 2.0}, {"loss": 1.0}])
     assert tables.curves_data([no_epoch], metric="loss")["xs"] == [[1.0, 2.0]]
