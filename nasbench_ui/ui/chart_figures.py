@@ -61,7 +61,8 @@ class ChartFigures:
         self._hovers: dict[str, Any] = {}
         label = labels.objective_label([], objective)
         self.history_fig, s1 = figures.history_figure(objective=label)
-        self.scatter_fig, s2 = figures.scatter_figure(x, y_label=label)
+        # the scatter's hover reads each trial's texts from the history source
+        self.scatter_fig, s2 = figures.scatter_figure(x, y_label=label, texts=s1["history"])
         self.curves_fig, s3 = figures.curves_figure(metric=curve_metric)
         self.opfreq_fig, s4 = figures.op_frequency_figure(space, top_k=top_k)
         self.sources = {**s1, **s2, **s3, **s4}
@@ -168,7 +169,7 @@ class ChartFigures:
             if fig.yaxis[0].axis_label != label:
                 fig.yaxis[0].axis_label = label
         for fig, tips in ((self.history_fig, figures.trial_tips(label)),
-                          (self.scatter_fig, figures.scatter_tips(self.x, label))):
+                          (self.scatter_fig, figures.scatter_tips(self.x, label, shared=True))):
             hover = self._hover(fig)
             if hover.tooltips != tips:
                 hover.tooltips = tips

@@ -241,7 +241,8 @@ class LiveCharts:
     def _new_tables(self) -> LiveTables:
         self._top_sent = None
         self._curved = []
-        return LiveTables(self.objective, self.maximize, self.x, self.top_k, self._memo)
+        return LiveTables(self.objective, self.maximize, self.x, self.top_k, self._memo,
+                          point_texts=False)
 
     def _resend(self) -> None:
         """Re-send every changeable value whole (a view that rendered late)."""

@@ -88,11 +88,31 @@ def trial_tips(objective: str) -> str:
                     ("arch", "@arch_text"), ("metrics", "@metrics_text")])
 
 
-def scatter_tips(x_metric: str, y_label: str) -> str:
-    """The tooltip of a dot of the scatter: x in k / M (``@x{custom}``)."""
+def scatter_tips(x_metric: str, y_label: str, shared: bool = False) -> str:
+    """The tooltip of a dot of the scatter: x in k / M (``@x{custom}``); with ``shared``
+    the arch and metrics texts are looked up by trial number in another source
+    (``@number{arch}``, ``@number{metrics}``: see :func:`scatter_figure`)."""
+    arch, mets = (("@number{arch}", "@number{metrics}") if shared
+                  else ("@arch_text", "@metrics_text"))
     return tooltip([(metric_label(x_metric), "@x{custom}"), (y_label, "@y{0.[0000]}"),
-                    ("on the Pareto front", "@pareto"), ("arch", "@arch_text"),
-                    ("metrics", "@metrics_text")])
+                    ("on the Pareto front", "@pareto"), ("arch", arch), ("metrics", mets)])
+
+
+# A scatter dot's arch or metrics text (``format``), read from the history source by
+# trial number (``value``): that source is sorted by number and holds every trial. Bokeh
+# escapes what a formatter returns in an HTML tooltip, as it does an ``@field`` value.
+TEXT_LOOKUP_JS = """
+const d = texts.data, nums = d.number;
+let lo = 0, hi = nums.length - 1, at = -1;
+while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (nums[mid] < value) { lo = mid + 1; } else if (nums[mid] > value) { hi = mid - 1; }
+    else { at = mid; break; }
+}
+if (at < 0) { return ''; }
+const col = format === 'arch' ? d.arch_text : d.metrics_text;
+return col == null ? '' : String(col[at]);
+"""
 
 
 def _figure(title: str, x_label: str, y_label: str, **kw: Any) -> Any:
@@ -192,20 +212,38 @@ def history_figure(data: dict[str, list] | None = None, objective: str = "object
 
 
 def scatter_figure(x_metric: str = "params", data: dict[str, dict] | None = None,
-                   y_label: str = "objective") -> tuple:
+                   y_label: str = "objective", texts: ColumnDataSource | None = None) -> tuple:
     """``y_label`` against ``x_metric`` for COMPLETE trials, with the Pareto front as a step
-    line (``data`` is ``tables.scatter_data(...)``); x ticks in k / M."""
+    line (``data`` is ``tables.scatter_data(...)``); x ticks in k / M.
+
+    ``texts`` (optional): a source sorted by ``number`` with ``arch_text`` and
+    ``metrics_text`` for every trial (the history chart's). The hover reads them there,
+    and the scatter's own source holds no text columns: a live chart then sends each
+    trial's texts to the page once, not twice (they were most of a push's bytes).
+
+    Example:
+        >>> hist, src = history_figure()
+        >>> fig, sc = scatter_figure(texts=src["history"])
+        >>> "arch_text" in sc["scatter"].data
+        False
+    """
     data = data if data is not None else tables.scatter_data([], x=x_metric)
     y_label = "objective" if y_label == "value" else y_label
-    src = _source("scatter", data["points"])
+    points = data["points"]
+    if texts is not None:
+        points = {k: v for k, v in points.items() if k not in ("arch_text", "metrics_text")}
+    src = _source("scatter", points)
     front = _source("pareto", data["front"])
     fig = _figure(f"{y_label} vs {metric_label(x_metric)}", metric_label(x_metric), y_label,
                   name="nbui-scatter-fig")
     line = fig.step("x", "y", source=front, mode="after", color=PARETO_COLOR, line_width=1.5,
                     line_dash="dashed")
     dots = fig.scatter("x", "y", source=src, **_dots("scatter"))
-    _trial_tools(fig, dots, scatter_tips(x_metric, y_label),
-                 formatters={"@x": CustomJSHover(code=HUMAN_TICKS_JS.replace("tick", "value"))})
+    formatters = {"@x": CustomJSHover(code=HUMAN_TICKS_JS.replace("tick", "value"))}
+    if texts is not None:
+        formatters["@number"] = CustomJSHover(args={"texts": texts}, code=TEXT_LOOKUP_JS)
+    _trial_tools(fig, dots, scatter_tips(x_metric, y_label, shared=texts is not None),
+                 formatters=formatters)
     fig.xaxis[0].formatter = human_ticks()
     on_front = fig.scatter("x", "y", source=_key_source(), size=7, line_color=None,
                            fill_color=PARETO_COLOR)

@@ -56,11 +56,12 @@ from nasbench_ui.viz.trials import (
     texts,
 )
 
-__all__ = ["HISTORY_COLUMNS", "POINT_COLUMNS", "LiveTables"]
+__all__ = ["HISTORY_COLUMNS", "POINT_COLUMNS", "TEXT_COLUMNS", "LiveTables"]
 
 HISTORY_COLUMNS = ("number", "value", "state", "color", "best_so_far", "arch_text",
                    "metrics_text")
 POINT_COLUMNS = ("number", "x", "y", "pareto", "color", "state", "arch_text", "metrics_text")
+TEXT_COLUMNS = ("arch_text", "metrics_text")
 _INF = math.inf
 
 
@@ -70,10 +71,12 @@ class LiveTables:
     ``objective`` names the plotted value ("value" or a metric), ``maximize`` its
     direction, ``x`` the scatter's cost metric (always minimised), ``top_k`` how many best
     trials ``top`` keeps. ``memo`` caches hover texts (see ``viz.trials.texts``).
+    ``point_texts=False`` leaves the text columns out of ``points`` (a chart whose
+    scatter reads them from ``history``: ``viz.figures.scatter_figure(texts=...)``).
     """
 
     def __init__(self, objective: str = "value", maximize: bool = True, x: str = "params",
-                 top_k: int = 10, memo: Memo | None = None) -> None:
+                 top_k: int = 10, memo: Memo | None = None, point_texts: bool = True) -> None:
         if not isinstance(objective, str) or not isinstance(x, str):
             raise ValueError(f"objective and x must be metric names (str), got {objective!r} "
                              f"and {x!r}")
@@ -84,7 +87,9 @@ class LiveTables:
         self._pick = better(maximize)
         self._ysign = -1.0 if maximize else 1.0  # the front minimises (x, ysign * y)
         self.history: dict[str, list] = {k: [] for k in HISTORY_COLUMNS}
-        self.points: dict[str, list] = {k: [] for k in POINT_COLUMNS}
+        self._point_columns = POINT_COLUMNS if point_texts else tuple(
+            k for k in POINT_COLUMNS if k not in TEXT_COLUMNS)
+        self.points: dict[str, list] = {k: [] for k in self._point_columns}
         self.front_version = 0
         self._front_from = 0  # the first front row changed since take_front_change()
         self._front_cols: dict[str, list] = {"x": [], "y": [], "number": []}
@@ -234,10 +239,16 @@ class LiveTables:
             return
         p = self.points
         row = len(p["number"])
-        at, mt = texts(t, "COMPLETE", self.memo)
-        for k, v in zip(POINT_COLUMNS, (t.number, xv, yv, False, STATE_COLORS["COMPLETE"],
-                                        "COMPLETE", at, mt), strict=True):
-            p[k].append(v)
+        p["number"].append(t.number)
+        p["x"].append(xv)
+        p["y"].append(yv)
+        p["pareto"].append(False)
+        p["color"].append(STATE_COLORS["COMPLETE"])
+        p["state"].append("COMPLETE")
+        if "arch_text" in p:
+            at, mt = texts(t, "COMPLETE", self.memo)
+            p["arch_text"].append(at)
+            p["metrics_text"].append(mt)
         a, b = xv, self._ysign * yv
         front = self._front
         j = bisect.bisect_right(front, (a, _INF, _INF))  # front[:j] have x <= a

@@ -181,3 +181,15 @@ def test_sync_with_the_changed_rows_equals_a_full_sync(seed: int) -> None:
             _same_cols(dict(hinted[role].data), cols)
             _same_cols(dict(full[role].data), cols)
         lt.clear_changes()
+
+
+def test_points_without_texts() -> None:
+    """``point_texts=False`` (the live charts): the same points, no text columns."""
+    ts = [Trial(i, S.COMPLETE, {"a": "b"}, i / 10, {"params": 10 - i}) for i in range(4)]
+    with_texts, without = LiveTables(), LiveTables(point_texts=False)
+    with_texts.feed(ts)
+    without.feed(ts)
+    assert set(without.points) == set(with_texts.points) - {"arch_text", "metrics_text"}
+    for k, v in without.points.items():
+        assert v == with_texts.points[k], k
+    assert without.history == with_texts.history  # history keeps its texts
