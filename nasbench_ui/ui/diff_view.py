@@ -37,6 +37,11 @@ from ..viz.arch_svg import arch_svg
 from ..viz.diff import arch_diff, highlight_of, lineage_svg
 from .text import Markup, SafeHTML, error_html, join, markup
 
+CHOICES = 200
+"""The newest trials the dropdowns offer (plus the chosen, the selected, and the 10
+highest and 10 lowest values, the best in either direction):
+a list of every trial of a long search was a 100 KB message per refresh, to the page."""
+
 
 def _fmt(v: Any) -> str:
     return ", ".join(map(str, v)) if isinstance(v, list) else str(v)
@@ -77,14 +82,28 @@ class DiffView(w.VBox):
     def set_trials(self, trials: Sequence[Any]) -> None:
         """Offer ``trials`` in the dropdowns and draw their family tree."""
         self.trials = {t.number: t for t in trials if t.arch}
-        opts = [(f"#{n}" + (f" · {t.value:.3f}" if t.value is not None else ""), n)
-                for n, t in self.trials.items()]
         keep = self.a.value, self.b.value
-        self.a.options, self.b.options = opts, opts
+        self._offer(keep)
         for field, v in zip((self.a, self.b), keep, strict=True):
             if v in self.trials:
                 field.value = v
         self._draw_lineage()
+
+    def _offer(self, extra: Sequence[Any] = ()) -> None:
+        """The dropdowns' options: the ``CHOICES`` newest trials, the 10 highest and 10
+        lowest values, the selected one and ``extra`` (numbers to keep offering), in
+        number order."""
+        numbers = sorted(self.trials)
+        picked = set(numbers[-CHOICES:])
+        valued = sorted((t for t in self.trials.values() if isinstance(t.value, (int, float))),
+                        key=lambda t: t.value)
+        picked.update(t.number for t in valued[:10] + valued[-10:])  # either direction
+        picked.update(n for n in (self.selected, *extra) if n in self.trials)
+        opts = [(f"#{n}" + (f" · {self.trials[n].value:.3f}"
+                            if self.trials[n].value is not None else ""), n)
+                for n in sorted(picked)]
+        if opts != list(self.a.options):
+            self.a.options, self.b.options = opts, opts
 
     def set_selected(self, number: int | None) -> None:
         """The workbench's selected trial (its lineage is shown)."""
@@ -96,6 +115,9 @@ class DiffView(w.VBox):
         for n in (a, b):
             if n not in self.trials:
                 raise ValueError(f"no trial {n!r} to compare; trials: {sorted(self.trials)}")
+        offered = {v for _, v in self.a.options}
+        if a not in offered or b not in offered:
+            self._offer((a, b, self.a.value, self.b.value))
         self.a.value, self.b.value = a, b
         self._redraw()
         return self.diff

@@ -77,3 +77,23 @@ def test_workbench_shows_the_lineage_of_an_evolution_run(tmp_path):
     assert set(wb.diff.diff) <= {child.meta["mutation"]}
     assert wb.diff.tree.value.count("<line") == len(lineage(exp.trials)) == 3
     wb.charts.close()
+
+
+def test_a_long_search_offers_the_newest_and_best_trials_and_any_on_request():
+    """The dropdowns of a 1,000-trial search list ~220 trials, not 1,000 (each refresh
+    was a message of every trial to the page); ``compare`` still takes any trial."""
+    from nasbench_ui.ui import diff_view
+
+    s = nb.spaces.nb201()
+    a = {lb: "skip_connect" for lb in s.labels}
+    v = DiffView(s)
+    v.set_trials([Trial(i, TrialState.COMPLETE, a, (i * 37 % 1000) / 1000) for i in range(1000)])
+    offered = [n for _, n in v.a.options]
+    assert len(offered) <= diff_view.CHOICES + 20 and offered == sorted(offered)
+    assert set(range(1000 - diff_view.CHOICES, 1000)) <= set(offered)  # the newest
+    best = max(range(1000), key=lambda i: i * 37 % 1000)
+    assert best in offered and 0 in offered  # the highest value, and the lowest (0.0)
+    v.compare(5, 6)  # old trials, offered on request
+    assert (v.a.value, v.b.value) == (5, 6)
+    v.set_trials([Trial(i, TrialState.COMPLETE, a, 0.5) for i in range(1000)])
+    assert (v.a.value, v.b.value) == (5, 6)  # the chosen ones stay offered
