@@ -7,9 +7,15 @@ from __future__ import annotations
 
 import time
 
-import nbformat
 import pytest
-from helpers.lab import assert_clean, open_notebook, run_all, run_code, save_screenshot
+from helpers.lab import (
+    assert_clean,
+    open_notebook,
+    run_all,
+    run_code,
+    save_screenshot,
+    write_notebook,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -102,10 +108,7 @@ def test_charts_explain_themselves_and_the_table_reads(page, jupyter_server, con
                                                        tmp_path):
     page.set_viewport_size({"width": 1280, "height": 800})
     path = tmp_path / "classroom_charts.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(SETUP), nbformat.v4.new_code_cell(TABLE)],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}}), path)
+    write_notebook(path, SETUP, TABLE)
     open_notebook(page, jupyter_server, path)
     run_all(page, timeout=180)
     page.locator(".nbui-workbench .nbui-charts canvas, .nbui-workbench .nbui-charts .bk-Canvas")\

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import time
 
-import nbformat
 import pytest
-from helpers.lab import assert_clean, open_notebook, run_all, save_screenshot
+from helpers.lab import assert_clean, open_notebook, run_all, save_screenshot, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -83,12 +82,7 @@ def _wait(page, check, timeout: float = 60.0):
 
 
 def _notebook(tmp_path, name: str, code: str):
-    path = tmp_path / name
-    nbformat.write(nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(code)],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}}), path)
-    return path
+    return write_notebook(tmp_path / name, code)
 
 
 def test_a_finished_experiment_draws_its_learning_curves(page, jupyter_server, console_log,

@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import time
 
-import nbformat
 import pytest
-from helpers.lab import assert_clean, open_notebook, run_all, run_code, save_screenshot
+from helpers.lab import (
+    assert_clean,
+    open_notebook,
+    run_all,
+    run_code,
+    save_screenshot,
+    write_notebook,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -64,10 +70,7 @@ def _kernel(page, expr: str) -> str:
 def test_dragging_the_limit_line_moves_the_constraint(page, jupyter_server, console_log,
                                                       tmp_path):
     path = tmp_path / "limit.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(SETUP)],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}}), path)
+    write_notebook(path, SETUP)
     open_notebook(page, jupyter_server, path)
     run_all(page, timeout=180)
     page.locator(".nbui-workbench .nbui-charts canvas, .nbui-workbench .nbui-charts .bk-Canvas")\

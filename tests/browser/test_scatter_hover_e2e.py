@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import time
 
-import nbformat
 import pytest
-from helpers.lab import assert_clean, open_notebook, run_all, save_screenshot
+from helpers.lab import assert_clean, open_notebook, run_all, save_screenshot, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -53,10 +52,7 @@ def test_scatter_hover_shows_the_trials_texts_from_the_history_source(
         page, jupyter_server, console_log, tmp_path):
     page.set_viewport_size({"width": 1280, "height": 800})
     path = tmp_path / "scatter_hover.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(SETUP)],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}}), path)
+    write_notebook(path, SETUP)
     open_notebook(page, jupyter_server, path)
     run_all(page, timeout=180)
     deadline, dot = time.monotonic() + 60, None

@@ -86,6 +86,17 @@ def _check_kernelspec(path: Path) -> None:
         )
 
 
+def write_notebook(path: Path, *cells: str) -> Path:
+    """Write a notebook of code ``cells`` with a python3 kernelspec to ``path``."""
+    import nbformat
+
+    nbformat.write(nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(c) for c in cells],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}}), path)
+    return path
+
+
 def open_notebook(page: Page, server: LabServer, path: Path, timeout: float = 60.0) -> str:
     """Copy notebook ``path`` into the server's root, open it, wait for an idle kernel.
 
