@@ -182,8 +182,11 @@ def run_plain(sampler: str, seed: int, table: str, signal: str, score: str,
 
 
 def run_ours(entry: str, seed: int, table: str, signal: str, score: str,
-             budget: float) -> list[list[float]]:
-    """One ``nb.Experiment`` with this project's strategy; ``[[spent, signal, score], ...]``."""
+             budget: float, extra: dict[str, Any] | None = None) -> list[list[float]]:
+    """One ``nb.Experiment`` with this project's strategy; ``[[spent, signal, score], ...]``.
+
+    ``extra`` options go over the protocol's settings (``benchmarks/sweep.py``).
+    """
     import nasbench_ui as nb
 
     kind, _, sampler = entry.partition(":")
@@ -193,6 +196,7 @@ def run_ours(entry: str, seed: int, table: str, signal: str, score: str,
                                    "sampler_options": SAMPLER_OPTIONS.get(sampler, {})}
     else:
         strategy, options = entry, dict(nb201.OPTIONS.get(entry, {}))
+    options.update(extra or {})
     exp = nb.Experiment(
         nb.spaces.nb201(), strategy=strategy, strategy_options=options, estimator="tabular",
         estimator_options={"table": table, "key": "arch_str", "metric": signal,

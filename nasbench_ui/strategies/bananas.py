@@ -53,238 +53,26 @@ Example:
 
 from __future__ import annotations
 
-import json
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..options import Option
 from ..space.canonical import Equivalence
-from ..space.decisions import OpDecision
+from .arch_codec import ArchCodec
 from .base import (
     StrategyBase,
     clean_value,
     copy_arch,
     drop_pending,
 )
+from .mlp_ensemble import MLPEnsemble
 
 if TYPE_CHECKING:
     from ..storage.trial import Trial
 
-ADAM_BETAS = (0.9, 0.999)
 RANDOM_TRIES = 100
 """Random draws made to find an architecture whose function was not asked before."""
-#: The predictors' number type: single precision halves the work of a training step and
-#: is ample for ranking candidates.
-DTYPE = np.float32
-
-
-class MLPEnsemble:
-    """``ensemble`` ReLU MLP regressors trained at once (numpy; weights ``(E, in, out)``).
-
-    Targets are standardised; each member starts from its own He initialisation and is
-    trained on all the data with full-batch Adam on the mean squared error. All
-    weights live in one flat vector (``theta``) so that an Adam step is a few numpy
-    operations, whatever the depth.
-
-    Example:
-        >>> x = np.eye(4); y = np.array([0.0, 1.0, 2.0, 3.0])
-        >>> m = MLPEnsemble(4, ensemble=3, hidden=16, layers=1, seed=0).fit(x, y, 300, 0.02)
-        >>> mu, sd = m.predict(x)
-        >>> bool(np.allclose(mu, y, atol=0.1)), sd.shape
-        (True, (4,))
-    """
-
-    def __init__(self, n_in: int, ensemble: int = 5, hidden: int = 32, layers: int = 2,
-                 seed: int = 0) -> None:
-        rng = np.random.default_rng(seed)  # drawn in float64, kept in float32 (DTYPE)
-        sizes = [n_in] + [hidden] * layers + [1]
-        shapes = [(ensemble, a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
-        shapes += [(ensemble, 1, b) for b in sizes[1:]]
-        self.theta = np.zeros(sum(math.prod(sh) for sh in shapes), dtype=DTYPE)
-        self.grad = np.zeros_like(self.theta)
-        self.weights, self.biases, self._gw, self._gb = [], [], [], []
-        offset = 0
-        for i, sh in enumerate(shapes):
-            n = math.prod(sh)
-            p, g = self.theta[offset:offset + n].reshape(sh), self.grad[offset:offset + n].reshape(sh)
-            offset += n
-            if i < len(shapes) // 2:
-                p[...] = rng.normal(0.0, math.sqrt(2.0 / sh[1]), sh)
-                self.weights.append(p)
-                self._gw.append(g)
-            else:
-                self.biases.append(p)
-                self._gb.append(g)
-        self.y_mean, self.y_std = 0.0, 1.0
-
-    def _forward(self, x: np.ndarray) -> list[np.ndarray]:
-        acts = [x]  # (n, d), then (E, n, h) per layer
-        last = len(self.weights) - 1
-        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            z = acts[-1] @ w
-            z += b
-            if i < last:
-                np.maximum(z, 0.0, out=z)
-            acts.append(z)
-        return acts
-
-    def fit(self, x: np.ndarray, y: np.ndarray, epochs: int, lr: float) -> MLPEnsemble:
-        """Train every member on ``(x, y)``; returns ``self``."""
-        self.y_mean = float(y.mean())
-        self.y_std = float(y.std()) or 1.0
-        target = ((y - self.y_mean) / self.y_std).astype(DTYPE)[None, :, None]  # (1, n, 1)
-        x = x.astype(DTYPE, copy=False)
-        xt = x.T[None]  # (1, d, n)
-        m1, m2, tmp = (np.zeros_like(self.theta) for _ in range(3))
-        b1, b2 = ADAM_BETAS
-        n, k = len(y), len(self.weights)
-        for step in range(1, epochs + 1):
-            acts = self._forward(x)
-            delta = acts[-1] - target
-            delta *= 2.0 / n  # d loss / d output, (E, n, 1)
-            for i in range(k - 1, -1, -1):
-                np.matmul(xt if i == 0 else acts[i].transpose(0, 2, 1), delta, out=self._gw[i])
-                delta.sum(axis=1, keepdims=True, out=self._gb[i])
-                if i:
-                    delta = delta @ self.weights[i].transpose(0, 2, 1)
-                    delta *= acts[i] > 0
-            m1 *= b1  # Adam, in place
-            np.multiply(self.grad, 1 - b1, out=tmp)
-            m1 += tmp
-            m2 *= b2
-            np.multiply(self.grad, self.grad, out=tmp)
-            tmp *= 1 - b2
-            m2 += tmp
-            np.sqrt(m2, out=tmp)
-            tmp += 1e-8
-            np.divide(m1, tmp, out=tmp)
-            tmp *= lr * math.sqrt(1 - b2 ** step) / (1 - b1 ** step)
-            self.theta -= tmp
-        return self
-
-    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and standard deviation over the members, in the targets' units."""
-        out = self._forward(x.astype(DTYPE, copy=False))[-1][:, :, 0].astype(float)
-        out = out * self.y_std + self.y_mean  # (E, m)
-        sd = out.std(axis=0, ddof=1) if len(out) > 1 else np.zeros(out.shape[1])
-        return out.mean(axis=0), sd
-
-
-PATH_FEATURES = 4096
-"""The most path features (White et al.'s path encoding) added to the one-hot encoding."""
-
-
-def _paths(space: Any) -> list[np.ndarray]:
-    """The operation decisions along each path from the space's input to its output
-    (decision indices), when the space is a cell of operation edges; ``[]`` when there
-    are more than :data:`PATH_FEATURES` op sequences in all, or no such path."""
-    edge_of = {id(d.edge): j for j, d in enumerate(space.decisions)
-               if isinstance(d, OpDecision)}
-    out_edges: dict[str, list[Any]] = {}
-    for e in space.edges:
-        out_edges.setdefault(e.src, []).append(e)
-    names = [n.name for n in space.nodes]
-    sources = [space.input] if space.input else [n for n in names
-                                                   if not any(e.dst == n for e in space.edges)]
-    sink = space.output or names[-1]
-    found: list[np.ndarray] = []
-
-    def walk(node: str, path: list[int]) -> None:
-        if node == sink:
-            if path:
-                found.append(np.array(path, dtype=np.int64))
-            return
-        for e in out_edges.get(node, []):
-            walk(e.dst, path + ([edge_of[id(e)]] if id(e) in edge_of else []))
-
-    for s in sources:
-        walk(s, [])
-    sizes = np.array([len(d.choices()) for d in space.decisions], dtype=float)
-    if sum(float(np.prod(sizes[p])) for p in found) > PATH_FEATURES:
-        return []
-    return found
-
-
-class ArchCodec:
-    """The architectures of a space as rows of choice indices, encoded like ``space.encode``.
-
-    Row ``r`` of an architecture holds, per decision in ``space.decisions`` order, the
-    index of its value in ``decision.choices()``. ``encode`` turns rows into the one-hot
-    (multi-hot for input choices, scaled index for numeric ranges) vectors of
-    ``space.encode`` by table look-up, and ``codes`` gives each row a hashable code, so
-    that candidates are made, scored and de-duplicated as numpy arrays.
-
-    Example:
-        >>> from nasbench_ui import spaces
-        >>> space = spaces.nb201()
-        >>> codec = ArchCodec(space)
-        >>> arch = space.sample(__import__("random").Random(0))
-        >>> row = codec.row(arch)
-        >>> codec.arch(row) == arch, codec.encode(row[None])[0].tolist() == space.encode(arch)
-        (True, True)
-    """
-
-    def __init__(self, space: Any, paths: bool = False) -> None:
-        self.space = space
-        self.labels = space.labels
-        self.choices = [d.choices() for d in space.decisions]
-        self.sizes = np.array([len(c) for c in self.choices], dtype=np.int64)
-        self._index = [{json.dumps(v): i for i, v in enumerate(ch)} for ch in self.choices]
-        base = {lb: ch[0] for lb, ch in zip(self.labels, self.choices, strict=True)}
-        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
-        # each decision fills its own columns: encode(arch) = encode(base) + the sum over
-        # decisions of (encode(base with that decision's value) - encode(base))
-        self._zero = np.array(space.encode(base), dtype=float)
-        self._table = np.array([np.array(space.encode({**base, lb: v}), dtype=float) - self._zero
-                                for lb, ch in zip(self.labels, self.choices, strict=True)
-                                for v in ch])
-        self._radix = (np.concatenate([np.cumprod(self.sizes[::-1])[::-1][1:], [1]])
-                       if float(np.prod(self.sizes.astype(float))) < 2.0 ** 62 else None)
-        self._paths = _paths(space) if paths else []
-        self.width = len(self._zero) + sum(int(np.prod(self.sizes[p])) for p in self._paths)
-
-    def row(self, arch: dict[str, Any]) -> np.ndarray:
-        """The choice indices of a (canonical) architecture."""
-        return np.array([idx[json.dumps(arch[lb])] for lb, idx in
-                         zip(self.labels, self._index, strict=True)], dtype=np.int64)
-
-    def check_row(self, row: Any) -> np.ndarray:
-        """A stored row as an array; ValueError unless it holds one valid index per decision."""
-        ok = (isinstance(row, list) and len(row) == len(self.sizes)
-              and all(isinstance(i, int) and not isinstance(i, bool) for i in row))
-        out = np.array(row if ok else [], dtype=np.int64)
-        if not ok or (out < 0).any() or (out >= self.sizes).any():
-            raise ValueError(f"bananas: a stored row must hold {len(self.sizes)} choice "
-                             f"indices within {self.sizes.tolist()}, got {str(row)[:80]}")
-        return out
-
-    def arch(self, row: np.ndarray) -> dict[str, Any]:
-        """The architecture of a row (a fresh dict)."""
-        return copy_arch({lb: ch[int(i)] for lb, ch, i in
-                          zip(self.labels, self.choices, row, strict=True)})
-
-    def encode(self, rows: np.ndarray) -> np.ndarray:
-        """``space.encode`` of many rows at once: ``(n, width)``."""
-        x = self._table[rows + self.offsets].sum(axis=1) + self._zero
-        if not self._paths:
-            return x
-        out = np.zeros((len(rows), self.width))
-        out[:, : x.shape[1]] = x
-        at, n = x.shape[1], np.arange(len(rows))
-        for p in self._paths:  # one-hot of the operations along each input-output path
-            sizes = self.sizes[p]
-            radix = np.concatenate([np.cumprod(sizes[::-1])[::-1][1:], [1]])
-            out[n, at + rows[:, p] @ radix] = 1.0
-            at += int(np.prod(sizes))
-        return out
-
-    def codes(self, rows: np.ndarray) -> list[Any]:
-        """A hashable code per row (an int, or the row's bytes in a huge space)."""
-        if self._radix is not None:
-            return (rows @ self._radix).tolist()
-        return [r.tobytes() for r in rows]
 
 
 class Bananas(StrategyBase):
