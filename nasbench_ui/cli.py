@@ -204,6 +204,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"best: trial {best['number']} value {best['value']:.4f} {best['key']}")
     if exp.last_error:
         print(f"note: {exp.last_error}", file=sys.stderr)
+    exp.close()
+    exp.store.close()  # now, not when collected: a later reader sees the file as it stays
     return 0
 
 

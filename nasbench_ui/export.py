@@ -40,7 +40,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .space import darts_net, ops, stacked
+from .space import darts_net, op_library, ops, stacked
 from .space.build import ArchNet, _LastStep, _Reshape, active_edges, edge_kwargs
 
 _ACTIVATIONS = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.SiLU, nn.Identity, nn.Softmax)
@@ -91,10 +91,10 @@ _LEAVES[nn.ReLU] = lambda m: f"nn.ReLU(inplace={m.inplace})"
 
 #: This package's own module classes: their source goes into ``model.py``.
 _OWN: dict[type, Callable[[Any, Callable[[nn.Module], str]], str]] = {
-    ops._Zero: lambda m, emit: "_Zero()",
-    ops._BatchNorm2d: lambda m, emit: _norm("_BatchNorm2d")(m),
-    ops._FeatureBatchNorm: lambda m, emit: _norm("_FeatureBatchNorm")(m),
-    ops._Recurrent: lambda m, emit: (f"_Recurrent(nn.{type(m.rnn).__name__}, {m.rnn.input_size}, "
+    op_library._Zero: lambda m, emit: "_Zero()",
+    op_library._BatchNorm2d: lambda m, emit: _norm("_BatchNorm2d")(m),
+    op_library._FeatureBatchNorm: lambda m, emit: _norm("_FeatureBatchNorm")(m),
+    op_library._Recurrent: lambda m, emit: (f"_Recurrent(nn.{type(m.rnn).__name__}, {m.rnn.input_size}, "
                                      f"{m.rnn.hidden_size}, {m.rnn.num_layers})"),
     _Reshape: lambda m, emit: f"_Reshape({tuple(m.shape)!r})",
     _LastStep: lambda m, emit: "_LastStep()",
@@ -110,7 +110,7 @@ _OWN: dict[type, Callable[[Any, Callable[[nn.Module], str]], str]] = {
     darts_net.DartsNet: lambda m, emit: (f"DartsNet({emit(m.stem)}, {emit(m.cells)}, "
                                          f"{emit(m.head)})"),
 }
-_HELPERS = (ops._one_value_per_channel, stacked._relu_conv_bn)
+_HELPERS = (op_library._one_value_per_channel, stacked._relu_conv_bn)
 
 
 class _Writer:

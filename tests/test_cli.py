@@ -104,3 +104,21 @@ def test_run_passes_retries_and_trial_timeout(tmp_path, capsys, monkeypatch):
     assert "retries must be an integer >= 0" in capsys.readouterr().err
     assert main(["run", "--workers", "0", "--trials", "1", "--storage", str(db)]) == 2
     assert "workers must be a positive integer" in capsys.readouterr().err
+
+
+def test_run_in_process_closes_its_store_before_it_returns(tmp_path, capsys, nb201_csv):
+    """``main(["run", ...])`` from a script or a notebook leaves no open connection: the
+    file is final when it returns (a later garbage collection used to checkpoint the WAL
+    into it, so a reader saw the file change)."""
+    import gc
+
+    db = tmp_path / "runs.db"
+    options = json.dumps({"table": str(nb201_csv), "metric": "valid_acc_12ep"})
+    assert main(["run", "--space", "nb201", "--strategy", "random", "--estimator", "tabular",
+                 "--estimator-options", options, "--trials", "3", "--storage", str(db),
+                 "--no-progress"]) == 0
+    assert not db.with_name(db.name + "-wal").exists()
+    before = db.read_bytes()
+    gc.collect()
+    assert db.read_bytes() == before
+    assert "3 trials in" in capsys.readouterr().out
