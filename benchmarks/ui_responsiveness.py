@@ -256,7 +256,54 @@ def _check(duration: float, cells: int, baseline_cells: int) -> None:
                          f"duration={duration}, cells={cells}, baseline_cells={baseline_cells}")
 
 
-def measure(page: Any, duration: float, cells: int, baseline_cells: int) -> dict[str, Any]:
+def cpu_seconds(server_pid: int | None) -> dict[str, float]:
+    """CPU seconds used so far by the kernel (the server's ipykernel children), the
+    server itself, Chromium (every process named chrom*) and the whole machine (busy
+    time, all cores), for the per-process CPU shares of a window (:func:`cpu_shares`)."""
+    import psutil
+
+    out = {"kernel": 0.0, "server": 0.0, "browser": 0.0}
+
+    def used(proc: Any) -> float:
+        try:
+            t = proc.cpu_times()
+            return float(t.user + t.system)
+        except psutil.Error:
+            return 0.0
+
+    if server_pid is not None:
+        try:
+            server = psutil.Process(server_pid)
+            out["server"] += used(server)
+            for child in server.children(recursive=True):
+                key = "kernel" if "ipykernel" in " ".join(child.cmdline()) else "server"
+                out[key] += used(child)
+        except psutil.Error:
+            pass
+    for proc in psutil.process_iter(["name"]):
+        if "chrom" in (proc.info["name"] or "").lower():
+            out["browser"] += used(proc)
+    t = psutil.cpu_times()
+    out["machine"] = float(t.user + t.nice + t.system + t.irq + t.softirq)
+    return out
+
+
+def cpu_shares(before: dict[str, float], after: dict[str, float], wall_s: float
+               ) -> dict[str, float]:
+    """Cores used per group over a window of ``wall_s`` seconds; ``other`` is the rest of
+    the machine's busy time.
+
+    Example:
+        >>> cpu_shares({"kernel": 1.0, "machine": 2.0}, {"kernel": 2.0, "machine": 5.0}, 2.0)
+        {'kernel': 0.5, 'machine': 1.5, 'other': 1.0}
+    """
+    out = {k: round((after[k] - before[k]) / wall_s, 3) for k in before}
+    out["other"] = round(out["machine"] - sum(v for k, v in out.items() if k != "machine"), 3)
+    return out
+
+
+def measure(page: Any, duration: float, cells: int, baseline_cells: int,
+            server_pid: int | None = None) -> dict[str, Any]:
     """Drive an opened, rendered benchmark notebook in ``page`` and return the figures."""
     _check(duration, cells, baseline_cells)
     baseline = []
@@ -269,6 +316,7 @@ def measure(page: Any, duration: float, cells: int, baseline_cells: int) -> dict
 
     page.locator("button.nbui-start").click()  # a real click, as a user starts a search
     t_start = time.time()
+    cpu0 = cpu_seconds(server_pid)
     during = []
     gap = duration / cells
     for i in range(cells):
@@ -277,6 +325,7 @@ def measure(page: Any, duration: float, cells: int, baseline_cells: int) -> dict
         during.append(_run_cell(page, 1))
     time.sleep(max(0.0, t_start + duration - time.time()))
     t_click = time.time()
+    cpu_ui = cpu_shares(cpu0, cpu_seconds(server_pid), t_click - t_start)
     page.locator("button.nbui-stop").click()
     deadline = time.monotonic() + 60
     while _kernel_json(page, "wb.experiment.running") and time.monotonic() < deadline:
@@ -288,8 +337,10 @@ def measure(page: Any, duration: float, cells: int, baseline_cells: int) -> dict
     lags, missing = chart_lags(finished, samples)
     span = (finished[-1] - finished[0]) if len(finished) > 1 else float("nan")
     seconds = round(min(10.0, duration), 2)
+    cpu0, t0 = cpu_seconds(server_pid), time.time()
     n_alone, rate_alone = run_code(page, HEADLESS_RUN.format(seconds=seconds),
                                    timeout=seconds + 120).split()
+    cpu_alone = cpu_shares(cpu0, cpu_seconds(server_pid), time.time() - t0)
     quarter = max(1, math.ceil(len(lags) / 4))
     return {
         "search": {
@@ -309,6 +360,9 @@ def measure(page: Any, duration: float, cells: int, baseline_cells: int) -> dict
                         **_worst(lags, finished, t_start, t_click)},
         "page_rows_at_end": samples[-1][1] if samples else 0,
         "page_samples": len(samples),
+        # cores used per process group: with the workbench (Start to Stop) and during the
+        # run without it (which includes the cell that runs it)
+        "cpu_cores": {"with_ui": cpu_ui, "without_ui": cpu_alone},
     }
 
 
@@ -334,7 +388,8 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
                     open_notebook(page, server, nb_path)
                     run_all(page, timeout=180)
                     page.locator(".nbui-workbench .nbui-charts canvas").first.wait_for()
-                    figures = measure(page, duration, cells, baseline_cells)
+                    figures = measure(page, duration, cells, baseline_cells,
+                                      server.process.pid)
                     figures["console_errors"] = console.errors[:20]
                 finally:
                     browser.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -87,3 +88,18 @@ def test_short_run_writes_a_complete_summary(tmp_path: Path) -> None:
     assert set(summary["meets_targets"]) == {"cell_ms_median", "chart_lag_s_max"}
     assert all(isinstance(v, bool) for v in summary["meets_targets"].values())
     assert summary["console_errors"] == []
+    for phase in ("with_ui", "without_ui"):  # the kernel ran the search, the page drew it
+        cores = summary["cpu_cores"][phase]
+        assert set(cores) == {"kernel", "server", "browser", "machine", "other"}, cores
+        assert 0.05 < cores["kernel"] <= cores["machine"] + 0.05, (phase, cores)
+    assert summary["cpu_cores"]["with_ui"]["browser"] > 0
+
+
+def test_cpu_shares_are_cores_per_group_and_the_rest() -> None:
+    before = {"kernel": 10.0, "server": 1.0, "browser": 5.0, "machine": 20.0}
+    after = {"kernel": 11.5, "server": 1.2, "browser": 6.0, "machine": 23.6}
+    assert bench.cpu_shares(before, after, 2.0) == {
+        "kernel": 0.75, "server": 0.1, "browser": 0.5, "machine": 1.8, "other": 0.45}
+    now = bench.cpu_seconds(os.getpid())  # this process stands in for a server
+    assert set(now) == {"kernel", "server", "browser", "machine"}
+    assert now["server"] > 0 and now["machine"] >= now["server"]
