@@ -256,49 +256,57 @@ def _check(duration: float, cells: int, baseline_cells: int) -> None:
                          f"duration={duration}, cells={cells}, baseline_cells={baseline_cells}")
 
 
-def cpu_seconds(server_pid: int | None) -> dict[str, float]:
-    """CPU seconds used so far by the kernel (the server's ipykernel children), the
-    server itself, Chromium (every process named chrom*) and the whole machine (busy
-    time, all cores), for the per-process CPU shares of a window (:func:`cpu_shares`)."""
+def cpu_seconds(server_pid: int | None) -> dict[str, Any]:
+    """CPU seconds used so far by each process of the kernel (the server's ipykernel
+    children), the server, Chromium (every process named chrom*), and the whole
+    machine's busy time (all cores): ``{"procs": {pid: [group, seconds]}, "machine": s}``,
+    for the cores each group used over a window (:func:`cpu_shares`)."""
     import psutil
 
-    out = {"kernel": 0.0, "server": 0.0, "browser": 0.0}
+    procs: dict[int, list[Any]] = {}
 
-    def used(proc: Any) -> float:
+    def add(proc: Any, group: str) -> None:
         try:
             t = proc.cpu_times()
-            return float(t.user + t.system)
+            procs[proc.pid] = [group, float(t.user + t.system)]
         except psutil.Error:
-            return 0.0
+            pass
 
     if server_pid is not None:
         try:
             server = psutil.Process(server_pid)
-            out["server"] += used(server)
+            add(server, "server")
             for child in server.children(recursive=True):
-                key = "kernel" if "ipykernel" in " ".join(child.cmdline()) else "server"
-                out[key] += used(child)
+                add(child, "kernel" if "ipykernel" in " ".join(child.cmdline()) else "server")
         except psutil.Error:
             pass
     for proc in psutil.process_iter(["name"]):
         if "chrom" in (proc.info["name"] or "").lower():
-            out["browser"] += used(proc)
+            add(proc, "browser")
     t = psutil.cpu_times()
-    out["machine"] = float(t.user + t.nice + t.system + t.irq + t.softirq)
-    return out
+    return {"procs": procs, "machine": float(t.user + t.nice + t.system + t.irq + t.softirq)}
 
 
-def cpu_shares(before: dict[str, float], after: dict[str, float], wall_s: float
+def cpu_shares(before: dict[str, Any], after: dict[str, Any], wall_s: float
                ) -> dict[str, float]:
-    """Cores used per group over a window of ``wall_s`` seconds; ``other`` is the rest of
+    """Cores used per group over a window of ``wall_s`` seconds, from two
+    :func:`cpu_seconds`; a process started within the window counts from zero, one that
+    ended within it is left out (its last seconds are unknown); ``other`` is the rest of
     the machine's busy time.
 
     Example:
-        >>> cpu_shares({"kernel": 1.0, "machine": 2.0}, {"kernel": 2.0, "machine": 5.0}, 2.0)
-        {'kernel': 0.5, 'machine': 1.5, 'other': 1.0}
+        >>> a = {"procs": {1: ["kernel", 1.0], 2: ["browser", 3.0]}, "machine": 2.0}
+        >>> b = {"procs": {1: ["kernel", 2.0], 3: ["browser", 0.5]}, "machine": 5.0}
+        >>> cpu_shares(a, b, 2.0)
+        {'kernel': 0.5, 'server': 0.0, 'browser': 0.25, 'machine': 1.5, 'other': 0.75}
     """
-    out = {k: round((after[k] - before[k]) / wall_s, 3) for k in before}
-    out["other"] = round(out["machine"] - sum(v for k, v in out.items() if k != "machine"), 3)
+    used = {"kernel": 0.0, "server": 0.0, "browser": 0.0}
+    for pid, (group, secs) in after["procs"].items():
+        was = before["procs"].get(pid)
+        used[group] += secs - (was[1] if was and was[0] == group else 0.0)
+    out = {k: round(v / wall_s, 3) for k, v in used.items()}
+    out["machine"] = round((after["machine"] - before["machine"]) / wall_s, 3)
+    out["other"] = round(out["machine"] - sum(out[k] for k in used), 3)
     return out
 
 

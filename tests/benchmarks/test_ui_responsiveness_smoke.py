@@ -96,10 +96,12 @@ def test_short_run_writes_a_complete_summary(tmp_path: Path) -> None:
 
 
 def test_cpu_shares_are_cores_per_group_and_the_rest() -> None:
-    before = {"kernel": 10.0, "server": 1.0, "browser": 5.0, "machine": 20.0}
-    after = {"kernel": 11.5, "server": 1.2, "browser": 6.0, "machine": 23.6}
+    before = {"procs": {1: ["kernel", 10.0], 2: ["server", 1.0], 3: ["browser", 5.0],
+                        4: ["browser", 9.0]}, "machine": 20.0}
+    after = {"procs": {1: ["kernel", 11.5], 2: ["server", 1.2], 3: ["browser", 6.0],
+                       5: ["browser", 0.2]}, "machine": 23.6}  # 4 ended, 5 started
     assert bench.cpu_shares(before, after, 2.0) == {
-        "kernel": 0.75, "server": 0.1, "browser": 0.5, "machine": 1.8, "other": 0.45}
+        "kernel": 0.75, "server": 0.1, "browser": 0.6, "machine": 1.8, "other": 0.35}
     now = bench.cpu_seconds(os.getpid())  # this process stands in for a server
-    assert set(now) == {"kernel", "server", "browser", "machine"}
-    assert now["server"] > 0 and now["machine"] >= now["server"]
+    assert now["procs"][os.getpid()][0] == "server" and now["procs"][os.getpid()][1] > 0
+    assert now["machine"] >= now["procs"][os.getpid()][1]
