@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import contextlib
 import json
 import math
 import os
@@ -256,11 +257,13 @@ def _check(duration: float, cells: int, baseline_cells: int) -> None:
                          f"duration={duration}, cells={cells}, baseline_cells={baseline_cells}")
 
 
-def cpu_seconds(server_pid: int | None) -> dict[str, Any]:
+def cpu_seconds(server_pid: int | None, others: dict[int, str] | None = None
+                ) -> dict[str, Any]:
     """CPU seconds used so far by each process of the kernel (the server's ipykernel
     children), the server, Chromium (every process named chrom*), and the whole
     machine's busy time (all cores): ``{"procs": {pid: [group, seconds]}, "machine": s}``,
-    for the cores each group used over a window (:func:`cpu_shares`)."""
+    for the cores each group used over a window (:func:`cpu_shares`). ``others`` adds
+    processes by pid, each in its named group."""
     import psutil
 
     procs: dict[int, list[Any]] = {}
@@ -283,6 +286,9 @@ def cpu_seconds(server_pid: int | None) -> dict[str, Any]:
     for proc in psutil.process_iter(["name"]):
         if "chrom" in (proc.info["name"] or "").lower():
             add(proc, "browser")
+    for pid, group in (others or {}).items():
+        with contextlib.suppress(psutil.Error):
+            add(psutil.Process(pid), group)
     t = psutil.cpu_times()
     return {"procs": procs, "machine": float(t.user + t.nice + t.system + t.irq + t.softirq)}
 
@@ -303,7 +309,7 @@ def cpu_shares(before: dict[str, Any], after: dict[str, Any], wall_s: float
     used = {"kernel": 0.0, "server": 0.0, "browser": 0.0}
     for pid, (group, secs) in after["procs"].items():
         was = before["procs"].get(pid)
-        used[group] += secs - (was[1] if was and was[0] == group else 0.0)
+        used[group] = used.get(group, 0.0) + secs - (was[1] if was and was[0] == group else 0.0)
     out = {k: round(v / wall_s, 3) for k, v in used.items()}
     out["machine"] = round((after["machine"] - before["machine"]) / wall_s, 3)
     out["other"] = round(out["machine"] - sum(out[k] for k in used), 3)

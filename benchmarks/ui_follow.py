@@ -1,0 +1,251 @@
+"""A fast search in its own process, followed live by a workbench in JupyterLab.
+
+``benchmarks/ui_responsiveness.py`` runs the search in the kernel (the Start button), so
+the workbench's threads share the search's interpreter lock. Here the same search (an
+instant ``synthetic`` estimator, random search on nb201, a SQLite file store) runs in a
+separate Python process, as ``nasbench-ui run`` or a script would, and a notebook shows
+``nb.Workbench.load(store)``, which follows it read-only from the store. Measured:
+
+- ``search``: trials per second of the external search while the page follows it, and of
+  the same search (same seconds, a fresh store) with nothing following it, run after.
+- ``chart_lag_s``: for every trial k, from its ``finished_at`` in the store to the moment
+  the page's ``nbui-history`` source first held >= k rows (as in ui_responsiveness.py).
+- ``cpu_cores``: the cores the search process, the kernel, the server and Chromium used.
+
+Run (needs Debian's Chromium and the ``[ui,test]`` extras)::
+
+    .venv/bin/python benchmarks/ui_follow.py --duration 120
+
+Example (the search script's command line):
+    >>> search_command("/tmp/x.db", 5.0, "random", "run")[-4:]
+    ['/tmp/x.db', '5.0', 'random', 'run']
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from benchmarks import ui_responsiveness as uir  # noqa: E402 - after the path fix
+
+DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "ui_follow.json"
+NAME = "follow"
+
+# Registers the benchmark's instant estimator; the search script and the notebook run it.
+SYNTHETIC = uir.SETUP_CELL.split("\nwb = ")[0]
+
+SEARCH_SCRIPT = SYNTHETIC + """
+import os, sys, time
+db, seconds, strategy, mode = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
+if mode == "create":
+    nb.Experiment("nb201", strategy=strategy, estimator="synthetic", trials=10**6,
+                  storage=db, name="follow", dataset="digits")
+else:  # run until the file db + ".stop" appears, at most `seconds`
+    exp = nb.Experiment.load(db, name="follow")
+    exp.start()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and not os.path.exists(db + ".stop"):
+        time.sleep(0.1)
+    exp.stop()
+    if exp.last_error:
+        raise SystemExit(exp.last_error)
+"""
+
+
+def search_command(db: str, seconds: float, strategy: str, mode: str) -> list[str]:
+    """The command that creates (``mode="create"``) or runs the search in ``db``."""
+    return [sys.executable, "-c", SEARCH_SCRIPT, db, str(seconds), strategy, mode]
+
+
+def finish_times(db: Path) -> list[float]:
+    """The sorted finish times of the stored search, read read-only from the file
+    ([] while it holds no experiment yet)."""
+    from nasbench_ui.storage import open_store
+
+    if not db.exists():
+        return []
+    store = open_store(str(db), readonly=True)
+    try:
+        if NAME not in store.experiment_names():
+            return []
+        return sorted(t.finished_at for t in store.trials(NAME) if t.finished_at is not None)
+    finally:
+        store.close()
+
+
+def window_rate(finished: Sequence[float], t0: float, t1: float) -> float | None:
+    """Trials per second that finished within ``[t0, t1)``.
+
+    Example:
+        >>> window_rate([9.0, 10.0, 10.5, 11.9, 12.5], 10.0, 12.0)
+        1.5
+    """
+    n = sum(1 for t in finished if t0 <= t < t1)
+    return round(n / (t1 - t0), 1) if t1 > t0 else None
+
+
+class Search:
+    """The search in its own process: ``start()`` it, ``stop()`` it (through a stop file)."""
+
+    def __init__(self, db: Path, strategy: str, cwd: Path, limit_s: float) -> None:
+        self.db, self.strategy, self.cwd, self.limit_s = db, strategy, cwd, limit_s
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        """Create the experiment, start its search, return once trials finish."""
+        subprocess.run(search_command(str(self.db), 0, self.strategy, "create"), cwd=self.cwd,
+                       check=True, capture_output=True, timeout=300)
+        self.proc = subprocess.Popen(
+            search_command(str(self.db), self.limit_s, self.strategy, "run"), cwd=self.cwd,
+            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while len(finish_times(self.db)) < 10 and time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("the search process ended: "
+                                   + self.proc.communicate()[1][-2000:])
+            time.sleep(0.5)  # its imports and the data set, then its first trials
+
+    def window(self, duration: float, server_pid: int | None
+               ) -> tuple[float, float, dict[str, float]]:
+        """Let the search go on for ``duration`` s: the window and the cores used in it."""
+        assert self.proc is not None
+        others = {self.proc.pid: "search"}
+        before, t0 = uir.cpu_seconds(server_pid, others), time.time()
+        time.sleep(duration)
+        t1 = time.time()
+        return t0, t1, uir.cpu_shares(before, uir.cpu_seconds(server_pid, others), t1 - t0)
+
+    def stop(self) -> None:
+        """Ask the search to stop and wait for its process; RuntimeError if it failed."""
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        Path(str(self.db) + ".stop").touch()
+        _, err = self.proc.communicate(timeout=120)
+        if self.proc.returncode:
+            raise RuntimeError(f"the search process failed ({self.proc.returncode}): "
+                               f"{err[-2000:]}")
+
+
+def run_benchmark(duration: float = 60.0, strategy: str = "random",
+                  out: Path | None = DEFAULT_OUT) -> dict[str, Any]:
+    """Follow an external search in the page for ``duration`` s, then run the same search
+    alone for as long; write (unless ``out`` is None) and return the summary."""
+    import nbformat
+    from helpers import CHROMIUM, CHROMIUM_ARGS
+    from helpers.lab import ConsoleLog, open_notebook, run_all
+    from helpers.lab_server import start_lab_server, stop_lab_server
+    from playwright.sync_api import sync_playwright
+
+    if not duration >= 5:
+        raise ValueError(f"--duration must be at least 5 s, got {duration}")
+    if not CHROMIUM.exists():
+        raise RuntimeError(f"{CHROMIUM} is missing; install it with: apt-get install -y chromium")
+    limit = duration + 600  # the stop file ends the search; this is a safety net
+    with tempfile.TemporaryDirectory(prefix="nbui-follow-") as tmp:
+        root = Path(tmp)
+        followed, alone = root / "followed.db", root / "alone.db"
+        cell = SYNTHETIC + f"\nwb = nb.Workbench.load({str(followed)!r}, name={NAME!r})\nwb"
+        book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)],
+                                        metadata={"kernelspec": uir.KERNELSPEC})
+        nbformat.write(book, root / "follow.ipynb")
+        server = start_lab_server(root)
+        search = Search(followed, strategy, root, limit)
+        try:
+            search.start()  # running before the workbench opens the store: it follows it
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=list(CHROMIUM_ARGS))
+                try:
+                    page = browser.new_page(viewport={"width": 1400, "height": 900})
+                    page.set_default_timeout(60_000)
+                    console = ConsoleLog.attach(page)
+                    open_notebook(page, server, root / "follow.ipynb")
+                    run_all(page, timeout=180)
+                    page.locator(".nbui-workbench .nbui-charts canvas").first.wait_for()
+                    problem = page.evaluate(uir.SAMPLER_JS, uir.HISTORY)
+                    if problem:
+                        raise RuntimeError(problem)
+                    time.sleep(2.0)  # the page catches up with the trials before it opened
+                    status = page.locator(".nbui-workbench").first.inner_text()
+                    t0, t1, cores_followed = search.window(duration, server.process.pid)
+                    search.stop()
+                    time.sleep(3.0)  # the last pushes land
+                    samples = [(float(t), int(n))
+                               for t, n in page.evaluate(uir.STOP_SAMPLER_JS)]
+                    errors = console.errors[:20]
+                finally:
+                    browser.close()
+        finally:
+            search.stop()
+            stop_lab_server(server)
+        solo = Search(alone, strategy, root, limit)
+        try:
+            solo.start()
+            time.sleep(2.0)
+            a0, a1, cores_alone = solo.window(duration, None)
+        finally:
+            solo.stop()
+        fin_followed, fin_alone = finish_times(followed), finish_times(alone)
+    all_lags, missing = uir.chart_lags(fin_followed, samples)
+    in_window = [t0 <= t < t1 for t in fin_followed]
+    lags = [lag for lag, inside in zip(all_lags, in_window, strict=False) if inside]
+    lag = {**uir.summarize(lags), "not_shown": missing}
+    followed_rate = window_rate(fin_followed, t0, t1)
+    alone_rate = window_rate(fin_alone, a0, a1)
+    ratio = round(followed_rate / alone_rate, 3) if followed_rate and alone_rate else None
+    summary = {
+        "benchmark": "ui_follow",
+        "command": f"python benchmarks/ui_follow.py --duration {duration:g} "
+                   f"--strategy {strategy}",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "load_avg_1m": round(os.getloadavg()[0], 2), **uir._versions()},
+        "settings": {"duration_s": duration, "space": "nb201", "strategy": strategy,
+                     "estimator": "synthetic", "storage": "sqlite file",
+                     "search": "its own process; the page follows it (Workbench.load)"},
+        "search": {"trials_per_s_followed": followed_rate, "trials_per_s_alone": alone_rate,
+                   "ratio": ratio, "finished_followed": len(fin_followed),
+                   "finished_alone": len(fin_alone)},
+        "chart_lag_s": lag,
+        "targets": {"ratio": 0.85, "chart_lag_s_max": uir.TARGET_LAG_S},
+        "meets_targets": {"ratio": ratio is not None and ratio >= 0.85,
+                          "chart_lag_s_max": (lag["max"] is not None and missing == 0
+                                              and lag["max"] < uir.TARGET_LAG_S)},
+        "cpu_cores": {"followed": cores_followed, "alone": cores_alone},
+        "page_rows_at_end": samples[-1][1] if samples else 0,
+        "following_shown": "following" in status,
+        "console_errors": errors,
+    }
+    if out is not None:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Command line entry: parse ``argv``, run, print the JSON summary and return it."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--duration", type=float, default=60.0, help="seconds of search (60)")
+    ap.add_argument("--strategy", default="random", help="search strategy (random)")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the JSON")
+    args = ap.parse_args(argv)
+    summary = run_benchmark(args.duration, args.strategy, args.out)
+    print(json.dumps(summary, indent=2))
+    return summary
+
+
+if __name__ == "__main__":
+    main()
