@@ -144,15 +144,10 @@ def run_benchmark(duration: float = 60.0, strategy: str = "random",
     """Follow an external search in the page for ``duration`` s, then run the same search
     alone for as long; write (unless ``out`` is None) and return the summary."""
     import nbformat
-    from helpers import CHROMIUM, CHROMIUM_ARGS
-    from helpers.lab import ConsoleLog, open_notebook, run_all
     from helpers.lab_server import start_lab_server, stop_lab_server
-    from playwright.sync_api import sync_playwright
 
     if not duration >= 5:
         raise ValueError(f"--duration must be at least 5 s, got {duration}")
-    if not CHROMIUM.exists():
-        raise RuntimeError(f"{CHROMIUM} is missing; install it with: apt-get install -y chromium")
     limit = duration + 600  # the stop file ends the search; this is a safety net
     with tempfile.TemporaryDirectory(prefix="nbui-follow-") as tmp:
         root = Path(tmp)
@@ -165,29 +160,17 @@ def run_benchmark(duration: float = 60.0, strategy: str = "random",
         search = Search(followed, strategy, root, limit)
         try:
             search.start()  # running before the workbench opens the store: it follows it
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=str(CHROMIUM),
-                                             args=list(CHROMIUM_ARGS))
-                try:
-                    page = browser.new_page(viewport={"width": 1400, "height": 900})
-                    page.set_default_timeout(60_000)
-                    console = ConsoleLog.attach(page)
-                    open_notebook(page, server, root / "follow.ipynb")
-                    run_all(page, timeout=180)
-                    page.locator(".nbui-workbench .nbui-charts canvas").first.wait_for()
-                    problem = page.evaluate(uir.SAMPLER_JS, uir.HISTORY)
-                    if problem:
-                        raise RuntimeError(problem)
-                    time.sleep(2.0)  # the page catches up with the trials before it opened
-                    status = page.locator(".nbui-workbench").first.inner_text()
-                    t0, t1, cores_followed = search.window(duration, server.process.pid)
-                    search.stop()
-                    time.sleep(3.0)  # the last pushes land
-                    samples = [(float(t), int(n))
-                               for t, n in page.evaluate(uir.STOP_SAMPLER_JS)]
-                    errors = console.errors[:20]
-                finally:
-                    browser.close()
+            with uir.workbench_page(server, root / "follow.ipynb") as (page, console):
+                problem = page.evaluate(uir.SAMPLER_JS, uir.HISTORY)
+                if problem:
+                    raise RuntimeError(problem)
+                time.sleep(2.0)  # the page catches up with the trials before it opened
+                status = page.locator(".nbui-workbench").first.inner_text()
+                t0, t1, cores_followed = search.window(duration, server.process.pid)
+                search.stop()
+                time.sleep(3.0)  # the last pushes land
+                samples = [(float(t), int(n)) for t, n in page.evaluate(uir.STOP_SAMPLER_JS)]
+                errors = console.errors[:20]
         finally:
             search.stop()
             stop_lab_server(server)

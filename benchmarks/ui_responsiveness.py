@@ -42,7 +42,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -380,11 +380,31 @@ def measure(page: Any, duration: float, cells: int, baseline_cells: int,
     }
 
 
+@contextlib.contextmanager
+def workbench_page(server: Any, notebook: Path) -> Iterator[tuple[Any, ConsoleLog]]:
+    """Chromium at ``notebook`` in the running JupyterLab ``server``, every cell run and
+    the workbench's charts drawn: ``(page, console)``; the browser closes on exit."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        raise RuntimeError(f"{CHROMIUM} is missing; install it with: apt-get install -y chromium")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.set_default_timeout(60_000)
+            console = ConsoleLog.attach(page)
+            open_notebook(page, server, notebook)
+            run_all(page, timeout=180)
+            page.locator(".nbui-workbench .nbui-charts canvas").first.wait_for()
+            yield page, console
+        finally:
+            browser.close()
+
+
 def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int = 10,
                   strategy: str = "random", out: Path | None = DEFAULT_OUT) -> dict[str, Any]:
     """Start JupyterLab and Chromium, measure, write ``out`` (unless None), return the summary."""
-    from playwright.sync_api import sync_playwright
-
     _check(duration, cells, baseline_cells)
     if not CHROMIUM.exists():
         raise RuntimeError(f"{CHROMIUM} is missing; install it with: apt-get install -y chromium")
@@ -392,21 +412,9 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
         server = start_lab_server(Path(tmp))
         try:
             nb_path = _write_notebook(Path(tmp) / "ui_responsiveness.ipynb", strategy)
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=str(CHROMIUM),
-                                             args=list(CHROMIUM_ARGS))
-                try:
-                    page = browser.new_page(viewport={"width": 1400, "height": 900})
-                    page.set_default_timeout(60_000)
-                    console = ConsoleLog.attach(page)
-                    open_notebook(page, server, nb_path)
-                    run_all(page, timeout=180)
-                    page.locator(".nbui-workbench .nbui-charts canvas").first.wait_for()
-                    figures = measure(page, duration, cells, baseline_cells,
-                                      server.process.pid)
-                    figures["console_errors"] = console.errors[:20]
-                finally:
-                    browser.close()
+            with workbench_page(server, nb_path) as (page, console):
+                figures = measure(page, duration, cells, baseline_cells, server.process.pid)
+                figures["console_errors"] = console.errors[:20]
         finally:
             stop_lab_server(server)
     med, lag = figures["cell_ms"]["during_search"]["median"], figures["chart_lag_s"]["max"]

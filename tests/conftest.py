@@ -80,11 +80,17 @@ def artifacts_dir() -> Path:
     return ARTIFACTS_DIR
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Chromium (Debian's binary, never a Playwright download) for one test module."""
+@pytest.fixture(scope="session")
+def chromium_binary() -> Path:
+    """Debian's Chromium; a skip where it is missing, an error under CI=true."""
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is missing; install it with: apt-get install -y chromium")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_binary):
+    """Chromium (Debian's binary, never a Playwright download) for one test module."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import CHROMIUM, REPO_ROOT, in_ci
+from helpers import REPO_ROOT
 
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
@@ -56,12 +56,7 @@ def _finite(value: object) -> bool:
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_short_run_writes_a_complete_summary(tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing; install it with: apt-get install -y chromium"
-        if in_ci():
-            pytest.fail(f"{message} (CI=true, so this is an error, not a skip)")
-        pytest.skip(message)
+def test_short_run_writes_a_complete_summary(tmp_path: Path, chromium_binary: Path) -> None:
     out = tmp_path / "ui.json"
     summary = bench.main(["--duration", "4", "--cells", "3", "--baseline-cells", "2",
                           "--out", str(out)])
