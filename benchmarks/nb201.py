@@ -49,6 +49,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout: `python benchmarks/nb201.py`
     sys.path.insert(0, str(ROOT))
 
+from benchmarks import write_json  # noqa: E402 - after the path fix
+
 BUDGET_S = 12_000.0
 METRIC, SCORE = "valid_acc_12ep", "test_acc_200ep"
 COST = {"train_time_per_epoch_s": 12, "valid_time_s": 1}
@@ -240,8 +242,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                   f"queries {s['queries_mean']:.1f}  {s['wall_s_per_run']:.2f} s/run  "
                   f"{s['wall_s_total']:.0f} s total", flush=True)
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(summary, indent=1), encoding="utf-8")
+        write_json(args.out, summary)
     if args.plot:
         write_plot(args.plot, summary["regret"], reference)
     return summary

@@ -53,7 +53,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import statistics
 import sys
@@ -65,7 +64,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout: `python benchmarks/peers.py`
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import nb201  # noqa: E402 - after the path fix; sets the BLAS thread caps
+from benchmarks import nb201, write_json  # noqa: E402 - after the path fix; sets the BLAS thread caps
 
 COLUMN_SETS: dict[str, tuple[str, str]] = {
     "cifar10": ("valid_acc_12ep", "test_acc_200ep"),
@@ -467,8 +466,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"\n{cs} (signal {args.colsets[cs][0]}, score {score}), {args.runs} runs:\n")
         print(summary["markdown"][cs], flush=True)
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(summary, indent=1), encoding="utf-8")
+        write_json(args.out, summary)
     return summary
 
 

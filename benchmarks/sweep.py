@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout: `python benchmarks/sweep.py`
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import peers  # noqa: E402 - after the path fix
+from benchmarks import peers, write_json  # noqa: E402 - after the path fix
 
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "sweep_bananas.json"
 DEFAULT_VARIANTS: list[list[Any]] = [
@@ -203,8 +203,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
           f"best at {args.at:g} s: {summary['best_at']}: "
           f"{'met' if summary['met'] else 'not met'}", flush=True)
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(summary, indent=1), encoding="utf-8")
+        write_json(args.out, summary)
     return summary
 
 
