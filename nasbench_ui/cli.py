@@ -184,6 +184,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         with untrusted(source) if source else contextlib.nullcontext():
             exp = Experiment(storage=args.storage, name=args.name, **_config_kwargs(args),
                              **run_kw)
+    try:
+        return _run_and_report(exp, args)
+    finally:
+        exp.close()
+        exp.store.close()  # now, not when collected: a later reader sees the file as it stays
+
+
+def _run_and_report(exp: Any, args: argparse.Namespace) -> int:
     bar = _progress(exp, enabled=not args.no_progress and not args.json)
     try:
         exp.run()
@@ -204,8 +212,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"best: trial {best['number']} value {best['value']:.4f} {best['key']}")
     if exp.last_error:
         print(f"note: {exp.last_error}", file=sys.stderr)
-    exp.close()
-    exp.store.close()  # now, not when collected: a later reader sees the file as it stays
     return 0
 
 
