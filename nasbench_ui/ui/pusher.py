@@ -20,7 +20,8 @@ The live widgets (:class:`~nasbench_ui.ui.charts.LiveCharts`,
   ``ack_source``, a source no glyph draws); the page's echo of it is the receipt. A new
   push waits for the receipt of the previous one, for at most ``ack_timeout`` seconds
   (a page that is not shown sends none; a kernel busy with a cell handles none), so a
-  busy page never falls ever further behind.
+  busy page never falls ever further behind. The page sends back no other echo
+  (:func:`~nasbench_ui.viz.notebook.drop_page_echoes`).
 
 Example:
     >>> from bokeh.plotting import figure
@@ -42,7 +43,7 @@ from typing import Any
 from bokeh.events import DocumentReady
 from bokeh.models import ColumnDataSource
 
-from ..viz.notebook import echo_free_model
+from ..viz.notebook import drop_page_echoes, echo_free_model
 from ..viz.throttle import Throttle
 
 __all__ = ["ACK_TIMEOUT", "ACK_TIMEOUT_MIN", "ChartPusher", "resend_whole"]
@@ -96,6 +97,7 @@ class ChartPusher:
         self.ack_source = ColumnDataSource(data={}, name="nbui-ack") if receipts else None
         if self.ack_source is not None:
             root.tags = [*root.tags, self.ack_source]
+            drop_page_echoes(self.ack_source)
         self.sent = 0  # pushes marked so far; a view's echo of the mark acknowledges one
         self.acked = 0
         self.rtt: float | None = None  # smoothed seconds from a mark to its receipt

@@ -15,6 +15,16 @@ Two facts about jupyter_bokeh 4.1.0 (with Bokeh 3.9), seen in JupyterLab:
 * jupyter_bokeh's view (its ``_consume_patch``) queues the events raised while
   it applies a kernel patch and sends them all once the patch is applied. So an echo is
   also a receipt: the page has applied that change (``on_echo``).
+* Echoes cost: each is a comm message the page serializes (a stream's echo carries
+  its rows again), and the kernel handles each on its main thread (a busy and an idle
+  status, two output flushes through the IOPub thread): about 20 a second with live
+  charts, and that thread took 18 % of the interpreter lock from the search
+  (``benchmarks/ui_responsiveness.py``). BokehJS marks every change it applies from
+  the other side with ``sync = false`` and its own server session never sends those
+  back; jupyter_bokeh does. :func:`drop_page_echoes` installs, in the page, a filter
+  that drops them before jupyter_bokeh sees them, except the one change the caller
+  keeps as a receipt, and drops the auto ranges' bounds the page computes. It wraps one private BokehJS method (``NO_ECHO_JS`` says which);
+  should that ever go, the echoes come back and are ignored here as before.
 
 jupyter_bokeh has no public hook for either direction, so the echo-free model wires both
 itself on public API (``Document.on_change`` and ``Widget.send`` out,
@@ -37,7 +47,8 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["JUPYTER_BOKEH_HANDLER", "KERNEL_ATTRS", "check_jupyter_bokeh", "echo_free_model",
+__all__ = ["JUPYTER_BOKEH_HANDLER", "KERNEL_ATTRS", "NO_ECHO_JS", "check_jupyter_bokeh",
+           "drop_page_echoes", "echo_free_model",
            "ensure_bokehjs", "is_echo", "patch_message"]
 
 # properties that only the kernel changes: a page event on them is an echo
@@ -136,6 +147,7 @@ def _model_class() -> type:
                 super().__init__(root)
                 self.lock, self.after_sync, self.on_echo = lock, after_sync, on_echo
                 self.syncing = False  # True while a page change is being applied
+                self.echoes = 0  # echoes of the kernel's own changes received so far
                 self._batch: list[Any] | None = None  # events held back by ``batch()``
                 self.document = root.document
                 self.on_msg(getattr(self, JUPYTER_BOKEH_HANDLER), remove=True)
@@ -192,6 +204,7 @@ def _model_class() -> type:
             event = {k: v for k, v in content.items() if k != "event"}
             with self.lock:  # under the lock: a push in progress has finished, so an
                 if is_echo(self.document, content):  # echo matches the kernel's state
+                    self.echoes += 1
                     if self.on_echo is not None:
                         self.on_echo(content)
                     return
@@ -244,3 +257,53 @@ def echo_free_model(layout: Any, lock: Any, after_sync: Callable[[], Any] | None
     sees each echo, under the lock: an echo tells that a view has applied that change,
     so it serves as an acknowledgement (``ui.charts`` paces its pushes with it)."""
     return _model_class()(layout, lock, after_sync, on_echo)
+
+
+#: The page side of :func:`drop_page_echoes`: a ``CustomJS`` run when the kernel changes
+#: ``mark.tags``. Once per page document, it wraps the document's private
+#: ``_trigger_on_change`` (BokehJS 3.x: it hands each change to the ``on_change``
+#: listeners, jupyter_bokeh's among them) so that changes applied from the kernel
+#: (``sync === false``) to models' properties and columns are not passed on, except the
+#: change of ``mark.tags`` itself (the receipt), nor the bounds of auto ranges
+#: (``DataRange1d``), which the page recomputes from the data after every push and the
+#: kernel never reads (four more messages a push). Roots and titles pass (the page's
+#: embed code renders added roots from them).
+NO_ECHO_JS = """
+const doc = mark.document
+if (doc != null && !doc.__nbui_no_echo && typeof doc._trigger_on_change === "function") {
+  doc.__nbui_no_echo = true
+  const echo = new Set(["ModelChanged", "ColumnDataChanged", "ColumnsStreamed",
+                        "ColumnsPatched"])
+  // an auto range's bounds, which the page computes from the data at every push
+  const bounds = (e) => e.kind === "ModelChanged" && (e.attr === "start" || e.attr === "end")
+    && e.model != null && e.model.constructor.__name__ === "DataRange1d"
+  const keep = (e) => !bounds(e) && (e.sync !== false || !echo.has(e.kind) ||
+    (e.model === mark && e.attr === "tags"))
+  const trigger = doc._trigger_on_change.bind(doc)
+  doc._trigger_on_change = (event) => {
+    if (Array.isArray(event.events)) {  // a batch: pass on what is kept, one by one
+      const kept = event.events.filter(keep)
+      if (kept.length === event.events.length) { trigger(event) }
+      else { for (const e of kept) { trigger(e) } }
+    } else if (keep(event)) {
+      trigger(event)
+    }
+  }
+}
+"""
+
+
+def drop_page_echoes(mark: Any) -> None:
+    """Have the page drop its echoes of the kernel's changes (see the module docstring)
+    from the first time the kernel changes ``mark.tags`` on: only the echo of that
+    change still comes back (a receipt). ``mark`` is a Bokeh model of the shown document.
+
+    Example:
+        >>> from bokeh.models import ColumnDataSource
+        >>> mark = ColumnDataSource(data={})
+        >>> drop_page_echoes(mark); list(mark.js_property_callbacks)
+        ['change:tags']
+    """
+    from bokeh.models import CustomJS
+
+    mark.js_on_change("tags", CustomJS(args={"mark": mark}, code=NO_ECHO_JS))

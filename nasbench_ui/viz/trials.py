@@ -74,6 +74,8 @@ def metric(t: Trial, key: str) -> float:
 
 
 def _fmt(v: Any) -> str:
+    if type(v) is str:  # most choices (the common case first: a hover text per trial)
+        return v
     if isinstance(v, float):
         return f"{v:.4g}"
     if isinstance(v, (list, tuple)):

@@ -308,6 +308,15 @@ def test_workbench_end_to_end(page: Page, console_log, jupyter_server) -> None:
     assert kernel_numbers == finished, (
         f"the kernel's {HISTORY!r} rows {kernel_numbers} differ from the page's and the "
         f"store's {finished}: a tap on row i would select the wrong trial")
+    # the page sent back no echo of the kernel's changes but the push marks (receipts),
+    # once the first mark has installed its filter (viz.notebook.drop_page_echoes):
+    # without it, each push came back as at least two messages (the mark and the
+    # streamed rows), about five with every chart drawing
+    echoes, marks = json.loads(_kernel(
+        page, "[wb.charts.pusher.model.echoes, wb.charts.pusher.sent]"))
+    assert marks > 3 and echoes < 2 * marks, (
+        f"{echoes} echoes came back for {marks} pushes marked: the page's echo filter "
+        "is not installed (did BokehJS rename Document._trigger_on_change?)")
 
     # 6. scrub the replay back to the first 2 trials (typed into the slider's readout, as
     # a user does), see the page's chart rewind, then tick "live" to return
