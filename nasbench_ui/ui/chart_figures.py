@@ -83,8 +83,7 @@ class ChartFigures:
         self.steps = {"history": 1, "scatter": 1, "front": 1}
         # NumPy copies of the columns thinning reads, updated from the changed rows on
         self._arrays = {"history": ColumnArrays({"number": np.int64, "best_so_far": float}),
-                        "scatter": ColumnArrays({"number": np.int64}),
-                        "front": ColumnArrays({"number": np.int64})}
+                        "scatter": ColumnArrays({"number": np.int64})}
         self.notes: dict[str, Label] = {}  # what a thinned chart does not draw, in the plot
         for role, fig in (("history", self.history_fig), ("scatter", self.scatter_fig)):
             self.notes[role] = Label(x=6, y=6, x_units="screen", y_units="screen", text="",
@@ -137,16 +136,19 @@ class ChartFigures:
                     flt.indices = rows
             self.steps[role] = step
 
-    def front_arrays(self, front: dict[str, list], owner: Any = None,
-                     since: int = 0) -> dict[str, np.ndarray]:
-        """The front's columns as arrays (sent inline in the patch: a front of thousands of points,
-        cost rising with accuracy, is re-sent in about a millisecond). Past
+    def front_arrays(self, front: dict[str, Any], step: int = 0) -> dict[str, np.ndarray]:
+        """The front's columns as arrays (sent inline in the patch: a front of thousands of
+        points, cost rising with accuracy, is re-sent in about a millisecond). Past
         ``FRONT_LIMIT`` points the line is drawn through the two ends and every
-        ``step``-th point by trial number: the page echoes each push back, and a 30k-point
-        front cost it ~0.1 s of base64 per push. ``owner`` and ``since`` (the first row
-        changed since the last call with that owner) let it keep the numbers' array.
-        Only the drawn rows of x and y are converted."""
-        numbers = self._arrays["front"].update(front, owner, since)["number"]
+        ``step``-th point by trial number (base64 of a 30k-point front cost the page
+        ~0.1 s per push). ``front``: the whole front's columns (thinned here), or, with
+        ``step``, a sample already thinned by ``LiveTables.front_sample(FRONT_LIMIT)``."""
+        if step:
+            self.steps["front"] = step
+            return {"x": np.asarray(front["x"], dtype=float),
+                    "y": np.asarray(front["y"], dtype=float),
+                    "number": np.asarray(front["number"], dtype=np.int64)}
+        numbers = np.asarray(front["number"], dtype=np.int64)
         n = len(numbers)
         must = np.zeros(n, dtype=bool)
         must[[0, -1] if n else []] = True

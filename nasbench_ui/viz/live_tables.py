@@ -12,11 +12,9 @@ folds each one in once and keeps:
   column is recomputed from there on);
 - ``points`` and ``front``: the columns of :func:`tables.scatter_data`, with the points
   in the order their trials finished (a scatter glyph does not care) and the Pareto
-  front kept as a 2-D skyline (Kung, Luccio, Preparata, "On finding the maxima of a set
-  of vectors", JACM 1975): points are only ever added, so a dominated point stays
-  dominated; a new point is dominated exactly when its left neighbour on the front
-  (sorted by cost) is at least as good, and it removes the contiguous run of front
-  points it dominates. O(log f + removed) per point, against O(n log n) per rebuild;
+  front kept as a :class:`~nasbench_ui.viz.skyline.Skyline` (sorted blocks): O(log f +
+  block + removed) per point, against O(n log n) per rebuild; ``front_sample(limit)``
+  is what a chart draws of it, O(limit);
 - ``top``: the ``top_k`` best COMPLETE trials (the input of :func:`tables.op_frequency`).
 
 ``front_version`` counts the changes of the front, so a caller can skip re-sending it.
@@ -44,6 +42,7 @@ import math
 from collections.abc import Sequence
 
 from nasbench_ui.storage.trial import Trial
+from nasbench_ui.viz.skyline import Skyline
 from nasbench_ui.viz.trials import (
     PARETO_COLOR,
     STATE_COLORS,
@@ -62,7 +61,6 @@ HISTORY_COLUMNS = ("number", "value", "state", "color", "best_so_far", "arch_tex
                    "metrics_text")
 POINT_COLUMNS = ("number", "x", "y", "pareto", "color", "state", "arch_text", "metrics_text")
 TEXT_COLUMNS = ("arch_text", "metrics_text")
-_INF = math.inf
 
 
 class LiveTables:
@@ -91,9 +89,7 @@ class LiveTables:
             k for k in POINT_COLUMNS if k not in TEXT_COLUMNS)
         self.points: dict[str, list] = {k: [] for k in self._point_columns}
         self.front_version = 0
-        self._front_from = 0  # the first front row changed since take_front_change()
-        self._front_cols: dict[str, list] = {"x": [], "y": [], "number": []}
-        self._front: list[tuple[float, float, int]] = []  # (x, ysign * y, point row), sorted
+        self._front = Skyline()  # (x, ysign * y): both minimised
         self._top: list[tuple[float, int, Trial]] = []  # (sort key, number, trial), best first
         self._done: dict[int, Trial] = {}  # finished trials folded in, by number
         self._lo = 0  # feed_sorted: list positions below it hold finished trials folded in
@@ -104,9 +100,22 @@ class LiveTables:
 
     @property
     def front(self) -> dict[str, list]:
-        """The columns of the Pareto front: x, y, number, sorted by x (kept with the
-        front: a change replaces the same slice of each column, O(changed) Python work)."""
-        return self._front_cols
+        """The columns of the Pareto front: x, y, number, sorted by x (built on each call:
+        O(front); a chart draws ``front_sample``)."""
+        return self._front.columns()
+
+    def front_sample(self, limit: int) -> tuple[dict[str, list], int]:
+        """(the front's columns, step): all of it up to ``limit`` points, else its ends and
+        every ``step``-th point by trial number (:meth:`Skyline.sample`).
+
+        Example:
+            >>> from nasbench_ui.storage.trial import Trial, TrialState as S
+            >>> lt = LiveTables()
+            >>> _ = lt.feed([Trial(i, S.COMPLETE, {}, i / 10, {"params": i}) for i in range(9)])
+            >>> lt.front_sample(4)[0]["number"], lt.front_sample(4)[1]
+            ([0, 4, 8], 4)
+        """
+        return self._front.sample(limit)
 
     @property
     def top(self) -> list[Trial]:
@@ -176,23 +185,6 @@ class LiveTables:
         folded in (the rest may still change)."""
         return self._lo
 
-    def take_front_change(self) -> int:
-        """The first row of ``front`` changed (or added) since the last call: rows before it
-        are as they were then (0 at the first call). Starts counting afresh.
-
-        Example:
-            >>> from nasbench_ui.storage.trial import Trial, TrialState as S
-            >>> lt = LiveTables()
-            >>> _ = lt.feed([Trial(0, S.COMPLETE, {}, 0.5, {"params": 10})])
-            >>> lt.take_front_change(), lt.take_front_change()
-            (0, 1)
-            >>> _ = lt.feed([Trial(1, S.COMPLETE, {}, 0.7, {"params": 20})])
-            >>> lt.take_front_change(), lt.front["number"]
-            (1, [0, 1])
-        """
-        at, self._front_from = self._front_from, len(self._front)
-        return at
-
     def changes(self, role: str) -> tuple[int | None, set[int]]:
         """Rows of ``role`` ("history" or "points") changed in place since
         ``clear_changes()``: (a first row from which every row may have changed, or None;
@@ -249,30 +241,13 @@ class LiveTables:
             at, mt = texts(t, "COMPLETE", self.memo)
             p["arch_text"].append(at)
             p["metrics_text"].append(mt)
-        a, b = xv, self._ysign * yv
-        front = self._front
-        j = bisect.bisect_right(front, (a, _INF, _INF))  # front[:j] have x <= a
-        if j:
-            fa, fb, _ = front[j - 1]  # the best second coordinate among them
-            if fb < b or (fb == b and fa < a):
-                return  # dominated: never on the front again
-        s = bisect.bisect_left(front, (a, -_INF, -_INF))  # first with x >= a
-        e, kept = s, []
-        while e < len(front) and front[e][1] >= b:
-            fa, fb, r = front[e]
-            if (fa, fb) == (a, b):
-                kept.append(front[e])  # an equal point: neither dominates the other
-            else:
-                p["pareto"][r] = False
-                p["color"][r] = STATE_COLORS["COMPLETE"]
-                self._changed["points"][1].add(r)
-            e += 1
-        kept.append((a, b, row))
-        self._front_from = min(self._front_from, s)
-        front[s:e] = kept = sorted(kept)
-        cols = self._front_cols
-        for k in ("x", "y", "number"):
-            cols[k][s:e] = [p[k][r] for _, _, r in kept]
+        removed = self._front.add(xv, self._ysign * yv, row, t.number, yv)
+        if removed is None:
+            return  # dominated: never on the front again
+        for r in removed:
+            p["pareto"][r] = False
+            p["color"][r] = STATE_COLORS["COMPLETE"]
+            self._changed["points"][1].add(r)
         p["pareto"][row] = True
         p["color"][row] = PARETO_COLOR
         self.front_version += 1

@@ -3,14 +3,11 @@ from scratch, and a new owner starts over."""
 
 from __future__ import annotations
 
-import random
 
 import numpy as np
 import pytest
 
-from nasbench_ui.storage.trial import Trial, TrialState
 from nasbench_ui.viz.column_arrays import ColumnArrays
-from nasbench_ui.viz.live_tables import LiveTables
 
 
 def test_rows_changed_from_since_are_converted_again() -> None:
@@ -32,17 +29,3 @@ def test_rows_changed_from_since_are_converted_again() -> None:
 def test_bad_since_is_refused() -> None:
     with pytest.raises(ValueError, match="since"):
         ColumnArrays({"n": np.int64}).update({"n": []}, None, since=-1)
-
-
-@pytest.mark.parametrize("seed", [0, 1])
-def test_the_front_kept_from_take_front_change_equals_the_front(seed: int) -> None:
-    rng = random.Random(seed)
-    lt, ca = LiveTables(), ColumnArrays({"x": float, "y": float, "number": np.int64})
-    for i in range(300):
-        v = rng.random()
-        x = v * 100 if rng.random() < 0.7 else rng.random() * 100  # a front of many points
-        lt.feed([Trial(i, TrialState.COMPLETE, {}, v, {"params": x})])
-        if rng.random() < 0.3:
-            out = ca.update(lt.front, lt, lt.take_front_change())
-            for k in ("x", "y", "number"):
-                assert out[k].tolist() == lt.front[k], k
