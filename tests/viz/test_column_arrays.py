@@ -3,7 +3,6 @@ from scratch, and a new owner starts over."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
