@@ -25,6 +25,15 @@ Then every ask:
    NAS-Bench-201 (CIFAR-10 columns, 150 seeds) this raised the picked cells' test
    accuracy at 6,000 simulated seconds from 90.96 to 91.02 (12,000 s: 91.10 to 91.11).
 
+Three options (off by default) change the data the search starts from and learns on:
+``prior="params"`` makes every random ask (the initial design) the architecture with the
+most parameters among ``prior_draws`` random ones, a zero-cost proxy computed from the
+space (:mod:`.zero_cost`; Abdelfattah et al., ICLR 2021); ``target="rank"`` trains the
+predictors on the normal scores of the values' ranks (:func:`.mlp_ensemble.normal_scores`,
+so ``ask_meta()["predicted"]`` is then in those units); ``prune_asks=True`` asks every
+architecture with its dead edges set to the zero operation, the same function but cheaper
+to train where a dead edge still runs.
+
 Training cost: the ensemble is trained from scratch (``epochs`` steps, a seed drawn
 from the strategy's generator) once ``retrain_every`` new results have arrived since
 the last such training; in between, each new result may continue the current weights
@@ -66,7 +75,8 @@ from .base import (
     copy_arch,
     drop_pending,
 )
-from .mlp_ensemble import MLPEnsemble
+from .mlp_ensemble import MLPEnsemble, normal_scores
+from .zero_cost import ParamsPrior
 
 if TYPE_CHECKING:
     from ..storage.trial import Trial
@@ -105,6 +115,19 @@ class Bananas(StrategyBase):
         "warm_epochs": Option(int, 0, low=0,
                               help="Adam steps from the current weights on each new result "
                                    "(0: the ensemble only changes at a retraining)"),
+        "prior": Option(str, "none", choices=("none", "params"),
+                        help="random asks: none (uniform) or params: the one with the most "
+                             "parameters among prior_draws random ones (a zero-cost proxy, "
+                             "strategies/zero_cost.py)"),
+        "prior_draws": Option(int, 4, low=1, high=1000,
+                              help="random architectures a random ask chooses among (prior)"),
+        "target": Option(str, "value", choices=("value", "rank"),
+                         help="what the predictors fit: the values, or their ranks as normal "
+                              "scores (a few very bad results do not dominate the fit)"),
+        "prune_asks": Option(bool, False,
+                             help="ask each architecture with its dead edges set to the zero "
+                                  "operation: the same function, cheaper where dead edges "
+                                  "still run (needs equivalence='function')"),
     }
 
     def __init__(self, space: Any, seed: int = 0, constraint: Any = None, **options: Any) -> None:
@@ -121,6 +144,7 @@ class Bananas(StrategyBase):
         self._eq = Equivalence(space) if self.options["equivalence"] == "function" else None
         self._functions: set[str] = set()  # functional keys of the told and pending archs
         self._pending_rows: dict[str, list[int]] = {}  # key -> row of each pending ask
+        self._prior = ParamsPrior(space) if self.options["prior"] == "params" else None
 
     @property
     def history(self) -> list[dict[str, Any]]:
@@ -158,6 +182,8 @@ class Bananas(StrategyBase):
             used = data[: fit[0] if i == 1 else fit[i]]
             x = self._encode(np.array([self._rows[j] for j in used]))
             y = np.array([self._history[j]["value"] for j in used])
+            if o["target"] == "rank":
+                y = normal_scores(y)
             if i == 1:
                 self._model = MLPEnsemble(x.shape[1], o["ensemble"], o["hidden"], o["layers"],
                                           seed=fit[1]).fit(x, y, o["epochs"], o["learning_rate"])
@@ -231,14 +257,10 @@ class Bananas(StrategyBase):
             mu, sd = model.predict(self._encode(rows))
             chosen = self._choose(rows, parents, self._score(mu, sd, gen))
         if chosen is None:
-            arch = self._random_unseen(self._seen)
-            for _ in range(RANDOM_TRIES if self._eq is not None else 0):
-                if self._function(arch) not in self._functions:
-                    break  # else another draw: the same function was asked before
-                arch = self._random_unseen(self._seen)
+            arch = self._random_ask()
             kind, self._meta = "random", {"parent": None, "mutation": None, "predicted": None}
         else:
-            arch, i = chosen
+            arch, i = self._pruned(chosen[0]), chosen[1]
             kind = "model"
             parent = self._history[int(parents[i])] if parents[i] >= 0 else None
             changed = [] if parent is None else [
@@ -254,6 +276,35 @@ class Bananas(StrategyBase):
             self._functions.add(self._eq.key(arch))
             self._pending_rows[key] = self._codes_row(arch)
         return copy_arch(arch)
+
+    def _random_function(self) -> dict[str, Any]:
+        """A random allowed architecture, unseen, whose function was not asked before
+        (when one is found in :data:`RANDOM_TRIES` draws)."""
+        arch = self._random_unseen(self._seen)
+        for _ in range(RANDOM_TRIES if self._eq is not None else 0):
+            if self._function(arch) not in self._functions:
+                break  # else another draw: the same function was asked before
+            arch = self._random_unseen(self._seen)
+        return arch
+
+    def _random_ask(self) -> dict[str, Any]:
+        """A random ask: uniform, or with ``prior="params"`` the largest of
+        ``prior_draws`` random ones (dead edges dropped with ``prune_asks``)."""
+        if self._prior is None:
+            return self._pruned(self._random_function())
+        draws = [self._pruned(self._random_function())
+                 for _ in range(self.options["prior_draws"])]
+        return draws[self._prior.best(draws)]
+
+    def _pruned(self, arch: dict[str, Any]) -> dict[str, Any]:
+        """With ``prune_asks``: ``arch`` with its dead edges set to the zero operation,
+        unless that one was asked before or the constraint rejects it."""
+        if not self.options["prune_asks"] or self._eq is None:
+            return arch
+        pruned = self._eq.pruned(arch)
+        if pruned == arch or self.space.key(pruned) in self._seen or not self.allowed(pruned):
+            return arch
+        return pruned
 
     def _codes_row(self, arch: dict[str, Any]) -> list[int]:
         return self._codec.row(arch).tolist()

@@ -9,6 +9,7 @@ whose spread is the uncertainty of the acquisition. Here every member is trained
 from __future__ import annotations
 
 import math
+import statistics
 
 import numpy as np
 
@@ -16,6 +17,28 @@ ADAM_BETAS = (0.9, 0.999)
 #: The predictors' number type: single precision halves the work of a training step and
 #: is ample for ranking candidates.
 DTYPE = np.float32
+
+def normal_scores(y: np.ndarray) -> np.ndarray:
+    """The ranks of ``y`` as normal scores, ``Phi^-1((rank - 0.5) / n)`` (ties share
+    their mean rank): targets that keep the order of the values but not their scale, so
+    that a few very bad results do not dominate a squared error (an output warping, as
+    in HEBO: Cowen-Rivers et al., JAIR 2022).
+
+    Example:
+        >>> normal_scores(np.array([3.0, 10.0, 1.0, 3.0])).round(3).tolist()
+        [0.0, 1.15, -1.15, 0.0]
+    """
+    y = np.asarray(y, dtype=float)
+    if len(y) == 0:
+        return y.copy()
+    _, inverse = np.unique(y, return_inverse=True)
+    order = np.argsort(y, kind="stable")
+    ranks = np.empty(len(y))
+    ranks[order] = np.arange(1, len(y) + 1)
+    ranks = (np.bincount(inverse, ranks) / np.bincount(inverse))[inverse]  # ties: mean rank
+    dist = statistics.NormalDist()
+    return np.array([dist.inv_cdf((r - 0.5) / len(y)) for r in ranks])
+
 
 class MLPEnsemble:
     """``ensemble`` ReLU MLP regressors trained at once (numpy; weights ``(E, in, out)``).

@@ -69,6 +69,7 @@ def test_the_predictor_steers_the_search_towards_good_architectures() -> None:
     {"acquisition": "its"}, {"acquisition": "ucb"}, {"acquisition": "mean"},
     {"encoding": "path"}, {"retrain_every": 1, "warm_epochs": 0},
     {"retrain_every": 4, "warm_epochs": 3}, {"equivalence": "none"},
+    {"prior": "params", "target": "rank", "prune_asks": True},
 ])
 @pytest.mark.parametrize(("total", "cut"), [(12, 4), (20, 11), (26, 23)])
 def test_resumed_bananas_continues_exactly(extra: dict[str, Any], total: int, cut: int) -> None:
@@ -291,3 +292,68 @@ def test_the_predictor_sees_cells_with_their_dead_edges_dropped() -> None:
     off = Bananas(space, seed=0, equivalence="none", **FAST)
     y = off._encode(np.array([codec.row(dead), codec.row(same)]))
     assert not (y[0] == y[1]).all()
+
+
+NEW = {"prior": "params", "target": "rank", "prune_asks": True}
+
+
+def test_pruned_asks_have_no_dead_edges_and_never_repeat_a_function() -> None:
+    space = spaces.nb201()
+    eq = Equivalence(space)
+    objective = score_table(space, 5)
+    asked = drive(Bananas(space, seed=2, prune_asks=True, **FAST), objective, 40)
+    assert all(eq.pruned(a) == a for a in asked)  # every dead edge carries "none"
+    assert len({eq.key(a) for a in asked}) == 40
+    plain = drive(Bananas(space, seed=2, **FAST), objective, 40)
+    assert any(eq.pruned(a) != a for a in plain)  # without the option some asks have them
+    # a constraint that refuses "none" keeps the asks as drawn (and allowed)
+    no_none = lambda a: "none" not in a.values()  # noqa: E731
+    s = Bananas(space, seed=2, constraint=no_none, prune_asks=True, **FAST)
+    assert all(no_none(a) for a in drive(s, objective, 15))
+
+
+def test_the_params_prior_makes_the_initial_design_larger() -> None:
+    from nasbench_ui.strategies.zero_cost import ParamsPrior
+
+    space = spaces.nb201()
+    prior = ParamsPrior(space)
+    objective = score_table(space, 1)
+    mean = {}
+    for option in ("none", "params"):
+        sizes = []
+        for seed in range(4):
+            s = Bananas(space, seed=seed, prior=option, **FAST)
+            sizes += [prior.score(a) for a in drive(s, objective, 5)]  # the random asks
+        mean[option] = statistics.fmean(sizes)
+    assert mean["params"] > mean["none"] + 0.3, mean
+
+
+def test_rank_targets_train_on_normal_scores() -> None:
+    from nasbench_ui.strategies.mlp_ensemble import normal_scores
+
+    space = spaces.nb201()
+    objective = score_table(space, 3)
+    s = Bananas(space, seed=0, target="rank", retrain_every=1, **FAST)
+    drive(s, objective, 8)
+    s.ask()
+    n, seed = s.state_dict()["fit"]
+    xs = s._encode(np.array(s._rows))
+    ref = MLPEnsemble(30, 5, 32, 2, seed=seed).fit(
+        xs, normal_scores(np.array([h["value"] for h in s.history])), 40, 0.03)
+    assert n == 8
+    assert np.array_equal(ref.predict(xs)[0], s._ensemble(s._successes()).predict(xs)[0])
+
+
+def test_the_new_options_tolerate_failed_and_pending_trials() -> None:
+    space = spaces.nb201()
+    objective = score_table(space, 6)
+    s = Bananas(space, seed=0, **FAST, **NEW)
+    drive(s, objective, 7)
+    p1, p2 = s.ask(), s.ask()
+    s.tell(p1, None, trial(7, p1, None))
+    clone = Bananas(space, seed=3, **FAST, **NEW)
+    clone.load_state_dict(json.loads(json.dumps(s.state_dict())))
+    for t in (s, clone):
+        t.tell(p2, objective(p2), trial(8, p2, objective(p2)))
+    assert drive(clone, objective, 6, first=9) == drive(s, objective, 6, first=9)
+    assert space.key(p1) not in {space.key(h["arch"]) for h in s.history[9:]}
