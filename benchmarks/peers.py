@@ -43,6 +43,9 @@ Usage::
     python benchmarks/peers.py --runs 50 --seconds 3000,6000,12000 \\
         --signal cifar10,cifar100,imagenet16 --out benchmarks/results/peers.json
 
+``--options '{"bananas": {...}}'`` runs an entry of this project with options over the
+protocol's settings (``nb201.OPTIONS``); the tables and the JSON name them.
+
 Example:
     >>> summary = main(["--runs", "1", "--strategies", "random,plain:tpe",  # doctest: +SKIP
     ...                 "--seconds", "500", "--out", ""])
@@ -53,6 +56,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import statistics
 import sys
@@ -245,15 +249,17 @@ def warm_up(table: str, colsets: dict[str, tuple[str, str]]) -> None:
                       trials=2, storage=":memory:", seed=0).run()
 
 
-def run_task(task: tuple[str, int, str, str, str, str, list[float]]) -> dict[str, Any]:
-    """One seeded run of one entry on one column set, measured at every budget."""
-    entry, seed, table, colset, signal, score, budgets = task
+def run_task(task: tuple[Any, ...]) -> dict[str, Any]:
+    """One seeded run of one entry on one column set, measured at every budget; an
+    eighth item, when there is one, holds options over the protocol's (``--options``)."""
+    entry, seed, table, colset, signal, score, budgets = task[:7]
+    extra = task[7] if len(task) > 7 else None
     wall, cpu = time.perf_counter(), time.process_time()
     runner = run_plain if group(entry) == "plain" else run_ours
     if group(entry) == "plain":
         queries = runner(entry.partition(":")[2], seed, table, signal, score, max(budgets))
     else:
-        queries = runner(entry, seed, table, signal, score, max(budgets))
+        queries = runner(entry, seed, table, signal, score, max(budgets), extra)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     picks = {}
     for b in budgets:
@@ -386,6 +392,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", default="benchmarks/results/peers.json", help="JSON ('' = none)")
     p.add_argument("--processes", type=int, default=nb201.MAX_PROCESSES,
                    help=f"worker processes, at most {nb201.MAX_PROCESSES}")
+    p.add_argument("--options", default="{}",
+                   help="JSON {entry: {option: value}} over the protocol's settings for this "
+                        "project's entries, e.g. '{\"bananas\": {\"prior\": \"params\"}}'")
     args = p.parse_args(argv)
     if args.runs < 1:
         p.error(f"--runs must be at least 1, got {args.runs}")
@@ -404,6 +413,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         header = f.readline().strip().split(",")
     args.colsets = _column_sets(args, header, p)
     args.entries = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    try:
+        args.options = json.loads(args.options)
+    except json.JSONDecodeError as e:
+        p.error(f"--options is not JSON: {e}")
+    if not isinstance(args.options, dict) or not all(
+            isinstance(v, dict) and k in args.entries and group(k) == "ours"
+            for k, v in args.options.items()):
+        p.error("--options must be a JSON object {entry: {option: value}} whose keys are "
+                f"this project's entries among {args.entries}")
     for e in args.entries:
         kind, _, sampler = e.partition(":")
         if kind in ("plain", "optuna") and sampler not in SAMPLERS:
@@ -418,15 +436,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from nasbench_ui import strategies
 
     args = parse_args(argv)
+    from nasbench_ui import options as nb_options
+
     for e in args.entries:
         if group(e) == "ours":
-            strategies.get(e)  # ValueError listing the names
+            nb_options.resolve(strategies.get(e),  # ValueError: a bad name or option
+                               {**nb201.OPTIONS.get(e, {}), **args.options.get(e, {})})
     if any(group(e) != "ours" for e in args.entries) and "optuna" not in strategies.names():
         raise ValueError("optuna:* and plain:* entries need Optuna: pip install optuna")
     table = str(Path(args.table).resolve())
     budgets = [float(b) for b in args.seconds]
     keys = [f"{b:g}" for b in budgets]
-    tasks = [(e, seed, table, cs, sig, sc, budgets)
+    tasks = [(e, seed, table, cs, sig, sc, budgets, args.options.get(e))
              for seed in range(args.runs) for cs, (sig, sc) in args.colsets.items()
              for e in args.entries]
     started = time.perf_counter()
@@ -446,18 +467,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                      "column_sets": {k: {"signal": s, "score": t}
                                      for k, (s, t) in args.colsets.items()},
                      "sampler_options": SAMPLER_OPTIONS, "evolution_etc": nb201.OPTIONS,
+                     "entry_options": args.options,
                      "test": "two-sided Mann-Whitney U against the best peer",
                      "optuna": optuna.__version__},
         "command": "python " + " ".join([sys.argv[0] if argv is None else "benchmarks/peers.py",
                                          *(sys.argv[1:] if argv is None else argv)]),
         "wall_s_total": round(time.perf_counter() - started, 1),
-        "entries": {e: label(e) for e in args.entries},
+        "entries": {e: " ".join([label(e), *([json.dumps(args.options[e], sort_keys=True)]
+                                             if e in args.options else [])])
+                    for e in args.entries},
         "cells": {}, "regret": {}, "markdown": {},
     }
     for cs, (_, score) in args.colsets.items():
         runs = {e: sorted((r for r in results if r["entry"] == e and r["colset"] == cs),
                           key=lambda r: r["seed"]) for e in args.entries}
         summary["cells"][cs] = {k: cell_stats(runs, k) for k in keys}
+        for e, opts in args.options.items():  # the table names the options an entry ran with
+            for k in keys:
+                summary["cells"][cs][k][e]["label"] += " " + json.dumps(opts, sort_keys=True)
         reference = float(pd.read_csv(table, usecols=[score])[score].max())
         summary["regret"][cs] = {"reference": reference, **{
             e: nb201.regret_curve(rs, reference, step=STEP_S, budget=budgets[-1])

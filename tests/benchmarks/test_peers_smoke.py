@@ -109,3 +109,20 @@ def test_bad_arguments_are_named(nb201_csv: Path, capsys: pytest.CaptureFixture[
     with pytest.raises(SystemExit):
         peers.main(["--table", str(nb201_csv), "--seconds", "0,100"])
     assert "--seconds must be positive" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        peers.main(["--table", str(nb201_csv), "--strategies", "bananas,plain:tpe",
+                    "--options", '{"plain:tpe": {}}'])
+    assert "--options must be a JSON object {entry: {option: value}}" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_options_reach_this_projects_entry_and_name_it(nb201_csv: Path) -> None:
+    summary = peers.main(["--runs", "1", "--seconds", "600", "--strategies", "bananas,random",
+                          "--options", '{"bananas": {"prior": "params", "initial": 3}}',
+                          "--table", str(nb201_csv), "--out", "", "--processes", "1"])
+    assert summary["protocol"]["entry_options"] == {"bananas": {"prior": "params", "initial": 3}}
+    assert summary["cells"]["cifar10"]["600"]["bananas"]["label"].endswith(
+        '{"initial": 3, "prior": "params"}')
+    with pytest.raises(ValueError, match="prior"):
+        peers.main(["--runs", "1", "--strategies", "bananas", "--table", str(nb201_csv),
+                    "--options", '{"bananas": {"prior": "flops"}}', "--out", ""])
