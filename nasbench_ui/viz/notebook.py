@@ -22,8 +22,9 @@ Two facts about jupyter_bokeh 4.1.0 (with Bokeh 3.9), seen in JupyterLab:
   (``benchmarks/ui_responsiveness.py``). BokehJS marks every change it applies from
   the other side with ``sync = false`` and its own server session never sends those
   back; jupyter_bokeh does. :func:`drop_page_echoes` installs, in the page, a filter
-  that drops them before jupyter_bokeh sees them, except the one change the caller
-  keeps as a receipt, and drops the auto ranges' bounds the page computes. It wraps one private BokehJS method (``NO_ECHO_JS`` says which);
+  that drops them before jupyter_bokeh sees them, and the auto ranges' bounds the page
+  computes, and answers each push mark once the page has painted it (the receipt,
+  a change of the page's own). It wraps one private BokehJS method (``NO_ECHO_JS``);
   should that ever go, the echoes come back and are ignored here as before.
 
 jupyter_bokeh has no public hook for either direction, so the echo-free model wires both
@@ -263,11 +264,15 @@ def echo_free_model(layout: Any, lock: Any, after_sync: Callable[[], Any] | None
 #: ``mark.tags``. Once per page document, it wraps the document's private
 #: ``_trigger_on_change`` (BokehJS 3.x: it hands each change to the ``on_change``
 #: listeners, jupyter_bokeh's among them) so that changes applied from the kernel
-#: (``sync === false``) to models' properties and columns are not passed on, except the
-#: change of ``mark.tags`` itself (the receipt), nor the bounds of auto ranges
+#: (``sync === false``) to models' properties and columns are not passed on, nor the
+#: bounds of auto ranges
 #: (``DataRange1d``), which the page recomputes from the data after every push and the
 #: kernel never reads (four more messages a push). Roots and titles pass (the page's
-#: embed code renders added roots from them).
+#: embed code renders added roots from them). Then, at each mark ``[seq]`` from the
+#: kernel, it sets ``mark.tags = [seq, 1]`` once the page has painted (the animation
+#: frame after the patch, then a timeout): the receipt. An echo of the mark came as soon
+#: as the patch was applied, before it was drawn, so the kernel pushed faster than a
+#: page with 100k rows draws, and the page's lag and cell latency grew with the run.
 NO_ECHO_JS = """
 const doc = mark.document
 if (doc != null && !doc.__nbui_no_echo && typeof doc._trigger_on_change === "function") {
@@ -277,8 +282,7 @@ if (doc != null && !doc.__nbui_no_echo && typeof doc._trigger_on_change === "fun
   // an auto range's bounds, which the page computes from the data at every push
   const bounds = (e) => e.kind === "ModelChanged" && (e.attr === "start" || e.attr === "end")
     && e.model != null && e.model.constructor.__name__ === "DataRange1d"
-  const keep = (e) => !bounds(e) && (e.sync !== false || !echo.has(e.kind) ||
-    (e.model === mark && e.attr === "tags"))
+  const keep = (e) => !bounds(e) && (e.sync !== false || !echo.has(e.kind))
   const trigger = doc._trigger_on_change.bind(doc)
   doc._trigger_on_change = (event) => {
     if (Array.isArray(event.events)) {  // a batch: pass on what is kept, one by one
@@ -290,13 +294,22 @@ if (doc != null && !doc.__nbui_no_echo && typeof doc._trigger_on_change === "fun
     }
   }
 }
+// the receipt: once the page has painted this push (the frame after it, where BokehJS
+// draws the new data), the mark comes back as a change of the page's own, [mark, 1]
+if (mark.tags.length === 1) {
+  const seq = mark.tags[0]
+  const later = (f) => (typeof requestAnimationFrame === "function")
+    ? requestAnimationFrame(() => setTimeout(f, 0)) : setTimeout(f, 0)
+  later(() => { if (mark.tags[0] === seq) { mark.tags = [seq, 1] } })
+}
 """
 
 
 def drop_page_echoes(mark: Any) -> None:
     """Have the page drop its echoes of the kernel's changes (see the module docstring)
-    from the first time the kernel changes ``mark.tags`` on: only the echo of that
-    change still comes back (a receipt). ``mark`` is a Bokeh model of the shown document.
+    from the first time the kernel changes ``mark.tags`` on, and answer each new mark
+    ``[seq]`` with ``[seq, 1]`` once it has painted it (a receipt). ``mark`` is a Bokeh
+    model of the shown document.
 
     Example:
         >>> from bokeh.models import ColumnDataSource
