@@ -28,7 +28,7 @@ Then every ask:
 Three options (off by default) change the data the search starts from and learns on:
 ``prior="params"`` makes every random ask (the initial design) the architecture with the
 most parameters among ``prior_draws`` random ones, a zero-cost proxy computed from the
-space (:mod:`.zero_cost`; Abdelfattah et al., ICLR 2021); ``target="rank"`` trains the
+space (:mod:`.params_prior`; Abdelfattah et al., ICLR 2021); ``target="rank"`` trains the
 predictors on the normal scores of the values' ranks (:func:`.mlp_ensemble.normal_scores`,
 so ``ask_meta()["predicted"]`` is then in those units); ``prune_asks=True`` asks every
 architecture with its dead edges set to the zero operation, the same function but cheaper
@@ -76,7 +76,7 @@ from .base import (
     drop_pending,
 )
 from .mlp_ensemble import MLPEnsemble, normal_scores
-from .zero_cost import ParamsPrior
+from .params_prior import ParamsPrior
 
 if TYPE_CHECKING:
     from ..storage.trial import Trial
@@ -118,7 +118,7 @@ class Bananas(StrategyBase):
         "prior": Option(str, "none", choices=("none", "params"),
                         help="random asks: none (uniform) or params: the one with the most "
                              "parameters among prior_draws random ones (a zero-cost proxy, "
-                             "strategies/zero_cost.py)"),
+                             "strategies/params_prior.py)"),
         "prior_draws": Option(int, 4, low=1, high=1000,
                               help="random architectures a random ask chooses among (prior)"),
         "target": Option(str, "value", choices=("value", "rank"),

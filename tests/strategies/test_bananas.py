@@ -313,7 +313,7 @@ def test_pruned_asks_have_no_dead_edges_and_never_repeat_a_function() -> None:
 
 
 def test_the_params_prior_makes_the_initial_design_larger() -> None:
-    from nasbench_ui.strategies.zero_cost import ParamsPrior
+    from nasbench_ui.strategies.params_prior import ParamsPrior
 
     space = spaces.nb201()
     prior = ParamsPrior(space)

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from nasbench_ui import spaces
-from nasbench_ui.strategies.zero_cost import ParamsPrior
+from nasbench_ui.strategies.params_prior import ParamsPrior
 
 
 def test_more_convolutions_score_higher_and_dead_edges_do_not_count() -> None:
