@@ -122,15 +122,27 @@ def test_table_covers_its_space(table) -> None:
 
 @pytest.mark.slow
 def test_five_rows_retrain_to_their_recorded_accuracy(table) -> None:
+    """Retraining reproduces the table: on average within 0.01, each row within 0.03.
+
+    Not bit for bit across machines: the same torch (2.13.0+cpu, 1 thread, the build's
+    settings) on a Xeon with AVX-512 gave 0.0167 off on one of these rows, and another
+    row moved by 0.047 when torch was made to use its AVX2 kernels on the same machine
+    (``ATEN_CPU_CAPABILITY=avx2``, 2026-12-05): the CPU's kernels round differently
+    and a few of 8 epochs' runs end elsewhere. A table not made by this protocol
+    differs by tenths.
+    """
     proto = nb.benchmarks.protocol()
     rows = table.sample(5, random_state=0)
+    gaps = []
     for i, (_, row) in enumerate(rows.iterrows()):
         seed = proto["seeds"][i % len(proto["seeds"])]
         rec = nb.benchmarks.train_one(nb201_arch(row["arch_str"]), seed, proto)
-        recorded = row[f"valid_acc_s{seed}"]
-        assert abs(rec["valid_acc"] - recorded) <= 0.01, (row["arch_str"], seed)
-        assert abs(rec["test_acc"] - row[f"test_acc_s{seed}"]) <= 0.01, (row["arch_str"], seed)
+        for key in ("valid_acc", "test_acc"):
+            gap = abs(rec[key] - row[f"{key}_s{seed}"])
+            assert gap <= 0.03, (row["arch_str"], seed, key, gap)
+            gaps.append(gap)
         assert rec["params"] == row["params"]
+    assert sum(gaps) / len(gaps) <= 0.01, gaps
 
 
 def test_a_tabular_experiment_runs_on_it(table) -> None:
