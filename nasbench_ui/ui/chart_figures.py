@@ -136,30 +136,16 @@ class ChartFigures:
                     flt.indices = rows
             self.steps[role] = step
 
-    def front_arrays(self, front: dict[str, Any], step: int = 0) -> dict[str, np.ndarray]:
-        """The front's columns as arrays (sent inline in the patch: a front of thousands of
-        points, cost rising with accuracy, is re-sent in about a millisecond). Past
-        ``FRONT_LIMIT`` points the line is drawn through the two ends and every
-        ``step``-th point by trial number (base64 of a 30k-point front cost the page
-        ~0.1 s per push). ``front``: the whole front's columns (thinned here), or, with
-        ``step``, a sample already thinned by ``LiveTables.front_sample(FRONT_LIMIT)``."""
-        if step:
-            self.steps["front"] = step
-            return {"x": np.asarray(front["x"], dtype=float),
-                    "y": np.asarray(front["y"], dtype=float),
-                    "number": np.asarray(front["number"], dtype=np.int64)}
-        numbers = np.asarray(front["number"], dtype=np.int64)
-        n = len(numbers)
-        must = np.zeros(n, dtype=bool)
-        must[[0, -1] if n else []] = True
-        rows, self.steps["front"] = drawn_rows(numbers, FRONT_LIMIT, 0, must)
-        if rows is None:
-            return {"x": np.asarray(front["x"], dtype=float),
-                    "y": np.asarray(front["y"], dtype=float), "number": numbers}
-        picked = rows.tolist()
-        return {"x": np.array([front["x"][i] for i in picked], dtype=float),
-                "y": np.array([front["y"][i] for i in picked], dtype=float),
-                "number": numbers[rows]}
+    def front_arrays(self, lt: LiveTables) -> dict[str, np.ndarray]:
+        """The Pareto front of ``lt`` as arrays (sent inline in the patch: a front of
+        thousands of points, cost rising with accuracy, is re-sent in about a
+        millisecond). Past ``FRONT_LIMIT`` points the line is drawn through the two ends
+        and every ``step``-th point by trial number (``LiveTables.front_sample``; base64
+        of a 30k-point front cost the page ~0.1 s per push)."""
+        front, self.steps["front"] = lt.front_sample(FRONT_LIMIT)
+        return {"x": np.asarray(front["x"], dtype=float),
+                "y": np.asarray(front["y"], dtype=float),
+                "number": np.asarray(front["number"], dtype=np.int64)}
 
     def name_axes(self, trials: Sequence[Trial]) -> None:
         """The y axes name the objective (found once from the first COMPLETE trial), the

@@ -46,7 +46,6 @@ from nasbench_ui.viz import figures, rungs, tables
 from nasbench_ui.viz.live_tables import LiveTables
 from nasbench_ui.viz.notebook import ensure_bokehjs
 
-from . import chart_figures
 from .chart_figures import DRAW_LIMIT, DRAW_RECENT, FRONT_LIMIT, ChartFigures
 from .chart_input import Hush, LimitLine, TrialPicker
 from .pusher import ACK_TIMEOUT, ACK_TIMEOUT_MIN, ChartPusher, resend_whole
@@ -201,8 +200,7 @@ class LiveCharts:
         lt.clear_changes()
         if self._front_sent != (id(lt), lt.front_version):
             self._front_sent = (id(lt), lt.front_version)
-            sample, step = lt.front_sample(chart_figures.FRONT_LIMIT)
-            self.sources["pareto"].data = f.front_arrays(sample, step)
+            self.sources["pareto"].data = f.front_arrays(lt)
             kinds.append("replace")
         if self.space is not None:
             top = [t.number for t in lt.top]

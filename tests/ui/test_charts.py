@@ -15,6 +15,7 @@ from nasbench_ui.ui import chart_figures as figures_mod
 from nasbench_ui.ui import charts as charts_mod
 from nasbench_ui.ui import pusher as pusher_mod
 from nasbench_ui.ui.charts import LiveCharts
+from nasbench_ui.viz.thinning import drawn_rows
 
 C, R, F = TrialState.COMPLETE, TrialState.RUNNING, TrialState.FAILED
 
@@ -555,8 +556,13 @@ def test_thinning_kept_across_pushes_equals_thinning_from_scratch(monkeypatch):
             assert kept.drawn[role].indices is not None
             assert np.array_equal(np.asarray(kept.drawn[role].indices),
                                   np.asarray(fresh.drawn[role].indices)), role
-        front = fresh.front_arrays(kept._tables.front)
-        assert len(front["number"]) < len(kept._tables.front["number"])  # thinned
+        whole = kept._tables.front  # the whole front, thinned from scratch
+        numbers = np.asarray(whole["number"])
+        must = np.zeros(len(numbers), dtype=bool)
+        must[[0, -1]] = True
+        rows, _ = drawn_rows(numbers, figures_mod.FRONT_LIMIT, 0, must)
+        front = {k: np.asarray(whole[k])[rows] for k in ("x", "y", "number")}
+        assert len(front["number"]) < len(whole["number"])  # thinned
         for k in ("x", "y", "number"):
             assert np.array_equal(kept.sources["pareto"].data[k], front[k]), k
     finally:
