@@ -250,10 +250,9 @@ def warm_up(table: str, colsets: dict[str, tuple[str, str]]) -> None:
 
 
 def run_task(task: tuple[Any, ...]) -> dict[str, Any]:
-    """One seeded run of one entry on one column set, measured at every budget; an
-    eighth item, when there is one, holds options over the protocol's (``--options``)."""
-    entry, seed, table, colset, signal, score, budgets = task[:7]
-    extra = task[7] if len(task) > 7 else None
+    """One seeded run of one entry on one column set, measured at every budget; the last
+    item holds options over the protocol's (``--options``) or None."""
+    entry, seed, table, colset, signal, score, budgets, extra = task
     wall, cpu = time.perf_counter(), time.process_time()
     runner = run_plain if group(entry) == "plain" else run_ours
     if group(entry) == "plain":
