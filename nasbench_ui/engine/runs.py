@@ -31,6 +31,7 @@ from ..strategies.base import Strategy
 from .building import build_strategy
 from .commands import CommandQueue
 from .events import Control, Event
+from .heap import HeapFreeze
 from .executors.dask import DaskExecutor
 from .ledger import Budget, restore_strategy
 from .lifecycle import DONE, FAILED, RUNNING, Lifecycle
@@ -188,9 +189,9 @@ class Runs:
 
     def run_here(self) -> None:
         """Step a prepared run to its end on this thread."""
-        with self.session() as loop:
+        with self.session() as loop, HeapFreeze() as heap:
             while loop.step():
-                pass
+                heap.after_step()  # short full collections while the search runs
 
     def background(self) -> None:
         """:meth:`run_here` on the background thread of ``start()``: a fatal error is

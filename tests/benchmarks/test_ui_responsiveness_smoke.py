@@ -80,7 +80,12 @@ def test_short_run_writes_a_complete_summary(tmp_path: Path, chromium_binary: Pa
     for key in ("median", "p95", "max", "mean"):
         assert _finite(lag[key]), (key, lag)
     assert summary["page_rows_at_end"] >= 1
-    assert set(summary["meets_targets"]) == {"cell_ms_median", "chart_lag_s_max"}
+    assert set(summary["meets_targets"]) == {"cell_ms_median", "chart_lag_s_max", "rate_ratio"}
+    assert summary["rate_ratio"] == bench.rate_ratio(search) and summary["rate_ratio"] > 0
+    assert summary["meets_targets"]["rate_ratio"] == (summary["rate_ratio"] >= 0.85)
+    # the kernel's collections during the search were timed (a search allocates enough)
+    pauses = summary["gc_pauses_s"]
+    assert pauses["gen0"]["n"] >= 1 and pauses["gen0"]["max"] <= pauses["gen0"]["total"], pauses
     assert all(isinstance(v, bool) for v in summary["meets_targets"].values())
     assert summary["console_errors"] == []
     for phase in ("with_ui", "without_ui"):  # the kernel ran the search, the page drew it
@@ -88,6 +93,15 @@ def test_short_run_writes_a_complete_summary(tmp_path: Path, chromium_binary: Pa
         assert set(cores) == {"kernel", "server", "browser", "machine", "other"}, cores
         assert 0.05 < cores["kernel"] <= cores["machine"] + 0.05, (phase, cores)
     assert summary["cpu_cores"]["with_ui"]["browser"] > 0
+
+
+def test_rate_ratio_and_gc_pauses() -> None:
+    assert bench.rate_ratio({"trials_per_s": 600.0, "trials_per_s_without_ui": 1000.0}) == 0.6
+    assert bench.rate_ratio({"trials_per_s": None, "trials_per_s_without_ui": 10.0}) is None
+    assert bench.gc_pauses([(0.0, 2, 0.4), (1.0, 2, 0.1), (2.0, 1, 0.01)]) == {
+        "gen1": {"n": 1, "total": 0.01, "max": 0.01},
+        "gen2": {"n": 2, "total": 0.5, "max": 0.4}}
+    assert bench.gc_pauses([]) == {}
 
 
 def test_cpu_shares_are_cores_per_group_and_the_rest() -> None:
