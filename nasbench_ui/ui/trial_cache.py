@@ -20,17 +20,25 @@ __all__ = ["TrialCache", "merge_sorted"]
 def merge_sorted(done: list[Any], changed: list[Any], every: dict[int, Any]) -> list[Any]:
     """``every``'s trials by number, from the previous list ``done`` and the ``changed``
     trials: numbered 0, 1, 2, ... as a store numbers them, a changed trial replaces its
-    slot and a new one is appended (O(changed)); anything else sorts ``every`` again.
+    slot and a new one is appended, in ``done`` itself (O(changed)); anything else sorts
+    ``every`` into a new list.
+
+    ``done`` is updated in place, not copied: a copy per poll was a new list of every
+    trial, which each young garbage collection then walked whole (at 200,000 trials,
+    3.6 s of collections in a 120 s run of ``benchmarks/ui_responsiveness.py``). A
+    thread reading ``done`` meanwhile (the chart pusher) sees each slot old or new:
+    a finished trial's slot never changes, and trials are only appended.
 
     Example:
         >>> from types import SimpleNamespace as T
         >>> done = [T(number=0, v="a"), T(number=1, v="b")]
         >>> new = [T(number=2, v="c"), T(number=1, v="B")]
         >>> every = {t.number: t for t in done + new}
-        >>> [t.v for t in merge_sorted(list(done), new, every)]
-        ['a', 'B', 'c']
+        >>> out = merge_sorted(done, new, every)
+        >>> [t.v for t in out], out is done
+        (['a', 'B', 'c'], True)
     """
-    out = list(done)  # a new list: the chart thread may be reading the old one
+    out = done
     for t in sorted(changed, key=lambda t: t.number):
         n = t.number
         if 0 <= n < len(out) and out[n].number == n:
@@ -58,7 +66,7 @@ class TrialCache:
     def __init__(self, store: Any, name: str) -> None:
         self.store, self.name = store, name
         self.by_number: dict[int, Any] = {}
-        self.sorted: list[Any] = []  # by_number's trials by number (a new list per change)
+        self.sorted: list[Any] = []  # by_number's trials by number (grows in place)
         self.version = 0  # the store version read so far
         #: trials by state name and the RUNNING ones, kept as trials change (O(changes))
         self.counts: dict[str, int] = {}

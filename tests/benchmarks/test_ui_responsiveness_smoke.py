@@ -82,6 +82,10 @@ def test_short_run_writes_a_complete_summary(tmp_path: Path, chromium_binary: Pa
     assert summary["page_rows_at_end"] >= 1
     assert set(summary["meets_targets"]) == {"cell_ms_median", "chart_lag_s_max", "rate_ratio"}
     assert summary["rate_ratio"] == bench.rate_ratio(search) and summary["rate_ratio"] > 0
+    runs = (search["without_ui_before"], search["without_ui_after"])  # around the search
+    assert all(r["finished_trials"] >= 2 and r["trials_per_s"] > 0 for r in runs), search
+    assert search["trials_per_s_without_ui"] == pytest.approx(
+        sum(r["trials_per_s"] for r in runs) / 2, abs=0.06)
     assert summary["meets_targets"]["rate_ratio"] == (summary["rate_ratio"] >= 0.85)
     # the kernel's collections during the search were timed (a search allocates enough)
     pauses = summary["gc_pauses_s"]

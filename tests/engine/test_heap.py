@@ -85,3 +85,17 @@ def test_a_failing_search_releases_the_freeze(monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         exp.run()
     assert HeapFreeze.active() == 0 and gc.get_freeze_count() == 0
+
+
+def test_a_run_freezes_again_after_each_full_collection():
+    heap = HeapFreeze(enabled=True)
+    with heap:
+        heap.after_step()
+        kept = [[i] for i in range(1000)]  # what a search keeps: tracked, in gen 0
+        heap.after_step()  # no full collection since: nothing more is frozen
+        frozen = gc.get_freeze_count()
+        gc.collect()  # a full collection
+        heap.after_step()
+        assert gc.get_freeze_count() >= frozen + len(kept)
+        assert len(gc.get_objects(2)) < len(kept)  # the next full collection skips them
+    assert gc.get_freeze_count() == 0

@@ -170,5 +170,9 @@ def test_merge_sorted_equals_a_full_sort():
         if step % 50 == 49:  # now and then a gap: numbers a store did not give
             changed.append(T(number=n + 10, v=step))
         every.update((t.number, t) for t in changed)
+        before = done
+        numbered = [t.number for t in before] == list(range(len(before)))
         done = merge_sorted(done, changed, every)
         assert done == sorted(every.values(), key=lambda t: t.number)
+        if numbered and step % 50 != 49:  # no copy of every trial per poll: in place
+            assert done is before, step
