@@ -103,7 +103,10 @@ class LiveView:
         poller = self._poller  # another thread may replace it; one not started yet is not joined
         if poller is not None and poller.is_alive() and poller is not threading.current_thread():
             poller.join(5 * self.poll_interval + 1)
-        self.refresh(full=True)
+        # the changes only: the cache is current, and reading every trial again made new
+        # objects that the charts compared one by one (seconds at 200,000 trials, while
+        # the search's last trials waited to be drawn)
+        self.refresh(full=True, reread=False)
         self.redraw.ended()
 
     # ------------------------------------------------------------- polling
@@ -141,19 +144,20 @@ class LiveView:
                 break
             self._poll_stop.wait(self.poll_interval)
         if followed and not self._poll_stop.is_set():  # the other process ended: show it
-            self.refresh(full=True)
+            self.refresh(full=True, reread=False)
 
-    def refresh(self, full: bool = False) -> None:
+    def refresh(self, full: bool = False, reread: bool | None = None) -> None:
         """Read what is new in the store and redraw (the hidden tabs only when ``full``:
         a poll updates a tab on show, so a fast search stays cheap). The charts get every
-        poll's trials; the other widgets at most every ``WIDGET_INTERVAL`` s."""
+        poll's trials; the other widgets at most every ``WIDGET_INTERVAL`` s.
+        ``reread`` (default: ``full``) reads every trial again rather than the changes."""
         exp, cache = self.experiment, self.cache
         if exp is None or cache is None:
             return
         with self.lock:
             # another process runs it: follow it read-only from the store (a lease read)
             self.following = not exp.running and exp.followed
-            changed = cache.read(full)
+            changed = cache.read(full if reread is None else reread)
             if changed or full:
                 self.redraw.trials(cache.sorted)
                 self._widgets_stale = True
