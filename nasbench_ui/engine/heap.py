@@ -2,30 +2,34 @@
 
 A notebook kernel holds about half a million objects that the cyclic garbage collector
 tracks (torch, scikit-learn, Bokeh, Jupyter), and a fast search adds long-lived ones
-(its trials) quickly enough to trigger a full collection every few seconds. Each full
-collection scans every tracked object with the interpreter lock held: measured in
-``benchmarks/ui_responsiveness.py`` at 0.3-0.47 s each (10 in 60 s, 2.4 s in all), a
-pause of the search, of the live charts (the largest chart lags) and of every cell.
+(its trials, and the workbench's cache of them) quickly enough to trigger a full
+collection every few seconds. Each full collection scans every tracked object with the
+interpreter lock held: measured in ``benchmarks/ui_responsiveness.py`` at 0.3-0.58 s
+each (6.4 s of collections in a 120 s run), a pause of the search, of the live charts
+and of every cell.
 
 ``gc.freeze()`` moves the objects alive at that moment to a permanent generation that
 collections skip (CPython's own remedy, see the ``gc`` documentation); ``gc.unfreeze()``
-returns them. So a run freezes the heap once, after its first step (imports done, data
-loaded; a full collection first, so the first trial's garbage, a model in a cycle
-say, is freed and not frozen), and again after each full collection (what the search
-keeps, its trials in the workbench's cache, would otherwise be scanned by each one: a
-0.58 s pause at 200,000 trials). The last run of the process to end unfreezes it: an
+returns them. So after each full collection that happens while a run is going (the
+garbage was just collected: what is left is kept), the run's loop freezes the heap, and
+the next full collection scans only what was made since. A short run, with no full
+collection, does nothing. The last run of the process to end unfreezes the heap: an
 object alive at a freeze that becomes cyclic garbage during the search is collected
-when the search ends, so nothing is held longer than a search.
-Runs in several threads share one freeze (a count under a lock).
-``NASBENCH_UI_GC_FREEZE=0`` in the environment turns it off.
+when the search ends, so nothing is held longer than a search. Runs in several threads
+share this (a count under a lock). The heap is left alone when something else froze
+objects before (a caller that manages the heap itself), and ``NASBENCH_UI_GC_FREEZE=0``
+in the environment turns it off.
 
 Example:
     >>> import gc
-    >>> with HeapFreeze() as heap:
+    >>> with HeapFreeze(enabled=True) as heap:
     ...     heap.after_step()
-    ...     frozen = gc.get_freeze_count() > 0 or not heap.enabled
-    >>> frozen, HeapFreeze.active()
-    (True, 0)
+    ...     untouched = gc.get_freeze_count() == 0  # no full collection yet
+    ...     _ = gc.collect()
+    ...     heap.after_step()
+    ...     frozen = gc.get_freeze_count() > 0
+    >>> untouched, frozen, gc.get_freeze_count(), HeapFreeze.active()
+    (True, True, 0, 0)
 """
 
 from __future__ import annotations
@@ -40,55 +44,61 @@ __all__ = ["ENV", "HeapFreeze"]
 ENV = "NASBENCH_UI_GC_FREEZE"
 
 
+def _full_collections() -> int:
+    return gc.get_stats()[2]["collections"]
+
+
 class HeapFreeze:
     """One run's share of the process-wide freeze (see the module docstring): enter it
-    around the run, call :meth:`after_step` after each step (it freezes once)."""
+    around the run and call :meth:`after_step` after each step."""
 
     _lock = threading.Lock()
-    _holders = 0  # runs that froze the heap and have not ended
+    _holders = 0  # runs going on now that manage the heap
+    _froze = False  # whether they froze it (so the last one to end thaws it)
 
     def __init__(self, enabled: bool | None = None) -> None:
         self.enabled = os.environ.get(ENV, "1").strip() != "0" if enabled is None else enabled
         self._held = False
-        self._full = 0  # full collections counted at the last freeze
+        self._full = 0  # full collections counted at the last look
 
     @classmethod
     def active(cls) -> int:
-        """How many runs of this process hold the freeze now."""
+        """How many runs of this process manage the heap now."""
         with cls._lock:
             return cls._holders
 
-    def after_step(self) -> None:
-        """Freeze the heap the first time this run calls it, and again after each full
-        collection since (what the search made and kept: its trials)."""
+    def __enter__(self) -> HeapFreeze:
         if not self.enabled:
-            return
-        if self._held:
-            full = gc.get_stats()[2]["collections"]
-            if full != self._full:  # the garbage was just collected: freeze what is kept
-                self._full = full
-                gc.freeze()
-            return
+            return self
         with HeapFreeze._lock:
+            if HeapFreeze._holders == 0 and gc.get_freeze_count() > 0:
+                return self  # something else froze objects: its heap, left alone
             HeapFreeze._holders += 1
             self._held = True
-            if HeapFreeze._holders == 1:
-                gc.collect()  # garbage of the first step (a model in a cycle) is not frozen
-            gc.freeze()
-            self._full = gc.get_stats()[2]["collections"]
+            self._full = _full_collections()
+        return self
+
+    def after_step(self) -> None:
+        """Freeze the heap when a full collection happened since the last call."""
+        if not self._held:
+            return
+        full = _full_collections()
+        if full != self._full:  # the garbage was just collected: freeze what is kept
+            self._full = full
+            with HeapFreeze._lock:
+                gc.freeze()
+                HeapFreeze._froze = True
 
     def release(self) -> None:
-        """End this run's share; the last run to end unfreezes the heap."""
+        """End this run's share; the last run to end unfreezes what they froze."""
         if not self._held:
             return
         with HeapFreeze._lock:
             self._held = False
             HeapFreeze._holders -= 1
-            if HeapFreeze._holders == 0:
+            if HeapFreeze._holders == 0 and HeapFreeze._froze:
+                HeapFreeze._froze = False
                 gc.unfreeze()
-
-    def __enter__(self) -> HeapFreeze:
-        return self
 
     def __exit__(self, kind: type[BaseException] | None, err: BaseException | None,
                  tb: TracebackType | None) -> None:

@@ -1,5 +1,5 @@
-"""``HeapFreeze``: a run freezes the heap after its first step and the last run to end
-unfreezes it (``nasbench_ui.engine.heap``)."""
+"""``HeapFreeze``: while a run goes on, the heap is frozen after each full collection,
+and the last run to end unfreezes it (``nasbench_ui.engine.heap``)."""
 
 from __future__ import annotations
 
@@ -14,88 +14,99 @@ from nasbench_ui.engine.heap import ENV, HeapFreeze
 @pytest.fixture(autouse=True)
 def _thawed():
     gc.unfreeze()
+    gc.disable()  # no automatic collection: each test says when a full one happens
     yield
+    gc.enable()
     gc.unfreeze()
 
 
-def test_a_run_freezes_after_its_first_step_and_thaws_at_its_end():
-    heap = HeapFreeze(enabled=True)
-    with heap:
-        assert gc.get_freeze_count() == 0  # nothing before the first step
+def test_a_run_freezes_after_a_full_collection_and_thaws_at_its_end():
+    with HeapFreeze(enabled=True) as heap:
+        heap.after_step()
+        assert gc.get_freeze_count() == 0 and HeapFreeze.active() == 1  # none yet
+        gc.collect()
         heap.after_step()
         frozen = gc.get_freeze_count()
-        assert frozen > 0 and HeapFreeze.active() == 1
-        heap.after_step()  # once per run
-        assert HeapFreeze.active() == 1
+        assert frozen > 0
+        kept = [[i] for i in range(1000)]  # what a search keeps: tracked
+        heap.after_step()  # no full collection since: nothing more is frozen
+        assert gc.get_freeze_count() == frozen
+        gc.collect()
+        heap.after_step()
+        assert gc.get_freeze_count() >= frozen + len(kept)
+        assert len(gc.get_objects(2)) < len(kept)  # the next full collection skips them
     assert gc.get_freeze_count() == 0 and HeapFreeze.active() == 0
 
 
-def test_garbage_of_the_first_step_is_collected_not_frozen():
-    class Node:
-        pass
-
-    a, b = Node(), Node()
-    a.other, b.other = b, a  # a cycle: only the collector frees it
-    del a, b
-    heap = HeapFreeze(enabled=True)
-    with heap:
-        heap.after_step()
-        assert not [o for o in gc.get_objects() if type(o) is Node]
-
-
-def test_two_runs_share_one_freeze_until_the_last_ends():
+def test_two_runs_share_the_freeze_until_the_last_ends():
     first, second = HeapFreeze(enabled=True), HeapFreeze(enabled=True)
+    first.__enter__()
+    second.__enter__()
+    gc.collect()
     first.after_step()
-    second.after_step()
-    assert HeapFreeze.active() == 2
+    assert HeapFreeze.active() == 2 and gc.get_freeze_count() > 0
     first.release()
-    assert gc.get_freeze_count() > 0  # the second run still runs
+    assert gc.get_freeze_count() > 0  # the second run still goes on
     second.release()
     first.release()  # a second release changes nothing
     assert gc.get_freeze_count() == 0 and HeapFreeze.active() == 0
 
 
+def test_a_heap_frozen_by_someone_else_is_left_alone():
+    gc.freeze()
+    before = gc.get_freeze_count()
+    with HeapFreeze(enabled=True) as heap:
+        gc.collect()
+        heap.after_step()
+        assert HeapFreeze.active() == 0
+    assert gc.get_freeze_count() == before  # not unfrozen by us
+
+
 def test_the_environment_turns_it_off(monkeypatch):
     monkeypatch.setenv(ENV, "0")
     with HeapFreeze() as heap:
+        gc.collect()
         heap.after_step()
         assert gc.get_freeze_count() == 0 and not heap.enabled
 
 
-def test_a_search_holds_the_freeze_while_it_runs_and_releases_it():
-    seen = []
+def test_a_short_search_never_collects_nor_freezes():
+    full = gc.get_stats()[2]["collections"]
     exp = nb.Experiment("nb201", estimator="zero_cost", trials=3, storage=":memory:", seed=0)
-    exp.observe(lambda e: seen.append(HeapFreeze.active()) if e.kind == "trial_start" else None)
     exp.run()
     assert exp.n_done() == 3
-    assert seen[0] == 0 and seen[-1] == 1  # frozen after the first step, not before
+    assert gc.get_stats()[2]["collections"] == full and gc.get_freeze_count() == 0
+
+
+def test_a_search_freezes_after_a_full_collection_and_thaws_at_its_end():
+    seen = []
+
+    def on_event(event):
+        if event.kind == "trial_finish":
+            seen.append((HeapFreeze.active(), gc.get_freeze_count()))
+            if event.number == 1:
+                gc.collect()  # as the collector would, by itself, in a long search
+
+    exp = nb.Experiment("nb201", estimator="zero_cost", trials=4, storage=":memory:", seed=0)
+    exp.observe(on_event)
+    exp.run()
+    assert exp.n_done() == 4
+    assert [a for a, _ in seen] == [1, 1, 1, 1]
+    assert seen[1][1] == 0 and seen[-1][1] > 0  # frozen at the step after the collection
     assert HeapFreeze.active() == 0 and gc.get_freeze_count() == 0
 
 
-def test_a_failing_search_releases_the_freeze(monkeypatch):
+def test_a_failing_search_thaws_the_heap(monkeypatch):
     exp = nb.Experiment("nb201", estimator="zero_cost", trials=5, storage=":memory:", seed=0)
     create = exp.store.create_trial
 
     def failing(*args, **kwargs):
-        if HeapFreeze.active():
+        if gc.get_freeze_count():
             raise OSError("disk full")
+        gc.collect()
         return create(*args, **kwargs)
 
     monkeypatch.setattr(exp.store, "create_trial", failing)
     with pytest.raises(OSError, match="disk full"):
         exp.run()
     assert HeapFreeze.active() == 0 and gc.get_freeze_count() == 0
-
-
-def test_a_run_freezes_again_after_each_full_collection():
-    heap = HeapFreeze(enabled=True)
-    with heap:
-        heap.after_step()
-        kept = [[i] for i in range(1000)]  # what a search keeps: tracked, in gen 0
-        heap.after_step()  # no full collection since: nothing more is frozen
-        frozen = gc.get_freeze_count()
-        gc.collect()  # a full collection
-        heap.after_step()
-        assert gc.get_freeze_count() >= frozen + len(kept)
-        assert len(gc.get_objects(2)) < len(kept)  # the next full collection skips them
-    assert gc.get_freeze_count() == 0
