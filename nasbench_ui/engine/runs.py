@@ -31,8 +31,8 @@ from ..strategies.base import Strategy
 from .building import build_strategy
 from .commands import CommandQueue
 from .events import Control, Event
-from .heap import HeapFreeze
 from .executors.dask import DaskExecutor
+from .heap import HeapFreeze
 from .ledger import Budget, restore_strategy
 from .lifecycle import DONE, FAILED, RUNNING, Lifecycle
 from .loop import Loop, LoopCallbacks, LoopParts
