@@ -10,15 +10,20 @@ and of every cell.
 
 ``gc.freeze()`` moves the objects alive at that moment to a permanent generation that
 collections skip (CPython's own remedy, see the ``gc`` documentation); ``gc.unfreeze()``
-returns them. So after each full collection that happens while a run is going (the
-garbage was just collected: what is left is kept), the run's loop freezes the heap, and
-the next full collection scans only what was made since. A short run, with no full
-collection, does nothing. The last run of the process to end unfreezes the heap: an
-object alive at a freeze that becomes cyclic garbage during the search is collected
-when the search ends, so nothing is held longer than a search. Runs in several threads
-share this (a count under a lock). The heap is left alone when something else froze
-objects before (a caller that manages the heap itself), and ``NASBENCH_UI_GC_FREEZE=0``
-in the environment turns it off.
+returns them. So at the end of each step after a full collection (by the collector or
+anyone's ``gc.collect()``) while a run goes on, the run's loop freezes the heap, and the
+next full collection scans only what was made since. A short run, with no full
+collection, does nothing. A step longer than ``SLOW_STEP_S`` first collects again (its
+trial may have dropped a model that a reference cycle keeps alive, say a hook's closure:
+frozen, it would hold its memory, a GPU's too, until the search ends; one more
+collection is nothing against such a step); a faster step freezes at once (a second
+collection would double the pause the search just took, and such a step made few
+objects since). The last run of the process to end unfreezes the heap: what became
+cyclic garbage while frozen is collected by the next full collection (the trainer's
+out-of-memory guard runs one). Runs in several threads share this (a count under a
+lock). The heap is left alone when something else froze objects before (a caller that
+manages the heap itself), and ``NASBENCH_UI_GC_FREEZE=0`` in the environment turns it
+off.
 
 Example:
     >>> import gc
@@ -37,11 +42,13 @@ from __future__ import annotations
 import gc
 import os
 import threading
+import time
 from types import TracebackType
 
-__all__ = ["ENV", "HeapFreeze"]
+__all__ = ["ENV", "SLOW_STEP_S", "HeapFreeze"]
 
 ENV = "NASBENCH_UI_GC_FREEZE"
+SLOW_STEP_S = 0.05  # a step this long collects once more before the heap is frozen
 
 
 def _full_collections() -> int:
@@ -60,6 +67,7 @@ class HeapFreeze:
         self.enabled = os.environ.get(ENV, "1").strip() != "0" if enabled is None else enabled
         self._held = False
         self._full = 0  # full collections counted at the last look
+        self._last = 0.0  # time.monotonic() at the last look
 
     @classmethod
     def active(cls) -> int:
@@ -76,15 +84,19 @@ class HeapFreeze:
             HeapFreeze._holders += 1
             self._held = True
             self._full = _full_collections()
+            self._last = time.monotonic()
         return self
 
     def after_step(self) -> None:
         """Freeze the heap when a full collection happened since the last call."""
         if not self._held:
             return
-        full = _full_collections()
+        now, full = time.monotonic(), _full_collections()
+        step, self._last = now - self._last, now
         if full != self._full:  # the garbage was just collected: freeze what is kept
-            self._full = full
+            if step > SLOW_STEP_S:
+                gc.collect()  # what the step dropped since, a model in a cycle say
+            self._full = _full_collections()
             with HeapFreeze._lock:
                 gc.freeze()
                 HeapFreeze._froze = True

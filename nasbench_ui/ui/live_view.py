@@ -14,7 +14,8 @@ trials to the charts (``Redraw.trials``); the other widgets follow at most every
 ``WIDGET_INTERVAL`` s (each of their updates costs the page a layout), the trials table
 every ``TABLE_INTERVAL`` s. Each read and each status line is O(changes): the cache keeps
 the counts by state and the running trials as trials change. When the search ends, one
-full refresh reads every trial again and updates every tab.
+full refresh reads the last changes and updates every tab (the cache reads every trial
+again only when the store's version went back: a rewritten run).
 
 Lock order: ``LiveView.lock`` is taken before a chart's own lock, never after.
 

@@ -76,6 +76,7 @@ class TrialCache:
         """Read the trials changed since the last read (every trial when ``full``) and
         return the changed ones."""
         version, changed = self.store.changes(self.name, self.version)
+        full = full or version < self.version  # the run was rewritten: read it afresh
         if changed or full:
             self.version = version
             if full:

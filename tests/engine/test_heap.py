@@ -8,11 +8,13 @@ import gc
 import pytest
 
 import nasbench_ui as nb
+from nasbench_ui.engine import heap as heap_mod
 from nasbench_ui.engine.heap import ENV, HeapFreeze
 
 
 @pytest.fixture(autouse=True)
 def _thawed():
+    assert HeapFreeze.active() == 0, "a run of an earlier test is still going"
     gc.unfreeze()
     gc.disable()  # no automatic collection: each test says when a full one happens
     yield
@@ -36,6 +38,34 @@ def test_a_run_freezes_after_a_full_collection_and_thaws_at_its_end():
         assert gc.get_freeze_count() >= frozen + len(kept)
         assert len(gc.get_objects(2)) < len(kept)  # the next full collection skips them
     assert gc.get_freeze_count() == 0 and HeapFreeze.active() == 0
+
+
+class Node:
+    """A cycle of these is freed by the collector only."""
+
+
+def _cycle() -> None:
+    a, b = Node(), Node()
+    a.other, b.other = b, a
+
+
+def test_a_slow_step_collects_what_it_dropped_before_freezing(monkeypatch):
+    monkeypatch.setattr(heap_mod, "SLOW_STEP_S", 0.0)  # every step counts as slow
+    with HeapFreeze(enabled=True) as heap:
+        gc.collect()  # mid-step, by the collector
+        _cycle()  # then the step's trial drops a model in a cycle
+        heap.after_step()
+        assert gc.get_freeze_count() > 0
+        assert not [o for o in gc.get_objects() if type(o) is Node]  # freed, not frozen
+
+
+def test_a_fast_step_freezes_without_a_second_collection(monkeypatch):
+    monkeypatch.setattr(heap_mod, "SLOW_STEP_S", 3600.0)
+    with HeapFreeze(enabled=True) as heap:
+        gc.collect()
+        full = gc.get_stats()[2]["collections"]
+        heap.after_step()
+        assert gc.get_freeze_count() > 0 and gc.get_stats()[2]["collections"] == full
 
 
 def test_two_runs_share_the_freeze_until_the_last_ends():

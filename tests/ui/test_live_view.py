@@ -37,3 +37,20 @@ def test_counts_and_running_follow_the_store() -> None:
             assert sorted(cache.running.items()) == run
     cache.read(full=True)
     assert {k: v for k, v in cache.counts.items() if v} == _recount(cache.sorted)[0]
+
+
+def test_a_store_replaced_by_an_older_copy_is_read_afresh() -> None:
+    def store_with(n: int, state: TrialState) -> MemoryStore:
+        store = MemoryStore()
+        store.create_experiment("run", {})
+        for i in range(n):
+            store.finish_trial("run", store.create_trial("run", {"i": i}), state, value=None)
+        return store
+
+    cache = TrialCache(store_with(5, TrialState.COMPLETE), "run")
+    cache.read()
+    assert [t.number for t in cache.sorted] == [0, 1, 2, 3, 4]
+    cache.store = store_with(1, TrialState.FAILED)  # the file replaced: its versions went back
+    cache.read()
+    assert [(t.number, t.state) for t in cache.sorted] == [(0, TrialState.FAILED)]
+    assert {k: v for k, v in cache.counts.items() if v} == {"FAILED": 1}
