@@ -24,6 +24,7 @@ def _thawed():
 
 def test_a_run_freezes_after_a_full_collection_and_thaws_at_its_end():
     with HeapFreeze(enabled=True) as heap:
+        assert heap_mod._count_full in gc.callbacks  # counts full collections meanwhile
         heap.after_step()
         assert gc.get_freeze_count() == 0 and HeapFreeze.active() == 1  # none yet
         gc.collect()
@@ -38,6 +39,7 @@ def test_a_run_freezes_after_a_full_collection_and_thaws_at_its_end():
         assert gc.get_freeze_count() >= frozen + len(kept)
         assert len(gc.get_objects(2)) < len(kept)  # the next full collection skips them
     assert gc.get_freeze_count() == 0 and HeapFreeze.active() == 0
+    assert heap_mod._count_full not in gc.callbacks
 
 
 class Node:
