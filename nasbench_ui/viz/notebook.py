@@ -50,7 +50,7 @@ from typing import Any
 
 __all__ = ["JUPYTER_BOKEH_HANDLER", "KERNEL_ATTRS", "NO_ECHO_JS", "check_jupyter_bokeh",
            "drop_page_echoes", "echo_free_model",
-           "ensure_bokehjs", "is_echo", "numeric_arrays", "patch_message"]
+           "ensure_bokehjs", "is_echo", "patch_message"]
 
 # properties that only the kernel changes: a page event on them is an echo
 KERNEL_ATTRS = frozenset({"data", "text", "axis_label", "factors", "title", "tags"})
@@ -242,51 +242,12 @@ def patch_message(document: Any, events: list[Any]) -> Any:
         ([], 'PATCH-DOC', True)
     """
     from bokeh.core.serialization import Serializer
-    from bokeh.document.events import ColumnsStreamedEvent
     from bokeh.protocol.messages.patch_doc import patch_doc
 
-    for event in events:  # the event's own dict: the source's lists were extended already
-        if isinstance(event, ColumnsStreamedEvent) and isinstance(event.data, dict):
-            event.data = numeric_arrays(event.data)
     serializer = Serializer(references=document.models.synced_references, deferred=False)
     content = {"events": serializer.encode(events)}
     document.models.flush_synced(lambda model: not serializer.has_ref(model))
     return patch_doc(patch_doc.create_header(), {}, content)
-
-
-_INT32 = (-(2**31), 2**31 - 1)
-
-
-def numeric_arrays(data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` with each list column of only floats, or only ints within int32, as a
-    NumPy array; the rest as it is.
-
-    A streamed list goes through Bokeh's serializer one element at a time (about 1 µs
-    each, a quarter of the chart pusher's share of the interpreter lock in
-    ``benchmarks/ui_responsiveness.py``); an array is one base64 string, and BokehJS
-    appends it to the column as a typed array (a copy of memory, not of boxed values).
-    Ints outside int32 stay lists: BokehJS would take them as BigInt, which does not mix
-    with numbers.
-
-    Example:
-        >>> out = numeric_arrays({"n": [1, 2], "v": [0.5, float("nan")], "s": ["a"],
-        ...                       "b": [True], "m": [1, 0.5], "big": [2**40]})
-        >>> {k: type(v).__name__ for k, v in out.items()}
-        {'n': 'ndarray', 'v': 'ndarray', 's': 'list', 'b': 'list', 'm': 'list', 'big': 'list'}
-    """
-    import numpy as np
-
-    out: dict[str, Any] = {}
-    for key, col in data.items():
-        if type(col) is list and col:
-            kind = type(col[0])
-            if kind is float and all(type(v) is float for v in col):
-                col = np.array(col, dtype=np.float64)
-            elif kind is int and all(type(v) is int for v in col) \
-                    and _INT32[0] <= min(col) and max(col) <= _INT32[1]:
-                col = np.array(col, dtype=np.int32)
-        out[key] = col
-    return out
 
 
 def echo_free_model(layout: Any, lock: Any, after_sync: Callable[[], Any] | None = None,

@@ -448,17 +448,6 @@ def test_a_push_is_one_patch_message_with_all_its_changes(charts):
     assert len(sent) == 3 and not any(b for _, b in sent)
     pareto = [e for e in contents[0]["events"] if e["kind"] == "ColumnDataChanged"]
     assert any('"ndarray"' in json.dumps(e) for e in pareto)
-    # streamed numbers travel as arrays (one base64 string), texts as lists; the kernel's
-    # own columns stay lists
-    streamed = [e for e in contents[0]["events"] if e["kind"] == "ColumnsStreamed"]
-    history = next(e["data"] for e in streamed if "best_so_far" in json.dumps(e["data"]))
-    history = history.get("entries", history)
-    cols = dict(history) if isinstance(history, list) else history
-    assert {k for k, v in cols.items() if isinstance(v, dict) and v.get("type") == "ndarray"} \
-        == {"number", "value", "best_so_far"}
-    assert isinstance(cols["arch_text"], list) and isinstance(cols["state"], list)
-    assert charts.sources["history"].data["number"] == [0, 1]
-    assert charts.sources["history"].data["value"] == [0.5, 0.7]
 
 
 def test_a_long_search_thins_the_dots_drawn_but_keeps_every_row(charts, monkeypatch):
