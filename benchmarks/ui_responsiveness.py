@@ -346,7 +346,8 @@ def measure(page: Any, duration: float, cells: int, baseline_cells: int,
     if problem:
         raise RuntimeError(problem)
 
-    before, _ = _headless(page, round(min(10.0, duration), 2), "before", server_pid)
+    seconds = round(min(10.0, duration), 2)  # each run without the workbench
+    before, _ = _headless(page, seconds, "before", server_pid)
     page.locator("button.nbui-start").click()  # a real click, as a user starts a search
     t_start = time.time()
     cpu0 = cpu_seconds(server_pid)
@@ -369,7 +370,6 @@ def measure(page: Any, duration: float, cells: int, baseline_cells: int,
     finished = _finish_times(page)
     lags, missing = chart_lags(finished, samples)
     span = (finished[-1] - finished[0]) if len(finished) > 1 else float("nan")
-    seconds = round(min(10.0, duration), 2)
     after, cpu_alone = _headless(page, seconds, "after", server_pid)
     quarter = max(1, math.ceil(len(lags) / 4))
     pauses = _kernel_json(page, f"[p for p in _nbui_gc if {t_start!r} <= p[0] <= {t_stop!r}]")
