@@ -13,7 +13,8 @@ collections skip (CPython's own remedy, see the ``gc`` documentation); ``gc.unfr
 returns them. So at the end of each step after a full collection (by the collector or
 anyone's ``gc.collect()``) while a run goes on, the run's loop freezes the heap, and the
 next full collection scans only what was made since. A short run, with no full
-collection, does nothing. A step longer than ``SLOW_STEP_S`` first collects again (its
+collection, does nothing. A step longer than ``SLOW_STEP_S``, not counting the time the
+collector paused it (the hook times each collection), first collects again (its
 trial may have dropped a model that a reference cycle keeps alive, say a hook's closure:
 frozen, it would hold its memory, a GPU's too, until the search ends; one more
 collection is nothing against such a step); a faster step freezes at once (a second
@@ -53,9 +54,14 @@ SLOW_STEP_S = 0.05  # a step this long collects once more before the heap is fro
 
 
 def _count_full(phase: str, info: dict) -> None:
-    """A ``gc.callbacks`` hook while a run goes on: counts the full collections (one
-    attribute write; ``gc.get_stats()`` after every step cost a fast search 3 %)."""
-    if phase == "stop" and info.get("generation") == 2:
+    """A ``gc.callbacks`` hook while a run goes on: counts the full collections and the
+    seconds spent collecting (two clock reads per collection; ``gc.get_stats()`` after
+    every step cost a fast search 3 %)."""
+    if phase == "start":
+        HeapFreeze._started = time.perf_counter()
+        return
+    HeapFreeze.gc_seconds += time.perf_counter() - HeapFreeze._started
+    if info.get("generation") == 2:
         HeapFreeze.full_collections += 1
 
 
@@ -67,12 +73,15 @@ class HeapFreeze:
     _holders = 0  # runs going on now that manage the heap
     _froze = False  # whether they froze it (so the last one to end thaws it)
     full_collections = 0  # counted by _count_full while a run goes on
+    gc_seconds = 0.0  # seconds spent in collections, summed by _count_full
+    _started = 0.0  # when the collection going on started (perf_counter)
 
     def __init__(self, enabled: bool | None = None) -> None:
         self.enabled = os.environ.get(ENV, "1").strip() != "0" if enabled is None else enabled
         self._held = False
         self._full = 0  # full collections counted at the last look
         self._last = 0.0  # time.monotonic() at the last look
+        self._gc = 0.0  # gc_seconds at the last look
 
     @classmethod
     def active(cls) -> int:
@@ -91,15 +100,17 @@ class HeapFreeze:
             HeapFreeze._holders += 1
             self._held = True
             self._full = HeapFreeze.full_collections
-            self._last = time.monotonic()
+            self._last, self._gc = time.monotonic(), HeapFreeze.gc_seconds
         return self
 
     def after_step(self) -> None:
         """Freeze the heap when a full collection happened since the last call."""
         if not self._held:
             return
-        now = time.monotonic()
-        step, self._last = now - self._last, now
+        now, collecting = time.monotonic(), HeapFreeze.gc_seconds
+        # the step's own time: a collection's pause does not make it a slow step
+        step = now - self._last - (collecting - self._gc)
+        self._last, self._gc = now, collecting
         if HeapFreeze.full_collections != self._full:  # the garbage was just collected
             if step > SLOW_STEP_S:
                 gc.collect()  # what the step dropped since, a model in a cycle say

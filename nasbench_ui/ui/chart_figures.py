@@ -6,7 +6,8 @@ two ``row``s (``layout``), with the draggable parameter limit (``limit_span``) o
 scatter. This class owns how the figures explain themselves: the axes name the
 objective's metric, a panel with nothing to show is hidden and its reason written under
 the charts (``empty_note``), and past ``DRAW_LIMIT`` trials the history and scatter draw
-a thinned set of rows (``viz.thinning``), said in a note inside the plot.
+(and their sources hold) a thinned set of rows (``viz.thinning``, ``viz.drawn``), said in
+a note inside the plot.
 
 It changes Bokeh models only; :class:`~nasbench_ui.ui.charts.LiveCharts` calls it under
 its pusher's lock.
@@ -27,22 +28,21 @@ from typing import Any
 
 import ipywidgets as w
 import numpy as np
-from bokeh.core.property.validation import validate
 from bokeh.layouts import column, row
 from bokeh.models import Label, Span
 
 from nasbench_ui.storage.trial import Trial
 from nasbench_ui.viz import figures, labels, tables
 from nasbench_ui.viz.column_arrays import ColumnArrays
+from nasbench_ui.viz.drawn import DrawnSource
 from nasbench_ui.viz.live_tables import LiveTables
 from nasbench_ui.viz.thinning import drawn_rows
 
 from .text import SafeHTML
 
-__all__ = ["DRAW_LIMIT", "DRAW_RECENT", "FRONT_LIMIT", "ChartFigures"]
+__all__ = ["DRAW_LIMIT", "FRONT_LIMIT", "ChartFigures"]
 
-DRAW_LIMIT = 5000  # dots a chart draws at most (plus the must-draw ones): viz.thinning
-DRAW_RECENT = 1000  # the newest trials are always drawn
+DRAW_LIMIT = 5000  # trials a chart draws at most (plus the must-draw ones): viz.thinning
 FRONT_LIMIT = 2000  # Pareto-front points drawn at most (plus its two ends)
 
 
@@ -61,8 +61,7 @@ class ChartFigures:
         self._hovers: dict[str, Any] = {}
         label = labels.objective_label([], objective)
         self.history_fig, s1 = figures.history_figure(objective=label)
-        # the scatter's hover reads each trial's texts from the history source
-        self.scatter_fig, s2 = figures.scatter_figure(x, y_label=label, texts=s1["history"])
+        self.scatter_fig, s2 = figures.scatter_figure(x, y_label=label)
         self.curves_fig, s3 = figures.curves_figure(metric=curve_metric)
         self.opfreq_fig, s4 = figures.op_frequency_figure(space, top_k=top_k)
         self.sources = {**s1, **s2, **s3, **s4}
@@ -78,8 +77,8 @@ class ChartFigures:
                                line_dash="dotted", line_width=3, visible=False, editable=True,
                                name="nbui-limit")
         self.scatter_fig.add_layout(self.limit_span)
-        self.drawn = {role: fig.select_one({"name": f"nbui-{role}-drawn"}) for role, fig in
-                      (("history", self.history_fig), ("scatter", self.scatter_fig))}
+        # the rows each chart draws, all of them sent to the page (``draw``)
+        self.drawn = {role: _Drawn(self.sources[role]) for role in ("history", "scatter")}
         self.steps = {"history": 1, "scatter": 1, "front": 1}
         # NumPy copies of the columns thinning reads, updated from the changed rows on
         self._arrays = {"history": ColumnArrays({"number": np.int64, "best_so_far": float}),
@@ -108,12 +107,19 @@ class ChartFigures:
         self.sources["opfreq"].data = (tables.op_frequency([], space) if space is not None
                                        else tables.op_frequency_empty())
 
-    def thin(self, lt: LiveTables, selected: int | None, since: int = 0) -> None:
-        """Past ``DRAW_LIMIT`` trials, draw the recent ones, the ``selected`` one, the
-        best-so-far improvements and every ``step``-th older one (``viz.thinning``); the
-        sources keep every row. ``since``: no history row before it changed since the
-        last call with ``lt`` (its arrays are kept up to there: ``viz.column_arrays``)."""
-        for role, cols in (("history", lt.history), ("scatter", lt.points)):
+    def draw(self, lt: LiveTables, selected: int | None, since: int = 0) -> list[str]:
+        """Move the rows the history and the scatter draw into their sources (a
+        ``viz.drawn.DrawnSource`` each) and return how each changed. Up to
+        ``DRAW_LIMIT`` trials that is every row; past it, the ``selected`` trial, the
+        newest one, the best-so-far improvements (with the row before each, where the
+        line steps) and every ``step``-th trial by number (``viz.thinning``), so the page
+        holds and redraws a few thousand rows however long the search. ``since``: no
+        history row
+        before it changed since the last call with ``lt`` (its arrays are kept up to
+        there: ``viz.column_arrays``)."""
+        kinds = []
+        for role, cols, table in (("history", lt.history, "history"),
+                                  ("scatter", lt.points, "points")):
             # a point's number never changes (points are only appended)
             arrays = self._arrays[role].update(cols, lt, since if role == "history"
                                                else len(cols["number"]))
@@ -121,20 +127,20 @@ class ChartFigures:
             must = None
             if len(numbers) > DRAW_LIMIT:
                 must = numbers == (-1 if selected is None else selected)
+                must[-1] = True  # the newest trial: the chart shows how far the search is
                 if role == "history":
                     best = arrays["best_so_far"]
                     same = (best[1:] == best[:-1]) | (np.isnan(best[1:]) & np.isnan(best[:-1]))
                     must[1:] |= ~same
-            rows, step = drawn_rows(numbers, DRAW_LIMIT, DRAW_RECENT, must)
-            flt = self.drawn[role]
-            old = flt.indices
-            if rows is None and old is None:
-                continue
-            if rows is None or old is None or len(rows) != len(old) or \
-                    not np.array_equal(rows, np.asarray(old)):
-                with validate(False):  # our own int64 rows: Bokeh would check each in Python
-                    flt.indices = rows
-            self.steps[role] = step
+                    must[:-1] |= ~same
+            rows, self.steps[role] = drawn_rows(numbers, DRAW_LIMIT, 0, must)
+            drawn = self.drawn[role]
+            if drawn.owner is not lt:  # another table: its rows are not the source's
+                drawn.reset()
+                drawn.owner = lt
+            drawn.extra = _texts_of(lt, cols)
+            kinds.append(drawn.sync(cols, rows, lt.changes(table)))
+        return kinds
 
     def front_arrays(self, lt: LiveTables) -> dict[str, np.ndarray]:
         """The Pareto front of ``lt`` as arrays (sent inline in the patch: a front of
@@ -157,7 +163,7 @@ class ChartFigures:
             if fig.yaxis[0].axis_label != label:
                 fig.yaxis[0].axis_label = label
         for fig, tips in ((self.history_fig, figures.trial_tips(label)),
-                          (self.scatter_fig, figures.scatter_tips(self.x, label, shared=True))):
+                          (self.scatter_fig, figures.scatter_tips(self.x, label))):
             hover = self._hover(fig)
             if hover.tooltips != tips:
                 hover.tooltips = tips
@@ -208,7 +214,7 @@ class ChartFigures:
         for role in ("history", "scatter"):
             parts = []
             if self.steps[role] > 1:
-                parts.append(f"older trials: 1 in {self.steps[role]} drawn")
+                parts.append(f"1 in {self.steps[role]} trials drawn")
             if role == "scatter" and self.steps["front"] > 1:
                 parts.append(f"front: 1 in {self.steps['front']} points")
             text = "; ".join(parts)
@@ -228,6 +234,24 @@ class ChartFigures:
             (self._hover(self.history_fig), "tooltips"), (self._hover(self.scatter_fig), "tooltips"),
             (self.curves_fig, "visible"), (self.opfreq_fig, "visible"),
             (self.scatter_fig.title, "text"), (self.notes["history"], "text"),
-            (self.notes["scatter"], "text"), (self.drawn["history"], "indices"),
-            (self.drawn["scatter"], "indices"), (self.opfreq_fig.title, "text"),
+            (self.notes["scatter"], "text"), (self.opfreq_fig.title, "text"),
             (self.opfreq_fig.x_range, "factors"), (self.opfreq_fig.y_range, "factors")]
+
+
+class _Drawn(DrawnSource):
+    """A ``DrawnSource`` that remembers the table it last drew (``owner``)."""
+
+    def __init__(self, source: Any) -> None:
+        super().__init__(source)
+        self.owner: Any = None
+
+
+def _texts_of(lt: LiveTables, cols: dict[str, list]) -> Any:
+    """The hover texts of table rows (``LiveTables.texts_of``): formatted for the rows
+    drawn only, and kept in the table's memo."""
+    numbers, states = cols["number"], cols["state"]
+
+    def extra(rows: Sequence[int]) -> dict[str, list]:
+        pairs = [lt.texts_of(numbers[i], states[i]) for i in rows]
+        return {"arch_text": [a for a, _ in pairs], "metrics_text": [m for _, m in pairs]}
+    return extra

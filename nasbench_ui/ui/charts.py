@@ -19,9 +19,11 @@ document at most once every ``interval`` seconds; ``flush()`` pushes now. Every 
 to the document happens under ``self.lock``.
 
 The columns are kept by a ``viz.live_tables.LiveTables``, which folds in each trial once
-it finishes, so a push costs about the same at 10 trials and at 10,000. A push moves the
-new columns in with ``viz.figures.sync_source``: new finished trials are streamed, a few
-changed cells (Pareto flags) are patched, anything else replaced. The Pareto front is
+it finishes, so a push costs about the same at 10 trials and at 100,000. The page gets
+only the rows the history and the scatter draw (all up to ``DRAW_LIMIT`` trials, then a
+thinned set: ``ChartFigures.draw``), through ``viz.drawn.DrawnSource``: new drawn rows
+are streamed, a few changed cells (Pareto flags) are patched, anything else replaced;
+the hover texts are formatted for the drawn rows only. The Pareto front is
 sent as NumPy arrays (inline in the patch, ``viz.notebook.patch_message``), thinned, when it changed.
 
 Example:
@@ -46,11 +48,11 @@ from nasbench_ui.viz import figures, rungs, tables
 from nasbench_ui.viz.live_tables import LiveTables
 from nasbench_ui.viz.notebook import ensure_bokehjs
 
-from .chart_figures import DRAW_LIMIT, DRAW_RECENT, FRONT_LIMIT, ChartFigures
+from .chart_figures import DRAW_LIMIT, FRONT_LIMIT, ChartFigures
 from .chart_input import Hush, LimitLine, TrialPicker
 from .pusher import ACK_TIMEOUT, ACK_TIMEOUT_MIN, ChartPusher, resend_whole
 
-__all__ = ["ACK_TIMEOUT", "ACK_TIMEOUT_MIN", "DRAW_LIMIT", "DRAW_RECENT", "FRONT_LIMIT",
+__all__ = ["ACK_TIMEOUT", "ACK_TIMEOUT_MIN", "DRAW_LIMIT", "FRONT_LIMIT",
            "SCATTER_METRICS", "LiveCharts", "ensure_bokehjs"]
 
 SCATTER_METRICS = ("params", "flops", "latency_ms")
@@ -187,16 +189,13 @@ class LiveCharts:
                                     self.last, lineage=self._lineage(trials))
         f.name_axes(new if f.label == "objective" else trials)
         f.arrange(new, finished=len(lt.history["number"]), curves=len(curves["number"]))
-        kinds = [figures.sync_source(self.sources["history"], lt.history,
-                                     changed=lt.changes("history")),
-                 figures.sync_source(self.sources["scatter"], lt.points,
-                                     changed=lt.changes("points")),
-                 figures.sync_source(self.sources["curves"], curves),
-                 figures.sync_source(self.sources["rungs"], rungs.rung_marks(curves))]
         # the first history row that changed since the last push (thinning's arrays)
         start, rows = lt.changes("history")
         seen, since = self._history_seen
         since = min([since if seen is lt else 0, *rows, *([] if start is None else [start])])
+        kinds = [*f.draw(lt, self.picker.selected, since),
+                 figures.sync_source(self.sources["curves"], curves),
+                 figures.sync_source(self.sources["rungs"], rungs.rung_marks(curves))]
         lt.clear_changes()
         if self._front_sent != (id(lt), lt.front_version):
             self._front_sent = (id(lt), lt.front_version)
@@ -208,7 +207,6 @@ class LiveCharts:
                 self._top_sent = top
                 figures.sync_source(self.sources["opfreq"], tables.op_frequency(
                     lt.top, self.space, self.top_k, self.maximize))
-        f.thin(lt, self.picker.selected, since)
         self._history_seen = (lt, len(lt.history["number"]))
         f.set_titles()
         changed = set(kinds) != {"none"}
@@ -242,7 +240,7 @@ class LiveCharts:
         self._top_sent = None
         self._curved = []
         return LiveTables(self.objective, self.maximize, self.x, self.top_k, self._memo,
-                          point_texts=False)
+                          texts=False)
 
     def _resend(self) -> None:
         """Re-send every changeable value whole (a view that rendered late)."""

@@ -22,14 +22,12 @@ from typing import Any
 
 from bokeh.models import (
     BasicTicker,
-    CDSView,
     ColorBar,
     ColumnDataSource,
     CustomJSHover,
     CustomJSTickFormatter,
     FactorRange,
     HoverTool,
-    IndexFilter,
     Legend,
     LegendItem,
     LinearColorMapper,
@@ -88,31 +86,12 @@ def trial_tips(objective: str) -> str:
                     ("arch", "@arch_text"), ("metrics", "@metrics_text")])
 
 
-def scatter_tips(x_metric: str, y_label: str, shared: bool = False) -> str:
-    """The tooltip of a dot of the scatter: x in k / M (``@x{custom}``); with ``shared``
-    the arch and metrics texts are looked up by trial number in another source
-    (``@number{arch}``, ``@number{metrics}``: see :func:`scatter_figure`)."""
-    arch, mets = (("@number{arch}", "@number{metrics}") if shared
-                  else ("@arch_text", "@metrics_text"))
+def scatter_tips(x_metric: str, y_label: str) -> str:
+    """The tooltip of a dot of the scatter: x in k / M (``@x{custom}``), the objective,
+    the Pareto flag and the trial's texts."""
     return tooltip([(metric_label(x_metric), "@x{custom}"), (y_label, "@y{0.[0000]}"),
-                    ("on the Pareto front", "@pareto"), ("arch", arch), ("metrics", mets)])
-
-
-# A scatter dot's arch or metrics text (``format``), read from the history source by
-# trial number (``value``): that source is sorted by number and holds every trial. Bokeh
-# escapes what a formatter returns in an HTML tooltip, as it does an ``@field`` value.
-TEXT_LOOKUP_JS = """
-const d = texts.data, nums = d.number;
-let lo = 0, hi = nums.length - 1, at = -1;
-while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (nums[mid] < value) { lo = mid + 1; } else if (nums[mid] > value) { hi = mid - 1; }
-    else { at = mid; break; }
-}
-if (at < 0) { return ''; }
-const col = format === 'arch' ? d.arch_text : d.metrics_text;
-return col == null ? '' : String(col[at]);
-"""
+                    ("on the Pareto front", "@pareto"), ("arch", "@arch_text"),
+                    ("metrics", "@metrics_text")])
 
 
 def _figure(title: str, x_label: str, y_label: str, **kw: Any) -> Any:
@@ -147,13 +126,12 @@ def _colors() -> dict[str, Any]:
 def _dots(role: str) -> dict[str, Any]:
     """Glyph options of trial dots: filled, no outline (at 10k dots an outline made each
     repaint about 1.5x slower in Chromium: ``benchmarks/ui_responsiveness.py``); the
-    selected dot gets a black ring, the others stay visible (``NONSELECTED_ALPHA``). The
-    dots are drawn through an ``IndexFilter`` named ``nbui-<role>-drawn`` (all rows while
-    its indices are None), which ``ui.charts`` uses to thin out old trials."""
-    view = CDSView(filter=IndexFilter(name=f"nbui-{role}-drawn"))
-    return {"view": view, "fill_color": _colors(), "line_color": None, "size": 7, "fill_alpha": 0.8,
+    selected dot gets a black ring, the others stay visible (``NONSELECTED_ALPHA``). A
+    live chart's source holds only the rows it draws (``viz.drawn``)."""
+    return {"fill_color": _colors(), "line_color": None, "size": 7, "fill_alpha": 0.8,
             "selection_line_color": "black", "selection_line_width": 2.5,
-            "selection_fill_alpha": 1.0, "nonselection_fill_alpha": NONSELECTED_ALPHA}
+            "selection_fill_alpha": 1.0, "nonselection_fill_alpha": NONSELECTED_ALPHA,
+            "name": f"nbui-{role}-dots"}
 
 
 def human_ticks() -> CustomJSTickFormatter:
@@ -212,27 +190,18 @@ def history_figure(data: dict[str, list] | None = None, objective: str = "object
 
 
 def scatter_figure(x_metric: str = "params", data: dict[str, dict] | None = None,
-                   y_label: str = "objective", texts: ColumnDataSource | None = None) -> tuple:
+                   y_label: str = "objective") -> tuple:
     """``y_label`` against ``x_metric`` for COMPLETE trials, with the Pareto front as a step
     line (``data`` is ``tables.scatter_data(...)``); x ticks in k / M.
 
-    ``texts`` (optional): a source sorted by ``number`` with ``arch_text`` and
-    ``metrics_text`` for every trial (the history chart's). The hover reads them there,
-    and the scatter's own source holds no text columns: a live chart then sends each
-    trial's texts to the page once, not twice (they were most of a push's bytes).
-
     Example:
-        >>> hist, src = history_figure()
-        >>> fig, sc = scatter_figure(texts=src["history"])
-        >>> "arch_text" in sc["scatter"].data
-        False
+        >>> fig, sc = scatter_figure()
+        >>> sorted(sc), "arch_text" in sc["scatter"].data
+        (['pareto', 'scatter'], True)
     """
     data = data if data is not None else tables.scatter_data([], x=x_metric)
     y_label = "objective" if y_label == "value" else y_label
-    points = data["points"]
-    if texts is not None:
-        points = {k: v for k, v in points.items() if k not in ("arch_text", "metrics_text")}
-    src = _source("scatter", points)
+    src = _source("scatter", data["points"])
     front = _source("pareto", data["front"])
     fig = _figure(f"{y_label} vs {metric_label(x_metric)}", metric_label(x_metric), y_label,
                   name="nbui-scatter-fig")
@@ -240,10 +209,7 @@ def scatter_figure(x_metric: str = "params", data: dict[str, dict] | None = None
                     line_dash="dashed")
     dots = fig.scatter("x", "y", source=src, **_dots("scatter"))
     formatters = {"@x": CustomJSHover(code=HUMAN_TICKS_JS.replace("tick", "value"))}
-    if texts is not None:
-        formatters["@number"] = CustomJSHover(args={"texts": texts}, code=TEXT_LOOKUP_JS)
-    _trial_tools(fig, dots, scatter_tips(x_metric, y_label, shared=texts is not None),
-                 formatters=formatters)
+    _trial_tools(fig, dots, scatter_tips(x_metric, y_label), formatters=formatters)
     fig.xaxis[0].formatter = human_ticks()
     on_front = fig.scatter("x", "y", source=_key_source(), size=7, line_color=None,
                            fill_color=PARETO_COLOR)

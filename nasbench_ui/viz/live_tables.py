@@ -69,12 +69,12 @@ class LiveTables:
     ``objective`` names the plotted value ("value" or a metric), ``maximize`` its
     direction, ``x`` the scatter's cost metric (always minimised), ``top_k`` how many best
     trials ``top`` keeps. ``memo`` caches hover texts (see ``viz.trials.texts``).
-    ``point_texts=False`` leaves the text columns out of ``points`` (a chart whose
-    scatter reads them from ``history``: ``viz.figures.scatter_figure(texts=...)``).
+    ``texts=False`` leaves the text columns out of both tables (a chart that formats
+    the texts of only the rows it draws: :meth:`texts_of`).
     """
 
     def __init__(self, objective: str = "value", maximize: bool = True, x: str = "params",
-                 top_k: int = 10, memo: Memo | None = None, point_texts: bool = True) -> None:
+                 top_k: int = 10, memo: Memo | None = None, texts: bool = True) -> None:
         if not isinstance(objective, str) or not isinstance(x, str):
             raise ValueError(f"objective and x must be metric names (str), got {objective!r} "
                              f"and {x!r}")
@@ -84,8 +84,11 @@ class LiveTables:
         self.memo: Memo = {} if memo is None else memo
         self._pick = better(maximize)
         self._ysign = -1.0 if maximize else 1.0  # the front minimises (x, ysign * y)
-        self.history: dict[str, list] = {k: [] for k in HISTORY_COLUMNS}
-        self._point_columns = POINT_COLUMNS if point_texts else tuple(
+        self._texts = texts
+        self._history_columns = HISTORY_COLUMNS if texts else tuple(
+            k for k in HISTORY_COLUMNS if k not in TEXT_COLUMNS)
+        self.history: dict[str, list] = {k: [] for k in self._history_columns}
+        self._point_columns = POINT_COLUMNS if texts else tuple(
             k for k in POINT_COLUMNS if k not in TEXT_COLUMNS)
         self.points: dict[str, list] = {k: [] for k in self._point_columns}
         self.front_version = 0
@@ -116,6 +119,19 @@ class LiveTables:
             ([0, 4, 8], 4)
         """
         return self._front.sample(limit)
+
+    def texts_of(self, number: int, state: str) -> tuple[str, str]:
+        """(arch_text, metrics_text) of finished trial ``number`` shown as ``state``
+        (formatted once, kept in ``memo``).
+
+        Example:
+            >>> from nasbench_ui.storage.trial import Trial, TrialState as S
+            >>> lt = LiveTables(texts=False)
+            >>> _ = lt.feed([Trial(0, S.COMPLETE, {"e": "conv"}, 0.5, {"params": 10})])
+            >>> "arch_text" in lt.history, lt.texts_of(0, "COMPLETE")[0]
+            (False, 'e=conv')
+        """
+        return texts(self._done[number], state, self.memo)
 
     @property
     def top(self) -> list[Trial]:
@@ -205,12 +221,13 @@ class LiveTables:
         numbers = h["number"]
         i = len(numbers) if not numbers or numbers[-1] < t.number else bisect.bisect_left(
             numbers, t.number)
-        at, mt = texts(t, st, self.memo)
-        row = (t.number, metric(t, self.objective), st, STATE_COLORS.get(st, "#000000"),
-               math.nan, at, mt)
+        row: tuple = (t.number, metric(t, self.objective), st,
+                      STATE_COLORS.get(st, "#000000"), math.nan)
+        if self._texts:
+            row += texts(t, st, self.memo)
         if i < len(numbers):  # an insert shifts the rows after it
             self._changed_from("history", i)
-        for k, v in zip(HISTORY_COLUMNS, row, strict=True):
+        for k, v in zip(self._history_columns, row, strict=True):
             h[k].insert(i, v)
         best = h["best_so_far"][i - 1] if i else math.nan
         values, states, bests = h["value"], h["state"], h["best_so_far"]

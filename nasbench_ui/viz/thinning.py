@@ -1,14 +1,15 @@
 """Which trial dots a live chart draws once a search has more of them than a page repaints
 quickly.
 
-A browser repaints every dot of a chart at each update, so the page's time per update
-grows with the number of trials (about 50 ms per 10k dots in Chromium without a GPU,
-``benchmarks/ui_responsiveness.py``). Past ``limit`` rows, :func:`drawn_rows` keeps the
-``recent`` newest rows, the rows a caller must show (the selected trial, improvements of
-the best so far) and, of the older ones, the trials whose number is a multiple of a
-power of two ``step``. The step only changes when the search doubles, so a drawn dot
-stays drawn between two doublings (no flicker); the source keeps every row, so hover,
-taps and exports still see all trials.
+A browser repaints every dot of a chart at each update, and BokehJS re-maps every row
+of a changed source, so the page's time per update grows with the rows it holds (about
+50 ms per 10k dots in Chromium without a GPU, ``benchmarks/ui_responsiveness.py``). Past
+``limit`` rows, :func:`drawn_rows` keeps the ``recent`` newest rows, the rows a caller
+must show (the selected trial, improvements of the best so far) and, of the older ones,
+the trials whose number is a multiple of a power of two ``step``. The step only changes
+when the search doubles, so a drawn dot stays drawn between two doublings (no flicker).
+The live charts ask for no recent rows: then the drawn rows only grow between two
+doublings, and the page is sent only them (``viz.drawn``).
 
 Example:
     >>> import numpy as np

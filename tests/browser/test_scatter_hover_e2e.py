@@ -1,6 +1,5 @@
 """The scatter's hover in a real JupyterLab page: a dot under the mouse shows its trial's
-architecture and metrics, which the page reads from the history chart's source by trial
-number (the scatter's own source carries no text, so each text is sent once), and a
+architecture and metrics (its source carries the texts of the dots it draws), and a
 metric named with a script payload shows as text and never runs."""
 
 from __future__ import annotations
@@ -48,7 +47,7 @@ DOT_JS = """(i) => {
 }"""
 
 
-def test_scatter_hover_shows_the_trials_texts_from_the_history_source(
+def test_scatter_hover_shows_the_trials_texts(
         page, jupyter_server, console_log, tmp_path):
     page.set_viewport_size({"width": 1280, "height": 800})
     path = tmp_path / "scatter_hover.ipynb"
@@ -62,7 +61,7 @@ def test_scatter_hover_shows_the_trials_texts_from_the_history_source(
             break
         time.sleep(0.3)
     assert dot and dot["rows"] == 12, dot
-    assert "arch_text" not in dot["columns"] and "metrics_text" not in dot["columns"], dot
+    assert "arch_text" in dot["columns"] and "metrics_text" in dot["columns"], dot
     # the kernel's arch text of that trial, to compare with what the tooltip shows
     tip = page.locator(".nbui-tip").filter(has_text="arch:")
     for _ in range(5):  # the first move may land before the plot's events are wired

@@ -450,33 +450,66 @@ def test_a_push_is_one_patch_message_with_all_its_changes(charts):
     assert any('"ndarray"' in json.dumps(e) for e in pareto)
 
 
-def test_a_long_search_thins_the_dots_drawn_but_keeps_every_row(charts, monkeypatch):
+def test_a_long_search_sends_the_page_only_the_thinned_rows_it_draws(charts, monkeypatch):
     monkeypatch.setattr(figures_mod, "DRAW_LIMIT", 50)
-    monkeypatch.setattr(figures_mod, "DRAW_RECENT", 10)
     trials = [t(i, C, (i % 7) / 10 + (0.5 if i == 33 else 0), params=1000 - i)
               for i in range(200)]
     charts.update(trials[:40])
     charts.flush()
-    assert charts.drawn["history"].indices is None  # under the limit: every dot
+    assert rows(charts) == list(range(40))  # under the limit: every trial
     charts.select(3)
     charts.update(trials)
     charts.flush()
-    hist = charts.drawn["history"].indices
-    assert len(rows(charts)) == 200  # the source keeps every trial
-    drawn = {rows(charts)[i] for i in hist}
-    assert set(range(190, 200)) <= drawn  # the newest
-    assert 3 in drawn and 33 in drawn  # the selected trial and an improvement of the best
-    # 190 older trials into 50 - 10 places: every 8th (a power of two) is drawn
-    improvements = {0, 1, 2, 3, 4, 5, 6, 33}
-    assert all(n % 8 == 0 for n in drawn - improvements if n < 190)
-    assert set(range(0, 190, 8)) <= drawn and len(drawn) <= 50
-    assert "1 in 8 drawn" in charts.notes["history"].text
-    assert "1 in 8 drawn" in charts.notes["scatter"].text
+    drawn = rows(charts)
+    assert drawn == sorted(drawn) and len(drawn) < 80  # the page holds the drawn rows only
+    # the selected trial, each improvement of the best with the row before it, the newest
+    improvements = {0, 1, 2, 3, 4, 5, 6, 32, 33, 199}
+    assert improvements <= set(drawn)
+    # 200 trials into 50 places: every 4th (a power of two) is drawn, and no other
+    assert set(range(0, 200, 4)) <= set(drawn)
+    assert all(n % 4 == 0 for n in set(drawn) - improvements)
+    data = charts.sources["history"].data
+    by_number = {tr.number: tr for tr in trials}
+    assert data["value"] == [by_number[n].value for n in drawn]
+    best = [max(tr.value for tr in trials[:n + 1]) for n in drawn]
+    assert data["best_so_far"] == pytest.approx(best)  # exact, though rows are left out
+    assert all(a == "1<-0=skip_connect" for a in data["arch_text"])  # hover texts, drawn only
+    assert len(data["metrics_text"]) == len(drawn)
+    scatter = charts.sources["scatter"].data
+    assert 3 in scatter["number"] and len(scatter["number"]) < 80
+    assert len(scatter["arch_text"]) == len(scatter["number"])  # the scatter's own texts
+    assert charts.sources["history"].selected.indices == [drawn.index(3)]
+    assert "1 in 4 trials drawn" in charts.notes["history"].text
+    assert "1 in 4 trials drawn" in charts.notes["scatter"].text
     assert charts.history_fig.title.text == "Optimisation history"  # no re-layout
     charts.set_view(30)  # a replay back under the limit draws every dot again
     charts.flush()
-    assert charts.drawn["history"].indices is None
+    assert rows(charts) == list(range(30))
     assert charts.notes["history"].text == ""
+
+
+def test_a_thinned_chart_streams_new_trials_until_the_step_doubles(monkeypatch):
+    """New trials past the limit are streamed (O(new rows)), and the newest trial drawn
+    before, off the grid, is patched into a later one; the source is replaced only when
+    the step doubles."""
+    from nasbench_ui.viz.live_tables import LiveTables
+
+    monkeypatch.setattr(figures_mod, "DRAW_LIMIT", 50)
+    figs = figures_mod.ChartFigures(spaces.nb201())
+    lt = LiveTables(texts=False)
+    trials = [t(i, C, 0.1, params=10) for i in range(400)]
+    kinds = []
+    for end in range(60, 400, 20):
+        lt.feed(trials[:end])
+        kinds.append((end, figs.draw(lt, None)))
+        lt.clear_changes()
+    replaced = [end for end, k in kinds if "replace" in k]
+    # the first push, then where 2x, 4x and 8x the limit are passed
+    assert replaced == [60, 120, 220], kinds
+    assert all(set(k) <= {"stream", "patch"} for end, k in kinds if end not in replaced)
+    numbers = figs.sources["history"].data["number"]
+    assert numbers[-2:] == [376, 379]  # the last 8th, and the newest trial
+    assert numbers == [*range(0, 377, 8), 379]
 
 
 def test_a_huge_front_is_drawn_through_its_ends_and_every_step_th_point(charts, monkeypatch):
@@ -520,15 +553,14 @@ def test_the_curves_show_multi_fidelity_rungs() -> None:
 
 
 def test_thinning_kept_across_pushes_equals_thinning_from_scratch(monkeypatch):
-    """The charts keep thinning's arrays between pushes (O(new rows)); with trials that
-    finish out of order and a front that changes in its middle, what they draw is what a
-    fresh chart draws from the same trials."""
+    """The charts keep what they drew between pushes and send only what changed; with
+    trials that finish out of order and a front that changes in its middle, the page's
+    sources end equal to what a fresh chart draws from the same trials."""
     import random
 
     import numpy as np
 
     monkeypatch.setattr(figures_mod, "DRAW_LIMIT", 60)
-    monkeypatch.setattr(figures_mod, "DRAW_RECENT", 10)
     monkeypatch.setattr(figures_mod, "FRONT_LIMIT", 15)
     rng = random.Random(4)
     values = [rng.random() for _ in range(400)]
@@ -548,14 +580,18 @@ def test_thinning_kept_across_pushes_equals_thinning_from_scratch(monkeypatch):
                 kept.flush()
         kept.update(final)
         kept.flush()
-        # the same tables thinned from scratch (the scatter's rows are in finish order,
+        # the same tables drawn from scratch (the scatter's rows are in finish order,
         # so a chart fed all trials at once would order them otherwise)
         fresh = figures_mod.ChartFigures(spaces.nb201())
-        fresh.thin(kept._tables, None)
+        fresh.draw(kept._tables, None)
         for role in ("history", "scatter"):
-            assert kept.drawn[role].indices is not None
-            assert np.array_equal(np.asarray(kept.drawn[role].indices),
-                                  np.asarray(fresh.drawn[role].indices)), role
+            got, want = kept.sources[role].data, fresh.sources[role].data
+            assert len(got["number"]) < len(kept._tables.history["number"])  # thinned
+            assert set(got) == set(want), role
+            for k in want:
+                assert list(got[k]) == pytest.approx(list(want[k]), nan_ok=True) \
+                    if k in ("value", "best_so_far", "x", "y") else list(got[k]) == list(want[k]), \
+                    (role, k)
         whole = kept._tables.front  # the whole front, thinned from scratch
         numbers = np.asarray(whole["number"])
         must = np.zeros(len(numbers), dtype=bool)

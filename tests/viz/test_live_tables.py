@@ -183,13 +183,19 @@ def test_sync_with_the_changed_rows_equals_a_full_sync(seed: int) -> None:
         lt.clear_changes()
 
 
-def test_points_without_texts() -> None:
-    """``point_texts=False`` (the live charts): the same points, no text columns."""
+def test_tables_without_texts_format_them_for_the_rows_asked() -> None:
+    """``texts=False`` (the live charts): the same columns but the texts, which
+    ``texts_of`` formats for the rows a chart draws."""
     ts = [Trial(i, S.COMPLETE, {"a": "b"}, i / 10, {"params": 10 - i}) for i in range(4)]
-    with_texts, without = LiveTables(), LiveTables(point_texts=False)
+    with_texts, without = LiveTables(), LiveTables(texts=False)
     with_texts.feed(ts)
     without.feed(ts)
-    assert set(without.points) == set(with_texts.points) - {"arch_text", "metrics_text"}
-    for k, v in without.points.items():
-        assert v == with_texts.points[k], k
-    assert without.history == with_texts.history  # history keeps its texts
+    for table in ("history", "points"):
+        full, lean = getattr(with_texts, table), getattr(without, table)
+        assert set(lean) == set(full) - {"arch_text", "metrics_text"}
+        for k, v in lean.items():
+            assert v == full[k], (table, k)
+    assert not without.memo  # nothing formatted yet
+    for i in range(4):
+        assert without.texts_of(i, "COMPLETE") == (with_texts.history["arch_text"][i],
+                                                  with_texts.history["metrics_text"][i])

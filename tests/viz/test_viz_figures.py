@@ -103,16 +103,8 @@ def test_sync_source_sends_columns_of_lists_whole():
     assert figures.sync_source(src, {"xs": [[1.0, 2.0], [1.0]], "number": [0, 1]}) == "none"
 
 
-def test_a_scatter_with_shared_texts_sends_no_text_of_its_own():
-    """Live charts send each trial's arch and metrics texts once: the scatter's hover reads
-    them from the history source by trial number (the page side is
-    tests/browser/test_scatter_hover_e2e.py)."""
-    _, hist = figures.history_figure()
-    fig, src = figures.scatter_figure("params", tables.scatter_data(trials(3)),
-                                      texts=hist["history"])
-    assert "arch_text" not in src["scatter"].data and "metrics_text" not in src["scatter"].data
-    hover = fig.select_one({"name": f"{fig.name}-hover"})
-    assert "@number{arch}" in hover.tooltips and "@number{metrics}" in hover.tooltips
-    assert hover.formatters["@number"].args["texts"] is hist["history"]
-    plain, _ = figures.scatter_figure("params", tables.scatter_data(trials(3)))
-    assert "@arch_text" in plain.select_one({"name": f"{plain.name}-hover"}).tooltips
+def test_the_scatter_hover_reads_its_own_texts():
+    fig, src = figures.scatter_figure("params", tables.scatter_data(trials(3)))
+    assert "arch_text" in src["scatter"].data and "metrics_text" in src["scatter"].data
+    tips = fig.select_one({"name": f"{fig.name}-hover"}).tooltips
+    assert "@arch_text" in tips and "@metrics_text" in tips
