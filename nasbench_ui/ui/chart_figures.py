@@ -33,10 +33,9 @@ from bokeh.models import Label, Span
 
 from nasbench_ui.storage.trial import Trial
 from nasbench_ui.viz import figures, labels, tables
-from nasbench_ui.viz.column_arrays import ColumnArrays
 from nasbench_ui.viz.drawn import DrawnSource
+from nasbench_ui.viz.drawn_rows import DrawnRows
 from nasbench_ui.viz.live_tables import LiveTables
-from nasbench_ui.viz.thinning import drawn_rows
 
 from .text import SafeHTML
 
@@ -80,9 +79,9 @@ class ChartFigures:
         # the rows each chart draws, all of them sent to the page (``draw``)
         self.drawn = {role: _Drawn(self.sources[role]) for role in ("history", "scatter")}
         self.steps = {"history": 1, "scatter": 1, "front": 1}
-        # NumPy copies of the columns thinning reads, updated from the changed rows on
-        self._arrays = {"history": ColumnArrays({"number": np.int64, "best_so_far": float}),
-                        "scatter": ColumnArrays({"number": np.int64})}
+        # which rows each chart draws, decided again from the changed rows on
+        self._rows = {"history": DrawnRows(DRAW_LIMIT), "scatter": DrawnRows(DRAW_LIMIT, False)}
+        self._seen = {"history": 0, "scatter": 0}  # rows at the last draw
         self.notes: dict[str, Label] = {}  # what a thinned chart does not draw, in the plot
         for role, fig in (("history", self.history_fig), ("scatter", self.scatter_fig)):
             self.notes[role] = Label(x=6, y=6, x_units="screen", y_units="screen", text="",
@@ -114,26 +113,16 @@ class ChartFigures:
         newest one, the best-so-far improvements (with the row before each, where the
         line steps) and every ``step``-th trial by number (``viz.thinning``), so the page
         holds and redraws a few thousand rows however long the search. ``since``: no
-        history row
-        before it changed since the last call with ``lt`` (its arrays are kept up to
-        there: ``viz.column_arrays``)."""
+        history row before it changed since the last call with ``lt`` (the rows before
+        it keep whether they are drawn: ``viz.drawn_rows``, O(changed rows))."""
         kinds = []
         for role, cols, table in (("history", lt.history, "history"),
                                   ("scatter", lt.points, "points")):
-            # a point's number never changes (points are only appended)
-            arrays = self._arrays[role].update(cols, lt, since if role == "history"
-                                               else len(cols["number"]))
-            numbers = arrays["number"]
-            must = None
-            if len(numbers) > DRAW_LIMIT:
-                must = numbers == (-1 if selected is None else selected)
-                must[-1] = True  # the newest trial: the chart shows how far the search is
-                if role == "history":
-                    best = arrays["best_so_far"]
-                    same = (best[1:] == best[:-1]) | (np.isnan(best[1:]) & np.isnan(best[:-1]))
-                    must[1:] |= ~same
-                    must[:-1] |= ~same
-            rows, self.steps[role] = drawn_rows(numbers, DRAW_LIMIT, 0, must)
+            # points are only appended (a Pareto flag that changes draws no other row)
+            self._rows[role].limit = DRAW_LIMIT
+            rows, self.steps[role] = self._rows[role].update(
+                cols, lt, since if role == "history" else self._seen[role], selected)
+            self._seen[role] = len(cols["number"])
             drawn = self.drawn[role]
             if drawn.owner is not lt:  # another table: its rows are not the source's
                 drawn.reset()
