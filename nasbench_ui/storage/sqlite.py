@@ -250,7 +250,7 @@ class SQLiteStore:
             Trial(
                 number=r[1],
                 state=TrialState[r[2]],
-                arch=base.decode(r[3]),
+                arch=base.decode(r[3], repeats=True),
                 value=r[4],
                 metrics=base.decode(r[5], {}),
                 curve=curves[r[0]],
@@ -258,7 +258,7 @@ class SQLiteStore:
                 started_at=r[7],
                 finished_at=r[8],
                 worker=r[9],
-                meta=base.decode(r[10], {}),
+                meta=base.decode(r[10], {}, repeats=True),
             )
             for r in rows
         ]

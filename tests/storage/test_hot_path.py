@@ -93,3 +93,28 @@ def test_create_takes_the_next_number_and_version_in_one_write(store):
         assert [t.number for t in changed] == [n] and version not in seen
         seen.append(version)
         assert store.load_experiment(name)["strategy_state"] == {"asked": i}
+
+
+@pytest.mark.parametrize("obj", PLAIN)
+def test_the_read_path_decodes_what_json_decodes(obj):
+    from nasbench_ui.storage.base import decode
+
+    text = encode(obj, "x")
+    for repeats in (False, True):
+        assert decode(text, repeats=repeats) == json.loads(text)
+        assert decode(text, repeats=repeats) == json.loads(text)  # a kept one too
+
+
+def test_repeated_texts_give_new_equal_dicts_and_odd_text_gets_jsons_answer():
+    from nasbench_ui.storage.base import decode
+
+    arch = '{"1<-0": "nor_conv_3x3", "2<-0": "none"}'
+    first, second = decode(arch, repeats=True), decode(arch, repeats=True)
+    assert first == second and first is not second
+    first["1<-0"] = "changed"  # a caller's change reaches no later reader
+    assert decode(arch, repeats=True)["1<-0"] == "nor_conv_3x3"
+    assert decode('  {"a": 1}\n') == {"a": 1}  # whitespace around: as json.loads
+    assert decode("NaN") != decode("NaN")  # json's NaN, as json.loads gives it
+    for bad in ('{"a": 1} junk', '{"a": ', "", "[1] [2]"):
+        with pytest.raises(json.JSONDecodeError):
+            decode(bad)
