@@ -140,9 +140,10 @@ def human_ticks() -> CustomJSTickFormatter:
 
 
 def integer_ticks(axis: Any) -> None:
-    """Whole-number ticks (trial numbers, epochs): never 2.5."""
+    """Whole-number ticks (trial numbers, epochs): never 2.5, and 5 k, 10 k past a
+    thousand (written out, "5,000 10,000" ran into each other on a long search)."""
     axis.ticker = BasicTicker(min_interval=1, desired_num_ticks=8)
-    axis.formatter = NumeralTickFormatter(format="0,0")
+    axis.formatter = human_ticks()
 
 
 def _key_source() -> ColumnDataSource:

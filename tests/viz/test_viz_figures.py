@@ -108,3 +108,16 @@ def test_the_scatter_hover_reads_its_own_texts():
     assert "arch_text" in src["scatter"].data and "metrics_text" in src["scatter"].data
     tips = fig.select_one({"name": f"{fig.name}-hover"}).tooltips
     assert "@arch_text" in tips and "@metrics_text" in tips
+
+
+def test_trial_and_epoch_axes_write_thousands_short():
+    """A long search's trial axis reads 5 k, 10 k (written out, 5,000 and 10,000 ran into
+    each other at 45,000 trials), still in whole numbers."""
+    from bokeh.models import CustomJSTickFormatter
+
+    from nasbench_ui.viz.labels import HUMAN_TICKS_JS
+
+    hist, _ = figures.history_figure()
+    axis = hist.xaxis[0]
+    assert isinstance(axis.formatter, CustomJSTickFormatter)
+    assert axis.formatter.code == HUMAN_TICKS_JS and axis.ticker.min_interval == 1
