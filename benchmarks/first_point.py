@@ -92,7 +92,7 @@ def one_run(timeout_s: float) -> dict[str, Any]:
                     page.wait_for_function(
                         "() => (window.__nbuiSamples || []).some(s => s[1] >= 1)",
                         timeout=timeout_s * 1000)
-                    samples = [(float(t), int(n)) for t, n in page.evaluate(STOP_SAMPLER_JS)]
+                    samples = [(float(t), int(n)) for t, n, _ in page.evaluate(STOP_SAMPLER_JS)]
                     page.locator("button.nbui-stop").click()
                 finally:
                     browser.close()

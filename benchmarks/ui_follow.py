@@ -9,7 +9,8 @@ separate Python process, as ``nasbench-ui run`` or a script would, and a noteboo
 - ``search``: trials per second of the external search while the page follows it, and of
   the same search (same seconds, a fresh store) with nothing following it, run after.
 - ``chart_lag_s``: for every trial k, from its ``finished_at`` in the store to the moment
-  the page's ``nbui-history`` source first held >= k rows (as in ui_responsiveness.py).
+  the page's history chart first covered k trials (as in ui_responsiveness.py; the
+  ``page_rows_*`` figures count trials covered, not the rows its thinned source holds).
 - ``cpu_cores``: the cores the search process, the kernel, the server and Chromium used.
 
 Run (needs Debian's Chromium and the ``[ui,test]`` extras)::
@@ -169,7 +170,7 @@ def run_benchmark(duration: float = 60.0, strategy: str = "random",
                 t0, t1, cores_followed = search.window(duration, server.process.pid)
                 search.stop()
                 time.sleep(3.0)  # the last pushes land
-                samples = [(float(t), int(n)) for t, n in page.evaluate(uir.STOP_SAMPLER_JS)]
+                samples = [(float(t), int(n)) for t, n, _ in page.evaluate(uir.STOP_SAMPLER_JS)]
                 errors = console.errors[:20]
         finally:
             search.stop()
