@@ -39,15 +39,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PATCH_LIMIT", "DrawnSource"]
+from nasbench_ui.viz.figures import PATCH_LIMIT, _same
 
-PATCH_LIMIT = 64  # cells patched at most before the whole data is sent instead
-
-
-def _same(a: Any, b: Any) -> bool:
-    if a is b or a == b:
-        return True
-    return isinstance(a, float) and isinstance(b, float) and a != a and b != b
+__all__ = ["DrawnSource"]
 
 
 class DrawnSource:

@@ -25,10 +25,11 @@ Example:
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
+
+from nasbench_ui.viz.thinning import step_for
 
 __all__ = ["DrawnRows"]
 
@@ -55,7 +56,7 @@ class DrawnRows:
         if n <= self.limit:
             self._remember(owner, n, selected, None, 1)
             return None, 1
-        step = _step(n, self.limit)
+        step = step_for(n, self.limit)
         first = min(since, self._n)  # the first row that may differ from the last update
         full = (owner is not self._owner or selected != self._selected or step != self.step
                 or self._rows is None or first < 2)
@@ -88,9 +89,3 @@ class DrawnRows:
                   rows: np.ndarray | None, step: int) -> None:
         self._owner, self._n, self._selected, self._rows, self.step = (
             owner, n, selected, rows, step)
-
-
-def _step(n: int, limit: int) -> int:
-    """The thinning's step for ``n > limit`` rows: that of ``viz.thinning.drawn_rows``
-    with no recent rows (the smallest power of two that brings ``n`` under ``limit``)."""
-    return 1 << max(0, math.ceil(math.log2(n / limit)))

@@ -38,6 +38,8 @@ import bisect
 import math
 from collections.abc import Iterator
 
+from nasbench_ui.viz.thinning import step_for
+
 __all__ = ["BLOCK", "Skyline"]
 
 BLOCK = 256
@@ -173,7 +175,7 @@ class Skyline:
         n = self._n
         if n <= limit:
             return self.columns(), 1
-        step = 1 << max(0, math.ceil(math.log2(n / limit)))
+        step = step_for(n, limit)
         if step != self._step:  # the front doubled or halved: read it once
             self._step = step
             self._picked = [e for e in self if e[3] % step == 0]

@@ -27,7 +27,18 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["drawn_rows"]
+__all__ = ["drawn_rows", "step_for"]
+
+
+def step_for(n: int, limit: int) -> int:
+    """The thinning's step for ``n`` rows in ``limit`` places: the smallest power of two
+    that brings ``n`` to at most ``limit`` (1 when they fit).
+
+    Example:
+        >>> step_for(8, 10), step_for(190, 40), step_for(200, 50)
+        (1, 8, 4)
+    """
+    return 1 << max(0, math.ceil(math.log2(n / limit))) if n > limit else 1
 
 
 def drawn_rows(numbers: Any, limit: int, recent: int,
@@ -45,7 +56,7 @@ def drawn_rows(numbers: Any, limit: int, recent: int,
     if n <= limit:
         return None, 1
     older = n - recent
-    step = 1 << max(0, math.ceil(math.log2(older / (limit - recent))))
+    step = step_for(older, limit - recent)
     keep = numbers % step == 0
     keep[older:] = True
     if must is not None:
