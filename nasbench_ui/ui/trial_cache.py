@@ -16,6 +16,8 @@ from ..storage import TrialState
 
 __all__ = ["TrialCache", "merge_sorted"]
 
+_NEWEST = 2**63 - 1  # a ``since`` past every version: ``changes`` returns just the version
+
 
 def merge_sorted(done: list[Any], changed: list[Any], every: dict[int, Any]) -> list[Any]:
     """``every``'s trials by number, from the previous list ``done`` and the ``changed``
@@ -73,20 +75,27 @@ class TrialCache:
         self.running: dict[int, Any] = {}
 
     def read(self, full: bool = False) -> list[Any]:
-        """Read the trials changed since the last read (every trial when ``full``) and
-        return the changed ones."""
+        """Read the trials changed since the last read and return them; when ``full``,
+        read every trial (once) and return them all."""
+        if full:
+            return self._read_full()
         version, changed = self.store.changes(self.name, self.version)
-        full = full or version < self.version  # the run was rewritten: read it afresh
-        if changed or full:
+        if version < self.version:  # the run was rewritten: read it afresh
+            return self._read_full()
+        if changed:
             self.version = version
-            if full:
-                self.read_all()
-            else:
-                for t in changed:
-                    self._count(self.by_number.get(t.number), t)
-                    self.by_number[t.number] = t
-                self.sorted = merge_sorted(self.sorted, changed, self.by_number)
+            for t in changed:
+                self._count(self.by_number.get(t.number), t)
+                self.by_number[t.number] = t
+            self.sorted = merge_sorted(self.sorted, changed, self.by_number)
         return changed
+
+    def _read_full(self) -> list[Any]:
+        # the version first (a read of no trials), then every trial: a trial written
+        # in between is read again by the next read, never missed
+        self.version = self.store.changes(self.name, _NEWEST)[0]
+        self.read_all()
+        return self.sorted
 
     def read_all(self) -> None:
         """Read every trial of the run again."""

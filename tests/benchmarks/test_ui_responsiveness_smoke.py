@@ -49,6 +49,46 @@ def test_bad_settings_are_refused_before_anything_starts(tmp_path: Path) -> None
     assert not (tmp_path / "x.json").exists()
 
 
+def test_an_unknown_ablation_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"--ablate must be one of \['charts', 'none', 'poll'\]"):
+        bench.run_benchmark(duration=1, out=tmp_path / "x.json", ablate="page")
+    assert not (tmp_path / "x.json").exists()
+
+
+@pytest.mark.parametrize("ablate", ["charts", "poll"])
+def test_an_ablation_runs_in_the_setup_cell_before_the_workbench_is_shown(
+        tmp_path: Path, ablate: str) -> None:
+    import nbformat
+
+    plain = nbformat.read(bench._write_notebook(tmp_path / "a.ipynb", "random"), 4)
+    cut = nbformat.read(bench._write_notebook(tmp_path / "b.ipynb", "random", ablate), 4)
+    before, after = plain.cells[0].source.splitlines(), cut.cells[0].source.splitlines()
+    assert after == [*before[:-1], bench.ABLATIONS[ablate], "wb"]
+    assert before[-1] == "wb"  # the workbench is still the cell's output
+    assert [c.source for c in cut.cells[1:]] == [c.source for c in plain.cells[1:]]
+
+
+@pytest.mark.parametrize("ablate", ["none", "charts"])
+def test_the_charts_ablation_leaves_the_workbench_polling_with_no_chart_updates(
+        ablate: str) -> None:
+    """What ``--ablate charts`` runs, on a workbench in this process: the live view still
+    reads every trial from the store, and the charts never get one (without it they do)."""
+    import nasbench_ui as nb
+
+    wb = nb.Workbench(space="nb201", strategy="random", estimator="zero_cost", trials=3,
+                      storage=":memory:")
+    try:
+        exec(bench.ABLATIONS[ablate], {"wb": wb})
+        wb.start()
+        wb.experiment.wait(60)
+        wb.live.refresh(full=True)
+        assert [t.number for t in wb.live.trials] == [0, 1, 2]
+        drawn = wb.charts.sources["history"].data.get("number", [])
+        assert list(drawn) == ([] if ablate == "charts" else [0, 1, 2])
+    finally:
+        wb.close_search()
+
+
 def _finite(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) \
         and math.isfinite(value)

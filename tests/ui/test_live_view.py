@@ -54,3 +54,44 @@ def test_a_store_replaced_by_an_older_copy_is_read_afresh() -> None:
     cache.read()
     assert [(t.number, t.state) for t in cache.sorted] == [(0, TrialState.FAILED)]
     assert {k: v for k, v in cache.counts.items() if v} == {"FAILED": 1}
+
+
+class _CountingStore:
+    """A MemoryStore that counts the trials each read returns; ``during_full`` runs inside
+    ``trials()`` (a trial written while a full read is under way)."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store, self.loaded, self.during_full = store, 0, None
+
+    def changes(self, name: str, since: int = 0) -> tuple[int, list]:
+        version, trials = self.store.changes(name, since)
+        self.loaded += len(trials)
+        return version, trials
+
+    def trials(self, name: str) -> list:
+        if self.during_full is not None:
+            self.during_full()
+        trials = self.store.trials(name)
+        self.loaded += len(trials)
+        return trials
+
+
+def test_a_full_read_loads_each_trial_once_and_misses_none_written_meanwhile() -> None:
+    store = MemoryStore()
+    store.create_experiment("run", {})
+    for i in range(50):
+        store.finish_trial("run", store.create_trial("run", {"i": i}), TrialState.COMPLETE,
+                           value=float(i))
+    counting = _CountingStore(store)
+    cache = TrialCache(counting, "run")
+    got = cache.read(full=True)
+    assert counting.loaded == 50  # read once (it was read twice: the changes, then all)
+    assert [t.number for t in got] == [t.number for t in cache.sorted] == list(range(50))
+    # a trial created while the next full read runs is in that read or the one after it
+    counting.during_full = lambda: store.create_trial("run", {"i": "late"})
+    cache.read(full=True)
+    counting.during_full = None
+    cache.read()
+    assert [t.number for t in cache.sorted] == list(range(51))
+    assert {k: v for k, v in cache.counts.items() if v} == {"COMPLETE": 50, "RUNNING": 1}
+    assert cache.read() == []
