@@ -19,7 +19,15 @@ trial may have dropped a model that a reference cycle keeps alive, say a hook's 
 frozen, it would hold its memory, a GPU's too, until the search ends; one more
 collection is nothing against such a step); a faster step freezes at once (a second
 collection would double the pause the search just took, and such a step made few
-objects since). The last run of the process to end unfreezes the heap: what became
+objects since). The first full collection inside a run scans the kernel's whole heap
+plus every trial kept so far: 0.30-0.38 s, 20-40 s into a 2,000 trials/s search, a chart
+lag spike of 1.2-1.5 s in ``benchmarks/ui_responsiveness.py``. So a run in the
+background (``start()``: someone watches it) that may be long (``EARLY_TRIALS`` trials or
+more, or no trial limit) collects and freezes when it enters, before its first trial,
+while nothing is shown yet (``early=True``); its full collections then scan only what it
+made. A run in the foreground (``run()``, scripts and benchmarks) or a short one is left
+to the collector until its first full collection, as before. The last run of the
+process to end unfreezes the heap: what became
 cyclic garbage while frozen is collected by the next full collection (the trainer's
 out-of-memory guard runs one). Runs in several threads share this (a count under a
 lock). The heap is left alone when something else froze objects before (a caller that
@@ -47,10 +55,11 @@ import threading
 import time
 from types import TracebackType
 
-__all__ = ["ENV", "SLOW_STEP_S", "HeapFreeze"]
+__all__ = ["EARLY_TRIALS", "ENV", "SLOW_STEP_S", "HeapFreeze"]
 
 ENV = "NASBENCH_UI_GC_FREEZE"
 SLOW_STEP_S = 0.05  # a step this long collects once more before the heap is frozen
+EARLY_TRIALS = 256  # a background run allowed this many trials freezes as it enters
 
 
 def _count_full(phase: str, info: dict) -> None:
@@ -76,8 +85,9 @@ class HeapFreeze:
     gc_seconds = 0.0  # seconds spent in collections, summed by _count_full
     _started = 0.0  # when the collection going on started (perf_counter)
 
-    def __init__(self, enabled: bool | None = None) -> None:
+    def __init__(self, enabled: bool | None = None, early: bool = False) -> None:
         self.enabled = os.environ.get(ENV, "1").strip() != "0" if enabled is None else enabled
+        self.early = early  # collect and freeze on entering, unless frozen already
         self._held = False
         self._full = 0  # full collections counted at the last look
         self._last = 0.0  # time.monotonic() at the last look
@@ -99,6 +109,10 @@ class HeapFreeze:
                 gc.callbacks.append(_count_full)
             HeapFreeze._holders += 1
             self._held = True
+            if self.early and not HeapFreeze._froze:
+                gc.collect()  # before the first trial: nothing of the run is shown yet
+                gc.freeze()
+                HeapFreeze._froze = True
             self._full = HeapFreeze.full_collections
             self._last, self._gc = time.monotonic(), HeapFreeze.gc_seconds
         return self

@@ -32,7 +32,7 @@ from .building import build_strategy
 from .commands import CommandQueue
 from .events import Control, Event
 from .executors.dask import DaskExecutor
-from .heap import HeapFreeze
+from .heap import EARLY_TRIALS, HeapFreeze
 from .ledger import Budget, restore_strategy
 from .lifecycle import DONE, FAILED, RUNNING, Lifecycle
 from .loop import Loop, LoopCallbacks, LoopParts
@@ -187,9 +187,12 @@ class Runs:
             self.ownership.release()
             life.set_status(DONE if isinstance(life.error, KeyboardInterrupt) else final)
 
-    def run_here(self) -> None:
-        """Step a prepared run to its end on this thread."""
-        with self.session() as loop, HeapFreeze() as heap:
+    def run_here(self, watched: bool = False) -> None:
+        """Step a prepared run to its end on this thread; ``watched``: in the background,
+        where a long run's heap is frozen before its first trial (``engine/heap.py``)."""
+        trials = self.owner.config.trials
+        early = watched and (trials is None or trials >= EARLY_TRIALS)
+        with self.session() as loop, HeapFreeze(early=early) as heap:
             while loop.step():
                 heap.after_step()  # short full collections while the search runs
 
@@ -197,4 +200,4 @@ class Runs:
         """:meth:`run_here` on the background thread of ``start()``: a fatal error is
         kept in ``life.error`` (``wait()`` raises it on the caller's thread)."""
         with contextlib.suppress(BaseException):
-            self.run_here()
+            self.run_here(watched=True)

@@ -4,11 +4,13 @@ and the last run to end unfreezes it (``nasbench_ui.engine.heap``)."""
 from __future__ import annotations
 
 import gc
+import weakref
 
 import pytest
 
 import nasbench_ui as nb
 from nasbench_ui.engine import heap as heap_mod
+from nasbench_ui.engine import runs as runs_mod
 from nasbench_ui.engine.heap import ENV, HeapFreeze
 
 
@@ -118,6 +120,51 @@ def test_the_environment_turns_it_off(monkeypatch):
         gc.collect()
         heap.after_step()
         assert gc.get_freeze_count() == 0 and not heap.enabled
+
+
+def test_an_early_run_collects_and_freezes_as_it_enters():
+    a, b = Node(), Node()  # garbage from before the run: collected, never frozen
+    a.other, b.other = b, a
+    gone = weakref.ref(a)
+    del a, b
+    full = HeapFreeze.full_collections
+    with HeapFreeze(enabled=True, early=True) as heap:
+        assert gone() is None and gc.get_freeze_count() > 0
+        assert HeapFreeze.full_collections == full + 1
+        frozen = gc.get_freeze_count()
+        heap.after_step()  # the early collection is not one more to freeze after
+        assert gc.get_freeze_count() == frozen
+        with HeapFreeze(enabled=True, early=True):  # a second run: frozen already
+            assert HeapFreeze.full_collections == full + 1
+    assert gc.get_freeze_count() == 0 and HeapFreeze.active() == 0
+
+
+def _freeze_at_first_trial(monkeypatch, trials: int, background: bool) -> int:
+    monkeypatch.setattr(runs_mod, "EARLY_TRIALS", 5)
+    seen = []
+
+    def on_event(event):
+        if event.kind == "trial_finish" and not seen:
+            seen.append(gc.get_freeze_count())
+
+    exp = nb.Experiment("nb201", estimator="zero_cost", trials=trials, storage=":memory:",
+                        seed=0)
+    exp.observe(on_event)
+    if background:
+        exp.start().wait(60)
+    else:
+        exp.run()
+    assert exp.n_done() == trials and gc.get_freeze_count() == 0
+    return seen[0]
+
+
+def test_a_long_background_search_is_frozen_before_its_first_trial(monkeypatch):
+    assert _freeze_at_first_trial(monkeypatch, 5, background=True) > 0
+
+
+@pytest.mark.parametrize("trials, background", [(4, True), (5, False)])
+def test_a_short_or_foreground_search_is_not_frozen_early(monkeypatch, trials, background):
+    assert _freeze_at_first_trial(monkeypatch, trials, background) == 0
 
 
 def test_a_short_search_never_collects_nor_freezes():
