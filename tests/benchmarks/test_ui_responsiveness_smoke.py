@@ -49,6 +49,13 @@ def test_bad_settings_are_refused_before_anything_starts(tmp_path: Path) -> None
     assert not (tmp_path / "x.json").exists()
 
 
+def test_bad_headless_seconds_are_refused_before_anything_starts(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"--headless-seconds > 0, got 0"):
+        bench.main(["--duration", "1", "--headless-seconds", "0", "--out",
+                    str(tmp_path / "x.json")])
+    assert not (tmp_path / "x.json").exists()
+
+
 def test_an_unknown_ablation_is_refused_before_anything_starts(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"--ablate must be one of \['charts', 'none', 'poll'\]"):
         bench.run_benchmark(duration=1, out=tmp_path / "x.json", ablate="page")
@@ -103,6 +110,8 @@ def test_short_run_writes_a_complete_summary(tmp_path: Path, chromium_binary: Pa
     assert json.loads(out.read_text()) == json.loads(json.dumps(summary))
     assert summary["command"].startswith("python benchmarks/ui_responsiveness.py --duration 4")
     assert summary["settings"]["estimator"] == "synthetic"
+    # the runs without the workbench last as long as the run with it
+    assert summary["settings"]["headless_s"] == 4 and summary["search"]["without_ui_run_s"] == 4
 
     for phase, n in (("baseline", 2), ("during_search", 3)):
         cell = summary["cell_ms"][phase]
