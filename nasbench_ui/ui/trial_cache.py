@@ -95,7 +95,7 @@ class TrialCache:
         # in between is read again by the next read, never missed
         self.version = self.store.changes(self.name, _NEWEST)[0]
         self.read_all()
-        return self.sorted
+        return list(self.sorted)  # a copy: ``sorted`` grows in place with later reads
 
     def read_all(self) -> None:
         """Read every trial of the run again."""

@@ -87,6 +87,7 @@ def test_a_full_read_loads_each_trial_once_and_misses_none_written_meanwhile() -
     got = cache.read(full=True)
     assert counting.loaded == 50  # read once (it was read twice: the changes, then all)
     assert [t.number for t in got] == [t.number for t in cache.sorted] == list(range(50))
+    assert got is not cache.sorted  # the caller's list does not grow with later reads
     # a trial created while the next full read runs is in that read or the one after it
     counting.during_full = lambda: store.create_trial("run", {"i": "late"})
     cache.read(full=True)
