@@ -396,7 +396,7 @@ def measure(page: Any, duration: float, cells: int, baseline_cells: int,
             server_pid: int | None = None, headless_s: float | None = None
             ) -> dict[str, Any]:
     """Drive an opened, rendered benchmark notebook in ``page`` and return the figures."""
-    _check(duration, cells, baseline_cells)
+    _check(duration, cells, baseline_cells, headless_s)
     baseline = []
     for _ in range(baseline_cells):
         baseline.append(_run_cell(page, 1))
