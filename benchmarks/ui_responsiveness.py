@@ -62,19 +62,22 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-_TESTS = str(REPO_ROOT / "tests")
-if _TESTS not in sys.path:  # the browser harness lives in tests/helpers
-    sys.path.insert(0, _TESTS)
+for _path in (str(REPO_ROOT), str(REPO_ROOT / "tests")):  # run from a checkout: the
+    if _path not in sys.path:  # interleaved phases (benchmarks/), the browser harness
+        sys.path.insert(0, _path)  # (tests/helpers)
 
 from helpers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from helpers.lab import ConsoleLog, open_notebook, run_all, run_code  # noqa: E402
 from helpers.lab_server import start_lab_server, stop_lab_server  # noqa: E402
+
+from benchmarks.ui_phases import measure_interleaved  # noqa: E402
 
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "ui_responsiveness.json"
 HISTORY = "nbui-history"
 TARGET_CELL_MS = 200.0
 TARGET_LAG_S = 1.0
 TARGET_RATE_RATIO = 0.85  # the search's rate with the workbench / without it
+INTERLEAVE = 6  # segments of each search (``--interleave``)
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 SETUP_CELL = '''\
@@ -325,7 +328,12 @@ def _versions() -> dict[str, str]:
 
 
 def _check(duration: float, cells: int, baseline_cells: int,
-           headless_s: float | None = None) -> None:
+           headless_s: float | None = None, interleave: int = 0) -> None:
+    if isinstance(interleave, bool) or not isinstance(interleave, int) or interleave < 0:
+        raise ValueError(f"need --interleave >= 0 (0: runs before and after), got {interleave!r}")
+    if interleave and headless_s is not None:
+        raise ValueError("--headless-seconds is for --interleave 0: interleaved segments "
+                         "of both searches last --duration / --interleave each")
     if headless_s is not None and not headless_s > 0:
         raise ValueError(f"need --headless-seconds > 0, got {headless_s}")
     if not duration > 0 or cells < 1 or baseline_cells < 1:
@@ -393,10 +401,13 @@ def cpu_shares(before: dict[str, Any], after: dict[str, Any], wall_s: float
 
 
 def measure(page: Any, duration: float, cells: int, baseline_cells: int,
-            server_pid: int | None = None, headless_s: float | None = None
-            ) -> dict[str, Any]:
-    """Drive an opened, rendered benchmark notebook in ``page`` and return the figures."""
-    _check(duration, cells, baseline_cells, headless_s)
+            server_pid: int | None = None, headless_s: float | None = None,
+            interleave: int = 0) -> dict[str, Any]:
+    """Drive an opened, rendered benchmark notebook in ``page`` and return the figures.
+    ``interleave`` > 0: that many segments of each search, alternating
+    (``benchmarks/ui_phases.py``); 0: the search without the workbench before Start and
+    after Stop."""
+    _check(duration, cells, baseline_cells, headless_s, interleave)
     baseline = []
     for _ in range(baseline_cells):
         baseline.append(_run_cell(page, 1))
@@ -404,6 +415,8 @@ def measure(page: Any, duration: float, cells: int, baseline_cells: int,
     problem = page.evaluate(SAMPLER_JS, HISTORY)
     if problem:
         raise RuntimeError(problem)
+    if interleave:
+        return _measure_interleaved(page, duration, cells, baseline, server_pid, interleave)
 
     # each run without the workbench: as long as the run with it (a store that grows
     # slows the search), unless told otherwise
@@ -427,15 +440,10 @@ def measure(page: Any, duration: float, cells: int, baseline_cells: int,
         time.sleep(0.2)
     t_stop = time.time()
     time.sleep(3.0)  # let the last pushes land before the sampler stops
-    raw = page.evaluate(STOP_SAMPLER_JS)
-    samples = [(float(t), int(k)) for t, k, _ in raw]
     finished = _finish_times(page)
-    # an ablation that shows no chart leaves the page's source empty: no lag to measure
-    lags, missing = chart_lags(finished, samples) if samples else ([], len(finished))
     span = (finished[-1] - finished[0]) if len(finished) > 1 else float("nan")
+    shown = _shown(page, finished, t_start, t_click, t_stop)
     after, cpu_alone = _headless(page, seconds, "after", server_pid)
-    quarter = max(1, math.ceil(len(lags) / 4))
-    pauses = _kernel_json(page, f"[p for p in _nbui_gc if {t_start!r} <= p[0] <= {t_stop!r}]")
     return {
         "search": {
             "finished_trials": len(finished),
@@ -450,6 +458,57 @@ def measure(page: Any, duration: float, cells: int, baseline_cells: int,
         },
         "cell_ms": {"baseline": {**summarize(baseline), "values": baseline},
                     "during_search": {**summarize(during), "values": during}},
+        **shown,
+        # cores used per process group: with the workbench (Start to Stop) and during the
+        # run without it (which includes the cell that runs it)
+        "cpu_cores": {"with_ui": cpu_ui, "without_ui": cpu_alone},
+    }
+
+
+def _measure_interleaved(page: Any, duration: float, cells: int, baseline: list[float],
+                         server_pid: int | None, segments: int) -> dict[str, Any]:
+    """``measure`` with the two searches in alternating segments (``ui_phases``)."""
+    t_start = time.time()
+    res = measure_interleaved(
+        page, duration, segments, cells,
+        run_code=lambda code, timeout: run_code(page, code, timeout=timeout),
+        run_cell=lambda: _run_cell(page, 1), ui_finish_times=lambda: _finish_times(page),
+        cpu=lambda: cpu_seconds(server_pid), cpu_shares=cpu_shares)
+    t_stop = time.time()
+    finished = res.pop("ui_finish_times")
+    during = res.pop("cells_ms")
+    cores = res.pop("cores")
+    shown = _shown(page, finished, t_start, t_stop, t_stop)
+    return {
+        "search": {
+            "finished_trials": res["ui_trials"],
+            "trials_per_s": res["ui_rate"],
+            "run_s": round(res["segment_s"] * segments, 2),
+            "trials_per_s_without_ui": res["without_rate"],
+            "without_ui_run_s": round(res["segment_s"] * segments, 2),
+            "without_ui_finished_trials": res["without_trials"],
+            "interleaved": res,
+        },
+        "cell_ms": {"baseline": {**summarize(baseline), "values": baseline},
+                    "during_search": {**summarize(during), "values": during}},
+        **shown,
+        # cores used per process group in the segments with the workbench and without
+        "cpu_cores": {"with_ui": cores["U"], "without_ui": cores["W"]},
+    }
+
+
+def _shown(page: Any, finished: list[float], t_start: float, t_click: float,
+           t_stop: float) -> dict[str, Any]:
+    """What the page showed of the workbench's run (its trials' sorted ``finished``
+    times): the chart lag figures, and the kernel's collections from ``t_start`` to
+    ``t_stop``. Stops the page's sampler."""
+    raw = page.evaluate(STOP_SAMPLER_JS)
+    samples = [(float(t), int(k)) for t, k, _ in raw]
+    # an ablation that shows no chart leaves the page's source empty: no lag to measure
+    lags, missing = chart_lags(finished, samples) if samples else ([], len(finished))
+    quarter = max(1, math.ceil(len(lags) / 4))
+    pauses = _kernel_json(page, f"[p for p in _nbui_gc if {t_start!r} <= p[0] <= {t_stop!r}]")
+    return {
         "chart_lag_s": {**summarize(lags), "not_shown": missing,
                         "median_by_quarter": [summarize(lags[i:i + quarter])["median"]
                                               for i in range(0, len(lags), quarter)],
@@ -458,9 +517,6 @@ def measure(page: Any, duration: float, cells: int, baseline_cells: int,
         "page_trials_at_end": samples[-1][1] if samples else 0,
         "page_rows_at_end": int(raw[-1][2]) if raw else 0,  # the rows its source holds
         "page_samples": len(samples),
-        # cores used per process group: with the workbench (Start to Stop) and during the
-        # run without it (which includes the cell that runs it)
-        "cpu_cores": {"with_ui": cpu_ui, "without_ui": cpu_alone},
         # the kernel's garbage collections from Start to Stop: every thread waits for each
         "gc_pauses_s": gc_pauses(pauses),
         # collections of 50 ms or more: [seconds after Start, generation, seconds]
@@ -540,11 +596,13 @@ def workbench_page(server: Any, notebook: Path) -> Iterator[tuple[Any, ConsoleLo
 
 def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int = 10,
                   strategy: str = "random", out: Path | None = DEFAULT_OUT,
-                  ablate: str = "none", headless_s: float | None = None) -> dict[str, Any]:
+                  ablate: str = "none", headless_s: float | None = None,
+                  interleave: int = INTERLEAVE) -> dict[str, Any]:
     """Start JupyterLab and Chromium, measure, write ``out`` (unless None), return the
     summary. ``ablate`` (a key of ``ABLATIONS``) takes a part of the workbench away;
-    ``headless_s``: seconds of each run without it (None: ``duration``)."""
-    _check(duration, cells, baseline_cells, headless_s)
+    ``headless_s``: seconds of each run without it (None: ``duration``); ``interleave``:
+    segments of each search, alternating (0: the runs without it before and after)."""
+    _check(duration, cells, baseline_cells, headless_s, interleave)
     if ablate not in ABLATIONS:
         raise ValueError(f"--ablate must be one of {sorted(ABLATIONS)}, got {ablate!r}")
     if not CHROMIUM.exists():
@@ -555,7 +613,7 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
             nb_path = _write_notebook(Path(tmp) / "ui_responsiveness.ipynb", strategy, ablate)
             with workbench_page(server, nb_path) as (page, console):
                 figures = measure(page, duration, cells, baseline_cells, server.process.pid,
-                                  headless_s)
+                                  headless_s, interleave)
                 figures["console_errors"] = console.errors[:20]
         finally:
             stop_lab_server(server)
@@ -566,14 +624,16 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
         "command": "python benchmarks/ui_responsiveness.py " + " ".join(
             [f"--duration {duration:g}", f"--cells {cells}", f"--baseline-cells {baseline_cells}",
              f"--strategy {strategy}", *([f"--ablate {ablate}"] if ablate != "none" else []),
-             *([f"--headless-seconds {headless_s:g}"] if headless_s is not None else [])]),
+             *([f"--headless-seconds {headless_s:g}"] if headless_s is not None else []),
+             f"--interleave {interleave}"]),
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "load_avg_1m": round(os.getloadavg()[0], 2), **_versions()},
         "settings": {"duration_s": duration, "cells": cells, "baseline_cells": baseline_cells,
                      "space": "nb201", "strategy": strategy, "estimator": "synthetic",
                      "storage": "sqlite file", "ablate": ablate,
-                     "headless_s": duration if headless_s is None else headless_s},
+                     "headless_s": duration if headless_s is None else headless_s,
+                     "interleave": interleave},
         "targets": {"cell_ms_median": TARGET_CELL_MS, "chart_lag_s_max": TARGET_LAG_S,
                     "rate_ratio": TARGET_RATE_RATIO},
         "meets_targets": {
@@ -608,10 +668,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                     help="take a part of the workbench away to measure its cost: 'charts' "
                          "(the charts get no trials) or 'poll' (no store poller)")
     ap.add_argument("--headless-seconds", type=float, default=None,
-                    help="seconds of each run without the workbench (--duration)")
+                    help="with --interleave 0: seconds of each run without the workbench "
+                         "(--duration)")
+    ap.add_argument("--interleave", type=int, default=INTERLEAVE,
+                    help="segments of each search, alternating W U U W ... "
+                         f"(benchmarks/ui_phases.py; {INTERLEAVE}); 0: the search without "
+                         "the workbench runs before Start and after Stop")
     args = ap.parse_args(argv)
     summary = run_benchmark(args.duration, args.cells, args.baseline_cells, args.strategy,
-                            args.out, args.ablate, args.headless_seconds)
+                            args.out, args.ablate, args.headless_seconds, args.interleave)
     print(json.dumps(summary, indent=2))
     return summary
 

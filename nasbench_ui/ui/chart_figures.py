@@ -35,6 +35,7 @@ from nasbench_ui.storage.trial import Trial
 from nasbench_ui.viz import figures, labels, tables
 from nasbench_ui.viz.drawn import DrawnSource
 from nasbench_ui.viz.drawn_rows import DrawnRows
+from nasbench_ui.viz.frames import StableFrame, add_frame, extent, frame_data
 from nasbench_ui.viz.live_tables import LiveTables
 
 from .text import SafeHTML
@@ -85,6 +86,12 @@ class ChartFigures:
         # which rows each chart draws, decided again from the changed rows on
         self._rows = {"history": DrawnRows(DRAW_LIMIT), "scatter": DrawnRows(DRAW_LIMIT, False)}
         self._seen = {"history": 0, "scatter": 0}  # rows at the last draw
+        # hidden frames the auto ranges cover: one paint per push (``viz.frames``)
+        self.frames = {role: add_frame(fig) for role, fig in (
+            ("history", self.history_fig), ("scatter", self.scatter_fig),
+            ("curves", self.curves_fig))}
+        self._fits = {role: (StableFrame(), StableFrame()) for role in self.frames}
+        self._framed: Any = None  # the table the frames were fitted to
         self.notes: dict[str, Label] = {}  # what a thinned chart does not draw, in the plot
         for role, fig in (("history", self.history_fig), ("scatter", self.scatter_fig)):
             self.notes[role] = Label(x=6, y=6, x_units="screen", y_units="screen", text="",
@@ -133,6 +140,28 @@ class ChartFigures:
             drawn.extra = _texts_of(lt, cols)
             kinds.append(drawn.sync(cols, rows, lt.changes(table)))
         return kinds
+
+    def fit_frames(self, lt: LiveTables, curves: dict[str, list]) -> None:
+        """Move the frames of the history, the scatter and the curves to a rounded
+        envelope of their data (``viz.frames``): a frame changes only when the data
+        leaves it (or fills less than half of it), so the page's auto ranges change
+        rarely and a push paints each figure once. ``curves``: the curves panel's data."""
+        if self._framed is not lt:  # another table (run, replay, x metric): afresh
+            self._framed = lt
+            for fx, fy in self._fits.values():
+                fx.reset()
+                fy.reset()
+        xs = [x for line in curves.get("xs", []) for x in line]
+        ys = [y for line in curves.get("ys", []) for y in line]
+        boxes = {"history": lt.extent("history"), "scatter": lt.extent("points"),
+                 "curves": (extent(xs), extent(ys))}
+        for role, box in boxes.items():
+            fx, fy = self._fits[role]
+            bx, by = box if box is not None else (None, None)
+            data = frame_data(fx.fit(*bx) if bx is not None else None,
+                              fy.fit(*by) if by is not None else None)
+            if self.frames[role].data != data:
+                self.frames[role].data = data
 
     def front_arrays(self, lt: LiveTables) -> dict[str, np.ndarray]:
         """The Pareto front of ``lt`` as arrays (sent inline in the patch: a front of
@@ -219,6 +248,7 @@ class ChartFigures:
         values: list[tuple[Any, str]] = []
         for src in self.sources.values():
             values += [(src, "data"), (src.selected, "indices")]
+        values += [(src, "data") for src in self.frames.values()]
         return values + [
             (self.limit_span, "location"), (self.limit_span, "visible"),
             (self.scatter_fig.xaxis[0], "axis_label"), (self.scatter_fig.yaxis[0], "axis_label"),

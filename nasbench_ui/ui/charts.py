@@ -193,6 +193,7 @@ class LiveCharts:
         start, rows = lt.changes("history")
         seen, since = self._history_seen
         since = min([since if seen is lt else 0, *rows, *([] if start is None else [start])])
+        f.fit_frames(lt, curves)
         kinds = [*f.draw(lt, self.picker.selected, since),
                  figures.sync_source(self.sources["curves"], curves),
                  figures.sync_source(self.sources["rungs"], rungs.rung_marks(curves))]

@@ -100,6 +100,9 @@ class LiveTables:
         # rows that all may have changed (an insert shifts them) or None, single rows)
         self._changed: dict[str, tuple[int | None, set[int]]] = {
             "history": (0, set()), "points": (0, set())}
+        # [x min, x max, y min, y max] of the finite values folded in, by table
+        self._bounds = {"history": [math.inf, -math.inf, math.inf, -math.inf],
+                        "points": [math.inf, -math.inf, math.inf, -math.inf]}
 
     @property
     def front(self) -> dict[str, list]:
@@ -207,6 +210,33 @@ class LiveTables:
         single changed rows). A new ``LiveTables`` reports every row (0)."""
         return self._changed[role]
 
+    def extent(self, role: str) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """((x min, x max), (y min, y max)) of the finite values of ``role`` ("history":
+        trial number and value; "points": cost and value) folded in so far, None before
+        any (kept as rows come: O(1) per row; a live chart frames its axes with it).
+
+        Example:
+            >>> from nasbench_ui.storage.trial import Trial, TrialState as S
+            >>> lt = LiveTables()
+            >>> _ = lt.feed([Trial(i, S.COMPLETE, {}, 1 - i / 4) for i in range(3)])
+            >>> lt.extent("history"), lt.extent("points")
+            (((0.0, 2.0), (0.5, 1.0)), None)
+        """
+        x0, x1, y0, y1 = self._bounds[role]
+        return None if x0 > x1 or y0 > y1 else ((x0, x1), (y0, y1))
+
+    def _widen(self, role: str, x: float, y: float) -> None:
+        if math.isfinite(x) and math.isfinite(y):
+            b = self._bounds[role]
+            if x < b[0]:
+                b[0] = float(x)
+            if x > b[1]:
+                b[1] = float(x)
+            if y < b[2]:
+                b[2] = float(y)
+            if y > b[3]:
+                b[3] = float(y)
+
     def clear_changes(self) -> None:
         """Start counting in-place changes afresh (after a push sent them)."""
         self._changed = {"history": (None, set()), "points": (None, set())}
@@ -225,6 +255,7 @@ class LiveTables:
                       STATE_COLORS.get(st, "#000000"), math.nan)
         if self._texts:
             row += texts(t, st, self.memo)
+        self._widen("history", t.number, row[1])
         if i < len(numbers):  # an insert shifts the rows after it
             self._changed_from("history", i)
         for k, v in zip(self._history_columns, row, strict=True):
@@ -248,6 +279,7 @@ class LiveTables:
             return
         p = self.points
         row = len(p["number"])
+        self._widen("points", xv, yv)
         p["number"].append(t.number)
         p["x"].append(xv)
         p["y"].append(yv)

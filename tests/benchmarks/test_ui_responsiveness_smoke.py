@@ -51,7 +51,7 @@ def test_bad_settings_are_refused_before_anything_starts(tmp_path: Path) -> None
 
 def test_bad_headless_seconds_are_refused_before_anything_starts(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"--headless-seconds > 0, got 0"):
-        bench.main(["--duration", "1", "--headless-seconds", "0", "--out",
+        bench.main(["--duration", "1", "--headless-seconds", "0", "--interleave", "0", "--out",
                     str(tmp_path / "x.json")])
     assert not (tmp_path / "x.json").exists()
 
@@ -106,9 +106,10 @@ def _finite(value: object) -> bool:
 def test_short_run_writes_a_complete_summary(tmp_path: Path, chromium_binary: Path) -> None:
     out = tmp_path / "ui.json"
     summary = bench.main(["--duration", "4", "--cells", "3", "--baseline-cells", "2",
-                          "--out", str(out)])
+                          "--interleave", "0", "--out", str(out)])
     assert json.loads(out.read_text()) == json.loads(json.dumps(summary))
     assert summary["command"].startswith("python benchmarks/ui_responsiveness.py --duration 4")
+    assert summary["command"].endswith("--interleave 0")
     assert summary["settings"]["estimator"] == "synthetic"
     # the runs without the workbench last as long as the run with it
     assert summary["settings"]["headless_s"] == 4 and summary["search"]["without_ui_run_s"] == 4
@@ -146,6 +147,39 @@ def test_short_run_writes_a_complete_summary(tmp_path: Path, chromium_binary: Pa
         assert set(cores) == {"kernel", "server", "browser", "machine", "other"}, cores
         assert 0.05 < cores["kernel"] <= cores["machine"] + 0.05, (phase, cores)
     assert summary["cpu_cores"]["with_ui"]["browser"] > 0
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_an_interleaved_run_alternates_the_searches_and_counts_each_in_its_segments(
+        tmp_path: Path, chromium_binary: Path) -> None:
+    summary = bench.main(["--duration", "4", "--cells", "2", "--baseline-cells", "1",
+                          "--interleave", "2", "--out", str(tmp_path / "ui.json")])
+    search = summary["search"]
+    inter = search["interleaved"]
+    assert inter["order"] == "WUUW" and inter["segment_s"] == 2.0
+    # each search ran in its two segments, each counted from its own store's finish times
+    for kind in ("ui_rates", "without_rates"):
+        assert len(inter[kind]) == 2 and all(_finite(r) and r > 0 for r in inter[kind]), inter
+    assert search["trials_per_s"] == inter["ui_rate"] > 0
+    assert search["trials_per_s_without_ui"] == inter["without_rate"] > 0
+    assert summary["rate_ratio"] == bench.rate_ratio(search)
+    assert search["finished_trials"] == inter["ui_trials"] >= 2
+    # the workbench's run: its warm-up before the first segment is shown, not counted
+    lag = summary["chart_lag_s"]
+    assert lag["n"] + lag["not_shown"] > search["finished_trials"] and lag["n"] >= 1, lag
+    assert summary["cell_ms"]["during_search"]["n"] == 2
+    assert summary["cpu_cores"]["with_ui"]["browser"] > 0 < summary["cpu_cores"]["without_ui"][
+        "kernel"]
+    assert summary["settings"]["interleave"] == 2 and summary["console_errors"] == []
+
+
+def test_interleaving_is_checked_before_anything_starts(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"--interleave >= 0"):
+        bench.main(["--duration", "1", "--interleave", "-1", "--out", str(tmp_path / "x")])
+    with pytest.raises(ValueError, match=r"--headless-seconds is for --interleave 0"):
+        bench.main(["--duration", "1", "--headless-seconds", "1", "--out", str(tmp_path / "x")])
+    assert not (tmp_path / "x").exists()
 
 
 def test_rate_ratio_and_gc_pauses() -> None:

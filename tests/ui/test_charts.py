@@ -75,8 +75,10 @@ def test_pushes_stream_new_rows_to_the_notebook(charts):
     history, curves = charts.sources["history"].id, charts.sources["curves"].id
     assert ("ColumnsStreamed", history) in kinds
     # rows are streamed, never re-sent whole; only the learning curves (lists per row,
-    # at most `last` of them) always go whole
-    assert {i for k, i in kinds if k == "ColumnDataChanged"} <= {curves}
+    # at most `last` of them) always go whole, and the two corners of a frame that moved
+    frames = {src.id for src in charts.figures.frames.values()}
+    assert {i for k, i in kinds if k == "ColumnDataChanged"} <= {curves} | frames
+    assert all(len(src.data["x"]) <= 2 for src in charts.figures.frames.values())
     sent.clear()
     charts.flush()  # nothing new: nothing sent
     assert sent == []
@@ -603,3 +605,35 @@ def test_thinning_kept_across_pushes_equals_thinning_from_scratch(monkeypatch):
             assert np.array_equal(kept.sources["pareto"].data[k], front[k]), k
     finally:
         kept.close()
+
+
+def test_frames_cover_the_data_and_move_rarely_as_a_search_grows(charts):
+    """The hidden frames (``viz.frames``) hold every drawn value, so the page's auto
+    ranges change only when a frame moves: a few times in 100 pushes, not at each."""
+    trials, moves, last = [], 0, None
+    for start in range(0, 2000, 20):
+        trials += [t(i, C, (i % 97) / 97, params=100 + 3 * i) for i in range(start, start + 20)]
+        charts.update(trials)
+        charts.flush()
+        frames = {role: src.data for role, src in charts.figures.frames.items()}
+        h, s, c = frames["history"], frames["scatter"], frames["curves"]
+        assert h["x"][0] <= 0 and h["x"][1] >= trials[-1].number
+        assert h["y"][0] <= 0 and h["y"][1] >= max(tr.value for tr in trials)
+        assert s["x"][0] <= 100 and s["x"][1] >= 100 + 3 * trials[-1].number
+        ys = [y for line in charts.sources["curves"].data["ys"] for y in line]
+        assert c["y"][0] <= min(ys) and c["y"][1] >= max(ys)
+        moves += frames["history"] != last
+        last = {k: list(v) for k, v in frames["history"].items()}
+    assert moves <= 25  # of 100 pushes
+
+
+def test_frames_start_afresh_for_another_table(charts):
+    charts.update([t(i, C, 0.5 + i / 100, params=10**6 + i, flops=5) for i in range(50)])
+    charts.flush()
+    assert charts.figures.frames["scatter"].data["x"][1] >= 10**6
+    charts.set_scatter_x("flops")
+    charts.flush()
+    x0, x1 = charts.figures.frames["scatter"].data["x"]
+    assert x0 <= 5 <= x1 < 100  # the frame of the flops, not grown from the params'
+    charts.reset(spaces.nb201())
+    assert charts.figures.frames["history"].data == {"x": [], "y": []}

@@ -1,0 +1,159 @@
+"""Interleaved phases for ``benchmarks/ui_responsiveness.py``: the search's rate with the
+workbench and without it, measured in alternating segments of one run each.
+
+This machine's speed drifts by a third within minutes. Measured one after the other (a
+run without the workbench before Start, one with it, one after Stop), the rate ratio of
+the same code moved from 0.66 to 0.90 between two 60 s runs on 2026-12-06. Here both
+searches run in the same kernel, each paused while the other runs, in the order
+``W U U W W U U W ...`` (``W``: without the workbench, ``U``: the workbench's own run,
+driven by clicks on its Resume and Pause buttons). Each keeps its own store, so both
+stores grow alike, and a drift that is linear over four segments cancels.
+
+Each search is started and paused once before the first segment (not measured: the
+first ``start()`` loads the data set and imports scikit-learn). A segment's rate counts
+the trials whose ``finished_at`` (the kernel's clock, the same machine's as the
+benchmark's) falls inside the segment. While the search without it runs, the workbench
+shows its paused run: its poller reads an unchanged store ten times a second.
+
+Example (the pure helpers):
+    >>> schedule(4)
+    ['W', 'U', 'U', 'W', 'W', 'U', 'U', 'W']
+    >>> in_windows([0.5, 1.5, 2.5, 3.5], [(1.0, 2.0), (3.0, 4.0)])
+    (2, 2.0)
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["HEADLESS_SEGMENT", "HEADLESS_SETUP", "in_windows", "measure_interleaved",
+           "schedule"]
+
+# the search without the workbench, in the benchmark's kernel (its SETUP_CELL defines
+# nb, STRATEGY and Synthetic): made, started and paused once, not measured
+HEADLESS_SETUP = """\
+import time as _t
+_wexp = nb.Experiment("nb201", strategy=STRATEGY, estimator=Synthetic(), trials=10**6,
+                      storage="runs/ui_responsiveness_without.db", dataset="digits")
+_wexp.start(); _t.sleep({warmup}); _wexp.pause()
+_wwin = []
+print(len(_wwin))"""
+
+# one segment of it: resume, run, pause; the window in the kernel's clock
+HEADLESS_SEGMENT = """\
+_a = _t.time(); _wexp.resume(); _t.sleep({seconds}); _wexp.pause(); _wwin.append((_a, _t.time()))
+print(len(_wwin))"""
+
+# its windows, each with the trials that finished inside it (counted in the kernel:
+# printed, 100k finish times passed the server's IOPub data rate limit)
+HEADLESS_RESULT = """\
+import bisect as _b, json as _j
+_wf = sorted(t.finished_at for t in _wexp.finished_trials() if t.finished_at is not None)
+print(_j.dumps([[a, b, _b.bisect_right(_wf, b) - _b.bisect_left(_wf, a)] for a, b in _wwin]))"""
+
+
+def schedule(segments: int) -> list[str]:
+    """The order of ``segments`` segments of each kind: ``W U U W`` repeated (``W``:
+    without the workbench); an odd count ends with ``W U``.
+
+    Example:
+        >>> schedule(1), schedule(3)
+        (['W', 'U'], ['W', 'U', 'U', 'W', 'W', 'U'])
+    """
+    if isinstance(segments, bool) or not isinstance(segments, int) or segments < 1:
+        raise ValueError(f"need at least one segment of each kind, got {segments!r}")
+    order: list[str] = []
+    for i in range(segments):
+        order += ["W", "U"] if i % 2 == 0 else ["U", "W"]
+    return order
+
+
+def in_windows(times: Sequence[float], windows: Sequence[tuple[float, float]]
+               ) -> tuple[int, float]:
+    """(how many of the sorted ``times`` fall inside the ``windows``, their total length).
+
+    Example:
+        >>> in_windows([1.0, 2.0, 2.0, 9.0], [(1.0, 2.0)])
+        (3, 1.0)
+    """
+    n, span = 0, 0.0
+    for a, b in windows:
+        if b < a:
+            raise ValueError(f"a window ends before it starts: {(a, b)}")
+        n += bisect.bisect_right(times, b) - bisect.bisect_left(times, a)
+        span += b - a
+    return n, span
+
+
+def _rate(times: Sequence[float], windows: Sequence[tuple[float, float]]) -> float | None:
+    n, span = in_windows(times, windows)
+    return round(n / span, 1) if span > 0 else None
+
+
+def measure_interleaved(page: Any, duration: float, segments: int, cells: int,
+                        run_code: Callable[..., str], run_cell: Callable[[], float],
+                        ui_finish_times: Callable[[], list[float]],
+                        cpu: Callable[[], dict[str, Any]],
+                        cpu_shares: Callable[..., dict[str, float]],
+                        warmup: float = 2.0) -> dict[str, Any]:
+    """Run both searches in alternating segments (``duration`` seconds of each in all)
+    and return the rates, the windows and the cores used per kind. ``cells`` trivial
+    cells (``run_cell()``, their times in ms) are spread over the workbench's segments.
+    ``run_code(code, timeout=...)`` runs code in the kernel, ``ui_finish_times()``
+    reads the workbench run's sorted finish times, ``cpu()`` and ``cpu_shares(a, b,
+    seconds)`` are ``ui_responsiveness.cpu_seconds`` (bound) and ``cpu_shares``."""
+    order = schedule(segments)
+    seg = duration / segments
+    run_code(HEADLESS_SETUP.format(warmup=warmup), timeout=warmup + 120)
+    page.locator("button.nbui-start").click()  # a real click, as a user starts a search
+    time.sleep(warmup)
+    page.locator("button.nbui-pause").click()
+    time.sleep(0.5)
+    ui_windows: list[tuple[float, float]] = []
+    used: dict[str, dict[str, float]] = {"U": {}, "W": {}}
+    walls = {"U": 0.0, "W": 0.0}
+    during: list[float] = []
+    per_seg = -(-cells // segments)  # cells in each of the workbench's segments
+    for kind in order:
+        c0, t0 = cpu(), time.time()
+        if kind == "W":
+            run_code(HEADLESS_SEGMENT.format(seconds=seg), timeout=seg + 120)
+        else:
+            page.locator("button.nbui-resume").click()
+            a = time.time()
+            for i in range(min(per_seg, cells - len(during))):
+                time.sleep(max(0.0, a + (i + 0.5) * seg / per_seg - time.time()))
+                during.append(run_cell())
+            time.sleep(max(0.0, a + seg - time.time()))
+            page.locator("button.nbui-pause").click()
+            ui_windows.append((a, time.time()))
+        wall = time.time() - t0
+        walls[kind] += wall
+        for group, cores in cpu_shares(c0, cpu(), wall).items():
+            used[kind][group] = used[kind].get(group, 0.0) + cores * wall
+        time.sleep(0.5)  # a paused search lets its last trial finish
+    page.locator("button.nbui-stop").click()
+
+    w_counts = json.loads(run_code(HEADLESS_RESULT, timeout=120))
+    run_code("_wexp.stop()", timeout=120)
+    u_times = ui_finish_times()
+    w_trials, w_span = sum(n for _, _, n in w_counts), sum(b - a for a, b, _ in w_counts)
+    return {
+        "ui_rate": _rate(u_times, ui_windows),
+        "without_rate": round(w_trials / w_span, 1) if w_span > 0 else None,
+        "ui_rates": [_rate(u_times, [w]) for w in ui_windows],
+        "without_rates": [round(n / (b - a), 1) if b > a else None for a, b, n in w_counts],
+        "order": "".join(order),
+        "segment_s": round(seg, 2),
+        "ui_trials": in_windows(u_times, ui_windows)[0],
+        "without_trials": w_trials,
+        "ui_finish_times": u_times,
+        "cells_ms": during,
+        # cores used per process group in each kind of segment (one core: 1.0)
+        "cores": {k: {g: round(v / walls[k], 3) for g, v in used[k].items()} if walls[k] else {}
+                  for k in ("U", "W")},
+    }
