@@ -2,8 +2,9 @@
 workbench and without it, measured in alternating segments of one run each.
 
 This machine's speed drifts by a third within minutes. Measured one after the other (a
-run without the workbench before Start, one with it, one after Stop), the rate ratio of
-the same code moved from 0.66 to 0.90 between two 60 s runs on 2026-12-06. Here both
+run without the workbench before Start, one with it, one after Stop), a workbench that
+does nothing during the search (``--ablate poll``) scored 0.81 in a 60 s run on
+2026-12-06: one run's noise was about +-0.1. Here both
 searches run in the same kernel, each paused while the other runs, in the order
 ``W U U W W U U W ...`` (``W``: without the workbench, ``U``: the workbench's own run,
 driven by clicks on its Resume and Pause buttons). Each keeps its own store, so both
