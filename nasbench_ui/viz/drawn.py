@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from nasbench_ui.viz.figures import PATCH_LIMIT, _same
+from nasbench_ui.viz.figures import PATCH_LIMIT, same_cell
 
 __all__ = ["DrawnSource"]
 
@@ -96,7 +96,7 @@ class DrawnSource:
             for key, values in current.items():
                 col = data[key]
                 cells = [(i, v) for i, v in zip(pos, values, strict=True)
-                         if not _same(col[i], v)]
+                         if not same_cell(col[i], v)]
                 if cells:
                     patches[key] = cells
         if patches:

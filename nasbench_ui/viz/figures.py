@@ -45,7 +45,8 @@ from nasbench_ui.viz.trials import PARETO_COLOR, STATE_COLORS
 
 __all__ = [
     "HEIGHT", "NONSELECTED_ALPHA", "SOURCE_NAMES", "WIDTH", "curves_figure", "history_figure",
-    "human_ticks", "integer_ticks", "op_factors", "op_frequency_figure", "scatter_figure",
+    "human_ticks", "integer_ticks", "op_factors", "op_frequency_figure", "same_cell",
+    "scatter_figure",
     "scatter_tips", "state_legend", "sync_source", "tooltip", "trial_tips",
 ]
 
@@ -293,7 +294,14 @@ def op_frequency_figure(space: Any, data: dict[str, list] | None = None,
     return fig, {"opfreq": src}
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_cell(a: Any, b: Any) -> bool:
+    """Whether two cells of a source column hold the same value (NaN equals NaN here):
+    a push sends only the cells that differ.
+
+    Example:
+        >>> same_cell(float("nan"), float("nan")), same_cell(1, 1.0), same_cell("a", "b")
+        (True, True, False)
+    """
     if a is b or a == b:
         return True
     return isinstance(a, float) and isinstance(b, float) and a != a and b != b
@@ -338,9 +346,9 @@ def sync_source(source: ColumnDataSource, data: dict[str, list],
     count = 0
     for k in keys:
         col, new = old[k], data[k]
-        cells = [i for i in check if not _same(col[i], new[i])]
+        cells = [i for i in check if not same_cell(col[i], new[i])]
         if start < n and list(col[start:n]) != list(new[start:n]):  # C-speed check first
-            cells += [i for i in range(start, n) if not _same(col[i], new[i])]
+            cells += [i for i in range(start, n) if not same_cell(col[i], new[i])]
         for i in cells:
             patches.setdefault(k, []).append((i, new[i]))
             count += 1
