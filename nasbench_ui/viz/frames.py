@@ -52,11 +52,8 @@ def round_step(span: float) -> float:
     """
     target = max(abs(span) / 8.0, 1e-12)
     power = 10.0 ** math.floor(math.log10(target))
-    for m in _MANTISSAS:
-        step = m * power
-        if step >= target * (1 - 1e-9):
-            return float(_tidy(step))
-    return float(_tidy(10.0 * power))  # pragma: no cover (10 * power >= target)
+    # the last mantissa, 10, always reaches the target
+    return _tidy(next(m * power for m in _MANTISSAS if m * power >= target * (1 - 1e-9)))
 
 
 def _tidy(v: float) -> float:
