@@ -44,7 +44,10 @@ Usage::
         --signal cifar10,cifar100,imagenet16 --out benchmarks/results/peers.json
 
 ``--options '{"bananas": {...}}'`` runs an entry of this project with options over the
-protocol's settings (``nb201.OPTIONS``); the tables and the JSON name them.
+protocol's settings (``nb201.OPTIONS``); the tables and the JSON name them. An entry
+``<strategy>#<tag>`` runs the same strategy as another entry of the same run, with its own
+``--options`` (``--strategies local_search,local_search#steep --options
+'{"local_search#steep": {"move": "best"}}'``).
 
 Example:
     >>> summary = main(["--runs", "1", "--strategies", "random,plain:tpe",  # doctest: +SKIP
@@ -75,7 +78,11 @@ COLUMN_SETS: dict[str, tuple[str, str]] = {
     "cifar100": ("cifar100_valid_acc_12ep", "cifar100_test_acc_12ep"),
     "imagenet16": ("imagenet16_valid_acc_12ep", "imagenet16_test_acc_12ep"),
 }
-OURS = ("random", "evolution", "local_search", "bananas")
+OURS = ("random", "evolution", "local_search", "bananas", "local_search#prior")
+# entries of this project run with options over the protocol's unless --options names them
+PRESETS: dict[str, dict[str, Any]] = {
+    "local_search#prior": {"move": "best", "start": "prior"},  # steepest, zero-cost start
+}
 SAMPLERS = ("tpe", "gp", "random")
 DEFAULT_STRATEGIES = ",".join([*OURS, *(f"optuna:{s}" for s in SAMPLERS),
                                *(f"plain:{s}" for s in SAMPLERS)])
@@ -93,6 +100,8 @@ def label(entry: str) -> str:
     Example:
         >>> label("bananas"), label("plain:gp"), label("optuna:tpe")
         ('this project, BANANAS', 'Optuna GP', 'optuna strategy, TPE (multivariate)')
+        >>> label("local_search#steep")
+        'this project, local search (steep)'
     """
     kind, _, sampler = entry.partition(":")
     name = LABELS.get("random_sampler" if sampler == "random" else sampler, sampler)
@@ -100,7 +109,19 @@ def label(entry: str) -> str:
         return f"Optuna {name}"
     if kind == "optuna":
         return f"optuna strategy, {name}"
-    return f"this project, {LABELS.get(entry, entry)}"
+    base, _, tag = entry.partition("#")
+    return f"this project, {LABELS.get(base, base)}" + (f" ({tag})" if tag else "")
+
+
+def strategy_of(entry: str) -> str:
+    """The strategy an entry of this project runs: ``"local_search#steep"`` ->
+    ``"local_search"``.
+
+    Example:
+        >>> strategy_of("local_search#steep"), strategy_of("bananas")
+        ('local_search', 'bananas')
+    """
+    return entry.partition("#")[0]
 
 
 def group(entry: str) -> str:
@@ -198,7 +219,8 @@ def run_ours(entry: str, seed: int, table: str, signal: str, score: str,
         options: dict[str, Any] = {"sampler": sampler,
                                    "sampler_options": SAMPLER_OPTIONS.get(sampler, {})}
     else:
-        strategy, options = entry, dict(nb201.OPTIONS.get(entry, {}))
+        strategy = strategy_of(entry)
+        options = dict(nb201.OPTIONS.get(strategy, {}))
     options.update(extra or {})
     exp = nb.Experiment(
         nb.spaces.nb201(), strategy=strategy, strategy_options=options, estimator="tabular",
@@ -425,7 +447,42 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         kind, _, sampler = e.partition(":")
         if kind in ("plain", "optuna") and sampler not in SAMPLERS:
             p.error(f"{e!r}: the sampler after {kind}: must be one of {list(SAMPLERS)}")
+        if "#" in e and e not in args.options:
+            if e not in PRESETS:
+                p.error(f"{e!r}: an entry <strategy>#<tag> needs its options in --options "
+                        f"(presets: {sorted(PRESETS)})")
+            args.options[e] = dict(PRESETS[e])
     return args
+
+
+def half_budget(cells: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any] | None:
+    """Issue 14's target: the best of this project's entries at half the largest budget
+    against the best plain Optuna entry at the full budget, with a two-sided Mann-Whitney
+    U test; None without both budgets or both sides.
+
+    Example:
+        >>> cell = lambda e, xs: {e: {"group": group(e), "score_per_run": xs}}
+        >>> half_budget({"6000": cell("bananas", [91.1, 91.2]),
+        ...              "12000": cell("plain:tpe", [91.0, 91.1])})["met"]
+        True
+    """
+    budgets = sorted(cells, key=float)
+    full = budgets[-1] if budgets else None
+    half = next((b for b in budgets if full and float(b) == float(full) / 2), None)
+    if half is None:
+        return None
+    ours = {e: s["score_per_run"] for e, s in cells[half].items() if s["group"] == "ours"}
+    plain = {e: s["score_per_run"] for e, s in cells[full].items() if s["group"] == "plain"}
+    if not ours or not plain:
+        return None
+    best = max(ours, key=lambda e: statistics.fmean(ours[e]))
+    peer = max(plain, key=lambda e: statistics.fmean(plain[e]))
+    mean, target = statistics.fmean(ours[best]), statistics.fmean(plain[peer])
+    p = mann_whitney(ours[best], plain[peer])
+    return {"half_s": float(half), "full_s": float(full), "ours": best,
+            "ours_mean_at_half": round(mean, 4), "peer": peer,
+            "peer_mean_at_full": round(target, 4), "delta": round(mean - target, 4),
+            "p_mann_whitney": None if p is None else round(p, 5), "met": mean >= target}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -439,8 +496,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     for e in args.entries:
         if group(e) == "ours":
-            nb_options.resolve(strategies.get(e),  # ValueError: a bad name or option
-                               {**nb201.OPTIONS.get(e, {}), **args.options.get(e, {})})
+            name = strategy_of(e)
+            nb_options.resolve(strategies.get(name),  # ValueError: a bad name or option
+                               {**nb201.OPTIONS.get(name, {}), **args.options.get(e, {})})
     if any(group(e) != "ours" for e in args.entries) and "optuna" not in strategies.names():
         raise ValueError("optuna:* and plain:* entries need Optuna: pip install optuna")
     table = str(Path(args.table).resolve())
@@ -489,8 +547,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             e: nb201.regret_curve(rs, reference, step=STEP_S, budget=budgets[-1])
             for e, rs in runs.items()}}
         summary["markdown"][cs] = markdown(summary["cells"][cs], cs, keys[-2:])
+        summary.setdefault("half_budget", {})[cs] = verdict = half_budget(summary["cells"][cs])
         print(f"\n{cs} (signal {args.colsets[cs][0]}, score {score}), {args.runs} runs:\n")
         print(summary["markdown"][cs], flush=True)
+        if verdict:
+            print(f"\nhalf budget: {label(verdict['ours'])} at {verdict['half_s']:,.0f} s "
+                  f"{verdict['ours_mean_at_half']:.2f} against {label(verdict['peer'])} at "
+                  f"{verdict['full_s']:,.0f} s {verdict['peer_mean_at_full']:.2f}: "
+                  f"{'met' if verdict['met'] else 'not met'}", flush=True)
     if args.out:
         write_json(args.out, summary)
     return summary

@@ -325,11 +325,13 @@ class StrategyBase(Strategy):
         missing = [k for k in ("options", "rng", "meta", *keys) if k not in state]
         if missing:
             raise ValueError(f"{self.NAME}: the snapshot lacks {missing}")
-        if dict(state["options"]) != self.options:
-            diff = sorted(k for k in self.options if state["options"].get(k) != self.options[k])
+        # an option added since the snapshot was taken ran with its default then
+        taken = {**{k: o.default for k, o in self.OPTIONS.items()}, **dict(state["options"])}
+        if taken != self.options:
+            diff = sorted(k for k in self.options if taken.get(k) != self.options[k])
             raise ValueError(
                 f"{self.NAME}: the snapshot was taken with other options {diff} "
-                f"({ {k: state['options'].get(k) for k in diff} }); create the strategy "
+                f"({ {k: taken.get(k) for k in diff} }); create the strategy "
                 "with the same options before loading it"
             )
         set_rng_state(self.rng, state["rng"])

@@ -21,6 +21,21 @@ late result then only competes to seed the next descent). Failed trials (None) n
 Neighbours that violate the constraint are skipped. ``ask_meta()`` of a neighbour is
 ``{"parent": trial number of the current architecture, "mutation": changed label}``.
 
+Two options change the walk:
+
+- ``move="best"`` is steepest ascent, the variant of White et al.'s Algorithm 1: every
+  neighbour of the current architecture is evaluated, then the search moves to the best
+  of them if it beats the current one (else the current one is a local optimum).
+  ``move="first"`` (the default) moves at the first improving result.
+- ``start="prior"`` starts the first descent at a zero-cost guess instead of a random
+  architecture: from a random architecture, steepest ascent on the parameter count
+  (:meth:`.params_prior.ParamsPrior.ascend`; Abdelfattah et al., "Zero-Cost Proxies for
+  Lightweight NAS", ICLR 2021, warm-start a search with such a proxy) to a local maximum,
+  without a trial. Later descents start at random. It bets that the largest network is
+  near good ones: on NAS-Bench-201 the largest cell (all ``nor_conv_3x3``) is one edge
+  from the table's second-best cell by the 12-epoch signal; where the bet is wrong, the
+  first descent starts somewhere poor and costs its neighbourhood.
+
 Example:
     >>> from nasbench_ui import spaces
     >>> space = spaces.keras_cnn()
@@ -29,6 +44,9 @@ Example:
     ...     a = ls.ask(); ls.tell(a, a["filters"] + a["units"] - 100 * a["dropout"])
     >>> ls.current["arch"]["filters"], ls.current["arch"]["units"], ls.current["arch"]["dropout"]
     (128, 128, 0.1)
+    >>> steep = LocalSearch(space, seed=0, restarts=False, move="best", start="prior")
+    >>> steep.ask()["filters"]  # the largest network first, before any result
+    128
 """
 
 from __future__ import annotations
@@ -37,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..options import Option
 from .base import StrategyBase, StrategyExhausted, clean_value, copy_arch
+from .params_prior import ParamsPrior
 
 if TYPE_CHECKING:
     from ..storage.trial import Trial
@@ -49,11 +68,18 @@ def _member(m: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 class LocalSearch(StrategyBase):
-    """First-improvement local search (White et al. 2020) over one-decision neighbourhoods."""
+    """Local search (White et al. 2020) over one-decision neighbourhoods: first improvement
+    or steepest ascent, from a random or a zero-cost start."""
 
     NAME = "local_search"
     OPTIONS = {
         "restarts": Option(bool, True, help="restart at a random architecture at a local optimum"),
+        "move": Option(str, "first", choices=("first", "best"),
+                       help="first: move at the first improving neighbour; best: evaluate "
+                            "every neighbour, then move to the best (steepest ascent)"),
+        "start": Option(str, "random", choices=("random", "prior"),
+                        help="random: the first descent starts at random; prior: at a local "
+                             "maximum of the parameter count, found without a trial"),
     }
 
     def __init__(self, space: Any, seed: int = 0, constraint: Any = None, **options: Any) -> None:
@@ -67,6 +93,8 @@ class LocalSearch(StrategyBase):
         self._done = False
         self._optima = 0
         self._explores = 0  # explore asks while waiting at the end of this descent
+        self._best_neighbour: dict[str, Any] | None = None  # move="best": the step's best
+        self._prior = ParamsPrior(space) if self.options["start"] == "prior" else None
 
     @property
     def current(self) -> dict[str, Any] | None:
@@ -96,6 +124,11 @@ class LocalSearch(StrategyBase):
         waiting = any(d == self._descent and kind != "explore" for _, d, kind in self._pending)
         if self._queue or (waiting and self._explores < WAIT_LIMIT):
             return
+        step = self._best_neighbour
+        if step is not None and step["value"] > self._current["value"]:
+            self._explores = 0
+            self._move(step)  # steepest ascent: every neighbour is in, the best one wins
+            return
         self._optima += 1
         if not self.options["restarts"]:
             self._done = True
@@ -107,11 +140,21 @@ class LocalSearch(StrategyBase):
             self._candidate = None
 
     def _move(self, member: dict[str, Any]) -> None:
-        self._current = member
+        self._current, self._best_neighbour = member, None
         self._seen.add(member["key"])
         neighbours = self.space.neighbors(member["arch"])
         self.rng.shuffle(neighbours)
         self._queue = [a for a in neighbours if self.space.key(a) not in self._seen]
+
+    def _start(self) -> dict[str, Any]:
+        """The start of a descent: random, or for the first descent with ``start="prior"``
+        the local maximum of the parameter count above a random architecture."""
+        arch = self._random()
+        if self._prior is not None and self._descent == 0:
+            guess = self._prior.ascend(arch, self.allowed)
+            if self.space.key(guess) not in self._seen:  # a failed guess is not asked again
+                return guess
+        return arch
 
     def _random(self) -> dict[str, Any]:
         """A random allowed architecture, unseen in this descent when possible."""
@@ -132,7 +175,7 @@ class LocalSearch(StrategyBase):
             self._candidate = None
             self._filter_queue()
         if self._current is None:
-            arch, kind = self._random(), "start"
+            arch, kind = self._start(), "start"
         elif self._queue:
             arch, kind = self._queue.pop(0), "neighbor"
             base = self._current["arch"]
@@ -148,7 +191,8 @@ class LocalSearch(StrategyBase):
         return copy_arch(arch)
 
     def tell(self, arch: dict[str, Any], value: float | None, trial: Trial | None = None) -> None:
-        """Move to ``arch`` if it beats the current architecture of its descent."""
+        """Move to ``arch`` if it beats the current architecture of its descent (with
+        ``move="best"``: remember it if it is the step's best neighbour so far)."""
         key = self.space.key(arch)
         entry = next((p for p in self._pending if p[0] == key), None)
         if entry is not None:
@@ -164,8 +208,13 @@ class LocalSearch(StrategyBase):
                 self._candidate = member
         else:
             self._seen.add(key)
-            if member and (self._current is None or v > self._current["value"]):
+            if member is None:
+                pass
+            elif self._current is None or (self.options["move"] == "first"
+                                           and v > self._current["value"]):
                 self._move(member)
+            elif self._best_neighbour is None or v > self._best_neighbour["value"]:
+                self._best_neighbour = member  # move="best": weighed when the step is in
         self._conclude()
 
     def state_dict(self) -> dict[str, Any]:
@@ -180,6 +229,7 @@ class LocalSearch(StrategyBase):
             "done": self._done,
             "optima": self._optima,
             "explores": self._explores,
+            "best_neighbour": _member(self._best_neighbour),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -195,3 +245,4 @@ class LocalSearch(StrategyBase):
         self._done = bool(state["done"])
         self._optima = int(state["optima"])
         self._explores = int(state["explores"])
+        self._best_neighbour = _member(state.get("best_neighbour"))  # absent before move="best"

@@ -10,6 +10,9 @@ edges of a cell are dropped (:mod:`nasbench_ui.space.canonical`), so that a conv
 whose result never reaches the output does not count. It reads the space alone, never a
 result. An architecture the space cannot build scores ``-inf``: where nothing builds,
 :meth:`ParamsPrior.best` falls back to the first draw, i.e. to uniform sampling.
+:meth:`ParamsPrior.ascend` climbs the prior itself (steepest ascent over
+``space.neighbors``) to a local maximum, at no cost in trials: the zero-cost start of
+``local_search``'s ``start="prior"``.
 
 Example:
     >>> from nasbench_ui import spaces
@@ -19,12 +22,14 @@ Example:
     >>> pool = dict.fromkeys(space.labels, "avg_pool_3x3")
     >>> prior.best([pool, conv]), prior.score(conv) > prior.score(pool)
     (1, True)
+    >>> prior.ascend(pool) == conv
+    True
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..space.canonical import Equivalence
@@ -59,3 +64,23 @@ class ParamsPrior:
         """The index of the architecture with the most parameters (the first on ties)."""
         scores = [self.score(a) for a in archs]
         return max(range(len(archs)), key=lambda i: (scores[i], -i))
+
+    def ascend(self, arch: dict[str, Any],
+               allowed: Callable[[dict[str, Any]], bool] | None = None,
+               max_steps: int = 1000) -> dict[str, Any]:
+        """Steepest ascent on the prior from ``arch``: move to the neighbour
+        (``space.neighbors``) with the most parameters while it has strictly more than the
+        current architecture; return the local maximum reached. Neighbours ``allowed``
+        refuses are skipped; ties go to the first neighbour in the space's order, so the
+        result depends on ``arch`` alone. No trial is run."""
+        current, value = arch, self.score(arch)
+        for _ in range(max_steps):
+            best, best_value = None, value
+            for n in self.space.neighbors(current):
+                v = self.score(n)
+                if v > best_value and (allowed is None or allowed(n)):
+                    best, best_value = n, v
+            if best is None:
+                break
+            current, value = best, best_value
+        return current

@@ -6,6 +6,7 @@ import json
 import random
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import REPO_ROOT
@@ -126,3 +127,49 @@ def test_options_reach_this_projects_entry_and_name_it(nb201_csv: Path) -> None:
     with pytest.raises(ValueError, match="prior"):
         peers.main(["--runs", "1", "--strategies", "bananas", "--table", str(nb201_csv),
                     "--options", '{"bananas": {"prior": "flops"}}', "--out", ""])
+
+
+def test_a_tagged_entry_runs_its_strategy_with_the_preset_or_given_options(
+        nb201_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert peers.label("local_search#prior") == "this project, local search (prior)"
+    assert peers.group("local_search#prior") == "ours"
+    args = peers.parse_args(["--table", str(nb201_csv), "--strategies",
+                             "local_search,local_search#prior"])
+    assert args.options == {"local_search#prior": {"move": "best", "start": "prior"}}
+    args = peers.parse_args(["--table", str(nb201_csv), "--strategies",
+                             "local_search#prior", "--options",
+                             '{"local_search#prior": {"move": "first"}}'])
+    assert args.options == {"local_search#prior": {"move": "first"}}  # --options wins
+    with pytest.raises(SystemExit):
+        peers.parse_args(["--table", str(nb201_csv), "--strategies", "bananas#mine"])
+    assert "'bananas#mine': an entry <strategy>#<tag> needs its options" in \
+        capsys.readouterr().err
+    # the preset reaches the strategy: steepest ascent from the largest cell, whose
+    # 12-epoch validation accuracy the table gives as 69.078; then its whole neighbourhood
+    queries = peers.run_ours("local_search#prior", 0, str(nb201_csv), "valid_acc_12ep",
+                             "test_acc_200ep", 3000, peers.PRESETS["local_search#prior"])
+    assert queries[0][1] == pytest.approx(69.078)
+    plain = peers.run_ours("local_search", 0, str(nb201_csv), "valid_acc_12ep",
+                           "test_acc_200ep", 3000)
+    assert plain[0][1] != pytest.approx(69.078)
+
+
+def test_half_budget_compares_our_best_at_half_with_the_best_plain_peer_at_full() -> None:
+    def cell(**scores: list[float]) -> dict[str, dict[str, Any]]:
+        return {e.replace("_", ":", 1) if e.startswith("plain") else e:
+                {"group": peers.group(e.replace("_", ":", 1) if e.startswith("plain") else e),
+                 "score_per_run": xs} for e, xs in scores.items()}
+
+    cells = {"3000": cell(bananas=[95.0, 95.0], plain_tpe=[99.0, 99.0]),
+             "6000": cell(bananas=[91.0, 91.1], evolution=[91.2, 91.3],
+                          plain_tpe=[90.0, 90.1]),
+             "12000": cell(bananas=[91.0, 91.1], evolution=[91.2, 91.3],
+                           plain_tpe=[91.2, 91.2], plain_random=[90.0, 90.0])}
+    v = peers.half_budget(cells)
+    assert (v["ours"], v["peer"], v["half_s"], v["full_s"]) == \
+        ("evolution", "plain:tpe", 6000.0, 12000.0)
+    assert v["ours_mean_at_half"] == pytest.approx(91.25) and v["met"] is True
+    cells["12000"]["plain:tpe"]["score_per_run"] = [91.3, 91.3]
+    assert peers.half_budget(cells)["met"] is False
+    assert peers.half_budget({"5000": cells["6000"], "12000": cells["12000"]}) is None
+    assert peers.half_budget({"6000": cell(bananas=[1.0]), "12000": cell(bananas=[1.0])}) is None

@@ -124,3 +124,132 @@ def test_a_lost_pending_neighbour_does_not_stall_the_search() -> None:
     ls.tell(lost, 5.0, trial(99, lost, 5.0))  # late: it seeds the next descent
     ls.ask()
     assert ls.current["number"] == 99 and ls.ask_meta()["parent"] == 99
+
+
+def test_steepest_ascent_weighs_every_neighbour_then_moves_to_the_best() -> None:
+    space = spaces.keras_cnn()
+    objective = score_table(space, 3)
+    ls = LocalSearch(space, seed=1, move="best", restarts=False)
+    start = ls.ask()
+    ls.tell(start, objective(start), trial(0, start, objective(start)))
+    number, moves, seen = 1, 0, {space.key(start)}
+    while not ls.finished:
+        current = ls.current
+        neighbours = space.neighbors(current["arch"])
+        unseen = [n for n in neighbours if space.key(n) not in seen]  # none asked twice
+        asked = []
+        for _ in unseen:
+            a = ls.ask()
+            assert ls.ask_meta()["parent"] == current["number"]
+            asked.append(a)
+        assert {space.key(a) for a in asked} == {space.key(n) for n in unseen}
+        seen |= {space.key(a) for a in asked}
+        for k, a in enumerate(asked):
+            ls.tell(a, objective(a), trial(number, a, objective(a)))
+            number += 1
+            if k < len(asked) - 1:  # no move before the whole neighbourhood is in
+                assert ls.current == current
+        best = max(asked, key=objective)
+        if objective(best) > current["value"]:
+            assert ls.current["arch"] == best  # the best neighbour, not the first better
+            moves += 1
+        else:
+            assert ls.finished and ls.current == current
+    assert moves >= 2
+    # steepest ascent ends at a local optimum of the objective
+    end = ls.current
+    assert all(objective(n) <= end["value"] for n in space.neighbors(end["arch"]))
+
+
+def test_first_improvement_and_steepest_ascent_differ_where_a_later_neighbour_is_better() -> None:
+    space = spaces.keras_cnn()
+    objective = score_table(space, 4)
+    moves = {}
+    for move in ("first", "best"):
+        ls = LocalSearch(space, seed=2, move=move)
+        start = ls.ask()
+        ls.tell(start, objective(start), trial(0, start, objective(start)))
+        asked = [ls.ask() for _ in space.neighbors(start)]
+        better = [a for a in asked if objective(a) > objective(start)]
+        assert len(better) >= 2, "pick a seed whose start has two better neighbours"
+        for i, a in enumerate(asked):
+            ls.tell(a, objective(a), trial(1 + i, a, objective(a)))
+        moves[move] = (ls.current["arch"], better)
+    first_arch, better = moves["first"]
+    assert first_arch == better[0]  # order of arrival
+    assert moves["best"][0] == max(better, key=objective)
+
+
+def test_the_prior_start_is_the_largest_network_without_a_trial() -> None:
+    from nasbench_ui.space.nb201_strings import nb201_str
+
+    space = spaces.nb201()
+    starts = {nb201_str(LocalSearch(space, seed=s, start="prior").ask()) for s in range(3)}
+    assert starts == {"|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|"
+                      "+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"}
+    randoms = {nb201_str(LocalSearch(space, seed=s).ask()) for s in range(3)}
+    assert len(randoms) == 3  # the default start stays random
+
+
+def test_only_the_first_descent_starts_at_the_prior_and_a_failed_guess_is_not_asked_again(
+) -> None:
+    space = tiny_space()
+    ls = LocalSearch(space, seed=0, start="prior", move="best")
+    guess = ls.ask()
+    assert guess == ls._prior.ascend(guess)  # a local maximum of the prior
+    ls.tell(guess, None)  # it failed
+    other = ls.ask()
+    assert space.key(other) != space.key(guess)
+    ls.tell(other, 1.0, trial(1, other, 1.0))
+    for i in range(len(space.neighbors(other))):
+        a = ls.ask()
+        if not ls.ask_meta():
+            break
+        ls.tell(a, 0.0, trial(2 + i, a, 0.0))
+    assert ls.local_optima == 1  # the next descent starts at random, not at the guess again
+    assert ls._descent == 1 and ls._prior is not None
+
+
+def test_a_constraint_bounds_the_prior_start() -> None:
+    space = spaces.keras_cnn()
+    ls = LocalSearch(space, seed=0, start="prior", constraint=lambda a: a["filters"] <= 32)
+    a = ls.ask()
+    assert a["filters"] == 32  # the largest allowed, not the largest
+
+
+def test_a_snapshot_in_the_middle_of_a_steepest_step_resumes_exactly() -> None:
+    import json
+
+    space = spaces.keras_cnn()
+    objective = score_table(space, 5)
+
+    def run(resume_at: int | None) -> list[str]:
+        ls = LocalSearch(space, seed=3, move="best", start="prior")
+        asked = []
+        for i in range(60):
+            if i == resume_at:
+                state = json.loads(json.dumps(ls.state_dict()))
+                ls = LocalSearch(space, seed=99, move="best", start="prior")
+                ls.load_state_dict(state)
+            a = ls.ask()
+            asked.append(space.key(a))
+            ls.tell(a, objective(a), trial(i, a, objective(a)))
+        return asked
+
+    assert run(None) == run(7) == run(23)
+
+
+def test_a_snapshot_from_before_an_option_existed_resumes_with_its_default() -> None:
+    space = spaces.keras_cnn()
+    ls = LocalSearch(space, seed=0)
+    a = ls.ask()
+    ls.tell(a, 1.0, trial(0, a, 1.0))
+    state = ls.state_dict()
+    for key in ("move", "start"):
+        del state["options"][key]
+    del state["best_neighbour"]
+    again = LocalSearch(space, seed=0)
+    again.load_state_dict(state)  # ran with the defaults then
+    assert again.current == ls.current
+    with pytest.raises(ValueError, match=r"other options \['move'\]"):
+        LocalSearch(space, seed=0, move="best").load_state_dict(state)
