@@ -1,4 +1,4 @@
-"""First-improvement local search with random restarts.
+"""Local search with random restarts: first improvement (the default) or steepest ascent.
 
 White, Nolen, Ravi & Savani, "Local Search is State of the Art for Neural
 Architecture Search Benchmarks", 2020 (arXiv:2005.02960). A *descent* starts at a
@@ -23,7 +23,7 @@ Neighbours that violate the constraint are skipped. ``ask_meta()`` of a neighbou
 
 Two options change the walk:
 
-- ``move="best"`` is steepest ascent, the variant of White et al.'s Algorithm 1: every
+- ``move="best"`` is steepest ascent, the simplest version in White et al.: every
   neighbour of the current architecture is evaluated, then the search moves to the best
   of them if it beats the current one (else the current one is a local optimum).
   ``move="first"`` (the default) moves at the first improving result.
