@@ -33,6 +33,7 @@ OPTION_LABELS: dict[str, dict[str, str]] = {
                 "hidden": "predictor hidden units", "layers": "predictor layers",
                 "ensemble": "predictor ensemble"},
     "reinforce": {"learning_rate": "controller learning rate"},
+    "local_search": {"move": "move to which neighbour", "start": "first descent starts at"},
 }
 
 
