@@ -16,8 +16,9 @@ becomes the current one (first improvement in order of arrival). When the queue 
 empty but neighbours are still pending, asks are random "explore" architectures; the
 best explored one (or a late result of an earlier descent) becomes the start of the
 next descent instead of a fresh random one. After :data:`WAIT_LIMIT` such explore
-asks the pending results of the descent are taken as lost and the descent ends (a
-late result then only competes to seed the next descent). Failed trials (None) never improve.
+asks the pending results of the descent are taken as lost and the descent (with
+``move="best"``: the step) ends; a late result then only competes to seed the next
+descent, and never holds a later step back. Failed trials (None) never improve.
 Neighbours that violate the constraint are skipped. ``ask_meta()`` of a neighbour is
 ``{"parent": trial number of the current architecture, "mutation": changed label}``.
 
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
     from ..storage.trial import Trial
 
 WAIT_LIMIT = 32
+LOST = -1  # the descent of a pending ask given up on (it no longer holds a step back)
 
 
 def _member(m: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -124,6 +126,9 @@ class LocalSearch(StrategyBase):
         waiting = any(d == self._descent and kind != "explore" for _, d, kind in self._pending)
         if self._queue or (waiting and self._explores < WAIT_LIMIT):
             return
+        for p in self._pending:  # given up on: a late result seeds a later descent
+            if p[1] == self._descent and p[2] != "explore":
+                p[1] = LOST
         step = self._best_neighbour
         if step is not None and step["value"] > self._current["value"]:
             self._explores = 0

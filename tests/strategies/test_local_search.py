@@ -253,3 +253,38 @@ def test_a_snapshot_from_before_an_option_existed_resumes_with_its_default() -> 
     assert again.current == ls.current
     with pytest.raises(ValueError, match=r"other options \['move'\]"):
         LocalSearch(space, seed=0, move="best").load_state_dict(state)
+
+
+def test_a_neighbour_lost_in_one_steepest_step_does_not_hold_back_the_next() -> None:
+    from nasbench_ui.strategies.local_search import WAIT_LIMIT
+
+    space = spaces.keras_cnn()
+    ls = LocalSearch(space, seed=0, move="best")
+    start = ls.ask()
+    ls.tell(start, 0.0, trial(0, start, 0.0))
+    step1 = [ls.ask() for _ in space.neighbors(start)]
+    lost, told = step1[0], step1[1:]
+    for i, a in enumerate(told):
+        v = 2.0 if i == 0 else -1.0
+        ls.tell(a, v, trial(1 + i, a, v))
+    for _ in range(WAIT_LIMIT):  # explores while the lost one is pending
+        ls.ask()
+        assert ls.ask_meta() == {}
+    first = ls.ask()  # the limit: the step ends, the move, then the next step's first ask
+    assert ls.current["arch"] == told[0]
+    assert ls.ask_meta()["parent"] == ls.current["number"]
+    # the next step is told in full: it moves at once, without waiting for the lost one
+    step2 = [first]
+    while True:
+        a = ls.ask()
+        if not ls.ask_meta():
+            break  # an explore: the step's neighbours are all out
+        step2.append(a)
+    assert len(step2) > 1
+    best = step2[-1]
+    for i, a in enumerate(step2):
+        v = 3.0 if a is best else 1.0
+        ls.tell(a, v, trial(100 + i, a, v))
+    assert ls.current["arch"] == best  # no WAIT_LIMIT explores before this move
+    ls.tell(lost, 9.0, trial(99, lost, 9.0))  # late: kept for a later descent only
+    assert ls.current["arch"] == best
