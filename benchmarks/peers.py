@@ -447,18 +447,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         kind, _, sampler = e.partition(":")
         if kind in ("plain", "optuna") and sampler not in SAMPLERS:
             p.error(f"{e!r}: the sampler after {kind}: must be one of {list(SAMPLERS)}")
-        if "#" in e and e not in args.options:
-            if e not in PRESETS:
-                p.error(f"{e!r}: an entry <strategy>#<tag> needs its options in --options "
-                        f"(presets: {sorted(PRESETS)})")
-            args.options[e] = dict(PRESETS[e])
+        if "#" in e and e in PRESETS:  # --options go over the preset
+            args.options[e] = {**PRESETS[e], **args.options.get(e, {})}
+        elif "#" in e and e not in args.options:
+            p.error(f"{e!r}: an entry <strategy>#<tag> needs its options in --options "
+                    f"(presets: {sorted(PRESETS)})")
     return args
 
 
 def half_budget(cells: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any] | None:
     """Issue 14's target: the best of this project's entries at half the largest budget
-    against the best plain Optuna entry at the full budget, with a two-sided Mann-Whitney
-    U test; None without both budgets or both sides.
+    against the best plain Optuna entry at the full budget; None without both budgets or
+    both sides. ``met`` compares the means. ``p_mann_whitney`` is a two-sided
+    Mann-Whitney U test of the two samples: unpaired (the runs share their seeds) and not
+    corrected for picking the best entry by its mean, so read it as a rough guide.
 
     Example:
         >>> cell = lambda e, xs: {e: {"group": group(e), "score_per_run": xs}}

@@ -220,6 +220,10 @@ class StrategyBase(Strategy):
     NAME: str = ""
     OPTIONS: dict[str, Option] = {}
     ACCEPTS_CONSTRAINTS = True
+    #: options added after snapshots of this strategy were first taken, with the value
+    #: those older snapshots ran with: a snapshot that lacks one of them loads as if it
+    #: had that value; a snapshot that lacks any other option is refused
+    SNAPSHOT_DEFAULTS: ClassVar[dict[str, Any]] = {}
 
     def __init__(
         self,
@@ -325,10 +329,11 @@ class StrategyBase(Strategy):
         missing = [k for k in ("options", "rng", "meta", *keys) if k not in state]
         if missing:
             raise ValueError(f"{self.NAME}: the snapshot lacks {missing}")
-        # an option added since the snapshot was taken ran with its default then
-        taken = {**{k: o.default for k, o in self.OPTIONS.items()}, **dict(state["options"])}
+        # an option added since the snapshot was taken: the value the snapshot ran with
+        taken = {**self.SNAPSHOT_DEFAULTS, **dict(state["options"])}
         if taken != self.options:
-            diff = sorted(k for k in self.options if taken.get(k) != self.options[k])
+            diff = sorted(k for k in {*self.options, *taken}
+                          if taken.get(k) != self.options.get(k))
             raise ValueError(
                 f"{self.NAME}: the snapshot was taken with other options {diff} "
                 f"({ {k: taken.get(k) for k in diff} }); create the strategy "

@@ -32,10 +32,14 @@ Two options change the walk:
   architecture: from a random architecture, steepest ascent on the parameter count
   (:meth:`.params_prior.ParamsPrior.ascend`; Abdelfattah et al., "Zero-Cost Proxies for
   Lightweight NAS", ICLR 2021, warm-start a search with such a proxy) to a local maximum,
-  without a trial. Later descents start at random. It bets that the largest network is
-  near good ones: on NAS-Bench-201 the largest cell (all ``nor_conv_3x3``) is one edge
-  from the table's second-best cell by the 12-epoch signal; where the bet is wrong, the
-  first descent starts somewhere poor and costs its neighbourhood.
+  without a trial: usually the largest network, though where dead edges make every
+  single change add no parameters the ascent stops earlier. Later descents start at
+  random. The ascent builds a network per neighbour it weighs (about 0.3 s on
+  NAS-Bench-201's cell, some 15 s on the DARTS space), once per search. It bets that the
+  largest network is near good ones: on NAS-Bench-201 the largest cell (all
+  ``nor_conv_3x3``) is one edge from the table's second-best cell by the 12-epoch signal;
+  where the bet is wrong, the first descent starts somewhere poor and costs its
+  neighbourhood.
 
 Example:
     >>> from nasbench_ui import spaces
@@ -74,6 +78,7 @@ class LocalSearch(StrategyBase):
     or steepest ascent, from a random or a zero-cost start."""
 
     NAME = "local_search"
+    SNAPSHOT_DEFAULTS = {"move": "first", "start": "random"}  # how older snapshots ran
     OPTIONS = {
         "restarts": Option(bool, True, help="restart at a random architecture at a local optimum"),
         "move": Option(str, "first", choices=("first", "best"),
@@ -97,6 +102,7 @@ class LocalSearch(StrategyBase):
         self._explores = 0  # explore asks while waiting at the end of this descent
         self._best_neighbour: dict[str, Any] | None = None  # move="best": the step's best
         self._prior = ParamsPrior(space) if self.options["start"] == "prior" else None
+        self._guessed = False  # start="prior": the guess has been made
 
     @property
     def current(self) -> dict[str, Any] | None:
@@ -126,12 +132,11 @@ class LocalSearch(StrategyBase):
         waiting = any(d == self._descent and kind != "explore" for _, d, kind in self._pending)
         if self._queue or (waiting and self._explores < WAIT_LIMIT):
             return
-        for p in self._pending:  # given up on: a late result seeds a later descent
-            if p[1] == self._descent and p[2] != "explore":
-                p[1] = LOST
         step = self._best_neighbour
         if step is not None and step["value"] > self._current["value"]:
-            self._explores = 0
+            for p in self._pending:  # given up on: a late result seeds a later descent
+                if p[1] == self._descent and p[2] != "explore":
+                    p[1] = LOST
             self._move(step)  # steepest ascent: every neighbour is in, the best one wins
             return
         self._optima += 1
@@ -145,19 +150,21 @@ class LocalSearch(StrategyBase):
             self._candidate = None
 
     def _move(self, member: dict[str, Any]) -> None:
-        self._current, self._best_neighbour = member, None
+        self._current, self._best_neighbour, self._explores = member, None, 0
         self._seen.add(member["key"])
         neighbours = self.space.neighbors(member["arch"])
         self.rng.shuffle(neighbours)
         self._queue = [a for a in neighbours if self.space.key(a) not in self._seen]
 
     def _start(self) -> dict[str, Any]:
-        """The start of a descent: random, or for the first descent with ``start="prior"``
-        the local maximum of the parameter count above a random architecture."""
+        """The start of a descent: random, or for the first start with ``start="prior"``
+        the local maximum of the parameter count above a random architecture (once: a
+        failed guess is not asked again, and further starts are random)."""
         arch = self._random()
-        if self._prior is not None and self._descent == 0:
+        if self._prior is not None and not self._guessed:  # once: an ascent builds networks
+            self._guessed = True
             guess = self._prior.ascend(arch, self.allowed)
-            if self.space.key(guess) not in self._seen:  # a failed guess is not asked again
+            if self.space.key(guess) not in self._seen:
                 return guess
         return arch
 
@@ -199,7 +206,11 @@ class LocalSearch(StrategyBase):
         """Move to ``arch`` if it beats the current architecture of its descent (with
         ``move="best"``: remember it if it is the step's best neighbour so far)."""
         key = self.space.key(arch)
-        entry = next((p for p in self._pending if p[0] == key), None)
+        # this descent's own ask first: an older ask of the same cell (lost, or an
+        # explore) must not take the result a step waits for
+        entry = next((p for p in self._pending if p[0] == key and p[1] == self._descent
+                      and p[2] != "explore"), None) or \
+            next((p for p in self._pending if p[0] == key), None)
         if entry is not None:
             self._pending.remove(entry)
         descent, kind = (entry[1], entry[2]) if entry else (self._descent, "start")
@@ -215,9 +226,11 @@ class LocalSearch(StrategyBase):
             self._seen.add(key)
             if member is None:
                 pass
-            elif self._current is None or (self.options["move"] == "first"
-                                           and v > self._current["value"]):
+            elif self._current is None:
                 self._move(member)
+            elif self.options["move"] == "first":
+                if v > self._current["value"]:
+                    self._move(member)
             elif self._best_neighbour is None or v > self._best_neighbour["value"]:
                 self._best_neighbour = member  # move="best": weighed when the step is in
         self._conclude()
@@ -235,6 +248,7 @@ class LocalSearch(StrategyBase):
             "optima": self._optima,
             "explores": self._explores,
             "best_neighbour": _member(self._best_neighbour),
+            "guessed": self._guessed,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -250,4 +264,6 @@ class LocalSearch(StrategyBase):
         self._done = bool(state["done"])
         self._optima = int(state["optima"])
         self._explores = int(state["explores"])
-        self._best_neighbour = _member(state.get("best_neighbour"))  # absent before move="best"
+        # absent from snapshots taken before move and start existed
+        self._best_neighbour = _member(state.get("best_neighbour"))
+        self._guessed = bool(state.get("guessed", False))

@@ -139,7 +139,7 @@ def test_a_tagged_entry_runs_its_strategy_with_the_preset_or_given_options(
     args = peers.parse_args(["--table", str(nb201_csv), "--strategies",
                              "local_search#prior", "--options",
                              '{"local_search#prior": {"move": "first"}}'])
-    assert args.options == {"local_search#prior": {"move": "first"}}  # --options wins
+    assert args.options == {"local_search#prior": {"move": "first", "start": "prior"}}
     with pytest.raises(SystemExit):
         peers.parse_args(["--table", str(nb201_csv), "--strategies", "bananas#mine"])
     assert "'bananas#mine': an entry <strategy>#<tag> needs its options" in \
@@ -165,11 +165,32 @@ def test_half_budget_compares_our_best_at_half_with_the_best_plain_peer_at_full(
                           plain_tpe=[90.0, 90.1]),
              "12000": cell(bananas=[91.0, 91.1], evolution=[91.2, 91.3],
                            plain_tpe=[91.2, 91.2], plain_random=[90.0, 90.0])}
+    # Optuna through this project is neither side: it never sets the bar
+    cells["12000"]["optuna:tpe"] = {"group": "optuna", "score_per_run": [99.0, 99.0]}
     v = peers.half_budget(cells)
     assert (v["ours"], v["peer"], v["half_s"], v["full_s"]) == \
         ("evolution", "plain:tpe", 6000.0, 12000.0)
     assert v["ours_mean_at_half"] == pytest.approx(91.25) and v["met"] is True
+    assert v["p_mann_whitney"] == pytest.approx(  # rounded to 5 places
+        peers.mann_whitney([91.2, 91.3], [91.2, 91.2]), abs=1e-5)
     cells["12000"]["plain:tpe"]["score_per_run"] = [91.3, 91.3]
     assert peers.half_budget(cells)["met"] is False
     assert peers.half_budget({"5000": cells["6000"], "12000": cells["12000"]}) is None
     assert peers.half_budget({"6000": cell(bananas=[1.0]), "12000": cell(bananas=[1.0])}) is None
+
+
+@pytest.mark.slow
+def test_main_gives_a_tagged_entry_its_preset_and_judges_the_half_budget(
+        nb201_csv: Path) -> None:
+    # the largest cell (all nor_conv_3x3, 213 s a query, 69.078 at 12 epochs) is the only
+    # query of local_search#prior that fits in 220 s
+    summary = peers.main(["--runs", "2", "--seconds", "220,440", "--strategies",
+                          "local_search#prior,plain:random", "--table", str(nb201_csv),
+                          "--out", "", "--processes", "1"])
+    first = summary["cells"]["cifar10"]["220"]["local_search#prior"]
+    assert first["signal_mean"] == pytest.approx(69.078) and first["queries_mean"] == 1
+    assert first["label"].endswith('{"move": "best", "start": "prior"}')
+    verdict = summary["half_budget"]["cifar10"]
+    assert (verdict["ours"], verdict["peer"]) == ("local_search#prior", "plain:random")
+    assert (verdict["half_s"], verdict["full_s"]) == (220.0, 440.0)
+    assert verdict["met"] == (verdict["ours_mean_at_half"] >= verdict["peer_mean_at_full"])

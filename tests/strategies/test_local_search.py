@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from strategy_helpers import best_arch, drive, score_table, tiny_space, trial
 
@@ -191,52 +193,74 @@ def test_the_prior_start_is_the_largest_network_without_a_trial() -> None:
     assert len(randoms) == 3  # the default start stays random
 
 
-def test_only_the_first_descent_starts_at_the_prior_and_a_failed_guess_is_not_asked_again(
+def _largest(arch: dict[str, Any], filters: int = 128) -> bool:
+    """keras_cnn's prior maximum: the most filters, the larger kernel, the most units."""
+    return (arch["filters"], arch["kernel_size"], arch["units"]) == (filters, 5, 128)
+
+
+def test_only_the_first_start_is_the_prior_guess_and_a_failed_guess_is_not_asked_again(
 ) -> None:
-    space = tiny_space()
+    space = spaces.keras_cnn()
+    objective = score_table(space, 6)
     ls = LocalSearch(space, seed=0, start="prior", move="best")
+    ascents = []
+    ascend = ls._prior.ascend
+    ls._prior.ascend = lambda *a, **k: ascents.append(1) or ascend(*a, **k)
     guess = ls.ask()
-    assert guess == ls._prior.ascend(guess)  # a local maximum of the prior
+    assert _largest(guess) and len(ascents) == 1
     ls.tell(guess, None)  # it failed
-    other = ls.ask()
-    assert space.key(other) != space.key(guess)
-    ls.tell(other, 1.0, trial(1, other, 1.0))
-    for i in range(len(space.neighbors(other))):
+    starts = [guess]
+    while ls.local_optima < 2:
         a = ls.ask()
-        if not ls.ask_meta():
-            break
-        ls.tell(a, 0.0, trial(2 + i, a, 0.0))
-    assert ls.local_optima == 1  # the next descent starts at random, not at the guess again
-    assert ls._descent == 1 and ls._prior is not None
+        if ls.current is None or not ls.ask_meta():
+            starts.append(a)
+        ls.tell(a, objective(a), trial(len(starts) + 100, a, objective(a)))
+    assert len(ascents) == 1  # one ascent in all: further starts are random
+    assert space.key(starts[1]) != space.key(guess)
+    assert len(starts) >= 3 and not all(_largest(a) for a in starts[1:])
 
 
 def test_a_constraint_bounds_the_prior_start() -> None:
     space = spaces.keras_cnn()
-    ls = LocalSearch(space, seed=0, start="prior", constraint=lambda a: a["filters"] <= 32)
-    a = ls.ask()
-    assert a["filters"] == 32  # the largest allowed, not the largest
+    for seed in range(4):
+        ls = LocalSearch(space, seed=seed, start="prior",
+                         constraint=lambda a: a["filters"] <= 64)
+        assert _largest(ls.ask(), filters=64)  # the largest allowed, not the largest
+    randoms = [LocalSearch(space, seed=seed).ask() for seed in range(4)]
+    assert not all(_largest(a, filters=64) for a in randoms)
 
 
 def test_a_snapshot_in_the_middle_of_a_steepest_step_resumes_exactly() -> None:
+    """Three asks out at a time: the snapshots hold pending asks, some given up on."""
     import json
+    import random
 
     space = spaces.keras_cnn()
     objective = score_table(space, 5)
 
     def run(resume_at: int | None) -> list[str]:
         ls = LocalSearch(space, seed=3, move="best", start="prior")
+        driver = random.Random(0)
+        out: list[tuple[int, dict[str, Any]]] = []
         asked = []
-        for i in range(60):
+        for i in range(150):
             if i == resume_at:
+                assert out, "the snapshot should hold pending asks"
                 state = json.loads(json.dumps(ls.state_dict()))
                 ls = LocalSearch(space, seed=99, move="best", start="prior")
                 ls.load_state_dict(state)
-            a = ls.ask()
-            asked.append(space.key(a))
-            ls.tell(a, objective(a), trial(i, a, objective(a)))
+            while len(out) < 3:
+                a = ls.ask()
+                asked.append(space.key(a))
+                out.append((len(asked), a))
+            number, a = out.pop(driver.randrange(len(out)))
+            if number % 17 == 0:
+                continue  # lost: its result never comes
+            v = None if number % 11 == 0 else objective(a)
+            ls.tell(a, v, trial(number, a, v))
         return asked
 
-    assert run(None) == run(7) == run(23)
+    assert run(None) == run(9) == run(40) == run(97)
 
 
 def test_a_snapshot_from_before_an_option_existed_resumes_with_its_default() -> None:
@@ -288,3 +312,54 @@ def test_a_neighbour_lost_in_one_steepest_step_does_not_hold_back_the_next() -> 
     assert ls.current["arch"] == best  # no WAIT_LIMIT explores before this move
     ls.tell(lost, 9.0, trial(99, lost, 9.0))  # late: kept for a later descent only
     assert ls.current["arch"] == best
+
+
+@pytest.mark.parametrize("move", ["first", "best"])
+def test_an_old_ask_of_the_same_cell_does_not_take_a_later_steps_result(move: str) -> None:
+    space = spaces.keras_cnn()
+    objective = score_table(space, 0)
+    ls = LocalSearch(space, seed=0, move=move)
+    told = []
+
+    def tell(a: dict[str, Any]) -> None:
+        v = objective(a)
+        ls.tell(a, v, trial(len(told), a, v))
+        told.append(a)
+
+    tell(ls.ask())
+    lost = space.key(ls.ask())  # its result never comes; the descent gives up on it
+    while ls._descent == 0:
+        tell(ls.ask())
+    for _ in range(5000):  # a later descent asks the same cell as a neighbour
+        a = ls.ask()
+        if space.key(a) == lost and ls.ask_meta():
+            break
+        tell(a)
+    else:
+        pytest.fail("the lost cell was never asked again")
+    descent = ls._descent
+    tell(a)  # its result comes at once: it counts for this step
+    assert not any(p[0] == lost and p[1] == descent for p in ls._pending)
+    explores = 0
+    while ls._descent == descent:
+        b = ls.ask()
+        explores += not ls.ask_meta() and ls._descent == descent
+        tell(b)
+    assert explores == 0  # one ask out at a time: nothing to wait for
+
+
+def test_with_restarts_off_a_late_better_result_still_becomes_current() -> None:
+    from nasbench_ui.strategies.local_search import WAIT_LIMIT
+
+    space = spaces.keras_cnn()
+    ls = LocalSearch(space, seed=0, restarts=False)
+    start = ls.ask()
+    ls.tell(start, 0.0, trial(0, start, 0.0))
+    neighbours = [ls.ask() for _ in space.neighbors(start)]
+    for i, a in enumerate(neighbours[:-1]):
+        ls.tell(a, -1.0, trial(1 + i, a, -1.0))
+    for _ in range(WAIT_LIMIT):
+        ls.ask()
+    assert ls.finished
+    ls.tell(neighbours[-1], 5.0, trial(99, neighbours[-1], 5.0))
+    assert ls.current["number"] == 99

@@ -123,3 +123,18 @@ def test_loading_a_snapshot_taken_with_other_options_is_refused() -> None:
     c = strategies.create("evolution", spaces.keras_cnn())
     with pytest.raises(ValueError, match="taken on space 'nb201', not 'keras_cnn'"):
         c.load_state_dict(strategies.create("evolution", space).state_dict())
+
+
+def test_a_snapshot_lacking_an_option_loads_only_where_the_strategy_says_how_it_ran() -> None:
+    space = spaces.nb201()
+    # bananas' equivalence changed how it asks when it was added: older snapshots ran
+    # without it, so a snapshot that lacks it is refused, not resumed the new way
+    state = strategies.create("bananas", space).state_dict()
+    del state["options"]["equivalence"]
+    with pytest.raises(ValueError, match=r"other options \['equivalence'\]"):
+        strategies.create("bananas", space).load_state_dict(state)
+    # an option this version does not know is named
+    state = strategies.create("evolution", space).state_dict()
+    state["options"]["mutation_rate"] = 0.5
+    with pytest.raises(ValueError, match=r"other options \['mutation_rate'\]"):
+        strategies.create("evolution", space).load_state_dict(state)
