@@ -332,11 +332,12 @@ class StrategyBase(Strategy):
         # an option added since the snapshot was taken: the value the snapshot ran with
         taken = {**self.SNAPSHOT_DEFAULTS, **dict(state["options"])}
         if taken != self.options:
+            absent = "<absent>"
             diff = sorted(k for k in {*self.options, *taken}
-                          if taken.get(k) != self.options.get(k))
+                          if taken.get(k, absent) != self.options.get(k, absent))
             raise ValueError(
                 f"{self.NAME}: the snapshot was taken with other options {diff} "
-                f"({ {k: taken.get(k) for k in diff} }); create the strategy "
+                f"({ {k: taken.get(k, absent) for k in diff} }); create the strategy "
                 "with the same options before loading it"
             )
         set_rng_state(self.rng, state["rng"])
