@@ -159,13 +159,12 @@ class LocalSearch(StrategyBase):
     def _start(self) -> dict[str, Any]:
         """The start of a descent: random, or for the first start with ``start="prior"``
         the local maximum of the parameter count above a random architecture (once: a
-        failed guess is not asked again, and further starts are random)."""
+        failed guess is not asked again, and further starts are random). The first start
+        is the search's first ask, so nothing has been seen that the guess could repeat."""
         arch = self._random()
         if self._prior is not None and not self._guessed:  # once: an ascent builds networks
             self._guessed = True
-            guess = self._prior.ascend(arch, self.allowed)
-            if self.space.key(guess) not in self._seen:
-                return guess
+            return self._prior.ascend(arch, self.allowed)
         return arch
 
     def _random(self) -> dict[str, Any]:
