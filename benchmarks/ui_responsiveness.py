@@ -36,6 +36,11 @@ Run (about a minute; needs Debian's Chromium and the ``[ui,test]`` extras)::
 
     .venv/bin/python benchmarks/ui_responsiveness.py --duration 30
 
+``--pin`` puts the kernel on a CPU of its own and the server and Chromium on the others
+(``benchmarks/cpu_pin.py``): on Binder or a hub the page runs on the user's machine, not
+on the kernel's CPUs; here it otherwise takes 0.5 to 0.7 of one of the two cores. The
+JSON's ``cpus`` reads back where the kernel's threads and Chromium's may run.
+
 ``--ablate charts`` (the charts get no trials) or ``--ablate poll`` (no store poller)
 measures what that part of the workbench costs the search: its ``rate_ratio`` is then a
 diagnosis, and ``meets_targets`` judges neither lag nor rate.
@@ -73,6 +78,7 @@ from helpers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from helpers.lab import ConsoleLog, open_notebook, run_all, run_code  # noqa: E402
 from helpers.lab_server import start_lab_server, stop_lab_server  # noqa: E402
 
+from benchmarks.cpu_pin import affinity, pin_process, split_cpus  # noqa: E402
 from benchmarks.ui_phases import measure_interleaved  # noqa: E402
 
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "ui_responsiveness.json"
@@ -380,6 +386,38 @@ def cpu_seconds(server_pid: int | None, others: dict[int, str] | None = None
     return {"procs": procs, "machine": float(t.user + t.nice + t.system + t.irq + t.softirq)}
 
 
+def _kernel_pids(server_pid: int) -> list[int]:
+    """The server's ipykernel children."""
+    import psutil
+
+    try:
+        children = psutil.Process(server_pid).children(recursive=True)
+    except psutil.Error:
+        return []
+    pids = []
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            if "ipykernel" in " ".join(child.cmdline()):
+                pids.append(child.pid)
+    return pids
+
+
+def _browser_pids() -> list[int]:
+    """Every process named chrom* (Chromium's, as ``cpu_seconds`` counts them)."""
+    import psutil
+
+    return [proc.pid for proc in psutil.process_iter(["name"])
+            if "chrom" in (proc.info["name"] or "").lower()]
+
+
+def _cpus_in_use(kernels: Sequence[int]) -> dict[str, list[int]]:
+    """The CPUs the kernel's threads and Chromium's may use now (read back: ``--pin``
+    keeps them apart)."""
+    browser = {c for pid in _browser_pids() for c in affinity(pid)}
+    kernel = sorted({c for pid in kernels for c in affinity(pid)})
+    return {"kernel": kernel, "browser": sorted(browser)}
+
+
 def cpu_shares(before: dict[str, Any], after: dict[str, Any], wall_s: float
                ) -> dict[str, float]:
     """Cores used per group over a window of ``wall_s`` seconds, from two
@@ -600,26 +638,44 @@ def workbench_page(server: Any, notebook: Path) -> Iterator[tuple[Any, ConsoleLo
 def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int = 10,
                   strategy: str = "random", out: Path | None = DEFAULT_OUT,
                   ablate: str = "none", headless_s: float | None = None,
-                  interleave: int = INTERLEAVE) -> dict[str, Any]:
+                  interleave: int = INTERLEAVE, pin: bool = False) -> dict[str, Any]:
     """Start JupyterLab and Chromium, measure, write ``out`` (unless None), return the
     summary. ``ablate`` (a key of ``ABLATIONS``) takes a part of the workbench away;
     ``headless_s``: seconds of each run without it (None: ``duration``); ``interleave``:
-    segments of each search, alternating (0: the runs without it before and after)."""
+    segments of each search, alternating (0: the runs without it before and after);
+    ``pin``: the kernel on a CPU of its own, the rest on the others (``cpu_pin``)."""
     _check(duration, cells, baseline_cells, headless_s, interleave)
     if ablate not in ABLATIONS:
         raise ValueError(f"--ablate must be one of {sorted(ABLATIONS)}, got {ablate!r}")
+    own_cpus = os.sched_getaffinity(0)
+    kernel_cpu, rest = split_cpus(own_cpus) if pin else (None, [])
     if not CHROMIUM.exists():
         raise RuntimeError(f"{CHROMIUM} is missing; install it with: apt-get install -y chromium")
     with tempfile.TemporaryDirectory(prefix="nbui-bench-") as tmp:
-        server = start_lab_server(Path(tmp))
+        if pin:  # the server, its kernel and Chromium start from this thread: they inherit
+            os.sched_setaffinity(0, rest)
         try:
-            nb_path = _write_notebook(Path(tmp) / "ui_responsiveness.ipynb", strategy, ablate)
-            with workbench_page(server, nb_path) as (page, console):
-                figures = measure(page, duration, cells, baseline_cells, server.process.pid,
-                                  headless_s, interleave)
-                figures["console_errors"] = console.errors[:20]
+            server = start_lab_server(Path(tmp))
+            try:
+                nb_path = _write_notebook(Path(tmp) / "ui_responsiveness.ipynb", strategy,
+                                          ablate)
+                with workbench_page(server, nb_path) as (page, console):
+                    kernels = _kernel_pids(server.process.pid)
+                    if pin:
+                        if not kernels:
+                            raise RuntimeError("--pin found no kernel process to pin")
+                        for pid in kernels:
+                            pin_process(pid, [kernel_cpu])
+                        for pid in _browser_pids():  # the GPU process pins a rasterizer
+                            pin_process(pid, rest)  # thread per CPU itself: back to rest
+                    figures = measure(page, duration, cells, baseline_cells,
+                                      server.process.pid, headless_s, interleave)
+                    figures["console_errors"] = console.errors[:20]
+                    figures["cpus"] = _cpus_in_use(kernels)
+            finally:
+                stop_lab_server(server)
         finally:
-            stop_lab_server(server)
+            os.sched_setaffinity(0, own_cpus)
     med, lag = figures["cell_ms"]["during_search"]["median"], figures["chart_lag_s"]["max"]
     ratio = rate_ratio(figures["search"])
     summary = {
@@ -628,7 +684,7 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
             [f"--duration {duration:g}", f"--cells {cells}", f"--baseline-cells {baseline_cells}",
              f"--strategy {strategy}", *([f"--ablate {ablate}"] if ablate != "none" else []),
              *([f"--headless-seconds {headless_s:g}"] if headless_s is not None else []),
-             f"--interleave {interleave}"]),
+             f"--interleave {interleave}", *(["--pin"] if pin else [])]),
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "load_avg_1m": round(os.getloadavg()[0], 2), **_versions()},
@@ -636,7 +692,7 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
                      "space": "nb201", "strategy": strategy, "estimator": "synthetic",
                      "storage": "sqlite file", "ablate": ablate,
                      "headless_s": duration if headless_s is None else headless_s,
-                     "interleave": interleave},
+                     "interleave": interleave, "pin": pin},
         "targets": {"cell_ms_median": TARGET_CELL_MS, "chart_lag_s_max": TARGET_LAG_S,
                     "rate_ratio": TARGET_RATE_RATIO},
         "meets_targets": {
@@ -677,9 +733,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                     help="segments of each search, alternating W U U W ... "
                          f"(benchmarks/ui_phases.py; {INTERLEAVE}); 0: the search without "
                          "the workbench runs before Start and after Stop")
+    ap.add_argument("--pin", action="store_true",
+                    help="the kernel on a CPU of its own, JupyterLab's server and Chromium "
+                         "on the others: the page does not share the kernel's CPUs, as on "
+                         "Binder or a hub where it runs on the user's machine "
+                         "(benchmarks/cpu_pin.py; Linux)")
     args = ap.parse_args(argv)
     summary = run_benchmark(args.duration, args.cells, args.baseline_cells, args.strategy,
-                            args.out, args.ablate, args.headless_seconds, args.interleave)
+                            args.out, args.ablate, args.headless_seconds, args.interleave,
+                            args.pin)
     print(json.dumps(summary, indent=2))
     return summary
 

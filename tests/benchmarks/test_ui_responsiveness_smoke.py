@@ -16,6 +16,7 @@ from helpers import REPO_ROOT
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks import cpu_pin  # noqa: E402
 from benchmarks import ui_responsiveness as bench  # noqa: E402
 
 
@@ -110,6 +111,9 @@ def test_short_run_writes_a_complete_summary(tmp_path: Path, chromium_binary: Pa
     assert json.loads(out.read_text()) == json.loads(json.dumps(summary))
     assert summary["command"].startswith("python benchmarks/ui_responsiveness.py --duration 4")
     assert summary["command"].endswith("--interleave 0")
+    cpus = sorted(os.sched_getaffinity(0))  # not pinned: kernel and Chromium share them
+    assert summary["settings"]["pin"] is False
+    assert summary["cpus"] == {"kernel": cpus, "browser": cpus}, summary["cpus"]
     assert summary["settings"]["estimator"] == "synthetic"
     # the runs without the workbench last as long as the run with it
     assert summary["settings"]["headless_s"] == 4 and summary["search"]["without_ui_run_s"] == 4
@@ -151,10 +155,16 @@ def test_short_run_writes_a_complete_summary(tmp_path: Path, chromium_binary: Pa
 
 @pytest.mark.browser
 @pytest.mark.slow
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="--pin needs two CPUs")
 def test_an_interleaved_run_alternates_the_searches_and_counts_each_in_its_segments(
         tmp_path: Path, chromium_binary: Path) -> None:
     summary = bench.main(["--duration", "4", "--cells", "2", "--baseline-cells", "1",
-                          "--interleave", "2", "--out", str(tmp_path / "ui.json")])
+                          "--interleave", "2", "--pin", "--out", str(tmp_path / "ui.json")])
+    # --pin: every thread of the kernel on the first CPU, Chromium's on the others
+    kernel_cpu, rest = cpu_pin.split_cpus(os.sched_getaffinity(0))
+    assert summary["cpus"] == {"kernel": [kernel_cpu], "browser": rest}, summary["cpus"]
+    assert summary["settings"]["pin"] is True and summary["command"].endswith("--pin")
+    assert os.sched_getaffinity(0) == set([kernel_cpu, *rest])  # the benchmark's own, back
     search = summary["search"]
     inter = search["interleaved"]
     assert inter["order"] == "WUUW" and inter["segment_s"] == 2.0
