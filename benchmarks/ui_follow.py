@@ -40,7 +40,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks import ui_responsiveness as uir  # noqa: E402 - after the path fix
+from benchmarks import processes  # noqa: E402 - after the path fix
+from benchmarks import ui_responsiveness as uir  # noqa: E402
 
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "ui_follow.json"
 NAME = "follow"
@@ -124,10 +125,10 @@ class Search:
         """Let the search go on for ``duration`` s: the window and the cores used in it."""
         assert self.proc is not None
         others = {self.proc.pid: "search"}
-        before, t0 = uir.cpu_seconds(server_pid, others), time.time()
+        before, t0 = processes.cpu_seconds(server_pid, others), time.time()
         time.sleep(duration)
         t1 = time.time()
-        return t0, t1, uir.cpu_shares(before, uir.cpu_seconds(server_pid, others), t1 - t0)
+        return t0, t1, processes.cpu_shares(before, processes.cpu_seconds(server_pid, others), t1 - t0)
 
     def stop(self) -> None:
         """Ask the search to stop and wait for its process; RuntimeError if it failed."""

@@ -106,7 +106,7 @@ def measure_interleaved(page: Any, duration: float, segments: int, cells: int,
     cells (``run_cell()``, their times in ms) are spread over the workbench's segments.
     ``run_code(code, timeout=...)`` runs code in the kernel, ``ui_finish_times()``
     reads the workbench run's sorted finish times, ``cpu()`` and ``cpu_shares(a, b,
-    seconds)`` are ``ui_responsiveness.cpu_seconds`` (bound) and ``cpu_shares``."""
+    seconds)`` are ``processes.cpu_seconds`` (bound) and ``processes.cpu_shares``."""
     order = schedule(segments)
     seg = duration / segments
     run_code(HEADLESS_SETUP.format(warmup=warmup), timeout=warmup + 120)

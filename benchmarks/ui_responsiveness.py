@@ -37,7 +37,7 @@ Run (about a minute; needs Debian's Chromium and the ``[ui,test]`` extras)::
     .venv/bin/python benchmarks/ui_responsiveness.py --duration 30
 
 ``--pin`` puts the kernel on a CPU of its own and the server and Chromium on the others
-(``benchmarks/cpu_pin.py``): on Binder or a hub the page runs on the user's machine, not
+(``benchmarks/processes.py``): on Binder or a hub the page runs on the user's machine, not
 on the kernel's CPUs; here it otherwise takes 0.5 to 0.7 of one of the two cores. The
 JSON's ``cpus`` reads back where the kernel's threads and Chromium's may run.
 
@@ -78,7 +78,15 @@ from helpers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from helpers.lab import ConsoleLog, open_notebook, run_all, run_code  # noqa: E402
 from helpers.lab_server import start_lab_server, stop_lab_server  # noqa: E402
 
-from benchmarks.cpu_pin import affinity, pin_process, split_cpus  # noqa: E402
+from benchmarks.processes import (  # noqa: E402
+    browser_pids,
+    cpu_seconds,
+    cpu_shares,
+    cpus_in_use,
+    kernel_pids,
+    pin_process,
+    split_cpus,
+)
 from benchmarks.ui_phases import measure_interleaved  # noqa: E402
 
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "ui_responsiveness.json"
@@ -350,97 +358,6 @@ def _check(duration: float, cells: int, baseline_cells: int,
                          f"duration={duration}, cells={cells}, baseline_cells={baseline_cells}")
 
 
-def cpu_seconds(server_pid: int | None, others: dict[int, str] | None = None
-                ) -> dict[str, Any]:
-    """CPU seconds used so far by each process of the kernel (the server's ipykernel
-    children), the server, Chromium (every process named chrom*), and the whole
-    machine's busy time (all cores): ``{"procs": {pid: [group, seconds]}, "machine": s}``,
-    for the cores each group used over a window (:func:`cpu_shares`). ``others`` adds
-    processes by pid, each in its named group."""
-    import psutil
-
-    procs: dict[int, list[Any]] = {}
-
-    def add(proc: Any, group: str) -> None:
-        try:
-            t = proc.cpu_times()
-            procs[proc.pid] = [group, float(t.user + t.system)]
-        except psutil.Error:
-            pass
-
-    if server_pid is not None:
-        try:
-            server = psutil.Process(server_pid)
-            add(server, "server")
-            for child in server.children(recursive=True):
-                add(child, "kernel" if "ipykernel" in " ".join(child.cmdline()) else "server")
-        except psutil.Error:
-            pass
-    for proc in psutil.process_iter(["name"]):
-        if "chrom" in (proc.info["name"] or "").lower():
-            add(proc, "browser")
-    for pid, group in (others or {}).items():
-        with contextlib.suppress(psutil.Error):
-            add(psutil.Process(pid), group)
-    t = psutil.cpu_times()
-    return {"procs": procs, "machine": float(t.user + t.nice + t.system + t.irq + t.softirq)}
-
-
-def _kernel_pids(server_pid: int) -> list[int]:
-    """The server's ipykernel children."""
-    import psutil
-
-    try:
-        children = psutil.Process(server_pid).children(recursive=True)
-    except psutil.Error:
-        return []
-    pids = []
-    for child in children:
-        with contextlib.suppress(psutil.Error):
-            if "ipykernel" in " ".join(child.cmdline()):
-                pids.append(child.pid)
-    return pids
-
-
-def _browser_pids() -> list[int]:
-    """Every process named chrom* (Chromium's, as ``cpu_seconds`` counts them)."""
-    import psutil
-
-    return [proc.pid for proc in psutil.process_iter(["name"])
-            if "chrom" in (proc.info["name"] or "").lower()]
-
-
-def _cpus_in_use(kernels: Sequence[int]) -> dict[str, list[int]]:
-    """The CPUs the kernel's threads and Chromium's may use now (read back: ``--pin``
-    keeps them apart)."""
-    browser = {c for pid in _browser_pids() for c in affinity(pid)}
-    kernel = sorted({c for pid in kernels for c in affinity(pid)})
-    return {"kernel": kernel, "browser": sorted(browser)}
-
-
-def cpu_shares(before: dict[str, Any], after: dict[str, Any], wall_s: float
-               ) -> dict[str, float]:
-    """Cores used per group over a window of ``wall_s`` seconds, from two
-    :func:`cpu_seconds`; a process started within the window counts from zero, one that
-    ended within it is left out (its last seconds are unknown); ``other`` is the rest of
-    the machine's busy time.
-
-    Example:
-        >>> a = {"procs": {1: ["kernel", 1.0], 2: ["browser", 3.0]}, "machine": 2.0}
-        >>> b = {"procs": {1: ["kernel", 2.0], 3: ["browser", 0.5]}, "machine": 5.0}
-        >>> cpu_shares(a, b, 2.0)
-        {'kernel': 0.5, 'server': 0.0, 'browser': 0.25, 'machine': 1.5, 'other': 0.75}
-    """
-    used = {"kernel": 0.0, "server": 0.0, "browser": 0.0}
-    for pid, (group, secs) in after["procs"].items():
-        was = before["procs"].get(pid)
-        used[group] = used.get(group, 0.0) + secs - (was[1] if was and was[0] == group else 0.0)
-    out = {k: round(v / wall_s, 3) for k, v in used.items()}
-    out["machine"] = round((after["machine"] - before["machine"]) / wall_s, 3)
-    out["other"] = round(out["machine"] - sum(out[k] for k in used), 3)
-    return out
-
-
 def measure(page: Any, duration: float, cells: int, baseline_cells: int,
             server_pid: int | None = None, headless_s: float | None = None,
             interleave: int = 0) -> dict[str, Any]:
@@ -643,7 +560,7 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
     summary. ``ablate`` (a key of ``ABLATIONS``) takes a part of the workbench away;
     ``headless_s``: seconds of each run without it (None: ``duration``); ``interleave``:
     segments of each search, alternating (0: the runs without it before and after);
-    ``pin``: the kernel on a CPU of its own, the rest on the others (``cpu_pin``)."""
+    ``pin``: the kernel on a CPU of its own, the rest on the others (``benchmarks/processes.py``)."""
     _check(duration, cells, baseline_cells, headless_s, interleave)
     if ablate not in ABLATIONS:
         raise ValueError(f"--ablate must be one of {sorted(ABLATIONS)}, got {ablate!r}")
@@ -660,18 +577,18 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
                 nb_path = _write_notebook(Path(tmp) / "ui_responsiveness.ipynb", strategy,
                                           ablate)
                 with workbench_page(server, nb_path) as (page, console):
-                    kernels = _kernel_pids(server.process.pid)
+                    kernels = kernel_pids(server.process.pid)
                     if pin:
                         if not kernels:
                             raise RuntimeError("--pin found no kernel process to pin")
                         for pid in kernels:
                             pin_process(pid, [kernel_cpu])
-                        for pid in _browser_pids():  # the GPU process pins a rasterizer
+                        for pid in browser_pids():  # the GPU process pins a rasterizer
                             pin_process(pid, rest)  # thread per CPU itself: back to rest
                     figures = measure(page, duration, cells, baseline_cells,
                                       server.process.pid, headless_s, interleave)
                     figures["console_errors"] = console.errors[:20]
-                    figures["cpus"] = _cpus_in_use(kernels)
+                    figures["cpus"] = cpus_in_use(kernels)
             finally:
                 stop_lab_server(server)
         finally:
@@ -737,7 +654,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                     help="the kernel on a CPU of its own, JupyterLab's server and Chromium "
                          "on the others: the page does not share the kernel's CPUs, as on "
                          "Binder or a hub where it runs on the user's machine "
-                         "(benchmarks/cpu_pin.py; Linux)")
+                         "(benchmarks/processes.py; Linux)")
     args = ap.parse_args(argv)
     summary = run_benchmark(args.duration, args.cells, args.baseline_cells, args.strategy,
                             args.out, args.ablate, args.headless_seconds, args.interleave,

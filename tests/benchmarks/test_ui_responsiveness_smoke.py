@@ -16,7 +16,7 @@ from helpers import REPO_ROOT
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks import cpu_pin  # noqa: E402
+from benchmarks import processes  # noqa: E402
 from benchmarks import ui_responsiveness as bench  # noqa: E402
 
 
@@ -161,7 +161,7 @@ def test_an_interleaved_run_alternates_the_searches_and_counts_each_in_its_segme
     summary = bench.main(["--duration", "4", "--cells", "2", "--baseline-cells", "1",
                           "--interleave", "2", "--pin", "--out", str(tmp_path / "ui.json")])
     # --pin: every thread of the kernel on the first CPU, Chromium's on the others
-    kernel_cpu, rest = cpu_pin.split_cpus(os.sched_getaffinity(0))
+    kernel_cpu, rest = processes.split_cpus(os.sched_getaffinity(0))
     assert summary["cpus"] == {"kernel": [kernel_cpu], "browser": rest}, summary["cpus"]
     assert summary["settings"]["pin"] is True and summary["command"].endswith("--pin")
     assert os.sched_getaffinity(0) == set([kernel_cpu, *rest])  # the benchmark's own, back
@@ -199,15 +199,3 @@ def test_rate_ratio_and_gc_pauses() -> None:
         "gen1": {"n": 1, "total": 0.01, "max": 0.01},
         "gen2": {"n": 2, "total": 0.5, "max": 0.4}}
     assert bench.gc_pauses([]) == {}
-
-
-def test_cpu_shares_are_cores_per_group_and_the_rest() -> None:
-    before = {"procs": {1: ["kernel", 10.0], 2: ["server", 1.0], 3: ["browser", 5.0],
-                        4: ["browser", 9.0]}, "machine": 20.0}
-    after = {"procs": {1: ["kernel", 11.5], 2: ["server", 1.2], 3: ["browser", 6.0],
-                       5: ["browser", 0.2]}, "machine": 23.6}  # 4 ended, 5 started
-    assert bench.cpu_shares(before, after, 2.0) == {
-        "kernel": 0.75, "server": 0.1, "browser": 0.6, "machine": 1.8, "other": 0.35}
-    now = bench.cpu_seconds(os.getpid())  # this process stands in for a server
-    assert now["procs"][os.getpid()][0] == "server" and now["procs"][os.getpid()][1] > 0
-    assert now["machine"] >= now["procs"][os.getpid()][1]
