@@ -13,13 +13,9 @@ search's, the workbench's) inherit it from the thread that starts them. Chromium
 process pins a rasterizer thread per CPU itself, so its threads are pinned back once the
 page is open.
 
-Linux only (``os.sched_setaffinity``, ``/proc``). Example (the pure helpers):
+Linux only (``os.sched_setaffinity``, ``/proc``). Example (the pure helper):
     >>> split_cpus({3, 0, 1})
     (0, [1, 3])
-    >>> a = {"procs": {1: ["kernel", 1.0], 2: ["browser", 3.0]}, "machine": 2.0}
-    >>> b = {"procs": {1: ["kernel", 2.0], 3: ["browser", 0.5]}, "machine": 5.0}
-    >>> cpu_shares(a, b, 2.0)
-    {'kernel': 0.5, 'server': 0.0, 'browser': 0.25, 'machine': 1.5, 'other': 0.75}
 """
 
 from __future__ import annotations
@@ -32,6 +28,7 @@ from typing import Any
 
 __all__ = ["affinity", "browser_pids", "cpu_seconds", "cpu_shares", "cpus_in_use",
            "kernel_pids", "pin_process", "split_cpus"]
+
 
 def split_cpus(cpus: Iterable[int]) -> tuple[int, list[int]]:
     """(the kernel's CPU, the others') from the CPUs this process may use; ValueError
@@ -100,9 +97,9 @@ def cpu_seconds(server_pid: int | None, others: dict[int, str] | None = None
                 add(child, "kernel" if "ipykernel" in " ".join(child.cmdline()) else "server")
         except psutil.Error:
             pass
-    for proc in psutil.process_iter(["name"]):
-        if "chrom" in (proc.info["name"] or "").lower():
-            add(proc, "browser")
+    for pid in browser_pids():
+        with contextlib.suppress(psutil.Error):
+            add(psutil.Process(pid), "browser")
     for pid, group in (others or {}).items():
         with contextlib.suppress(psutil.Error):
             add(psutil.Process(pid), group)
