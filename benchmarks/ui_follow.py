@@ -128,7 +128,8 @@ class Search:
         before, t0 = processes.cpu_seconds(server_pid, others), time.time()
         time.sleep(duration)
         t1 = time.time()
-        return t0, t1, processes.cpu_shares(before, processes.cpu_seconds(server_pid, others), t1 - t0)
+        after = processes.cpu_seconds(server_pid, others)
+        return t0, t1, processes.cpu_shares(before, after, t1 - t0)
 
     def stop(self) -> None:
         """Ask the search to stop and wait for its process; RuntimeError if it failed."""

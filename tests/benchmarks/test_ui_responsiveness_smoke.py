@@ -158,13 +158,14 @@ def test_short_run_writes_a_complete_summary(tmp_path: Path, chromium_binary: Pa
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="--pin needs two CPUs")
 def test_an_interleaved_run_alternates_the_searches_and_counts_each_in_its_segments(
         tmp_path: Path, chromium_binary: Path) -> None:
+    own = os.sched_getaffinity(0)
     summary = bench.main(["--duration", "4", "--cells", "2", "--baseline-cells", "1",
                           "--interleave", "2", "--pin", "--out", str(tmp_path / "ui.json")])
     # --pin: every thread of the kernel on the first CPU, Chromium's on the others
-    kernel_cpu, rest = processes.split_cpus(os.sched_getaffinity(0))
+    kernel_cpu, rest = processes.split_cpus(own)
     assert summary["cpus"] == {"kernel": [kernel_cpu], "browser": rest}, summary["cpus"]
     assert summary["settings"]["pin"] is True and summary["command"].endswith("--pin")
-    assert os.sched_getaffinity(0) == set([kernel_cpu, *rest])  # the benchmark's own, back
+    assert os.sched_getaffinity(0) == own  # the benchmark's own affinity is back
     search = summary["search"]
     inter = search["interleaved"]
     assert inter["order"] == "WUUW" and inter["segment_s"] == 2.0
