@@ -94,7 +94,7 @@ def cpu_seconds(server_pid: int | None, others: dict[int, str] | None = None
             server = psutil.Process(server_pid)
             add(server, "server")
             for child in server.children(recursive=True):
-                add(child, "kernel" if "ipykernel" in " ".join(child.cmdline()) else "server")
+                add(child, "kernel" if _is_kernel(child) else "server")
         except psutil.Error:
             pass
     for pid in browser_pids():
@@ -118,9 +118,14 @@ def kernel_pids(server_pid: int) -> list[int]:
     pids = []
     for child in children:
         with contextlib.suppress(psutil.Error):
-            if "ipykernel" in " ".join(child.cmdline()):
+            if _is_kernel(child):
                 pids.append(child.pid)
     return pids
+
+
+def _is_kernel(proc: Any) -> bool:
+    """Whether a server's child process is a kernel (psutil.Error if it has ended)."""
+    return "ipykernel" in " ".join(proc.cmdline())
 
 
 def browser_pids() -> list[int]:
