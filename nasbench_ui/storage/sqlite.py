@@ -46,6 +46,7 @@ from nasbench_ui.storage.sqlite_connections import (
     check_location,
     check_readable,
     quick_check,
+    switch_to_wal,
 )
 from nasbench_ui.storage.sqlite_schema import SCHEMA_VERSION, check_version, prepare
 from nasbench_ui.storage.trial import Trial, TrialState
@@ -110,9 +111,7 @@ class SQLiteStore:
         try:
             quick_check(con, shown)
             prepare(con, shown)
-            mode = con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise StoreError(f"{shown}: SQLite refused WAL mode here (got {mode!r})")
+            switch_to_wal(con, shown, self._timeout)
         except sqlite3.DatabaseError as e:
             self.close()
             raise _store_error(shown, e) from e

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -103,6 +104,37 @@ def quick_check(con: sqlite3.Connection, shown: str) -> None:
         lines = [line for p in problems for line in str(p).splitlines()]
         more = f" and {len(lines) - 2} more problems" if len(lines) > 2 else ""
         raise StoreError(f"{shown} is damaged ({'; '.join(lines[:2])}{more}); {how}")
+
+
+def switch_to_wal(con: sqlite3.Connection, shown: str, timeout: float) -> None:
+    """Put the file in WAL mode, waiting up to ``timeout`` seconds for other writers.
+
+    SQLite answers the switch with "database is locked" at once, without its busy
+    timeout, while another connection holds a write lock (another process creating
+    its first trial, say). So the switch is retried until ``timeout`` has passed.
+    A file already in WAL mode takes no lock. Raises :class:`StoreError` when
+    SQLite refuses WAL mode, and lets the last "locked" error through.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> con = sqlite3.connect(pathlib.Path(tempfile.mkdtemp()) / "w.db")
+        >>> switch_to_wal(con, "w.db", timeout=5)
+        >>> con.execute("PRAGMA journal_mode").fetchone()[0]
+        'wal'
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        try:
+            mode = con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            break
+        except sqlite3.OperationalError as e:
+            if not str(e).startswith("database is locked") or time.monotonic() >= deadline:
+                raise
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 2, 0.05)
+    if str(mode).lower() != "wal":
+        raise StoreError(f"{shown}: SQLite refused WAL mode here (got {mode!r})")
 
 
 class Connections:
