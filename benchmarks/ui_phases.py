@@ -16,11 +16,19 @@ the trials whose ``finished_at`` (the kernel's clock, the same machine's as the
 benchmark's) falls inside the segment. While the search without it runs, the workbench
 shows its paused run: its poller reads an unchanged store ten times a second.
 
+Around each segment the kernel reports the CPU seconds of each of its threads
+(``/proc/self/task``, by the thread's Python name): ``thread_cores`` splits the kernel's
+cores into the running search, the workbench's poller and chart threads, and the rest.
+The search is one Python thread, so the poller's and the charts' share is time it cannot
+hold the GIL.
+
 Example (the pure helpers):
     >>> schedule(4)
     ['W', 'U', 'U', 'W', 'W', 'U', 'U', 'W']
     >>> in_windows([0.5, 1.5, 2.5, 3.5], [(1.0, 2.0), (3.0, 4.0)])
     (2, 2.0)
+    >>> thread_group("nasbench-random-nb201-1"), thread_group("nbui-poller")
+    ('search', 'poller')
 """
 
 from __future__ import annotations
@@ -31,8 +39,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["HEADLESS_SEGMENT", "HEADLESS_SETUP", "in_windows", "measure_interleaved",
-           "schedule"]
+__all__ = ["HEADLESS_SEGMENT", "HEADLESS_SETUP", "THREAD_CPU", "THREAD_CPU_SETUP", "in_windows",
+           "measure_interleaved", "schedule", "thread_cores", "thread_group"]
 
 # the search without the workbench, in the benchmark's kernel (its SETUP_CELL defines
 # nb, STRATEGY and Synthetic): made, started and paused once, not measured
@@ -43,6 +51,26 @@ _wexp = nb.Experiment("nb201", strategy=STRATEGY, estimator=Synthetic(), trials=
 _wexp.start(); _t.sleep({warmup}); _wexp.pause()
 _wwin = []
 print(len(_wwin))"""
+
+# defines ``_nbui_thread_cpu()`` in the kernel: ``THREAD_CPU`` prints it
+THREAD_CPU_SETUP = """\
+def _nbui_thread_cpu():
+    import json, os, threading
+    tick, out = os.sysconf("SC_CLK_TCK"), {}
+    for th in threading.enumerate():
+        try:
+            with open(f"/proc/self/task/{th.native_id}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        out[f"{th.name}#{th.native_id}"] = (int(fields[11]) + int(fields[12])) / tick
+    return json.dumps(out)"""
+
+# the CPU seconds of each of the kernel's threads, as {"name#native id": seconds}
+THREAD_CPU = "print(_nbui_thread_cpu())"
+
+#: the kernel's threads by the prefix of their Python names (the rest: "other")
+THREAD_GROUPS = (("nasbench-", "search"), ("nbui-poller", "poller"), ("nbui-charts", "charts"))
 
 # one segment of it: resume, run, pause; the window in the kernel's clock
 HEADLESS_SEGMENT = """\
@@ -95,6 +123,32 @@ def _rate(times: Sequence[float], windows: Sequence[tuple[float, float]]) -> flo
     return round(n / span, 1) if span > 0 else None
 
 
+def thread_group(name: str) -> str:
+    """The group of a kernel thread named ``name`` (``THREAD_GROUPS``, else "other")."""
+    for prefix, group in THREAD_GROUPS:
+        if name.startswith(prefix):
+            return group
+    return "other"
+
+
+def thread_cores(before: dict[str, float], after: dict[str, float], wall: float
+                 ) -> dict[str, float]:
+    """Cores used by each thread group between two ``THREAD_CPU`` readings ``wall``
+    seconds apart (a thread that started meanwhile counts from zero; one that ended
+    is missed).
+
+    Example:
+        >>> thread_cores({"nbui-poller#7": 1.0}, {"nbui-poller#7": 1.5,
+        ...              "nasbench-exp-1#9": 4.0}, 5.0)
+        {'search': 0.8, 'poller': 0.1, 'charts': 0.0, 'other': 0.0}
+    """
+    cores = {g: 0.0 for _, g in THREAD_GROUPS} | {"other": 0.0}
+    for key, seconds in after.items():
+        used = seconds - before.get(key, 0.0)
+        cores[thread_group(key.rsplit("#", 1)[0])] += used / wall if wall > 0 else 0.0
+    return {g: round(c, 3) for g, c in cores.items()}
+
+
 def measure_interleaved(page: Any, duration: float, segments: int, cells: int,
                         run_code: Callable[..., str], run_cell: Callable[[], float],
                         ui_finish_times: Callable[[], list[float]],
@@ -109,6 +163,7 @@ def measure_interleaved(page: Any, duration: float, segments: int, cells: int,
     seconds)`` are ``processes.cpu_seconds`` (bound) and ``processes.cpu_shares``."""
     order = schedule(segments)
     seg = duration / segments
+    run_code(THREAD_CPU_SETUP, timeout=60)
     run_code(HEADLESS_SETUP.format(warmup=warmup), timeout=warmup + 120)
     page.locator("button.nbui-start").click()  # a real click, as a user starts a search
     time.sleep(warmup)
@@ -116,10 +171,12 @@ def measure_interleaved(page: Any, duration: float, segments: int, cells: int,
     time.sleep(0.5)
     ui_windows: list[tuple[float, float]] = []
     used: dict[str, dict[str, float]] = {"U": {}, "W": {}}
+    threads: dict[str, dict[str, float]] = {"U": {}, "W": {}}
     walls = {"U": 0.0, "W": 0.0}
     during: list[float] = []
     per_seg = -(-cells // segments)  # cells in each of the workbench's segments
     for kind in order:
+        th0 = json.loads(run_code(THREAD_CPU, timeout=60))
         c0, t0 = cpu(), time.time()
         if kind == "W":
             run_code(HEADLESS_SEGMENT.format(seconds=seg), timeout=seg + 120)
@@ -136,6 +193,9 @@ def measure_interleaved(page: Any, duration: float, segments: int, cells: int,
         walls[kind] += wall
         for group, cores in cpu_shares(c0, cpu(), wall).items():
             used[kind][group] = used[kind].get(group, 0.0) + cores * wall
+        th1 = json.loads(run_code(THREAD_CPU, timeout=60))
+        for group, cores in thread_cores(th0, th1, wall).items():
+            threads[kind][group] = threads[kind].get(group, 0.0) + cores * wall
         time.sleep(0.5)  # a paused search lets its last trial finish
     page.locator("button.nbui-stop").click()
 
@@ -157,4 +217,7 @@ def measure_interleaved(page: Any, duration: float, segments: int, cells: int,
         # cores used per process group in each kind of segment (one core: 1.0)
         "cores": {k: {g: round(v / walls[k], 3) for g, v in used[k].items()} if walls[k] else {}
                   for k in ("U", "W")},
+        # cores used by each group of the kernel's threads (``thread_cores``)
+        "kernel_threads": {k: {g: round(v / walls[k], 3) for g, v in threads[k].items()}
+                           if walls[k] else {} for k in ("U", "W")},
     }

@@ -436,6 +436,7 @@ def _measure_interleaved(page: Any, duration: float, cells: int, baseline: list[
     finished = res.pop("ui_finish_times")
     during = res.pop("cells_ms")
     cores = res.pop("cores")
+    threads = res.pop("kernel_threads")
     shown = _shown(page, finished, t_start, t_stop, t_stop)
     return {
         "search": {
@@ -452,6 +453,9 @@ def _measure_interleaved(page: Any, duration: float, cells: int, baseline: list[
         **shown,
         # cores used per process group in the segments with the workbench and without
         "cpu_cores": {"with_ui": cores["U"], "without_ui": cores["W"]},
+        # the kernel's cores by thread (search, poller, charts, other): the poller's and
+        # the charts' share is GIL time the one-threaded search waits for
+        "kernel_threads": {"with_ui": threads["U"], "without_ui": threads["W"]},
     }
 
 

@@ -182,6 +182,13 @@ def test_an_interleaved_run_alternates_the_searches_and_counts_each_in_its_segme
     assert summary["cell_ms"]["during_search"]["n"] == 2
     assert summary["cpu_cores"]["with_ui"]["browser"] > 0 < summary["cpu_cores"]["without_ui"][
         "kernel"]
+    # the kernel's cores by thread: the search ran in both kinds of segment, the
+    # workbench's poller and charts only beside it (its paused run: a poll of nothing)
+    threads = summary["kernel_threads"]
+    for phase in ("with_ui", "without_ui"):
+        assert set(threads[phase]) == {"search", "poller", "charts", "other"}, threads
+        assert threads[phase]["search"] > 0.05, threads
+    assert threads["with_ui"]["charts"] > threads["without_ui"]["charts"], threads
     assert summary["settings"]["interleave"] == 2 and summary["console_errors"] == []
 
 
