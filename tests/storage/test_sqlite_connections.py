@@ -35,18 +35,18 @@ def test_open_waits_for_another_writer_instead_of_failing_at_the_wal_switch(tmp_
     path = str(tmp_path / "runs.db")
     _rollback_mode_store(path)
     other = _hold_write_lock(path)
-    released = threading.Event()
+    releasing = threading.Event()  # set before the COMMIT: the open cannot pass first
 
     def release() -> None:
         time.sleep(0.3)
+        releasing.set()
         other.execute("COMMIT")
-        released.set()
 
     t = threading.Thread(target=release)
     t.start()
     try:
         with SQLiteStore(path, timeout=30) as store:
-            assert released.is_set()  # it waited for the lock rather than failing
+            assert releasing.is_set()  # it waited for the lock rather than failing
             assert store.experiment_names() == ["e"]
             store.create_trial("e", {"a": 1})
     finally:
