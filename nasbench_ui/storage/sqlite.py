@@ -12,7 +12,8 @@
   SQLite touches it).
 * Stored data is JSON text and numbers only (see :mod:`nasbench_ui.storage.base`).
 * The layout, its migrations and the checks made before a file is touched live in
-  :mod:`nasbench_ui.storage.sqlite_schema`.
+  :mod:`nasbench_ui.storage.sqlite_schema`; the SQL on rows (trials read into records,
+  the version counter, the leases) in :mod:`nasbench_ui.storage.sqlite_rows`.
 
 Example:
     >>> import tempfile, pathlib
@@ -40,6 +41,7 @@ from typing import Any
 from urllib.parse import quote
 
 from nasbench_ui.storage import base
+from nasbench_ui.storage import sqlite_rows as rows
 from nasbench_ui.storage.base import StoreError
 from nasbench_ui.storage.sqlite_connections import (
     Connections,
@@ -50,22 +52,6 @@ from nasbench_ui.storage.sqlite_connections import (
 )
 from nasbench_ui.storage.sqlite_schema import SCHEMA_VERSION, check_version, prepare
 from nasbench_ui.storage.trial import Trial, TrialState
-
-_COLUMNS = (
-    "t.id, t.number, t.state, t.arch, t.value, t.metrics, t.error, "
-    "t.started_at, t.finished_at, t.worker, t.meta"
-)
-
-
-def _store_error(shown: str, e: sqlite3.DatabaseError) -> StoreError:
-    if "not a database" in str(e):
-        return StoreError(f"{shown} is not a SQLite database ({e}); pass another path")
-    if "malformed" in str(e):
-        return StoreError(
-            f"{shown} is damaged ({e}); nothing was written to it. To save what SQLite can "
-            f"still read: sqlite3 {shown} .recover | sqlite3 recovered.db"
-        )
-    return StoreError(f"cannot use the store {shown}: {e}")
 
 
 class SQLiteStore:
@@ -114,7 +100,7 @@ class SQLiteStore:
             switch_to_wal(con, shown, self._timeout)
         except sqlite3.DatabaseError as e:
             self.close()
-            raise _store_error(shown, e) from e
+            raise rows.store_error(shown, e) from e
         except BaseException:
             self.close()
             raise
@@ -142,7 +128,7 @@ class SQLiteStore:
             prepare(self._keeper, shown)
             self._db = Connections(self._file, shown, self._timeout, uri=mem, readonly=True)
         except sqlite3.DatabaseError as e:
-            raise _store_error(shown, e) from e
+            raise rows.store_error(shown, e) from e
         finally:
             con.close()
 
@@ -177,9 +163,6 @@ class SQLiteStore:
 
     # ------------------------------------------------------------ lookups
 
-    def _names(self, con: sqlite3.Connection) -> list[str]:
-        return [r[0] for r in con.execute("SELECT name FROM experiments ORDER BY id")]
-
     def _exp_id(self, con: sqlite3.Connection, name: Any) -> int:
         base.check_name(name)
         if name in self._ids:
@@ -188,79 +171,14 @@ class SQLiteStore:
         if row is None:
             raise ValueError(
                 f"no experiment {name!r} in {self.path}; it holds: "
-                f"{base.describe_names(self._names(con))}"
+                f"{base.describe_names(rows.experiment_names(con))}"
             )
         self._ids[name] = row[0]
         return row[0]
 
     def _trial_row(self, con: sqlite3.Connection, name: str, number: Any) -> tuple[int, int, str]:
         exp_id = self._exp_id(con, name)
-        n = base.check_number(number)
-        row = con.execute(
-            "SELECT id, state FROM trials WHERE experiment_id = ? AND number = ?", (exp_id, n)
-        ).fetchone()
-        if row is None:
-            count = con.execute(
-                "SELECT COUNT(*) FROM trials WHERE experiment_id = ?", (exp_id,)
-            ).fetchone()[0]
-            have = f"0..{count - 1}" if count else "none yet"
-            raise ValueError(f"experiment {name!r} has no trial {n} (its trials: {have})")
-        return exp_id, row[0], row[1]
-
-    @staticmethod
-    def _bump(con: sqlite3.Connection) -> int:
-        con.execute("UPDATE meta SET value = value + 1 WHERE key = 'trial_version'")
-        return con.execute("SELECT value FROM meta WHERE key = 'trial_version'").fetchone()[0]
-
-    # The hot path (a trial's create and finish) takes the next version in the statement
-    # that writes the trial, then moves the counter: one statement fewer than _bump.
-    _NEXT_VERSION = "(SELECT value + 1 FROM meta WHERE key = 'trial_version')"
-    _MOVE_VERSION = "UPDATE meta SET value = value + 1 WHERE key = 'trial_version'"
-
-    @staticmethod
-    def _save_experiment(con: sqlite3.Connection, exp_id: int, state_text: str | None,
-                         counters_text: str | None) -> None:
-        """The strategy state and counters, when given, in one statement."""
-        if state_text is not None and counters_text is not None:
-            con.execute("UPDATE experiments SET strategy_state = ?, counters = ? WHERE id = ?",
-                        (state_text, counters_text, exp_id))
-        elif state_text is not None:
-            con.execute("UPDATE experiments SET strategy_state = ? WHERE id = ?",
-                        (state_text, exp_id))
-        elif counters_text is not None:
-            con.execute("UPDATE experiments SET counters = ? WHERE id = ?",
-                        (counters_text, exp_id))
-
-    @staticmethod
-    def _load(con: sqlite3.Connection, where: str, params: tuple) -> list[Trial]:
-        """Trials matching ``where`` (on alias ``t``), with their curves, by number."""
-        rows = con.execute(
-            f"SELECT {_COLUMNS} FROM trials t WHERE {where} ORDER BY t.number", params
-        ).fetchall()
-        curves: dict[int, list[dict]] = {r[0]: [] for r in rows}
-        if rows:
-            for trial_id, point in con.execute(
-                "SELECT p.trial_id, p.point FROM curve_points p JOIN trials t ON t.id = p.trial_id"
-                f" WHERE {where} ORDER BY p.trial_id, p.step",
-                params,
-            ):
-                curves[trial_id].append(base.decode(point))
-        return [
-            Trial(
-                number=r[1],
-                state=TrialState[r[2]],
-                arch=base.decode(r[3], repeats=True),
-                value=r[4],
-                metrics=base.decode(r[5], {}),
-                curve=curves[r[0]],
-                error=r[6],
-                started_at=r[7],
-                finished_at=r[8],
-                worker=r[9],
-                meta=base.decode(r[10], {}, repeats=True),
-            )
-            for r in rows
-        ]
+        return (exp_id, *rows.trial_row(con, exp_id, name, base.check_number(number)))
 
     # ------------------------------------------------------------ experiments
 
@@ -290,7 +208,7 @@ class SQLiteStore:
 
     def experiment_names(self) -> list[str]:
         with self._db.transaction() as con:
-            return self._names(con)
+            return rows.experiment_names(con)
 
     def experiments(self) -> list[dict]:
         with self._db.transaction() as con:
@@ -378,11 +296,11 @@ class SQLiteStore:
             ).fetchone()[0]
             con.execute(
                 "INSERT INTO trials (experiment_id, number, state, arch, started_at, worker, meta,"
-                f" version) VALUES (?, ?, 'RUNNING', ?, ?, ?, ?, {self._NEXT_VERSION})",
+                f" version) VALUES (?, ?, 'RUNNING', ?, ?, ?, ?, {rows.NEXT_VERSION})",
                 (exp_id, number, arch_text, started, worker, meta_text),
             )
-            con.execute(self._MOVE_VERSION)
-            self._save_experiment(con, exp_id, state_text, None)
+            con.execute(rows.MOVE_VERSION)
+            rows.save_experiment(con, exp_id, state_text, None)
         return number
 
     def append_curve(self, name: str, number: int, point: dict) -> None:
@@ -399,7 +317,7 @@ class SQLiteStore:
                 " COALESCE(MAX(step), -1) + 1 FROM curve_points WHERE trial_id = ?), ?)",
                 (trial_id, trial_id, text),
             )
-            con.execute("UPDATE trials SET version = ? WHERE id = ?", (self._bump(con), trial_id))
+            con.execute("UPDATE trials SET version = ? WHERE id = ?", (rows.bump_version(con), trial_id))
 
     def set_worker(self, name: str, number: int, worker: str | None) -> None:
         worker = base.clean_str(worker, "worker")
@@ -407,7 +325,7 @@ class SQLiteStore:
             _, trial_id, _ = self._trial_row(con, name, number)
             con.execute(
                 "UPDATE trials SET worker = ?, version = ? WHERE id = ?",
-                (worker, self._bump(con), trial_id),
+                (worker, rows.bump_version(con), trial_id),
             )
 
     def finish_trial(
@@ -437,7 +355,7 @@ class SQLiteStore:
             exp_id = self._exp_id(con, name)
             done = con.execute(
                 "UPDATE trials SET state = ?, value = ?, metrics = ?, error = ?, finished_at = ?,"
-                f" version = {self._NEXT_VERSION}"
+                f" version = {rows.NEXT_VERSION}"
                 " WHERE experiment_id = ? AND number = ? AND state = 'RUNNING'",
                 (final.name, clean, metrics_text, error, finished, exp_id, n),
             ).rowcount
@@ -447,23 +365,23 @@ class SQLiteStore:
                     f"trial {number} of experiment {name!r} is already {current}; "
                     "only a RUNNING trial can be finished"
                 )
-            con.execute(self._MOVE_VERSION)
-            self._save_experiment(con, exp_id, state_text, counters_text)
+            con.execute(rows.MOVE_VERSION)
+            rows.save_experiment(con, exp_id, state_text, counters_text)
 
     def trial(self, name: str, number: int) -> Trial:
         with self._db.transaction() as con:
             _, trial_id, _ = self._trial_row(con, name, number)
-            return self._load(con, "t.id = ?", (trial_id,))[0]
+            return rows.load_trials(con, "t.id = ?", (trial_id,))[0]
 
     def trials(self, name: str, states: Iterable[TrialState] | None = None) -> list[Trial]:
         wanted = base.as_states(states)
         with self._db.transaction() as con:
             exp_id = self._exp_id(con, name)
             if wanted is None:
-                return self._load(con, "t.experiment_id = ?", (exp_id,))
+                return rows.load_trials(con, "t.experiment_id = ?", (exp_id,))
             marks = ", ".join("?" * len(wanted))
             names = tuple(sorted(s.name for s in wanted))
-            return self._load(
+            return rows.load_trials(
                 con, f"t.experiment_id = ? AND t.state IN ({marks})", (exp_id, *names)
             )
 
@@ -479,7 +397,7 @@ class SQLiteStore:
             )
             if latest <= since:
                 return latest, []
-            return latest, self._load(con, "t.experiment_id = ? AND t.version > ?", (exp_id, since))
+            return latest, rows.load_trials(con, "t.experiment_id = ? AND t.version > ?", (exp_id, since))
 
     def interrupt_running(self, name: str) -> list[int]:
         with self._db.transaction(write=True) as con:
@@ -496,7 +414,7 @@ class SQLiteStore:
                 con.execute(
                     "UPDATE trials SET state = 'INTERRUPTED', error = ?, finished_at = ?,"
                     " version = ? WHERE experiment_id = ? AND state = 'RUNNING'",
-                    (base.INTERRUPTED_ERROR, time.time(), self._bump(con), exp_id),
+                    (base.INTERRUPTED_ERROR, time.time(), rows.bump_version(con), exp_id),
                 )
         return numbers
 
@@ -533,22 +451,11 @@ class SQLiteStore:
     def lease(self, name: str) -> dict | None:
         """See :mod:`nasbench_ui.storage.lease`."""
         with self._db.transaction() as con:
-            exp_id = self._exp_id(con, name)
-            row = con.execute("SELECT value FROM meta WHERE key = ?", (f"lease:{exp_id}",)).fetchone()
-        return None if row is None or row[0] is None else base.decode(row[0])
+            return rows.read_lease(con, self._exp_id(con, name))
 
     def swap_lease(self, name: str, expected: str | None, new: dict | None) -> tuple[bool, dict | None]:
         """See :mod:`nasbench_ui.storage.lease`."""
         text = None if new is None else base.encode(new, "lease")
         with self._db.transaction(write=True) as con:
-            exp_id = self._exp_id(con, name)
-            key = f"lease:{exp_id}"
-            row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-            current = None if row is None or row[0] is None else base.decode(row[0])
-            if (current or {}).get("owner") != expected:
-                return False, current
-            if text is None:
-                con.execute("DELETE FROM meta WHERE key = ?", (key,))
-            else:
-                con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, text))
-        return True, new
+            swapped, held = rows.swap_lease(con, self._exp_id(con, name), expected, text)
+        return (True, new) if swapped else (False, held)
