@@ -1,8 +1,8 @@
 """The search space: a DAG whose nodes are tensors and whose edges carry operation choices.
 
-The spec is frozen and JSON round-trips. Validation happens at construction and in
-:meth:`SearchSpace.validate`; every ValueError names the node, edge or decision at
-fault. Sampling, mutation, encoding and enumeration live in :mod:`.archs`; building a
+The spec is frozen and JSON round-trips. Validation happens at construction
+(:mod:`.checks`) and in :meth:`SearchSpace.validate`; every ValueError names the node,
+edge or decision at fault. Sampling, mutation, encoding and enumeration live in :mod:`.archs`; building a
 ``torch.nn.Module`` lives in :mod:`.build`.
 
 Example:
@@ -28,7 +28,8 @@ from typing import Any
 
 import networkx as nx
 
-from . import archs, ops
+from . import archs
+from .checks import HEADS, KEY_FORMATS, check_space
 from .decisions import (
     Categorical,
     Decision,
@@ -51,11 +52,8 @@ from .decisions import (
 
 FORMAT = "nasbench_ui.space"
 VERSION = 1
-HEADS = ("flatten", "gap")
-KEY_FORMATS = ("json", "nb201")
 MAX_JSON_BYTES = 1_000_000
 MAX_JSON_DEPTH = 32
-MAX_NODES = 500
 #: The fields of the space JSON (``layout`` holds the graph editor's node positions).
 FIELDS = ("format", "version", "name", "input", "output", "nodes", "edges", "input_choices",
           "hparams", "stem", "head", "key_format", "layout")
@@ -129,7 +127,7 @@ class SearchSpace:
         s(self, "head", head)
         s(self, "key_format", key_format)
         s(self, "input_choices", self._complete_input_choices(tuple(input_choices)))
-        self._check()
+        check_space(self)
         decisions: list[Decision] = [OpDecision(e.label, e) for e in self.edges if e.is_decision]
         decisions += list(self.input_choices)
         decisions += list(self.hparams)
@@ -144,108 +142,6 @@ class SearchSpace:
                 ic = InputChoice(ic.node, ic.k, preds, ic.label)
             out.append(ic)
         return tuple(out)
-
-    def _check(self) -> None:
-        names = [n.name for n in self.nodes]
-        if len(names) > MAX_NODES:
-            raise ValueError(f"a search space may have at most {MAX_NODES} nodes, got {len(names)}")
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"node names must be unique; repeated: {dup}")
-        known = set(names)
-        for end, what in ((self.input, "input"), (self.output, "output")):
-            if end not in known:
-                raise ValueError(f"the {what} node {end!r} is not among the nodes {names}")
-        if self.input == self.output:
-            raise ValueError(f"the input and output must be different nodes, both are {self.input!r}")
-        if self.head not in HEADS:
-            raise ValueError(f"head must be one of {list(HEADS)}, got {self.head!r}")
-        if self.key_format not in KEY_FORMATS:
-            raise ValueError(f"key_format must be one of {list(KEY_FORMATS)}, got {self.key_format!r}")
-        if self.stem is not None and (
-            isinstance(self.stem, bool) or not isinstance(self.stem, int) or self.stem < 1
-        ):
-            raise ValueError(f"stem must be None or a positive channel count, got {self.stem!r}")
-        hp_labels = [h.label for h in self.hparams]
-        seen_pairs: set[tuple[str, str]] = set()
-        for e in self.edges:
-            where = f"edge {e.label!r} ({e.src} -> {e.dst})"
-            for end in (e.src, e.dst):
-                if end not in known:
-                    raise ValueError(f"{where}: node {end!r} does not exist; nodes are {names}")
-            if e.src == e.dst:
-                raise ValueError(f"{where}: an edge cannot join a node to itself (a cycle)")
-            if (e.src, e.dst) in seen_pairs:
-                raise ValueError(f"{where}: there is already an edge {e.src} -> {e.dst}")
-            seen_pairs.add((e.src, e.dst))
-            if e.dst == self.input:
-                raise ValueError(f"{where}: the input node {self.input!r} cannot have incoming edges")
-            if e.src == self.output:
-                raise ValueError(f"{where}: the output node {self.output!r} cannot have outgoing edges")
-            if not e.ops:
-                raise ValueError(f"{where}: the candidate operation list is empty; add at least one")
-            if len(set(e.ops)) != len(e.ops):
-                raise ValueError(f"{where}: candidate operations repeat: {list(e.ops)}")
-            for op in e.ops:
-                if not ops.is_registered(op):
-                    raise ValueError(
-                        f"{where}: unknown operation {op!r}; known operations: {ops.names()} "
-                        "(register your own with nasbench_ui.space.ops.register)"
-                    )
-            for kw, ref in e.bind:
-                if ref not in hp_labels:
-                    raise ValueError(
-                        f"{where}: {kw!r} is bound to {ref!r}, which is not a hyperparameter "
-                        f"(hyperparameters: {hp_labels})"
-                    )
-        g = self.graph()
-        if not nx.is_directed_acyclic_graph(g):
-            cycle = [u for u, _ in nx.find_cycle(g)]
-            raise ValueError(
-                f"the graph has a cycle through nodes {cycle}; remove one of its edges"
-            )
-        reach = nx.descendants(g, self.input) | {self.input}
-        back = nx.ancestors(g, self.output) | {self.output}
-        for n in names:
-            if n not in reach:
-                raise ValueError(
-                    f"node {n!r} is unreachable from the input {self.input!r}; "
-                    "connect it to an earlier node or delete it"
-                )
-            if n not in back:
-                raise ValueError(
-                    f"node {n!r} cannot reach the output {self.output!r}; "
-                    "connect it to a later node or delete it"
-                )
-        labels = [e.label for e in self.edges if e.is_decision]
-        labels += [ic.label for ic in self.input_choices] + hp_labels
-        dup = sorted({x for x in labels if labels.count(x) > 1})
-        if dup:
-            raise ValueError(f"decision labels must be unique; repeated: {dup}")
-        ic_nodes: set[str] = set()
-        for ic in self.input_choices:
-            where = f"input choice {ic.label!r} on node {ic.node!r}"
-            if ic.node not in known:
-                raise ValueError(f"{where}: node {ic.node!r} does not exist")
-            if ic.node in ic_nodes:
-                raise ValueError(f"{where}: node {ic.node!r} already has an input choice")
-            ic_nodes.add(ic.node)
-            preds = {e.src for e in self.edges if e.dst == ic.node}
-            bad = [c for c in ic.candidates if c not in preds]
-            if bad:
-                raise ValueError(
-                    f"{where}: candidates {bad} are not predecessors of {ic.node!r} "
-                    f"(predecessors: {sorted(preds)})"
-                )
-            if not ic.candidates:
-                raise ValueError(f"{where}: the node has no candidate inputs")
-            if isinstance(ic.k, bool) or not isinstance(ic.k, int) or ic.k < 1:
-                raise ValueError(f"{where}: k must be a positive integer, got {ic.k!r}")
-            if ic.k > len(ic.candidates):
-                raise ValueError(
-                    f"{where}: k={ic.k} is greater than the number of candidates "
-                    f"({len(ic.candidates)}: {list(ic.candidates)})"
-                )
 
     # ------------------------------------------------------------- structure
     def graph(self) -> nx.DiGraph:

@@ -1,0 +1,128 @@
+"""The checks a SearchSpace passes when it is made (``space/checks.py``): each bad
+input is a ValueError that names its node, edge or decision."""
+
+import pytest
+
+from nasbench_ui.space import Edge, InputChoice, IntRange, Node, SearchSpace
+from nasbench_ui.space.checks import MAX_NODES
+
+
+def tiny(**kw):
+    base = dict(
+        name="tiny",
+        nodes=["in", "a", "b", "out"],
+        edges=[
+            Edge("in", "a", ["conv_3x3", "skip"]),
+            Edge("in", "b", ["relu"]),
+            Edge("a", "b", ["none", "skip"]),
+            Edge("b", "out", ["relu"]),
+        ],
+    )
+    base.update(kw)
+    return SearchSpace(**base)
+
+
+def test_cycle_is_named():
+    with pytest.raises(ValueError, match=r"cycle through nodes \[.*'a'.*'b'.*\]|cycle through nodes"):
+        tiny(edges=[Edge("in", "a", ["relu"]), Edge("a", "b", ["relu"]), Edge("b", "a", ["relu"]),
+                    Edge("b", "out", ["relu"])])
+
+
+def test_self_loop_is_named():
+    with pytest.raises(ValueError, match="edge 'a<-a'.*cannot join a node to itself"):
+        tiny(edges=[Edge("in", "a", ["relu"]), Edge("a", "a", ["relu"]), Edge("a", "out", ["relu"])],
+             nodes=["in", "a", "out"])
+
+
+def test_unreachable_node_is_named():
+    with pytest.raises(ValueError, match="node 'b' is unreachable from the input 'in'"):
+        tiny(edges=[Edge("in", "a", ["relu"]), Edge("a", "out", ["relu"]), Edge("b", "out", ["relu"])])
+
+
+def test_dead_end_node_is_named():
+    with pytest.raises(ValueError, match="node 'b' cannot reach the output 'out'"):
+        tiny(edges=[Edge("in", "a", ["relu"]), Edge("a", "out", ["relu"]), Edge("a", "b", ["relu"])])
+
+
+def test_empty_candidates_named():
+    with pytest.raises(ValueError, match="edge 'a<-in'.*candidate operation list is empty"):
+        tiny(edges=[Edge("in", "a", []), Edge("a", "b", ["relu"]), Edge("in", "b", ["relu"]),
+                    Edge("b", "out", ["relu"])])
+
+
+def test_unknown_operation_named():
+    with pytest.raises(ValueError, match="edge 'a<-in'.*unknown operation 'conv_9x9'"):
+        tiny(edges=[Edge("in", "a", ["conv_9x9"]), Edge("a", "b", ["relu"]), Edge("in", "b", ["relu"]),
+                    Edge("b", "out", ["relu"])])
+
+
+def test_unknown_node_in_edge():
+    with pytest.raises(ValueError, match="node 'zz' does not exist"):
+        tiny(edges=[Edge("in", "zz", ["relu"])])
+
+
+def test_input_choice_k_too_large():
+    with pytest.raises(ValueError, match="input choice 'b.inputs' on node 'b'.*k=3 is greater than the number of candidates"):
+        tiny(input_choices=[InputChoice("b", 3)])
+
+
+def test_input_choice_candidate_not_predecessor():
+    with pytest.raises(ValueError, match="candidates \\['out'\\] are not predecessors of 'b'"):
+        tiny(input_choices=[InputChoice("b", 1, ["in", "out"])])
+
+
+def test_bind_to_unknown_hparam():
+    with pytest.raises(ValueError, match="'filters' is bound to 'nope', which is not a hyperparameter"):
+        SearchSpace("x", ["in", "out"], [Edge("in", "out", ["conv"], bind={"filters": "nope"})])
+
+
+def test_duplicate_labels():
+    with pytest.raises(ValueError, match="decision labels must be unique; repeated: \\['a<-in'\\]"):
+        tiny(hparams=[IntRange("a<-in", 1, 2)])
+
+
+def _line(*names):
+    return [Edge(a, b, ["relu"]) for a, b in zip(names, names[1:], strict=False)]
+
+
+@pytest.mark.parametrize(("kw", "match"), [
+    ({"nodes": [f"n{i}" for i in range(MAX_NODES + 1)], "edges": []},
+     f"at most {MAX_NODES} nodes, got {MAX_NODES + 1}"),
+    ({"nodes": ["in", "a", "a", "out"]}, r"node names must be unique; repeated: \['a'\]"),
+    ({"input": "nowhere"}, "the input node 'nowhere' is not among the nodes"),
+    ({"output": "in"}, "the input and output must be different nodes, both are 'in'"),
+    ({"key_format": "yaml"}, "key_format must be one of"),
+    ({"stem": 0}, "stem must be None or a positive channel count, got 0"),
+    ({"stem": True}, "stem must be None or a positive channel count, got True"),
+])
+def test_the_fields_are_checked(kw, match):
+    with pytest.raises(ValueError, match=match):
+        tiny(**kw)
+
+
+@pytest.mark.parametrize(("edges", "match"), [
+    ([*_line("in", "a", "out"), Edge("a", "in", ["relu"])],
+     "edge 'in<-a' .*the input node 'in' cannot have incoming edges"),
+    ([*_line("in", "out"), Edge("out", "a", ["relu"]), Edge("in", "a", ["relu"])],
+     "edge 'a<-out' .*the output node 'out' cannot have outgoing edges"),
+    ([*_line("in", "a", "out"), Edge("in", "a", ["skip"])],
+     "edge 'a<-in' .*there is already an edge in -> a"),
+    ([Edge("in", "a", ["relu", "relu"]), *_line("a", "out")],
+     r"edge 'a<-in' .*candidate operations repeat: \['relu', 'relu'\]"),
+])
+def test_each_edge_is_checked(edges, match):
+    with pytest.raises(ValueError, match=match):
+        SearchSpace("s", ["in", "a", "out"], edges)
+
+
+def test_an_input_choice_needs_a_node_of_its_own():
+    with pytest.raises(ValueError, match="input choice .* node 'zz' does not exist"):
+        tiny(input_choices=[InputChoice("zz", 1, ["in"])])
+    with pytest.raises(ValueError, match="node 'b' already has an input choice"):
+        tiny(input_choices=[InputChoice("b", 1, ["in"], "x"), InputChoice("b", 1, ["a"], "y")])
+
+
+def test_a_sound_space_passes_and_keeps_its_decisions():
+    space = tiny(hparams=[IntRange("width", 1, 4)], input_choices=[InputChoice("b", 1)])
+    assert space.labels == ("a<-in", "b<-a", "b.inputs", "width")
+    assert SearchSpace("s", [Node("in"), Node("out")], _line("in", "out")).size() == 1
