@@ -27,7 +27,8 @@ import traitlets
 from ..space.build import active_edges
 from ..space.decisions import InputChoice
 from ..space.spec import SearchSpace
-from .graph_editor import HERE, compute_layout
+from .graph_editor import HERE
+from .graph_layout import compute_layout
 
 
 def _fmt(value: Any) -> str:
