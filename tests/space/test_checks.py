@@ -2,24 +2,10 @@
 input is a ValueError that names its node, edge or decision."""
 
 import pytest
+from space_helpers import tiny
 
 from nasbench_ui.space import Edge, InputChoice, IntRange, Node, SearchSpace
 from nasbench_ui.space.checks import MAX_NODES
-
-
-def tiny(**kw):
-    base = dict(
-        name="tiny",
-        nodes=["in", "a", "b", "out"],
-        edges=[
-            Edge("in", "a", ["conv_3x3", "skip"]),
-            Edge("in", "b", ["relu"]),
-            Edge("a", "b", ["none", "skip"]),
-            Edge("b", "out", ["relu"]),
-        ],
-    )
-    base.update(kw)
-    return SearchSpace(**base)
 
 
 def test_cycle_is_named():

@@ -6,31 +6,16 @@ import random
 from typing import Any
 
 import pytest
+from space_helpers import tiny
 
 from nasbench_ui import spaces
 from nasbench_ui.space import (
     Categorical,
-    Edge,
     FloatRange,
     IntRange,
     Node,
     SearchSpace,
 )
-
-
-def tiny(**kw):
-    base = dict(
-        name="tiny",
-        nodes=["in", "a", "b", "out"],
-        edges=[
-            Edge("in", "a", ["conv_3x3", "skip"]),
-            Edge("in", "b", ["relu"]),
-            Edge("a", "b", ["none", "skip"]),
-            Edge("b", "out", ["relu"]),
-        ],
-    )
-    base.update(kw)
-    return SearchSpace(**base)
 
 
 def test_tiny_space_decisions_and_size():
