@@ -150,8 +150,9 @@ for _cls in (SuccessiveHalving, Hyperband, Bohb, Asha):
     register(_cls.NAME, _cls)
 # optional: Optuna's samplers (the `optuna` extra), listed only where Optuna is installed
 from . import optuna_sampler as _optuna_sampler  # noqa: E402 - imports Optuna only when used
+from .optuna_bridge import available as _optuna_available  # noqa: E402
 
-if _optuna_sampler.available():
+if _optuna_available():
     register(_optuna_sampler.OptunaSampler.NAME, _optuna_sampler.OptunaSampler)
 
 __all__ = [

@@ -6,7 +6,6 @@ import itertools
 import json
 import logging
 import math
-import random
 import subprocess
 import sys
 import warnings
@@ -23,6 +22,7 @@ from nasbench_ui.storage.trial import Trial, TrialState
 
 optuna = pytest.importorskip("optuna")
 
+from nasbench_ui.strategies import optuna_bridge as bridge  # noqa: E402
 from nasbench_ui.strategies import optuna_sampler as osm  # noqa: E402
 
 SPACES = {"nb201": spaces.nb201, "keras_cnn": spaces.keras_cnn,
@@ -51,31 +51,6 @@ def numeric_space() -> SearchSpace:
 
 
 # ------------------------------------------------------------------ search space
-def test_each_decision_type_becomes_its_optuna_distribution() -> None:
-    d = osm.distributions(spaces.keras_cnn())
-    assert list(d) == list(spaces.keras_cnn().labels)
-    assert isinstance(d["filters"], optuna.distributions.IntDistribution)
-    assert (d["filters"].low, d["filters"].high, d["filters"].step) == (32, 128, 32)
-    assert isinstance(d["dropout"], optuna.distributions.FloatDistribution)
-    assert (d["dropout"].low, d["dropout"].high, d["dropout"].step) == (0.1, 0.5, 0.1)
-    assert d["kernel_size"].choices == (3, 5) and d["learning_rate"].choices == (0.01, 0.001)
-    ops = osm.distributions(spaces.nb201())["3<-1"]
-    assert ops.choices == ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
-    inputs = osm.distributions(spaces.darts_cell())["n3.inputs"]
-    assert inputs.choices == ('["in", "n1"]', '["in", "n2"]', '["n1", "n2"]')
-
-
-@pytest.mark.parametrize("name", list(SPACES))
-def test_every_architecture_round_trips_through_optuna_params(name: str) -> None:
-    space = SPACES[name]()
-    rng = random.Random(0)
-    for arch in [space.sample(rng) for _ in range(60)]:
-        params = osm.encode(space, arch)
-        for label, dist in osm.distributions(space).items():
-            assert dist._contains(dist.to_internal_repr(params[label])), (label, params[label])
-        assert osm.decode(space, params) == space.canonical(arch)
-
-
 @pytest.mark.parametrize("name", list(SPACES))
 @pytest.mark.parametrize("sampler", ["tpe", "random", "nsga2", "qmc"])
 def test_samplers_propose_valid_architectures_and_learn(name: str, sampler: str) -> None:
@@ -86,7 +61,7 @@ def test_samplers_propose_valid_architectures_and_learn(name: str, sampler: str)
         space.validate(a)
     done = s.study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
     assert len(done) == 25
-    assert [osm.decode(space, t.params) for t in done] == asked
+    assert [bridge.decode(space, t.params) for t in done] == asked
     assert s.ask_meta()["sampler"] == sampler and s.ask_meta()["optuna_trial"] == 24
 
 
@@ -171,7 +146,7 @@ def test_told_but_never_asked_architectures_join_the_study() -> None:
         s.tell(a, objective(a), trial(i, a, objective(a)))
     s.tell(history[0], None)  # a failed foreign trial teaches nothing
     assert len(s.study.trials) == 6
-    assert [osm.decode(space, t.params) for t in s.study.trials] == history
+    assert [bridge.decode(space, t.params) for t in s.study.trials] == history
     assert [e[0] for e in events(s)] == ["add"] * 6
     for a in drive(s, objective, 4, first=6):
         space.validate(a)
@@ -245,7 +220,7 @@ def test_a_snapshot_that_replays_differently_keeps_its_history_and_continues() -
     r = make(space, seed=0, sampler="tpe", sampler_options={"n_startup_trials": 4})
     r.load_state_dict(state)
     assert r.seed == 1
-    assert [osm.decode(space, t.params) for t in r.study.trials] == [*asked, pending]
+    assert [bridge.decode(space, t.params) for t in r.study.trials] == [*asked, pending]
     assert [t.value for t in r.study.trials[:10]] == pytest.approx([objective(a) for a in asked])
     assert r.study.trials[10].state == optuna.trial.TrialState.RUNNING
     r.tell(pending, 0.5)
@@ -291,8 +266,8 @@ def test_constraint_is_honoured_and_rejections_are_pruned_for_optuna() -> None:
     assert all(ok(a) for a in asked)
     pruned, done = optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.COMPLETE
     rejected = [t for t in s.study.trials if t.state == pruned]
-    assert rejected and all(not ok(osm.decode(space, t.params)) for t in rejected)
-    assert [osm.decode(space, t.params) for t in s.study.trials if t.state == done] == asked
+    assert rejected and all(not ok(bridge.decode(space, t.params)) for t in rejected)
+    assert [bridge.decode(space, t.params) for t in s.study.trials if t.state == done] == asked
     kinds = {e[2] for e in events(s) if e[0] == "tell"}
     assert kinds == {"rejected", "complete"}
 
@@ -339,7 +314,7 @@ def test_random_fallback_when_every_sampler_proposal_is_rejected() -> None:
     states = [t.state for t in s.study.trials[3:]]
     assert states == [optuna.trial.TrialState.PRUNED] * osm.SAMPLER_TRIES + [
         optuna.trial.TrialState.RUNNING]
-    assert osm.decode(space, s.study.trials[-1].params) == a
+    assert bridge.decode(space, s.study.trials[-1].params) == a
     s.tell(a, 0.25)
     assert s.study.trials[-1].value == 0.25
 
@@ -386,7 +361,7 @@ def test_nsga2_with_two_objectives_counts_both_metrics() -> None:
         est = Synthetic().estimate(a, None)
         s.tell(a, est.value, Trial(i, TrialState.COMPLETE, a, est.value, est.metrics))
     for t in s.study.trials:
-        a = osm.decode(space, t.params)
+        a = bridge.decode(space, t.params)
         size = float(a["filters"] * a["units"])
         assert t.values == pytest.approx([1.0 - 1.0 / math.sqrt(size), size])
     front = {tuple(t.values) for t in s.study.best_trials}
@@ -411,7 +386,7 @@ def test_nsga2_in_an_experiment_with_params_computed_from_the_architecture() -> 
     done = exp.finished_trials()
     assert len(done) == 10 and all(t.state is TrialState.COMPLETE for t in done)
     study = exp.strategy.study
-    by_arch = {space.key(osm.decode(space, t.params)): t.values for t in study.trials}
+    by_arch = {space.key(bridge.decode(space, t.params)): t.values for t in study.trials}
     for t in done:
         assert by_arch[space.key(t.arch)] == pytest.approx(
             [t.value, arch_params(space, t.arch, (1, 8, 8))])
@@ -437,18 +412,8 @@ def test_cmaes_on_a_numeric_space_and_qmc_do_not_warn() -> None:
         s = make(numeric_space(), sampler="cmaes", sampler_options={"n_startup_trials": 2})
         for a in drive(s, lambda a: -abs(a["a"] - 7) - abs(a["b"] - 20) / 4, 12):
             numeric_space().validate(a)
-        if not osm.falls_back_on_categorical("qmc", optuna.__version__):
+        if not bridge.falls_back_on_categorical("qmc", optuna.__version__):
             make(spaces.nb201(), sampler="qmc")
-
-
-def test_which_samplers_fall_back_on_categoricals() -> None:
-    assert osm.falls_back_on_categorical("cmaes", "5.1.0")
-    assert osm.falls_back_on_categorical("qmc", "4.6.0")
-    assert osm.falls_back_on_categorical("qmc", "5.0.2")
-    assert not osm.falls_back_on_categorical("qmc", "5.1.0")
-    assert not osm.falls_back_on_categorical("qmc", "6.0.0rc1")
-    for name in ("tpe", "gp", "nsga2", "random"):
-        assert not osm.falls_back_on_categorical(name, "4.0.0")
 
 
 def test_cmaes_refuses_several_objectives() -> None:
@@ -482,7 +447,7 @@ def test_optuna_logging_is_set_to_warnings() -> None:
 
 # ------------------------------------------------------------------ registry
 def test_registered_when_optuna_imports() -> None:
-    assert osm.available()
+    assert bridge.available()
     assert "optuna" in strategies.names()
     assert strategies.get("optuna") is osm.OptunaSampler
     assert strategies.describe("optuna")["doc"].startswith("Optuna's samplers")
@@ -490,7 +455,7 @@ def test_registered_when_optuna_imports() -> None:
 
 def test_not_available_without_optuna(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "optuna", None)  # `import optuna` raises ImportError
-    assert not osm.available()
+    assert not bridge.available()
     with pytest.raises(ValueError, match=r"needs Optuna: pip install 'nasbench_ui\[optuna\]'"):
         osm.OptunaSampler(spaces.nb201())
 
