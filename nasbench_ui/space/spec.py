@@ -40,6 +40,8 @@ from .decisions import (
     IntRange,
     Node,
     OpDecision,
+)
+from .parts_json import (
     describe,
     edge_from_dict,
     expect_int,

@@ -21,7 +21,7 @@ import ipywidgets as w
 from ..options import Option
 from ..options import check as check_option
 from ..space import SearchSpace
-from ..space.decisions import hparam_from_dict
+from ..space.parts_json import hparam_from_dict
 from .option_fields import PairRows, field_kind
 from .text import Markup, SafeHTML, error_html
 
