@@ -45,23 +45,21 @@ JSON's ``cpus`` reads back where the kernel's threads and Chromium's may run.
 measures what that part of the workbench costs the search: its ``rate_ratio`` is then a
 diagnosis, and ``meets_targets`` judges neither lag nor rate.
 
-Example (the pure statistics helpers):
-    >>> chart_lags([10.0, 10.5], [(10.2, 1), (10.9, 2)])
-    ([0.2, 0.4], 0)
-    >>> summarize([3.0, 1.0, 2.0])["median"]
-    2.0
+The figures are computed from what it records by ``benchmarks/ui_figures.py``.
+
+Example (the notebook it runs):
+    >>> "Workbench(" in SETUP_CELL and "register(" in SETUP_CELL
+    True
 """
 
 from __future__ import annotations
 
 import argparse
-import bisect
 import contextlib
 import json
 import math
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -86,6 +84,15 @@ from benchmarks.processes import (  # noqa: E402
     kernel_pids,
     pin_process,
     split_cpus,
+)
+from benchmarks.ui_figures import (  # noqa: E402
+    chart_lags,
+    gc_pauses,
+    mean_rate,
+    rate_ratio,
+    spikes,
+    summarize,
+    worst,
 )
 from benchmarks.ui_phases import measure_interleaved  # noqa: E402
 
@@ -207,91 +214,6 @@ SAMPLER_JS = """(name) => {
 STOP_SAMPLER_JS = """() => { clearInterval(window.__nbuiSampler); return window.__nbuiSamples; }"""
 
 
-def summarize(values: Sequence[float]) -> dict[str, Any]:
-    """Count, median, 95th percentile, max and mean of ``values`` (None when empty).
-
-    Example:
-        >>> summarize([1.0, 2.0, 10.0])["max"]
-        10.0
-        >>> summarize([])["median"] is None
-        True
-    """
-    vals = sorted(float(v) for v in values)
-    if not vals:
-        return {"n": 0, "median": None, "p95": None, "max": None, "mean": None}
-    p95 = vals[min(len(vals) - 1, math.ceil(0.95 * len(vals)) - 1)]
-    return {"n": len(vals), "median": round(statistics.median(vals), 4), "p95": p95,
-            "max": vals[-1], "mean": round(statistics.fmean(vals), 4)}
-
-
-def chart_lags(
-    finished_at: Sequence[float], samples: Sequence[tuple[float, int]]
-) -> tuple[list[float], int]:
-    """Lag of each finished trial: from its finish time to the first page sample with at
-    least that many rows. Returns (lags in finish order, trials the page never showed).
-
-    ``finished_at`` are the store's finish times; ``samples`` the page's (time, rows).
-
-    Example:
-        >>> chart_lags([1.0, 2.0, 3.0], [(0.0, 0), (1.5, 1), (2.25, 2)])
-        ([0.5, 0.25], 1)
-    """
-    if any(b[0] < a[0] for a, b in zip(samples, samples[1:], strict=False)):
-        raise ValueError("page samples must be in time order; sort them by their time")
-    finish = sorted(float(t) for t in finished_at)
-    times = [float(t) for t, _ in samples]
-    # rows can drop (a source replaced by a shorter one), so keep the running maximum
-    best, seen = [], 0
-    for _, rows in samples:
-        seen = max(seen, int(rows))
-        best.append(seen)
-    lags: list[float] = []
-    for k, t_done in enumerate(finish, start=1):
-        i = bisect.bisect_left(best, k)
-        if i == len(best):
-            return lags, len(finish) - len(lags)
-        lags.append(round(times[i] - t_done, 4))
-    return lags, 0
-
-
-def spikes(lags: Sequence[float], finished: Sequence[float], t_start: float, n: int = 5,
-           gap: float = 1.0) -> list[list[float]]:
-    """The ``n`` largest lags at least ``gap`` seconds apart, as ``[seconds after Start of
-    the trial's finish, lag]``, largest first (to line them up with ``long_gc_s``).
-
-    Example:
-        >>> spikes([0.1, 0.9, 0.8, 0.5], [10.0, 10.5, 10.6, 12.0], 10.0, n=2)
-        [[0.5, 0.9], [2.0, 0.5]]
-    """
-    ts = sorted(float(t) for t in finished)
-    order = sorted(range(len(lags)), key=lambda i: -lags[i])
-    out: list[list[float]] = []
-    for i in order:
-        at = ts[i] - t_start
-        if all(abs(at - a) >= gap for a, _ in out):
-            out.append([round(at, 2), lags[i]])
-            if len(out) == n:
-                break
-    return out
-
-
-def _worst(lags: Sequence[float], finished: Sequence[float], t_start: float,
-           t_stop: float) -> dict[str, Any]:
-    """Where the largest lag happened: its trial (by finish order), that trial's finish time
-    after Start, and whether it finished within a second of the Stop click (``t_stop``).
-
-    Example:
-        >>> _worst([0.1, 0.9], [10.5, 11.0], 10.0, 11.2)
-        {'max_trial': 1, 'max_at_s': 1.0, 'max_near_stop': True}
-    """
-    if not lags:
-        return {"max_trial": None, "max_at_s": None, "max_near_stop": None}
-    i = max(range(len(lags)), key=lambda k: lags[k])
-    done = sorted(finished)[i]
-    return {"max_trial": i, "max_at_s": round(done - t_start, 2),
-            "max_near_stop": abs(t_stop - done) < 1.0}
-
-
 def _run_cell(page: Any, index: int, timeout_s: float = 60.0) -> float:
     out = page.evaluate(RUN_CELL_JS, [index, timeout_s * 1000])
     if out["text"].strip() != "2" or out["count"] == out["before"]:
@@ -408,7 +330,7 @@ def measure(page: Any, duration: float, cells: int, baseline_cells: int,
             "trials_per_s": round((len(finished) - 1) / span, 1) if span > 0 else None,
             "run_s": round(t_stop - t_start, 2),
             # the mean of the two runs without it, before Start and after Stop
-            "trials_per_s_without_ui": _mean_rate(before["trials_per_s"], after["trials_per_s"]),
+            "trials_per_s_without_ui": mean_rate(before["trials_per_s"], after["trials_per_s"]),
             "without_ui_run_s": seconds,
             "without_ui_finished_trials": before["finished_trials"] + after["finished_trials"],
             "without_ui_before": before,
@@ -474,7 +396,7 @@ def _shown(page: Any, finished: list[float], t_start: float, t_click: float,
         "chart_lag_s": {**summarize(lags), "not_shown": missing,
                         "median_by_quarter": [summarize(lags[i:i + quarter])["median"]
                                               for i in range(0, len(lags), quarter)],
-                        **_worst(lags, finished, t_start, t_click),
+                        **worst(lags, finished, t_start, t_click),
                         "spikes": spikes(lags, finished, t_start)},
         "page_trials_at_end": samples[-1][1] if samples else 0,
         "page_rows_at_end": int(raw[-1][2]) if raw else 0,  # the rows its source holds
@@ -497,41 +419,6 @@ def _headless(page: Any, seconds: float, tag: str, server_pid: int | None
     cores = cpu_shares(cpu0, cpu_seconds(server_pid), time.time() - t0)
     return {"trials_per_s": round(float(rate), 1) if math.isfinite(float(rate)) else None,
             "finished_trials": int(n)}, cores
-
-
-def _mean_rate(a: float | None, b: float | None) -> float | None:
-    rates = [r for r in (a, b) if r is not None]
-    return round(sum(rates) / len(rates), 1) if rates else None
-
-
-def rate_ratio(search: dict[str, Any]) -> float | None:
-    """The search's trial rate with the workbench over its rate without it (point 7 of
-    issue 14 asks for at least 0.85), or None when either is unknown.
-
-    Example:
-        >>> rate_ratio({"trials_per_s": 850.0, "trials_per_s_without_ui": 1000.0})
-        0.85
-    """
-    ui, alone = search.get("trials_per_s"), search.get("trials_per_s_without_ui")
-    if not ui or not alone:
-        return None
-    return round(ui / alone, 3)
-
-
-def gc_pauses(pauses: Sequence[Sequence[float]]) -> dict[str, dict[str, float]]:
-    """Count, total and longest pause per generation of ``(time, generation, seconds)``.
-
-    Example:
-        >>> gc_pauses([(0.0, 0, 0.001), (1.0, 2, 0.25), (2.0, 0, 0.003)])["gen0"]
-        {'n': 2, 'total': 0.004, 'max': 0.003}
-    """
-    out: dict[str, dict[str, float]] = {}
-    for _, gen, secs in pauses:
-        g = out.setdefault(f"gen{int(gen)}", {"n": 0, "total": 0.0, "max": 0.0})
-        g["n"] += 1
-        g["total"] = round(g["total"] + secs, 4)
-        g["max"] = round(max(g["max"], secs), 4)
-    return dict(sorted(out.items()))
 
 
 @contextlib.contextmanager
