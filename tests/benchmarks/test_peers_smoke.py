@@ -6,7 +6,6 @@ import json
 import random
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from helpers import REPO_ROOT
@@ -16,6 +15,7 @@ import nasbench_ui as nb
 if str(REPO_ROOT) not in sys.path:  # spawned workers import benchmarks.peers by name
     sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks import peer_report as report  # noqa: E402
 from benchmarks import peers  # noqa: E402
 
 pytest.importorskip("optuna")
@@ -78,21 +78,6 @@ def test_pick_is_the_first_best_signal_within_the_budget() -> None:
     assert peers.pick(queries, 1000) == {"score": 93.0, "signal": 90.0, "queries": 4}
 
 
-def test_cell_stats_tests_each_entry_against_the_best_peer() -> None:
-    def runs(scores: list[float]) -> list[dict]:
-        return [{"picks": {"1": {"score": s, "signal": s, "queries": 3}}, "wall_s": 1.0,
-                 "cpu_s": 0.5} for s in scores]
-
-    stats = peers.cell_stats({"evolution": runs([91.0, 91.1, 91.2, 91.3, 91.4]),
-                              "plain:tpe": runs([89.0, 89.1, 89.2, 89.3, 89.4]),
-                              "plain:random": runs([88.0, 88.1, 88.2, 88.3, 88.4])}, "1")
-    assert stats["evolution"]["best_peer"] == "plain:tpe"
-    assert stats["evolution"]["delta_vs_best_peer"] == pytest.approx(2.0)
-    assert stats["evolution"]["p_mann_whitney"] < 0.05
-    assert stats["plain:random"]["best_peer"] == "evolution"
-    assert stats["plain:tpe"]["score_mean"] == pytest.approx(89.2)
-
-
 def test_bad_arguments_are_named(nb201_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         peers.main(["--table", str(nb201_csv), "--signal", "cifar10", "--score", "a,b"])
@@ -131,8 +116,8 @@ def test_options_reach_this_projects_entry_and_name_it(nb201_csv: Path) -> None:
 
 def test_a_tagged_entry_runs_its_strategy_with_the_preset_or_given_options(
         nb201_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert peers.label("local_search#prior") == "this project, local search (prior)"
-    assert peers.group("local_search#prior") == "ours"
+    assert report.label("local_search#prior") == "this project, local search (prior)"
+    assert report.group("local_search#prior") == "ours"
     args = peers.parse_args(["--table", str(nb201_csv), "--strategies",
                              "local_search,local_search#prior"])
     assert args.options == {"local_search#prior": {"move": "best", "start": "prior"}}
@@ -152,31 +137,6 @@ def test_a_tagged_entry_runs_its_strategy_with_the_preset_or_given_options(
     plain = peers.run_ours("local_search", 0, str(nb201_csv), "valid_acc_12ep",
                            "test_acc_200ep", 3000)
     assert plain[0][1] != pytest.approx(69.078)
-
-
-def test_half_budget_compares_our_best_at_half_with_the_best_plain_peer_at_full() -> None:
-    def cell(**scores: list[float]) -> dict[str, dict[str, Any]]:
-        return {e.replace("_", ":", 1) if e.startswith("plain") else e:
-                {"group": peers.group(e.replace("_", ":", 1) if e.startswith("plain") else e),
-                 "score_per_run": xs} for e, xs in scores.items()}
-
-    cells = {"3000": cell(bananas=[95.0, 95.0], plain_tpe=[99.0, 99.0]),
-             "6000": cell(bananas=[91.0, 91.1], evolution=[91.2, 91.3],
-                          plain_tpe=[90.0, 90.1]),
-             "12000": cell(bananas=[91.0, 91.1], evolution=[91.2, 91.3],
-                           plain_tpe=[91.2, 91.2], plain_random=[90.0, 90.0])}
-    # Optuna through this project is neither side: it never sets the bar
-    cells["12000"]["optuna:tpe"] = {"group": "optuna", "score_per_run": [99.0, 99.0]}
-    v = peers.half_budget(cells)
-    assert (v["ours"], v["peer"], v["half_s"], v["full_s"]) == \
-        ("evolution", "plain:tpe", 6000.0, 12000.0)
-    assert v["ours_mean_at_half"] == pytest.approx(91.25) and v["met"] is True
-    assert v["p_mann_whitney"] == pytest.approx(  # rounded to 5 places
-        peers.mann_whitney([91.2, 91.3], [91.2, 91.2]), abs=1e-5)
-    cells["12000"]["plain:tpe"]["score_per_run"] = [91.3, 91.3]
-    assert peers.half_budget(cells)["met"] is False
-    assert peers.half_budget({"5000": cells["6000"], "12000": cells["12000"]}) is None
-    assert peers.half_budget({"6000": cell(bananas=[1.0]), "12000": cell(bananas=[1.0])}) is None
 
 
 @pytest.mark.slow
