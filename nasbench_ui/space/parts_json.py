@@ -58,31 +58,30 @@ def expect_object(value: Any, path: str) -> dict[str, Any]:
     return value
 
 
+def _expect(value: Any, path: str, optional: bool, ok: bool, expected: str) -> Any:
+    """``value`` when ``ok`` (or None when null and ``optional``), else the ValueError."""
+    if value is None and optional:
+        return None
+    if not ok:
+        raise _wrong(path, expected + (" or null" if optional else ""), value)
+    return value
+
+
 def expect_list(value: Any, path: str, optional: bool = False) -> list[Any]:
     """``value`` if it is a JSON list (``[]`` for null when ``optional``)."""
-    if value is None and optional:
-        return []
-    if not isinstance(value, list):
-        raise _wrong(path, "a list" + (" or null" if optional else ""), value)
-    return value
+    got = _expect(value, path, optional, isinstance(value, list), "a list")
+    return [] if got is None else got
 
 
 def expect_str(value: Any, path: str, optional: bool = False) -> str | None:
     """``value`` if it is a JSON string (or null when ``optional``)."""
-    if value is None and optional:
-        return None
-    if not isinstance(value, str):
-        raise _wrong(path, "a string" + (" or null" if optional else ""), value)
-    return value
+    return _expect(value, path, optional, isinstance(value, str), "a string")
 
 
 def expect_int(value: Any, path: str, optional: bool = False) -> int | None:
     """``value`` if it is a JSON integer (not a bool; or null when ``optional``)."""
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _wrong(path, "an int" + (" or null" if optional else ""), value)
-    return value
+    ok = isinstance(value, int) and not isinstance(value, bool)
+    return _expect(value, path, optional, ok, "an int")
 
 
 def _number(value: Any, path: str) -> float | int:
