@@ -17,11 +17,17 @@ The live widgets (:class:`~nasbench_ui.ui.charts.LiveCharts`,
   made; on its ``DocumentReady`` event the next push drops its incremental changes and
   calls the widget's ``resend()``, which re-sends every changeable value whole.
 * **Receipts** (``receipts=True``). A push ends by setting a mark (the ``tags`` of
-  ``ack_source``, a source no glyph draws); the page's echo of it is the receipt. A new
-  push waits for the receipt of the previous one, for at most ``ack_timeout`` seconds
-  (a page that is not shown sends none; a kernel busy with a cell handles none), so a
-  busy page never falls ever further behind. The page sends back no other echo
-  (:func:`~nasbench_ui.viz.notebook.drop_page_echoes`).
+  ``ack_source``, a source no glyph draws) when ``receipt_interval`` seconds have passed
+  since the last mark; the page's echo of it is the receipt. A new push waits for the
+  receipt of the last mark, for at most ``ack_timeout`` seconds (a page that is not
+  shown sends none; a kernel busy with a cell handles none), so a busy page falls
+  behind by at most the pushes of one interval, never ever further. The page sends back
+  no other echo (:func:`~nasbench_ui.viz.notebook.drop_page_echoes`). Receipts are
+  asked sparingly because each one is a message to the kernel, and JupyterLab shows
+  every message the kernel handles: busy, then idle, in the toolbar, the status bar and
+  the favicon, whose swap makes Chromium re-evaluate every stylesheet of the page. A
+  receipt per push (about 4 a second) cost the page 0.07 of a core more than one a
+  second, and the search 0.04 of its rate (``benchmarks/ui_responsiveness.py``).
 
 Example:
     >>> from bokeh.plotting import figure
@@ -46,13 +52,15 @@ from bokeh.models import ColumnDataSource
 from ..viz.notebook import drop_page_echoes, echo_free_model
 from ..viz.throttle import Throttle
 
-__all__ = ["ACK_TIMEOUT", "ACK_TIMEOUT_MIN", "ChartPusher", "resend_whole"]
+__all__ = ["ACK_TIMEOUT", "ACK_TIMEOUT_MIN", "RECEIPT_INTERVAL", "ChartPusher", "resend_whole"]
 
 # How long a push waits for the page's receipt of the previous one: three times the
 # recent round trip, within these bounds. Receipts are handled by the kernel's main
 # thread, so a long cell delays them; the timeout keeps the charts moving meanwhile.
 ACK_TIMEOUT = 2.0
 ACK_TIMEOUT_MIN = 0.5
+#: Seconds between two receipts asked of the page, at least (see the module docstring).
+RECEIPT_INTERVAL = 1.0
 
 
 def resend_whole(values: Iterable[tuple[Any, str]]) -> None:
@@ -78,12 +86,18 @@ class ChartPusher:
     anything. ``resend()``: re-send every changeable value whole (a late view; default:
     every ``ColumnDataSource`` of the document). ``css_class``: the model's class in the
     page. ``after_sync()``: called after each page change, with the lock released.
+    ``receipt_interval``: seconds between two receipts asked of the page, at least.
     """
 
     def __init__(self, root: Any, push: Callable[[], bool], *, interval: float = 0.25,
                  name: str = "nbui-chart", css_class: str | None = None,
                  resend: Callable[[], Any] | None = None,
-                 after_sync: Callable[[], Any] | None = None, receipts: bool = False) -> None:
+                 after_sync: Callable[[], Any] | None = None, receipts: bool = False,
+                 receipt_interval: float = RECEIPT_INTERVAL) -> None:
+        if isinstance(receipt_interval, bool) or not isinstance(receipt_interval, (int, float)) \
+                or not receipt_interval >= 0:
+            raise ValueError(f"receipt_interval must be a number of seconds >= 0, got "
+                             f"{receipt_interval!r}")
         self.throttle = Throttle(self._tick, interval, name)
         self.root, self._push, self._resend = root, push, resend
         self.css_class, self._after_sync = css_class, after_sync
@@ -102,6 +116,9 @@ class ChartPusher:
         self.acked = 0
         self.rtt: float | None = None  # smoothed seconds from a mark to its receipt
         self._marked_at = 0.0
+        self._last_mark: float | None = None  # when the last mark was set (None: never)
+        #: seconds between two marks, at least (0: every push is marked)
+        self.receipt_interval = float(receipt_interval)
         self._retry: threading.Timer | None = None
 
     # ------------------------------------------------------------- the model
@@ -152,7 +169,8 @@ class ChartPusher:
                     self.model.discard_batch()
                 self.resend()
                 changed = True
-            if changed and self.model is not None and self.ack_source is not None:
+            if changed and self.model is not None and self.ack_source is not None \
+                    and self._mark_due():
                 self._mark()
             self.pushes += 1
 
@@ -209,12 +227,17 @@ class ChartPusher:
             return ACK_TIMEOUT
         return min(ACK_TIMEOUT, max(ACK_TIMEOUT_MIN, 3 * self.rtt))
 
+    def _mark_due(self) -> bool:
+        """Whether this push asks for a receipt: the first, then one per interval."""
+        last = self._last_mark
+        return last is None or time.monotonic() - last >= self.receipt_interval
+
     def _mark(self) -> None:
         """Set the push mark last: the page applies patches in order, so its echo of the
         mark means the whole push has been applied."""
         assert self.ack_source is not None
         self.sent += 1
-        self._marked_at = time.monotonic()
+        self._marked_at = self._last_mark = time.monotonic()
         if self._retry is not None:
             self._retry.cancel()
             self._retry = None

@@ -334,6 +334,7 @@ def test_pushes_wait_for_the_page_receipt_of_the_previous_one(charts, monkeypatc
     a busy page would otherwise fall ever further behind."""
     monkeypatch.setattr(pusher_mod, "ACK_TIMEOUT", 30.0)
     _ = charts.widget  # a view can exist: pushes are marked
+    charts.pusher.receipt_interval = 0.0  # every push asks for a receipt
     charts.update([t(0, C, 0.5)])
     charts.flush()
     assert charts.pusher.sent == 1 and charts.ack_source.tags == [1]
@@ -346,6 +347,42 @@ def test_pushes_wait_for_the_page_receipt_of_the_previous_one(charts, monkeypatc
     flushed = charts.pushes
     charts.flush()  # flush() never waits (a search's last trials, a full refresh)
     assert charts.pushes == flushed + 1
+
+
+def test_receipts_are_asked_at_most_once_a_receipt_interval(charts, monkeypatch):
+    """Each receipt is a message to the kernel (JupyterLab then flips busy/idle and the
+    favicon): a push asks for one only when ``receipt_interval`` has passed since the
+    last, and the pushes in between go at the throttle's pace."""
+    monkeypatch.setattr(pusher_mod, "ACK_TIMEOUT", 30.0)
+    _ = charts.widget
+    assert charts.pusher.receipt_interval == pusher_mod.RECEIPT_INTERVAL == 1.0
+    charts.pusher.receipt_interval = 0.6
+    charts.update([t(0, C, 0.5)])
+    charts.flush()
+    assert charts.pusher.sent == 1  # the first push asks
+    _receipt(charts, 1)
+    start = time.monotonic()
+    for n in (2, 3):  # within the interval: pushed by the throttle, no receipt asked
+        charts.update([t(i, C, 0.5) for i in range(n)])
+        assert wait_for(lambda n=n: rows(charts) == list(range(n)), timeout=2.0)
+    assert charts.pusher.sent == 1 and time.monotonic() - start < 0.6
+    time.sleep(max(0.0, 0.6 - (time.monotonic() - start)))
+    charts.update([t(i, C, 0.5) for i in range(4)])
+    charts.flush()
+    assert charts.pusher.sent == 2  # the interval passed: this push asks again ...
+    charts.update([t(i, C, 0.5) for i in range(5)])
+    time.sleep(0.4)
+    assert rows(charts) == list(range(4))  # ... and the next waits for its receipt
+    _receipt(charts, 2)
+    assert wait_for(lambda: rows(charts) == list(range(5)))
+
+
+@pytest.mark.parametrize("bad", [-1, float("nan"), "1", True])
+def test_a_bad_receipt_interval_is_refused(bad):
+    from bokeh.plotting import figure
+
+    with pytest.raises(ValueError, match="receipt_interval must be a number of seconds >= 0"):
+        pusher_mod.ChartPusher(figure(), lambda: True, receipt_interval=bad)
 
 
 def test_without_a_receipt_the_next_push_goes_after_the_timeout(charts, monkeypatch):
@@ -433,6 +470,7 @@ def test_the_receipt_timeout_follows_the_page_round_trip(charts, monkeypatch):
 
 def test_a_push_is_one_patch_message_with_all_its_changes(charts):
     _ = charts.widget
+    charts.pusher.receipt_interval = 0.0  # the second push asks for a receipt too
     charts.update([t(0, C, 0.5, params=3)])
     charts.flush()
     model = charts.model
