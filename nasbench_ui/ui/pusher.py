@@ -54,7 +54,7 @@ from ..viz.throttle import Throttle
 
 __all__ = ["ACK_TIMEOUT", "ACK_TIMEOUT_MIN", "RECEIPT_INTERVAL", "ChartPusher", "resend_whole"]
 
-# How long a push waits for the page's receipt of the previous one: three times the
+# How long a push waits for the page's receipt of the last mark: three times the
 # recent round trip, within these bounds. Receipts are handled by the kernel's main
 # thread, so a long cell delays them; the timeout keeps the charts moving meanwhile.
 ACK_TIMEOUT = 2.0
