@@ -39,7 +39,7 @@ from ..estimators.trainer import RESERVED
 from ..space import ops
 from ..space.presets import blank
 from ..space.spec import SearchSpace
-from .graph_errors import culprits, dead_ends, explain, split_hint
+from .graph_errors import explain
 from .graph_layout import compute_layout, merge_positions
 
 HERE = Path(__file__).parent
@@ -244,5 +244,4 @@ class GraphEditor(anywidget.AnyWidget):
         self._sync_history()
 
 
-__all__ = ["GraphEditor", "compute_layout", "culprits", "dead_ends", "explain",
-           "merge_positions", "split_hint"]
+__all__ = ["GraphEditor"]

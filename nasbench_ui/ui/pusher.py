@@ -41,6 +41,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -115,8 +116,7 @@ class ChartPusher:
         self.sent = 0  # pushes marked so far; a view's echo of the mark acknowledges one
         self.acked = 0
         self.rtt: float | None = None  # smoothed seconds from a mark to its receipt
-        self._marked_at = 0.0
-        self._last_mark: float | None = None  # when the last mark was set (None: never)
+        self._marked_at = -math.inf  # when the last mark was set (never yet)
         #: seconds between two marks, at least (0: every push is marked)
         self.receipt_interval = float(receipt_interval)
         self._retry: threading.Timer | None = None
@@ -229,15 +229,14 @@ class ChartPusher:
 
     def _mark_due(self) -> bool:
         """Whether this push asks for a receipt: the first, then one per interval."""
-        last = self._last_mark
-        return last is None or time.monotonic() - last >= self.receipt_interval
+        return time.monotonic() - self._marked_at >= self.receipt_interval
 
     def _mark(self) -> None:
         """Set the push mark last: the page applies patches in order, so its echo of the
         mark means the whole push has been applied."""
         assert self.ack_source is not None
         self.sent += 1
-        self._marked_at = self._last_mark = time.monotonic()
+        self._marked_at = time.monotonic()
         if self._retry is not None:
             self._retry.cancel()
             self._retry = None

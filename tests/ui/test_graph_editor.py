@@ -11,12 +11,8 @@ import pytest
 
 from nasbench_ui import spaces
 from nasbench_ui.space import SearchSpace, ops
-from nasbench_ui.ui.graph_editor import (
-    HERE,
-    MAX_HISTORY,
-    GraphEditor,
-    compute_layout,
-)
+from nasbench_ui.ui.graph_editor import HERE, MAX_HISTORY, GraphEditor
+from nasbench_ui.ui.graph_layout import compute_layout
 
 
 def _with_edge(d: dict, src: str, dst: str, op_list: list[str]) -> dict:
