@@ -14,6 +14,9 @@
 * The layout, its migrations and the checks made before a file is touched live in
   :mod:`nasbench_ui.storage.sqlite_schema`; the SQL on rows (trials read into records,
   the version counter, the leases) in :mod:`nasbench_ui.storage.sqlite_rows`.
+* ``changes()`` answers the trials this object wrote from memory when the file's
+  version counter proves nothing else was written
+  (:mod:`nasbench_ui.storage.sqlite_recent`): a live workbench polls the search it runs.
 
 Example:
     >>> import tempfile, pathlib
@@ -50,8 +53,14 @@ from nasbench_ui.storage.sqlite_connections import (
     quick_check,
     switch_to_wal,
 )
+from nasbench_ui.storage.sqlite_recent import RecentWrites
 from nasbench_ui.storage.sqlite_schema import SCHEMA_VERSION, check_version, prepare
 from nasbench_ui.storage.trial import Trial, TrialState
+
+
+def _real(x: float | None) -> float | None:
+    """A number as a REAL column gives it back (-0.0 reads back as 0.0)."""
+    return None if x is None else float(x) + 0.0
 
 
 class SQLiteStore:
@@ -84,6 +93,8 @@ class SQLiteStore:
         self._timeout = float(timeout)
         self._keeper: sqlite3.Connection | None = None  # holds an in-memory snapshot alive
         self.readonly = bool(readonly)
+        #: this object's recent trial writes (None when read-only: it writes none)
+        self._recent: RecentWrites | None = None if self.readonly else RecentWrites()
         if self.readonly:
             self._open_readonly()
         else:
@@ -141,6 +152,7 @@ class SQLiteStore:
         # the read-only connections are dropped, not closed: another thread (a
         # workbench poller) may be reading through one right now
         self._open_writable()
+        self._recent = RecentWrites()
         self.readonly, self._keeper, self._ids = False, None, {}
 
     def __repr__(self) -> str:
@@ -299,14 +311,26 @@ class SQLiteStore:
                 f" version) VALUES (?, ?, 'RUNNING', ?, ?, ?, ?, {rows.NEXT_VERSION})",
                 (exp_id, number, arch_text, started, worker, meta_text),
             )
-            con.execute(rows.MOVE_VERSION)
+            version = rows.move_version(con)
             rows.save_experiment(con, exp_id, state_text, None)
+        self._written(exp_id, version, number, {
+            "state": "RUNNING", "arch": arch_text, "value": None, "metrics": None, "curve": (),
+            "error": None, "started_at": _real(started), "finished_at": None, "worker": worker,
+            "meta": meta_text}, create=True)
         return number
+
+    def _written(self, exp_id: int, version: int, number: int | None, fields: dict | None,
+                 create: bool = False) -> None:
+        """A write committed: tell the log (:mod:`~nasbench_ui.storage.sqlite_recent`). A
+        write that failed wrote nothing and tells it nothing."""
+        if self._recent is not None:
+            self._recent.end(exp_id, version, number, fields, create=create)
 
     def append_curve(self, name: str, number: int, point: dict) -> None:
         text = base.encode(point, "curve point", nan_to_null=True)
+        n = base.check_number(number)
         with self._db.transaction(write=True) as con:
-            _, trial_id, state = self._trial_row(con, name, number)
+            exp_id, trial_id, state = self._trial_row(con, name, n)
             if state != TrialState.RUNNING.name:
                 raise ValueError(
                     f"trial {number} of experiment {name!r} is already {state}; "
@@ -317,16 +341,19 @@ class SQLiteStore:
                 " COALESCE(MAX(step), -1) + 1 FROM curve_points WHERE trial_id = ?), ?)",
                 (trial_id, trial_id, text),
             )
-            con.execute("UPDATE trials SET version = ? WHERE id = ?", (rows.bump_version(con), trial_id))
+            version = rows.bump_version(con)
+            con.execute("UPDATE trials SET version = ? WHERE id = ?", (version, trial_id))
+        self._written(exp_id, version, n, {"curve_add": text})
 
     def set_worker(self, name: str, number: int, worker: str | None) -> None:
         worker = base.clean_str(worker, "worker")
+        n = base.check_number(number)
         with self._db.transaction(write=True) as con:
-            _, trial_id, _ = self._trial_row(con, name, number)
-            con.execute(
-                "UPDATE trials SET worker = ?, version = ? WHERE id = ?",
-                (worker, rows.bump_version(con), trial_id),
-            )
+            exp_id, trial_id, _ = self._trial_row(con, name, n)
+            version = rows.bump_version(con)
+            con.execute("UPDATE trials SET worker = ?, version = ? WHERE id = ?",
+                        (worker, version, trial_id))
+        self._written(exp_id, version, n, {"worker": worker})
 
     def finish_trial(
         self,
@@ -365,8 +392,11 @@ class SQLiteStore:
                     f"trial {number} of experiment {name!r} is already {current}; "
                     "only a RUNNING trial can be finished"
                 )
-            con.execute(rows.MOVE_VERSION)
+            version = rows.move_version(con)
             rows.save_experiment(con, exp_id, state_text, counters_text)
+        self._written(exp_id, version, n, {
+            "state": final.name, "value": _real(clean), "metrics": metrics_text, "error": error,
+            "finished_at": _real(finished)})
 
     def trial(self, name: str, number: int) -> Trial:
         with self._db.transaction() as con:
@@ -387,35 +417,53 @@ class SQLiteStore:
 
     def changes(self, name: str, since: int = 0) -> tuple[int, list[Trial]]:
         since = base.check_since(since)
+        recent = self._recent
         with self._db.transaction() as con:
             exp_id = self._exp_id(con, name)
-            latest = (
-                con.execute(
-                    "SELECT MAX(version) FROM trials WHERE experiment_id = ?", (exp_id,)
-                ).fetchone()[0]
-                or 0
-            )
+            if recent is None:
+                latest, logged = self._latest(con, exp_id), None
+            else:  # no write of this object is recorded until the log has answered
+                with recent.lock:
+                    counter = con.execute(
+                        "SELECT value FROM meta WHERE key = 'trial_version'").fetchone()[0]
+                    latest = self._latest(con, exp_id)
+                    logged = recent.answer(exp_id, since, counter)
             if latest <= since:
                 return latest, []
-            return latest, rows.load_trials(con, "t.experiment_id = ? AND t.version > ?", (exp_id, since))
+            where = "t.experiment_id = ? AND t.version > ?"
+            if logged is None:
+                return latest, rows.load_trials(con, where, (exp_id, since))
+            entries, last = logged
+            # the writes after the log's last version (one in flight, another writer's)
+            newer = rows.load_trials(con, where, (exp_id, max(since, last))) \
+                if latest > last else []
+        found = {n: row for n, row in entries}
+        for t in newer:
+            found.pop(t.number, None)
+        return latest, sorted([*(rows.trial_from(n, row) for n, row in found.items()), *newer],
+                              key=lambda t: t.number)
+
+    @staticmethod
+    def _latest(con: sqlite3.Connection, exp_id: int) -> int:
+        return con.execute(
+            "SELECT MAX(version) FROM trials WHERE experiment_id = ?", (exp_id,)
+        ).fetchone()[0] or 0
 
     def interrupt_running(self, name: str) -> list[int]:
         with self._db.transaction(write=True) as con:
             exp_id = self._exp_id(con, name)
-            numbers = [
-                r[0]
-                for r in con.execute(
-                    "SELECT number FROM trials WHERE experiment_id = ? AND state = 'RUNNING'"
-                    " ORDER BY number",
-                    (exp_id,),
-                )
-            ]
-            if numbers:
-                con.execute(
-                    "UPDATE trials SET state = 'INTERRUPTED', error = ?, finished_at = ?,"
-                    " version = ? WHERE experiment_id = ? AND state = 'RUNNING'",
-                    (base.INTERRUPTED_ERROR, time.time(), rows.bump_version(con), exp_id),
-                )
+            numbers = [r[0] for r in con.execute(
+                "SELECT number FROM trials WHERE experiment_id = ? AND state = 'RUNNING'"
+                " ORDER BY number", (exp_id,))]
+            if not numbers:
+                return numbers
+            version = rows.bump_version(con)
+            con.execute(
+                "UPDATE trials SET state = 'INTERRUPTED', error = ?, finished_at = ?,"
+                " version = ? WHERE experiment_id = ? AND state = 'RUNNING'",
+                (base.INTERRUPTED_ERROR, time.time(), version, exp_id),
+            )
+        self._written(exp_id, version, None, None)  # many at once: its log starts after them
         return numbers
 
     # ------------------------------------------------------------ maintenance
@@ -445,6 +493,8 @@ class SQLiteStore:
             con.execute("DELETE FROM trials WHERE experiment_id = ?", (exp_id,))
             con.execute("DELETE FROM experiments WHERE id = ?", (exp_id,))
         self._ids.pop(name, None)
+        if self._recent is not None:
+            self._recent.drop(exp_id)
 
     # ------------------------------------------------------------ leases
 

@@ -26,8 +26,8 @@ from nasbench_ui.storage.base import StoreError
 from nasbench_ui.storage.trial import Trial, TrialState
 
 __all__ = ["COLUMNS", "MOVE_VERSION", "NEXT_VERSION", "bump_version", "experiment_names",
-           "load_trials", "read_lease", "save_experiment", "store_error", "swap_lease",
-           "trial_row"]
+           "load_trials", "move_version", "read_lease", "save_experiment", "store_error",
+           "swap_lease", "trial_from", "trial_row"]
 
 COLUMNS = (
     "t.id, t.number, t.state, t.arch, t.value, t.metrics, t.error, "
@@ -113,6 +113,20 @@ def bump_version(con: sqlite3.Connection) -> int:
     return con.execute("SELECT value FROM meta WHERE key = 'trial_version'").fetchone()[0]
 
 
+def move_version(con: sqlite3.Connection) -> int:
+    """:data:`MOVE_VERSION`, returning the new version (the one :data:`NEXT_VERSION` gave
+    the statement before it).
+
+    Example:
+        >>> import sqlite3
+        >>> from nasbench_ui.storage.sqlite_schema import prepare
+        >>> con = sqlite3.connect(":memory:", isolation_level=None); prepare(con, ":memory:")
+        >>> move_version(con) + 1 == move_version(con) == bump_version(con) - 1
+        True
+    """
+    return con.execute(MOVE_VERSION + " RETURNING value").fetchall()[0][0]
+
+
 def save_experiment(con: sqlite3.Connection, exp_id: int, state_text: str | None,
                     counters_text: str | None) -> None:
     """Write the strategy state and the counters (JSON texts) that are given, in one
@@ -170,6 +184,34 @@ def load_trials(con: sqlite3.Connection, where: str, params: tuple) -> list[Tria
         )
         for r in rows
     ]
+
+
+def trial_from(number: int, row: tuple) -> Trial:
+    """The :class:`Trial` that :func:`load_trials` reads from a row holding ``row``'s
+    columns as they were written: ``(state, arch, value, metrics, error, started_at,
+    finished_at, worker, meta, curve, ...)``, ``state`` a name, ``arch``, ``metrics`` and
+    ``meta`` JSON texts, ``curve`` the point texts (``sqlite_recent`` keeps them).
+
+    Example:
+        >>> row = ("COMPLETE", '{"op":"skip"}', 0.5, None, None, 1.0, 2.0, None, "{}",
+        ...        ('{"epoch":1}',))
+        >>> t = trial_from(3, row); (t.number, t.state.name, t.arch, t.metrics, t.curve)
+        (3, 'COMPLETE', {'op': 'skip'}, {}, [{'epoch': 1}])
+    """
+    decode = base.decode
+    return Trial(
+        number=number,
+        state=_STATES[row[0]],
+        arch=decode(row[1], repeats=True),
+        value=row[2],
+        metrics=decode(row[3], {}),
+        curve=[decode(p) for p in row[9]],
+        error=row[4],
+        started_at=row[5],
+        finished_at=row[6],
+        worker=row[7],
+        meta=decode(row[8], {}, repeats=True),
+    )
 
 
 def read_lease(con: sqlite3.Connection, exp_id: int) -> dict | None:
