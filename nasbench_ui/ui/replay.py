@@ -8,8 +8,12 @@ one -- and selects the k-th of them (number ``k - 1``). Position 0 shows none. T
 The widget knows nothing of the workbench: it calls ``on_seek(k)`` with the position
 (``None`` for live), and the workbench rewinds its charts (``LiveCharts.set_view``),
 table and architecture view. ``set_count(n)`` tells it how many trials exist.
-Playing is an ``ipywidgets.Play`` linked to the slider in the browser; its interval
-follows the speed picker.
+Playing is an ``ipywidgets.Play`` that moves the slider in the browser (a one-way link:
+Play drives the slider); its interval follows the speed picker. The link goes one way so
+that a live search, which moves the slider every second, sends the kernel nothing back:
+a two-way link made the page copy each slider move into Play and send Play's new value
+to the kernel, a message a second, each turning the kernel busy and idle in JupyterLab.
+Play starts from where the replay was last put (a drag, a typed position, ``seek``).
 
 Example:
     >>> seen = []
@@ -54,7 +58,7 @@ class Replay(w.HBox):
         self.live = w.Checkbox(value=True, description="live", indent=False,
                                layout=w.Layout(width="70px"))
         self.label = SafeHTML("")
-        self._links = [w.jslink((self.play, "value"), (self.slider, "value")),
+        self._links = [w.jsdlink((self.play, "value"), (self.slider, "value")),
                        w.dlink((self.speed, "value"), (self.play, "interval"))]
         self.slider.observe(self._on_slider, "value")
         self.live.observe(self._on_live, "value")
@@ -81,9 +85,9 @@ class Replay(w.HBox):
         try:
             self.slider.max = self.play.max = n
             if self.live.value:
-                # the slider only: the page's jslink copies it to Play. Setting Play here
-                # too made the link echo an older slider value back while a fast search
-                # moved on, which read as a user's drag and left live mode.
+                # the slider only: Play stays where the replay was last put. Setting Play
+                # here too, with the old two-way link, echoed an older slider value back
+                # while a fast search moved on, which read as a user's drag.
                 self.slider.value = n
         finally:
             self._quiet = False
@@ -101,6 +105,7 @@ class Replay(w.HBox):
             self.slider.value = k
         finally:
             self._quiet = False
+        self._play_from(k)
         self._seek(k)
 
     def follow(self) -> None:
@@ -118,7 +123,14 @@ class Replay(w.HBox):
             self.live.value = False
         finally:
             self._quiet = False
+        self._play_from(int(change["new"]))
         self._seek(int(change["new"]))
+
+    def _play_from(self, k: int) -> None:
+        """Play goes on from position ``k`` (after the slider: the page's link then copies
+        Play's value to a slider that already holds it, and nothing comes back)."""
+        if self.play.value != k:
+            self.play.value = k
 
     def _on_live(self, change: dict[str, Any]) -> None:
         if self._quiet:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from ipywidgets.widgets import widget_link
 
 import nasbench_ui as nb
 from nasbench_ui.estimators import Estimate
@@ -35,12 +36,21 @@ def test_replay_widget_alone():
     r = Replay(seen.append)
     r.set_count(4)
     assert r.position is None and r.slider.value == 4
+    assert r.play.value == 0  # live: Play is not moved with the slider (see below)
     r.slider.value = 1  # a drag leaves live mode
     assert seen == [1] and r.position == 1 and r.live.value is False
+    assert r.play.value == 1  # and Play goes on from there
+    r.seek(3)
+    assert r.play.value == 3 and r.slider.value == 3
     r.set_count(6)  # new trials while replaying do not move the slider
-    assert r.slider.value == 1 and r.slider.max == 6
+    assert r.slider.value == 3 and r.slider.max == 6 == r.play.max
     r.live.value = True
     assert seen[-1] is None and r.slider.value == 6
+    # Play drives the slider in the page, one way: a slider moved by a live search
+    # sends nothing back (tests/browser/test_replay_e2e.py)
+    link = r._links[0]
+    assert isinstance(link, widget_link.DirectionalLink)
+    assert (link.source, link.target) == ((r.play, "value"), (r.slider, "value"))
     with pytest.raises(ValueError, match="0..6"):
         r.seek(7)
     r.speed.value = 120
