@@ -44,6 +44,7 @@ from typing import Any
 from urllib.parse import quote
 
 from nasbench_ui.storage import base
+from nasbench_ui.storage import sqlite_recent as recent
 from nasbench_ui.storage import sqlite_rows as rows
 from nasbench_ui.storage.base import StoreError
 from nasbench_ui.storage.sqlite_connections import (
@@ -56,6 +57,9 @@ from nasbench_ui.storage.sqlite_connections import (
 from nasbench_ui.storage.sqlite_recent import RecentWrites
 from nasbench_ui.storage.sqlite_schema import SCHEMA_VERSION, check_version, prepare
 from nasbench_ui.storage.trial import Trial, TrialState
+
+# the fields a trial's end writes, in the order finish_trial gives them to the log
+_FINISHED_AT = (recent.STATE, recent.VALUE, recent.METRICS, recent.ERROR, recent.FINISHED)
 
 
 def _real(x: float | None) -> float | None:
@@ -313,18 +317,16 @@ class SQLiteStore:
             )
             version = rows.move_version(con)
             rows.save_experiment(con, exp_id, state_text, None)
-        self._written(exp_id, version, number, {
-            "state": "RUNNING", "arch": arch_text, "value": None, "metrics": None, "curve": (),
-            "error": None, "started_at": _real(started), "finished_at": None, "worker": worker,
-            "meta": meta_text}, create=True)
+        self._written(exp_id, version, number, row=(
+            "RUNNING", arch_text, None, None, None, _real(started), None, worker, meta_text, ()))
         return number
 
-    def _written(self, exp_id: int, version: int, number: int | None, fields: dict | None,
-                 create: bool = False) -> None:
-        """A write committed: tell the log (:mod:`~nasbench_ui.storage.sqlite_recent`). A
-        write that failed wrote nothing and tells it nothing."""
+    def _written(self, exp_id: int, version: int, number: int | None, row: tuple | None = None,
+                 at: tuple[int, ...] = (), values: tuple = ()) -> None:
+        """A write committed: tell the log (:meth:`RecentWrites.end`). A write that failed
+        wrote nothing and tells it nothing."""
         if self._recent is not None:
-            self._recent.end(exp_id, version, number, fields, create=create)
+            self._recent.end(exp_id, version, number, row, at, values)
 
     def append_curve(self, name: str, number: int, point: dict) -> None:
         text = base.encode(point, "curve point", nan_to_null=True)
@@ -343,7 +345,7 @@ class SQLiteStore:
             )
             version = rows.bump_version(con)
             con.execute("UPDATE trials SET version = ? WHERE id = ?", (version, trial_id))
-        self._written(exp_id, version, n, {"curve_add": text})
+        self._written(exp_id, version, n, at=(recent.CURVE,), values=((text,),))
 
     def set_worker(self, name: str, number: int, worker: str | None) -> None:
         worker = base.clean_str(worker, "worker")
@@ -353,7 +355,7 @@ class SQLiteStore:
             version = rows.bump_version(con)
             con.execute("UPDATE trials SET worker = ?, version = ? WHERE id = ?",
                         (worker, version, trial_id))
-        self._written(exp_id, version, n, {"worker": worker})
+        self._written(exp_id, version, n, at=(recent.WORKER,), values=(worker,))
 
     def finish_trial(
         self,
@@ -394,9 +396,8 @@ class SQLiteStore:
                 )
             version = rows.move_version(con)
             rows.save_experiment(con, exp_id, state_text, counters_text)
-        self._written(exp_id, version, n, {
-            "state": final.name, "value": _real(clean), "metrics": metrics_text, "error": error,
-            "finished_at": _real(finished)})
+        self._written(exp_id, version, n, at=_FINISHED_AT, values=(
+            final.name, _real(clean), metrics_text, error, _real(finished)))
 
     def trial(self, name: str, number: int) -> Trial:
         with self._db.transaction() as con:
@@ -463,7 +464,7 @@ class SQLiteStore:
                 " version = ? WHERE experiment_id = ? AND state = 'RUNNING'",
                 (base.INTERRUPTED_ERROR, time.time(), version, exp_id),
             )
-        self._written(exp_id, version, None, None)  # many at once: its log starts after them
+        self._written(exp_id, version, None)  # many at once: its log starts after them
         return numbers
 
     # ------------------------------------------------------------ maintenance

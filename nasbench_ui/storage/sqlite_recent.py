@@ -31,12 +31,12 @@ Example:
     >>> log = RecentWrites()
     >>> log.answer(1, since=0, counter=0) is None  # first read: starts the log, reads the file
     True
-    >>> log.end(1, 1, 0, {"state": "RUNNING", "curve": ()}, create=True)
-    >>> log.end(1, 2, 0, {"curve_add": '{"epoch": 1}'})
+    >>> log.end(1, 1, 0, row=("RUNNING",) + (None,) * 8 + ((),))
+    >>> log.end(1, 2, 0, at=(CURVE,), values=(('{"epoch": 1}',),))
     >>> entries, last = log.answer(1, since=0, counter=3)  # version 3: read from the file
     >>> [(n, e[0], e[CURVE]) for n, e in entries], last
     ([(0, 'RUNNING', ('{"epoch": 1}',))], 2)
-    >>> log.end(1, 4, 0, {"state": "COMPLETE"})  # version 3 was another writer's
+    >>> log.end(1, 4, 0, at=(STATE,), values=("COMPLETE",))  # 3 was another writer's
     >>> log.answer(1, since=2, counter=4) is None  # the chain broke: start again, read the file
     True
 """
@@ -45,9 +45,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any
 
-__all__ = ["CURVE", "FIELDS", "RECENT_LIMIT", "VERSION", "RecentWrites"]
+__all__ = ["ARCH", "CURVE", "ERROR", "FIELDS", "FINISHED", "META", "METRICS", "RECENT_LIMIT",
+           "STARTED", "STATE", "VALUE", "VERSION", "WORKER", "RecentWrites"]
 
 FIELDS = ("state", "arch", "value", "metrics", "error", "started_at", "finished_at", "worker",
           "meta", "curve", "version")
@@ -55,7 +55,7 @@ FIELDS = ("state", "arch", "value", "metrics", "error", "started_at", "finished_
 ``curve`` a tuple of point texts, ``version`` the write's. A tuple of texts and numbers
 is not followed by the garbage collector: entries that live for seconds would otherwise
 be moved to its oldest generation and bring on its full collections."""
-CURVE, VERSION = FIELDS.index("curve"), FIELDS.index("version")
+STATE, ARCH, VALUE, METRICS, ERROR, STARTED, FINISHED, WORKER, META, CURVE, VERSION = range(11)
 
 RECENT_LIMIT = 4096
 """Trials an experiment's log holds at most (the oldest go first; a read of changes
@@ -89,11 +89,21 @@ class RecentWrites:
 
     # ------------------------------------------------------------ writes
     def end(self, exp_id: int | None, version: int | None, number: int | None,
-            fields: dict[str, Any] | None, *, create: bool = False) -> None:
-        """A write of this object ended: committed with ``version`` (None: it failed,
-        nothing was written). ``fields`` are the trial's columns as written (``create``:
-        the whole trial; else the columns that changed, ``curve_add`` a point appended;
-        None: the write changed trials the log cannot follow, e.g. every RUNNING one)."""
+            row: tuple | None = None, at: tuple[int, ...] = (), values: tuple = ()) -> None:
+        """A write of this object ended, committed with ``version`` (None: it failed,
+        nothing was written). ``row``: a new trial's fields (:data:`FIELDS` but the
+        version); else ``at`` and ``values``: the fields it changed (at :data:`CURVE`, the
+        points it appended); neither: it changed trials the log cannot follow (every
+        RUNNING one, say).
+
+        Example:
+            >>> log = RecentWrites(); _ = log.answer(1, 0, counter=0)
+            >>> _ = log.answer(1, 0, counter=0)  # the log of experiment 1 starts at 0
+            >>> log.end(1, 1, 0, row=("RUNNING",) + (None,) * 8 + ((),))
+            >>> log.end(1, 2, 0, at=(CURVE, STATE), values=(("p1",), "COMPLETE"))
+            >>> [(e[STATE], e[CURVE], e[VERSION]) for _, e in log.answer(1, 0, counter=2)[0]]
+            [('COMPLETE', ('p1',), 2)]
+        """
         with self.lock:
             last = self._last
             if version is None or last is None or self._broken or version <= last:
@@ -106,24 +116,20 @@ class RecentWrites:
             if log is None:
                 return
             old = log.entries.pop(number, None) if number is not None else None
-            if fields is None or number is None or (old is None and not create):
-                # a trial the log does not hold: answer only what comes after it
+            if row is not None and number is not None:
+                entry: tuple = (*row, version)
+            elif old is not None and at:  # a new tuple: a reader may hold the old one
+                changed = list(old)
+                for i, value in zip(at, values, strict=True):
+                    changed[i] = old[CURVE] + value if i == CURVE else value
+                changed[VERSION] = version
+                entry = tuple(changed)
+            else:  # a trial the log does not hold: answer only what comes after it
                 log.start, log.entries = version, OrderedDict()
                 return
-            if create:
-                entry = [fields.get(k) for k in FIELDS]
-            else:  # a new tuple: a reader may hold the old one
-                entry = list(old)
-                for k, v in fields.items():
-                    if k == "curve_add":
-                        entry[CURVE] = (*old[CURVE], v)
-                    else:
-                        entry[FIELDS.index(k)] = v
-            entry[VERSION] = version
-            entry = tuple(entry)  # atomic values only: the collector stops tracking it
-            log.entries[number] = entry  # the newest version goes last
-            while len(log.entries) > self.limit:
-                _, gone = log.entries.popitem(last=False)
+            log.entries[number] = entry  # the newest version goes last; texts and
+            while len(log.entries) > self.limit:  # numbers only: the collector stops
+                _, gone = log.entries.popitem(last=False)  # tracking the tuple
                 log.start = gone[VERSION]
 
     def drop(self, exp_id: int) -> None:

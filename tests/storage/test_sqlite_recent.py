@@ -10,7 +10,7 @@ import pytest
 
 from nasbench_ui.storage import SQLiteStore, TrialState
 from nasbench_ui.storage import sqlite_rows as rows
-from nasbench_ui.storage.sqlite_recent import RecentWrites
+from nasbench_ui.storage.sqlite_recent import CURVE, STATE, VERSION, WORKER, RecentWrites
 
 
 @pytest.fixture()
@@ -164,18 +164,24 @@ def test_a_poller_beside_a_writing_thread_ends_with_the_file(tmp_path):
 
 def test_the_log_follows_the_version_chain():
     log = RecentWrites()
+    running = ("RUNNING",) + (None,) * 8 + ((),)
     assert log.answer(1, 0, counter=5) is None  # first read: starts at the snapshot's 5
-    log.end(1, 6, 0, {"state": "RUNNING", "curve": ()}, create=True)
-    log.end(1, 4, 0, {"state": "COMPLETE"})  # before the log's start: ignored
+    log.end(1, 6, 0, row=running)
+    log.end(1, 4, 0, at=(STATE,), values=("COMPLETE",))  # before the log's start: ignored
     entries, last = log.answer(1, 5, counter=6)
-    assert [(n, e[0]) for n, e in entries] == [(0, "RUNNING")] and last == 6
-    log.end(1, 7, 1, {"state": "COMPLETE"})  # a trial it never saw: the log starts after it
-    assert log.answer(1, 5, counter=7) is None
+    assert [(n, e[STATE]) for n, e in entries] == [(0, "RUNNING")] and last == 6
+    log.end(1, 7, 1, at=(STATE,), values=("COMPLETE",))  # a trial it never saw: the log
+    assert log.answer(1, 5, counter=7) is None  # starts after it
     assert log.answer(1, 7, counter=7) == ([], 7)
-    log.end(1, 9, 0, {"state": "COMPLETE"})  # 8 was not its own: the chain broke
+    log.end(1, 9, 0, at=(STATE,), values=("COMPLETE",))  # 8 was not its own: the chain broke
     assert log.answer(1, 7, counter=9) is None  # starts again from 9
     assert log.answer(1, 9, counter=9) == ([], 9)
-    log.end(None, None, None, None)  # a failed write changes nothing
+    log.end(None, None, None)  # a failed write changes nothing
     assert log.answer(1, 9, counter=9) == ([], 9)
+    log.end(1, 10, 2, row=running)
+    log.end(1, 11, 2, at=(CURVE,), values=(("a",),))
+    log.end(1, 12, 2, at=(CURVE, WORKER), values=(("b",), "w"))
+    entries, _ = log.answer(1, 9, counter=12)
+    assert [(e[CURVE], e[WORKER], e[VERSION]) for _, e in entries] == [(("a", "b"), "w", 12)]
     with pytest.raises(ValueError, match="limit"):
         RecentWrites(limit=0)
