@@ -2,9 +2,9 @@
 wrote lately, kept in memory so that ``changes()`` answers its own writes without
 reading them back from the file.
 
-A workbench shows a search that runs in its own process: the poller asks the store for
-the trials changed since its last read, ten times a second, and every one of them was
-written by the same store object a moment before. Reading them back cost the kernel
+A workbench shows a search that runs in the kernel's own process: its poller asks the
+store for the trials changed since its last read, ten times a second, and every one of
+them was written by the same store object a moment before. Reading them back cost the kernel
 about 16 µs a trial (the rows, one step of SQLite each, with the interpreter lock handed
 to the search thread and back at every step, then the JSON texts), all of it time the
 search thread could not hold the lock (``benchmarks/ui_responsiveness.py``). The store

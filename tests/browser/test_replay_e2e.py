@@ -10,6 +10,7 @@ import json
 import time
 
 import pytest
+from helpers import wait_for
 from helpers.lab import (
     assert_clean,
     open_notebook,
@@ -45,16 +46,6 @@ def _kernel(page, expr: str):
     return json.loads(run_code(page, f"print(json.dumps({expr}))").strip().splitlines()[-1])
 
 
-def _wait(what: str, check, timeout: float = 90.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_a_live_search_sends_no_replay_messages_and_play_replays(page, jupyter_server,
                                                                  console_log, tmp_path):
     page.set_viewport_size({"width": 1280, "height": 800})
@@ -62,28 +53,29 @@ def test_a_live_search_sends_no_replay_messages_and_play_replays(page, jupyter_s
     run_all(page, timeout=180)
     page.locator("button.nbui-start").click()
     # the slider follows the search for several seconds, one kernel update a second
-    _wait("the search to run past 120 trials",
-          lambda: _kernel(page, "wb.replay.count") >= 120)
+    assert wait_for(lambda: _kernel(page, "wb.replay.count") >= 120, 90, 0.5), "no 120 trials"
     live = _kernel(page, "[wb.replay.position, wb.replay.slider.value, _from_page]")
     assert live[0] is None and live[1] >= 120, live
     assert live[2] == [], f"the page sent Play's value back while live: {live[2][:10]}"
-    _wait("the search to end", lambda: _kernel(page, "wb.live.experiment.status") == "done",
-          timeout=120)
+    assert wait_for(lambda: _kernel(page, "wb.live.experiment.status") == "done", 120, 0.5)
 
-    page.locator(".nbui-replay .widget-play button").first.click()  # ▶: from the start (live, Play stayed at 0)
-    first = _wait("Play to move the replay",
-                  lambda: (p := _kernel(page, "wb.replay.position")) is not None and p > 0 and p)
-    later = _wait("Play to go on", lambda: (p := _kernel(page, "wb.replay.position")) > first + 2
-                  and p)
+    # ▶ plays from the start: while live, Play stayed at 0
+    page.locator(".nbui-replay .widget-play button").first.click()
+    assert wait_for(lambda: (_kernel(page, "wb.replay.position") or 0) > 0, 60, 0.5), \
+        "Play did not move the replay"
+    first = _kernel(page, "wb.replay.position")
+    assert wait_for(lambda: _kernel(page, "wb.replay.position") > first + 2, 60, 0.5), \
+        "Play did not go on"
+    later = _kernel(page, "wb.replay.position")
     shown = _kernel(page, "[wb.replay.position, len(wb.charts.sources['history'].data['number'])]")
-    assert shown[1] <= shown[0] and later > first, shown  # the charts show the replay's trials
+    assert 0 < shown[1] <= shown[0] and later > first, shown  # the charts show the replay
     save_screenshot(page, "replay_playing")
     page.locator(".nbui-replay .widget-play button").first.click()  # ▶ is ⏸ now: pause
     paused = _kernel(page, "wb.replay.position")
-    time.sleep(1.5)  # two steps at 1x
+    time.sleep(1.5)  # three steps at 1x
     assert _kernel(page, "wb.replay.position") == paused
     page.locator(".nbui-replay .widget-checkbox input[type=checkbox]").check()  # live
-    _wait("the replay to follow the search again",
-          lambda: _kernel(page, "wb.replay.position") is None)
+    assert wait_for(lambda: _kernel(page, "wb.replay.position") is None, 30, 0.5), \
+        "the live box did not follow the search again"
     assert _kernel(page, "len(wb.charts.sources['history'].data['number'])") == 300
     assert_clean(page, console_log)
