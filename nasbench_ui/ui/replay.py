@@ -123,7 +123,8 @@ class Replay(w.HBox):
             self.live.value = False
         finally:
             self._quiet = False
-        self._play_from(int(change["new"]))
+        if not self.play.playing:  # a drag or a typed position; while Play plays, the
+            self._play_from(int(change["new"]))  # slider follows Play: leave Play alone
         self._seek(int(change["new"]))
 
     def _play_from(self, k: int) -> None:

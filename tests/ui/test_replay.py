@@ -40,6 +40,10 @@ def test_replay_widget_alone():
     r.slider.value = 1  # a drag leaves live mode
     assert seen == [1] and r.position == 1 and r.live.value is False
     assert r.play.value == 1  # and Play goes on from there
+    r.play.playing = True  # while Play plays, the slider it moves does not move it back
+    r.slider.value = 2
+    assert r.play.value == 1 and seen[-1] == 2
+    r.play.playing = False
     r.seek(3)
     assert r.play.value == 3 and r.slider.value == 3
     r.set_count(6)  # new trials while replaying do not move the slider
