@@ -315,7 +315,7 @@ class SQLiteStore:
                 f" version) VALUES (?, ?, 'RUNNING', ?, ?, ?, ?, {rows.NEXT_VERSION})",
                 (exp_id, number, arch_text, started, worker, meta_text),
             )
-            version = rows.move_version(con)
+            version = rows.bump_version(con)
             rows.save_experiment(con, exp_id, state_text, None)
         self._written(exp_id, version, number, row=(
             "RUNNING", arch_text, None, None, None, _real(started), None, worker, meta_text, ()))
@@ -394,7 +394,7 @@ class SQLiteStore:
                     f"trial {number} of experiment {name!r} is already {current}; "
                     "only a RUNNING trial can be finished"
                 )
-            version = rows.move_version(con)
+            version = rows.bump_version(con)
             rows.save_experiment(con, exp_id, state_text, counters_text)
         self._written(exp_id, version, n, at=_FINISHED_AT, values=(
             final.name, _real(clean), metrics_text, error, _real(finished)))

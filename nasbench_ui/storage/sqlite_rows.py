@@ -26,7 +26,7 @@ from nasbench_ui.storage.base import StoreError
 from nasbench_ui.storage.trial import Trial, TrialState
 
 __all__ = ["COLUMNS", "MOVE_VERSION", "NEXT_VERSION", "bump_version", "experiment_names",
-           "load_trials", "move_version", "read_lease", "save_experiment", "store_error",
+           "load_trials", "read_lease", "save_experiment", "store_error",
            "swap_lease", "trial_from", "trial_row"]
 
 COLUMNS = (
@@ -35,8 +35,8 @@ COLUMNS = (
 )
 """The trial columns :func:`load_trials` reads (on alias ``t``), in its order."""
 
-# The hot path (a trial's create and finish) takes the next version in the statement
-# that writes the trial, then moves the counter: one statement fewer than bump_version.
+# A trial's create and finish take the next version in the statement that writes the
+# trial, then move the counter with bump_version, which returns that version.
 NEXT_VERSION = "(SELECT value + 1 FROM meta WHERE key = 'trial_version')"
 MOVE_VERSION = "UPDATE meta SET value = value + 1 WHERE key = 'trial_version'"
 
@@ -100,28 +100,14 @@ def trial_row(con: sqlite3.Connection, exp_id: int, name: str, number: int) -> t
 
 
 def bump_version(con: sqlite3.Connection) -> int:
-    """Move the trial version counter on and return the new version.
+    """Move the trial version counter on and return the new version (one statement; after
+    a statement that took :data:`NEXT_VERSION`, the version it took).
 
     Example:
         >>> import sqlite3
         >>> from nasbench_ui.storage.sqlite_schema import prepare
         >>> con = sqlite3.connect(":memory:", isolation_level=None); prepare(con, ":memory:")
         >>> bump_version(con) + 1 == bump_version(con)
-        True
-    """
-    con.execute(MOVE_VERSION)
-    return con.execute("SELECT value FROM meta WHERE key = 'trial_version'").fetchone()[0]
-
-
-def move_version(con: sqlite3.Connection) -> int:
-    """:data:`MOVE_VERSION`, returning the new version (the one :data:`NEXT_VERSION` gave
-    the statement before it).
-
-    Example:
-        >>> import sqlite3
-        >>> from nasbench_ui.storage.sqlite_schema import prepare
-        >>> con = sqlite3.connect(":memory:", isolation_level=None); prepare(con, ":memory:")
-        >>> move_version(con) + 1 == move_version(con) == bump_version(con) - 1
         True
     """
     return con.execute(MOVE_VERSION + " RETURNING value").fetchall()[0][0]
