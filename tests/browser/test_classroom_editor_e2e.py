@@ -9,7 +9,7 @@ import time
 
 import nbformat
 import pytest
-from helpers.lab import assert_clean, open_notebook, run_all, run_code, save_screenshot
+from helpers.lab import assert_clean, kernel_text, open_notebook, run_all, save_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -39,15 +39,13 @@ FIT_JS = """(i) => {
 CELLS_JS = "() => window.jupyterapp.shell.currentWidget.content.model.cells.length"
 
 
-def _kernel(page, expr: str) -> str:
-    return run_code(page, f"print({expr})").strip()
 
 
 def _until(page, expr: str, want: str, timeout: float = 15.0) -> str:
-    deadline, got = time.monotonic() + timeout, _kernel(page, expr)
+    deadline, got = time.monotonic() + timeout, kernel_text(page, expr)
     while got != want and time.monotonic() < deadline:
         time.sleep(0.2)
-        got = _kernel(page, expr)
+        got = kernel_text(page, expr)
     return got
 
 
@@ -115,7 +113,7 @@ def test_editor_fits_and_obeys_the_keyboard(page, jupyter_server, console_log, t
     label = second.locator('text.nbui-edge-label[data-edge="1<-0"]').text_content()
     ticks = chosen.locator("input.nbui-op:checked")
     n = ticks.count()
-    assert n == int(_kernel(page, "len(set(cell.space.edges[0].ops))"))
+    assert n == int(kernel_text(page, "len(set(cell.space.edges[0].ops))"))
     assert label in (f"{n} ops", " | ".join(
         page.evaluate("(els) => els.map((e) => e.dataset.op)", ticks.element_handles()))), label
     for i in range(n):

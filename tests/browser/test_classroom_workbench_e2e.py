@@ -28,7 +28,7 @@ from typing import Any
 import nbformat
 import pytest
 from helpers import REPO_ROOT
-from helpers.lab import assert_clean, open_notebook, run_all, run_code, save_screenshot
+from helpers.lab import assert_clean, kernel_text, open_notebook, run_all, run_code, save_screenshot
 from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
@@ -107,8 +107,6 @@ def _wait(what: str, check: Callable[[], Any], timeout: float, every: float = 0.
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; last seen: {last!r}")
 
 
-def _kernel(page: Page, expr: str) -> str:
-    return run_code(page, f"print({expr})").strip()
 
 
 def _notebook(tmp_path: Path, server_root: Path, name: str, storage: str) -> Path:
@@ -162,7 +160,7 @@ def _shown_is(page: Page, numbers: list[int], timeout: float = 30) -> None:
     try:
         _wait("the chart", check, timeout)
     except AssertionError:
-        kernel = _kernel(page, "len(wb.charts.sources['history'].data['number']), "
+        kernel = kernel_text(page, "len(wb.charts.sources['history'].data['number']), "
                                "wb.charts.view_ready.is_set(), wb.charts.pushes, "
                                "wb.charts.pusher.sent, wb.charts.pusher.acked")
         raise AssertionError(f"the page's history charts show {seen} after {timeout} s, "
@@ -196,7 +194,7 @@ def test_quick_start_in_class(page: Page, console_log, jupyter_server, tmp_path)
     # point 6: nothing cut off; BANANAS' predictor options say they are the predictor's
     _select(page, "strategy", "bananas")
     _wait("the kernel to switch to bananas",
-          lambda: _kernel(page, "wb.controls.strategy.value") == "bananas", timeout=10)
+          lambda: kernel_text(page, "wb.controls.strategy.value") == "bananas", timeout=10)
     wb.get_by_text("strategy options: bananas").click()  # the folded section's heading
     page.get_by_text("predictor epochs").first.wait_for(timeout=10_000)
     labels = page.evaluate(LABELS_JS)
@@ -205,7 +203,7 @@ def test_quick_start_in_class(page: Page, console_log, jupyter_server, tmp_path)
     assert page.evaluate(CUT_JS) == []
     _select(page, "strategy", "random")
     _wait("the kernel to switch back to random",
-          lambda: _kernel(page, "wb.controls.strategy.value") == "random", timeout=10)
+          lambda: kernel_text(page, "wb.controls.strategy.value") == "random", timeout=10)
 
     # point 1: a bad range turns red and Start refuses with the reason...
     hp_labels = wb.locator(".nbui-hp-label input")
@@ -217,34 +215,34 @@ def test_quick_start_in_class(page: Page, console_log, jupyter_server, tmp_path)
     wb.locator("button.nbui-start").click()
     page.wait_for_function("() => document.querySelector('.nbui-status-line')?.innerText"
                            ".includes('fix the hyperparameters first')", timeout=10_000)
-    assert _kernel(page, "wb.experiment") == "None"
+    assert kernel_text(page, "wb.experiment") == "None"
     # ... and a valid one counts at once (no Apply): the count and the search use it
     _type_into(page, spec, "32..48 step 16")
-    _wait("the space to hold units 32..48 step 16", lambda: _kernel(
+    _wait("the space to hold units 32..48 step 16", lambda: kernel_text(
         page, "[h.to_dict() for h in wb.space.hparams if h.label == 'units'][0]['high']") == "48",
         timeout=10)
-    assert _kernel(page, "wb.editor.size") == "160"
+    assert kernel_text(page, "wb.editor.size") == "160"
     _wait("the row to lose its red", lambda: wb.locator(".nbui-hp-spec.nbui-bad").count() == 0,
           timeout=10)
     assert "'epochs': 1" in run_code(page, FAST_TRAINING)  # short trials (kernel)
     _type_into(page, _trials_input(page), "2000")
     wb.locator("button.nbui-start").click()
-    _wait("the search to run", lambda: _kernel(page, "wb.experiment is not None and "
+    _wait("the search to run", lambda: kernel_text(page, "wb.experiment is not None and "
                                                   "wb.experiment.running") == "True", timeout=20)
     units = json.loads(run_code(page, "import json; print(json.dumps([h.to_dict() for h in "
                                       "wb.experiment.space.hparams if h.label == 'units']))"))
     assert units == [{"type": "int", "label": "units", "low": 32, "high": 48, "step": 16}], units
     assert spec.input_value() == "32..48 step 16"  # the field did not revert
-    first_run = _kernel(page, "wb.experiment.name")
+    first_run = kernel_text(page, "wb.experiment.name")
     assert first_run == "random-keras_cnn-1"
 
     # point 2: Stop holds still while 5 trials arrive; point 9: time left in words
     _to_top(page)
-    before = int(_kernel(page, "len(wb.experiment.finished_trials())"))
+    before = int(kernel_text(page, "len(wb.experiment.finished_trials())"))
     stop_boxes = []
     deadline = time.monotonic() + 120
     # at least 5 samples too: 5 one-epoch trials can arrive in under a second
-    while int(_kernel(page, "len(wb.experiment.finished_trials())")) < before + 5 \
+    while int(kernel_text(page, "len(wb.experiment.finished_trials())")) < before + 5 \
             or len(stop_boxes) < 5:
         stop_boxes.append(page.evaluate(STOP_BOX_JS))
         assert time.monotonic() < deadline, "5 trials did not arrive in 120 s"
@@ -268,11 +266,11 @@ def test_quick_start_in_class(page: Page, console_log, jupyter_server, tmp_path)
     _wait("the status line to say running", lambda: "running" in _status(page), timeout=15)
 
     wb.locator("button.nbui-stop").click()
-    _wait("the search to stop", lambda: _kernel(page, "wb.experiment.running") == "False",
+    _wait("the search to stop", lambda: kernel_text(page, "wb.experiment.running") == "False",
           timeout=60)
     page.wait_for_function("() => !document.querySelector('button.nbui-start').disabled",
                            timeout=10_000)
-    finished = json.loads(_kernel(page, "[t.number for t in wb.experiment.finished_trials()]"))
+    finished = json.loads(kernel_text(page, "[t.number for t in wb.experiment.finished_trials()]"))
     _wait("the page's history to show every finished trial",
           lambda: finished in page.evaluate(LIVE_NUMBERS_JS, HISTORY), timeout=15)
     _to_top(page)
@@ -281,16 +279,17 @@ def test_quick_start_in_class(page: Page, console_log, jupyter_server, tmp_path)
     # point 8: re-running the cell shows the run's history at once
     run_all(page, timeout=120)
     _wait("the new workbench to show the stored run",
-          lambda: _kernel(page, "wb.experiment and wb.experiment.name") == first_run, timeout=20)
+          lambda: kernel_text(page, "wb.experiment and wb.experiment.name") == first_run,
+          timeout=20)
     _shown_is(page, finished)  # the new chart holds the old trials
     assert first_run in wb.locator(".nbui-run-label").inner_text()
 
     # a second run (another strategy), then the Runs tab opens the first one again
     assert "'epochs': 1" in run_code(page, FAST_TRAINING + "\nwb.controls.trials.value = 2")
     _select(page, "strategy", "evolution")
-    _wait("evolution", lambda: _kernel(page, "wb.controls.strategy.value") == "evolution", 10)
+    _wait("evolution", lambda: kernel_text(page, "wb.controls.strategy.value") == "evolution", 10)
     wb.locator("button.nbui-start").click()
-    _wait("the second run to end", lambda: _kernel(
+    _wait("the second run to end", lambda: kernel_text(
         page, "(wb.experiment.name, wb.experiment.running)") == "('evolution-keras_cnn-1', False)",
         timeout=90)
     wb.get_by_role("tab", name="Runs").click()
@@ -303,16 +302,17 @@ def test_quick_start_in_class(page: Page, console_log, jupyter_server, tmp_path)
                         r"\d{4}-\d\d-\d\d \d\d:\d\d", texts[1]), texts
     runs.select_option(label=options[1])
     wb.locator("button.nbui-run-open").click()
-    _wait("the first run to be shown", lambda: _kernel(page, "wb.experiment.name") == first_run,
+    _wait("the first run to be shown", lambda: kernel_text(page, "wb.experiment.name") == first_run,
           timeout=20)
     _shown_is(page, finished)
     # delete the second run: the first click asks, the second deletes
     runs.select_option(label=options[0])
     wb.locator("button.nbui-run-delete").click()
     page.get_by_text("click Delete again").wait_for(timeout=10_000)
-    assert "evolution-keras_cnn-1" in _kernel(page, "[e['name'] for e in wb.storage.experiments()]")
+    assert "evolution-keras_cnn-1" in kernel_text(
+        page, "[e['name'] for e in wb.storage.experiments()]")
     wb.locator("button.nbui-run-delete").click()
-    _wait("the second run to be deleted", lambda: _kernel(
+    _wait("the second run to be deleted", lambda: kernel_text(
         page, "[e['name'] for e in wb.storage.experiments()]") == str([first_run]), timeout=10)
     assert_clean(page, console_log)
 
@@ -323,21 +323,21 @@ def test_watchable_speed_slows_a_tabular_search(page: Page, console_log, jupyter
     _open_at_1280(page, jupyter_server, path)
     wb = page.locator(".nbui-workbench")
     _select(page, "preset", "digits_cell")
-    _wait("the tabular estimator and the watchable speed", lambda: _kernel(
+    _wait("the tabular estimator and the watchable speed", lambda: kernel_text(
         page, "(wb.controls.estimator.value, wb.controls.speed.value)") == "('tabular', 'auto')",
         timeout=15)
     _type_into(page, _trials_input(page), "400")
-    _wait("400 trials", lambda: _kernel(page, "wb.controls.trials.value") == "400", timeout=10)
+    _wait("400 trials", lambda: kernel_text(page, "wb.controls.trials.value") == "400", timeout=10)
     wb.locator("button.nbui-start").click()
-    _wait("the search to run", lambda: _kernel(page, "wb.experiment is not None and "
+    _wait("the search to run", lambda: kernel_text(page, "wb.experiment is not None and "
                                                   "wb.experiment.running") == "True", timeout=20)
     t0 = time.monotonic()
     time.sleep(4)
-    done = int(_kernel(page, "len(wb.experiment.finished_trials())"))
+    done = int(kernel_text(page, "len(wb.experiment.finished_trials())"))
     elapsed = time.monotonic() - t0
     # about 2 trials per second (full speed does all 400 in a few seconds)
     assert 1 <= done <= 6 * elapsed, f"{done} trials in {elapsed:.1f} s at the watchable speed"
-    assert _kernel(page, "wb.experiment.pace is not None") == "True"
+    assert kernel_text(page, "wb.experiment.pace is not None") == "True"
     _to_top(page)
     # the editor in the workbench (not only on its own) shows every node of digits_cell
     editor_canvas = wb.locator(".nbui-canvas").first
@@ -351,6 +351,6 @@ def test_watchable_speed_slows_a_tabular_search(page: Page, console_log, jupyter
     save_screenshot(page, "classroom-paced-tabular")
     _select(page, "pace", "full speed")
     _wait("the search to finish at full speed",
-          lambda: _kernel(page, "wb.experiment.running") == "False", timeout=60)
-    assert _kernel(page, "len(wb.experiment.finished_trials())") == "400"
+          lambda: kernel_text(page, "wb.experiment.running") == "False", timeout=60)
+    assert kernel_text(page, "len(wb.experiment.finished_trials())") == "400"
     assert_clean(page, console_log)

@@ -13,9 +13,9 @@ import time
 import pytest
 from helpers.lab import (
     assert_clean,
+    kernel_text,
     open_notebook,
     run_all,
-    run_code,
     save_screenshot,
     write_notebook,
 )
@@ -63,8 +63,6 @@ SPAN_JS = """() => {
 }"""
 
 
-def _kernel(page, expr: str) -> str:
-    return run_code(page, f"print({expr})").strip()
 
 
 def test_dragging_the_limit_line_moves_the_constraint(page, jupyter_server, console_log,
@@ -75,7 +73,7 @@ def test_dragging_the_limit_line_moves_the_constraint(page, jupyter_server, cons
     run_all(page, timeout=180)
     page.locator(".nbui-workbench .nbui-charts canvas, .nbui-workbench .nbui-charts .bk-Canvas")\
         .first.wait_for(timeout=60_000)
-    assert _kernel(page, "exp.config.constraints") == "{'params': {'max': 5000}}"
+    assert kernel_text(page, "exp.config.constraints") == "{'params': {'max': 5000}}"
     deadline = time.monotonic() + 30
     span = page.evaluate(SPAN_JS)
     while (span.get("error") or not span.get("visible")) and time.monotonic() < deadline:
@@ -89,19 +87,19 @@ def test_dragging_the_limit_line_moves_the_constraint(page, jupyter_server, cons
         page.mouse.move(span["x"] + (target - span["x"]) * i / 10, span["y"])
     page.mouse.up()
     deadline = time.monotonic() + 20
-    got = _kernel(page, "exp.config.constraints['params']['max']")
+    got = kernel_text(page, "exp.config.constraints['params']['max']")
     while int(got) == 5000 and time.monotonic() < deadline:
         time.sleep(0.3)
-        got = _kernel(page, "exp.config.constraints['params']['max']")
+        got = kernel_text(page, "exp.config.constraints['params']['max']")
     # the page sends the line's location as it moves: wait for the last one to land
     last, deadline = None, time.monotonic() + 20
     while got != last and time.monotonic() < deadline:
         last = got
         time.sleep(0.5)
-        got = _kernel(page, "exp.config.constraints['params']['max']")
+        got = kernel_text(page, "exp.config.constraints['params']['max']")
     moved = int(got)
     assert 0 < moved < 5000, f"the drag did not lower the limit: {got}"
-    assert _kernel(page, "wb.steer.max_params.value") == str(moved)
+    assert kernel_text(page, "wb.steer.max_params.value") == str(moved)
     assert abs(page.evaluate(SPAN_JS)["location"] - moved) < 1
     save_screenshot(page, "limit_drag")
     assert_clean(page, console_log)

@@ -6,16 +6,15 @@ and the live box follows the search again."""
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
 from helpers import wait_for
 from helpers.lab import (
     assert_clean,
+    kernel_json,
     open_notebook,
     run_all,
-    run_code,
     save_screenshot,
     write_notebook,
 )
@@ -42,10 +41,6 @@ wb.replay.play.observe(lambda c: _from_page.append(c["new"]), "value")
 wb"""
 
 
-def _kernel(page, expr: str):
-    return json.loads(run_code(page, f"print(json.dumps({expr}))").strip().splitlines()[-1])
-
-
 def test_a_live_search_sends_no_replay_messages_and_play_replays(page, jupyter_server,
                                                                  console_log, tmp_path):
     page.set_viewport_size({"width": 1280, "height": 800})
@@ -53,29 +48,30 @@ def test_a_live_search_sends_no_replay_messages_and_play_replays(page, jupyter_s
     run_all(page, timeout=180)
     page.locator("button.nbui-start").click()
     # the slider follows the search for several seconds, one kernel update a second
-    assert wait_for(lambda: _kernel(page, "wb.replay.count") >= 120, 90, 0.5), "no 120 trials"
-    live = _kernel(page, "[wb.replay.position, wb.replay.slider.value, _from_page]")
+    assert wait_for(lambda: kernel_json(page, "wb.replay.count") >= 120, 90, 0.5), "no 120 trials"
+    live = kernel_json(page, "[wb.replay.position, wb.replay.slider.value, _from_page]")
     assert live[0] is None and live[1] >= 120, live
     assert live[2] == [], f"the page sent Play's value back while live: {live[2][:10]}"
-    assert wait_for(lambda: _kernel(page, "wb.live.experiment.status") == "done", 120, 0.5)
+    assert wait_for(lambda: kernel_json(page, "wb.live.experiment.status") == "done", 120, 0.5)
 
     # ▶ plays from the start: while live, Play stayed at 0
     page.locator(".nbui-replay .widget-play button").first.click()
-    assert wait_for(lambda: (_kernel(page, "wb.replay.position") or 0) > 0, 60, 0.5), \
+    assert wait_for(lambda: (kernel_json(page, "wb.replay.position") or 0) > 0, 60, 0.5), \
         "Play did not move the replay"
-    first = _kernel(page, "wb.replay.position")
-    assert wait_for(lambda: _kernel(page, "wb.replay.position") > first + 2, 60, 0.5), \
+    first = kernel_json(page, "wb.replay.position")
+    assert wait_for(lambda: kernel_json(page, "wb.replay.position") > first + 2, 60, 0.5), \
         "Play did not go on"
-    later = _kernel(page, "wb.replay.position")
-    shown = _kernel(page, "[wb.replay.position, len(wb.charts.sources['history'].data['number'])]")
+    later = kernel_json(page, "wb.replay.position")
+    shown = kernel_json(
+        page, "[wb.replay.position, len(wb.charts.sources['history'].data['number'])]")
     assert 0 < shown[1] <= shown[0] and later > first, shown  # the charts show the replay
     save_screenshot(page, "replay_playing")
     page.locator(".nbui-replay .widget-play button").first.click()  # ▶ is ⏸ now: pause
-    paused = _kernel(page, "wb.replay.position")
+    paused = kernel_json(page, "wb.replay.position")
     time.sleep(1.5)  # three steps at 1x
-    assert _kernel(page, "wb.replay.position") == paused
+    assert kernel_json(page, "wb.replay.position") == paused
     page.locator(".nbui-replay .widget-checkbox input[type=checkbox]").check()  # live
-    assert wait_for(lambda: _kernel(page, "wb.replay.position") is None, 30, 0.5), \
+    assert wait_for(lambda: kernel_json(page, "wb.replay.position") is None, 30, 0.5), \
         "the live box did not follow the search again"
-    assert _kernel(page, "len(wb.charts.sources['history'].data['number'])") == 300
+    assert kernel_json(page, "len(wb.charts.sources['history'].data['number'])") == 300
     assert_clean(page, console_log)

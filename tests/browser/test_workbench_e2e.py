@@ -23,6 +23,7 @@ from helpers import REPO_ROOT
 from helpers.lab import (
     assert_clean,
     bokeh_source_lengths,
+    kernel_text,
     open_notebook,
     run_all,
     run_code,
@@ -123,8 +124,6 @@ def _wait(what: str, check: Callable[[], Any], timeout: float, every: float = 0.
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; last seen: {last!r}")
 
 
-def _kernel(page: Page, expr: str) -> str:
-    return run_code(page, f"print({expr})").strip()
 
 
 # Centres of two elements in viewport pixels, measured at one instant after scrolling the
@@ -198,14 +197,14 @@ def _click_point(page: Page, row: int) -> int:
         page.mouse.click(pt["x"], pt["y"])
         try:
             _wait(f"wb.selected == {number}",
-                  lambda n=number: _kernel(page, "wb.selected") == str(n), timeout=8)
+                  lambda n=number: kernel_text(page, "wb.selected") == str(n), timeout=8)
             return number
         except AssertionError:
             continue  # the axes may have rescaled under the pointer as rows arrived
     raise AssertionError(
         f"clicking trial {number}'s point (row {row}) of {HISTORY!r} never selected it; "
-        f"wb.selected is {_kernel(page, 'wb.selected')}, charts selection "
-        f"{_kernel(page, 'wb.charts.selected')}"
+        f"wb.selected is {kernel_text(page, 'wb.selected')}, charts selection "
+        f"{kernel_text(page, 'wb.charts.selected')}"
     )
 
 
@@ -223,7 +222,7 @@ def test_workbench_end_to_end(page: Page, console_log, jupyter_server) -> None:
     page.locator("button.nbui-start").wait_for(timeout=30_000)
     assert _history_rows(page) == 0
     assert_clean(page, console_log)
-    assert _kernel(page, "wb.space.name") == "keras_cnn"
+    assert kernel_text(page, "wb.space.name") == "keras_cnn"
 
     # 2. draw: "+ Node", then connect input -> n1 -> output by dragging handles
     editor.locator("button.nbui-add-node").click()
@@ -244,7 +243,7 @@ def test_workbench_end_to_end(page: Page, console_log, jupyter_server) -> None:
         has=page.locator("label", has_text=re.compile(r"^\s*strategy\s*$"))).locator("select")
     strategy.select_option("evolution")
     _wait("wb.controls.strategy.value == 'evolution'",
-          lambda: _kernel(page, "wb.controls.strategy.value") == "evolution", timeout=10)
+          lambda: kernel_text(page, "wb.controls.strategy.value") == "evolution", timeout=10)
     assert "'epochs': 1" in run_code(page, FAST_TRAINING)
     # every push asks for a receipt (by default one a second does): step 5 counts the
     # page's echoes against the marks, which needs more than a few marks
@@ -252,10 +251,10 @@ def test_workbench_end_to_end(page: Page, console_log, jupyter_server) -> None:
     start = page.locator("button.nbui-start")
     assert start.is_enabled()
     start.click()
-    _wait("the search to run", lambda: _kernel(page, "wb.experiment is not None and "
+    _wait("the search to run", lambda: kernel_text(page, "wb.experiment is not None and "
                                                   "wb.experiment.running") == "True", timeout=20)
-    assert _kernel(page, "wb.experiment.config.strategy") == "evolution"
-    assert _kernel(page, "'n1' in [n.name for n in wb.experiment.space.nodes]") == "True"
+    assert kernel_text(page, "wb.experiment.config.strategy") == "evolution"
+    assert kernel_text(page, "'n1' in [n.name for n in wb.experiment.space.nodes]") == "True"
 
     # 4. three finished trials on the history chart, then a click on one of them
     _wait(f"3 rows in the page's {HISTORY!r} source", lambda: _history_rows(page) >= 3,
@@ -265,7 +264,7 @@ def test_workbench_end_to_end(page: Page, console_log, jupyter_server) -> None:
     # kernel's view of things is reported if none does
     tried: list[int] = []
     for _attempt in range(3):
-        latest = int(_kernel(page, "wb.selected"))  # the view follows the latest trial
+        latest = int(kernel_text(page, "wb.selected"))  # the view follows the latest trial
         row = _clickable_row(page, avoid=[latest, *tried])
         number = _click_point(page, row)
         try:
@@ -277,12 +276,12 @@ def test_workbench_end_to_end(page: Page, console_log, jupyter_server) -> None:
             tried.append(number)
             print(f"click on trial {number}: the page's view shows {page.evaluate(ARCH_TITLE_JS)}; "
                   "kernel (selected, title, replay, follow, charts.selected, status) = "
-                  + _kernel(page, "(wb.selected, wb.arch_view.title, wb.replay.position, "
+                  + kernel_text(page, "(wb.selected, wb.arch_view.title, wb.replay.position, "
                                   "wb.live.following_latest, wb.charts.selected, wb.experiment.status)"))
     else:
         raise AssertionError(f"three clicks ({tried}) never showed their trial in the page's "
                              "architecture view (details printed above)")
-    assert _kernel(page, "wb.charts.selected") == str(number)
+    assert kernel_text(page, "wb.charts.selected") == str(number)
     titles = page.evaluate(ARCH_TITLE_JS)
     assert len(titles) == 1 and titles[0].startswith(f"trial {number} "), titles
     box = page.evaluate(ARCH_BOX_JS)
@@ -297,17 +296,18 @@ def test_workbench_end_to_end(page: Page, console_log, jupyter_server) -> None:
     assert stop.is_enabled()
     stop.click()
     _wait("wb.experiment.running to become False",
-          lambda: _kernel(page, "wb.experiment.running") == "False", timeout=30)
+          lambda: kernel_text(page, "wb.experiment.running") == "False", timeout=30)
     page.wait_for_function(
         "() => !document.querySelector('button.nbui-start').disabled", timeout=10_000)
     # the selection survived the later refreshes
-    assert _kernel(page, "wb.selected") == str(number)
+    assert kernel_text(page, "wb.selected") == str(number)
     # the chart shows every finished trial exactly once, as the store holds them
-    finished = json.loads(_kernel(page, "[t.number for t in wb.experiment.finished_trials()]"))
+    finished = json.loads(kernel_text(page, "[t.number for t in wb.experiment.finished_trials()]"))
     _wait(f"the page's {HISTORY!r} trial numbers to equal the store's {finished}",
           lambda: _history_numbers(page) == finished or None, timeout=10)
     # ... and so does the kernel's copy, through which a tap's row index is read
-    kernel_numbers = json.loads(_kernel(page, "list(wb.charts.sources['history'].data['number'])"))
+    kernel_numbers = json.loads(
+        kernel_text(page, "list(wb.charts.sources['history'].data['number'])"))
     assert kernel_numbers == finished, (
         f"the kernel's {HISTORY!r} rows {kernel_numbers} differ from the page's and the "
         f"store's {finished}: a tap on row i would select the wrong trial")
@@ -315,7 +315,7 @@ def test_workbench_end_to_end(page: Page, console_log, jupyter_server) -> None:
     # once the first mark has installed its filter (viz.notebook.drop_page_echoes):
     # without it, each push came back as at least two messages (the mark and the
     # streamed rows), about five with every chart drawing
-    echoes, marks = json.loads(_kernel(
+    echoes, marks = json.loads(kernel_text(
         page, "[wb.charts.pusher.model.echoes, wb.charts.pusher.sent]"))
     assert marks > 3 and echoes < 2 * marks, (
         f"{echoes} echoes came back for {marks} pushes marked: the page's echo filter "
@@ -330,16 +330,16 @@ def test_workbench_end_to_end(page: Page, console_log, jupyter_server) -> None:
     page.keyboard.type("2")
     page.keyboard.press("Enter")
     _wait("the kernel's replay position to become 2",
-          lambda: _kernel(page, "wb.replay.position") == "2", timeout=20)
+          lambda: kernel_text(page, "wb.replay.position") == "2", timeout=20)
     first_two = [n for n in finished if n < 2]
     _wait(f"the page's {HISTORY!r} to rewind to {first_two}",
           lambda: _history_numbers(page) == first_two or None, timeout=20)
     # the view shows a trial of the first two (trial 1 by the replay; a selection the page
     # still held from the earlier click can land just after it and pick trial 0)
-    assert _kernel(page, "wb.selected") in ("0", "1")
+    assert kernel_text(page, "wb.selected") in ("0", "1")
     page.locator(".nbui-replay .widget-checkbox input[type=checkbox]").check()
     _wait("the replay to follow the search again",
-          lambda: _kernel(page, "wb.replay.position") == "None", timeout=20)
+          lambda: kernel_text(page, "wb.replay.position") == "None", timeout=20)
     _wait(f"the page's {HISTORY!r} to show every trial again",
           lambda: _history_numbers(page) == finished or None, timeout=20)
 

@@ -21,6 +21,7 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import ConsoleMessage, Error, Page
 
@@ -189,6 +190,16 @@ def run_code(page: Page, code: str, timeout: float = 60.0) -> str:
         )
     results = "".join(r if r.endswith("\n") else r + "\n" for r in out["results"])
     return out["stdout"] + results
+
+
+def kernel_text(page: Page, expr: str) -> str:
+    """What ``print(expr)`` prints in the current notebook's kernel, stripped."""
+    return run_code(page, f"print({expr})").strip()
+
+
+def kernel_json(page: Page, expr: str) -> Any:
+    """``expr``'s value in the current notebook's kernel, through JSON."""
+    return json.loads(kernel_text(page, f"__import__('json').dumps({expr})").splitlines()[-1])
 
 
 _BOKEH_LENGTHS_JS = """(name) => {
