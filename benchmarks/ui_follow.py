@@ -42,6 +42,7 @@ if str(REPO_ROOT) not in sys.path:
 
 from benchmarks import processes  # noqa: E402 - after the path fix
 from benchmarks import ui_responsiveness as uir  # noqa: E402
+from benchmarks.ui_figures import spikes  # noqa: E402
 
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "ui_follow.json"
 NAME = "follow"
@@ -174,6 +175,8 @@ def run_benchmark(duration: float = 60.0, strategy: str = "random",
                 time.sleep(3.0)  # the last pushes land
                 samples = [(float(t), int(n)) for t, n, _ in page.evaluate(uir.STOP_SAMPLER_JS)]
                 errors = console.errors[:20]
+                # the kernel's collections in the window (every thread waits for each)
+                pauses = uir._kernel_json(page, f"[p for p in _nbui_gc if {t0!r} <= p[0]]")
         finally:
             search.stop()
             stop_lab_server(server)
@@ -188,7 +191,10 @@ def run_benchmark(duration: float = 60.0, strategy: str = "random",
     all_lags, missing = uir.chart_lags(fin_followed, samples)
     in_window = [t0 <= t < t1 for t in fin_followed]
     lags = [lag for lag, inside in zip(all_lags, in_window, strict=False) if inside]
-    lag = {**uir.summarize(lags), "not_shown": missing}
+    done = [t for t, inside in zip(fin_followed, in_window, strict=False) if inside]
+    lag = {**uir.summarize(lags), "not_shown": missing,
+           # the largest lags, [seconds into the window of the trial's finish, lag]
+           "spikes": spikes(lags, done, t0)}
     followed_rate = window_rate(fin_followed, t0, t1)
     alone_rate = window_rate(fin_alone, a0, a1)
     ratio = round(followed_rate / alone_rate, 3) if followed_rate and alone_rate else None
@@ -211,6 +217,8 @@ def run_benchmark(duration: float = 60.0, strategy: str = "random",
                           "chart_lag_s_max": (lag["max"] is not None and missing == 0
                                               and lag["max"] < uir.TARGET_LAG_S)},
         "cpu_cores": {"followed": cores_followed, "alone": cores_alone},
+        # the kernel's collections of 50 ms or more: [seconds into the window, generation, s]
+        "long_gc_s": [[round(t - t0, 2), g, round(d, 3)] for t, g, d in pauses if d >= 0.05],
         "window": {"start": t0, "end": t1, "trials": sum(in_window),
                    "page_samples": len(samples),
                    "page_rows_at_start": samples[0][1] if samples else 0},

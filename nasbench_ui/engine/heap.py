@@ -32,7 +32,11 @@ cyclic garbage while frozen is collected by the next full collection (the traine
 out-of-memory guard runs one). Runs in several threads share this (a count under a
 lock). The heap is left alone when something else froze objects before (a caller that
 manages the heap itself), and ``NASBENCH_UI_GC_FREEZE=0`` in the environment turns it
-off.
+off. A workbench that follows a search another process runs keeps that search's trials
+in this kernel as a run of its own would, so its poller manages the heap the same way
+while it follows (``ui/live_view.py``; without it, the full collections grew with the
+trials kept, 0.29 to 0.51 s in a 120 s run of ``benchmarks/ui_follow.py``, each a chart
+lag spike of up to 1.9 s).
 
 Example:
     >>> import gc
@@ -85,9 +89,14 @@ class HeapFreeze:
     gc_seconds = 0.0  # seconds spent in collections, summed by _count_full
     _started = 0.0  # when the collection going on started (perf_counter)
 
-    def __init__(self, enabled: bool | None = None, early: bool = False) -> None:
+    def __init__(self, enabled: bool | None = None, early: bool = False,
+                 recollect: bool = True) -> None:
         self.enabled = os.environ.get(ENV, "1").strip() != "0" if enabled is None else enabled
         self.early = early  # collect and freeze on entering, unless frozen already
+        # collect once more before freezing after a slow step (a search's step may have
+        # dropped a model that a cycle keeps); a reader of the store, whose "steps" are
+        # its polls, drops no such thing and passes False
+        self.recollect = recollect
         self._held = False
         self._full = 0  # full collections counted at the last look
         self._last = 0.0  # time.monotonic() at the last look
@@ -126,7 +135,7 @@ class HeapFreeze:
         step = now - self._last - (collecting - self._gc)
         self._last, self._gc = now, collecting
         if HeapFreeze.full_collections != self._full:  # the garbage was just collected
-            if step > SLOW_STEP_S:
+            if self.recollect and step > SLOW_STEP_S:
                 gc.collect()  # what the step dropped since, a model in a cycle say
             self._full = HeapFreeze.full_collections
             with HeapFreeze._lock:  # freeze what is kept

@@ -28,11 +28,13 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..engine.heap import HeapFreeze
 from .live_redraw import Progress, Redraw, shown_status
 from .trial_cache import TrialCache, merge_sorted
 
@@ -134,18 +136,26 @@ class LiveView:
 
     def _poll(self) -> None:
         followed = False
-        while not self._poll_stop.is_set():
-            exp = self.experiment
-            try:
-                self.refresh()
-            except Exception as e:  # the poller must survive a bad refresh
-                self.redraw.error(f"display error: {e}")
-            followed = followed or self.following
-            if exp is None or not (exp.running or self.following):
-                break
-            self._poll_stop.wait(self.poll_interval)
-        if followed and not self._poll_stop.is_set():  # the other process ended: show it
-            self.refresh(full=True, reread=False)
+        with contextlib.ExitStack() as stack:
+            heap: HeapFreeze | None = None
+            while not self._poll_stop.is_set():
+                exp = self.experiment
+                try:
+                    self.refresh()
+                except Exception as e:  # the poller must survive a bad refresh
+                    self.redraw.error(f"display error: {e}")
+                if self.following and heap is None:
+                    # this kernel keeps another process's trials as its own run would:
+                    # full collections stay short as in that run (engine/heap.py)
+                    heap = stack.enter_context(HeapFreeze(early=True, recollect=False))
+                elif heap is not None:
+                    heap.after_step()
+                followed = followed or self.following
+                if exp is None or not (exp.running or self.following):
+                    break
+                self._poll_stop.wait(self.poll_interval)
+            if followed and not self._poll_stop.is_set():  # the other process ended: show it
+                self.refresh(full=True, reread=False)
 
     def refresh(self, full: bool = False, reread: bool | None = None) -> None:
         """Read what is new in the store and redraw (the hidden tabs only when ``full``:

@@ -63,6 +63,17 @@ def test_a_slow_step_collects_what_it_dropped_before_freezing(monkeypatch):
         assert not [o for o in gc.get_objects() if type(o) is Node]  # freed, not frozen
 
 
+def test_a_reader_freezes_after_a_slow_step_without_a_second_collection(monkeypatch):
+    """A store reader's "steps" are its polls, a quarter second apart: each would count
+    as slow and double the pause of every full collection, for no dropped model."""
+    monkeypatch.setattr(heap_mod, "SLOW_STEP_S", 0.0)  # every step counts as slow
+    with HeapFreeze(enabled=True, recollect=False) as heap:
+        gc.collect()
+        full = gc.get_stats()[2]["collections"]
+        heap.after_step()
+        assert gc.get_freeze_count() > 0 and gc.get_stats()[2]["collections"] == full
+
+
 def test_a_fast_step_freezes_without_a_second_collection(monkeypatch):
     monkeypatch.setattr(heap_mod, "SLOW_STEP_S", 3600.0)
     with HeapFreeze(enabled=True) as heap:

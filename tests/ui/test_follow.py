@@ -3,11 +3,13 @@ follows that search read-only, and never disturbs it."""
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from pathlib import Path
 
 import nasbench_ui as nb
+from nasbench_ui.engine.heap import HeapFreeze
 from nasbench_ui.storage import TrialState
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -43,3 +45,25 @@ def test_a_workbench_follows_a_search_it_does_not_own(tmp_path):
         exp.stop()
     assert exp.status == "done" and exp.last_error is None
     assert [t.state for t in exp.trials] == [TrialState.COMPLETE] * 6
+
+
+def test_the_poller_manages_the_heap_while_it_follows(tmp_path):
+    """The kernel keeps the followed search's trials: its full collections would scan
+    them all (0.29 to 0.51 s in a 120 s benchmarks/ui_follow.py run, chart lag spikes of
+    1.9 s), so the poller freezes the heap as a run of its own does (engine/heap.py)."""
+    db = tmp_path / "h.db"
+    exp = nb.Experiment("nb201", strategy="random", estimator="test_crash_synth",
+                        estimator_options={"seconds": 0.3}, trials=6, storage=db, name="other")
+    assert HeapFreeze.active() == 0
+    exp.start()  # a short run: it holds its share of the heap, unfrozen until a collection
+    try:
+        _wait(lambda: len(exp.trials) >= 1)
+        assert HeapFreeze.active() == 1
+        wb = nb.Workbench.load(db)
+        _wait(lambda: wb.live.following and HeapFreeze.active() == 2, 10)  # the poller's
+        exp.wait(60)
+        _wait(lambda: not wb.live.polling)
+    finally:
+        exp.stop()
+    _wait(lambda: HeapFreeze.active() == 0, 10)  # both shares ended: the heap is thawed
+    assert gc.get_freeze_count() == 0
