@@ -43,12 +43,13 @@ __all__ = ["HEADLESS_SEGMENT", "HEADLESS_SETUP", "THREAD_CPU", "THREAD_CPU_SETUP
            "measure_interleaved", "schedule", "thread_cores", "thread_group"]
 
 # the search without the workbench, in the benchmark's kernel (its SETUP_CELL defines
-# nb, STRATEGY and Synthetic): made, started and paused once, not measured
+# nb, STRATEGY, PROCESS and registers "synthetic"): made, started and paused once, not
+# measured; with PROCESS, in its own process as the workbench's
 HEADLESS_SETUP = """\
 import time as _t
-_wexp = nb.Experiment("nb201", strategy=STRATEGY, estimator=Synthetic(), trials=10**6,
+_wexp = nb.Experiment("nb201", strategy=STRATEGY, estimator="synthetic", trials=10**6,
                       storage="runs/ui_responsiveness_without.db", dataset="digits")
-_wexp.start(); _t.sleep({warmup}); _wexp.pause()
+_wexp.start(process=PROCESS); _t.sleep({warmup}); _wexp.pause()
 _wwin = []
 print(len(_wwin))"""
 

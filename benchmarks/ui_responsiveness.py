@@ -140,6 +140,20 @@ wb = nb.Workbench(space="nb201", strategy=STRATEGY, estimator="synthetic",
 wb.controls.dataset.value = "digits"  # loaded once at Start; the estimator ignores it
 wb'''
 
+# ``--process``: the workbench runs each search in its own process (``Workbench(process=
+# True)``), which imports the estimator by path: the setup cell's estimator goes into a
+# module beside the notebook, as a user puts a part that another process needs
+SYNTHETIC_MODULE = "nbui_synthetic"
+_PART = SETUP_CELL[SETUP_CELL.index("from nasbench_ui.estimators"):SETUP_CELL.index("wb = nb.")]
+SYNTHETIC_SOURCE = "import json, zlib\n\n" + _PART
+IMPORT_SYNTHETIC = """\
+import sys
+sys.path.insert(0, {folder!r})
+nb.trust({module!r})  # the search's process imports it from there
+from {module} import Synthetic
+
+"""
+
 TRIVIAL_CELL = "1+1"
 
 # ``--ablate``: take a part of the live workbench away, to measure what it costs the
@@ -240,10 +254,16 @@ def _finish_times(page: Any, chunk: int = 20_000) -> list[float]:
     return out
 
 
-def _write_notebook(path: Path, strategy: str, ablate: str = "none") -> Path:
+def _write_notebook(path: Path, strategy: str, ablate: str = "none",
+                    process: bool = False) -> Path:
     import nbformat
 
-    setup = f"STRATEGY = {strategy!r}\n" + SETUP_CELL
+    setup = f"STRATEGY = {strategy!r}\nPROCESS = {process!r}\n" + SETUP_CELL
+    if process:  # the estimator from a module; the workbench's searches in processes
+        (path.parent / f"{SYNTHETIC_MODULE}.py").write_text(SYNTHETIC_SOURCE)
+        setup = setup.replace(_PART, IMPORT_SYNTHETIC.format(
+            folder=str(path.parent.resolve()), module=SYNTHETIC_MODULE))
+        setup = setup.replace("wb = nb.Workbench(", "wb = nb.Workbench(process=True, ")
     if ABLATIONS[ablate]:  # before the cell's last line, which shows the workbench
         head, last = setup.rsplit("\n", 1)
         setup = f"{head}\n{ABLATIONS[ablate]}\n{last}"
@@ -446,13 +466,17 @@ def workbench_page(server: Any, notebook: Path) -> Iterator[tuple[Any, ConsoleLo
 def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int = 10,
                   strategy: str = "random", out: Path | None = DEFAULT_OUT,
                   ablate: str = "none", headless_s: float | None = None,
-                  interleave: int = INTERLEAVE, pin: bool = False) -> dict[str, Any]:
+                  interleave: int = INTERLEAVE, pin: bool = False,
+                  process: bool = False) -> dict[str, Any]:
     """Start JupyterLab and Chromium, measure, write ``out`` (unless None), return the
     summary. ``ablate`` (a key of ``ABLATIONS``) takes a part of the workbench away;
     ``headless_s``: seconds of each run without it (None: ``duration``); ``interleave``:
     segments of each search, alternating (0: the runs without it before and after);
-    ``pin``: the kernel on a CPU of its own, the rest on the others (``benchmarks/processes.py``)."""
+    ``pin``: the kernel on a CPU of its own, the rest on the others (``benchmarks/processes.py``);
+    ``process``: each search (with and without the workbench) in its own process."""
     _check(duration, cells, baseline_cells, headless_s, interleave)
+    if process and not interleave:
+        raise ValueError("--process measures interleaved phases: give --interleave >= 1")
     if ablate not in ABLATIONS:
         raise ValueError(f"--ablate must be one of {sorted(ABLATIONS)}, got {ablate!r}")
     own_cpus = os.sched_getaffinity(0)
@@ -466,7 +490,7 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
             server = start_lab_server(Path(tmp))
             try:
                 nb_path = _write_notebook(Path(tmp) / "ui_responsiveness.ipynb", strategy,
-                                          ablate)
+                                          ablate, process)
                 with workbench_page(server, nb_path) as (page, console):
                     kernels = kernel_pids(server.process.pid)
                     if pin:
@@ -492,7 +516,8 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
             [f"--duration {duration:g}", f"--cells {cells}", f"--baseline-cells {baseline_cells}",
              f"--strategy {strategy}", *([f"--ablate {ablate}"] if ablate != "none" else []),
              *([f"--headless-seconds {headless_s:g}"] if headless_s is not None else []),
-             f"--interleave {interleave}", *(["--pin"] if pin else [])]),
+             f"--interleave {interleave}", *(["--pin"] if pin else []),
+             *(["--process"] if process else [])]),
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "load_avg_1m": round(os.getloadavg()[0], 2), **_versions()},
@@ -500,7 +525,11 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
                      "space": "nb201", "strategy": strategy, "estimator": "synthetic",
                      "storage": "sqlite file", "ablate": ablate,
                      "headless_s": duration if headless_s is None else headless_s,
-                     "interleave": interleave, "pin": pin},
+                     "interleave": interleave, "pin": pin,
+                     # where each search runs: a kernel thread, or a process of its own
+                     # (then "search" in kernel_threads is the thread that follows it, and
+                     # the processes' cores count as "other" in cpu_cores)
+                     "search_in": "process" if process else "kernel thread"},
         "targets": {"cell_ms_median": TARGET_CELL_MS, "chart_lag_s_max": TARGET_LAG_S,
                     "rate_ratio": TARGET_RATE_RATIO},
         "meets_targets": {
@@ -546,10 +575,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                          "on the others: the page does not share the kernel's CPUs, as on "
                          "Binder or a hub where it runs on the user's machine "
                          "(benchmarks/processes.py; Linux)")
+    ap.add_argument("--process", action="store_true",
+                    help="each search in its own process: Workbench(process=True), and "
+                         "the search without the workbench started with process=True")
     args = ap.parse_args(argv)
     summary = run_benchmark(args.duration, args.cells, args.baseline_cells, args.strategy,
                             args.out, args.ablate, args.headless_seconds, args.interleave,
-                            args.pin)
+                            args.pin, args.process)
     print(json.dumps(summary, indent=2))
     return summary
 

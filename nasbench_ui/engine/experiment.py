@@ -30,6 +30,9 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import EllipsisType
@@ -37,11 +40,12 @@ from typing import Any
 
 from ..config import ExperimentConfig
 from ..estimators.callbacks import as_callbacks
-from ..storage import Trial, TrialState, open_store
+from ..storage import SQLiteStore, Trial, TrialState, open_store
 from ..strategies.base import Strategy
-from ..trust import untrusted
+from ..trust import trusted, untrusted
 from .building import build_parts, build_strategy, config_kwargs, store_location, stored_config
 from .checks import check_pace
+from .child_run import ChildRun, SearchProcessError, process_problems
 from .commands import SetPace
 from .events import Event
 from .executors.dask import DaskExecutor
@@ -51,13 +55,15 @@ from .loop import Loop
 from .models import ModelKeeper, best_trial
 from .observers import Observers
 from .ownership import Ownership
-from .parts import with_strategy_import
+from .parts import own_modules, with_strategy_import
 from .results import results_table, trained_model
 from .runs import Runs
 from .steering import Steering
 from .trial_view import TrialView
 
 __all__ = ["DONE", "FAILED", "IDLE", "PAUSED", "RUNNING", "STOPPING", "Experiment"]
+
+log = logging.getLogger(__name__)
 
 
 class Experiment:
@@ -103,6 +109,7 @@ class Experiment:
         self._runs = Runs(self, self._ownership, self._life, self._observers.emit, counters)
         self._view = TrialView(self.store, self.name)  # trials read so far (store.changes)
         self._models = ModelKeeper(self, keep_models, self._view.get)
+        self._child: ChildRun | None = None  # the search's own process (start(process=True))
         self.steering = Steering(
             name=self.name, store=self.store, space=self.space, config=lambda: self.config,
             commit=lambda c: self._commit(with_strategy_import(c)), emit=self._observers.emit,
@@ -229,7 +236,13 @@ class Experiment:
             >>> exp.set_budget(trials=5); exp.config.trials, exp.config.seconds
             (5, None)
         """
-        self.steering.set_budget(trials, seconds)
+        run = self._remote()
+        if run is None:
+            self.steering.set_budget(trials, seconds)
+            return
+        run.call("set_budget", **{k: v for k, v in (("trials", trials), ("seconds", seconds))
+                                  if v is not ...})
+        self._reload_config()
 
     def set_constraints(self, constraints: dict[str, Any] | None) -> None:
         """Replace the constraints (the constructor's format; ``{}`` removes them); the
@@ -241,7 +254,12 @@ class Experiment:
             >>> exp.set_constraints({"params": {"max": 50_000}}); exp.config.constraints
             {'params': {'max': 50000}}
         """
-        self.steering.set_constraints(constraints)
+        run = self._remote()
+        if run is None:
+            self.steering.set_constraints(constraints)
+            return
+        run.call("set_constraints", constraints=constraints)
+        self._reload_config()
 
     def switch_strategy(self, strategy: str | Any, options: dict | None = None) -> None:
         """Propose the next trials with another strategy that keeps the history.
@@ -260,7 +278,15 @@ class Experiment:
             >>> exp.config.strategy, exp.config.strategy_options["population"]
             ('evolution', 4)
         """
-        self.steering.switch_strategy(strategy, options)
+        run = self._remote()
+        if run is None:
+            self.steering.switch_strategy(strategy, options)
+            return
+        if not isinstance(strategy, str):
+            raise ValueError("a search in its own process switches to a strategy by its "
+                             f"registered name, not {type(strategy).__name__} objects")
+        run.call("switch_strategy", strategy=strategy, options=options)
+        self._reload_config()
 
     def tell_history(self, strategy: Strategy) -> int:
         """Tell ``strategy`` every finished trial the search's strategy has heard (see
@@ -281,7 +307,11 @@ class Experiment:
         """
         check_pace(pace)
         self.pace = None if pace is None else float(pace)
-        self.steering.send(SetPace(self.pace))
+        run = self._remote()
+        if run is None:
+            self.steering.send(SetPace(self.pace))
+        else:
+            run.call("set_pace", pace=self.pace)
 
     # -------------------------------------------------------------- observe
     def observe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
@@ -302,6 +332,13 @@ class Experiment:
     def running(self) -> bool:
         """True while a background search (``start()``) runs."""
         return self._life.running
+
+    @property
+    def process_id(self) -> int | None:
+        """The process id of the search while it runs in its own process
+        (``start(process=True)``), else None."""
+        run = self._remote()
+        return None if run is None else run.pid
 
     # ------------------------------------------------------------ lifecycle
     @contextlib.contextmanager
@@ -333,15 +370,84 @@ class Experiment:
         self._runs.run_here()
         return self
 
-    def start(self) -> Experiment:
+    def start(self, process: bool = False) -> Experiment:
         """Run the search in a background thread and return at once.
 
         A fatal error on that thread sets ``status`` to ``"failed"`` and
         ``last_error``, and ``wait()`` raises it.
+
+        ``process=True`` runs it in its own Python process instead (:mod:`~.child_run`),
+        so that the kernel's threads (the workbench's charts) never wait for it, nor it
+        for them. Pausing, stopping, steering and ``wait()`` work as on a thread;
+        observers get ``status``, ``steer`` and ``trial_finish`` events (in batches);
+        the trained models are the ones saved with the store. It needs a file store and
+        custom parts importable from a module (ValueError says what is missing); a
+        failure in the process raises :class:`~.child_run.SearchProcessError` from
+        ``wait()``.
         """
+        if process:
+            self._start_process()
+            return self
         self._runs.prepare()
         self._life.start(self._runs.background)
         return self
+
+    def process_problems(self) -> list[str]:
+        """Why ``start(process=True)`` cannot run this search in its own process ([]
+        when it can).
+
+        Example:
+            >>> import nasbench_ui as nb
+            >>> nb.Experiment("nb201", estimator="zero_cost", trials=1).process_problems()
+            ["a file store (storage='runs/x.db'), which the process reopens"]
+        """
+        return process_problems(
+            file_store=isinstance(self.store, SQLiteStore),
+            imports=self.config.imports or {}, callbacks=bool(self.callbacks),
+            executor=self.executor is not None)
+
+    def _start_process(self) -> None:
+        problems = self.process_problems()
+        if problems:
+            raise ValueError("a search in its own process needs " + "; ".join(problems))
+        self._life.begin()
+        self._ownership.ensure_writable()  # LeaseHeld when another live process runs it
+        run = ChildRun(self.name, emit=self._observers.emit, on_status=self._life.set_status,
+                       on_end=self._process_ended)
+        self._child, self._life.remote = run, run.request
+        # the process trusts what this one trusts, and the modules of the parts that
+        # this process registered from the paths the config names (it runs them already)
+        run.start({"storage": os.path.abspath(self.store.path), "name": self.name,
+                   "trust": [*trusted(), *own_modules(self.config.imports or {})],
+                   "sys_path": [p for p in sys.path if p], "pace": self.pace})
+        self._life.set_status(RUNNING)
+        self._life.start(run.follow)
+
+    def _remote(self) -> ChildRun | None:
+        """The search's own process while it runs, else None."""
+        run = self._child
+        return run if run is not None and self._life.remote is not None \
+            and self._life.running else None
+
+    def _reload_config(self) -> None:
+        """The config as the search's process stored it (its steering)."""
+        with untrusted(f"the stored experiment {self.name!r}"):
+            self.config = stored_config(self.store.load_experiment(self.name)["config"])
+
+    def _process_ended(self, end: dict[str, Any]) -> None:
+        """The search's process ended: its error, then what it stored (config, counters,
+        strategy state), then its final status."""
+        failed = end.get("status") == FAILED
+        self._life.last_error = end.get("last_error")
+        if failed:
+            self._life.error = SearchProcessError(end.get("last_error") or "it failed")
+        try:
+            self._reload_config()
+            self._runs.reload()
+        except Exception:  # noqa: BLE001 - the status below must still come
+            log.warning("could not read back the search of %r", self.name, exc_info=True)
+        self._life.remote = None
+        self._life.set_status(FAILED if failed else DONE)
 
     def pause(self) -> None:
         """Pause after the current epoch (the trial resumes where it was)."""

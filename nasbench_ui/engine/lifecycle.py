@@ -43,6 +43,9 @@ class Lifecycle:
         self.thread: threading.Thread | None = None
         self.error: BaseException | None = None  # what killed the last search (wait() raises it)
         self.last_error: str | None = None
+        # a search in its own process (start(process=True)): pause, resume and stop are
+        # requests to it ("pause", "resume", "stop"); its status comes back as events
+        self.remote: Callable[[str], None] | None = None
         _LIVE.add(self)
 
     def set_status(self, status: str) -> None:
@@ -65,7 +68,7 @@ class Lifecycle:
         """
         if self.running:
             raise RuntimeError(f"experiment {self.name!r} is already running; stop() it first")
-        self.last_error, self.error = None, None
+        self.last_error, self.error, self.remote = None, None, None
 
     def lease_lost(self, why: str) -> None:
         """Another process took the lease: stop the search (called on the heartbeat's
@@ -117,17 +120,25 @@ class Lifecycle:
 
     def pause(self) -> None:
         """Pause after the current epoch."""
+        if self.remote is not None and self.running:
+            self.remote("pause")
+            return
         self.control.running.clear()
         self.set_status(PAUSED)
 
     def resume(self) -> None:
         """Resume a paused search."""
+        if self.remote is not None and self.running:
+            self.remote("resume")
+            return
         self.control.running.set()
         if self.running:
             self.set_status(RUNNING)
 
     def stop(self, wait: bool = True, timeout: float | None = 60) -> None:
         """Ask the search to stop; with ``wait``, join the background thread."""
+        if self.remote is not None and self.running:
+            self.remote("stop")
         self.control.stop.set()
         self.control.running.set()
         if self.running:

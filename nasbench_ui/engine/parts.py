@@ -97,6 +97,25 @@ KINDS: dict[str, _Kind] = {
 assert tuple(KINDS) == PART_KINDS
 
 
+def own_modules(imports: dict[str, dict[str, str | None]]) -> list[str]:
+    """The modules of the parts in ``imports`` that this process registered from that
+    very import path (it runs their code already), sorted: what a search process of
+    this experiment may import without ``nb.trust``. A stored path that differs from the
+    registered part's (a shared file's, say) is not among them.
+
+    Example:
+        >>> own_modules({"estimator": {"train": None, "x": "evil:Thing"}})
+        []
+    """
+    out = set()
+    for kind, parts in imports.items():
+        for name, path in parts.items():
+            if path and kind in KINDS and name in KINDS[kind].names() \
+                    and KINDS[kind].path(name) == (True, path):
+                out.add(path.split(":", 1)[0])
+    return sorted(out)
+
+
 def _is_path(name: Any) -> bool:
     return isinstance(name, str) and ":" in name
 
@@ -232,5 +251,5 @@ def with_strategy_import(config: ExperimentConfig) -> ExperimentConfig:
     return replace(config, imports=imports)
 
 
-__all__ = ["KINDS", "collect_imports", "ensure_imported", "import_stored", "part_name",
+__all__ = ["KINDS", "collect_imports", "ensure_imported", "import_stored", "own_modules", "part_name",
            "with_strategy_import"]

@@ -131,6 +131,19 @@ class Runs:
         self.life.control = Control()
         self.commands = exp.steering.begin_run()  # steering goes to the loop from here on
 
+    def reload(self) -> None:
+        """Read back a search another process ran: its counters, and the strategy rebuilt
+        from the config and restored from its stored state (as a new run would be)."""
+        exp = self.owner
+        rec = exp.store.load_experiment(exp.name)
+        self._counters = dict(rec.get("counters") or {"spent_s": 0.0})
+        strategy = build_strategy(exp.config.strategy, exp.config.strategy_options,
+                                  exp.config, exp.space)
+        restore_strategy(strategy, rec.get("strategy_state"),
+                         lambda: exp.store.trials(exp.name), exp.retries)
+        exp.steering.reset(strategy, exp.config.strategy)
+        exp.steering.source = exp.config.strategy
+
     def build_loop(self) -> Loop:
         """The loop of this run, with the thread executor or the Dask one."""
         exp, config = self.owner, self.owner.config

@@ -144,7 +144,8 @@ class LiveView:
                     self.refresh()
                 except Exception as e:  # the poller must survive a bad refresh
                     self.redraw.error(f"display error: {e}")
-                if self.following and heap is None:
+                elsewhere = self.following or (exp is not None and exp.process_id is not None)
+                if elsewhere and heap is None:
                     # this kernel keeps another process's trials as its own run would:
                     # full collections stay short as in that run (engine/heap.py)
                     heap = stack.enter_context(HeapFreeze(early=True, recollect=False))

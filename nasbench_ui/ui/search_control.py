@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..cpus import usable_cpus
 from ..experiment import Experiment
 from ..storage import open_store
 from .live_view import AUTO_PACE_TRIALS, LiveView
@@ -38,7 +39,11 @@ class SearchControl:
     docstring)."""
 
     def __init__(self, *, controls: Any, live: LiveView, shared: Any, space_panel: Any,
-                 runs: Any, storage: Any, attach: Callable[[Experiment], Any]) -> None:
+                 runs: Any, storage: Any, attach: Callable[[Experiment], Any],
+                 process: bool | None = None) -> None:
+        if process is not None and not isinstance(process, bool):
+            raise ValueError(f"process must be True, False or None (auto), got {process!r}")
+        self.process = process  # each search in its own process (Experiment.start)
         self.controls, self.live, self.shared = controls, live, shared
         self.space_panel, self.runs, self.attach = space_panel, runs, attach
         self.storage = storage  # a path until the first run opens it, then the store
@@ -82,13 +87,25 @@ class SearchControl:
             exp.set_pace(self.controls.pace(self.costs))
             # buttons first: a search that ends at once (or dies) then has the last word
             self.controls.set_running_state("running")
-            exp.start()
+            exp.start(process=self.in_process(exp))
         except (ValueError, RuntimeError) as e:
             self.controls.set_running_state("ready")
             self.controls.show_error(str(e))
             return None
         self.live.start_polling()
         return exp
+
+    def in_process(self, exp: Experiment) -> bool:
+        """Whether ``exp``'s search runs in its own process: as told, or by default
+        (None) when it can (``Experiment.process_problems``), this kernel may use two
+        CPUs or more (on one, the two would only take turns; Binder gives one), and the
+        speed is not the watchable one (``auto``: its pace is learnt from the first trials
+        as they finish, on the search's thread, and two trials a second leave the kernel's
+        threads nothing to wait for)."""
+        if self.process is not None:
+            return self.process
+        return (usable_cpus() >= 2 and self.controls.speed.value != "auto"
+                and not exp.process_problems())
 
     def pause(self) -> None:
         """Pause the search (the status line says so at once)."""

@@ -9,6 +9,14 @@ editor, hyperparameters), ``search`` (``ui/search_control.py``: Start/Pause/Resu
 and the pace), ``live`` (``ui/live_view.py``: poller, trial cache, replay, selection)
 drawing into ``panels`` (``ui/live_panels.py``), and ``shared`` (state, hide, lock).
 
+Each search runs in its own Python process (``Experiment.start(process=True)``) when it
+can, so the kernel's threads (poller, charts) and the search never wait for each other's
+interpreter lock: with a file store, custom parts that live in a module (not a notebook
+cell), two CPUs or more, and a speed other than the watchable one (``process=None``, the
+default; ``ui/search_control.py``).
+``process=False`` keeps it on a kernel thread, ``process=True`` insists (an error says
+what is missing).
+
 Re-running the cell that creates a workbench while a search runs stops that search
 cleanly (its completed trials stay in the store; ``Workbench.load`` reattaches).
 
@@ -100,8 +108,11 @@ class Workbench(w.VBox):
         poll_interval: float = 0.1,
         hide: list[str] | None = None,
         lock: list[str] | None = None,
+        process: bool | None = None,
     ) -> None:
         hidden, locked = check_names(hide, HIDEABLE, "hide"), check_names(lock, LOCKABLE, "lock")
+        if process is not None and not isinstance(process, bool):  # before anything is kept
+            raise ValueError(f"process must be True, False or None (auto), got {process!r}")
         for old in list(_INSTANCES):  # never orphan a search of a re-run cell
             old.close_search()
         _INSTANCES.add(self)
@@ -158,7 +169,7 @@ class Workbench(w.VBox):
         self.search = SearchControl(controls=self.controls, live=self.live, shared=self.shared,
                                     space_panel=self.space_side, runs=self.runs,
                                     storage=experiment.store if experiment else storage,
-                                    attach=self.attach)
+                                    attach=self.attach, process=process)
 
         self.space_panel = self.space_side.widget
         self.export = ExportPanel()  # the best model as model.py, weights, TorchScript, ONNX

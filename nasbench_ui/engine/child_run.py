@@ -1,0 +1,190 @@
+"""``ChildRun``: the kernel's side of a search that runs in its own process.
+
+``Experiment.start(process=True)`` runs the search in ``python -m nasbench_ui.engine.child``
+(:mod:`.child`), which reopens the stored experiment, takes its lease and writes every
+trial to the store as a search in the kernel would. The kernel keeps no interpreter lock
+busy for it: a fast search with the workbench showing it ran at 0.87-0.96 of its rate
+alone (``benchmarks/ui_follow.py``), against 0.72-0.78 on a kernel thread
+(``benchmarks/ui_responsiveness.py``), where the workbench's threads share the search's
+lock. A ``ChildRun`` starts the process, sends it requests (pause, resume, stop,
+steering) and waits for each reply, and turns what the process reports into the
+experiment's events: ``status`` and ``steer`` as they happen, ``trial_finish`` in
+batches (``trial_start`` and ``curve`` events stay in the process). When the process
+ends, ``on_end`` receives its final status and ``last_error``; a process that died
+without saying so ends ``failed``, with the tail of its standard error.
+
+Example (a process that ends at once: it cannot open the store):
+    >>> seen = []
+    >>> run = ChildRun("e", emit=seen.append, on_status=seen.append, on_end=seen.append)
+    >>> run.start({"storage": "/nonexistent/x.db", "name": "e"})
+    >>> run.follow()
+    >>> seen[-1]["status"], "could not start" in seen[-1]["last_error"]
+    ('failed', True)
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import logging
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from .events import Event
+
+__all__ = ["REPLY_TIMEOUT_S", "ChildRun", "SearchProcessError", "process_problems"]
+
+log = logging.getLogger(__name__)
+REPLY_TIMEOUT_S = 60.0  # how long a request waits for the process's reply
+_TERMINAL = ("done", "failed")  # set by on_end, after last_error
+
+
+class SearchProcessError(RuntimeError):
+    """The search process failed; the message is its ``last_error``."""
+
+
+def process_problems(*, file_store: bool, imports: dict[str, dict[str, str | None]],
+                     callbacks: bool, executor: bool) -> list[str]:
+    """Why an experiment's search cannot run in its own process ([] when it can): the
+    process reopens it from a file store and imports its custom parts by path.
+
+    Example:
+        >>> process_problems(file_store=True, imports={"estimator": {"mine": None}},
+        ...                  callbacks=False, executor=False)
+        ["the estimator 'mine' was defined in a notebook cell or script (__main__), which another process cannot import: put it in a module"]
+    """
+    problems = [] if file_store else ["a file store (storage='runs/x.db'), which the "
+                                      "process reopens"]
+    for kind, parts in sorted(imports.items()):
+        problems += [f"the {kind} {name!r} was defined in a notebook cell or script "
+                     f"(__main__), which another process cannot import: put it in a module"
+                     for name, path in sorted(parts.items()) if path is None]
+    if callbacks:
+        problems.append("no callbacks= (they run in this process)")
+    if executor:
+        problems.append("no workers=/executor= (Dask runs the trials elsewhere already)")
+    return problems
+
+
+class ChildRun:
+    """A search in its own process (see the module docstring). ``emit`` receives the
+    trial and steer events, ``on_status`` each status the process enters before its end,
+    ``on_end`` the final ``{"status", "last_error"}``; all on the thread of
+    :meth:`follow`."""
+
+    def __init__(self, name: str, emit: Callable[[Event], None],
+                 on_status: Callable[[str], None],
+                 on_end: Callable[[dict[str, Any]], None]) -> None:
+        self.name, self.emit, self.on_status, self.on_end = name, emit, on_status, on_end
+        self.proc: subprocess.Popen[str] | None = None
+        self._lock = threading.Lock()
+        self._next = 0
+        self._pending: dict[int, list[Any]] = {}  # id -> [threading.Event, error text]
+        self._stderr: collections.deque[str] = collections.deque(maxlen=40)
+        self._ended = False
+
+    @property
+    def pid(self) -> int | None:
+        """The search process's id (None before :meth:`start`)."""
+        return None if self.proc is None else self.proc.pid
+
+    def start(self, spec: dict[str, Any]) -> None:
+        """Start the process and hand it ``spec`` (see :mod:`.child`); returns at once."""
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "nasbench_ui.engine.child"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+        threading.Thread(target=self._drain, name=f"nasbench-{self.name}-stderr",
+                         daemon=True).start()
+        with contextlib.suppress(OSError):  # it ended at once: follow() reports why
+            self._write(json.dumps(spec))
+
+    def _write(self, line: str) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        with self._lock:
+            self.proc.stdin.write(line + "\n")
+            self.proc.stdin.flush()
+
+    def _drain(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self._stderr.append(line.rstrip("\n"))
+            log.debug("search process of %r: %s", self.name, line.rstrip())
+
+    def call(self, call: str, **kwargs: Any) -> None:
+        """Ask the process to ``call`` (with ``kwargs``) and wait for its reply; the
+        process's ValueError comes back as one, and RuntimeError when it has ended."""
+        with self._lock:
+            if self._ended:
+                raise RuntimeError(f"the search process of {self.name!r} has ended")
+            self._next += 1
+            ident, waiter = self._next, [threading.Event(), None]
+            self._pending[ident] = waiter
+        try:
+            self._write(json.dumps({"id": ident, "call": call, "kwargs": kwargs}))
+        except (BrokenPipeError, OSError, ValueError):
+            with self._lock:
+                self._pending.pop(ident, None)
+            raise RuntimeError(f"the search process of {self.name!r} has ended") from None
+        if not waiter[0].wait(REPLY_TIMEOUT_S):
+            raise RuntimeError(f"the search process of {self.name!r} did not answer {call} "
+                               f"in {REPLY_TIMEOUT_S:g} s")
+        if waiter[1] is not None:
+            raise ValueError(waiter[1])
+
+    def request(self, call: str) -> None:
+        """:meth:`call` that never raises (pause, resume, stop from the lifecycle: a
+        process that has ended needs none of them)."""
+        try:
+            self.call(call)
+        except (RuntimeError, ValueError) as e:
+            log.debug("search process of %r: %s: %s", self.name, call, e)
+
+    def follow(self) -> None:
+        """Read the process's reports until it ends (the lifecycle's thread runs this),
+        then report its end."""
+        assert self.proc is not None and self.proc.stdout is not None
+        end: dict[str, Any] | None = None
+        for line in self.proc.stdout:
+            try:
+                msg = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if "finished" in msg:
+                for number, data in msg["finished"]:
+                    self.emit(Event("trial_finish", self.name, number, data))
+            elif "reply" in msg:
+                self._resolve(msg["reply"], msg.get("error"))
+            elif msg.get("event") == "status":
+                status = msg["data"].get("status")
+                if status not in _TERMINAL:
+                    self.on_status(status)
+            elif msg.get("event") == "steer":
+                self.emit(Event("steer", self.name, None, msg["data"]))
+            elif "end" in msg:
+                end = msg["end"]
+        code = self.proc.wait()
+        with self._lock:
+            self._ended = True
+            if self.proc.stdin is not None:
+                with contextlib.suppress(OSError):
+                    self.proc.stdin.close()
+            pending, self._pending = self._pending, {}
+        for waiter in pending.values():
+            waiter[1] = "the search process has ended"
+            waiter[0].set()
+        if end is None:
+            tail = "\n".join(list(self._stderr)[-12:])
+            end = {"status": "failed", "last_error": f"the search process ended with code "
+                   f"{code} before it said why: {tail[-2000:] or 'no output'}"}
+        self.on_end(end)
+
+    def _resolve(self, ident: Any, error: str | None) -> None:
+        with self._lock:
+            waiter = self._pending.pop(ident, None) if isinstance(ident, int) else None
+        if waiter is not None:
+            waiter[1] = error
+            waiter[0].set()

@@ -1,0 +1,247 @@
+"""``Experiment.start(process=True)``: the search in its own process, driven from here
+(engine/child_run.py, engine/child.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import nasbench_ui as nb
+from nasbench_ui.engine.child_run import SearchProcessError
+from nasbench_ui.estimators import Estimate, register
+from nasbench_ui.storage import TrialState, open_store
+from nasbench_ui.trust import trusted, untrust_all
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import crash_worker  # noqa: E402, F401  registers test_crash_synth (importable: crash_worker)
+
+
+def _wait(pred, timeout=60.0):
+    end = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)
+
+
+def _exp(tmp_path, trials=6, seconds=0.02, name="p"):
+    return nb.Experiment("nb201", strategy="evolution", estimator="test_crash_synth",
+                         estimator_options={"seconds": seconds}, trials=trials,
+                         strategy_options={"population": 4, "sample_size": 2},
+                         storage=tmp_path / "p.db", name=name)
+
+
+def test_a_search_runs_in_its_own_process_to_its_budget(tmp_path):
+    exp = _exp(tmp_path)
+    events = []
+    exp.observe(events.append)
+    t = time.perf_counter()
+    exp.start(process=True)
+    assert time.perf_counter() - t < 2.0  # the process imports and loads on its own
+    pid = exp.process_id
+    assert isinstance(pid, int) and pid != os.getpid() and exp.running
+    exp.wait(120)
+    assert exp.status == "done" and exp.last_error is None and not exp.running
+    assert exp.process_id is None
+    trials = exp.trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 6
+    finished = [e.number for e in events if e.kind == "trial_finish"]
+    assert finished == list(range(6))
+    assert all(e.data["state"] == "COMPLETE" for e in events if e.kind == "trial_finish")
+    statuses = [e.data["status"] for e in events if e.kind == "status"]
+    assert statuses[0] == "running" and statuses[-1] == "done"
+    # what the process stored came back: counters, and the strategy's state
+    assert exp.spent_s() == pytest.approx(6.0) and exp.n_done() == 6
+    assert len(exp.strategy.population) == 4
+    assert exp.owner() is None  # the process gave the lease back
+
+
+def test_pause_resume_steer_and_stop_reach_the_process(tmp_path):
+    exp = _exp(tmp_path, trials=10_000, seconds=0.04)
+    statuses = []
+    exp.observe(lambda e: e.kind == "status" and statuses.append(e.data["status"]))
+    exp.start(process=True)
+    try:
+        _wait(lambda: len(exp.finished_trials()) >= 3)
+        exp.pause()
+        _wait(lambda: "paused" in statuses)
+        time.sleep(0.3)  # the trial running when it paused may finish
+        held = len(exp.finished_trials())
+        time.sleep(0.6)
+        assert len(exp.finished_trials()) == held  # nothing runs while paused
+        exp.resume()
+        _wait(lambda: len(exp.finished_trials()) > held)
+        exp.set_budget(trials=held + 3)
+        assert exp.config.trials == held + 3  # the stored config, as the process steered
+        with pytest.raises(ValueError, match="trials"):
+            exp.set_budget(trials=-1)  # the process's error, raised here
+        with pytest.raises(ValueError, match="registered name"):
+            exp.switch_strategy(object())
+        exp.set_constraints({"params": {"max": 10**9}})
+        assert exp.config.constraints == {"params": {"max": 10**9}}
+        exp.wait(120)  # the lowered budget ends it
+    finally:
+        exp.stop()
+    assert exp.status == "done" and exp.n_done() == held + 3
+    assert statuses[-1] == "done" and "running" in statuses[statuses.index("paused"):]
+
+
+def test_stop_ends_the_process_and_the_running_trial_runs_again_later(tmp_path):
+    exp = _exp(tmp_path, trials=10_000, seconds=0.2)
+    exp.start(process=True)
+    _wait(lambda: len(exp.trials) >= 2)
+    pid = exp.process_id
+    exp.stop()
+    assert not exp.running and exp.status == "done"
+    _wait(lambda: not Path(f"/proc/{pid}").exists(), 10)
+    assert TrialState.RUNNING not in {t.state for t in exp.trials}
+    done = exp.n_done()
+    exp.set_budget(trials=done + 2)  # idle: steered here, run on in a new process
+    exp.start(process=True).wait(120)
+    assert exp.n_done() == done + 2 and exp.status == "done"
+
+
+def test_a_killed_process_fails_the_search_loudly(tmp_path):
+    exp = _exp(tmp_path, trials=10_000, seconds=0.05)
+    exp.start(process=True)
+    _wait(lambda: len(exp.finished_trials()) >= 2)
+    os.kill(exp.process_id, signal.SIGKILL)
+    with pytest.raises(SearchProcessError, match="ended with code -9"):
+        exp.wait(60)
+    assert exp.status == "failed" and "code -9" in exp.last_error
+
+
+def test_the_kernels_own_parts_need_no_trust_but_a_stored_one_does(tmp_path):
+    """The process imports the modules of the parts this kernel registered itself (it
+    runs them already); a part that only the store names is imported from trusted
+    modules only, as Experiment.load does."""
+    exp = _exp(tmp_path, trials=2)
+    untrust_all()
+    assert trusted() == []  # nothing trusted in this process
+    exp.start(process=True).wait(120)
+    assert exp.status == "done" and exp.n_done() == 2
+
+
+def test_a_search_that_cannot_open_fails_with_the_reason(tmp_path):
+    exp = _exp(tmp_path)
+    for suffix in ("", "-wal", "-shm"):  # the store is gone before the process opens it
+        Path(f"{tmp_path / 'p.db'}{suffix}").unlink(missing_ok=True)
+    exp.start(process=True)
+    with pytest.raises(SearchProcessError, match="could not start: StoreError: there is no store"):
+        exp.wait(60)
+    assert exp.status == "failed" and "no store" in exp.last_error
+
+
+class InMain:
+    """An estimator defined where no other process can import it (as in a notebook)."""
+
+    NAME = "test_in_main"
+    OPTIONS = {}
+
+    def estimate(self, arch, ctx):
+        return Estimate(0.5, {})
+
+
+InMain.__module__ = "__main__"
+
+
+def test_what_another_process_cannot_have_is_refused_before_anything_runs(tmp_path):
+    register("test_in_main", InMain, replace=True)
+    exp = nb.Experiment("nb201", estimator="test_in_main", trials=2, storage=tmp_path / "m.db")
+    with pytest.raises(ValueError, match="'test_in_main' was defined in a notebook cell"):
+        exp.start(process=True)
+    memory = nb.Experiment("nb201", estimator="test_crash_synth", trials=2)
+    with pytest.raises(ValueError, match="a file store"):
+        memory.start(process=True)
+    assert exp.status == "idle" and exp.trials == [] and not exp.running
+
+
+def test_the_end_of_its_input_stops_the_process(tmp_path):
+    """The kernel died (its pipe closed): the search stops and leaves no trial RUNNING."""
+    exp = _exp(tmp_path, trials=10_000, seconds=0.1)
+    exp.start(process=True)
+    _wait(lambda: len(exp.finished_trials()) >= 2)
+    exp._child.proc.stdin.close()
+    exp.wait(60)
+    assert exp.status == "done"
+    store = open_store(tmp_path / "p.db", readonly=True)
+    assert TrialState.RUNNING not in {t.state for t in store.trials("p")}
+
+
+def test_requests_from_two_threads_each_get_their_reply(tmp_path):
+    exp = _exp(tmp_path, trials=10_000, seconds=0.05)
+    exp.start(process=True)
+    errors = []
+
+    def steer(k):
+        try:
+            for i in range(5):
+                exp.set_pace(None if (i + k) % 2 else 1000.0)
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    try:
+        threads = [threading.Thread(target=steer, args=(k,)) for k in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert errors == []
+    finally:
+        exp.stop()
+    assert exp.status == "done"
+
+
+def test_the_best_model_of_a_search_in_its_own_process_comes_from_the_store(tmp_path):
+    """The process keeps the best models' weights beside the file store, as a kernel
+    thread's search does; best_model() here reads them back."""
+    exp = nb.Experiment("mlp", strategy="random", estimator="early_stop",
+                        estimator_options={"epochs": 1, "subset": 0.2}, trials=2,
+                        storage=tmp_path / "m.db", device="cpu")
+    exp.start(process=True).wait(300)
+    assert exp.status == "done", exp.last_error
+    model = exp.best_model()
+    assert sum(p.numel() for p in model.parameters()) > 0
+    assert type(model).__module__.startswith(("nasbench_ui", "torch"))
+
+
+def test_only_the_kernels_own_parts_are_trusted_for_the_process():
+    """A store's config may name any path for a part this kernel registered under that
+    name (a shared file): only the path the kernel registered it from is trusted."""
+    from nasbench_ui.engine.parts import own_modules
+
+    path = "crash_worker:CrashSynth"
+    assert own_modules({"estimator": {"test_crash_synth": path}}) == ["crash_worker"]
+    assert own_modules({"estimator": {"test_crash_synth": "evil_mod:Thing"}}) == []
+    assert own_modules({"estimator": {"not_registered_here": "evil_mod:Thing"}}) == []
+    assert own_modules({"estimator": {"train": None}}) == []
+
+
+def test_a_shared_store_cannot_make_the_process_import_its_module(tmp_path, monkeypatch):
+    """The file names another module for the kernel's own estimator (a shared store):
+    the process trusts only the module the kernel registered it from (and what the user
+    trusted), so it never imports the file's module; the search fails with the reason."""
+    import sqlite3
+
+    marker = tmp_path / "imported"
+    (tmp_path / "evil_mod_never_imported.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\nclass Thing:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))  # the process could import it from there
+    exp = _exp(tmp_path, trials=2)
+    con = sqlite3.connect(tmp_path / "p.db")
+    (config,) = con.execute("SELECT config FROM experiments WHERE name = 'p'").fetchone()
+    con.execute("UPDATE experiments SET config = ? WHERE name = 'p'", (config.replace(
+        "crash_worker:CrashSynth", "evil_mod_never_imported:Thing"),))
+    con.commit()
+    con.close()
+    shared = nb.Experiment.load(tmp_path / "p.db", name="p")  # here: the registered one
+    del exp
+    shared.start(process=True)
+    with pytest.raises(SearchProcessError, match="evil_mod_never_imported"):
+        shared.wait(60)
+    assert not marker.exists()  # never imported, there or here

@@ -1,0 +1,89 @@
+"""``Workbench(process=True)``: Start runs the search in its own process; the workbench
+shows it from the store as it shows a search on a kernel thread."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import nasbench_ui as nb
+from nasbench_ui.estimators import Estimate, register
+from nasbench_ui.storage import TrialState
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import crash_worker  # noqa: E402, F401  registers test_crash_synth (importable: crash_worker)
+
+
+def _wait(pred, timeout=60.0):
+    end = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)
+
+
+def test_start_runs_the_search_in_its_own_process_and_the_workbench_shows_it(tmp_path):
+    wb = nb.Workbench(space="nb201", storage=tmp_path / "w.db", strategy="random",
+                      estimator="test_crash_synth", trials=8, process=True)
+    exp = wb.start()
+    assert exp is not None and isinstance(exp.process_id, int)
+    assert wb.live.polling and not wb.live.following  # its own search, not another's
+    _wait(lambda: len(exp.finished_trials()) >= 2)
+    wb.pause()
+    _wait(lambda: exp.status == "paused", 10)
+    assert "paused" in wb.controls.status.value
+    wb.resume()
+    exp.wait(120)
+    _wait(lambda: not wb.live.polling, 10)
+    assert exp.status == "done" and exp.process_id is None
+    assert [t.state for t in wb.live.trials] == [TrialState.COMPLETE] * 8
+    assert "done" in wb.controls.status.value
+    assert not wb.controls.start_button.disabled
+
+
+class Notebook:
+    """An estimator defined in a notebook cell: no other process can import it."""
+
+    NAME = "test_notebook_est"
+    OPTIONS = {}
+
+    def estimate(self, arch, ctx):
+        return Estimate(0.5, {})
+
+
+Notebook.__module__ = "__main__"
+
+
+def test_a_part_from_a_notebook_cell_is_refused_with_the_reason(tmp_path):
+    register("test_notebook_est", Notebook, replace=True)
+    wb = nb.Workbench(space="nb201", storage=tmp_path / "n.db", strategy="random",
+                      estimator="test_notebook_est", trials=2, process=True)
+    assert wb.start() is None
+    assert "defined in a notebook cell" in wb.controls.status.value
+    assert not wb.controls.start_button.disabled
+    with pytest.raises(ValueError, match="process must be True, False or None"):
+        nb.Workbench(storage=":memory:", process="yes")
+    nb.Workbench(storage=":memory:")  # the refused one left nothing behind to close
+
+
+def test_by_default_a_fast_search_gets_a_process_and_a_watchable_one_a_thread(
+        tmp_path, monkeypatch):
+    from nasbench_ui.ui import search_control
+
+    wb = nb.Workbench(space="nb201", storage=tmp_path / "d.db", strategy="random",
+                      estimator="test_crash_synth", trials=4)
+    exp = wb.search.new_experiment()
+    monkeypatch.setattr(search_control, "usable_cpus", lambda: 2)
+    wb.controls.speed.value = "full"
+    assert wb.search.in_process(exp)
+    wb.controls.speed.value = "auto"  # its pace is learnt from its first trials, here
+    assert not wb.search.in_process(exp)
+    wb.controls.speed.value = 100.0
+    assert wb.search.in_process(exp)
+    monkeypatch.setattr(search_control, "usable_cpus", lambda: 1)  # Binder: one CPU
+    assert not wb.search.in_process(exp)
+    memory = nb.Workbench(space="nb201", storage=":memory:", estimator="test_crash_synth")
+    monkeypatch.setattr(search_control, "usable_cpus", lambda: 2)
+    assert not memory.search.in_process(memory.search.new_experiment())
