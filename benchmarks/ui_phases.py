@@ -168,6 +168,9 @@ def measure_interleaved(page: Any, duration: float, segments: int, cells: int,
     run_code(HEADLESS_SETUP.format(warmup=warmup), timeout=warmup + 120)
     page.locator("button.nbui-start").click()  # a real click, as a user starts a search
     time.sleep(warmup)
+    # where the workbench's default put its search: a process of its own, or a thread
+    search_in = run_code("print('process' if wb.experiment.process_id else 'kernel thread')",
+                         timeout=60).strip()
     page.locator("button.nbui-pause").click()
     time.sleep(0.5)
     ui_windows: list[tuple[float, float]] = []
@@ -210,6 +213,7 @@ def measure_interleaved(page: Any, duration: float, segments: int, cells: int,
         "ui_rates": [_rate(u_times, [w]) for w in ui_windows],
         "without_rates": [round(n / (b - a), 1) if b > a else None for a, b, n in w_counts],
         "order": "".join(order),
+        "search_in": search_in,
         "segment_s": round(seg, 2),
         "ui_trials": in_windows(u_times, ui_windows)[0],
         "without_trials": w_trials,

@@ -140,9 +140,9 @@ wb = nb.Workbench(space="nb201", strategy=STRATEGY, estimator="synthetic",
 wb.controls.dataset.value = "digits"  # loaded once at Start; the estimator ignores it
 wb'''
 
-# ``--process``: the workbench runs each search in its own process (``Workbench(process=
-# True)``), which imports the estimator by path: the setup cell's estimator goes into a
-# module beside the notebook, as a user puts a part that another process needs
+# ``--process``: the setup cell's estimator goes into a module beside the notebook, as a
+# user puts a part that another process may import; the workbench's default (process=None)
+# then runs each search in its own process, and the search without it is started so too
 SYNTHETIC_MODULE = "nbui_synthetic"
 _PART = SETUP_CELL[SETUP_CELL.index("from nasbench_ui.estimators"):SETUP_CELL.index("wb = nb.")]
 SYNTHETIC_SOURCE = "import json, zlib\n\n" + _PART
@@ -263,7 +263,6 @@ def _write_notebook(path: Path, strategy: str, ablate: str = "none",
         (path.parent / f"{SYNTHETIC_MODULE}.py").write_text(SYNTHETIC_SOURCE)
         setup = setup.replace(_PART, IMPORT_SYNTHETIC.format(
             folder=str(path.parent.resolve()), module=SYNTHETIC_MODULE))
-        setup = setup.replace("wb = nb.Workbench(", "wb = nb.Workbench(process=True, ")
     if ABLATIONS[ablate]:  # before the cell's last line, which shows the workbench
         head, last = setup.rsplit("\n", 1)
         setup = f"{head}\n{ABLATIONS[ablate]}\n{last}"
@@ -526,10 +525,10 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
                      "storage": "sqlite file", "ablate": ablate,
                      "headless_s": duration if headless_s is None else headless_s,
                      "interleave": interleave, "pin": pin,
-                     # where each search runs: a kernel thread, or a process of its own
-                     # (then "search" in kernel_threads is the thread that follows it, and
-                     # the processes' cores count as "other" in cpu_cores)
-                     "search_in": "process" if process else "kernel thread"},
+                     # with --process, "search" in kernel_threads is the thread that
+                     # follows the search's process, whose cores count as the server's
+                     # (its parent's parent) in cpu_cores
+                     "process": process},
         "targets": {"cell_ms_median": TARGET_CELL_MS, "chart_lag_s_max": TARGET_LAG_S,
                     "rate_ratio": TARGET_RATE_RATIO},
         "meets_targets": {
@@ -576,8 +575,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                          "Binder or a hub where it runs on the user's machine "
                          "(benchmarks/processes.py; Linux)")
     ap.add_argument("--process", action="store_true",
-                    help="each search in its own process: Workbench(process=True), and "
-                         "the search without the workbench started with process=True")
+                    help="the estimator in a module: the workbench's default then runs "
+                         "each search in its own process (the JSON's search_in says where it "
+                         "ran); the search without the workbench is started so too")
     args = ap.parse_args(argv)
     summary = run_benchmark(args.duration, args.cells, args.baseline_cells, args.strategy,
                             args.out, args.ablate, args.headless_seconds, args.interleave,

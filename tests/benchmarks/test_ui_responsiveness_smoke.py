@@ -166,6 +166,29 @@ def test_an_interleaved_run_alternates_the_searches_and_counts_each_in_its_segme
         assert threads[phase]["search"] > 0.05, threads
     assert threads["with_ui"]["charts"] > threads["without_ui"]["charts"], threads
     assert summary["settings"]["interleave"] == 2 and summary["console_errors"] == []
+    assert inter["search_in"] == "kernel thread"  # its estimator is a notebook cell's
+
+
+def test_process_puts_the_estimator_in_a_module_and_each_search_in_a_process(
+        tmp_path: Path, chromium_binary: Path) -> None:
+    """--process: the workbench's default runs the search in its own process once its
+    estimator lives in a module; both searches are counted from their stores."""
+    summary = bench.main(["--duration", "4", "--cells", "2", "--baseline-cells", "1",
+                          "--interleave", "2", "--process", "--out", str(tmp_path / "ui.json")])
+    inter = summary["search"]["interleaved"]
+    assert inter["search_in"] == "process" and summary["settings"]["process"] is True
+    assert summary["command"].endswith("--process")
+    for kind in ("ui_rates", "without_rates"):
+        assert len(inter[kind]) == 2 and all(_finite(r) and r > 0 for r in inter[kind]), inter
+    assert summary["chart_lag_s"]["n"] >= 1 and summary["console_errors"] == []
+    # the kernel's own threads hold no search: the one named for it only reads reports
+    assert summary["kernel_threads"]["with_ui"]["search"] < 0.2, summary["kernel_threads"]
+
+
+def test_process_needs_interleaved_phases(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="--process measures interleaved phases"):
+        bench.main(["--duration", "1", "--interleave", "0", "--process", "--out",
+                    str(tmp_path / "x")])
 
 
 def test_interleaving_is_checked_before_anything_starts(tmp_path: Path) -> None:
