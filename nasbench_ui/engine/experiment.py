@@ -30,9 +30,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import logging
-import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import EllipsisType
@@ -40,12 +37,11 @@ from typing import Any
 
 from ..config import ExperimentConfig
 from ..estimators.callbacks import as_callbacks
-from ..storage import SQLiteStore, Trial, TrialState, open_store
+from ..storage import Trial, TrialState, open_store
 from ..strategies.base import Strategy
-from ..trust import trusted, untrusted
+from ..trust import untrusted
 from .building import build_parts, build_strategy, config_kwargs, store_location, stored_config
 from .checks import check_pace
-from .child_run import ChildRun, SearchProcessError, process_problems
 from .commands import SetPace
 from .events import Event
 from .executors.dask import DaskExecutor
@@ -55,15 +51,14 @@ from .loop import Loop
 from .models import ModelKeeper, best_trial
 from .observers import Observers
 from .ownership import Ownership
-from .parts import own_modules, with_strategy_import
+from .parts import with_strategy_import
+from .process_runs import ProcessRuns
 from .results import results_table, trained_model
 from .runs import Runs
 from .steering import Steering
 from .trial_view import TrialView
 
 __all__ = ["DONE", "FAILED", "IDLE", "PAUSED", "RUNNING", "STOPPING", "Experiment"]
-
-log = logging.getLogger(__name__)
 
 
 class Experiment:
@@ -109,7 +104,8 @@ class Experiment:
         self._runs = Runs(self, self._ownership, self._life, self._observers.emit, counters)
         self._view = TrialView(self.store, self.name)  # trials read so far (store.changes)
         self._models = ModelKeeper(self, keep_models, self._view.get)
-        self._child: ChildRun | None = None  # the search's own process (start(process=True))
+        self._process = ProcessRuns(self, self._life, self._ownership, self._observers.emit,
+                                    self._runs.reload)  # start(process=True)
         self.steering = Steering(
             name=self.name, store=self.store, space=self.space, config=lambda: self.config,
             commit=lambda c: self._commit(with_strategy_import(c)), emit=self._observers.emit,
@@ -236,13 +232,9 @@ class Experiment:
             >>> exp.set_budget(trials=5); exp.config.trials, exp.config.seconds
             (5, None)
         """
-        run = self._remote()
-        if run is None:
+        if not self._process.steer("set_budget", **{
+                k: v for k, v in (("trials", trials), ("seconds", seconds)) if v is not ...}):
             self.steering.set_budget(trials, seconds)
-            return
-        run.call("set_budget", **{k: v for k, v in (("trials", trials), ("seconds", seconds))
-                                  if v is not ...})
-        self._reload_config()
 
     def set_constraints(self, constraints: dict[str, Any] | None) -> None:
         """Replace the constraints (the constructor's format; ``{}`` removes them); the
@@ -254,12 +246,8 @@ class Experiment:
             >>> exp.set_constraints({"params": {"max": 50_000}}); exp.config.constraints
             {'params': {'max': 50000}}
         """
-        run = self._remote()
-        if run is None:
+        if not self._process.steer("set_constraints", constraints=constraints):
             self.steering.set_constraints(constraints)
-            return
-        run.call("set_constraints", constraints=constraints)
-        self._reload_config()
 
     def switch_strategy(self, strategy: str | Any, options: dict | None = None) -> None:
         """Propose the next trials with another strategy that keeps the history.
@@ -278,15 +266,11 @@ class Experiment:
             >>> exp.config.strategy, exp.config.strategy_options["population"]
             ('evolution', 4)
         """
-        run = self._remote()
-        if run is None:
-            self.steering.switch_strategy(strategy, options)
-            return
-        if not isinstance(strategy, str):
+        if self._process.remote() is not None and not isinstance(strategy, str):
             raise ValueError("a search in its own process switches to a strategy by its "
                              f"registered name, not {type(strategy).__name__} objects")
-        run.call("switch_strategy", strategy=strategy, options=options)
-        self._reload_config()
+        if not self._process.steer("switch_strategy", strategy=strategy, options=options):
+            self.steering.switch_strategy(strategy, options)
 
     def tell_history(self, strategy: Strategy) -> int:
         """Tell ``strategy`` every finished trial the search's strategy has heard (see
@@ -307,18 +291,17 @@ class Experiment:
         """
         check_pace(pace)
         self.pace = None if pace is None else float(pace)
-        run = self._remote()
-        if run is None:
+        if not self._process.steer("set_pace", reread=False, pace=self.pace):
             self.steering.send(SetPace(self.pace))
-        else:
-            run.call("set_pace", pace=self.pace)
 
     # -------------------------------------------------------------- observe
     def observe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
         """Call ``callback(event)`` on each trial start, curve point, finish and status change.
 
-        Callbacks run on the search thread; an exception in one is logged and ignored.
-        Returns a function that removes the observer.
+        Callbacks run on the search thread (for a search in its own process, on the
+        kernel thread that reads its reports: ``status``, ``steer`` and ``trial_finish``
+        events only); an exception in one is logged and ignored. Returns a function that
+        removes the observer.
         """
         return self._observers.add(callback)
 
@@ -337,7 +320,7 @@ class Experiment:
     def process_id(self) -> int | None:
         """The process id of the search while it runs in its own process
         (``start(process=True)``), else None."""
-        run = self._remote()
+        run = self._process.remote()
         return None if run is None else run.pid
 
     # ------------------------------------------------------------ lifecycle
@@ -386,7 +369,7 @@ class Experiment:
         ``wait()``.
         """
         if process:
-            self._start_process()
+            self._process.start()
             return self
         self._runs.prepare()
         self._life.start(self._runs.background)
@@ -401,53 +384,7 @@ class Experiment:
             >>> nb.Experiment("nb201", estimator="zero_cost", trials=1).process_problems()
             ["a file store (storage='runs/x.db'), which the process reopens"]
         """
-        return process_problems(
-            file_store=isinstance(self.store, SQLiteStore),
-            imports=self.config.imports or {}, callbacks=bool(self.callbacks),
-            executor=self.executor is not None)
-
-    def _start_process(self) -> None:
-        problems = self.process_problems()
-        if problems:
-            raise ValueError("a search in its own process needs " + "; ".join(problems))
-        self._life.begin()
-        self._ownership.ensure_writable()  # LeaseHeld when another live process runs it
-        run = ChildRun(self.name, emit=self._observers.emit, on_status=self._life.set_status,
-                       on_end=self._process_ended)
-        self._child, self._life.remote = run, run.request
-        # the process trusts what this one trusts, and the modules of the parts that
-        # this process registered from the paths the config names (it runs them already)
-        run.start({"storage": os.path.abspath(self.store.path), "name": self.name,
-                   "trust": [*trusted(), *own_modules(self.config.imports or {})],
-                   "sys_path": [p for p in sys.path if p], "pace": self.pace})
-        self._life.set_status(RUNNING)
-        self._life.start(run.follow)
-
-    def _remote(self) -> ChildRun | None:
-        """The search's own process while it runs, else None."""
-        run = self._child
-        return run if run is not None and self._life.remote is not None \
-            and self._life.running else None
-
-    def _reload_config(self) -> None:
-        """The config as the search's process stored it (its steering)."""
-        with untrusted(f"the stored experiment {self.name!r}"):
-            self.config = stored_config(self.store.load_experiment(self.name)["config"])
-
-    def _process_ended(self, end: dict[str, Any]) -> None:
-        """The search's process ended: its error, then what it stored (config, counters,
-        strategy state), then its final status."""
-        failed = end.get("status") == FAILED
-        self._life.last_error = end.get("last_error")
-        if failed:
-            self._life.error = SearchProcessError(end.get("last_error") or "it failed")
-        try:
-            self._reload_config()
-            self._runs.reload()
-        except Exception:  # noqa: BLE001 - the status below must still come
-            log.warning("could not read back the search of %r", self.name, exc_info=True)
-        self._life.remote = None
-        self._life.set_status(FAILED if failed else DONE)
+        return self._process.problems()
 
     def pause(self) -> None:
         """Pause after the current epoch (the trial resumes where it was)."""

@@ -166,7 +166,7 @@ def test_the_end_of_its_input_stops_the_process(tmp_path):
     exp = _exp(tmp_path, trials=10_000, seconds=0.1)
     exp.start(process=True)
     _wait(lambda: len(exp.finished_trials()) >= 2)
-    exp._child.proc.stdin.close()
+    exp._process.child.proc.stdin.close()
     exp.wait(60)
     assert exp.status == "done"
     store = open_store(tmp_path / "p.db", readonly=True)
