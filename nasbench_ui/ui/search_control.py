@@ -82,7 +82,9 @@ class SearchControl:
                 and exp.space == self.space_panel.space)
             if not same:
                 exp = self.new_experiment()
-                self.attach(exp)
+                speed = self.controls.speed.value
+                self.attach(exp)  # shows the new run's settings, the speed its default
+                self.controls.speed.value = speed  # the pace picked here is no setting of it
             assert exp is not None
             exp.set_pace(self.controls.pace(self.costs))
             # buttons first: a search that ends at once (or dies) then has the last word

@@ -254,6 +254,10 @@ def test_workbench_end_to_end(page: Page, console_log, jupyter_server) -> None:
     _wait("the search to run", lambda: kernel_text(page, "wb.experiment is not None and "
                                                   "wb.experiment.running") == "True", timeout=20)
     assert kernel_text(page, "wb.experiment.config.strategy") == "evolution"
+    # by default a full-speed search of built-in parts runs in a process of its own (on a
+    # kernel that may use two CPUs); everything below works the same either way
+    assert kernel_text(page, "wb.experiment.process_id is not None") == kernel_text(
+        page, "__import__('nasbench_ui.cpus').cpus.usable_cpus() >= 2")
     assert kernel_text(page, "'n1' in [n.name for n in wb.experiment.space.nodes]") == "True"
 
     # 4. three finished trials on the history chart, then a click on one of them

@@ -87,3 +87,21 @@ def test_by_default_a_fast_search_gets_a_process_and_a_watchable_one_a_thread(
     memory = nb.Workbench(space="nb201", storage=":memory:", estimator="test_crash_synth")
     monkeypatch.setattr(search_control, "usable_cpus", lambda: 2)
     assert not memory.search.in_process(memory.search.new_experiment())
+
+
+def test_the_speed_picked_before_start_is_the_one_the_search_runs_at(tmp_path, monkeypatch):
+    """A table look-up search defaults to the watchable speed; a teacher who picks full
+    speed and clicks Start gets full speed (attaching the new run reset it to the
+    watchable default, a thread and two trials a second)."""
+    from nasbench_ui.ui import search_control
+
+    monkeypatch.setattr(search_control, "usable_cpus", lambda: 2)
+    wb = nb.Workbench(storage=tmp_path / "t.db", strategy="random", trials=40)
+    wb.preset.value = "digits_cell"  # the shipped table: tabular, watchable by default
+    assert wb.controls.estimator.value == "tabular" and wb.controls.speed.value == "auto"
+    wb.controls.speed.value = "full"
+    exp = wb.start()
+    assert exp is not None and wb.controls.speed.value == "full" and exp.pace is None
+    assert exp.process_id is not None  # full speed: its own process
+    exp.wait(120)
+    assert exp.status == "done" and exp.n_done() == 40
