@@ -118,16 +118,20 @@ class Runs:
             self.ownership.release()
             raise
 
-    def _prepare_owned(self) -> None:
+    def _restore(self, source: Any) -> None:
+        """Counters from the store, and the strategy built from ``source`` and the config
+        (which holds every steering change) and restored from its stored state."""
         exp = self.owner
         rec = exp.store.load_experiment(exp.name)
         self._counters = dict(rec.get("counters") or {"spent_s": 0.0})
-        # the config already holds every steering change: the strategy is built from it
-        strategy = build_strategy(exp.steering.source, exp.config.strategy_options,
-                                  exp.config, exp.space)
+        strategy = build_strategy(source, exp.config.strategy_options, exp.config, exp.space)
         restore_strategy(strategy, rec.get("strategy_state"),
                          lambda: exp.store.trials(exp.name), exp.retries)
         exp.steering.reset(strategy, exp.config.strategy)
+
+    def _prepare_owned(self) -> None:
+        exp = self.owner
+        self._restore(exp.steering.source)
         self.life.control = Control()
         self.commands = exp.steering.begin_run()  # steering goes to the loop from here on
 
@@ -135,13 +139,7 @@ class Runs:
         """Read back a search another process ran: its counters, and the strategy rebuilt
         from the config and restored from its stored state (as a new run would be)."""
         exp = self.owner
-        rec = exp.store.load_experiment(exp.name)
-        self._counters = dict(rec.get("counters") or {"spent_s": 0.0})
-        strategy = build_strategy(exp.config.strategy, exp.config.strategy_options,
-                                  exp.config, exp.space)
-        restore_strategy(strategy, rec.get("strategy_state"),
-                         lambda: exp.store.trials(exp.name), exp.retries)
-        exp.steering.reset(strategy, exp.config.strategy)
+        self._restore(exp.config.strategy)  # a switch there stored its name in the config
         exp.steering.source = exp.config.strategy
 
     def build_loop(self) -> Loop:

@@ -5,28 +5,24 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
 import time
 from pathlib import Path
 
+import crash_worker  # noqa: F401  registers test_crash_synth (importable: crash_worker)
 import pytest
+from helpers import wait_for
+from helpers.custom_parts import NotebookEstimator
 
 import nasbench_ui as nb
 from nasbench_ui.engine.child_run import SearchProcessError
-from nasbench_ui.estimators import Estimate, register
+from nasbench_ui.estimators import register
 from nasbench_ui.storage import TrialState, open_store
 from nasbench_ui.trust import trusted, untrust_all
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import crash_worker  # noqa: E402, F401  registers test_crash_synth (importable: crash_worker)
-
 
 def _wait(pred, timeout=60.0):
-    end = time.monotonic() + timeout
-    while not pred():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.05)
+    assert wait_for(pred, timeout), "timed out"
 
 
 def _exp(tmp_path, trials=6, seconds=0.02, name="p"):
@@ -137,23 +133,11 @@ def test_a_search_that_cannot_open_fails_with_the_reason(tmp_path):
     assert exp.status == "failed" and "no store" in exp.last_error
 
 
-class InMain:
-    """An estimator defined where no other process can import it (as in a notebook)."""
-
-    NAME = "test_in_main"
-    OPTIONS = {}
-
-    def estimate(self, arch, ctx):
-        return Estimate(0.5, {})
-
-
-InMain.__module__ = "__main__"
-
-
 def test_what_another_process_cannot_have_is_refused_before_anything_runs(tmp_path):
-    register("test_in_main", InMain, replace=True)
-    exp = nb.Experiment("nb201", estimator="test_in_main", trials=2, storage=tmp_path / "m.db")
-    with pytest.raises(ValueError, match="'test_in_main' was defined in a notebook cell"):
+    register(NotebookEstimator.NAME, NotebookEstimator, replace=True)
+    exp = nb.Experiment("nb201", estimator=NotebookEstimator.NAME, trials=2,
+                        storage=tmp_path / "m.db")
+    with pytest.raises(ValueError, match="'test_notebook_est' was defined in a notebook cell"):
         exp.start(process=True)
     memory = nb.Experiment("nb201", estimator="test_crash_synth", trials=2)
     with pytest.raises(ValueError, match="a file store"):

@@ -106,3 +106,17 @@ def unregister() -> None:
     for registry, name in ((data, DATASET), (estimators, ESTIMATOR), (strategies, STRATEGY)):
         if name in registry.names():
             registry.unregister(name)
+
+
+class NotebookEstimator:
+    """An estimator as a notebook cell defines it (its module is ``__main__``): no other
+    process can import it, so a search that uses it cannot run in a process of its own."""
+
+    NAME = "test_notebook_est"
+    OPTIONS: dict[str, Any] = {}
+
+    def estimate(self, arch: dict[str, Any], ctx: Any) -> Estimate:
+        return Estimate(0.5, {})
+
+
+NotebookEstimator.__module__ = "__main__"

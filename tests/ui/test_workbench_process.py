@@ -3,25 +3,18 @@ shows it from the store as it shows a search on a kernel thread."""
 
 from __future__ import annotations
 
-import sys
-import time
-from pathlib import Path
-
+import crash_worker  # noqa: F401  registers test_crash_synth (importable: crash_worker)
 import pytest
+from helpers import wait_for
+from helpers.custom_parts import NotebookEstimator
 
 import nasbench_ui as nb
-from nasbench_ui.estimators import Estimate, register
+from nasbench_ui.estimators import register
 from nasbench_ui.storage import TrialState
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import crash_worker  # noqa: E402, F401  registers test_crash_synth (importable: crash_worker)
 
 
 def _wait(pred, timeout=60.0):
-    end = time.monotonic() + timeout
-    while not pred():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.05)
+    assert wait_for(pred, timeout), "timed out"
 
 
 def test_start_runs_the_search_in_its_own_process_and_the_workbench_shows_it(tmp_path):
@@ -43,21 +36,8 @@ def test_start_runs_the_search_in_its_own_process_and_the_workbench_shows_it(tmp
     assert not wb.controls.start_button.disabled
 
 
-class Notebook:
-    """An estimator defined in a notebook cell: no other process can import it."""
-
-    NAME = "test_notebook_est"
-    OPTIONS = {}
-
-    def estimate(self, arch, ctx):
-        return Estimate(0.5, {})
-
-
-Notebook.__module__ = "__main__"
-
-
 def test_a_part_from_a_notebook_cell_is_refused_with_the_reason(tmp_path):
-    register("test_notebook_est", Notebook, replace=True)
+    register(NotebookEstimator.NAME, NotebookEstimator, replace=True)
     wb = nb.Workbench(space="nb201", storage=tmp_path / "n.db", strategy="random",
                       estimator="test_notebook_est", trials=2, process=True)
     assert wb.start() is None
