@@ -41,6 +41,11 @@ Run (about a minute; needs Debian's Chromium and the ``[ui,test]`` extras)::
 on the kernel's CPUs; here it otherwise takes 0.5 to 0.7 of one of the two cores. The
 JSON's ``cpus`` reads back where the kernel's threads and Chromium's may run.
 
+``--process`` writes the setup cell's estimator into a module beside the notebook (as a
+user keeps a part that another process may import), so the workbench's default runs the
+search in a process of its own (``Experiment.start(process=True)``), and starts the search
+without the workbench so too; ``search.interleaved.search_in`` says where it ran.
+
 ``--ablate charts`` (the charts get no trials) or ``--ablate poll`` (no store poller)
 measures what that part of the workbench costs the search: its ``rate_ratio`` is then a
 diagnosis, and ``meets_targets`` judges neither lag nor rate.
