@@ -35,12 +35,13 @@ from collections.abc import Callable
 from typing import Any
 
 from .events import Event
+from .lifecycle import DONE, FAILED
 
 __all__ = ["REPLY_TIMEOUT_S", "ChildRun", "SearchProcessError", "process_problems"]
 
 log = logging.getLogger(__name__)
 REPLY_TIMEOUT_S = 60.0  # how long a request waits for the process's reply
-_TERMINAL = ("done", "failed")  # set by on_end, after last_error
+_TERMINAL = (DONE, FAILED)  # set by on_end, after last_error
 
 
 class SearchProcessError(RuntimeError):
