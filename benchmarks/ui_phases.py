@@ -39,8 +39,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["HEADLESS_SEGMENT", "HEADLESS_SETUP", "THREAD_CPU", "THREAD_CPU_SETUP", "in_windows",
-           "measure_interleaved", "schedule", "thread_cores", "thread_group"]
+__all__ = ["HEADLESS_SEGMENT", "HEADLESS_SETUP", "THREAD_CPU", "THREAD_CPU_SETUP", "first_delays",
+           "in_windows", "measure_interleaved", "schedule", "thread_cores", "thread_group"]
 
 # the search without the workbench, in the benchmark's kernel (its SETUP_CELL defines
 # nb, STRATEGY, PROCESS and registers "synthetic"): made, started and paused once, not
@@ -83,7 +83,8 @@ print(len(_wwin))"""
 HEADLESS_RESULT = """\
 import bisect as _b, json as _j
 _wf = sorted(t.finished_at for t in _wexp.finished_trials() if t.finished_at is not None)
-print(_j.dumps([[a, b, _b.bisect_right(_wf, b) - _b.bisect_left(_wf, a)] for a, b in _wwin]))"""
+_wi = [(a, b, _b.bisect_left(_wf, a), _b.bisect_right(_wf, b)) for a, b in _wwin]
+print(_j.dumps([[a, b, j - i, _wf[i] if j > i else None] for a, b, i, j in _wi]))"""
 
 
 def schedule(segments: int) -> list[str]:
@@ -117,6 +118,22 @@ def in_windows(times: Sequence[float], windows: Sequence[tuple[float, float]]
         n += bisect.bisect_right(times, b) - bisect.bisect_left(times, a)
         span += b - a
     return n, span
+
+
+def first_delays(times: Sequence[float], windows: Sequence[tuple[float, float]]
+                 ) -> list[float | None]:
+    """Seconds from each window's start to the first of the sorted ``times`` inside it
+    (None when none is): how long a Resume took to reach the search.
+
+    Example:
+        >>> first_delays([0.5, 1.25, 1.5, 9.0], [(1.0, 2.0), (3.0, 4.0)])
+        [0.25, None]
+    """
+    out: list[float | None] = []
+    for a, b in windows:
+        i = bisect.bisect_left(times, a)
+        out.append(round(times[i] - a, 3) if i < len(times) and times[i] <= b else None)
+    return out
 
 
 def _rate(times: Sequence[float], windows: Sequence[tuple[float, float]]) -> float | None:
@@ -206,12 +223,17 @@ def measure_interleaved(page: Any, duration: float, segments: int, cells: int,
     w_counts = json.loads(run_code(HEADLESS_RESULT, timeout=120))
     run_code("_wexp.stop()", timeout=120)
     u_times = ui_finish_times()
-    w_trials, w_span = sum(n for _, _, n in w_counts), sum(b - a for a, b, _ in w_counts)
+    w_trials = sum(n for _, _, n, _ in w_counts)
+    w_span = sum(b - a for a, b, _, _ in w_counts)
     return {
         "ui_rate": _rate(u_times, ui_windows),
         "without_rate": round(w_trials / w_span, 1) if w_span > 0 else None,
         "ui_rates": [_rate(u_times, [w]) for w in ui_windows],
-        "without_rates": [round(n / (b - a), 1) if b > a else None for a, b, n in w_counts],
+        "without_rates": [round(n / (b - a), 1) if b > a else None for a, b, n, _ in w_counts],
+        # seconds from each segment's start (a click on Resume, or resume() in the kernel)
+        # to its first finished trial: the request's way to the search, not its rate
+        "ui_first_s": first_delays(u_times, ui_windows),
+        "without_first_s": [None if f is None else round(f - a, 3) for a, _, _, f in w_counts],
         "order": "".join(order),
         "search_in": search_in,
         "segment_s": round(seg, 2),

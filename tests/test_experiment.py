@@ -227,7 +227,7 @@ def test_device_auto_is_cpu_here():
 def test_a_background_search_hands_over_the_gil_between_trials(monkeypatch):
     """start() yields (time.sleep(0)) between trials, at most every YIELD_INTERVAL_S, so
     that the kernel's cells run; a blocking run() in the main thread has nobody to yield
-    to and does not."""
+    to and does not, nor does a search with ``yield_gil`` off (engine/child.py)."""
     import time as real_time
 
     from nasbench_ui.engine import loop as loop_mod  # the module that steps the search
@@ -256,6 +256,12 @@ def test_a_background_search_hands_over_the_gil_between_trials(monkeypatch):
     exp = make(strategy="random").start()
     exp.wait(30)
     assert len(zeros) == 1 and zeros[0].startswith("nasbench-")
+    zeros.clear()
+    monkeypatch.setattr(loop_mod, "YIELD_INTERVAL_S", 0.0)
+    exp = make(strategy="random")
+    exp.yield_gil = False  # as the search's own process sets it: no kernel threads there
+    exp.start().wait(30)
+    assert zeros == [] and exp.n_done() == 6
 
 
 def test_trials_budget_counts_retries_as_the_store_does():

@@ -32,7 +32,7 @@ import sys
 import threading
 from typing import Any, TextIO
 
-__all__ = ["BATCH_S", "CALLS", "Protocol", "main", "serve_line"]
+__all__ = ["BATCH_S", "CALLS", "Protocol", "main", "open_search", "serve_line"]
 
 BATCH_S = 0.1  # the finished trials are sent this often
 CALLS = ("pause", "resume", "stop", "set_budget", "set_constraints", "switch_strategy",
@@ -40,35 +40,41 @@ CALLS = ("pause", "resume", "stop", "set_budget", "set_constraints", "switch_str
 
 
 class Protocol:
-    """JSON lines to the kernel, one writer at a time; finished trials batched."""
+    """JSON lines to the kernel, one writer at a time; finished trials batched. The
+    search's thread only appends a finished trial (its own lock): it never waits for a
+    write to a pipe the kernel has not read yet."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one line at a time
+        self._batch_lock = threading.Lock()  # the finished trials not sent yet
         self._finished: list[list[Any]] = []
 
     def send(self, message: dict[str, Any]) -> None:
         """Write ``message`` as one line."""
-        line = json.dumps(message, default=str) + "\n"
         with self._lock:
-            self.stream.write(line)
-            self.stream.flush()
+            self._write(message)
 
     def event(self, event: Any) -> None:
         """An observer of the search: finished trials batched, status and steer at once."""
         if event.kind == "trial_finish":
-            with self._lock:
+            with self._batch_lock:
                 self._finished.append([event.number, event.data])
         elif event.kind in ("status", "steer"):
             self.flush()  # the trials before it first, in order
             self.send({"event": event.kind, "number": event.number, "data": event.data})
 
     def flush(self) -> None:
-        """Send the finished trials not sent yet."""
+        """Send the finished trials not sent yet (in order: one flush at a time)."""
         with self._lock:
-            batch, self._finished = self._finished, []
-        if batch:
-            self.send({"finished": batch})
+            with self._batch_lock:
+                batch, self._finished = self._finished, []
+            if batch:
+                self._write({"finished": batch})
+
+    def _write(self, message: dict[str, Any]) -> None:
+        self.stream.write(json.dumps(message, default=str) + "\n")
+        self.stream.flush()
 
 
 def serve_line(line: str, exp: Any, out: Protocol) -> None:
@@ -99,6 +105,31 @@ def _batches(out: Protocol, done: threading.Event) -> None:
         out.flush()
 
 
+def open_search(spec: dict[str, Any], out: Protocol) -> Any:
+    """The stored experiment ``spec`` names, set up to run here and report to ``out``.
+
+    Example:
+        >>> import io, pathlib, tempfile
+        >>> import nasbench_ui as nb
+        >>> db = str(pathlib.Path(tempfile.mkdtemp()) / "c.db")
+        >>> name = nb.Experiment("nb201", estimator="zero_cost", trials=1, storage=db).name
+        >>> exp = open_search({"storage": db, "name": name, "pace": 2}, Protocol(io.StringIO()))
+        >>> exp.pace, exp.yield_gil
+        (2.0, False)
+    """
+    import nasbench_ui as nb
+
+    if spec.get("trust"):
+        nb.trust(*spec["trust"])
+    exp = nb.Experiment.load(spec["storage"], name=spec["name"])
+    exp.set_pace(spec.get("pace"))
+    # no workbench threads here to hand the GIL to: each hand-over was a moment for the
+    # page's threads to take this search's core (benchmarks/ui_responsiveness.py)
+    exp.yield_gil = False
+    exp.observe(out.event)
+    return exp
+
+
 def main(stdin: TextIO | None = None) -> int:
     """Run the search the first input line names; 0 when it ended, 1 when it failed."""
     protocol = os.fdopen(os.dup(1), "w", buffering=1)  # the kernel's line; then the
@@ -110,14 +141,8 @@ def main(stdin: TextIO | None = None) -> int:
     for entry in reversed(spec.get("sys_path") or []):
         if entry not in sys.path:
             sys.path.insert(0, entry)
-    import nasbench_ui as nb
-
     try:
-        if spec.get("trust"):
-            nb.trust(*spec["trust"])
-        exp = nb.Experiment.load(spec["storage"], name=spec["name"])
-        exp.set_pace(spec.get("pace"))
-        exp.observe(out.event)
+        exp = open_search(spec, out)
         exp.start()
     except Exception as e:  # noqa: BLE001 - told to the kernel, which raises it there
         out.send({"end": {"status": "failed", "last_error": f"the search process could not "

@@ -94,6 +94,7 @@ class Experiment:
         self.trial_timeout = float(trial_timeout) if trial_timeout is not None else None
         self.pace = None if pace is None else float(pace)
         self.worker_name: str | None = None
+        self.yield_gil = True  # the loop hands the GIL to the kernel's threads (LoopParts)
         self.store = open_store(storage)
         self.name: str = (self.store.create_experiment(name, self.config.to_dict())
                           if _record is None else _record["name"])

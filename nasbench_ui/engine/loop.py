@@ -85,6 +85,9 @@ class LoopParts:
     worker_name: str | None = None  # written on each trial of the thread executor
     counters: dict[str, Any] | None = None  # None: read from the store
     callbacks: tuple[Any, ...] = ()  # training callbacks handed to each trial's context
+    # hand the GIL to this process's other threads every YIELD_INTERVAL_S (a kernel's
+    # workbench); a search in its own process has no one to hand it to (engine/child.py)
+    yield_gil: bool = True
 
 
 @dataclass
@@ -216,7 +219,7 @@ class Loop:
                 last, started = recorded[-1]
                 pace_wait(self.ledger.pace, last.outcome.metrics, started, control)
             now = time.monotonic()
-            if now - self._yielded >= YIELD_INTERVAL_S \
+            if self.parts.yield_gil and now - self._yielded >= YIELD_INTERVAL_S \
                     and threading.current_thread() is not threading.main_thread():
                 # Let the kernel's other threads run between two trials: a search of fast
                 # trials holds the GIL up to 5 ms at a time (sys.getswitchinterval), and a
@@ -224,6 +227,8 @@ class Loop:
                 # hands it over; a blocking run() in the main thread has no one to hand it to.
                 # Not after every trial: getting the GIL back from a busy workbench thread
                 # cost a 0.5 ms trial more than the trial itself (benchmarks/ui_responsiveness).
+                # In a process of its own, each sleep was a chance for the page's threads to
+                # take the search's core: 0.11 s of every second waiting to run, not 0.01.
                 time.sleep(0)
                 self._yielded = time.monotonic()
         return True

@@ -57,6 +57,7 @@ class RunOwner(Protocol):
     trial_timeout: float | None
     pace: float | None
     worker_name: str | None
+    yield_gil: bool
 
     @property
     def dataset(self) -> Any: ...  # noqa: D102 - the experiment's
@@ -151,7 +152,7 @@ class Runs:
             seed=config.seed, budget=Budget(config.trials, config.seconds),
             retries=exp.retries, max_failures=exp.max_failures,
             trial_timeout=exp.trial_timeout, pace=exp.pace, worker_name=exp.worker_name,
-            counters=self._counters, callbacks=exp.callbacks)
+            counters=self._counters, callbacks=exp.callbacks, yield_gil=exp.yield_gil)
         callbacks = LoopCallbacks(emit=self.emit, keep_model=exp.keep_model,
                                   history=exp.finished_trials)
         executor = None

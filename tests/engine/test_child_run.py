@@ -229,3 +229,53 @@ def test_a_shared_store_cannot_make_the_process_import_its_module(tmp_path, monk
     with pytest.raises(SearchProcessError, match="evil_mod_never_imported"):
         shared.wait(60)
     assert not marker.exists()  # never imported, there or here
+
+
+def test_the_search_never_waits_for_a_pipe_the_kernel_has_not_read():
+    """A finished trial only joins the batch: while a batch's write is blocked (the
+    kernel reads slowly), the search's next trials are taken at once and sent next, in
+    order."""
+    from nasbench_ui.engine.child import Protocol
+    from nasbench_ui.engine.events import Event
+
+    class Pipe:
+        def __init__(self):
+            self.lines, self.open, self.writing = [], threading.Event(), threading.Event()
+
+        def write(self, text):
+            self.writing.set()
+            assert self.open.wait(10)
+            self.lines.append(text)
+
+        def flush(self):
+            pass
+
+    pipe = Pipe()
+    out = Protocol(pipe)
+    out.event(Event("trial_finish", "e", 0, {"state": "COMPLETE"}))
+    sender = threading.Thread(target=out.flush)
+    sender.start()
+    assert pipe.writing.wait(10)  # the batch's write is stuck in the pipe
+    t0 = time.monotonic()
+    for n in (1, 2):
+        out.event(Event("trial_finish", "e", n, {"state": "COMPLETE"}))
+    assert time.monotonic() - t0 < 1.0  # did not wait for the write
+    pipe.open.set()
+    sender.join(10)
+    out.flush()
+    import json
+    assert [[n for n, _ in json.loads(line)["finished"]] for line in pipe.lines] == [[0], [1, 2]]
+
+
+def test_the_search_process_runs_without_handing_over_the_gil(tmp_path):
+    """Its experiment is set up with ``yield_gil`` off (no kernel threads there) and the
+    kernel's pace."""
+    import io
+
+    from nasbench_ui.engine.child import Protocol, open_search
+
+    exp = _exp(tmp_path)
+    assert exp.yield_gil is True  # in the kernel, it hands the GIL to the workbench
+    there = open_search({"storage": str(tmp_path / "p.db"), "name": exp.name, "pace": 4},
+                        Protocol(io.StringIO()))
+    assert there.yield_gil is False and there.pace == 4.0
