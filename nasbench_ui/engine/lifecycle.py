@@ -142,7 +142,8 @@ class Lifecycle:
         self.control.stop.set()
         self.control.running.set()
         if self.running:
-            self.set_status(STOPPING)
+            if self.status != STOPPING:  # a process already said so, or a second stop():
+                self.set_status(STOPPING)  # one "stopping" event
             if wait and self.thread is not None:
                 self.thread.join(timeout)
 

@@ -89,11 +89,14 @@ def test_pause_resume_steer_and_stop_reach_the_process(tmp_path):
 
 def test_stop_ends_the_process_and_the_running_trial_runs_again_later(tmp_path):
     exp = _exp(tmp_path, trials=10_000, seconds=0.2)
+    statuses = []
+    exp.observe(lambda e: e.kind == "status" and statuses.append(e.data["status"]))
     exp.start(process=True)
     _wait(lambda: len(exp.trials) >= 2)
     pid = exp.process_id
     exp.stop()
     assert not exp.running and exp.status == "done"
+    assert statuses[-2:] == ["stopping", "done"] and statuses.count("stopping") == 1
     _wait(lambda: not Path(f"/proc/{pid}").exists(), 10)
     assert TrialState.RUNNING not in {t.state for t in exp.trials}
     done = exp.n_done()
