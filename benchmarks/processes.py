@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["affinity", "browser_pids", "cpu_seconds", "cpu_shares", "cpus_in_use",
-           "kernel_pids", "pin_process", "split_cpus"]
+           "kernel_pids", "pin_process", "sched_rates", "sched_totals", "split_cpus"]
 
 
 def split_cpus(cpus: Iterable[int]) -> tuple[int, list[int]]:
@@ -59,6 +59,40 @@ def pin_process(pid: int, cpus: Iterable[int]) -> int:
         except (ProcessLookupError, FileNotFoundError):
             pass
     return pinned
+
+
+def sched_totals(pid: int | None) -> tuple[float, float, int]:
+    """(seconds run, seconds waited for a CPU while runnable, involuntary switches) of all
+    threads of process ``pid`` so far, from ``/proc/<pid>/task/*/schedstat`` and
+    ``status``; zeros for None or a process that has ended."""
+    run = wait = preempted = 0
+    for tid in _threads(pid) if pid is not None else []:
+        task = Path("/proc") / str(pid) / "task" / str(tid)
+        try:
+            fields = (task / "schedstat").read_text().split()
+            status = (task / "status").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        run, wait = run + int(fields[0]), wait + int(fields[1])
+        for line in status.splitlines():
+            if line.startswith("nonvoluntary_ctxt_switches:"):
+                preempted += int(line.split()[1])
+    return run / 1e9, wait / 1e9, preempted
+
+
+def sched_rates(before: tuple[float, float, int], after: tuple[float, float, int],
+                wall_s: float) -> dict[str, float]:
+    """Per second of a ``wall_s`` window, from two :func:`sched_totals`: the seconds a
+    process ran, the seconds it waited for a CPU while it could run, and how often it
+    was preempted.
+
+    Example:
+        >>> sched_rates((1.0, 0.1, 10), (2.8, 0.3, 210), 2.0)
+        {'run_s': 0.9, 'wait_s': 0.1, 'preempted': 100.0}
+    """
+    return {"run_s": round((after[0] - before[0]) / wall_s, 3),
+            "wait_s": round((after[1] - before[1]) / wall_s, 3),
+            "preempted": round((after[2] - before[2]) / wall_s, 1)}
 
 
 def affinity(pid: int) -> list[int]:

@@ -39,6 +39,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from benchmarks.processes import sched_rates, sched_totals
+
 __all__ = ["HEADLESS_SEGMENT", "HEADLESS_SETUP", "THREAD_CPU", "THREAD_CPU_SETUP", "first_delays",
            "in_windows", "measure_interleaved", "schedule", "thread_cores", "thread_group"]
 
@@ -188,6 +190,11 @@ def measure_interleaved(page: Any, duration: float, segments: int, cells: int,
     # where the workbench's default put its search: a process of its own, or a thread
     search_in = run_code("print('process' if wb.experiment.process_id else 'kernel thread')",
                          timeout=60).strip()
+    # each search's own process (with --process), for how long it ran and waited for a
+    # CPU in its segments (/proc schedstat); on a kernel thread the kernel's threads say
+    pids = {k: (int(p) if p != "None" else None) for k, p in zip("UW", run_code(
+        "print(wb.experiment.process_id, _wexp.process_id)", timeout=60).split(), strict=True)}
+    sched: dict[str, dict[str, float]] = {"U": {}, "W": {}}
     page.locator("button.nbui-pause").click()
     time.sleep(0.5)
     ui_windows: list[tuple[float, float]] = []
@@ -198,7 +205,7 @@ def measure_interleaved(page: Any, duration: float, segments: int, cells: int,
     per_seg = -(-cells // segments)  # cells in each of the workbench's segments
     for kind in order:
         th0 = json.loads(run_code(THREAD_CPU, timeout=60))
-        c0, t0 = cpu(), time.time()
+        c0, s0, t0 = cpu(), sched_totals(pids[kind]), time.time()
         if kind == "W":
             run_code(HEADLESS_SEGMENT.format(seconds=seg), timeout=seg + 120)
         else:
@@ -212,6 +219,8 @@ def measure_interleaved(page: Any, duration: float, segments: int, cells: int,
             ui_windows.append((a, time.time()))
         wall = time.time() - t0
         walls[kind] += wall
+        for key, rate in sched_rates(s0, sched_totals(pids[kind]), wall).items():
+            sched[kind][key] = sched[kind].get(key, 0.0) + rate * wall
         for group, cores in cpu_shares(c0, cpu(), wall).items():
             used[kind][group] = used[kind].get(group, 0.0) + cores * wall
         th1 = json.loads(run_code(THREAD_CPU, timeout=60))
@@ -244,6 +253,10 @@ def measure_interleaved(page: Any, duration: float, segments: int, cells: int,
         # cores used per process group in each kind of segment (one core: 1.0)
         "cores": {k: {g: round(v / walls[k], 3) for g, v in used[k].items()} if walls[k] else {}
                   for k in ("U", "W")},
+        # the search's own process per second of its segments: seconds run, seconds
+        # waited for a CPU while it could run, preemptions (None: on a kernel thread)
+        "search_sched": {k: {g: round(v / walls[k], 3) for g, v in sched[k].items()}
+                         if walls[k] and pids[k] else None for k in ("U", "W")},
         # cores used by each group of the kernel's threads (``thread_cores``)
         "kernel_threads": {k: {g: round(v / walls[k], 3) for g, v in threads[k].items()}
                            if walls[k] else {} for k in ("U", "W")},

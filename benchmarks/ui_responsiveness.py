@@ -45,7 +45,11 @@ JSON's ``cpus`` reads back where the kernel's threads and Chromium's may run.
 ``--process`` writes the setup cell's estimator into a module beside the notebook (as a
 user keeps a part that another process may import), so the workbench's default runs the
 search in a process of its own (``Experiment.start(process=True)``), and starts the search
-without the workbench so too; ``search.interleaved.search_in`` says where it ran.
+without the workbench so too; ``search.interleaved.search_in`` says where it ran, and
+``search_process`` how long each search's process ran (``run_s``) and waited for a CPU
+while it could run (``wait_s``) per second of its segments, and how often a second it was
+preempted (``/proc/<pid>/task/*/schedstat``): with the workbench, that wait is the page's
+and the kernel's work on the same cores.
 
 ``--ablate charts`` (the charts get no trials) or ``--ablate poll`` (no store poller)
 measures what that part of the workbench costs the search: its ``rate_ratio`` is then a
@@ -394,6 +398,7 @@ def _measure_interleaved(page: Any, duration: float, cells: int, baseline: list[
     during = res.pop("cells_ms")
     cores = res.pop("cores")
     threads = res.pop("kernel_threads")
+    sched = res.pop("search_sched")
     shown = _shown(page, finished, t_start, t_stop, t_stop)
     return {
         "search": {
@@ -413,6 +418,9 @@ def _measure_interleaved(page: Any, duration: float, cells: int, baseline: list[
         # the kernel's cores by thread (search, poller, charts, other): the poller's and
         # the charts' share is GIL time the one-threaded search waits for
         "kernel_threads": {"with_ui": threads["U"], "without_ui": threads["W"]},
+        # with --process: the search's process per second, with the workbench and without
+        # (run_s, wait_s: waiting for a CPU while it could run, preempted: times a second)
+        "search_process": {"with_ui": sched["U"], "without_ui": sched["W"]},
     }
 
 

@@ -167,6 +167,7 @@ def test_an_interleaved_run_alternates_the_searches_and_counts_each_in_its_segme
     assert threads["with_ui"]["charts"] > threads["without_ui"]["charts"], threads
     assert summary["settings"]["interleave"] == 2 and summary["console_errors"] == []
     assert inter["search_in"] == "kernel thread"  # its estimator is a notebook cell's
+    assert summary["search_process"] == {"with_ui": None, "without_ui": None}
 
 
 def test_process_puts_the_estimator_in_a_module_and_each_search_in_a_process(
@@ -183,6 +184,10 @@ def test_process_puts_the_estimator_in_a_module_and_each_search_in_a_process(
     assert summary["chart_lag_s"]["n"] >= 1 and summary["console_errors"] == []
     # the kernel's own threads hold no search: the one named for it only reads reports
     assert summary["kernel_threads"]["with_ui"]["search"] < 0.2, summary["kernel_threads"]
+    # ... and each search's process reports how long it ran and waited in its segments
+    for phase, sched in summary["search_process"].items():
+        assert set(sched) == {"run_s", "wait_s", "preempted"}, (phase, sched)
+        assert sched["run_s"] > 0.3 and sched["wait_s"] >= 0, (phase, sched)
 
 
 def test_process_needs_interleaved_phases(tmp_path: Path) -> None:
