@@ -138,6 +138,25 @@ def first_delays(times: Sequence[float], windows: Sequence[tuple[float, float]]
     return out
 
 
+def _add(total: dict[str, float], rates: dict[str, float], wall: float) -> None:
+    """Add ``rates`` (per second) over ``wall`` seconds to the running ``total``."""
+    for key, rate in rates.items():
+        total[key] = total.get(key, 0.0) + rate * wall
+
+
+def _per_second(totals: dict[str, dict[str, float]], walls: dict[str, float]
+                ) -> dict[str, dict[str, float]]:
+    """Each kind's totals (see :func:`_add`) per second of its segments ({} for a kind
+    that had none).
+
+    Example:
+        >>> _per_second({"U": {"kernel": 3.0}, "W": {}}, {"U": 2.0, "W": 0.0})
+        {'U': {'kernel': 1.5}, 'W': {}}
+    """
+    return {k: {g: round(v / walls[k], 3) for g, v in totals[k].items()} if walls[k] else {}
+            for k in ("U", "W")}
+
+
 def _rate(times: Sequence[float], windows: Sequence[tuple[float, float]]) -> float | None:
     n, span = in_windows(times, windows)
     return round(n / span, 1) if span > 0 else None
@@ -219,13 +238,10 @@ def measure_interleaved(page: Any, duration: float, segments: int, cells: int,
             ui_windows.append((a, time.time()))
         wall = time.time() - t0
         walls[kind] += wall
-        for key, rate in sched_rates(s0, sched_totals(pids[kind]), wall).items():
-            sched[kind][key] = sched[kind].get(key, 0.0) + rate * wall
-        for group, cores in cpu_shares(c0, cpu(), wall).items():
-            used[kind][group] = used[kind].get(group, 0.0) + cores * wall
+        _add(sched[kind], sched_rates(s0, sched_totals(pids[kind]), wall), wall)
+        _add(used[kind], cpu_shares(c0, cpu(), wall), wall)
         th1 = json.loads(run_code(THREAD_CPU, timeout=60))
-        for group, cores in thread_cores(th0, th1, wall).items():
-            threads[kind][group] = threads[kind].get(group, 0.0) + cores * wall
+        _add(threads[kind], thread_cores(th0, th1, wall), wall)
         time.sleep(0.5)  # a paused search lets its last trial finish
     page.locator("button.nbui-stop").click()
 
@@ -251,13 +267,11 @@ def measure_interleaved(page: Any, duration: float, segments: int, cells: int,
         "ui_finish_times": u_times,
         "cells_ms": during,
         # cores used per process group in each kind of segment (one core: 1.0)
-        "cores": {k: {g: round(v / walls[k], 3) for g, v in used[k].items()} if walls[k] else {}
-                  for k in ("U", "W")},
+        "cores": _per_second(used, walls),
         # the search's own process per second of its segments: seconds run, seconds
         # waited for a CPU while it could run, preemptions (None: on a kernel thread)
-        "search_sched": {k: {g: round(v / walls[k], 3) for g, v in sched[k].items()}
-                         if walls[k] and pids[k] else None for k in ("U", "W")},
+        "search_sched": {k: (v or None) if pids[k] else None
+                         for k, v in _per_second(sched, walls).items()},
         # cores used by each group of the kernel's threads (``thread_cores``)
-        "kernel_threads": {k: {g: round(v / walls[k], 3) for g, v in threads[k].items()}
-                           if walls[k] else {} for k in ("U", "W")},
+        "kernel_threads": _per_second(threads, walls),
     }
