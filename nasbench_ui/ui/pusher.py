@@ -27,7 +27,9 @@ The live widgets (:class:`~nasbench_ui.ui.charts.LiveCharts`,
   every message the kernel handles: busy, then idle, in the toolbar, the status bar and
   the favicon, whose swap makes Chromium re-evaluate every stylesheet of the page. A
   receipt per push (about 4 a second) cost the page 0.07 of a core more than one a
-  second, and the search 0.04 of its rate (``benchmarks/ui_responsiveness.py``).
+  second, and the search 0.04 of its rate (``benchmarks/ui_responsiveness.py``). The
+  first mark also stops BokehJS's rewrites of unchanged stylesheets in the whole page
+  (:func:`~nasbench_ui.viz.page_styles.skip_same_styles`).
 
 Example:
     >>> from bokeh.plotting import figure
@@ -51,6 +53,7 @@ from bokeh.events import DocumentReady
 from bokeh.models import ColumnDataSource
 
 from ..viz.notebook import drop_page_echoes, echo_free_model
+from ..viz.page_styles import skip_same_styles
 from ..viz.throttle import Throttle
 
 __all__ = ["ACK_TIMEOUT", "ACK_TIMEOUT_MIN", "RECEIPT_INTERVAL", "ChartPusher", "resend_whole"]
@@ -113,6 +116,7 @@ class ChartPusher:
         if self.ack_source is not None:
             root.tags = [*root.tags, self.ack_source]
             drop_page_echoes(self.ack_source)
+            skip_same_styles(self.ack_source)  # BokehJS's stylesheet rewrites, page-wide
         self.sent = 0  # pushes marked so far; a view's echo of the mark acknowledges one
         self.acked = 0
         self.rtt: float | None = None  # smoothed seconds from a mark to its receipt

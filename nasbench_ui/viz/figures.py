@@ -149,7 +149,10 @@ def integer_ticks(axis: Any) -> None:
 
 def _key_source() -> ColumnDataSource:
     """The source of a legend key: one point at NaN, drawn in the legend, not the plot
-    (BokehJS draws a legend's dot from the renderer's first row)."""
+    (BokehJS draws a legend's dot from the renderer's first row). Every legend item has
+    one, lines too: BokehJS 3.9 rebuilds a legend's items (DOM, a canvas each) whenever
+    anything its items reach changes, so an item on a live chart's renderer was rebuilt
+    at every push."""
     return ColumnDataSource({"x": [math.nan], "y": [math.nan]})
 
 
@@ -187,7 +190,8 @@ def history_figure(data: dict[str, list] | None = None, objective: str = "object
     dots = fig.scatter("number", "value", source=src, **_dots("history"))
     _trial_tools(fig, dots, trial_tips(label))
     integer_ticks(fig.xaxis[0])
-    state_legend(fig, [("best so far", best)], name="nbui-history-legend")
+    best_key = fig.line("x", "y", source=_key_source(), color="#444444", line_width=2)
+    state_legend(fig, [("best so far", best_key)], name="nbui-history-legend")
     return fig, {"history": src}
 
 
@@ -217,7 +221,9 @@ def scatter_figure(x_metric: str = "params", data: dict[str, dict] | None = None
                            fill_color=PARETO_COLOR)
     plain = fig.scatter("x", "y", source=_key_source(), size=7, line_color=None,
                         fill_color=STATE_COLORS["COMPLETE"])
-    _legend(fig, [("complete", plain), ("on the front", on_front), ("Pareto front", line)],
+    front_key = fig.line("x", "y", source=_key_source(), color=PARETO_COLOR, line_width=1.5,
+                         line_dash="dashed")
+    _legend(fig, [("complete", plain), ("on the front", on_front), ("Pareto front", front_key)],
             "nbui-scatter-legend")
     return fig, {"scatter": src, "pareto": front}
 

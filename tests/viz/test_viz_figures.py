@@ -121,3 +121,25 @@ def test_trial_and_epoch_axes_write_thousands_short():
     axis = hist.xaxis[0]
     assert isinstance(axis.formatter, CustomJSTickFormatter)
     assert axis.formatter.code == HUMAN_TICKS_JS and axis.ticker.min_interval == 1
+
+
+def test_legend_items_draw_from_sources_no_chart_changes():
+    """A legend item on a live renderer made BokehJS rebuild the legend at every push;
+    each item's renderer has a one-point key source of its own, styled as its chart."""
+    live = [figures.history_figure(), figures.scatter_figure(), figures.curves_figure()]
+    for fig, sources in live:
+        items = [item for legend in fig.legend for item in legend.items]
+        assert items, fig.name
+        for item in items:
+            (renderer,) = item.renderers
+            src = renderer.data_source
+            assert src not in sources.values(), (fig.name, item.label)
+            assert len(src.data["x"]) == 1 and math.isnan(src.data["x"][0]), (fig.name, item.label)
+    history, _ = live[0]
+    (best,) = [i.renderers[0] for legend in history.legend for i in legend.items
+               if i.label.value == "best so far"]
+    assert (best.glyph.line_color, best.glyph.line_width) == ("#444444", 2)
+    scatter, _ = live[1]
+    (front,) = [i.renderers[0] for legend in scatter.legend for i in legend.items
+                if i.label.value == "Pareto front"]
+    assert front.glyph.line_dash == [6] or front.glyph.line_dash == "dashed", front.glyph.line_dash
