@@ -185,8 +185,8 @@ def history_figure(data: dict[str, list] | None = None, objective: str = "object
     src = _source("history", data if data is not None else tables.history_data([]))
     label = "objective" if objective == "value" else objective
     fig = _figure("Optimisation history", "trial", label, name="nbui-history-fig")
-    best = fig.line("number", "best_so_far", source=src, color="#444444", line_width=2,
-                    nonselection_line_alpha=1.0)  # a selection fades dots only
+    fig.line("number", "best_so_far", source=src, color="#444444", line_width=2,
+             nonselection_line_alpha=1.0)  # a selection fades dots only
     dots = fig.scatter("number", "value", source=src, **_dots("history"))
     _trial_tools(fig, dots, trial_tips(label))
     integer_ticks(fig.xaxis[0])
@@ -211,8 +211,8 @@ def scatter_figure(x_metric: str = "params", data: dict[str, dict] | None = None
     front = _source("pareto", data["front"])
     fig = _figure(f"{y_label} vs {metric_label(x_metric)}", metric_label(x_metric), y_label,
                   name="nbui-scatter-fig")
-    line = fig.step("x", "y", source=front, mode="after", color=PARETO_COLOR, line_width=1.5,
-                    line_dash="dashed")
+    fig.step("x", "y", source=front, mode="after", color=PARETO_COLOR, line_width=1.5,
+             line_dash="dashed")
     dots = fig.scatter("x", "y", source=src, **_dots("scatter"))
     formatters = {"@x": CustomJSHover(code=HUMAN_TICKS_JS.replace("tick", "value"))}
     _trial_tools(fig, dots, scatter_tips(x_metric, y_label), formatters=formatters)
