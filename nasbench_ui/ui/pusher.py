@@ -27,9 +27,11 @@ The live widgets (:class:`~nasbench_ui.ui.charts.LiveCharts`,
   every message the kernel handles: busy, then idle, in the toolbar, the status bar and
   the favicon, whose swap makes Chromium re-evaluate every stylesheet of the page. A
   receipt per push (about 4 a second) cost the page 0.07 of a core more than one a
-  second, and the search 0.04 of its rate (``benchmarks/ui_responsiveness.py``). The
-  first mark also stops BokehJS's rewrites of unchanged stylesheets in the whole page
-  (:func:`~nasbench_ui.viz.page_styles.skip_same_styles`).
+  second, and the search 0.04 of its rate (``benchmarks/ui_responsiveness.py``).
+* **The page mark.** Every pusher's first push after a view is ready sets the ``tags``
+  of ``page_mark`` (a source no glyph draws), which runs
+  :func:`~nasbench_ui.viz.page_styles.skip_same_styles` in that page: BokehJS then stops
+  rewriting unchanged stylesheets there (with or without receipts; once per view).
 
 Example:
     >>> from bokeh.plotting import figure
@@ -116,7 +118,13 @@ class ChartPusher:
         if self.ack_source is not None:
             root.tags = [*root.tags, self.ack_source]
             drop_page_echoes(self.ack_source)
-            skip_same_styles(self.ack_source)  # BokehJS's stylesheet rewrites, page-wide
+        # the page mark: set at the first push a view gets (and again for each later
+        # view), it stops BokehJS's rewrites of unchanged stylesheets in that page
+        self.page_mark = ColumnDataSource(data={}, name="nbui-page-mark")
+        root.tags = [*root.tags, self.page_mark]
+        skip_same_styles(self.page_mark)
+        self.page_marks = 0  # page marks set so far (tests count them)
+        self._page_mark_due = True
         self.sent = 0  # pushes marked so far; a view's echo of the mark acknowledges one
         self.acked = 0
         self.rtt: float | None = None  # smoothed seconds from a mark to its receipt
@@ -173,6 +181,10 @@ class ChartPusher:
                     self.model.discard_batch()
                 self.resend()
                 changed = True
+            if self._page_mark_due and self.model is not None:
+                self._page_mark_due = False
+                self.page_marks += 1
+                self.page_mark.tags = [self.page_marks]
             if changed and self.model is not None and self.ack_source is not None \
                     and self._mark_due():
                 self._mark()
@@ -185,12 +197,14 @@ class ChartPusher:
                 self._resend()
             else:
                 sources = [m for m in self.root.document.models
-                           if isinstance(m, ColumnDataSource) and m is not self.ack_source]
+                           if isinstance(m, ColumnDataSource)
+                           and m is not self.ack_source and m is not self.page_mark]
                 resend_whole((src, "data") for src in sources)
 
     def _on_view_ready(self, event: Any) -> None:
         self.view_ready.set()
         self._resync = True
+        self._page_mark_due = True
         self.poke()
 
     def close(self) -> None:

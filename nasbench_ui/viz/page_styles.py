@@ -52,9 +52,9 @@ if (proto != null && typeof proto._update === "function" && !proto._update.__nbu
 
 def skip_same_styles(mark: Any) -> None:
     """Install :data:`SAME_STYLES_JS` in the page the first time the kernel changes
-    ``mark.tags`` (a model of the shown document that the kernel marks, as
-    :class:`~nasbench_ui.ui.pusher.ChartPusher` does with receipts). Once per page; later
-    marks find it installed."""
+    ``mark.tags`` (a model of the shown document that the kernel marks:
+    :class:`~nasbench_ui.ui.pusher.ChartPusher`'s ``page_mark``, once per view). Once per
+    page; later marks find it installed."""
     from bokeh.models import CustomJS
 
     mark.js_on_change("tags", CustomJS(code=SAME_STYLES_JS))

@@ -675,3 +675,35 @@ def test_frames_start_afresh_for_another_table(charts):
     assert x0 <= 5 <= x1 < 100  # the frame of the flops, not grown from the params'
     charts.reset(spaces.nb201())
     assert charts.figures.frames["history"].data == {"x": [], "y": []}
+
+
+def test_the_page_mark_is_set_once_per_view_with_or_without_receipts():
+    """The page mark runs viz.page_styles.SAME_STYLES_JS in a page: set at the first push
+    once a model exists, again after each DocumentReady (a new view), never in between;
+    a pusher without receipts sets it too. The default resend leaves it out."""
+    from bokeh.events import DocumentReady
+    from bokeh.models import CustomJS
+    from bokeh.plotting import figure
+
+    from nasbench_ui.viz.page_styles import SAME_STYLES_JS
+
+    for receipts in (False, True):
+        fig = figure()
+        pusher = pusher_mod.ChartPusher(fig, lambda: True, interval=30.0, receipts=receipts)
+        try:
+            mark = pusher.page_mark
+            (cb,) = mark.js_property_callbacks["change:tags"]
+            assert isinstance(cb, CustomJS) and cb.code == SAME_STYLES_JS
+            pusher.flush()
+            assert mark.tags == [] and pusher.page_marks == 0  # no model: no page yet
+            pusher.make_model()
+            pusher.flush()
+            pusher.flush()
+            assert mark.tags == [1] and pusher.page_marks == 1, receipts
+            fig.document.callbacks.trigger_event(DocumentReady())  # a second view
+            pusher.flush()
+            pusher.flush()
+            assert mark.tags == [2] and pusher.page_marks == 2, receipts
+            assert mark in fig.tags
+        finally:
+            pusher.close()
