@@ -217,21 +217,24 @@ SAMPLER_JS = """(name) => {
         return null;
     };
     // how many trials the chart covers: its source is sorted by trial number, and past
-    // DRAW_LIMIT trials it holds only the drawn ones, so 1 + its last number
+    // DRAW_LIMIT trials it holds only the drawn ones, so 1 + its last number. Read from
+    // the number column alone: a view that rendered late can hold columns of unequal
+    // lengths for a push (a patch of rows it lacks extends the patched columns only,
+    // until the resync; BokehJS's get_length then warns and may give the wrong one)
     const shown = (src) => {
-        const n = src?.get_length() ?? 0;
-        if (!n) { return [0, 0]; }
-        const d = src.data, nums = d instanceof Map ? d.get('number') : d.number;
-        return [Number(nums[n - 1]) + 1, n];
+        const d = src?.data, nums = d instanceof Map ? d.get('number') : d?.number;
+        const n = nums?.length ?? 0;
+        const k = n ? Number(nums[n - 1]) + 1 : 0;
+        return Number.isFinite(k) ? [k, n] : [null, n];
     };
     const src = find();
     if (src == null) { return 'no Bokeh source named ' + name + ' in the page'; }
     const [first, rows] = shown(src);
-    window.__nbuiSamples = [[Date.now() / 1000, first, rows]];
-    let last = first;
+    window.__nbuiSamples = [[Date.now() / 1000, first ?? 0, rows]];
+    let last = first ?? 0;
     const sample = () => {
         const [k, n] = shown(find());
-        if (k !== last) { window.__nbuiSamples.push([Date.now() / 1000, k, n]); last = k; }
+        if (k !== null && k !== last) { window.__nbuiSamples.push([Date.now() / 1000, k, n]); last = k; }
     };
     // when the source changes (a stream, a patch, new data): the page wakes for the
     // charts' own updates only; and every 250 ms, for a change that came another way
