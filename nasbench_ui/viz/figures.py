@@ -185,12 +185,13 @@ def history_figure(data: dict[str, list] | None = None, objective: str = "object
     src = _source("history", data if data is not None else tables.history_data([]))
     label = "objective" if objective == "value" else objective
     fig = _figure("Optimisation history", "trial", label, name="nbui-history-fig")
-    fig.line("number", "best_so_far", source=src, color="#444444", line_width=2,
-             nonselection_line_alpha=1.0)  # a selection fades dots only
+    best_line = {"color": "#444444", "line_width": 2}  # the line and its legend key
+    # a selection fades dots only
+    fig.line("number", "best_so_far", source=src, nonselection_line_alpha=1.0, **best_line)
     dots = fig.scatter("number", "value", source=src, **_dots("history"))
     _trial_tools(fig, dots, trial_tips(label))
     integer_ticks(fig.xaxis[0])
-    best_key = fig.line("x", "y", source=_key_source(), color="#444444", line_width=2)
+    best_key = fig.line("x", "y", source=_key_source(), **best_line)
     state_legend(fig, [("best so far", best_key)], name="nbui-history-legend")
     return fig, {"history": src}
 
@@ -211,8 +212,8 @@ def scatter_figure(x_metric: str = "params", data: dict[str, dict] | None = None
     front = _source("pareto", data["front"])
     fig = _figure(f"{y_label} vs {metric_label(x_metric)}", metric_label(x_metric), y_label,
                   name="nbui-scatter-fig")
-    fig.step("x", "y", source=front, mode="after", color=PARETO_COLOR, line_width=1.5,
-             line_dash="dashed")
+    front_line = {"color": PARETO_COLOR, "line_width": 1.5, "line_dash": "dashed"}
+    fig.step("x", "y", source=front, mode="after", **front_line)
     dots = fig.scatter("x", "y", source=src, **_dots("scatter"))
     formatters = {"@x": CustomJSHover(code=HUMAN_TICKS_JS.replace("tick", "value"))}
     _trial_tools(fig, dots, scatter_tips(x_metric, y_label), formatters=formatters)
@@ -221,8 +222,7 @@ def scatter_figure(x_metric: str = "params", data: dict[str, dict] | None = None
                            fill_color=PARETO_COLOR)
     plain = fig.scatter("x", "y", source=_key_source(), size=7, line_color=None,
                         fill_color=STATE_COLORS["COMPLETE"])
-    front_key = fig.line("x", "y", source=_key_source(), color=PARETO_COLOR, line_width=1.5,
-                         line_dash="dashed")
+    front_key = fig.line("x", "y", source=_key_source(), **front_line)
     _legend(fig, [("complete", plain), ("on the front", on_front), ("Pareto front", front_key)],
             "nbui-scatter-legend")
     return fig, {"scatter": src, "pareto": front}
