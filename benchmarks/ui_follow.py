@@ -175,6 +175,7 @@ def run_benchmark(duration: float = 60.0, strategy: str = "random",
                 time.sleep(3.0)  # the last pushes land
                 samples = [(float(t), int(n)) for t, n, _ in page.evaluate(uir.STOP_SAMPLER_JS)]
                 errors = console.errors[:20]
+                warnings = bokeh_warnings(console.messages)
                 # the kernel's collections in the window (every thread waits for each)
                 pauses = uir._kernel_json(page, f"[p for p in _nbui_gc if {t0!r} <= p[0]]")
         finally:
@@ -225,11 +226,26 @@ def run_benchmark(duration: float = 60.0, strategy: str = "random",
         "page_rows_at_end": samples[-1][1] if samples else 0,
         "following_shown": "following" in status,
         "console_errors": errors,
+        # BokehJS's warnings, such as a source holding columns of unequal lengths (a view
+        # that applied a kernel's increments to rows it lacked)
+        "bokeh_warnings": warnings,
     }
     if out is not None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def bokeh_warnings(messages: Sequence[str], limit: int = 20) -> list[str]:
+    """BokehJS's console warnings among a page's ``"type: text"`` console messages.
+
+    Example:
+        >>> bokeh_warnings(["warning: [bokeh 3.9.2] data source has columns of "
+        ...                 "inconsistent lengths", "log: [bokeh 3.9.2] document idle",
+        ...                 "warning: other"])
+        ['warning: [bokeh 3.9.2] data source has columns of inconsistent lengths']
+    """
+    return [m for m in messages if m.startswith("warning: [bokeh")][:limit]
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:

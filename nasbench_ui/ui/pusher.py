@@ -15,7 +15,12 @@ The live widgets (:class:`~nasbench_ui.ui.charts.LiveCharts`,
   changes (:func:`~nasbench_ui.viz.notebook.echo_free_model`).
 * **Resync.** A view that renders late holds the document as it was when the widget was
   made; on its ``DocumentReady`` event the next push drops its incremental changes and
-  calls the widget's ``resend()``, which re-sends every changeable value whole.
+  calls the widget's ``resend()``, which re-sends every changeable value whole. Until
+  then, streams and patches would reach rows that view lacks (BokehJS then holds
+  columns of unequal lengths, and warns): so while a view is expected and none has
+  said it is ready (from the widget's making, each display of a widget that holds it,
+  and each page that asks for its whole state, such as a reload; for at most
+  ``WHOLE_FOR`` seconds) every push that changed something is sent whole instead.
 * **Receipts** (``receipts=True``). A push ends by setting a mark (the ``tags`` of
   ``ack_source``, a source no glyph draws) when ``receipt_interval`` seconds have passed
   since the last mark; the page's echo of it is the receipt. A new push waits for the
@@ -58,7 +63,8 @@ from ..viz.notebook import drop_page_echoes, echo_free_model
 from ..viz.page_styles import skip_same_styles
 from ..viz.throttle import Throttle
 
-__all__ = ["ACK_TIMEOUT", "ACK_TIMEOUT_MIN", "RECEIPT_INTERVAL", "ChartPusher", "resend_whole"]
+__all__ = ["ACK_TIMEOUT", "ACK_TIMEOUT_MIN", "RECEIPT_INTERVAL", "WHOLE_FOR", "ChartPusher",
+           "resend_whole"]
 
 # How long a push waits for the page's receipt of the last mark: three times the
 # recent round trip, within these bounds. Receipts are handled by the kernel's main
@@ -67,6 +73,10 @@ ACK_TIMEOUT = 2.0
 ACK_TIMEOUT_MIN = 0.5
 #: Seconds between two receipts asked of the page, at least (see the module docstring).
 RECEIPT_INTERVAL = 1.0
+#: Seconds a pusher sends whole values while a view is expected and none has said it is
+#: ready (a widget never shown, or shown where no DocumentReady comes back, then goes
+#: back to incremental pushes)
+WHOLE_FOR = 30.0
 
 
 def resend_whole(values: Iterable[tuple[Any, str]]) -> None:
@@ -113,6 +123,8 @@ class ChartPusher:
         self.view_ready = threading.Event()  # a page has shown the widget (DocumentReady)
         self._dirty = False
         self._resync = False  # a view has just rendered: re-send everything once
+        # until then (monotonic seconds), a view is expected: pushes are sent whole
+        self._whole_until = time.monotonic() + WHOLE_FOR
         # receipts: the push mark, pushes marked so far and acknowledged by the page
         self.ack_source = ColumnDataSource(data={}, name="nbui-ack") if receipts else None
         if self.ack_source is not None:
@@ -140,6 +152,7 @@ class ChartPusher:
             if self.model is None:
                 self.model = echo_free_model(self.root, self.lock, self._after_sync,
                                              self._on_echo)
+                self.model.on_new_view = self.expect_view
                 if self.css_class:
                     self.model.add_class(self.css_class)
                 self.root.document.on_event(DocumentReady, self._on_view_ready)
@@ -171,14 +184,14 @@ class ChartPusher:
             except BaseException:
                 self._dirty = True  # the next poke retries
                 raise
-            if self._resync:
+            if self.model is not None and (
+                    self._resync or (changed and time.monotonic() < self._whole_until)):
                 # a new view holds the document as it was when the widget was made: its
                 # patches and streams would hit rows it lacks (page errors), so it gets
                 # only the whole state (events are serialized when the batch ends, so
                 # whole values sent after them would hold the streamed rows twice)
                 self._resync = False
-                if self.model is not None:
-                    self.model.discard_batch()
+                self.model.discard_batch()
                 self.resend()
                 changed = True
             if self._page_mark_due and self.model is not None:
@@ -201,8 +214,14 @@ class ChartPusher:
                            and m is not self.ack_source and m is not self.page_mark]
                 resend_whole((src, "data") for src in sources)
 
+    def expect_view(self) -> None:
+        """A view of the widget may render soon (it is displayed, or a page asked for its
+        whole state): send pushes whole until a view is ready (at most ``WHOLE_FOR`` s)."""
+        self._whole_until = time.monotonic() + WHOLE_FOR
+
     def _on_view_ready(self, event: Any) -> None:
         self.view_ready.set()
+        self._whole_until = -math.inf
         self._resync = True
         self._page_mark_due = True
         self.poke()

@@ -35,7 +35,7 @@ from bokeh.plotting import figure
 
 from ..race import Race, best_curve
 from ..viz.figures import HEIGHT, TOOLS, WIDTH, sync_source
-from ..viz.notebook import ensure_bokehjs
+from ..viz.notebook import ensure_bokehjs, expect_views
 from .pusher import ChartPusher
 from .text import ERROR_COLOR, SafeHTML, bokeh_text, join, markup, status_html
 
@@ -93,6 +93,7 @@ class RaceView(w.VBox):
     # ------------------------------------------------------------- display
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         ensure_bokehjs()
+        expect_views(self)  # each display makes new views, from the document as first sent
         return super()._repr_mimebundle_(**kwargs)
 
     # ------------------------------------------------------------- control

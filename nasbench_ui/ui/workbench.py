@@ -46,6 +46,7 @@ from ..config import ExperimentConfig
 from ..experiment import Experiment
 from ..space import SearchSpace, presets
 from ..storage import TrialState, open_store
+from ..viz.notebook import expect_views
 from .arch_view import ArchView
 from .charts import LiveCharts, ensure_bokehjs
 from .controls import ControlPanel
@@ -218,6 +219,7 @@ class Workbench(w.VBox):
     # ------------------------------------------------------------- display
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         ensure_bokehjs()
+        expect_views(self)  # each display makes new views, from the document as first sent
         return super()._repr_mimebundle_(**kwargs)
 
     # ------------------------------------------------- state, hide and lock

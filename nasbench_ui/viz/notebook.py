@@ -50,7 +50,7 @@ from typing import Any
 
 __all__ = ["JUPYTER_BOKEH_HANDLER", "KERNEL_ATTRS", "NO_ECHO_JS", "check_jupyter_bokeh",
            "drop_page_echoes", "echo_free_model",
-           "ensure_bokehjs", "is_echo", "patch_message"]
+           "ensure_bokehjs", "expect_views", "is_echo", "patch_message"]
 
 # properties that only the kernel changes: a page event on them is an echo
 KERNEL_ATTRS = frozenset({"data", "text", "axis_label", "factors", "title", "tags"})
@@ -141,6 +141,9 @@ def _model_class() -> type:
         private name used is the handler unregistered (``JUPYTER_BOKEH_HANDLER``).
         """
 
+        #: called when a view of this model may render soon (see :meth:`expect_view`)
+        on_new_view: Callable[[], Any] | None = None
+
         def __init__(self, root: Any, lock: Any,
                      after_sync: Callable[[], Any] | None = None,
                      on_echo: Callable[[dict[str, Any]], Any] | None = None) -> None:
@@ -156,6 +159,20 @@ def _model_class() -> type:
                 self.document.remove_on_change(self)  # jupyter_bokeh's sender
                 self.document.on_change(self._on_document_change)
                 self._sending = True
+
+        def expect_view(self) -> None:
+            """A view of this model may render soon, from the document as it was when the
+            model was made: tell ``on_new_view``."""
+            if self.on_new_view is not None:
+                self.on_new_view()
+
+        def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict[str, Any]:
+            """The widget's state (``Widget.get_state``). The whole state is what a page
+            builds new views from (the comm's opening, a reloaded page's
+            ``request_states``): a view may render soon (:meth:`expect_view`)."""
+            if key is None:
+                self.expect_view()
+            return super().get_state(key, drop_defaults)
 
         def close(self) -> None:
             """Close the widget and stop sending the document's changes."""
@@ -218,6 +235,33 @@ def _model_class() -> type:
                 self.after_sync()
 
     return EchoFreeBokehModel
+
+
+def expect_views(widget: Any) -> None:
+    """Call :meth:`expect_view` on every echo-free model in ``widget`` and its children
+    (ipywidgets ``Box`` children, recursively): call it when ``widget`` is displayed,
+    since each display makes new views in the page.
+
+    Example:
+        >>> import ipywidgets as w, threading
+        >>> from bokeh.plotting import figure
+        >>> m = echo_free_model(figure(), threading.RLock()); seen = []
+        >>> m.on_new_view = lambda: seen.append(1)
+        >>> expect_views(w.VBox([w.HBox([m])])); seen
+        [1]
+    """
+    from ipywidgets import Box
+
+    model_class, stack, seen = _model_class(), [widget], set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, model_class):
+            item.expect_view()
+        elif isinstance(item, Box):
+            stack.extend(item.children)
 
 
 def patch_message(document: Any, events: list[Any]) -> Any:

@@ -59,3 +59,6 @@ def test_short_run_writes_a_complete_summary(tmp_path: Path, chromium_binary: Pa
     assert summary["cpu_cores"]["alone"]["search"] > 0.05
     assert set(summary["meets_targets"]) == {"ratio", "chart_lag_s_max"}
     assert summary["console_errors"] == []
+    # the view renders after the workbench has caught up with the store: pushes before
+    # it is ready go whole (ui.pusher), never as streams onto rows it lacks
+    assert summary["bokeh_warnings"] == []

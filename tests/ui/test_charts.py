@@ -37,6 +37,15 @@ def rows(c, role="history"):
     return c.sources[role].data["number"]
 
 
+def view_ready(c):
+    """What a page's view says once it has rendered: from then on pushes are incremental."""
+    from bokeh.events import DocumentReady
+
+    _ = c.widget  # the model, and the document with it
+    c.layout.document.callbacks.trigger_event(DocumentReady())
+    c.flush()  # the resync push: everything whole once
+
+
 def test_history_grows_one_row_per_finished_trial(charts):
     trials = []
     for n in range(5):
@@ -59,6 +68,7 @@ def test_history_grows_one_row_per_finished_trial(charts):
 def test_pushes_stream_new_rows_to_the_notebook(charts):
     charts.update([t(0, C, 0.5)])
     charts.flush()
+    view_ready(charts)
     model = charts.widget.children[1]
     from jupyter_bokeh import BokehModel
 
@@ -473,6 +483,7 @@ def test_a_push_is_one_patch_message_with_all_its_changes(charts):
     charts.pusher.receipt_interval = 0.0  # the second push asks for a receipt too
     charts.update([t(0, C, 0.5, params=3)])
     charts.flush()
+    view_ready(charts)
     model = charts.model
     sent = []
     model.send = lambda msg, buffers=None: sent.append((msg, buffers))
@@ -675,6 +686,74 @@ def test_frames_start_afresh_for_another_table(charts):
     assert x0 <= 5 <= x1 < 100  # the frame of the flops, not grown from the params'
     charts.reset(spaces.nb201())
     assert charts.figures.frames["history"].data == {"x": [], "y": []}
+
+
+def _events(sent):
+    return [e for m in sent if isinstance(m.get("payload"), str)
+            and m["payload"].startswith('{"events"')
+            for e in json.loads(m["payload"])["events"]]
+
+
+def test_pushes_go_whole_until_a_view_is_ready_and_again_for_each_new_view(charts):
+    """A view starts from the document as it was when the widget was made, and a push
+    made before its DocumentReady would stream rows onto rows it lacks (BokehJS: columns
+    of unequal lengths). So until a view is ready, and again after each display or page
+    that asks for the whole state, pushes are sent whole; after it, incremental."""
+    from nasbench_ui.viz.notebook import expect_views
+
+    model = charts.widget.children[1]
+    sent = []
+    model.send = lambda msg, buffers=None: sent.append(msg)
+    history = charts.sources["history"].id
+    trials = [t(0, C, 0.5)]
+
+    def push():
+        trials.append(t(len(trials), C, 0.1 * len(trials)))
+        charts.update(list(trials))
+        sent.clear()
+        charts.flush()
+        kinds = {(e["kind"], e["model"]["id"]) for e in _events(sent) if "model" in e}
+        streamed = any(k in ("ColumnsStreamed", "ColumnsPatched") for k, _ in kinds)
+        whole = ("ModelChanged", history) in kinds or ("ColumnDataChanged", history) in kinds
+        return streamed, whole
+
+    assert push() == (False, True)  # made, no view ready yet: whole
+    assert push() == (False, True)
+    view_ready(charts)
+    assert push() == (True, False)  # a view is ready: rows are streamed
+    sent.clear()
+    charts.flush()
+    assert sent == []  # nothing new, nothing sent (whole or not)
+    expect_views(charts.widget)  # displayed again (in a Workbench): a new view may render
+    assert push() == (False, True)
+    view_ready(charts)
+    assert push() == (True, False)
+    model.get_state()  # a reloaded page asks for the whole state: it will make a view
+    assert push() == (False, True)
+    assert model.get_state("layout") and push() == (False, True)  # one key: no new view
+    view_ready(charts)
+    assert push() == (True, False)
+    charts.pusher.expect_view()
+    charts.pusher._whole_until = time.monotonic() - 1  # no view came in WHOLE_FOR s
+    assert push() == (True, False)
+    assert rows(charts) == list(range(len(trials)))
+
+
+def test_a_widget_display_tells_every_chart_inside_it():
+    """Workbench, RaceView and QualityPanel displays reach the echo-free models nested in
+    their children (viz.notebook.expect_views)."""
+    import ipywidgets as w
+
+    from nasbench_ui.viz.notebook import expect_views
+
+    one, two = LiveCharts(spaces.nb201(), interval=30.0), LiveCharts(spaces.nb201(), interval=30.0)
+    try:
+        view_ready(one), view_ready(two)
+        expect_views(w.VBox([w.Tab([w.HBox([one.widget])]), w.Label("x")]))
+        assert one.pusher._whole_until > time.monotonic()
+        assert two.pusher._whole_until < time.monotonic()  # not in the displayed tree
+    finally:
+        one.close(), two.close()
 
 
 def test_the_page_mark_is_set_once_per_view_with_or_without_receipts():

@@ -132,3 +132,18 @@ def test_bad_input():
         QualityPanel(space, {"x": 1.0})
     with pytest.raises(ValueError, match="k must be"):
         QualityPanel(space, GroundTruth(space, {}), k=0)
+
+
+def test_a_panel_display_sends_its_pushes_whole_until_a_view_is_ready():
+    from bokeh.events import DocumentReady
+
+    space = nb.spaces.nb201()
+    truth = GroundTruth(space, pd.DataFrame({"arch_str": [], "acc": []}), metric="acc")
+    panel = QualityPanel(space, truth)
+    try:
+        panel.figure.document.callbacks.trigger_event(DocumentReady())
+        assert panel.pusher._whole_until < time.monotonic()
+        assert "application/vnd.jupyter.widget-view+json" in panel._repr_mimebundle_()
+        assert panel.pusher._whole_until > time.monotonic()
+    finally:
+        panel.close()

@@ -7,6 +7,7 @@ import time
 
 import pandas as pd
 import pytest
+from bokeh.events import DocumentReady
 
 import nasbench_ui as nb
 from nasbench_ui.race import Race
@@ -84,11 +85,26 @@ def test_lines_grow_as_trials_finish(frame):
         view.close()
 
 
+def test_each_display_sends_the_next_pushes_whole_until_a_view_is_ready(frame):
+    view = make(frame, strategies=("random",), trials=2)
+    try:
+        view.figure.document.callbacks.trigger_event(DocumentReady())
+        view.flush()
+        assert view.pusher._whole_until < time.monotonic()
+        bundle = view._repr_mimebundle_()
+        assert "application/vnd.jupyter.widget-view+json" in bundle
+        assert view.pusher._whole_until > time.monotonic()  # the display's new view
+    finally:
+        view.close()
+
+
 def test_new_points_are_streamed_to_the_notebook(frame):
     view = make(frame, strategies=("random",), trials=2)
     sent = []
     view.model.send = lambda msg, buffers=None: sent.append(msg)  # what would reach the page
     try:
+        view.figure.document.callbacks.trigger_event(DocumentReady())  # a view rendered
+        view.flush()
         view.race.run()
         view.flush()
         texts = [json.dumps(m) for m in sent]

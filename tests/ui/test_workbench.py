@@ -176,3 +176,21 @@ def test_merge_sorted_equals_a_full_sort():
         assert done == sorted(every.values(), key=lambda t: t.number)
         if numbered and step % 50 != 49:  # no copy of every trial per poll: in place
             assert done is before, step
+
+
+def test_a_workbench_display_sends_its_charts_pushes_whole_until_a_view_is_ready():
+    """Each display makes a view from the document as it was when the charts were made
+    (viz.notebook.expect_views): the charts' next pushes go whole until it is ready."""
+    import time
+
+    from bokeh.events import DocumentReady
+
+    wb = nb.Workbench(storage=":memory:")
+    try:
+        pusher = wb.charts.pusher
+        wb.charts.layout.document.callbacks.trigger_event(DocumentReady())
+        assert pusher._whole_until < time.monotonic()
+        assert "application/vnd.jupyter.widget-view+json" in wb._repr_mimebundle_()
+        assert pusher._whole_until > time.monotonic()
+    finally:
+        wb.close()
