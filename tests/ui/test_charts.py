@@ -320,6 +320,37 @@ def test_ensure_bokehjs_loads_once(monkeypatch):
     assert calls[0]["resources"].mode == "inline"
 
 
+def test_the_pace_halves_while_many_trials_finish_between_two_pushes():
+    """The page's work is per push: a fast search is pushed every ``busy_interval``, a
+    search whose trials finish one at a time every ``interval`` (ui.charts)."""
+    c = LiveCharts(spaces.nb201(), interval=0.1)
+    try:
+        assert (c.interval, c.busy_interval) == (0.1, 0.2)
+        throttle = c.pusher.throttle
+        trials = [t(n, C, n / 100) for n in range(charts_mod.BUSY_TRIALS)]
+        c.update(trials)
+        c.flush()
+        assert throttle.interval == 0.1  # BUSY_TRIALS new trials: not busy yet
+        trials += [t(n, C, n / 100) for n in range(len(trials), len(trials) + 5)]
+        c.update(trials)
+        c.flush()
+        assert throttle.interval == 0.2  # 5 new: the slower pace for the next push
+        c.update(trials)
+        c.flush()
+        assert throttle.interval == 0.2  # a push with nothing new keeps the pace
+        trials.append(t(len(trials), C, 0.5))
+        c.update(trials)
+        c.flush()
+        assert throttle.interval == 0.1  # one trial: the quick pace again
+        assert c.interval == 0.1 and rows(c) == list(range(len(trials)))
+    finally:
+        c.close()
+    with pytest.raises(ValueError, match="busy_interval must be"):
+        LiveCharts(spaces.nb201(), interval=0.5, busy_interval=0.1)
+    with pytest.raises(ValueError, match="busy_interval must be"):
+        LiveCharts(spaces.nb201(), busy_interval=True)
+
+
 def test_bad_constructor_arguments_and_close():
     with pytest.raises(ValueError, match="interval must be a number of seconds"):
         LiveCharts(spaces.nb201(), interval=-1)
