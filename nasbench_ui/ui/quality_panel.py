@@ -41,7 +41,7 @@ from bokeh.plotting import figure
 from ..quality import GroundTruth, rank_quality
 from ..storage import Trial, TrialState
 from ..viz.figures import HEIGHT, TOOLS, WIDTH, sync_source
-from ..viz.notebook import ensure_bokehjs, expect_views
+from ..viz.notebook import prepare_display
 from .pusher import ChartPusher
 from .text import SafeHTML, markup
 
@@ -90,8 +90,7 @@ class QualityPanel(w.VBox):
 
     # ------------------------------------------------------------- display
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        ensure_bokehjs()
-        expect_views(self)  # each display makes new views, from the document as first sent
+        prepare_display(self)
         return super()._repr_mimebundle_(**kwargs)
 
     def close(self) -> None:

@@ -35,7 +35,7 @@ from bokeh.plotting import figure
 
 from ..race import Race, best_curve
 from ..viz.figures import HEIGHT, TOOLS, WIDTH, sync_source
-from ..viz.notebook import ensure_bokehjs, expect_views
+from ..viz.notebook import prepare_display
 from .pusher import ChartPusher
 from .text import ERROR_COLOR, SafeHTML, bokeh_text, join, markup, status_html
 
@@ -92,8 +92,7 @@ class RaceView(w.VBox):
 
     # ------------------------------------------------------------- display
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        ensure_bokehjs()
-        expect_views(self)  # each display makes new views, from the document as first sent
+        prepare_display(self)
         return super()._repr_mimebundle_(**kwargs)
 
     # ------------------------------------------------------------- control

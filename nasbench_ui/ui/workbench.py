@@ -46,9 +46,9 @@ from ..config import ExperimentConfig
 from ..experiment import Experiment
 from ..space import SearchSpace, presets
 from ..storage import TrialState, open_store
-from ..viz.notebook import expect_views
+from ..viz.notebook import prepare_display
 from .arch_view import ArchView
-from .charts import LiveCharts, ensure_bokehjs
+from .charts import LiveCharts
 from .controls import ControlPanel
 from .diff_view import DiffView
 from .export_panel import ExportPanel
@@ -218,8 +218,7 @@ class Workbench(w.VBox):
 
     # ------------------------------------------------------------- display
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        ensure_bokehjs()
-        expect_views(self)  # each display makes new views, from the document as first sent
+        prepare_display(self)
         return super()._repr_mimebundle_(**kwargs)
 
     # ------------------------------------------------- state, hide and lock

@@ -50,7 +50,7 @@ from typing import Any
 
 __all__ = ["JUPYTER_BOKEH_HANDLER", "KERNEL_ATTRS", "NO_ECHO_JS", "check_jupyter_bokeh",
            "drop_page_echoes", "echo_free_model",
-           "ensure_bokehjs", "expect_views", "is_echo", "patch_message"]
+           "ensure_bokehjs", "expect_views", "is_echo", "patch_message", "prepare_display"]
 
 # properties that only the kernel changes: a page event on them is an echo
 KERNEL_ATTRS = frozenset({"data", "text", "axis_label", "factors", "title", "tags"})
@@ -262,6 +262,23 @@ def expect_views(widget: Any) -> None:
             item.expect_view()
         elif isinstance(item, Box):
             stack.extend(item.children)
+
+
+def prepare_display(widget: Any) -> None:
+    """What a live widget's ``_repr_mimebundle_`` does before it is displayed: load
+    BokehJS into the page (:func:`ensure_bokehjs`) and tell the charts inside ``widget``
+    that a new view of them is coming (:func:`expect_views`).
+
+    Example:
+        >>> import ipywidgets as w, threading
+        >>> from bokeh.plotting import figure
+        >>> m = echo_free_model(figure(), threading.RLock()); seen = []
+        >>> m.on_new_view = lambda: seen.append(1)
+        >>> prepare_display(w.VBox([m])); seen, _STATE["bokehjs"]
+        ([1], True)
+    """
+    ensure_bokehjs()
+    expect_views(widget)  # each display makes new views, from the document as first sent
 
 
 def patch_message(document: Any, events: list[Any]) -> Any:
