@@ -45,13 +45,13 @@ __all__ = ["HEADLESS_SEGMENT", "HEADLESS_SETUP", "THREAD_CPU", "THREAD_CPU_SETUP
            "in_windows", "measure_interleaved", "schedule", "thread_cores", "thread_group"]
 
 # the search without the workbench, in the benchmark's kernel (its SETUP_CELL defines
-# nb, STRATEGY, PROCESS and registers "synthetic"): made, started and paused once, not
-# measured; with PROCESS, in its own process as the workbench's
+# nb, STRATEGY and wb, and registers "synthetic"): made, started and paused once, not
+# measured; where the workbench starts its own (a process of its own, or a kernel thread)
 HEADLESS_SETUP = """\
 import time as _t
 _wexp = nb.Experiment("nb201", strategy=STRATEGY, estimator="synthetic", trials=10**6,
                       storage="runs/ui_responsiveness_without.db", dataset="digits")
-_wexp.start(process=PROCESS); _t.sleep({warmup}); _wexp.pause()
+_wexp.start(process=wb.search.in_process(_wexp)); _t.sleep({warmup}); _wexp.pause()
 _wwin = []
 print(len(_wwin))"""
 

@@ -42,14 +42,18 @@ Run (about a minute; needs Debian's Chromium and the ``[ui,test]`` extras)::
 on the kernel's CPUs; here it otherwise takes 0.5 to 0.7 of one of the two cores. The
 JSON's ``cpus`` reads back where the kernel's threads and Chromium's may run.
 
-``--process`` writes the setup cell's estimator into a module beside the notebook (as a
-user keeps a part that another process may import), so the workbench's default runs the
-search in a process of its own (``Experiment.start(process=True)``), and starts the search
-without the workbench so too; ``search.interleaved.search_in`` says where it ran, and
-``search_process`` how long each search's process ran (``run_s``) and waited for a CPU
-while it could run (``wait_s``) per second of its segments, and how often a second it was
-preempted (``/proc/<pid>/task/*/schedstat``): with the workbench, that wait is the page's
-and the kernel's work on the same cores.
+Where the search runs is the workbench's default (``process=None``): in a process of its
+own (``Experiment.start(process=True)``) on two CPUs or more, its estimator, defined in the
+setup cell, sent there by value (``nasbench_ui/engine/by_value.py``); the search without
+the workbench is started where the workbench starts its own. ``--process`` writes the
+setup cell's estimator into a module beside the notebook instead (as a user keeps a part
+that another process may import); ``--thread`` makes the workbench with
+``process=False``, so both searches run on a kernel thread (as on one CPU, Binder).
+``search.interleaved.search_in`` says where it ran, and ``search_process`` how long each
+search's process ran (``run_s``) and waited for a CPU while it could run (``wait_s``) per
+second of its segments, and how often a second it was preempted
+(``/proc/<pid>/task/*/schedstat``): with the workbench, that wait is the page's and the
+kernel's work on the same cores.
 
 ``--ablate charts`` (the charts get no trials) or ``--ablate poll`` (no store poller)
 measures what that part of the workbench costs the search: its ``rate_ratio`` is then a
@@ -146,7 +150,7 @@ class Synthetic:
 
 register("synthetic", Synthetic, replace=True)
 wb = nb.Workbench(space="nb201", strategy=STRATEGY, estimator="synthetic",
-                  trials=10**6, storage="runs/ui_responsiveness.db")
+                  trials=10**6, storage="runs/ui_responsiveness.db", process=PROCESS)
 wb.controls.dataset.value = "digits"  # loaded once at Start; the estimator ignores it
 wb'''
 
@@ -177,14 +181,16 @@ ABLATIONS = {
 }
 
 # The same search with no workbench attached, in the same kernel, for comparison: run
-# before Start and after Stop (this machine's speed drifts by a third within minutes).
+# before Start and after Stop (this machine's speed drifts by a third within minutes),
+# started where the workbench starts its own (a process of its own, or a kernel thread)
 HEADLESS_RUN = """\
 import time as _t
-_exp = nb.Experiment("nb201", strategy=STRATEGY, estimator=Synthetic(), trials=10**6,
+_exp = nb.Experiment("nb201", strategy=STRATEGY, estimator="synthetic", trials=10**6,
                      storage="runs/ui_responsiveness_headless_{tag}.db", dataset="digits")
-_exp.start(); _t.sleep({seconds}); _exp.stop()
+_exp.start(process=wb.search.in_process(_exp)); _t.sleep({seconds})
+_in = "process" if _exp.process_id else "thread"; _exp.stop()
 _fin = sorted(t.finished_at for t in _exp.finished_trials() if t.finished_at is not None)
-print(len(_fin), (len(_fin) - 1) / (_fin[-1] - _fin[0]) if len(_fin) > 1 else 'nan')"""
+print(len(_fin), (len(_fin) - 1) / (_fin[-1] - _fin[0]) if len(_fin) > 1 else 'nan', _in)"""
 
 # Run cell `index` of the current notebook as a user would (JupyterLab's run-cell
 # command, which resolves on the kernel's reply) and time it in the page.
@@ -278,10 +284,12 @@ def _finish_times(page: Any, chunk: int = 20_000) -> list[float]:
 
 
 def _write_notebook(path: Path, strategy: str, ablate: str = "none",
-                    process: bool = False) -> Path:
+                    process: bool = False, thread: bool = False) -> Path:
     import nbformat
 
-    setup = f"STRATEGY = {strategy!r}\nPROCESS = {process!r}\n" + SETUP_CELL
+    # --thread: the workbench keeps its search on a kernel thread (process=False);
+    # otherwise it decides (None), and the search without it goes where it put its own
+    setup = f"STRATEGY = {strategy!r}\nPROCESS = {False if thread else None!r}\n" + SETUP_CELL
     if process:  # the estimator from a module; the workbench's searches in processes
         (path.parent / f"{SYNTHETIC_MODULE}.py").write_text(SYNTHETIC_SOURCE)
         setup = setup.replace(_PART, IMPORT_SYNTHETIC.format(
@@ -457,14 +465,16 @@ def _shown(page: Any, finished: list[float], t_start: float, t_click: float,
 
 def _headless(page: Any, seconds: float, tag: str, server_pid: int | None
               ) -> tuple[dict[str, Any], dict[str, float]]:
-    """Run the search without the workbench for ``seconds`` in the notebook's kernel:
-    ({"trials_per_s", "finished_trials"}, the cores each process group used)."""
+    """Run the search without the workbench for ``seconds`` from the notebook's kernel:
+    ({"trials_per_s", "finished_trials", "search_in"}, the cores each process group
+    used); ``search_in``: "process" (its own) or "thread" (a kernel thread). A search in
+    its own process has ended at the second reading: its cores count in "machine" only."""
     cpu0, t0 = cpu_seconds(server_pid), time.time()
-    n, rate = run_code(page, HEADLESS_RUN.format(seconds=seconds, tag=tag),
-                       timeout=seconds + 120).split()
+    n, rate, where = run_code(page, HEADLESS_RUN.format(seconds=seconds, tag=tag),
+                              timeout=seconds + 120).split()
     cores = cpu_shares(cpu0, cpu_seconds(server_pid), time.time() - t0)
     return {"trials_per_s": round(float(rate), 1) if math.isfinite(float(rate)) else None,
-            "finished_trials": int(n)}, cores
+            "finished_trials": int(n), "search_in": where}, cores
 
 
 @contextlib.contextmanager
@@ -493,16 +503,20 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
                   strategy: str = "random", out: Path | None = DEFAULT_OUT,
                   ablate: str = "none", headless_s: float | None = None,
                   interleave: int = INTERLEAVE, pin: bool = False,
-                  process: bool = False) -> dict[str, Any]:
+                  process: bool = False, thread: bool = False) -> dict[str, Any]:
     """Start JupyterLab and Chromium, measure, write ``out`` (unless None), return the
     summary. ``ablate`` (a key of ``ABLATIONS``) takes a part of the workbench away;
     ``headless_s``: seconds of each run without it (None: ``duration``); ``interleave``:
     segments of each search, alternating (0: the runs without it before and after);
     ``pin``: the kernel on a CPU of its own, the rest on the others (``benchmarks/processes.py``);
-    ``process``: each search (with and without the workbench) in its own process."""
+    ``process``: the estimator in a module; ``thread``: the workbench's search on a kernel
+    thread (``Workbench(process=False)``), and the search without it so too."""
     _check(duration, cells, baseline_cells, headless_s, interleave)
     if process and not interleave:
         raise ValueError("--process measures interleaved phases: give --interleave >= 1")
+    if process and thread:
+        raise ValueError("--process puts the estimator in a module for a search in its own "
+                         "process; --thread keeps the search on a kernel thread: give one")
     if ablate not in ABLATIONS:
         raise ValueError(f"--ablate must be one of {sorted(ABLATIONS)}, got {ablate!r}")
     own_cpus = os.sched_getaffinity(0)
@@ -516,7 +530,7 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
             server = start_lab_server(Path(tmp))
             try:
                 nb_path = _write_notebook(Path(tmp) / "ui_responsiveness.ipynb", strategy,
-                                          ablate, process)
+                                          ablate, process, thread)
                 with workbench_page(server, nb_path) as (page, console):
                     kernels = kernel_pids(server.process.pid)
                     if pin:
@@ -543,7 +557,7 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
              f"--strategy {strategy}", *([f"--ablate {ablate}"] if ablate != "none" else []),
              *([f"--headless-seconds {headless_s:g}"] if headless_s is not None else []),
              f"--interleave {interleave}", *(["--pin"] if pin else []),
-             *(["--process"] if process else [])]),
+             *(["--process"] if process else []), *(["--thread"] if thread else [])]),
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "load_avg_1m": round(os.getloadavg()[0], 2), **_versions()},
@@ -555,7 +569,7 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
                      # with --process, "search" in kernel_threads is the thread that
                      # follows the search's process, whose cores count as the server's
                      # (its parent's parent) in cpu_cores
-                     "process": process},
+                     "process": process, "thread": thread},
         "targets": {"cell_ms_median": TARGET_CELL_MS, "chart_lag_s_max": TARGET_LAG_S,
                     "rate_ratio": TARGET_RATE_RATIO},
         "meets_targets": {
@@ -602,13 +616,16 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                          "Binder or a hub where it runs on the user's machine "
                          "(benchmarks/processes.py; Linux)")
     ap.add_argument("--process", action="store_true",
-                    help="the estimator in a module: the workbench's default then runs "
-                         "each search in its own process (the JSON's search_in says where it "
-                         "ran); the search without the workbench is started so too")
+                    help="the estimator in a module (by default it is a notebook cell's, "
+                         "which the search's own process gets by value); the JSON's "
+                         "search_in says where each search ran")
+    ap.add_argument("--thread", action="store_true",
+                    help="Workbench(process=False): the search on a kernel thread, as on "
+                         "one CPU (Binder); the search without the workbench so too")
     args = ap.parse_args(argv)
     summary = run_benchmark(args.duration, args.cells, args.baseline_cells, args.strategy,
                             args.out, args.ablate, args.headless_seconds, args.interleave,
-                            args.pin, args.process)
+                            args.pin, args.process, args.thread)
     print(json.dumps(summary, indent=2))
     return summary
 

@@ -1,7 +1,8 @@
 """The search process of ``Experiment.start(process=True)``: ``python -m nasbench_ui.engine.child``.
 
 It reads one JSON line from its standard input (the store's path, the experiment's
-name, what the kernel trusted, its ``sys.path`` and pace), reopens the stored experiment,
+name, what the kernel trusted, the parts it sends by value (:mod:`.by_value`), its
+``sys.path`` and pace), registers those parts, reopens the stored experiment,
 takes its lease and runs its search as ``start()`` does in a kernel, then serves requests
 (one JSON line each) until the search ends:
 
@@ -119,6 +120,9 @@ def open_search(spec: dict[str, Any], out: Protocol) -> Any:
     """
     import nasbench_ui as nb
 
+    from .by_value import unpack
+
+    unpack(spec.get("parts") or [])  # a notebook cell's parts, from the kernel
     if spec.get("trust"):
         nb.trust(*spec["trust"])
     exp = nb.Experiment.load(spec["storage"], name=spec["name"])

@@ -48,22 +48,19 @@ class SearchProcessError(RuntimeError):
     """The search process failed; the message is its ``last_error``."""
 
 
-def process_problems(*, file_store: bool, imports: dict[str, dict[str, str | None]],
-                     callbacks: bool, executor: bool) -> list[str]:
+def process_problems(*, file_store: bool, unsent: list[str], callbacks: bool,
+                     executor: bool) -> list[str]:
     """Why an experiment's search cannot run in its own process ([] when it can): the
-    process reopens it from a file store and imports its custom parts by path.
+    process reopens it from a file store, imports its custom parts by path and gets the
+    others by value (``unsent``: why some cannot be sent, from :func:`.by_value.pack`).
 
     Example:
-        >>> process_problems(file_store=True, imports={"estimator": {"mine": None}},
-        ...                  callbacks=False, executor=False)
-        ["the estimator 'mine' was defined in a notebook cell or script (__main__), which another process cannot import: put it in a module"]
+        >>> process_problems(file_store=True, unsent=[], callbacks=True, executor=False)
+        ['no callbacks= (they run in this process)']
     """
     problems = [] if file_store else ["a file store (storage='runs/x.db'), which the "
                                       "process reopens"]
-    for kind, parts in sorted(imports.items()):
-        problems += [f"the {kind} {name!r} was defined in a notebook cell or script "
-                     f"(__main__), which another process cannot import: put it in a module"
-                     for name, path in sorted(parts.items()) if path is None]
+    problems += unsent
     if callbacks:
         problems.append("no callbacks= (they run in this process)")
     if executor:
@@ -82,11 +79,13 @@ class ChildRun:
                  on_end: Callable[[dict[str, Any]], None]) -> None:
         self.name, self.emit, self.on_status, self.on_end = name, emit, on_status, on_end
         self.proc: subprocess.Popen[str] | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # requests pending, ended
+        self._write_lock = threading.Lock()  # one line to the process at a time
         self._next = 0
         self._pending: dict[int, list[Any]] = {}  # id -> [threading.Event, error text]
         self._stderr: collections.deque[str] = collections.deque(maxlen=40)
         self._ended = False
+        self._spec_sent = threading.Event()
 
     @property
     def pid(self) -> int | None:
@@ -100,12 +99,21 @@ class ChildRun:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
         threading.Thread(target=self._drain, name=f"nasbench-{self.name}-stderr",
                          daemon=True).start()
-        with contextlib.suppress(OSError):  # it ended at once: follow() reports why
-            self._write(json.dumps(spec))
+        # on a thread of its own: the parts sent by value can outgrow the pipe's buffer,
+        # and the process reads its start only after its imports (seconds)
+        threading.Thread(target=self._send_spec, args=(json.dumps(spec),),
+                         name=f"nasbench-{self.name}-spec", daemon=True).start()
 
-    def _write(self, line: str) -> None:
+    def _send_spec(self, line: str) -> None:
+        with contextlib.suppress(OSError):  # it ended at once: follow() reports why
+            self._write(line, first=True)
+        self._spec_sent.set()
+
+    def _write(self, line: str, first: bool = False) -> None:
         assert self.proc is not None and self.proc.stdin is not None
-        with self._lock:
+        if not first:  # a request goes after the start, never before it
+            self._spec_sent.wait(REPLY_TIMEOUT_S)
+        with self._write_lock:
             self.proc.stdin.write(line + "\n")
             self.proc.stdin.flush()
 

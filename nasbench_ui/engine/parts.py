@@ -48,7 +48,7 @@ class _Kind:
     names: Callable[[], list[str]]
     get: Callable[[str], Any]
     path: Callable[[str], tuple[bool, str | None]]  # name -> (custom?, import path)
-    register: Callable[[str, Any], Any]
+    register: Callable[..., Any]  # (name, obj, replace=False)
     how: str  # how to register one again by hand
 
 
@@ -77,8 +77,8 @@ def _op_path(name: str) -> tuple[bool, str | None]:
     return True, f"{module}:{qualname}"
 
 
-def _register_op(name: str, factory: Any) -> None:
-    ops.register(name, factory)
+def _register_op(name: str, factory: Any, replace: bool = False) -> None:
+    ops.register(name, factory, replace=replace)
 
 
 KINDS: dict[str, _Kind] = {

@@ -26,6 +26,7 @@ from ..config import ExperimentConfig
 from ..storage import SQLiteStore
 from ..trust import trusted, untrusted
 from .building import stored_config
+from .by_value import Packed, pack
 from .child_run import ChildRun, SearchProcessError, process_problems
 from .lifecycle import DONE, FAILED, RUNNING, Lifecycle
 from .ownership import Ownership
@@ -59,15 +60,20 @@ class ProcessRuns:
 
     def problems(self) -> list[str]:
         """Why the search cannot run in its own process ([] when it can)."""
+        return self._check()[1]
+
+    def _check(self) -> tuple[Packed, list[str]]:
+        """The parts sent by value (:mod:`.by_value`) and what refuses a process."""
         exp = self.owner
-        return process_problems(
-            file_store=isinstance(exp.store, SQLiteStore), imports=exp.config.imports or {},
+        packed = pack(exp.config.imports or {})
+        return packed, process_problems(
+            file_store=isinstance(exp.store, SQLiteStore), unsent=packed.problems,
             callbacks=bool(exp.callbacks), executor=exp.executor is not None)
 
     def start(self) -> None:
         """Start the search in its own process (ValueError: what refuses it; LeaseHeld:
         another live process runs it); returns at once."""
-        problems = self.problems()
+        packed, problems = self._check()
         if problems:
             raise ValueError("a search in its own process needs " + "; ".join(problems))
         exp, life = self.owner, self.life
@@ -77,9 +83,11 @@ class ProcessRuns:
                        on_end=self._ended)
         self.child, life.remote = run, run.request
         # the process trusts what this one trusts, and the modules of the parts that
-        # this process registered from the paths the config names (it runs them already)
+        # this process registered from the paths the config names (it runs them already);
+        # the parts without a path (a notebook cell's) go by value
         run.start({"storage": os.path.abspath(exp.store.path), "name": exp.name,
                    "trust": [*trusted(), *own_modules(exp.config.imports or {})],
+                   "parts": packed.parts,
                    "sys_path": [p for p in sys.path if p], "pace": exp.pace})
         life.set_status(RUNNING)
         life.start(run.follow)

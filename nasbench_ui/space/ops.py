@@ -238,6 +238,16 @@ def info(name: str) -> dict[str, Any]:
             "builtin": spec.builtin}
 
 
+def spec(name: str) -> OpSpec:
+    """The registered :class:`OpSpec` of ``name`` (its factory unchecked).
+
+    Example:
+        >>> spec("dropout").group
+        'regularization'
+    """
+    return _lookup(name)
+
+
 def factory_path(name: str) -> tuple[str, str]:
     """The module and qualified name of operation ``name``'s factory (export imports it).
 

@@ -11,9 +11,9 @@ drawing into ``panels`` (``ui/live_panels.py``), and ``shared`` (state, hide, lo
 
 Each search runs in its own Python process (``Experiment.start(process=True)``) when it
 can, so the kernel's threads (poller, charts) and the search never wait for each other's
-interpreter lock: with a file store, custom parts that live in a module (not a notebook
-cell), two CPUs or more, and a speed other than the watchable one (``process=None``, the
-default; ``ui/search_control.py``).
+interpreter lock: with a file store, custom parts that live in a module or can be sent
+there by value (a notebook cell's, ``engine/by_value.py``), two CPUs or more, and a speed
+other than the watchable one (``process=None``, the default; ``ui/search_control.py``).
 ``process=False`` keeps it on a kernel thread, ``process=True`` insists (an error says
 what is missing).
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import crash_worker  # noqa: F401  registers test_crash_synth (importable: crash_worker)
 import pytest
 from helpers import wait_for
-from helpers.custom_parts import NotebookEstimator
+from helpers.custom_parts import LockedNotebookEstimator, NotebookEstimator
 
 import nasbench_ui as nb
 from nasbench_ui.engine.child_run import SearchProcessError
@@ -137,15 +137,34 @@ def test_a_search_that_cannot_open_fails_with_the_reason(tmp_path):
 
 
 def test_what_another_process_cannot_have_is_refused_before_anything_runs(tmp_path):
-    register(NotebookEstimator.NAME, NotebookEstimator, replace=True)
-    exp = nb.Experiment("nb201", estimator=NotebookEstimator.NAME, trials=2,
+    register(LockedNotebookEstimator.NAME, LockedNotebookEstimator, replace=True)
+    exp = nb.Experiment("nb201", estimator=LockedNotebookEstimator.NAME, trials=2,
                         storage=tmp_path / "m.db")
-    with pytest.raises(ValueError, match="'test_notebook_est' was defined in a notebook cell"):
+    with pytest.raises(ValueError, match="'test_locked_notebook_est' was defined in a "
+                       "notebook cell.*cannot pickle '_thread.lock'"):
         exp.start(process=True)
     memory = nb.Experiment("nb201", estimator="test_crash_synth", trials=2)
     with pytest.raises(ValueError, match="a file store"):
         memory.start(process=True)
     assert exp.status == "idle" and exp.trials == [] and not exp.running
+
+
+def test_a_notebook_cells_estimator_runs_as_a_copy_in_the_searchs_process(tmp_path):
+    """Defined in ``__main__``: no import path, so the kernel sends it by value; the
+    process's copy estimates (the kernel's class records no call), the store has its
+    values, and the stored config still names it without a path."""
+    NotebookEstimator.CALLS.clear()
+    register(NotebookEstimator.NAME, NotebookEstimator, replace=True)
+    exp = nb.Experiment("nb201", estimator=NotebookEstimator.NAME, trials=5,
+                        storage=tmp_path / "n.db", name="n")
+    assert exp.process_problems() == []
+    exp.start(process=True)
+    assert isinstance(exp.process_id, int)
+    exp.wait(120)
+    assert exp.status == "done", exp.last_error
+    assert [t.value for t in exp.finished_trials()] == [0.501, 0.502, 0.503, 0.504, 0.505]
+    assert NotebookEstimator.CALLS == []  # the copy ran, not this class
+    assert exp.config.imports == {"estimator": {NotebookEstimator.NAME: None}}
 
 
 def test_the_end_of_its_input_stops_the_process(tmp_path):

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -110,13 +111,25 @@ def unregister() -> None:
 
 class NotebookEstimator:
     """An estimator as a notebook cell defines it (its module is ``__main__``): no other
-    process can import it, so a search that uses it cannot run in a process of its own."""
+    process can import it, so a search in a process of its own gets a copy, by value
+    (``engine/by_value.py``). Each estimate appends to ``CALLS`` (the copy's, there)."""
 
     NAME = "test_notebook_est"
     OPTIONS: dict[str, Any] = {}
+    CALLS: list[int] = []
 
     def estimate(self, arch: dict[str, Any], ctx: Any) -> Estimate:
-        return Estimate(0.5, {})
+        self.CALLS.append(len(self.CALLS))
+        return Estimate(0.5 + len(self.CALLS) / 1000, {})
+
+
+class LockedNotebookEstimator(NotebookEstimator):
+    """A notebook cell's estimator that holds a lock: no copy of it can be sent to
+    another process, so its search stays on a kernel thread."""
+
+    NAME = "test_locked_notebook_est"
+    LOCK = threading.Lock()
 
 
 NotebookEstimator.__module__ = "__main__"
+LockedNotebookEstimator.__module__ = "__main__"

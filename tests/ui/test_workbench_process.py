@@ -6,7 +6,7 @@ from __future__ import annotations
 import crash_worker  # noqa: F401  registers test_crash_synth (importable: crash_worker)
 import pytest
 from helpers import wait_for
-from helpers.custom_parts import NotebookEstimator
+from helpers.custom_parts import LockedNotebookEstimator, NotebookEstimator
 
 import nasbench_ui as nb
 from nasbench_ui.estimators import register
@@ -37,16 +37,38 @@ def test_start_runs_the_search_in_its_own_process_and_the_workbench_shows_it(tmp
     assert not wb.controls.start_button.disabled
 
 
-def test_a_part_from_a_notebook_cell_is_refused_with_the_reason(tmp_path):
-    register(NotebookEstimator.NAME, NotebookEstimator, replace=True)
+def test_a_notebook_part_that_cannot_be_copied_is_refused_with_the_reason(tmp_path):
+    register(LockedNotebookEstimator.NAME, LockedNotebookEstimator, replace=True)
     wb = nb.Workbench(space="nb201", storage=tmp_path / "n.db", strategy="random",
-                      estimator="test_notebook_est", trials=2, process=True)
+                      estimator=LockedNotebookEstimator.NAME, trials=2, process=True)
     assert wb.start() is None
     assert "defined in a notebook cell" in wb.controls.status.value
+    assert "cannot pickle" in wb.controls.status.value
     assert not wb.controls.start_button.disabled
     with pytest.raises(ValueError, match="process must be True, False or None"):
         nb.Workbench(storage=":memory:", process="yes")
     nb.Workbench(storage=":memory:")  # the refused one left nothing behind to close
+
+
+def test_by_default_a_notebook_cells_estimator_gets_a_process_unless_it_cannot_be_copied(
+        tmp_path, monkeypatch):
+    from nasbench_ui.ui import search_control
+
+    monkeypatch.setattr(search_control, "usable_cpus", lambda: 2)
+    register(NotebookEstimator.NAME, NotebookEstimator, replace=True)
+    register(LockedNotebookEstimator.NAME, LockedNotebookEstimator, replace=True)
+    wb = nb.Workbench(space="nb201", storage=tmp_path / "c.db", strategy="random",
+                      estimator=NotebookEstimator.NAME, trials=3)
+    wb.controls.speed.value = "full"
+    exp = wb.start()
+    assert exp is not None and isinstance(exp.process_id, int)
+    exp.wait(120)
+    assert exp.status == "done", exp.last_error
+    _wait(lambda: len(wb.live.trials) == 3, 10)
+    locked = nb.Workbench(space="nb201", storage=tmp_path / "l.db", strategy="random",
+                          estimator=LockedNotebookEstimator.NAME, trials=3)
+    locked.controls.speed.value = "full"
+    assert not locked.search.in_process(locked.search.new_experiment())
 
 
 def test_by_default_a_fast_search_gets_a_process_and_a_watchable_one_a_thread(
