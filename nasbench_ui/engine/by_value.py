@@ -13,8 +13,9 @@ registered again).
 
 The process runs a copy: what the part changes in the notebook's globals (a list it
 appends to, a counter) changes the copy's, and what it prints goes to the process's
-standard error (the kernel's log). A part that cloudpickle cannot serialise (it holds a
-lock, an open file, a connection) or one larger than :data:`LIMIT` bytes stays behind:
+standard error (logged at DEBUG level by :mod:`.child_run`). A part that cloudpickle
+cannot serialise (it holds a lock, an open file, a connection) or one larger than
+:data:`LIMIT` bytes stays behind:
 :func:`pack` says why, ``start(process=True)`` refuses with that reason, and the
 workbench runs such a search on a kernel thread.
 
