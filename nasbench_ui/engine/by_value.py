@@ -47,7 +47,7 @@ from ..config import PART_KINDS
 from ..space import ops
 from .parts import KINDS
 
-__all__ = ["LIMIT", "Packed", "pack", "unpack"]
+__all__ = ["LIMIT", "Packed", "pack", "pack_registered", "unpack"]
 
 LIMIT = 64 * 2**20  # bytes of one part's pickle: larger ones stay in the kernel
 
@@ -101,6 +101,21 @@ def pack(imports: dict[str, dict[str, str | None]]) -> Packed:
             out.parts.append({"kind": kind, "name": name,
                               "value": base64.b64encode(blob).decode("ascii")})
     return out
+
+
+def pack_registered(kind: str, name: str) -> Packed:
+    """:func:`pack` of the registered ``kind`` ``name`` when it has no import path (a
+    notebook cell's), else nothing: a built-in, a module's part or an unknown name, which
+    the other process finds (or refuses) by itself.
+
+    Example:
+        >>> pack_registered("strategy", "random")
+        Packed(parts=[], problems=[])
+    """
+    k = KINDS[kind]
+    if name not in k.names() or k.path(name) != (True, None):
+        return Packed()
+    return pack({kind: {name: None}})
 
 
 def _dumps(obj: Any) -> bytes:

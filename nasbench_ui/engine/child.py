@@ -7,7 +7,8 @@ takes its lease and runs its search as ``start()`` does in a kernel, then serves
 (one JSON line each) until the search ends:
 
 - in: ``{"id": 3, "call": "set_budget", "kwargs": {"trials": 50}}``, ``call`` one of
-  :data:`CALLS`; the end of its input (the kernel died) stops the search;
+  :data:`CALLS` (``switch_strategy``'s ``parts``: a notebook cell's strategy by value);
+  the end of its input (the kernel died) stops the search;
 - out: ``{"reply": 3, "error": null}`` (or the ``ValueError``'s text); each ``status``
   and ``steer`` event as it happens (``{"event": "status", "number": null, "data":
   {...}}``); the finished trials every ``BATCH_S`` seconds (``{"finished": [[number,
@@ -92,13 +93,23 @@ def serve_line(line: str, exp: Any, out: Protocol) -> None:
         return
     methods = {"pause": exp.pause, "resume": exp.resume,
                "stop": lambda: exp.stop(wait=False), "set_budget": exp.set_budget,
-               "set_constraints": exp.set_constraints, "switch_strategy": exp.switch_strategy,
+               "set_constraints": exp.set_constraints,
+               "switch_strategy": lambda strategy, options=None, parts=None: _switch(
+                   exp, strategy, options, parts),
                "set_pace": exp.set_pace}
     try:
         methods[call](**kwargs)
         out.send({"reply": ident, "error": None})
     except (ValueError, TypeError, RuntimeError) as e:
         out.send({"reply": ident, "error": str(e)})
+
+
+def _switch(exp: Any, strategy: str, options: dict | None, parts: Any) -> None:
+    """``switch_strategy``; ``parts``: the kernel's notebook-cell strategy, by value."""
+    from .by_value import unpack
+
+    unpack(parts or [])  # from the kernel, on this process's standard input
+    exp.switch_strategy(strategy, options)
 
 
 def _batches(out: Protocol, done: threading.Event) -> None:

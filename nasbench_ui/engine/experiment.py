@@ -267,10 +267,7 @@ class Experiment:
             >>> exp.config.strategy, exp.config.strategy_options["population"]
             ('evolution', 4)
         """
-        if self._process.remote() is not None and not isinstance(strategy, str):
-            raise ValueError("a search in its own process switches to a strategy by its "
-                             f"registered name, not {type(strategy).__name__} objects")
-        if not self._process.steer("switch_strategy", strategy=strategy, options=options):
+        if not self._process.switch_strategy(strategy, options):
             self.steering.switch_strategy(strategy, options)
 
     def tell_history(self, strategy: Strategy) -> int:

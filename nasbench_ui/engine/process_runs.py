@@ -26,7 +26,7 @@ from ..config import ExperimentConfig
 from ..storage import SQLiteStore
 from ..trust import trusted, untrusted
 from .building import stored_config
-from .by_value import Packed, pack
+from .by_value import Packed, pack, pack_registered
 from .child_run import ChildRun, SearchProcessError, process_problems
 from .lifecycle import DONE, FAILED, RUNNING, Lifecycle
 from .ownership import Ownership
@@ -108,6 +108,21 @@ class ProcessRuns:
         if reread:
             self.reload_config()
         return True
+
+    def switch_strategy(self, strategy: Any, options: dict | None) -> bool:
+        """Switch the search's process to the registered ``strategy`` (a notebook cell's
+        goes by value with the request); False when no process runs the search."""
+        if self.remote() is None:
+            return False
+        if not isinstance(strategy, str):
+            raise ValueError("a search in its own process switches to a strategy by its "
+                             f"registered name, not {type(strategy).__name__} objects")
+        packed = pack_registered("strategy", strategy)
+        if packed.problems:
+            raise ValueError("the search's own process cannot switch to it: "
+                             + "; ".join(packed.problems))
+        return self.steer("switch_strategy", strategy=strategy, options=options,
+                          parts=packed.parts)
 
     def reload_config(self) -> None:
         """The config as the search's process stored it (its steering)."""

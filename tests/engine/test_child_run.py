@@ -12,9 +12,10 @@ from pathlib import Path
 import crash_worker  # noqa: F401  registers test_crash_synth (importable: crash_worker)
 import pytest
 from helpers import wait_for
-from helpers.custom_parts import LockedNotebookEstimator, NotebookEstimator
+from helpers.custom_parts import LockedNotebookEstimator, NotebookEstimator, NotebookStrategy
 
 import nasbench_ui as nb
+from nasbench_ui import strategies
 from nasbench_ui.engine.child_run import SearchProcessError
 from nasbench_ui.estimators import register
 from nasbench_ui.storage import TrialState, open_store
@@ -165,6 +166,26 @@ def test_a_notebook_cells_estimator_runs_as_a_copy_in_the_searchs_process(tmp_pa
     assert [t.value for t in exp.finished_trials()] == [0.501, 0.502, 0.503, 0.504, 0.505]
     assert NotebookEstimator.CALLS == []  # the copy ran, not this class
     assert exp.config.imports == {"estimator": {NotebookEstimator.NAME: None}}
+
+
+def test_a_switch_to_a_notebook_cells_strategy_sends_it_with_the_request(tmp_path):
+    """The process never had it (the search began with evolution): the kernel sends it
+    by value with the switch, and the trials after it are its own."""
+    strategies.register(NotebookStrategy.NAME, NotebookStrategy, replace=True)
+    exp = _exp(tmp_path, trials=10_000, seconds=0.03)
+    exp.start(process=True)
+    try:
+        _wait(lambda: len(exp.finished_trials()) >= 2)
+        exp.switch_strategy(NotebookStrategy.NAME)
+        assert exp.config.strategy == NotebookStrategy.NAME  # as the process stored it
+        _wait(lambda: any(t.meta.get("strategy") == NotebookStrategy.NAME
+                          for t in exp.finished_trials()))
+        with pytest.raises(ValueError, match="unknown strategy 'no_such'"):
+            exp.switch_strategy("no_such")  # the process's own error
+    finally:
+        exp.stop()
+        strategies.unregister(NotebookStrategy.NAME)
+    assert exp.status == "done"
 
 
 def test_the_end_of_its_input_stops_the_process(tmp_path):

@@ -131,5 +131,12 @@ class LockedNotebookEstimator(NotebookEstimator):
     LOCK = threading.Lock()
 
 
+class NotebookStrategy(RandomSearch):
+    """A strategy as a notebook cell defines it (random search under its own name)."""
+
+    NAME = "test_notebook_strategy"
+
+
 NotebookEstimator.__module__ = "__main__"
 LockedNotebookEstimator.__module__ = "__main__"
+NotebookStrategy.__module__ = "__main__"
