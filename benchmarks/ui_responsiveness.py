@@ -512,8 +512,6 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
     ``process``: the estimator in a module; ``thread``: the workbench's search on a kernel
     thread (``Workbench(process=False)``), and the search without it so too."""
     _check(duration, cells, baseline_cells, headless_s, interleave)
-    if process and not interleave:
-        raise ValueError("--process measures interleaved phases: give --interleave >= 1")
     if process and thread:
         raise ValueError("--process puts the estimator in a module for a search in its own "
                          "process; --thread keeps the search on a kernel thread: give one")

@@ -13,10 +13,18 @@
   use this fixture rather than starting ``sync_playwright()`` in a test module.
 
 Helpers for tests live in ``tests/helpers`` and are imported as ``helpers``.
+
+The suite runs on two pytest-xdist workers (``-n auto --dist loadfile --no-loadscope-reorder`` in
+``pyproject.toml``; :func:`pytest_xdist_auto_num_workers` makes ``auto`` two, or one on
+one CPU): each test module stays on one worker, so its module fixtures start once.
+:func:`pytest_collection_modifyitems` puts the modules that hold slow, browser, notebook
+or Dask tests first, so the long ones start early and the quick ones fill in around
+them. ``-n 0`` runs everything in this process, in the same order.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -34,6 +42,23 @@ from helpers import (  # noqa: E402
     SHARED_DIR,
     in_ci,
 )
+
+_LONG = ("slow", "browser", "notebooks", "dask")  # markers of the tests that take seconds
+WORKERS = 2  # the CI machine's cores; more would only make timing-bound tests wait longer
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: two workers, or one where this process may use one CPU only."""
+    return max(1, min(WORKERS, len(os.sched_getaffinity(0))))
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    """Modules holding long tests first, each module's tests in their own order (stable:
+    every xdist worker collects the same list)."""
+    long = {item.nodeid.split("::")[0] for item in items
+            if any(item.get_closest_marker(m) for m in _LONG)}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in long)
 
 
 def _unavailable(reason: str) -> None:

@@ -145,7 +145,15 @@ BASE: dict[str, Any] = {
     ],
     "stem": None, "head": "flatten", "key_format": "json",
 }
-DROP = object()
+class _Drop:
+    """Deletes the field in :func:`changed` (its repr names the test id the same in
+    every process, as pytest-xdist's workers must collect alike)."""
+
+    def __repr__(self) -> str:
+        return "DROP"
+
+
+DROP = _Drop()
 
 
 def changed(path: tuple[Any, ...], value: Any) -> Any:
