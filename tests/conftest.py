@@ -24,7 +24,6 @@ them. ``-n 0`` runs everything in this process, in the same order.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -48,8 +47,11 @@ WORKERS = 2  # the CI machine's cores; more would only make timing-bound tests w
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """``-n auto``: two workers, or one where this process may use one CPU only."""
-    return max(1, min(WORKERS, len(os.sched_getaffinity(0))))
+    """``-n auto``: two workers, or one where this process may use one CPU only (its
+    affinity and cgroup quota, as :func:`nasbench_ui.cpus.usable_cpus` counts them)."""
+    from nasbench_ui.cpus import usable_cpus
+
+    return max(1, min(WORKERS, usable_cpus()))
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
