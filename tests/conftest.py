@@ -14,12 +14,13 @@
 
 Helpers for tests live in ``tests/helpers`` and are imported as ``helpers``.
 
-The suite runs on two pytest-xdist workers (``-n auto --dist loadfile --no-loadscope-reorder`` in
-``pyproject.toml``; :func:`pytest_xdist_auto_num_workers` makes ``auto`` two, or one on
-one CPU): each test module stays on one worker, so its module fixtures start once.
-:func:`pytest_collection_modifyitems` puts the modules that hold slow, browser, notebook
-or Dask tests first, so the long ones start early and the quick ones fill in around
-them. ``-n 0`` runs everything in this process, in the same order.
+The suite runs on two pytest-xdist workers (``pyproject.toml``'s ``-n auto --dist
+loadfile --no-loadscope-reorder``; :func:`pytest_xdist_auto_num_workers` makes ``auto``
+two, or one on one CPU): each test module stays on one worker, so its module fixtures
+start once. :func:`pytest_collection_modifyitems` puts the modules that hold slow,
+browser, notebook or Dask tests first (xdist keeps that order), so the long ones start
+early and the quick ones fill in around them. ``-n 0`` runs everything in this process,
+in the same order.
 """
 
 from __future__ import annotations
