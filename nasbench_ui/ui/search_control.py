@@ -69,7 +69,13 @@ class SearchControl:
         return Experiment(space, storage=self.storage, name=name, **{**s, **self.shared.extra})
 
     def start(self) -> Experiment | None:
-        """Start (or resume) a search from what the widgets show (errors are shown)."""
+        """Start (or resume) a search from what the widgets show (errors are shown).
+        While the shown run's search runs, nothing: a double-click sends the second
+        click before the page has disabled the button, and it must not start a second
+        search that the workbench would no longer show nor stop."""
+        running = self.experiment
+        if running is not None and running.running:
+            return running
         try:
             if "editor" not in self.shared.locked and not self.space_panel.hparams.commit():
                 raise ValueError(f"fix the hyperparameters first: {self.space_panel.hparams.error}")

@@ -81,6 +81,27 @@ def test_start_through_widget_grows_charts_and_selection_changes_view(quick_regi
     assert len(wb.table.frame) == 8
 
 
+def test_a_double_click_on_start_starts_one_search(tmp_path, quick_registered):
+    """Both clicks of a double-click reach the kernel before the page disables Start:
+    the second one must neither start another run (which the workbench would no longer
+    show nor stop) nor fail the first."""
+    wb = nb.Workbench(space="nb201", storage=str(tmp_path / "w.db"), estimator="quick",
+                      trials=500, process=False)
+    try:
+        wb.controls.start_button.click()
+        first = wb.experiment
+        wb.controls.start_button.click()
+        assert wb.experiment is first and first.running
+        assert [e["name"] for e in first.store.experiments()] == [first.name]
+        assert first.last_error is None and "LeaseHeld" not in wb.controls.status.value
+        wb.controls.stop_button.click()
+        assert wait_for(lambda: not first.running)
+        wb.controls.start_button.click()  # once it has ended, Start starts again
+        assert wb.experiment.running
+    finally:
+        wb.close_search()
+
+
 def test_pause_resume_stop_buttons(quick_registered):
     wb = nb.Workbench(space="nb201", storage=":memory:", estimator="quick", trials=500)
     wb.controls.start_button.click()
