@@ -106,7 +106,9 @@ def canonical(space: SearchSpace, arch: Any) -> dict[str, Any]:
 def key(space: SearchSpace, arch: dict[str, Any]) -> str:
     arch = canonical(space, arch)
     if space.key_format == "nb201":
-        return nb201_str(arch)
+        # an edge left with one operation is no decision; the string names it still
+        fixed = {e.label: e.ops[0] for e in space.edges if not e.is_decision}
+        return nb201_str({**fixed, **arch})
     return json.dumps(arch, sort_keys=True, separators=(",", ":"))
 
 

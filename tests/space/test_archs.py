@@ -79,3 +79,28 @@ def test_float_values_canonicalised():
     a = s.sample(random.Random(0))
     a["dropout"] = 0.1 + 0.2  # 0.30000000000000004
     assert s.canonical(a)["dropout"] == 0.3
+
+
+def test_an_nb201_key_names_an_edge_left_with_one_operation():
+    """Unticking all but one operation of an edge (the workshop's first exercise) makes
+    it no decision; the NAS-Bench-201 string still names its operation, so a table of
+    the full space (``nb.benchmarks.digits()``) still finds the cell."""
+    d = spaces.digits_cell().to_dict()
+    (edge,) = [e for e in d["edges"] if e.get("label", f"{e['dst']}<-{e['src']}") == "1<-0"]
+    edge["ops"] = ["nor_conv_3x3"]
+    fixed = SearchSpace.from_dict(d)
+    assert "1<-0" not in fixed.labels and fixed.size() * 4 == spaces.digits_cell().size()
+    arch = fixed.sample(random.Random(0))
+    assert fixed.key(arch) == spaces.digits_cell().key({**arch, "1<-0": "nor_conv_3x3"})
+
+
+def test_a_tabular_search_runs_on_a_space_with_a_one_operation_edge():
+    import nasbench_ui as nb
+
+    d = spaces.digits_cell().to_dict()
+    d["edges"][0]["ops"] = [d["edges"][0]["ops"][-1]]
+    exp = nb.Experiment(SearchSpace.from_dict(d), strategy="random", estimator="tabular",
+                        estimator_options={"table": "digits"}, trials=4, seed=0)
+    exp.run()
+    assert exp.status == "done" and exp.last_error is None
+    assert [t.state.name for t in exp.trials] == ["COMPLETE"] * 4
