@@ -31,12 +31,13 @@ def score(space: Any, estimator: str, options: dict | None = None, cells: int = 
           seed: int = 0, name: str | None = None) -> Scores:
     """Score the first ``cells`` cells of a seeded random search with ``estimator`` and
     time it. With the same ``space``, ``cells`` and ``seed`` every estimator sees the
-    same cells.
+    same cells. The row's ``name`` is the estimator's with its options, unless given:
+    two proxies of ``zero_cost`` are two rows.
 
     Example:
         >>> s = score("digits_cell", "tabular", {"table": "digits"}, cells=3)
         >>> s.name, len(s.trials)
-        ('tabular', 3)
+        ('tabular (table=digits)', 3)
     """
     from ..experiment import Experiment
 
@@ -47,7 +48,9 @@ def score(space: Any, estimator: str, options: dict | None = None, cells: int = 
     t0 = time.perf_counter()
     exp.run()
     seconds = time.perf_counter() - t0
-    return Scores(name or estimator, exp.finished_trials(), seconds)
+    shown = ", ".join(f"{k}={v}" for k, v in (options or {}).items())
+    return Scores(name or (f"{estimator} ({shown})" if shown else estimator),
+                  exp.finished_trials(), seconds)
 
 
 def compare(truth: GroundTruth, scores: Sequence[Scores], table: Any = None,
@@ -67,13 +70,21 @@ def compare(truth: GroundTruth, scores: Sequence[Scores], table: Any = None,
         >>> truth = GroundTruth(space, table, metric="valid_acc")
         >>> s = score(space, "tabular", {"table": "digits"}, cells=8)
         >>> df = compare(truth, [s], table)
-        >>> list(df.index), float(round(df.loc["tabular", "kendall_tau"], 3))
-        (['full training', 'full training, seed 1', 'tabular'], 1.0)
+        >>> list(df.index), float(round(df.loc["tabular (table=digits)", "kendall_tau"], 3))
+        (['full training', 'full training, seed 1', 'tabular (table=digits)'], 1.0)
+
+    Two scores of one name would be one row: refused (ValueError), as is a name of the
+    reference rows.
     """
     import pandas as pd
 
     if not scores:
         raise ValueError("compare needs at least one Scores from score()")
+    names = [s.name for s in scores]
+    twice = sorted({n for n in names if names.count(n) > 1 or n.startswith("full training")})
+    if twice:
+        raise ValueError(f"two rows would be named {twice[0]!r} (or it names a reference "
+                         "row): give each score(..., name=...) a name of its own")
     rows: dict[str, dict[str, Any]] = {}
     cells = [t for t in scores[0].trials if t.value is not None]
     full_cost = math.nan
