@@ -150,9 +150,9 @@ def curves_note(trials: Sequence[Trial], metric: str = "valid_acc",
                 estimator: str | None = None) -> str:
     """Why the learning-curve panel is empty, or "" when it has (or may soon have) a curve.
 
-    A tabular estimator (named, or seen from the ``cost_s`` its trials report) never
-    reports curves; nor does any estimator whose finished trials reported no ``metric``
-    point.
+    A tabular estimator (named, or, when the estimator is not known, seen from the
+    ``cost_s`` its trials report) never reports curves; nor does any estimator whose
+    finished trials reported no ``metric`` point.
 
     Example:
         >>> from nasbench_ui.storage.trial import Trial, TrialState as S
@@ -162,6 +162,9 @@ def curves_note(trials: Sequence[Trial], metric: str = "valid_acc",
         'no learning curves: this estimator reports no valid_acc per epoch'
         >>> curves_note([])
         ''
+        >>> curves_note([Trial(0, S.COMPLETE, {}, 0.9, metrics={"cost_s": 0.1})],
+        ...             estimator="zero_cost")
+        'no learning curves: this estimator reports no valid_acc per epoch'
     """
     if estimator == "tabular":
         return EMPTY_CURVES
@@ -171,6 +174,6 @@ def curves_note(trials: Sequence[Trial], metric: str = "valid_acc",
     for t in trials:
         if any(isinstance(p, dict) and metric in p for p in t.curve):
             return ""
-    if any("cost_s" in t.metrics for t in finished[:10]):  # a table's cost: tabular
+    if estimator is None and any("cost_s" in t.metrics for t in finished[:10]):  # tabular
         return EMPTY_CURVES
     return f"no learning curves: this estimator reports no {metric} per epoch"

@@ -129,6 +129,10 @@ def test_an_empty_panel_says_why_and_is_hidden():
 
 def test_curves_note_of_an_estimator_without_curves():
     assert labels.curves_note([], estimator="tabular") == labels.EMPTY_CURVES
+    # zero_cost reports a cost_s too: named, it is not taken for a table
+    scored = [Trial(0, C, {}, 0.9, {"valid_acc": 0.9, "cost_s": 0.01})]
+    assert labels.curves_note(scored, estimator="zero_cost").endswith("no valid_acc per epoch")
+    assert labels.curves_note(scored) == labels.EMPTY_CURVES  # unknown: cost_s says tabular
     assert labels.curves_note([_trial(0, curve=False)]).endswith("no valid_acc per epoch")
     assert labels.curves_note([_trial(0)]) == ""
 
