@@ -52,6 +52,11 @@ def _describe(device: str) -> Markup:
     return markup("<small>{}</small>", text)
 
 
+def _now() -> float:
+    """The clock of the time left (a test replaces it)."""
+    return time.time()
+
+
 def fmt_eta(seconds: float | None) -> str:
     """The time left in words: "about 12 min left" ("" when unknown).
 
@@ -166,7 +171,12 @@ class ControlPanel(w.VBox):
         self.status = SafeHTML(Markup("<span class='nbui-status'>ready</span>"))
         self.status.add_class("nbui-status-line")
         self.status.layout = w.Layout(width="auto", min_height="40px")
+        # the time left: seconds this search ran since Start (paused time left out: the
+        # clock runs from _t0 while running, _ran holds the spans before) and the trials
+        # done when the clock started (a resumed run's earlier trials took no part of it)
         self._t0: float | None = None
+        self._ran = 0.0
+        self._done0: int | None = None
         self._seconds: float | None = None
         self._locked: set[str] = set()
         self.advanced = w.Accordion(children=[
@@ -349,9 +359,12 @@ class ControlPanel(w.VBox):
         self.stop_button.disabled = not active or status == "stopping"
         self._apply_locks(active)
         if running and self._t0 is None:
-            self._t0 = time.time()
-        if not active:
+            self._t0 = _now()
+        elif not running and self._t0 is not None:  # paused or stopping: the clock stops
+            self._ran += _now() - self._t0
             self._t0 = None
+        if not active:
+            self._t0, self._ran, self._done0 = None, 0.0, None
 
     def show_progress(self, done: int, total: int | None, counts: dict[str, int], status: str,
                       run: str, message: str | None = None,
@@ -361,8 +374,11 @@ class ControlPanel(w.VBox):
         self.progress.max = max(total or done or 1, 1)
         self.progress.value = min(done, self.progress.max)
         eta = None
-        if self._t0 is not None and total and done:
-            eta = (time.time() - self._t0) / done * max(total - done, 0)
+        if self._t0 is not None and self._done0 is None:
+            self._done0 = done
+        new = done - (self._done0 or 0)
+        if status == "running" and self._t0 is not None and total and new > 0:
+            eta = (self._ran + _now() - self._t0) / new * max(total - done, 0)
         self.progress_label.value = f"{done} / {total or '∞'} trials · {fmt_eta(eta)}".rstrip(" ·")
         parts = [f"{counts.get(k, 0)} {k.lower()}" for k in ("COMPLETE", "PRUNED", "FAILED")]
         text = markup("<b>{}</b>: {} · {}", run, status_html(status), " · ".join(parts))

@@ -101,6 +101,7 @@ class SearchControl:
             self.controls.show_error(str(e))
             return None
         self.live.start_polling()
+        self.live.update_widgets()  # "running" now, not "ready" until the first poll
         return exp
 
     def in_process(self, exp: Experiment) -> bool:

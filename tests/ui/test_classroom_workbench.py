@@ -200,6 +200,33 @@ def test_paused_status_and_time_left_in_words():
     assert fmt_eta(None) == "" and "ETA" not in fmt_eta(4000)
 
 
+def test_time_left_counts_the_time_run_not_paused_and_only_this_starts_trials(monkeypatch):
+    """A teacher paused for minutes and saw "about 5 min left" for a 20 s search: the
+    estimate counted the pause. It counts running time, from the trials this Start
+    finished, and shows nothing while paused or stopping."""
+    from nasbench_ui.ui import controls as module
+
+    clock = [1000.0]
+    monkeypatch.setattr(module, "_now", lambda: clock[0])
+    panel = ControlPanel()
+    panel.set_running_state("running")
+    panel.show_progress(20, 30, {"COMPLETE": 20}, "running", "run")  # resumed at 20 of 30
+    clock[0] += 10
+    panel.show_progress(25, 30, {"COMPLETE": 25}, "running", "run")  # 5 trials in 10 s
+    assert panel.progress_label.value == "25 / 30 trials · about 10 s left"
+    panel.set_running_state("paused")
+    clock[0] += 300  # five minutes paused
+    panel.show_progress(25, 30, {"COMPLETE": 25}, "paused", "run")
+    assert panel.progress_label.value == "25 / 30 trials"
+    panel.set_running_state("running")
+    clock[0] += 2
+    panel.show_progress(26, 30, {"COMPLETE": 26}, "running", "run")  # 6 trials in 12 s
+    assert panel.progress_label.value == "26 / 30 trials · about 8 s left"
+    panel.set_running_state("stopping")
+    panel.show_progress(26, 30, {"COMPLETE": 26}, "stopping", "run")
+    assert panel.progress_label.value == "26 / 30 trials"
+
+
 def test_steering_applies_on_its_button_not_on_a_typed_value():
     exp = nb.Experiment("nb201", estimator="zero_cost", trials=3)
     panel = SteeringPanel()

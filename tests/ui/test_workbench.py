@@ -90,6 +90,7 @@ def test_a_double_click_on_start_starts_one_search(tmp_path, quick_registered):
     try:
         wb.controls.start_button.click()
         first = wb.experiment
+        assert "running" in wb.controls.status.value  # at once, not at the first poll
         wb.controls.start_button.click()
         assert wb.experiment is first and first.running
         assert [e["name"] for e in first.store.experiments()] == [first.name]
