@@ -237,6 +237,8 @@ class HyperparameterForm(w.VBox):
         self._rows: list[dict[str, w.Widget]] = []
         self._callbacks: list[Callable[[list[dict[str, Any]]], None]] = []
         self.error: str | None = None
+        #: whether ``error`` is a row's own (else the space the rows went into refused)
+        self.error_in_row = False
         self.message = SafeHTML()
         self.message.add_class("nbui-hp-message")
         self.add = w.Button(description="+ hyperparameter", layout=w.Layout(width="160px"))
@@ -309,7 +311,7 @@ class HyperparameterForm(w.VBox):
             for cb in self._callbacks:
                 cb(hps)
         except ValueError as e:
-            self.error = str(e)
+            self.error, self.error_in_row = str(e), bad is not None
             self.message.value = error_html(e)
             for r in self._rows:
                 r["spec"].remove_class("nbui-bad")

@@ -77,8 +77,10 @@ class SearchControl:
         if running is not None and running.running:
             return running
         try:
-            if "editor" not in self.shared.locked and not self.space_panel.hparams.commit():
-                raise ValueError(f"fix the hyperparameters first: {self.space_panel.hparams.error}")
+            hparams = self.space_panel.hparams
+            if "editor" not in self.shared.locked and not hparams.commit():
+                what = "the hyperparameters" if hparams.error_in_row else "the search space"
+                raise ValueError(f"fix {what} first: {hparams.error}")
             self.controls.check()
             exp = self.experiment
             settings = self.controls.settings()

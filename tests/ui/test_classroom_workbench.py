@@ -53,6 +53,19 @@ def test_a_bad_range_turns_red_and_start_refuses_with_its_reason():
     assert "nbui-bad" not in spec._dom_classes and wb.hparams.error is None
 
 
+def test_an_edge_with_no_operation_is_blamed_on_the_space_not_the_hyperparameters():
+    """Unticking every operation of an edge: Start names the space and the edge (it said
+    "fix the hyperparameters first" before), and nothing starts."""
+    wb = nb.Workbench(space="nb201", storage=":memory:")
+    d = wb.space.to_dict()
+    d["edges"][0]["ops"] = []
+    wb.editor.space_json = d
+    assert wb.start() is None and wb.experiment is None
+    status = wb.controls.status.value
+    assert "fix the search space first" in status and "1&lt;-0" in status, status
+    assert "hyperparameters" not in status
+
+
 def test_a_bad_structured_option_is_refused_at_start_with_the_reason():
     wb = nb.Workbench(space="digits_cell", estimator="tabular", storage=":memory:")
     wb.controls.estimator_form.set_values({"table": "digits"})
