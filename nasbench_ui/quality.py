@@ -121,7 +121,7 @@ class GroundTruth:
             raise ValueError(f"scale must be a finite number, got {scale!r}")
         self.space, self.key, self.metric, self.scale = space, key, metric, float(scale)
         if isinstance(source, Mapping):
-            self.source = "the dict given"
+            self.source = "the ground-truth values"
             values = {str(k): _number(v, f"the value of {k!r}") for k, v in source.items()}
         else:
             if isinstance(source, (str, os.PathLike)):
@@ -131,7 +131,7 @@ class GroundTruth:
                 frame = load_table(source, [("key", key), ("metric", metric)])
                 self.source = str(source)
             elif hasattr(source, "columns") and hasattr(source, "__getitem__"):
-                frame, self.source = source, "the frame given"
+                frame, self.source = source, "the ground-truth table"
             else:
                 raise ValueError(f"ground truth must be a dict {{key: value}}, a DataFrame or "
                                  f"a CSV path, got {type(source).__name__}")

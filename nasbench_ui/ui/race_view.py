@@ -166,5 +166,7 @@ class RaceView(w.VBox):
                 text += markup(" <span class='nbui-error' style='color:{}'>({})</span>",
                                ERROR_COLOR, err)
             parts.append(text)
-        self.status.value = markup("race <code>{}</code>: {}, budget {} each<br>{}", race.name,
+        # a race named "race" (the default) reads "race: idle", not "race race: idle"
+        who = markup("race") if race.name == "race" else markup("race <code>{}</code>", race.name)
+        self.status.value = markup("{}: {}, budget {} each<br>{}", who,
                                    status_html(race.status), budget, join(" · ", parts))

@@ -34,6 +34,10 @@ def check_panel(panel, exp, truth):
     assert q["top_k_overlap"] == pytest.approx(len(top_est & top_true) / k)
     assert f"{q['kendall_tau']:.3f}" in panel.numbers.value
     assert f"{q['top_k_overlap']:.3f}" in panel.numbers.value
+    # the truth is named as a student reads it (it said "vs the frame given")
+    assert f"trials vs {truth.source}" in panel.numbers.value
+    assert truth.source in ("the ground-truth table", "the ground-truth values") \
+        or truth.source.endswith(".csv")
 
 
 def test_real_nb201_table_12_epochs_against_200(nb201_csv):

@@ -141,3 +141,15 @@ def test_nb_race_returns_a_view_and_rejects_a_non_race():
         view.close()
     with pytest.raises(ValueError, match="needs a nasbench_ui.race.Race"):
         RaceView("random")
+
+
+def test_the_status_names_a_race_once():
+    """The default name "race" read "race race: idle"; a name of one's own is shown."""
+    plain = RaceView(Race("nb201", ["random"], estimator="zero_cost", trials=2))
+    named = RaceView(Race("nb201", ["random"], estimator="zero_cost", trials=2, name="mine"))
+    try:
+        assert plain.status.value.startswith("race: ") and "race race" not in plain.status.value
+        assert named.status.value.startswith("race <code>mine</code>: ")
+    finally:
+        plain.close()
+        named.close()
