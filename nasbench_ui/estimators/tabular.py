@@ -266,9 +266,14 @@ class TabularEstimator(Estimator):
             metric = shipped["metric"] if metric == "valid_acc_12ep" else metric
             cost = cost or ({} if cost_per_epoch else shipped["cost"])
             extra_metrics = extra_metrics or shipped["extra_metrics"]
-        if (table is None) == (frame is None):
-            raise ValueError("tabular: give exactly one of table= (a CSV path) and "
-                             "frame= (a pandas DataFrame)")
+        if table is None and frame is None:  # the workbench's options show "table" only
+            raise ValueError("tabular looks each architecture up in a table of measured ones: "
+                             "set its table option to a CSV file, or to 'digits' (the table "
+                             "shipped for the digits_cell space); in code, frame= takes a "
+                             "pandas DataFrame")
+        if table is not None and frame is not None:
+            raise ValueError("tabular: give table= (a CSV path) or frame= (a pandas "
+                             "DataFrame), not both")
         if frame is not None:
             if not hasattr(frame, "columns") or not hasattr(frame, "__getitem__"):
                 raise ValueError(f"tabular: frame must be a pandas DataFrame, got "
