@@ -15,24 +15,29 @@ from typing import Any
 
 __all__ = ["Progress", "Redraw", "shown_status"]
 
-#: statuses of a live search; once its thread has ended they read "done" (or "ready")
+#: statuses of a live search; once its thread has ended they read "done", "stopped" or "ready"
 _LIVE_STATUSES = ("idle", "running", "paused", "stopping", "done")
 
 
-def shown_status(status: str, running: bool, has_trials: bool) -> str:
+def shown_status(status: str, running: bool, has_trials: bool, spent: bool = True) -> str:
     """The status the workbench shows: the experiment's own while its search runs; once
-    it ended, "done" (or "ready" with no trial yet) -- except a status that says more,
-    such as "failed" (the search died; ``last_error`` says why), which is shown as it is.
+    it ended, "done" when its budget is ``spent``, "stopped" before that (Start goes on
+    from there), or "ready" with no trial yet -- except a status that says more, such as
+    "failed" (the search died; ``last_error`` says why), which is shown as it is.
 
     Example:
         >>> shown_status("running", True, True), shown_status("running", False, True)
         ('running', 'done')
+        >>> shown_status("done", False, True, spent=False)
+        'stopped'
         >>> shown_status("idle", False, False), shown_status("failed", False, True)
         ('ready', 'failed')
     """
     if running or status not in _LIVE_STATUSES:
         return status
-    return "done" if has_trials else "ready"
+    if not has_trials:
+        return "ready"
+    return "done" if spent else "stopped"
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,9 @@ class LiveView:
             return None
         trials, cache = self.trials, self.cache
         counts = {k: v for k, v in cache.counts.items() if v} if cache is not None else {}
-        status = shown_status(exp.status, exp.running, bool(trials))
+        running = exp.running
+        status = shown_status(exp.status, running, bool(trials),
+                              spent=running or exp.budget_spent())
         if self.following:
             owner = exp.owner() or {}
             status = (f"following: run by pid {owner.get('pid', '?')} on host "

@@ -333,6 +333,8 @@ def test_shown_status_keeps_failed_and_unknown_statuses():
     assert shown_status("failed", False, True) == "failed"
     assert shown_status("exotic", False, False) == "exotic"
     assert shown_status("done", False, True) == "done"
+    assert shown_status("done", False, True, spent=False) == "stopped"
+    assert shown_status("failed", False, True, spent=False) == "failed"
     assert shown_status("running", False, False) == "ready"
     assert shown_status("paused", True, True) == "paused"
 

@@ -116,6 +116,8 @@ def test_pause_resume_stop_buttons(quick_registered):
     wb.refresh(full=True)
     assert wb.controls.start_button.disabled is False
     assert len(wb.experiment.trials) < 500
+    # ended before its budget: "stopped" (Start goes on from there), not "done"
+    assert "stopped" in wb.controls.status.value and ">done<" not in wb.controls.status.value
 
 
 def test_attach_to_stored_experiment_and_rerun_cell_stops_search(tmp_path, quick_registered):
