@@ -111,6 +111,7 @@ def test_pause_resume_stop_buttons(quick_registered):
     wb.controls.pause_button.click()
     assert wb.controls.resume_button.disabled is False
     wb.controls.resume_button.click()
+    assert wait_for(lambda: wb.experiment.n_done() >= 1)  # a run with no trial reads "ready"
     wb.controls.stop_button.click()
     assert wait_for(lambda: not wb.experiment.running)
     wb.refresh(full=True)
