@@ -47,10 +47,16 @@ _f['latency_runs'].value = 0
 wb.controls.trials.value = 2000  # still running when the test clicks a point and Stop
 print(wb.controls.estimator_form.values(only_changed=True))"""
 
+# the kernel's space as JSON, or null while the drawing it last heard of is invalid (an
+# edge drawn in the page may not have reached it yet: n1 then cannot reach the output)
 SPACE_AS_JSON = """\
 import json
-print(json.dumps({"nodes": [n.name for n in wb.space.nodes],
-                  "edges": [[e.src, e.dst, list(e.ops)] for e in wb.space.edges]}))"""
+try:
+    _s = wb.space
+    print(json.dumps({"nodes": [n.name for n in _s.nodes],
+                      "edges": [[e.src, e.dst, list(e.ops)] for e in _s.edges]}))
+except ValueError:
+    print("null")"""
 
 # Where BokehJS draws row `row` of the scatter glyph fed by the source named `name`, in
 # viewport pixels (what page.mouse takes). jupyter_bokeh renders each document with
@@ -261,8 +267,8 @@ def test_workbench_end_to_end(page: Page, console_log, jupyter_server) -> None:
     _connect(page, "input", "n1")
     _connect(page, "n1", "output")
     space = _wait("the kernel's wb.space to hold n1 and its two edges",
-                  lambda: (lambda s: s if ["n1", "output", ["skip"]] in s["edges"] else None)(
-                      json.loads(run_code(page, SPACE_AS_JSON))), timeout=10)
+                  lambda: (lambda s: s if s and ["n1", "output", ["skip"]] in s["edges"]
+                           else None)(json.loads(run_code(page, SPACE_AS_JSON))), timeout=30)
     assert "n1" in space["nodes"], space
     assert ["input", "n1", ["skip"]] in space["edges"], space
     assert [e for e in space["edges"] if "n1" in e[:2]] == [
