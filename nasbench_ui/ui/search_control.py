@@ -73,9 +73,9 @@ class SearchControl:
         While the shown run's search runs, nothing: a double-click sends the second
         click before the page has disabled the button, and it must not start a second
         search that the workbench would no longer show nor stop."""
-        running = self.experiment
-        if running is not None and running.running:
-            return running
+        shown = self.experiment
+        if shown is not None and shown.running:
+            return shown
         try:
             hparams = self.space_panel.hparams
             if "editor" not in self.shared.locked and not hparams.commit():
