@@ -250,3 +250,46 @@ def test_arch_view_draws_kept_edges(browser: Any) -> None:
             page2.close()
     finally:
         page.close()
+
+
+_BOXES_JS = """() => {
+  const box = (e) => { const b = e.getBoundingClientRect();
+    return [b.left, b.top, b.right, b.bottom]; };
+  return {
+    labels: [...document.querySelectorAll("text.nbui-edge-label")].map((t) => [t.textContent, box(t)]),
+    nodes: [...document.querySelectorAll("g.nbui-node")].map((g) => [g.dataset.node,
+      box(g.querySelector("rect.nbui-box"))]),
+    title: box(document.querySelector(".nbui-title")),
+    canvas: box(document.querySelector(".nbui-canvas")),
+    notes: box(document.querySelector(".nbui-notes")),
+  };
+}"""
+
+
+def _meets(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize("preset", ["nb201", "darts_cell"])
+def test_arch_view_text_covers_no_node(browser: Any, preset: str) -> None:
+    """No edge's text overlaps a node's box, with or without an architecture (the
+    workbench showed ``nor_conv_3x3`` over node 1, and before a run every edge's whole
+    candidate list); the title sits above the drawing and the notes under it."""
+    space = spaces.get(preset)
+    rng = __import__("random").Random(5)
+    for arch in [*(space.sample(rng) for _ in range(3)), None]:
+        page = _mount(browser, ArchView(space, arch))
+        try:
+            g = page.evaluate(_BOXES_JS)
+            assert g["labels"] and len(g["nodes"]) == len(space.nodes)
+            covered = [(text, node) for text, t in g["labels"] for node, n in g["nodes"]
+                       if _meets(t, n)]
+            assert covered == [], (arch, covered)
+            assert g["title"][3] <= g["canvas"][1] and g["notes"][1] >= g["canvas"][3]
+            if arch is None:
+                assert page.locator(".nbui-title").inner_text().startswith("the search space")
+                assert page.locator("li.nbui-note").count() == 1
+                page.screenshot(path=str(artifact_path(f"arch_view_{preset}_space.png")))
+            assert page._nbui_errors == []
+        finally:
+            page.close()
