@@ -68,6 +68,8 @@ class ChartFigures:
         self.curves_fig, s3 = figures.curves_figure(metric=curve_metric)
         self.opfreq_fig, s4 = figures.op_frequency_figure(space, top_k=top_k)
         self.sources = {**s1, **s2, **s3, **s4}
+        #: the op heatmap's colour scale: 0 to the number of top trials counted
+        self.opfreq_mapper = self.opfreq_fig.select_one({"name": "nbui-opfreq-mapper"})
         # why a panel is hidden, under the charts (a SafeHTML: text, never markup)
         self.empty_note = SafeHTML("", layout=w.Layout(display="none"))
         self.empty_note.add_class("nbui-chart-notes")
@@ -113,8 +115,17 @@ class ChartFigures:
         self.opfreq_fig.y_range.factors = edges[::-1]
         self.opfreq_fig.title.text = (f"Ops chosen by the top {self.top_k} trials" if edges
                                       else "No operation choices in this space")
-        self.sources["opfreq"].data = (tables.op_frequency([], space) if space is not None
-                                       else tables.op_frequency_empty())
+        self.show_op_frequency(tables.op_frequency([], space) if space is not None
+                               else tables.op_frequency_empty())
+
+    def show_op_frequency(self, data: dict[str, list]) -> None:
+        """Put ``tables.op_frequency``'s ``data`` in the op heatmap, its colour scale
+        running from 0 to the number of top trials counted (the colour bar's counts are
+        the counts written in the cells)."""
+        figures.sync_source(self.sources["opfreq"], data)
+        high = figures.op_frequency_scale(data, self.top_k)
+        if self.opfreq_mapper.high != high:
+            self.opfreq_mapper.high = high
 
     def draw(self, lt: LiveTables, selected: int | None, since: int = 0) -> list[str]:
         """Move the rows the history and the scatter draw into their sources (a
@@ -257,7 +268,8 @@ class ChartFigures:
             (self.curves_fig, "visible"), (self.opfreq_fig, "visible"),
             (self.scatter_fig.title, "text"), (self.notes["history"], "text"),
             (self.notes["scatter"], "text"), (self.opfreq_fig.title, "text"),
-            (self.opfreq_fig.x_range, "factors"), (self.opfreq_fig.y_range, "factors")]
+            (self.opfreq_fig.x_range, "factors"), (self.opfreq_fig.y_range, "factors"),
+            (self.opfreq_mapper, "high")]
 
 
 class _Drawn(DrawnSource):

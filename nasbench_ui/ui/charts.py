@@ -234,8 +234,8 @@ class LiveCharts:
             top = [t.number for t in lt.top]
             if top != self._top_sent:
                 self._top_sent = top
-                figures.sync_source(self.sources["opfreq"], tables.op_frequency(
-                    lt.top, self.space, self.top_k, self.maximize))
+                f.show_op_frequency(tables.op_frequency(lt.top, self.space, self.top_k,
+                                                        self.maximize))
         self._history_seen = (lt, len(lt.history["number"]))
         f.set_titles()
         changed = set(kinds) != {"none"}

@@ -45,7 +45,8 @@ from nasbench_ui.viz.trials import PARETO_COLOR, STATE_COLORS
 
 __all__ = [
     "HEIGHT", "NONSELECTED_ALPHA", "SOURCE_NAMES", "WIDTH", "curves_figure", "history_figure",
-    "human_ticks", "integer_ticks", "op_factors", "op_frequency_figure", "same_cell",
+    "human_ticks", "integer_ticks", "op_factors", "op_frequency_figure", "op_frequency_scale",
+    "same_cell",
     "scatter_figure",
     "scatter_tips", "state_legend", "sync_source", "tooltip", "trial_tips",
 ]
@@ -267,10 +268,22 @@ def op_factors(space: Any) -> tuple[list[str], list[str]]:
     return list(names.values()), list(ops)
 
 
+def op_frequency_scale(data: dict[str, list], top_k: int) -> int:
+    """The top of the op heatmap's colour scale: the number of top trials counted (every
+    cell's count is at most that), or ``top_k`` before any.
+
+    Example:
+        >>> op_frequency_scale({"top": [3, 3]}, 10), op_frequency_scale({"top": []}, 10)
+        (3, 10)
+    """
+    return max(data.get("top") or [0]) or top_k
+
+
 def op_frequency_figure(space: Any, data: dict[str, list] | None = None,
                         top_k: int = 10) -> tuple:
-    """A heatmap: edge x op, colour = share of the top-k trials choosing that op, with a
-    colour bar and the count written in each cell."""
+    """A heatmap: edge x op, colour = how many of the top-k trials chose that op (the
+    count written in each cell), with a colour bar in trials from 0 to the number of
+    top trials (``op_frequency_scale``; the mapper is named ``nbui-opfreq-mapper``)."""
     if data is None:
         data = tables.op_frequency([], space) if space is not None else tables.op_frequency_empty()
     src = _source("opfreq", data)
@@ -281,16 +294,18 @@ def op_frequency_figure(space: Any, data: dict[str, list] | None = None,
                  x_axis_label="operation", y_axis_label="edge")
     fig.toolbar.logo = None
     fig.toolbar.autohide = True
-    mapper = LinearColorMapper(palette=Blues256[::-1], low=0, high=1)
+    mapper = LinearColorMapper(palette=Blues256[::-1], low=0,
+                               high=op_frequency_scale(data, top_k), name="nbui-opfreq-mapper")
     cells = fig.rect("op", "edge_text", 1, 1, source=src, line_color="white",
-                     fill_color={"field": "fraction", "transform": mapper})
+                     fill_color={"field": "count", "transform": mapper})
     fig.text("op", "edge_text", text="count_text", source=src, text_align="center",
              text_baseline="middle", text_font_size="10pt", text_color="text_color")
     fig.add_tools(HoverTool(renderers=[cells], tooltips=tooltip(
-        [("op", "@op"), ("chosen by", "@count"), ("share", "@fraction{0%}")],
+        [("op", "@op"), ("chosen by", "@count of the top @top trials")],
         title="@edge_text")))
-    bar = ColorBar(color_mapper=mapper, formatter=NumeralTickFormatter(format="0%"),
-                   title="share of the top trials", width=10, name="nbui-opfreq-colorbar",
+    bar = ColorBar(color_mapper=mapper, ticker=BasicTicker(min_interval=1, desired_num_ticks=6),
+                   formatter=NumeralTickFormatter(format="0"), title="trials choosing it",
+                   width=10, name="nbui-opfreq-colorbar",
                    title_text_font_size="8pt", major_label_text_font_size="8pt")
     fig.add_layout(bar, "right")
     fig.xaxis.major_label_orientation = math.pi / 4

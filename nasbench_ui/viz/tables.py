@@ -207,8 +207,9 @@ def op_frequency(
 ) -> dict[str, list]:
     """How often each candidate op of each op decision was chosen by the ``top_k`` best
     COMPLETE trials (by value). A long table: edge, op, count, fraction (count / number of
-    top trials, 0 when there are none), and for the heatmap edge_text (``a → b``),
-    count_text ("" for 0) and text_color (white on a dark cell).
+    top trials, 0 when there are none), top (that number of top trials, on every row),
+    and for the heatmap edge_text (``a → b``), count_text ("" for 0) and text_color
+    (white on a dark cell).
 
     Example:
         >>> from nasbench_ui.space import Edge, SearchSpace
@@ -238,6 +239,7 @@ def op_frequency(
             out["op"].append(op)
             out["count"].append(n)
             out["fraction"].append(share)
+            out["top"].append(len(top))
             out["edge_text"].append(names[d.label])
             out["count_text"].append(str(n) if n else "")
             out["text_color"].append("#ffffff" if share > 0.5 else "#1f2937")
@@ -251,7 +253,7 @@ def op_frequency_empty() -> dict[str, list]:
         >>> sorted(op_frequency_empty())[:3]
         ['count', 'count_text', 'edge']
     """
-    return {k: [] for k in ("edge", "op", "count", "fraction", "edge_text", "count_text",
+    return {k: [] for k in ("edge", "op", "count", "fraction", "top", "edge_text", "count_text",
                             "text_color")}
 
 

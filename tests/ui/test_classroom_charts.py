@@ -7,7 +7,7 @@ import re
 
 import pandas as pd
 import pytest
-from bokeh.models import BasicTicker, ColorBar, Legend
+from bokeh.models import BasicTicker, ColorBar, HoverTool, Legend
 
 from nasbench_ui import spaces
 from nasbench_ui.storage.trial import Trial, TrialState
@@ -104,6 +104,57 @@ def test_op_heatmap_has_a_colour_bar_counts_and_readable_edges():
     i = data["op"].index("skip_connect")
     assert data["count_text"][i] == "3" and data["text_color"][i] == "#ffffff"
     assert data["count_text"][data["op"].index("none")] == ""
+
+
+def test_op_heatmap_colour_bar_and_hover_read_in_the_cells_units():
+    """The cells write counts (how many of the top trials chose the op), so the colour
+    is that count and the colour bar counts trials from 0 to the number of top trials;
+    the bar was in % of a 0-1 share while the cells wrote 3, 5 (a teacher read a 5 as
+    5 %). The hover says the same count, of how many."""
+    s = spaces.nb201()
+    ts = [Trial(i, C, {lb: "none" if i == 0 else "skip_connect" for lb in s.labels}, 0.5 + i / 10)
+          for i in range(4)]
+    data = tables.op_frequency(ts, s, top_k=10)
+    fig, src = figures.op_frequency_figure(s, data, top_k=10)
+    cells = next(t for t in fig.tools if isinstance(t, HoverTool)).renderers[0]
+    bar = next(r for r in fig.right if isinstance(r, ColorBar))
+    mapper = bar.color_mapper
+    assert cells.glyph.fill_color.field == "count"
+    assert cells.glyph.fill_color.transform is mapper
+    # the cell texts are the coloured numbers; the scale ends at the 4 top trials counted
+    assert data["count_text"] == [str(c) if c else "" for c in data["count"]]
+    assert (mapper.low, mapper.high) == (0, 4) and set(data["top"]) == {4}
+    assert max(data["count"]) == 3  # skip_connect, by trials 1-3
+    assert all(mapper.low <= c <= mapper.high for c in src["opfreq"].data["count"])
+    # the bar: whole trials, no per cent
+    assert "%" not in bar.formatter.format and "trials" in bar.title
+    assert isinstance(bar.ticker, BasicTicker) and bar.ticker.min_interval == 1
+    tips = next(t for t in fig.tools if isinstance(t, HoverTool)).tooltips
+    assert "@count of the top @top trials" in tips and "%" not in tips
+    assert "fraction" not in tips
+    # before any trial the scale is the top-k of the title
+    empty, _ = figures.op_frequency_figure(s, top_k=10)
+    assert empty.select_one({"name": "nbui-opfreq-mapper"}).high == 10
+
+
+def test_live_op_heatmap_scale_follows_the_top_trials():
+    s = spaces.nb201()
+    charts = LiveCharts(s, top_k=10)
+    try:
+        mapper = charts.figures.opfreq_mapper
+        assert mapper.high == 10 and (mapper, "high") in charts.figures.changeable()
+        ts = [Trial(i, C, {lb: "skip_connect" for lb in s.labels}, i / 100) for i in range(3)]
+        charts.update(ts)
+        charts.flush()
+        assert mapper.high == 3 and max(charts.sources["opfreq"].data["count"]) == 3
+        ts += [Trial(i, C, {lb: "none" for lb in s.labels}, i / 100) for i in range(3, 15)]
+        charts.update(ts)
+        charts.flush()
+        assert mapper.high == 10 and max(charts.sources["opfreq"].data["count"]) == 10
+        charts.reset(s)
+        assert mapper.high == 10 and max(charts.sources["opfreq"].data["count"]) == 0
+    finally:
+        charts.close()
 
 
 def test_an_empty_panel_says_why_and_is_hidden():

@@ -61,8 +61,9 @@ def test_curves_and_op_frequency_figures():
     s = spaces.nb201()
     fig, src = figures.op_frequency_figure(s, tables.op_frequency(trials(2), s))
     assert src["opfreq"].name == "nbui-opfreq"
-    assert set(src["opfreq"].data) == {"edge", "op", "count", "fraction", "edge_text",
+    assert set(src["opfreq"].data) == {"edge", "op", "count", "fraction", "top", "edge_text",
                                        "count_text", "text_color"}
+    assert set(src["opfreq"].data["top"]) == {2}
     assert list(fig.x_range.factors) == list(s.edges[0].ops)
     # edges read in their direction: "1<-0" is shown as "0 → 1"
     assert list(fig.y_range.factors) == [f"{b} → {a}" for a, b in
