@@ -1,7 +1,9 @@
 """Forms generated from declared options, and the hyperparameter form of a space.
 
 No component has a hand-written form: :func:`options_form` builds one from a
-component's ``OPTIONS`` (see :mod:`nasbench_ui.options`).
+component's ``OPTIONS`` (see :mod:`nasbench_ui.options`). An empty text box's grey
+placeholder fits its box in the search panel (:func:`placeholder`); the whole help is
+the field's tooltip.
 
 Example:
     >>> from nasbench_ui.options import Option
@@ -13,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -37,6 +40,52 @@ OPTION_LABELS: dict[str, dict[str, str]] = {
 }
 
 
+#: short placeholders of text boxes whose help is longer than the box (the whole help is
+#: the field's tooltip: JupyterLab shows it on the label)
+OPTION_PLACEHOLDERS: dict[str, dict[str, str]] = {
+    "tabular": {"table": 'CSV path, or "digits"', "curve": "curve column (digits: curve)"},
+}
+#: the width of an option row in the search panel (its 400 px column less the Advanced
+#: fold's padding; 364 px in JupyterLab), the label's and the box's margins and padding
+#: beside it (26 px), and a character of a text box at most (13 px Arial: about 6 px)
+FORM_WIDTH_PX = 364
+BOX_PADDING_PX = 26
+CHAR_PX = 7
+_EMPTY_MEANS = re.compile(r"\(empty: ([^)]*)\)")
+
+
+def box_chars(label_px: str, width_px: int = FORM_WIDTH_PX) -> int:
+    """How many characters a text box shows beside a label ``label_px`` wide.
+
+    Example:
+        >>> box_chars("122px")
+        30
+    """
+    return max((width_px - int(label_px.removesuffix("px")) - BOX_PADDING_PX) // CHAR_PX, 8)
+
+
+def placeholder(owner: str, name: str, opt: Option, chars: int) -> str:
+    """The grey text of an empty box for option ``name`` of ``owner``, at most ``chars``
+    characters: a short text of :data:`OPTION_PLACEHOLDERS`, what an empty optional box
+    means (a help's "(empty: ...)"), else the help, cut after a word with "…" when longer.
+
+    Example:
+        >>> from nasbench_ui.options import Option
+        >>> placeholder("train", "threads", Option(int, None, optional=True,
+        ...             help="torch threads for each trial (empty: chosen per trial)"), 27)
+        'empty: chosen per trial'
+        >>> placeholder("x", "y", Option(str, "", help="a help text far longer than its box"), 20)
+        'a help text far…'
+    """
+    short = OPTION_PLACEHOLDERS.get(owner, {}).get(name)
+    empty = _EMPTY_MEANS.search(opt.help) if opt.optional else None
+    text = short or (f"empty: {empty.group(1)}" if empty else opt.help)
+    if len(text) <= chars:
+        return text
+    cut = text[:chars - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:(") + "…"
+
+
 def option_label(owner: str, name: str) -> str:
     """The label shown for option ``name`` of component ``owner``.
 
@@ -57,7 +106,7 @@ def label_width(labels: list[str]) -> str:
     return f"{max([len(t) for t in labels] + [6]) * 8 + 10:.0f}px"
 
 
-def _widget(desc: str, opt: Option, value: Any, width: str) -> w.Widget:
+def _widget(desc: str, opt: Option, value: Any, width: str, hint: str) -> w.Widget:
     style = {"description_width": width}
     layout = w.Layout(width=_LAYOUT_WIDTH)
     tip = opt.help or desc
@@ -84,7 +133,7 @@ def _widget(desc: str, opt: Option, value: Any, width: str) -> w.Widget:
         return PairRows(value, kind=kind, description=f"{desc}:")
     text = json.dumps(value) if opt.type in (dict, list) else ("" if value is None else str(value))
     return w.Text(value=text, description=desc, tooltip=tip, style=style, layout=layout,
-                  placeholder=opt.help[:40], continuous_update=False)
+                  placeholder=hint, continuous_update=False)
 
 
 class OptionsForm(w.VBox):
@@ -102,7 +151,9 @@ class OptionsForm(w.VBox):
         values = dict(values or {})
         self.labels = {n: option_label(owner, n) for n in self.options}
         width = label_width(list(self.labels.values()))
-        self.fields = {n: _widget(self.labels[n], o, values.get(n, o.default), width)
+        chars = box_chars(width)
+        self.fields = {n: _widget(self.labels[n], o, values.get(n, o.default), width,
+                                  placeholder(owner, n, o, chars))
                        for n, o in self.options.items()}
         self.message = SafeHTML()
         self.message.add_class("nbui-form-message")
