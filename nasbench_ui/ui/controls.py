@@ -2,7 +2,8 @@
 buttons, progress (time left in words) and a status line that wraps in its fixed-width
 column; under "Advanced" (folded) each component's generated options form under its own
 heading, then data set, seed and device. An estimator that serves only one strategy
-(``darts_epoch``) switches the strategy with a notice, and the reverse.
+(``darts_epoch``) switches the strategy with a notice, and the reverse. The budget boxes
+refuse a number of trials below 1 with the reason under them (``ui/budget.py``).
 
 The panel only builds an :class:`~nasbench_ui.config.ExperimentConfig`-shaped dict and
 shows what the workbench tells it; it never touches a strategy.
@@ -24,8 +25,13 @@ import torch
 from .. import data, estimators, options, strategies
 from ..devices import describe_device
 from ..steering import one_shot_estimator, strategy_for_estimator
+from .budget import BudgetFields
 from .forms import OptionsForm
+from .pace import PACED_ESTIMATORS, SPEEDS, WATCHABLE_RATE, auto_pace, default_speed, fmt_eta
 from .text import Markup, SafeHTML, error_html, esc, join, markup, status_html
+
+__all__ = ["LOCKABLE", "PACED_ESTIMATORS", "SPEEDS", "WATCHABLE_RATE", "ControlPanel",
+           "auto_pace", "default_speed", "fmt_eta"]
 
 _STYLE = {"description_width": "80px"}
 #: the parts of the panel a teacher can lock (``Workbench(lock=[...])``)
@@ -57,60 +63,6 @@ def _now() -> float:
     return time.time()
 
 
-def fmt_eta(seconds: float | None) -> str:
-    """The time left in words: "about 12 min left" ("" when unknown).
-
-    Example:
-        >>> fmt_eta(40), fmt_eta(719), fmt_eta(2 * 3600 + 300), fmt_eta(None)
-        ('about 40 s left', 'about 12 min left', 'about 2 h 5 min left', '')
-    """
-    if seconds is None or seconds != seconds or seconds < 0:
-        return ""
-    s = int(round(seconds))
-    if s < 60:
-        return f"about {max(s, 1)} s left"
-    m = int(round(s / 60))
-    if m < 60:
-        return f"about {m} min left"
-    h, m = divmod(m, 60)
-    return f"about {h} h {m} min left" if m else f"about {h} h left"
-
-
-#: the speed choices: label -> pace (simulated seconds per real second); "auto" picks
-#: the pace that shows about WATCHABLE_RATE trials per second from the trials' own cost
-SPEEDS: tuple[tuple[str, str | float], ...] = (
-    ("watchable (~2 trials/s)", "auto"), ("full speed", "full"), ("real time ×1", 1.0),
-    ("real time ×10", 10.0), ("real time ×100", 100.0), ("real time ×1000", 1000.0))
-WATCHABLE_RATE = 2.0
-#: estimators whose trials are charged a simulated cost (``cost_s``): pace slows them
-PACED_ESTIMATORS = ("tabular",)
-
-
-def default_speed(estimator: str) -> str:
-    """The speed a workbench starts with: watchable for a table look-up (a search of
-    hundreds of trials would be over in seconds), full speed for real training.
-
-    Example:
-        >>> default_speed("tabular"), default_speed("early_stop")
-        ('auto', 'full')
-    """
-    return "auto" if estimator in PACED_ESTIMATORS else "full"
-
-
-def auto_pace(costs: list[float], rate: float = WATCHABLE_RATE) -> float | None:
-    """The pace that shows about ``rate`` trials per second, from the simulated costs of
-    the trials so far (their median); None (full speed) before any cost is known.
-
-    Example:
-        >>> auto_pace([0.8, 1.0, 1.2]), auto_pace([])
-        (2.0, None)
-    """
-    known = sorted(c for c in costs if c is not None and c > 0)
-    if not known:
-        return None
-    return known[len(known) // 2] * rate
-
-
 class ControlPanel(w.VBox):
     """Dropdowns, forms, budget, speed and buttons; see the module docstring.
 
@@ -124,6 +76,7 @@ class ControlPanel(w.VBox):
     def __init__(self, strategy: str = "random", estimator: str = "early_stop",
                  dataset: str = "digits", trials: int = 30) -> None:
         self._loading = False
+        self._locked: set[str] = set()  # the parts a teacher locked (lock())
         self.dataset = w.Dropdown(options=data.names(), value=dataset, description="data set",
                                   style=_STYLE, layout=w.Layout(width="300px"))
         self.strategy = w.Dropdown(options=strategies.names(), value=strategy,
@@ -138,12 +91,9 @@ class ControlPanel(w.VBox):
         self.estimator_box = w.VBox([self.estimator_form])
         self.notice = SafeHTML("")
         self.notice.add_class("nbui-notice")
-        self.trials = w.BoundedIntText(value=trials, min=0, max=10**7, description="trials",
-                                       style=_STYLE, layout=w.Layout(width="175px"))
-        self.minutes = w.BoundedFloatText(value=0.0, min=0.0, max=10**6, description="minutes",
-                                          style={"description_width": "55px"},
-                                          layout=w.Layout(width="160px"),
-                                          tooltip="0 = no time limit (simulated seconds for tabular)")
+        #: the trials and minutes boxes with the line that says what is wrong with them
+        self.budget = BudgetFields(trials=trials, style=_STYLE)
+        self.trials, self.minutes = self.budget.trials, self.budget.minutes
         self.speed = w.Dropdown(options=list(SPEEDS), value=default_speed(estimator),
                                 description="pace", style=_STYLE, layout=w.Layout(width="300px"),
                                 tooltip="how fast a table look-up search runs: 'real time ×N' "
@@ -178,7 +128,6 @@ class ControlPanel(w.VBox):
         self._ran = 0.0
         self._done0: int | None = None
         self._seconds: float | None = None
-        self._locked: set[str] = set()
         self.advanced = w.Accordion(children=[
             self.strategy_box, self.estimator_box,
             w.VBox([self.dataset, w.HBox([self.seed, self.device]), self.device_label])])
@@ -188,7 +137,7 @@ class ControlPanel(w.VBox):
         super().__init__([
             SafeHTML(Markup("<b>Search</b>")),
             self.strategy, self.estimator,
-            w.HBox([self.trials, self.minutes]), self.speed,
+            self.budget, self.speed,
             w.HBox([self.start_button, self.pause_button, self.resume_button, self.stop_button]),
             w.HBox([self.progress, self.progress_label], layout=w.Layout(align_items="center")),
             self.status, self.notice,
@@ -260,13 +209,11 @@ class ControlPanel(w.VBox):
                 raise ValueError(f"{what} option {err}")
 
     def settings(self) -> dict[str, Any]:
-        """The experiment settings shown (ValueError names a bad field)."""
-        trials = self.trials.value or None
-        seconds = self.minutes.value * 60 or None
+        """The experiment settings shown (ValueError names a bad field: a number of
+        trials below 1 is refused, see :class:`~nasbench_ui.ui.budget.BudgetFields`)."""
+        trials, seconds = self.budget.budget()
         if seconds is not None and self._seconds is not None and abs(seconds - self._seconds) < 1e-6:
             seconds = self._seconds
-        if trials is None and seconds is None:
-            raise ValueError("set a budget: trials > 0 and/or minutes > 0")
         return {
             "dataset": self.dataset.value, "dataset_options": {},
             "strategy": self.strategy.value,
@@ -312,8 +259,7 @@ class ControlPanel(w.VBox):
                                               cfg.get("estimator_options") or {},
                                               owner=cfg["estimator"])
             self.estimator_box.children = [self.estimator_form]
-        self.trials.value = cfg.get("trials") or 0
-        self.minutes.value = (cfg.get("seconds") or 0) / 60
+        self.budget.show(cfg.get("trials"), cfg.get("seconds"))
         self._seconds = cfg.get("seconds")  # exact, so a round trip keeps e.g. 10.0
         self.seed.value = cfg.get("seed", 0)
         device = cfg.get("device", "auto")
@@ -340,7 +286,7 @@ class ControlPanel(w.VBox):
 
     def _apply_locks(self, active: bool = False) -> None:
         for name in LOCKABLE:
-            off = active or name in getattr(self, "_locked", set())
+            off = active or name in self._locked
             for f in self._fields_of(name):
                 if isinstance(f, OptionsForm):
                     f.set_disabled(off)

@@ -1,0 +1,89 @@
+"""The search panel in real JupyterLab + Chromium at 1280x800, as a teacher found it:
+
+- the tabular estimator's ``table`` box shows its whole grey placeholder (it was cut,
+  ``path of the benchmark CSV, or "digits" f``, 228 px of text in a 216 px box);
+- -5 typed into the trials box stays -5, turns red with the reason under it, and Start
+  starts nothing (the bounded box turned it into 0 without a word); a valid number
+  clears the reason.
+
+Screenshot (artifacts/): controls-trials-refused.png.
+"""
+
+from __future__ import annotations
+
+import pytest
+from helpers.lab import (
+    assert_clean,
+    kernel_text,
+    open_notebook,
+    run_all,
+    save_screenshot,
+    write_notebook,
+)
+from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+
+# each visible text box of the search panel that shows a placeholder: its label, the
+# placeholder's width in the box's own font and the room inside the box
+PLACEHOLDERS_JS = """() => {
+    const ctx = document.createElement('canvas').getContext('2d');
+    const out = [];
+    for (const e of document.querySelectorAll('.nbui-controls input[type=text]')) {
+        if (e.offsetParent === null || !e.placeholder || e.value) { continue; }
+        const cs = getComputedStyle(e);
+        ctx.font = cs.font;
+        out.push({label: e.parentElement.querySelector('label')?.textContent.trim(),
+                  text: e.placeholder, width: ctx.measureText(e.placeholder).width,
+                  room: e.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight)});
+    }
+    return out;
+}"""
+
+
+def _type_into(page: Page, locator, text: str) -> None:
+    locator.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+    page.keyboard.press("Tab")
+
+
+def test_the_table_placeholder_fits_and_trials_below_one_are_refused(
+        page: Page, console_log, jupyter_server) -> None:
+    page.set_viewport_size({"width": 1280, "height": 800})
+    path = write_notebook(
+        jupyter_server.root_dir / "controls_e2e.ipynb",
+        "import nasbench_ui as nb\n"
+        "wb = nb.Workbench(space='digits_cell', estimator='tabular', storage=':memory:')\n"
+        "wb.controls.advanced.selected_index = 1  # the estimator's options open\n"
+        "wb")
+    open_notebook(page, jupyter_server, path)
+    page.evaluate("() => window.jupyterapp.shell.collapseLeft()")  # the file browser closed
+    run_all(page, timeout=120)
+    page.locator("button.nbui-start").wait_for(timeout=30_000)
+    page.locator(".nbui-controls input[type=text]").first.wait_for(timeout=30_000)
+
+    shown = page.evaluate(PLACEHOLDERS_JS)
+    table = [p for p in shown if p["label"] == "table"]
+    assert table and "digits" in table[0]["text"], shown
+    cut = [p for p in shown if p["width"] > p["room"]]
+    assert not cut, f"placeholders cut off in their box: {cut}"
+
+    trials = page.locator(".nbui-controls .nbui-trials input")
+    reason = page.locator(".nbui-controls .nbui-budget-message")
+    assert not reason.is_visible()  # no empty line while the budget is valid
+    _type_into(page, trials, "-5")
+    reason.wait_for(state="visible", timeout=10_000)
+    assert "trials must be 1 or more, got -5" in reason.inner_text()
+    assert trials.input_value() == "-5"
+    assert kernel_text(page, "wb.controls.trials.value") == "-5"
+    assert "nbui-bad" in (page.locator(".nbui-controls .nbui-trials").get_attribute("class") or "")
+    page.locator("button.nbui-start").click()
+    page.locator(".nbui-status-line", has_text="trials must be 1 or more").wait_for(timeout=10_000)
+    assert kernel_text(page, "wb.experiment is None") == "True"
+    save_screenshot(page, "controls-trials-refused")
+
+    _type_into(page, trials, "3")
+    reason.wait_for(state="hidden", timeout=10_000)
+    assert kernel_text(page, "wb.controls.settings()['trials']") == "3"
+    assert_clean(page, console_log)
