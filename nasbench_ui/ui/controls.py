@@ -2,8 +2,11 @@
 buttons, progress (time left in words) and a status line that wraps in its fixed-width
 column; under "Advanced" (folded) each component's generated options form under its own
 heading, then data set, seed and device. An estimator that serves only one strategy
-(``darts_epoch``) switches the strategy with a notice, and the reverse. The budget boxes
-refuse a number of trials below 1 with the reason under them (``ui/budget.py``).
+(``darts_epoch``) switches the strategy with a notice, and the reverse. The estimators
+offered follow the space shown (:meth:`ControlPanel.set_space`; ``tabular`` only for a
+space a table can hold, ``ui/estimator_choice.py``): a space without one while
+``tabular`` is chosen switches to ``early_stop`` with a notice. The budget boxes refuse
+a number of trials below 1 with the reason under them (``ui/budget.py``).
 
 The panel only builds an :class:`~nasbench_ui.config.ExperimentConfig`-shaped dict and
 shows what the workbench tells it; it never touches a strategy.
@@ -24,8 +27,17 @@ import torch
 
 from .. import data, estimators, options, strategies
 from ..devices import describe_device
+from ..space import SearchSpace
 from ..steering import one_shot_estimator, strategy_for_estimator
 from .budget import BudgetFields
+from .estimator_choice import (
+    DEFAULT_ESTIMATOR,
+    TABLE_HINT,
+    has_table,
+    no_table_note,
+    no_table_reason,
+    offered_estimators,
+)
 from .forms import OptionsForm
 from .pace import PACED_ESTIMATORS, SPEEDS, WATCHABLE_RATE, auto_pace, default_speed, fmt_eta
 from .text import Markup, SafeHTML, error_html, esc, join, markup, status_html
@@ -94,6 +106,8 @@ class ControlPanel(w.VBox):
         #: the trials and minutes boxes with the line that says what is wrong with them
         self.budget = BudgetFields(trials=trials, style=_STYLE)
         self.trials, self.minutes = self.budget.trials, self.budget.minutes
+        self._space: SearchSpace | None = None  # the space shown (set_space); None: unknown
+        self._offering = False  # the estimator's options are being replaced
         self.speed = w.Dropdown(options=list(SPEEDS), value=default_speed(estimator),
                                 description="pace", style=_STYLE, layout=w.Layout(width="300px"),
                                 tooltip="how fast a table look-up search runs: 'real time ×N' "
@@ -180,6 +194,8 @@ class ControlPanel(w.VBox):
         self._apply_locks()
 
     def _on_estimator(self, change: dict[str, Any]) -> None:
+        if self._offering:
+            return
         name = change["new"]
         self.estimator_form = OptionsForm(estimators.options(name), owner=name)
         self.estimator_box.children = [self.estimator_form]
@@ -200,6 +216,42 @@ class ControlPanel(w.VBox):
 
     def _say(self, text: str) -> None:
         self.notice.value = markup("<small>ⓘ {}</small>", text)
+
+    # ------------------------------------------------------------ the space
+    def set_space(self, space: SearchSpace) -> None:
+        """Offer the estimators that can serve ``space``, the space shown (the space
+        panel calls this for each one). A table look-up (``tabular``) chosen for a
+        space no table can hold switches to ``early_stop`` with a notice saying why; a
+        teacher's locked estimator stays, and the notice says its trials will fail."""
+        self._space = space
+        offered = offered_estimators(space)
+        current = self.estimator.value
+        if current not in offered:
+            if "estimator" in self._locked:
+                offered.append(current)
+                self._say(no_table_note(current, space, None))
+            else:
+                self.estimator.value = DEFAULT_ESTIMATOR  # its form, its speed
+                self._say(no_table_note(current, space, DEFAULT_ESTIMATOR))
+        self.estimator.tooltip = (None if has_table(space) else
+                                  f"tabular (a table look-up) is offered for {TABLE_HINT}")
+        if list(self.estimator.options) != offered:
+            self._offering = True
+            try:  # new options select the first one: the one shown goes back
+                self.estimator.options = offered
+                self.estimator.value = current if current in offered else DEFAULT_ESTIMATOR
+            finally:
+                self._offering = False
+
+    def _space_of(self, cfg: dict[str, Any]) -> SearchSpace | None:
+        """The space a config names (the one shown when it names none readable)."""
+        d = cfg.get("space")
+        if isinstance(d, dict):
+            try:
+                return SearchSpace.from_dict(d)
+            except ValueError:  # the config's own check says why, where it is loaded
+                return self._space
+        return self._space
 
     def check(self) -> None:
         """Raise a ValueError with the reason when a form holds an invalid entry."""
@@ -228,24 +280,33 @@ class ControlPanel(w.VBox):
         """Show a stored config's settings (the inverse of :meth:`settings`).
 
         Each options form is rebuilt from its defaults, then the config's options are
-        filled in, so nothing of an earlier setting lingers. ``strict`` raises a
-        ValueError (listing the valid names) for an unknown data set, strategy or
-        estimator, or a bad option, instead of keeping what is shown.
+        filled in, so nothing of an earlier setting lingers. The estimators offered are
+        those of the config's space (:meth:`set_space`). ``strict`` raises a ValueError
+        (listing the valid names) for an unknown data set, strategy or estimator, an
+        estimator its space cannot serve (``tabular`` without a table), or a bad option,
+        instead of keeping what is shown.
         """
-        for key, field, registry in (("dataset", self.dataset, data), ("strategy", self.strategy, strategies),
-                                     ("estimator", self.estimator, estimators)):
+        space = self._space_of(cfg)
+        for key, names, registry in (("dataset", list(self.dataset.options), data),
+                                     ("strategy", list(self.strategy.options), strategies),
+                                     ("estimator", estimators.names(), estimators)):
             name = cfg.get(key)
-            if strict and name not in field.options:
-                raise ValueError(f"unknown {key} {name!r}; valid: {list(field.options)}")
+            if strict and name not in names:
+                raise ValueError(f"unknown {key} {name!r}; valid: {names}")
             if strict and key != "dataset":
                 options.resolve(registry.get(name), cfg.get(f"{key}_options") or {})
+        name = cfg.get("estimator")
+        if strict and space is not None and name not in offered_estimators(space):
+            raise ValueError(f"{no_table_reason(name, space)}: choose another estimator")
         self._loading = True
         try:
-            self._load_checked(cfg)
+            self._load_checked(cfg, space)
         finally:
             self._loading = False
 
-    def _load_checked(self, cfg: dict[str, Any]) -> None:
+    def _load_checked(self, cfg: dict[str, Any], space: SearchSpace | None) -> None:
+        if space is not None:
+            self.set_space(space)
         if cfg.get("dataset") in self.dataset.options:
             self.dataset.value = cfg["dataset"]
         if cfg.get("strategy") in self.strategy.options:
@@ -259,6 +320,10 @@ class ControlPanel(w.VBox):
                                               cfg.get("estimator_options") or {},
                                               owner=cfg["estimator"])
             self.estimator_box.children = [self.estimator_form]
+        elif space is not None and cfg.get("estimator") in estimators.names():
+            # a stored run of a table look-up on a space without a table: not offered
+            self.estimator.value = DEFAULT_ESTIMATOR
+            self._say(no_table_note(cfg["estimator"], space, DEFAULT_ESTIMATOR))
         self.budget.show(cfg.get("trials"), cfg.get("seconds"))
         self._seconds = cfg.get("seconds")  # exact, so a round trip keeps e.g. 10.0
         self.seed.value = cfg.get("seed", 0)

@@ -4,9 +4,9 @@ step with each other.
 
 A preset picked in the dropdown replaces the drawn space and sets the data set and the
 suggested estimator of that preset in the control panel; an edit of the drawing updates
-the hyperparameter form, the dropdown (the preset's name while the space equals it) and
-calls ``on_space(space)``; an edit of the form rebuilds the space with its
-hyperparameters.
+the hyperparameter form, the dropdown (the preset's name while the space equals it), the
+estimators the control panel offers (``ControlPanel.set_space``) and calls
+``on_space(space)``; an edit of the form rebuilds the space with its hyperparameters.
 
 Example:
     >>> from nasbench_ui.ui.controls import ControlPanel
@@ -51,6 +51,7 @@ class SpacePanel:
         self.preset.observe(self._on_preset, "value")
         self.editor.observe_space(self._on_space_edit)
         self.hparams.on_change(self._on_hparams)
+        controls.set_space(space)  # the estimators offered for it
         shown = self.space_view if self.space_view is not None else self.editor
         #: the panel's widget: dropdown, editor (or drawing), form
         self.widget = w.VBox([self.preset, shown, self.hparams],
@@ -78,6 +79,7 @@ class SpacePanel:
 
     def _on_space_edit(self, space: SearchSpace) -> None:
         self.hparams.set_space(space)
+        self.controls.set_space(space)
         if self.space_view is not None:
             self.space_view.set_space(space)
         self.on_space(space)

@@ -1,12 +1,105 @@
-"""The search panel (``ui/controls.py``): the budget boxes refuse a number of trials
-below 1 next to the field, so Start never starts with it."""
+"""The search panel (``ui/controls.py``): the estimators offered follow the space shown
+(``tabular`` only where a table can hold its architectures), and the budget boxes refuse
+a number of trials below 1 next to the field, so Start never starts with it."""
 
 from __future__ import annotations
 
 import pytest
 
 import nasbench_ui as nb
+from nasbench_ui.space import presets
 from nasbench_ui.ui.controls import ControlPanel
+
+
+def _digits_state() -> dict:
+    """A shared config of the shipped table's search (tabular, the digits table)."""
+    source = nb.Workbench(space="digits_cell", estimator="tabular", storage=":memory:")
+    source.controls.estimator_form.set_values({"table": "digits"})
+    return source.state
+
+
+# ------------------------------------------------------------ estimators offered
+@pytest.mark.parametrize("space", ["keras_cnn", "mlp", "rnn", "darts_cell"])
+def test_tabular_is_not_offered_for_a_space_without_a_table(space):
+    wb = nb.Workbench(space=space, storage=":memory:")
+    assert "tabular" not in wb.controls.estimator.options
+    assert "early_stop" in wb.controls.estimator.options
+    assert "digits_cell" in wb.controls.estimator.tooltip  # where to find one
+
+
+def test_tabular_is_offered_again_when_the_space_shown_has_a_table():
+    wb = nb.Workbench(storage=":memory:")  # keras_cnn
+    assert "tabular" not in wb.controls.estimator.options
+    wb.preset.value = "nb201"
+    assert "tabular" in wb.controls.estimator.options
+    assert wb.controls.estimator.value == "early_stop"  # offered, not chosen
+    wb.preset.value = "digits_cell"  # the shipped table: picked with its table
+    assert wb.controls.estimator.value == "tabular"
+    assert wb.controls.settings()["estimator_options"] == {"table": "digits"}
+
+
+def test_a_space_without_a_table_switches_tabular_to_early_stop_with_a_note():
+    wb = nb.Workbench(space="digits_cell", estimator="tabular", storage=":memory:")
+    c = wb.controls
+    c.strategy.value = "evolution"
+    c.trials.value = 12
+    assert c.estimator.value == "tabular" and c.speed.value == "auto"
+    wb.preset.value = "mlp"
+    assert c.estimator.value == "early_stop"
+    assert c.estimator_form.owner == "early_stop" and "epochs" in c.estimator_form.fields
+    assert "tabular" not in c.estimator.options
+    note = c.notice.value
+    assert "mlp has no table" in note and "the estimator is now early_stop" in note
+    assert c.speed.value == "full"  # the speed of training, not of a table look-up
+    assert (c.strategy.value, c.trials.value) == ("evolution", 12)  # nothing else changed
+    assert "estimator options: early_stop" in c.advanced.titles
+
+
+def test_an_edited_space_that_loses_its_table_switches_too():
+    wb = nb.Workbench(space="digits_cell", estimator="tabular", storage=":memory:")
+    wb.space = presets.keras_cnn()  # what the editor's observer hands on, as after a drawing
+    assert wb.controls.estimator.value == "early_stop"
+    assert "keras_cnn has no table" in wb.controls.notice.value
+
+
+def test_a_locked_tabular_estimator_stays_and_the_note_says_its_trials_will_fail():
+    wb = nb.Workbench(space="digits_cell", estimator="tabular", storage=":memory:",
+                      lock=["estimator"])
+    wb.preset.value = "mlp"
+    assert wb.controls.estimator.value == "tabular" and wb.controls.estimator.disabled
+    assert "locked, so each trial will fail" in wb.controls.notice.value
+
+
+def test_a_shared_config_with_tabular_and_its_table_space_loads_into_another_space():
+    state = _digits_state()
+    for ui in (False, True):  # wb.state = ..., and the Import button
+        wb = nb.Workbench(storage=":memory:")  # keras_cnn: no tabular offered
+        wb.load_state(state, ui=ui)
+        assert wb.space.name == "digits_cell"
+        assert wb.controls.estimator.value == "tabular"
+        assert wb.controls.settings()["estimator_options"] == {"table": "digits"}
+        assert wb.state == state
+
+
+def test_a_shared_config_with_tabular_on_a_space_without_a_table_is_refused():
+    state = {**_digits_state(), "space": presets.mlp().to_dict()}
+    wb = nb.Workbench(space="nb201", storage=":memory:")
+    before = wb.state
+    with pytest.raises(ValueError, match="mlp has no table for tabular"):
+        wb.state = state
+    assert wb.state == before  # nothing changed
+    assert wb.sharing.import_text(__import__("json").dumps(state)) is False
+    assert "mlp has no table" in wb.sharing.message.value
+
+
+def test_a_panel_without_a_space_offers_every_estimator():
+    panel = ControlPanel()
+    assert "tabular" in panel.estimator.options
+    panel.set_space(presets.get("keras_cnn"))
+    assert "tabular" not in panel.estimator.options
+    panel.set_space(presets.get("digits_cell"))
+    panel.estimator.value = "tabular"
+    assert panel.estimator.value == "tabular" and panel.estimator.tooltip is None
 
 
 # ------------------------------------------------------------------ trials
@@ -53,3 +146,12 @@ def test_a_seconds_only_config_round_trips_through_the_budget_boxes():
     c.load_settings(cfg)
     assert (c.trials.value, c.minutes.value, c.budget.error) == (0, 10.0, None)
     assert (c.settings()["trials"], c.settings()["seconds"]) == (None, 600.0)
+
+
+def test_a_stored_tabular_run_on_a_space_without_a_table_shows_early_stop_with_a_note():
+    exp = nb.Experiment("mlp", estimator="tabular", estimator_options={"table": "digits"},
+                        trials=2, storage=":memory:")  # made in code: every trial would fail
+    wb = nb.Workbench(experiment=exp)
+    assert wb.controls.estimator.value == "early_stop"
+    assert "mlp has no table for tabular" in wb.controls.notice.value
+    assert "tabular" not in wb.controls.estimator.options

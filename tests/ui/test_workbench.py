@@ -138,7 +138,7 @@ def test_attach_to_stored_experiment_and_rerun_cell_stops_search(tmp_path, quick
 
 
 def test_every_strategy_and_estimator_is_in_the_dropdowns_with_a_generated_form():
-    wb = nb.Workbench(storage=":memory:")
+    wb = nb.Workbench(space="nb201", storage=":memory:")  # a space with a table: tabular too
     assert list(wb.controls.strategy.options) == nb.strategies.names()
     assert list(wb.controls.estimator.options) == nb.estimators.names()
     for name in nb.strategies.names():
