@@ -152,10 +152,11 @@ class ControlPanel(w.VBox):
             SafeHTML(Markup("<b>Search</b>")),
             self.strategy, self.estimator,
             self.budget, self.speed,
+            SafeHTML(Markup("<small>Advanced</small>")), self.advanced,
+            # Start last, as a form's button, so the charts below it are in view with it
             w.HBox([self.start_button, self.pause_button, self.resume_button, self.stop_button]),
             w.HBox([self.progress, self.progress_label], layout=w.Layout(align_items="center")),
             self.status, self.notice,
-            SafeHTML(Markup("<small>Advanced</small>")), self.advanced,
         ], layout=w.Layout(width="400px", min_width="400px", flex="0 0 400px"))
         self.add_class("nbui-controls")
 

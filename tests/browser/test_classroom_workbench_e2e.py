@@ -10,10 +10,13 @@ quick-start workbench's forms, layout, speed, reload and run picker.
 - point 7: the "watchable" speed slows a tabular search; "full speed" lets it finish;
 - point 8: re-running the workbench cell shows the run's history at once; the Runs tab
   opens an older run and deletes one after a second click;
+- Start and the first chart in view together with the file browser open (a teacher's
+  1280x800 screen: the search panel sits below the space, Start at its end);
 - point 9: paused reads "paused" (no "running: #n"); the time left reads "about ... left".
 
 Screenshots (artifacts/): classroom-before-start.png, classroom-running.png,
-classroom-after-stop.png, classroom-paced-tabular.png.
+classroom-start-and-charts.png, classroom-after-stop.png,
+classroom-paced-tabular.png.
 """
 
 from __future__ import annotations
@@ -257,6 +260,22 @@ def test_quick_start_in_class(page: Page, console_log, jupyter_server, tmp_path)
     controls_box = wb.locator(".nbui-controls").bounding_box()
     assert status_box["x"] + status_box["width"] <= controls_box["x"] + controls_box["width"] + 1
     save_screenshot(page, "classroom-running")
+
+    # a teacher's screen (1280x800, the file browser open): scrolled to Start, the first
+    # chart is in view too, so pressing Start and watching the search need no scrolling
+    page.evaluate("() => window.jupyterapp.shell.expandLeft()")
+    wb.locator("button.nbui-start").evaluate("(e) => e.scrollIntoView({block: 'start'})")
+    page.mouse.move(5, 5)
+    left, top, right, bottom = page.evaluate(CONTROLS_JS)["area"]
+    for name, where in (("Start", "button.nbui-start"), ("the first chart", ".nbui-charts canvas")):
+        box = wb.locator(where).first.bounding_box()  # a chart's canvas: in Bokeh's shadow DOM
+        assert box is not None, f"the page shows no {name}"
+        edges = [box["x"], box["y"], box["x"] + box["width"], box["y"] + box["height"]]
+        assert left <= edges[0] and edges[2] <= right + 1 and top <= edges[1] + 1 \
+            and edges[3] <= bottom + 1, (
+                f"{name} at {edges} is outside the visible area {[left, top, right, bottom]}")
+    save_screenshot(page, "classroom-start-and-charts")
+    page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
 
     # point 9: paused says "paused", without the trial that was running
     wb.locator("button.nbui-pause").click()
