@@ -129,6 +129,8 @@ class Workbench(w.VBox):
 
         self.controls = ControlPanel(strategy=strategy, estimator=estimator, trials=trials,
                                      dataset=presets.DEFAULT_DATASET.get(space.name, "digits"))
+        # locked before the space panel shows it its space: a locked choice stays
+        self.controls.lock([n for n in locked if n in ControlPanel.LOCKS])
         self.diff = DiffView(space)
         #: the space side: preset dropdown, graph editor (or drawing), hyperparameter form
         self.space_side = SpacePanel(space, self.controls, on_space=self.diff.set_space,

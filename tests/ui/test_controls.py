@@ -70,6 +70,14 @@ def test_a_locked_tabular_estimator_stays_and_the_note_says_its_trials_will_fail
     assert "locked, so each trial will fail" in wb.controls.notice.value
 
 
+def test_a_workbench_opened_with_tabular_locked_on_a_space_without_a_table_keeps_it():
+    # the lock holds from the start: the space shown first does not switch it away
+    wb = nb.Workbench(space="mlp", estimator="tabular", storage=":memory:", lock=["estimator"])
+    assert wb.controls.estimator.value == "tabular" and wb.controls.estimator.disabled
+    assert "locked, so each trial will fail" in wb.controls.notice.value
+    assert wb.state["estimator"] == "tabular"
+
+
 def test_a_shared_config_with_tabular_and_its_table_space_loads_into_another_space():
     state = _digits_state()
     for ui in (False, True):  # wb.state = ..., and the Import button
