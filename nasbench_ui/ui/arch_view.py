@@ -45,13 +45,13 @@ from .graph_layout import COLUMN_DX, compute_layout
 #: the most characters of an edge's label before its candidates read ``N ops``
 #: (``opsLabel`` in graph_editor.js, which the editor uses)
 LABEL_CHARS = 22
-#: the view's title when it draws the whole space (no architecture) and none was given
 #: mirrors of graph_editor.js: a node box's width, and a label character's width (its
 #: ``CHAR_W``, ``LABEL_PX * 0.58``) as the page places labels
 NODE_W = 124.0
 CHAR_W = 13 * 0.58
 #: the room left on each side of an edge's text between two nodes
 LABEL_MARGIN = 8.0
+#: the view's title when it draws the whole space (no architecture) and none was given
 SPACE_TITLE = "the search space (no trial shown): each edge with its candidate operations"
 
 

@@ -23,13 +23,12 @@ import time
 from typing import Any
 
 import ipywidgets as w
-import torch
 
 from .. import data, estimators, options, strategies
-from ..devices import describe_device
 from ..space import SearchSpace
 from ..steering import one_shot_estimator, strategy_for_estimator
 from .budget import BudgetFields
+from .device_field import describe, device_options
 from .estimator_choice import (
     DEFAULT_ESTIMATOR,
     TABLE_HINT,
@@ -37,10 +36,11 @@ from .estimator_choice import (
     no_table_note,
     no_table_reason,
     offered_estimators,
+    stored_table_note,
 )
 from .forms import OptionsForm
 from .pace import PACED_ESTIMATORS, SPEEDS, WATCHABLE_RATE, auto_pace, default_speed, fmt_eta
-from .text import Markup, SafeHTML, error_html, esc, join, markup, status_html
+from .text import Markup, SafeHTML, error_html, join, markup, status_html
 
 __all__ = ["LOCKABLE", "PACED_ESTIMATORS", "SPEEDS", "WATCHABLE_RATE", "ControlPanel",
            "auto_pace", "default_speed", "fmt_eta"]
@@ -48,26 +48,6 @@ __all__ = ["LOCKABLE", "PACED_ESTIMATORS", "SPEEDS", "WATCHABLE_RATE", "ControlP
 _STYLE = {"description_width": "80px"}
 #: the parts of the panel a teacher can lock (``Workbench(lock=[...])``)
 LOCKABLE = ("dataset", "strategy", "estimator", "budget", "seed", "device")
-
-
-def _device_options() -> list[str]:
-    opts = ["auto", "cpu"]
-    if torch.cuda.is_available():
-        opts += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        opts.append("mps")
-    return opts
-
-
-def _describe(device: str) -> Markup:
-    """What ``device`` is here, as page markup (a device name from an imported config
-    is shown as text)."""
-    try:
-        text = esc(describe_device(device))
-    except ValueError as e:  # a config from another machine: say why it cannot run here
-        text = error_html(e)
-    return markup("<small>{}</small>", text)
 
 
 def _now() -> float:
@@ -89,6 +69,9 @@ class ControlPanel(w.VBox):
                  dataset: str = "digits", trials: int = 30) -> None:
         self._loading = False
         self._locked: set[str] = set()  # the parts a teacher locked (lock())
+        self._active = False  # a search runs, is paused or stopping: the fields are off
+        self._space_waits = False  # set_space came while it was active
+        self._table_note = False  # the notice says a space has no table
         self.dataset = w.Dropdown(options=data.names(), value=dataset, description="data set",
                                   style=_STYLE, layout=w.Layout(width="300px"))
         self.strategy = w.Dropdown(options=strategies.names(), value=strategy,
@@ -114,11 +97,11 @@ class ControlPanel(w.VBox):
                                         "charges each trial its table training time / N")
         self.speed.add_class("nbui-speed")
         self.seed = w.IntText(value=0, description="seed", style=_STYLE, layout=w.Layout(width="175px"))
-        self.device = w.Dropdown(options=_device_options(), value="auto", description="device",
+        self.device = w.Dropdown(options=device_options(), value="auto", description="device",
                                  style={"description_width": "55px"}, layout=w.Layout(width="160px"))
-        self.device_label = SafeHTML(_describe(self.device.value))
+        self.device_label = SafeHTML(describe(self.device.value))
         self.device_label.add_class("nbui-device-label")
-        self.device.observe(lambda ch: setattr(self.device_label, "value", _describe(ch["new"])),
+        self.device.observe(lambda ch: setattr(self.device_label, "value", describe(ch["new"])),
                             "value")
         self.strategy.observe(self._on_strategy, "value")
         self.estimator.observe(self._on_estimator, "value")
@@ -215,27 +198,40 @@ class ControlPanel(w.VBox):
         self._title_advanced()
         self._apply_locks()
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str, table_note: bool = False) -> None:
         self.notice.value = markup("<small>ⓘ {}</small>", text)
+        self._table_note = table_note  # a note on the space's table, cleared by set_space
 
     # ------------------------------------------------------------ the space
     def set_space(self, space: SearchSpace) -> None:
         """Offer the estimators that can serve ``space``, the space shown (the space
         panel calls this for each one). A table look-up (``tabular``) chosen for a
         space no table can hold switches to ``early_stop`` with a notice saying why; a
-        teacher's locked estimator stays, and the notice says its trials will fail."""
+        teacher's locked estimator stays, and the notice says its trials will fail.
+        While a search runs the estimator shown is the run's: the offer follows the
+        space once the search has ended."""
         self._space = space
+        self._space_waits = self._active
+        if self._active:
+            return
         offered = offered_estimators(space)
         current = self.estimator.value
         if current not in offered:
             if "estimator" in self._locked:
                 offered.append(current)
-                self._say(no_table_note(current, space, None))
+                self._say(no_table_note(current, space, None), table_note=True)
             else:
                 self.estimator.value = DEFAULT_ESTIMATOR  # its form, its speed
-                self._say(no_table_note(current, space, DEFAULT_ESTIMATOR))
+                self._say(no_table_note(current, space, DEFAULT_ESTIMATOR), table_note=True)
+        elif self._table_note:  # said of a space shown before
+            self.notice.value, self._table_note = "", False
         self.estimator.tooltip = (None if has_table(space) else
                                   f"tabular (a table look-up) is offered for {TABLE_HINT}")
+        self._offer(offered)
+
+    def _offer(self, offered: list[str]) -> None:
+        """Set the estimators offered, keeping the one shown where it is among them."""
+        current = self.estimator.value
         if list(self.estimator.options) != offered:
             self._offering = True
             try:  # new options select the first one: the one shown goes back
@@ -315,16 +311,18 @@ class ControlPanel(w.VBox):
             self.strategy_form = OptionsForm(strategies.options(cfg["strategy"]),
                                              cfg.get("strategy_options") or {}, owner=cfg["strategy"])
             self.strategy_box.children = [self.strategy_form]
-        if cfg.get("estimator") in self.estimator.options:
+        name = cfg.get("estimator")
+        if space is not None and name in estimators.names() and name not in self.estimator.options:
+            # a stored run of a table look-up on a space no NAS-Bench-201 table holds (a
+            # table of its own, given in code): shown as stored, so Export and Start keep it
+            self._offer([*self.estimator.options, name])
+            self._say(stored_table_note(name, space), table_note=True)
+        if name in self.estimator.options:
             self.estimator.value = cfg["estimator"]
             self.estimator_form = OptionsForm(estimators.options(cfg["estimator"]),
                                               cfg.get("estimator_options") or {},
                                               owner=cfg["estimator"])
             self.estimator_box.children = [self.estimator_form]
-        elif space is not None and cfg.get("estimator") in estimators.names():
-            # a stored run of a table look-up on a space without a table: not offered
-            self.estimator.value = DEFAULT_ESTIMATOR
-            self._say(no_table_note(cfg["estimator"], space, DEFAULT_ESTIMATOR))
         self.budget.show(cfg.get("trials"), cfg.get("seconds"))
         self._seconds = cfg.get("seconds")  # exact, so a round trip keeps e.g. 10.0
         self.seed.value = cfg.get("seed", 0)
@@ -350,9 +348,9 @@ class ControlPanel(w.VBox):
                 "budget": [self.trials, self.minutes], "seed": [self.seed],
                 "device": [self.device]}.get(name, [])
 
-    def _apply_locks(self, active: bool = False) -> None:
+    def _apply_locks(self) -> None:
         for name in LOCKABLE:
-            off = active or name in self._locked
+            off = self._active or name in self._locked
             for f in self._fields_of(name):
                 if isinstance(f, OptionsForm):
                     f.set_disabled(off)
@@ -369,7 +367,10 @@ class ControlPanel(w.VBox):
         self.pause_button.disabled = not running
         self.resume_button.disabled = not paused
         self.stop_button.disabled = not active or status == "stopping"
-        self._apply_locks(active)
+        self._active = active
+        self._apply_locks()
+        if not active and self._space_waits and self._space is not None:
+            self.set_space(self._space)  # the space was changed while the search ran
         if running and self._t0 is None:
             self._t0 = _now()
         elif not running and self._t0 is not None:  # paused or stopping: the clock stops

@@ -19,13 +19,12 @@ Example:
 
 from __future__ import annotations
 
-import random
-
 from .. import estimators
 from ..space import SearchSpace
+from ..space.nb201_strings import NB201_EDGES, NB201_OPS
 
 __all__ = ["DEFAULT_ESTIMATOR", "TABLE_ESTIMATORS", "TABLE_KEY_FORMATS", "has_table",
-           "no_table_note", "no_table_reason", "offered_estimators"]
+           "no_table_note", "no_table_reason", "offered_estimators", "stored_table_note"]
 
 #: the estimator the panel falls back to when the one shown cannot serve a new space
 DEFAULT_ESTIMATOR = "early_stop"
@@ -38,16 +37,15 @@ TABLE_HINT = "NAS-Bench-201 cells only, e.g. the digits_cell preset"
 
 
 def has_table(space: SearchSpace) -> bool:
-    """Whether a benchmark table can hold ``space``'s architectures: its keys are
-    NAS-Bench-201 strings, and an architecture of it makes one (an nb201 cell edited
-    into another shape does not)."""
+    """Whether a benchmark table can hold every architecture of ``space``: its keys are
+    NAS-Bench-201 strings, its edges are the cell's six, and each operation an edge
+    may take is one of NAS-Bench-201's five (an nb201 cell edited into other operations
+    is not, even where some of its architectures would still make a string)."""
     if space.key_format not in TABLE_KEY_FORMATS:
         return False
-    try:
-        space.key(space.sample(random.Random(0)))
-    except ValueError:
-        return False
-    return True
+    ops = {e.label: e.ops for e in space.edges}
+    return set(ops) == set(NB201_EDGES) and all(
+        o in NB201_OPS for edge_ops in ops.values() for o in edge_ops)
 
 
 def offered_estimators(space: SearchSpace | None) -> list[str]:
@@ -76,3 +74,17 @@ def no_table_note(estimator: str, space: SearchSpace, now: str | None) -> str:
     if now is None:
         return f"{no_table_reason(estimator, space)}; the estimator is locked, so each trial will fail"
     return f"{no_table_reason(estimator, space)}: the estimator is now {now}"
+
+
+def stored_table_note(estimator: str, space: SearchSpace) -> str:
+    """The notice shown for a stored run of ``estimator`` (a table look-up) on ``space``,
+    which no NAS-Bench-201 table holds: it had a table of its own, given in code.
+
+    Example:
+        >>> from nasbench_ui.space import presets
+        >>> stored_table_note("tabular", presets.get("mlp"))
+        'this run looks the space mlp up with tabular in a table of its own (given in code): shown as stored; new searches offer tabular for NAS-Bench-201 cells only, e.g. the digits_cell preset'
+    """
+    return (f"this run looks the space {space.name} up with {estimator} in a table of its "
+            f"own (given in code): shown as stored; new searches offer {estimator} for "
+            f"{TABLE_HINT}")

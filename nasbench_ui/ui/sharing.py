@@ -165,7 +165,7 @@ class SharedState:
         parts: dict[str, list[Any]] = {
             "editor": [space_panel], "dataset": [c.dataset],
             "strategy": [c.strategy, c.strategy_box], "estimator": [c.estimator, c.estimator_box],
-            "budget": [c.trials, c.minutes], "seed": [c.seed], "device": [c.device, c.device_label],
+            "budget": [c.budget], "seed": [c.seed], "device": [c.device, c.device_label],
             "import": [self.panel.import_button, self.panel.upload], "controls": [c],
             "buttons": [c.start_button, c.pause_button, c.resume_button, c.stop_button],
             "arch_view": [view_panel], "replay": [replay]}

@@ -156,10 +156,62 @@ def test_a_seconds_only_config_round_trips_through_the_budget_boxes():
     assert (c.settings()["trials"], c.settings()["seconds"]) == (None, 600.0)
 
 
-def test_a_stored_tabular_run_on_a_space_without_a_table_shows_early_stop_with_a_note():
+def test_a_stored_tabular_run_on_a_space_without_a_table_is_shown_as_stored_with_a_note():
     exp = nb.Experiment("mlp", estimator="tabular", estimator_options={"table": "digits"},
-                        trials=2, storage=":memory:")  # made in code: every trial would fail
+                        trials=2, storage=":memory:")  # made in code (as with a table of its own)
     wb = nb.Workbench(experiment=exp)
+    # Export, Copy as Python and Start keep what the run stored
+    assert wb.controls.estimator.value == "tabular"
+    assert wb.state["estimator"] == "tabular"
+    assert wb.state["estimator_options"] == {"table": "digits"}
+    assert "table of its own" in wb.controls.notice.value
+    wb.preset.value = "keras_cnn"  # a new space: the offer follows it again
     assert wb.controls.estimator.value == "early_stop"
-    assert "mlp has no table for tabular" in wb.controls.notice.value
     assert "tabular" not in wb.controls.estimator.options
+
+
+def test_the_estimator_of_a_running_search_stays_while_the_space_changes():
+    c = ControlPanel(estimator="tabular")
+    c.set_space(presets.digits_cell())
+    c.set_running_state("running")
+    c.set_space(presets.mlp())  # the preset switched while the search runs
+    assert c.estimator.value == "tabular" and c.estimator.disabled and c.trials.disabled
+    assert c.notice.value == ""
+    c.set_running_state("paused")
+    assert c.estimator.value == "tabular" and c.estimator.disabled
+    c.set_running_state("done")  # ended: the offer follows the space shown
+    assert c.estimator.value == "early_stop" and not c.estimator.disabled
+    assert "mlp has no table for tabular" in c.notice.value
+
+
+def test_a_space_change_during_a_run_keeps_the_panel_locked_in_the_workbench():
+    wb = nb.Workbench(space="digits_cell", estimator="tabular", storage=":memory:",
+                      trials=10_000, process=False)
+    wb.controls.estimator_form.set_values({"table": "digits"})
+    wb.controls.speed.value = 1.0  # real time: a trial takes its simulated seconds
+    exp = wb.start()
+    try:
+        assert exp.running
+        wb.preset.value = "mlp"
+        c = wb.controls
+        assert (c.estimator.value, c.estimator.disabled, c.strategy.disabled,
+                c.trials.disabled) == ("tabular", True, True, True)
+    finally:
+        wb.stop(wait=True)
+
+
+def test_a_table_note_goes_when_the_space_shown_has_a_table_again():
+    wb = nb.Workbench(space="digits_cell", estimator="tabular", storage=":memory:",
+                      lock=["estimator"])
+    wb.preset.value = "mlp"
+    assert "each trial will fail" in wb.controls.notice.value
+    wb.preset.value = "digits_cell"
+    assert wb.controls.notice.value == ""
+    assert wb.controls.estimator.value == "tabular"
+
+
+def test_a_hidden_budget_hides_its_message_too():
+    wb = nb.Workbench(storage=":memory:", hide=["budget"])
+    wb.controls.trials.value, wb.controls.minutes.value = 0, 2.0
+    assert "no trial limit" in wb.controls.budget.message.value
+    assert wb.controls.budget.layout.display == "none"

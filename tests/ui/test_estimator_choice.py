@@ -24,6 +24,9 @@ def test_an_nb201_cell_edited_out_of_its_strings_has_no_table():
     d["edges"][0]["ops"] = ["conv_3x3", "skip"]  # no NAS-Bench-201 operations any more
     edited = SearchSpace.from_dict(d)
     assert edited.key_format == "nb201" and not has_table(edited)
+    for ops in (["nor_conv_3x3", "sep_conv_5x5"], ["sep_conv_5x5", "nor_conv_3x3"]):
+        d["edges"][0]["ops"] = ops  # one foreign operation: half its architectures lack a key
+        assert not has_table(SearchSpace.from_dict(d)), ops
     one_op = presets.digits_cell().to_dict()
     one_op["edges"][0]["ops"] = one_op["edges"][0]["ops"][-1:]  # an edge left with one op
     assert has_table(SearchSpace.from_dict(one_op))  # still named in the string

@@ -125,7 +125,7 @@ def test_hide_and_lock():
     wb = nb.Workbench(space="nb201", storage=":memory:", hide=["charts", "replay", "budget"],
                       lock=["strategy", "editor", "seed"])
     assert "Charts" not in wb.tabs.titles and "Trials" in wb.tabs.titles
-    assert wb.replay.layout.display == "none" and wb.controls.trials.layout.display == "none"
+    assert wb.replay.layout.display == "none" and wb.controls.budget.layout.display == "none"
     c = wb.controls
     assert c.strategy.disabled and c.seed.disabled and not c.estimator.disabled
     assert all(f.disabled for f in c.strategy_form.fields.values())
