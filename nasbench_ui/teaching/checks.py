@@ -18,6 +18,9 @@ from ..space import SearchSpace, presets
 
 _MARK = {True: "✓ Right", False: "✗ Not yet", None: "… Not answered yet"}
 _COLOR = {True: "#1e7b34", False: "#b03a2e", None: "#7a6a00"}
+#: a verdict wraps at the output area's width, however long its message or any word in it
+_WRAP = ("display:block;max-width:100%;box-sizing:border-box;white-space:normal;"
+         "overflow-wrap:anywhere;line-height:1.4")
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,11 @@ class Check:
         return f"{_MARK[self.ok]}: {self.message}"
 
     def _repr_html_(self) -> str:
-        return (f"<div class='nbui-check' style='color:{_COLOR[self.ok]};font-weight:600'>"
-                f"{html.escape(_MARK[self.ok])}: "
+        """The verdict as one block that wraps within the output area (the message
+        escaped). Its class is not ``nbui-check``: the graph editor's stylesheet, on the
+        page once a workbench is shown, makes that class one unwrapped line."""
+        return (f"<div class='nbui-verdict' style='{_WRAP};color:{_COLOR[self.ok]};"
+                f"font-weight:600'>{html.escape(_MARK[self.ok])}: "
                 f"<span style='font-weight:400'>{html.escape(self.message)}</span></div>")
 
 
