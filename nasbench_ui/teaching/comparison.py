@@ -124,8 +124,32 @@ def noise_band(n: int) -> float:
     return 2 * math.sqrt(2 * (2 * n + 5) / (9 * n * (n - 1)))
 
 
+def band_line(ns: Sequence[int]) -> str:
+    """The noise band for the sample sizes ``ns`` (the ``n`` of a :func:`compare` table's
+    rows), in one sentence; empty when no size has a band (fewer than 2 cells).
+
+    Example:
+        >>> band_line([24, 24])
+        'Noise band: a tau within ±0.29 of 0 is not told apart from chance on 24 cells.'
+        >>> band_line([24, 12])
+        'Noise band: a tau within ±0.29 of 0 on 24 cells (±0.44 on 12) is not told apart from chance.'
+    """
+    sizes = sorted({int(n) for n in ns if _is_number(n) and n >= 2}, reverse=True)
+    if not sizes:
+        return ""
+    first = f"±{noise_band(sizes[0]):.2f} of 0"
+    if len(sizes) == 1:
+        return (f"Noise band: a tau within {first} is not told apart from chance "
+                f"on {sizes[0]} cells.")
+    others = ", ".join(f"±{noise_band(n):.2f} on {n}" for n in sizes[1:])
+    return (f"Noise band: a tau within {first} on {sizes[0]} cells ({others}) is not told "
+            "apart from chance.")
+
+
 def explain(comparison: Any) -> str:
-    """One sentence per estimator of a :func:`compare` table on what its numbers mean.
+    """One sentence per estimator of a :func:`compare` table on what its numbers mean,
+    then the noise band at the table's sample size (always: the workshop's text refers
+    to it, whether or not some tau falls inside it).
 
     Example:
         >>> import pandas as pd
@@ -133,6 +157,7 @@ def explain(comparison: Any) -> str:
         ...                    "x_cheaper": [5.0], "reference": [False]}, index=["ws"])
         >>> print(explain(df))
         - ws: tau -0.20, within ±0.29 of zero, so no better than a random order ...
+        Noise band: a tau within ±0.29 of 0 is not told apart from chance on 24 cells.
     """
     lines = []
     for name, row in comparison.iterrows():
@@ -162,4 +187,6 @@ def explain(comparison: Any) -> str:
                          "no estimator can be trusted beyond this.")
         else:
             lines.append(f"- {name}: tau {tau:.2f}, {what}; {cost}.")
-    return "\n".join(lines)
+    band = band_line([row["n"] for name, row in comparison.iterrows()
+                      if not (row.get("reference", False) and name == "full training")])
+    return "\n".join([*lines, band] if band else lines)
