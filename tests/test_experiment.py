@@ -69,6 +69,7 @@ def test_consecutive_failures_stop_with_message():
     exp = make(estimator=Synthetic(fail_on=set(range(100))), trials=50, max_failures=3).run()
     assert len(exp.trials) == 3
     assert "3 consecutive failed trials" in exp.last_error and "boom" in exp.last_error
+    assert "Start in the workbench" in exp.last_error  # Resume is for a paused run only
 
 
 def test_start_returns_while_first_trial_runs_then_pause_resume_stop():

@@ -117,7 +117,7 @@ def test_consecutive_failures_stop_the_search_with_the_message():
                retries=1).run()
     assert len(exp.trials) == 4 and all(x.state is TrialState.FAILED for x in exp.trials)
     assert exp.last_error.startswith("stopped after 4 consecutive failed trials")
-    assert "driver crashed (call 4)" in exp.last_error and "resume" in exp.last_error
+    assert "driver crashed (call 4)" in exp.last_error and "start the run again" in exp.last_error
 
 
 def test_out_of_memory_is_named_in_the_error():

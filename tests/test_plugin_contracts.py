@@ -86,6 +86,7 @@ PLUGIN_BASES: list[PluginBase] = [
             "cost": (lambda e: e.cost({"x": 1}, None), None),
             "cost_at": (lambda e: e.cost_at({"x": 1}, None, {"budget": {"epochs": 2}}), None),
             "prepare_options": (lambda e: e.prepare_options({"a": 1}), {"a": 1}),
+            "check_space": (lambda e: e.check_space(None), None),
         },
         estimators,
     ),

@@ -192,6 +192,7 @@ def build_parts(
     # with Dask the device is picked on each worker (CUDA where the worker has it)
     device = resolve_device(device) if dask is None else check_device_name(device)
     est = estimators_mod.create(estimator, config.estimator_options)
+    est.check_space(space_obj)
     first = build_strategy(strategy, config.strategy_options, config, space_obj)
     data = DatasetSource(dataset, seed, config.dataset_options)
     data.check()

@@ -294,7 +294,8 @@ class RunLedger:
             first = out.error.splitlines()[0] if out.error else "?"
             self.last_error = (
                 f"stopped after {self.consecutive_failures} consecutive failed trials; the last "
-                f"error was: {first}. Fix the cause and resume"
+                f"error was: {first}. Fix the cause, then start the run again to go on from "
+                "here (Start in the workbench; run() or start() in code)"
             )
             return False
         return True

@@ -63,6 +63,9 @@ class EstimatorAdapter:
         """Options unchanged (an object is built already: its options are its own)."""
         return options
 
+    def check_space(self, space: Any) -> None:
+        """Every space passes: a protocol object declares no spaces it refuses."""
+
     def __repr__(self) -> str:
         return f"EstimatorAdapter({self.inner!r})"
 

@@ -152,7 +152,9 @@ class Estimator(ABC):
     * :meth:`cost_at`: the same for a multi-fidelity trial, whose ``meta["budget"]``
       names its rung (default: :meth:`cost`, the rung does not change the price);
     * :meth:`prepare_options`: rewrites a user's shorthand options before they are
-      checked against ``OPTIONS`` (unchanged).
+      checked against ``OPTIONS`` (unchanged);
+    * :meth:`check_space`: refuses, before anything is written, a search space it cannot
+      serve (every space passes).
 
     Example:
         >>> class Half(Estimator):
@@ -163,6 +165,7 @@ class Estimator(ABC):
         (0.5, None, (), True)
         >>> e.cost_at({}, None, {"budget": {"epochs": 2}}) is None
         True
+        >>> e.check_space(None)
     """
 
     NAME: ClassVar[str] = "custom"
@@ -189,6 +192,11 @@ class Estimator(ABC):
     def prepare_options(cls, options: dict[str, Any]) -> dict[str, Any]:
         """The user's options with shorthand rewritten, before the ``OPTIONS`` check."""
         return options
+
+    def check_space(self, space: Any) -> None:
+        """Raise ValueError, saying why, for a search space this estimator cannot serve
+        (the experiment asks before it writes anything); by default every space passes."""
+        return None
 
 
 Estimator.register(EstimatorAdapter)  # a wrapped protocol object counts as an Estimator

@@ -258,6 +258,7 @@ class TabularEstimator(Estimator):
                  scale: float = 1.0, extra_metrics: list[str] | None = None,
                  frame: Any = None, curve: str = "", epoch_metrics: dict[str, str] | None = None,
                  cost_per_epoch: dict[str, float] | None = None) -> None:
+        self._shipped = table == "digits"
         if table == "digits":  # the table that ships (nb.benchmarks.digits), with its defaults
             from ..tables.digits import digits_estimator_options
 
@@ -401,6 +402,26 @@ class TabularEstimator(Estimator):
             return self._rungs.cost(k, meta, row[1])
         except TrialFailed:
             return None
+
+    def check_space(self, space: Any) -> None:
+        """Refuse a space the shipped ``digits`` table cannot hold: it measured the cells
+        of the ``digits_cell`` preset only, so a space with another edge or operation
+        (``nb201``: 15,625 cells against its 1,296) would fail most trials. A CSV or a
+        frame given is the user's: a cell it lacks fails its own trial."""
+        if not self._shipped:
+            return
+        from ..space.presets import digits_cell
+
+        held = {e.label: e.ops for e in digits_cell().edges}
+        lacks = [f"edge {e.label}: {', '.join(o for o in e.ops if o not in held.get(e.label, ()))}"
+                 for e in space.edges if not set(e.ops) <= set(held.get(e.label, ()))]
+        if space.key_format != "nb201" or set(held) - {e.label for e in space.edges} or lacks:
+            raise ValueError(
+                f"tabular: the 'digits' table holds the {len(self._index):,} cells of the "
+                f"digits_cell preset only, and the space {space.name!r} has cells it lacks"
+                + (f" ({'; '.join(lacks[:3])})" if lacks else "")
+                + ": search the digits_cell preset (its edges may drop operations), or give "
+                "a table measured on this space (NAS-Bench-201's CSV for nb201)")
 
     def estimate(self, arch: dict[str, Any], ctx: EstimateContext) -> Estimate:
         if ctx.space is None:

@@ -316,3 +316,31 @@ def test_a_missing_table_says_which_option_to_set():
         TabularEstimator()
     with pytest.raises(ValueError, match="not both"):
         TabularEstimator(table="x.csv", frame=pd.DataFrame({"arch_str": []}))
+
+
+def test_the_digits_table_refuses_a_space_it_does_not_hold(tmp_path):
+    """The shipped table measured digits_cell's 1,296 cells: an experiment on nb201 with it
+    is refused at once, saying which operations it lacks, and nothing is written (a
+    teacher's nb201 search with table 'digits' failed its first ten trials)."""
+    import nasbench_ui as nb
+
+    db = tmp_path / "runs.db"
+    with pytest.raises(ValueError, match=r"holds the 1,296 cells of the digits_cell preset only.*"
+                                         r"edge 1<-0: nor_conv_1x1"):
+        nb.Experiment("nb201", estimator="tabular", estimator_options={"table": "digits"},
+                      storage=str(db))
+    assert not db.exists()
+    with pytest.raises(ValueError, match="digits_cell preset only"):
+        create("tabular", {"table": "digits"}).check_space(spaces.keras_cnn())
+    # digits_cell, and digits_cell with operations dropped, are held
+    cell = nb.spaces.digits_cell().to_dict()
+    create("tabular", {"table": "digits"}).check_space(nb.spaces.digits_cell())
+    cell["edges"][0]["ops"] = cell["edges"][0]["ops"][:2]
+    create("tabular", {"table": "digits"}).check_space(nb.SearchSpace.from_dict(cell))
+
+
+def test_a_table_given_is_not_refused_for_its_space(nb201_csv, nb201):
+    """A CSV or a frame is the user's table: a cell it lacks fails that trial only."""
+    TabularEstimator(table=nb201_csv, cost=NB201_COST).check_space(nb201)
+    TabularEstimator(frame=pd.DataFrame({"arch_str": ["x"], "valid_acc_12ep": [1.0]})
+                     ).check_space(spaces.keras_cnn())

@@ -156,14 +156,17 @@ def test_a_seconds_only_config_round_trips_through_the_budget_boxes():
     assert (c.settings()["trials"], c.settings()["seconds"]) == (None, 600.0)
 
 
-def test_a_stored_tabular_run_on_a_space_without_a_table_is_shown_as_stored_with_a_note():
-    exp = nb.Experiment("mlp", estimator="tabular", estimator_options={"table": "digits"},
-                        trials=2, storage=":memory:")  # made in code (as with a table of its own)
+def test_a_stored_tabular_run_on_a_space_without_a_table_is_shown_as_stored_with_a_note(
+        tmp_path):
+    table = tmp_path / "mlp.csv"  # a table of its own, keyed by mlp's JSON keys
+    table.write_text("arch_str,valid_acc_12ep\nx,0.5\n")
+    exp = nb.Experiment("mlp", estimator="tabular", estimator_options={"table": str(table)},
+                        trials=2, storage=":memory:")  # made in code
     wb = nb.Workbench(experiment=exp)
     # Export, Copy as Python and Start keep what the run stored
     assert wb.controls.estimator.value == "tabular"
     assert wb.state["estimator"] == "tabular"
-    assert wb.state["estimator_options"] == {"table": "digits"}
+    assert wb.state["estimator_options"] == {"table": str(table)}
     assert "table of its own" in wb.controls.notice.value
     wb.preset.value = "keras_cnn"  # a new space: the offer follows it again
     assert wb.controls.estimator.value == "early_stop"
@@ -215,3 +218,11 @@ def test_a_hidden_budget_hides_its_message_too():
     wb.controls.trials.value, wb.controls.minutes.value = 0, 2.0
     assert "no trial limit" in wb.controls.budget.message.value
     assert wb.controls.budget.layout.display == "none"
+
+
+def test_start_with_the_digits_table_on_nb201_says_why_and_starts_nothing():
+    wb = nb.Workbench(space="nb201", estimator="tabular", storage=":memory:", process=False)
+    wb.controls.estimator_form.set_values({"table": "digits"})  # what the box suggests
+    wb.start()
+    assert wb.experiment is None
+    assert "digits_cell preset only" in wb.controls.status.value
