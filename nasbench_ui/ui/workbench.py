@@ -114,7 +114,10 @@ class Workbench(w.VBox):
         hidden, locked = check_names(hide, HIDEABLE, "hide"), check_names(lock, LOCKABLE, "lock")
         if process is not None and not isinstance(process, bool):  # before anything is kept
             raise ValueError(f"process must be True, False or None (auto), got {process!r}")
-        for old in list(_INSTANCES):  # never orphan a search of a re-run cell
+        # never orphan a search of a re-run cell: stop it, and say so below
+        stopped = [old.experiment.name for old in list(_INSTANCES)
+                   if old.experiment is not None and old.experiment.running]
+        for old in list(_INSTANCES):
             old.close_search()
         _INSTANCES.add(self)
         threading.Thread(target=_warm_up, name="nbui-warm-up", daemon=True).start()
@@ -212,6 +215,12 @@ class Workbench(w.VBox):
                           replay=self.replay, preset=self.preset, hparams=self.hparams)
         if experiment is not None:
             self.attach(experiment)
+        if stopped:
+            shown = self.experiment is not None and self.experiment.name in stopped
+            self.controls.notice.value = markup(
+                "<small>ⓘ re-running the cell stopped the search {} (one search runs per "
+                "workbench): {}Start goes on from where it stopped.</small>", ", ".join(stopped),
+                "" if shown else "the Runs tab opens it, then ")
 
     def _charts_page(self) -> w.VBox:
         page = w.VBox([self.charts.widget])

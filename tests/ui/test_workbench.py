@@ -103,6 +103,26 @@ def test_a_double_click_on_start_starts_one_search(tmp_path, quick_registered):
         wb.close_search()
 
 
+def test_a_re_run_cell_says_it_stopped_the_search(tmp_path, quick_registered):
+    """Re-running the workbench's cell stops its search (never orphaned): the new
+    workbench shows the run and says why it stopped and how to go on."""
+    db = str(tmp_path / "w.db")
+    first = nb.Workbench(space="nb201", storage=db, estimator="quick", trials=100_000,
+                         process=False)
+    try:
+        first.controls.start_button.click()
+        assert first.experiment.running
+        again = nb.Workbench(storage=db, process=False)  # the same cell, run again
+        assert not first.experiment.running
+        assert again.experiment.name == first.experiment.name
+        note = again.controls.notice.value
+        assert f"re-running the cell stopped the search {first.experiment.name}" in note
+        assert "Start goes on from where it stopped" in note and "Runs tab" not in note
+        assert nb.Workbench(storage=":memory:").controls.notice.value == ""  # nothing ran
+    finally:
+        first.close_search()
+
+
 def test_pause_resume_stop_buttons(quick_registered):
     wb = nb.Workbench(space="nb201", storage=":memory:", estimator="quick", trials=500)
     wb.controls.start_button.click()
