@@ -71,6 +71,27 @@ def test_solutions_are_collapsed_markdown_that_no_code_cell_holds():
     assert not any("solution" in c.metadata.get("tags", []) for c in nb.cells)
 
 
+def _question_index(nb: nbformat.NotebookNode) -> int:
+    """The markdown cell that asks how long training every cell of the table would take."""
+    found = [i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"
+             and "How long would all 1,296 take?" in " ".join(c.source.split())]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_the_class_question_comes_before_its_answer():
+    """Part 1 asks "How long would all 1,296 take?": no cell above it may compute the
+    total (the setup cell printed "training them all once took 24 CPU minutes" before
+    the question); the cell right after it does, for after the class has guessed."""
+    nb = _read()
+    q = _question_index(nb)
+    above = [c.source for c in nb.cells[:q] if c.cell_type == "code"]
+    assert not any("cost_s.sum()" in src or "minutes" in src for src in above), above
+    after = nb.cells[q + 1]
+    assert after.cell_type == "code" and "cost_s.sum()" in after.source
+    assert "check_" not in after.source
+
+
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
     nb = _read()
@@ -120,3 +141,13 @@ def test_each_check_accepts_the_solution_and_rejects_a_wrong_answer(executed, n)
     assert right_ok is True, f"exercise {n}: the solution was not accepted: {right_msg}"
     assert wrong_ok is False, f"exercise {n}: a wrong answer was not rejected: {wrong_msg}"
     assert wrong_msg and right_msg != wrong_msg
+
+
+def test_run_all_prints_the_total_training_time_only_after_the_question(executed):
+    nb, _ = executed
+    q = _question_index(nb)
+    for cell in nb.cells[:q]:
+        if cell.cell_type == "code":
+            assert "CPU minutes" not in outputs_text(cell), cell.source
+    assert re.search(r"training all 1,296 cells once took \d+ CPU minutes",
+                     outputs_text(nb.cells[q + 1]))
