@@ -210,9 +210,12 @@ class ControlPanel(w.VBox):
         teacher's locked estimator stays, and the notice says its trials will fail.
         While a search runs the estimator shown is the run's: the offer follows the
         space once the search has ended."""
-        self._space = space
+        before, self._space = self._space, space
         self._space_waits = self._active
         if self._active:
+            if before is not None and before.to_dict() != space.to_dict():
+                self._say("the space shown is for the next Start: the running search keeps "
+                          "its own", table_note=True)
             return
         offered = offered_estimators(space)
         current = self.estimator.value

@@ -179,7 +179,7 @@ def test_the_estimator_of_a_running_search_stays_while_the_space_changes():
     c.set_running_state("running")
     c.set_space(presets.mlp())  # the preset switched while the search runs
     assert c.estimator.value == "tabular" and c.estimator.disabled and c.trials.disabled
-    assert c.notice.value == ""
+    assert "the space shown is for the next Start" in c.notice.value
     c.set_running_state("paused")
     assert c.estimator.value == "tabular" and c.estimator.disabled
     c.set_running_state("done")  # ended: the offer follows the space shown
