@@ -174,7 +174,8 @@ class DiffView(w.VBox):
         has_tree = any((x.meta or {}).get("parent") is not None for x in self.trials.values())
         # lineage_svg escapes the mutation texts it draws (tests/viz/test_diff.py)
         self.tree.value = Markup(lineage_svg(list(self.trials.values()), self.selected)) if has_tree \
-            else Markup("<i>no lineage: the strategy records none (evolution does)</i>")
+            else Markup("<i>no lineage: no trial here has a parent (evolution's children "
+                        "do, once its first population has been sampled at random)</i>")
 
 
 __all__ = ["DiffView"]

@@ -33,7 +33,8 @@ METRIC_LABELS = {
 }
 #: the states the charts colour, in legend order (lower case, as a person reads them)
 STATE_LEGEND = ("complete", "pruned", "failed", "running")
-EMPTY_CURVES = "no learning curves: tabular estimators have no learning curves"
+EMPTY_CURVES = ("no learning curves: tabular looks results up instead of training (its "
+                "curve column is read by the multi-fidelity strategies only)")
 EMPTY_OPS = "no operation heatmap: this space has no operation choices"
 _UNITS = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
 _EDGE = re.compile(r"^(.+)<-(.+)$")
@@ -151,13 +152,14 @@ def curves_note(trials: Sequence[Trial], metric: str = "valid_acc",
     """Why the learning-curve panel is empty, or "" when it has (or may soon have) a curve.
 
     A tabular estimator (named, or, when the estimator is not known, seen from the
-    ``cost_s`` its trials report) never reports curves; nor does any estimator whose
-    finished trials reported no ``metric`` point.
+    ``cost_s`` its trials report) reports curves only for a multi-fidelity strategy's
+    rungs (its ``curve`` column); no estimator whose finished trials reported no
+    ``metric`` point has any.
 
     Example:
         >>> from nasbench_ui.storage.trial import Trial, TrialState as S
-        >>> curves_note([], estimator="tabular")
-        'no learning curves: tabular estimators have no learning curves'
+        >>> curves_note([], estimator="tabular")[:60]
+        'no learning curves: tabular looks results up instead of trai'
         >>> curves_note([Trial(0, S.COMPLETE, {}, 0.9)])
         'no learning curves: this estimator reports no valid_acc per epoch'
         >>> curves_note([])
@@ -166,14 +168,14 @@ def curves_note(trials: Sequence[Trial], metric: str = "valid_acc",
         ...             estimator="zero_cost")
         'no learning curves: this estimator reports no valid_acc per epoch'
     """
+    for t in trials:  # a multi-fidelity tabular search reads its table's curves
+        if any(isinstance(p, dict) and metric in p for p in t.curve):
+            return ""
     if estimator == "tabular":
         return EMPTY_CURVES
     finished = [t for t in trials if state_name(t) not in ("RUNNING",)]
     if not finished:
         return ""
-    for t in trials:
-        if any(isinstance(p, dict) and metric in p for p in t.curve):
-            return ""
     if estimator is None and any("cost_s" in t.metrics for t in finished[:10]):  # tabular
         return EMPTY_CURVES
     return f"no learning curves: this estimator reports no {metric} per epoch"

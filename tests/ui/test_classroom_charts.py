@@ -167,7 +167,7 @@ def test_an_empty_panel_says_why_and_is_hidden():
         charts.update(tab)
         charts.flush()
         assert not charts.curves_fig.visible
-        assert "tabular estimators have no learning curves" in charts.empty_note.value
+        assert "tabular looks results up instead of training" in charts.empty_note.value
         assert charts.empty_note.layout.display == "block"
         charts.reset(spaces.nb201())
         charts.update([_trial(0)])
@@ -186,6 +186,8 @@ def test_curves_note_of_an_estimator_without_curves():
     assert labels.curves_note(scored) == labels.EMPTY_CURVES  # unknown: cost_s says tabular
     assert labels.curves_note([_trial(0, curve=False)]).endswith("no valid_acc per epoch")
     assert labels.curves_note([_trial(0)]) == ""
+    # a multi-fidelity tabular search reads its table's curve column: those are shown
+    assert labels.curves_note([_trial(0)], estimator="tabular") == ""
 
 
 # ------------------------------------------------------------------ the table

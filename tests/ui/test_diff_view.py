@@ -50,6 +50,8 @@ def test_compare_with_selected_uses_the_parent_and_shows_the_lineage():
     assert v.tree.value.count("<line") == 2
     v.set_selected(0)
     assert "no parent" in v.lineage_html.value
+    v.set_trials([t for t in ts if (t.meta or {}).get("parent") is None])  # no child yet
+    assert "no trial here has a parent" in v.tree.value  # not 'records none (evolution does)'
 
 
 def test_workbench_has_the_diff_view_and_feeds_it():
