@@ -291,7 +291,8 @@ class Loop:
 
     def _fill(self) -> None:
         self._starved = False
-        while not self._halted:
+        stop = self.control.stop
+        while not self._halted and not stop.is_set():
             try:
                 slots = self.executor.free_slots()
             except ExecutorStopped as err:
@@ -308,10 +309,17 @@ class Loop:
             if job is None:
                 self._halted = self._halted or self.ledger.exhausted
                 return
+            if stop.is_set():
+                # a stop came while the strategy asked (a model's fit can take seconds):
+                # no trial starts after it; the job is dropped (never stored, so a resumed
+                # search asks again from the stored strategy state)
+                return
             started = time.time()
             number = self.ledger.create(job, worker=self.parts.worker_name, started=started)
             left = self.ledger.budget_left_s()
             self._pending[number] = _InFlight(job, started)
+            if stop.is_set():  # it came during the create: the next step ends the trial
+                return  # INTERRUPTED (_cancel), never run
             self.executor.submit(Work(number, job, started,
                                       None if left is None else left - pending_cost))
 

@@ -203,6 +203,51 @@ def test_a_stop_mid_trial_ends_it_interrupted_untold_and_owed_a_rerun():
     assert again.n_done == 3 and states(again)[2:] == ["COMPLETE", "COMPLETE"]
 
 
+class StoppedWhileAsking(Counter):
+    """A stop comes while ``ask()`` runs (another thread's stop() during a slow fit)."""
+
+    def __init__(self, control, log=None, at=1):
+        super().__init__(log)
+        self.control, self.at = control, at
+
+    def ask(self):
+        arch = super().ask()
+        if arch["i"] == self.at:
+            self.control.stop.set()
+        return arch
+
+
+def test_a_stop_that_comes_while_the_strategy_asks_starts_no_trial():
+    control, events = Control(), []
+    store = MemoryStore()
+    loop = make(strategy=StoppedWhileAsking(control), store=store, control=control,
+                events=events, budget=Budget(trials=5))
+    assert loop.step()  # trial 0
+    assert not loop.step()  # the stop came during the ask of the second
+    loop.close()
+    # the asked architecture never became a trial: nothing started after the stop
+    assert [t.state for t in store.trials("e")] == [TrialState.COMPLETE]
+    assert [(e.kind, e.number) for e in events] == [("trial_start", 0), ("trial_finish", 0)]
+
+
+def test_a_stop_that_comes_during_the_create_ends_that_trial_unrun():
+    control = Control()
+    estimator = Fake()
+    loop = make(estimator, control=control, budget=Budget(trials=5))
+    create = loop.ledger.create
+
+    def create_then_stop(*args, **kwargs):
+        number = create(*args, **kwargs)
+        control.stop.set()  # between the trial's write and its submit
+        return number
+
+    loop.ledger.create = create_then_stop
+    while loop.step():
+        pass
+    loop.close()
+    assert states(loop) == ["INTERRUPTED"] and estimator.calls == []
+
+
 def test_close_interrupts_what_is_still_in_flight():
     loop = make()
     loop._fill()  # submitted, not yet polled: what a stop between the two leaves
