@@ -32,6 +32,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from .events import Event
@@ -46,6 +47,17 @@ _TERMINAL = (DONE, FAILED)  # set by on_end, after last_error
 
 class SearchProcessError(RuntimeError):
     """The search process failed; the message is its ``last_error``."""
+
+
+@dataclass
+class _Pending:
+    """A request sent and not yet answered: ``answered`` is set with its ``error`` (None:
+    done); ``after`` runs once it is done, when its caller did not wait for it."""
+
+    after: Callable[[], None] | None = None
+    waited: bool = True
+    answered: threading.Event = field(default_factory=threading.Event)
+    error: str | None = None
 
 
 def process_problems(*, file_store: bool, unsent: list[str], callbacks: bool,
@@ -82,7 +94,8 @@ class ChildRun:
         self._lock = threading.Lock()  # requests pending, ended
         self._write_lock = threading.Lock()  # one line to the process at a time
         self._next = 0
-        self._pending: dict[int, list[Any]] = {}  # id -> [threading.Event, error text]
+        self._pending: dict[int, _Pending] = {}
+        self._reader: threading.Thread | None = None  # the thread of follow()
         self._stderr: collections.deque[str] = collections.deque(maxlen=40)
         self._ended = False
         self._spec_sent = threading.Event()
@@ -123,26 +136,44 @@ class ChildRun:
             self._stderr.append(line.rstrip("\n"))
             log.debug("search process of %r: %s", self.name, line.rstrip())
 
-    def call(self, call: str, **kwargs: Any) -> None:
-        """Ask the process to ``call`` (with ``kwargs``) and wait for its reply; the
-        process's ValueError comes back as one, and RuntimeError when it has ended."""
+    def reading(self) -> bool:
+        """Whether this is the thread that reads the process's reports and replies: the
+        one the experiment's observers of a search in its own process run on."""
+        return threading.current_thread() is self._reader
+
+    def call(self, call: str, after: Callable[[], None] | None = None,
+             **kwargs: Any) -> None:
+        """Ask the process to ``call`` (with ``kwargs``) and wait for its reply, then run
+        ``after``; the process's ValueError comes back as one, and RuntimeError when it
+        has ended. On the thread that reads the replies (an observer of the process's
+        events, :meth:`reading`) the request is sent without waiting: only that thread
+        could read the reply, and it waited ``REPLY_TIMEOUT_S`` for itself while the
+        search's reports (and a Stop's reply) queued behind it. ``after`` then runs when
+        the reply comes, and an error of the process is logged."""
+        waited = not self.reading()
         with self._lock:
             if self._ended:
                 raise RuntimeError(f"the search process of {self.name!r} has ended")
             self._next += 1
-            ident, waiter = self._next, [threading.Event(), None]
-            self._pending[ident] = waiter
+            ident, pending = self._next, _Pending(after, waited)
+            self._pending[ident] = pending
         try:
             self._write(json.dumps({"id": ident, "call": call, "kwargs": kwargs}))
         except (BrokenPipeError, OSError, ValueError):
             with self._lock:
                 self._pending.pop(ident, None)
             raise RuntimeError(f"the search process of {self.name!r} has ended") from None
-        if not waiter[0].wait(REPLY_TIMEOUT_S):
+        if not waited:
+            return
+        if not pending.answered.wait(REPLY_TIMEOUT_S):
+            with self._lock:
+                self._pending.pop(ident, None)
             raise RuntimeError(f"the search process of {self.name!r} did not answer {call} "
                                f"in {REPLY_TIMEOUT_S:g} s")
-        if waiter[1] is not None:
-            raise ValueError(waiter[1])
+        if pending.error is not None:
+            raise ValueError(pending.error)
+        if after is not None:
+            after()
 
     def request(self, call: str) -> None:
         """:meth:`call` that never raises (pause, resume, stop from the lifecycle: a
@@ -156,6 +187,7 @@ class ChildRun:
         """Read the process's reports until it ends (the lifecycle's thread runs this),
         then report its end."""
         assert self.proc is not None and self.proc.stdout is not None
+        self._reader = threading.current_thread()
         end: dict[str, Any] | None = None
         for line in self.proc.stdout:
             try:
@@ -182,9 +214,8 @@ class ChildRun:
                 with contextlib.suppress(OSError):
                     self.proc.stdin.close()
             pending, self._pending = self._pending, {}
-        for waiter in pending.values():
-            waiter[1] = "the search process has ended"
-            waiter[0].set()
+        for unanswered in pending.values():
+            self._answer(unanswered, "the search process has ended")
         if end is None:
             tail = "\n".join(list(self._stderr)[-12:])
             end = {"status": "failed", "last_error": f"the search process ended with code "
@@ -193,7 +224,22 @@ class ChildRun:
 
     def _resolve(self, ident: Any, error: str | None) -> None:
         with self._lock:
-            waiter = self._pending.pop(ident, None) if isinstance(ident, int) else None
-        if waiter is not None:
-            waiter[1] = error
-            waiter[0].set()
+            pending = self._pending.pop(ident, None) if isinstance(ident, int) else None
+        if pending is not None:
+            self._answer(pending, error)
+
+    def _answer(self, pending: _Pending, error: str | None) -> None:
+        """Hand a reply to its waiting caller, or finish a request sent without waiting."""
+        pending.error = error
+        pending.answered.set()
+        if pending.waited:
+            return
+        if error is not None:
+            log.warning("search process of %r: a request from an observer failed: %s",
+                        self.name, error)
+        elif pending.after is not None:
+            try:
+                pending.after()
+            except Exception:  # noqa: BLE001 - the reader must go on reading
+                log.warning("search process of %r: after a request", self.name,
+                            exc_info=True)

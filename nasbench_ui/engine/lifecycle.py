@@ -8,11 +8,18 @@ the :class:`~.events.Control` flags the running loop reads, the background threa
 At interpreter exit (a kernel shutdown) every background search still running is
 stopped cleanly.
 
+A search is *active* from :meth:`~Lifecycle.enter` (running) to :meth:`~Lifecycle.end`
+(done or failed). Pause, resume and stop change the status only then, and never undo a
+stop: a Stop or Pause that comes as a search ends (a click that raced its end) leaves
+its final status, and a Resume after a Stop leaves it stopping.
+
 Example:
     >>> statuses = []; life = Lifecycle("e", lambda e: statuses.append(e.data["status"]))
-    >>> life.begin(); life.set_status(RUNNING); life.pause(); life.resume()
-    >>> life.start(lambda: None); life.wait(); life.running, statuses
-    (False, ['running', 'paused'])
+    >>> life.pause(); life.status  # nothing runs: nothing to pause
+    'idle'
+    >>> life.begin(); life.enter(); life.pause(); life.resume(); life.end(DONE)
+    >>> life.stop(); life.pause(); statuses  # after its end, nothing changes it
+    ['running', 'paused', 'done']
 """
 
 from __future__ import annotations
@@ -39,6 +46,9 @@ class Lifecycle:
     def __init__(self, name: str, emit: Callable[[Event], None]) -> None:
         self.name, self.emit = name, emit
         self.status = IDLE
+        # a status change and its event, one at a time (a stop never lands after the end)
+        self._lock = threading.RLock()
+        self._active = False  # between enter() and end()
         self.control = Control()
         self.thread: threading.Thread | None = None
         self.error: BaseException | None = None  # what killed the last search (wait() raises it)
@@ -50,8 +60,29 @@ class Lifecycle:
 
     def set_status(self, status: str) -> None:
         """Make ``status`` the current one and emit it."""
-        self.status = status
-        self.emit(Event("status", self.name, None, {"status": status}))
+        with self._lock:
+            self.status = status
+            self.emit(Event("status", self.name, None, {"status": status}))
+
+    def enter(self) -> None:
+        """A search begins: it is active, and running (or paused, or stopping, when a
+        pause or a stop came before it)."""
+        with self._lock:
+            self._active = True
+            control = self.control
+            self.set_status(STOPPING if control.stop.is_set() else
+                            RUNNING if control.running.is_set() else PAUSED)
+
+    def end(self, status: str) -> None:
+        """A search ended with ``status`` (done or failed); nothing changes it after."""
+        with self._lock:
+            self._active = False
+            self.set_status(status)
+
+    @property
+    def active(self) -> bool:
+        """True from :meth:`enter` to :meth:`end`: a search goes on (or is ending)."""
+        return self._active
 
     @property
     def running(self) -> bool:
@@ -59,7 +90,8 @@ class Lifecycle:
         return self.thread is not None and self.thread.is_alive()
 
     def begin(self) -> None:
-        """Before a search: refuse a second one at once, forget the last one's error.
+        """Before a search: refuse a second one at once, forget the last one's error and
+        its stop or pause.
 
         Example:
             >>> life = Lifecycle("e", print); life.last_error = "old"
@@ -69,6 +101,7 @@ class Lifecycle:
         if self.running:
             raise RuntimeError(f"experiment {self.name!r} is already running; stop() it first")
         self.last_error, self.error, self.remote = None, None, None
+        self.control = Control()  # the last search's stop or pause is not this one's
 
     def lease_lost(self, why: str) -> None:
         """Another process took the lease: stop the search (called on the heartbeat's
@@ -119,33 +152,44 @@ class Lifecycle:
         self.thread.start()
 
     def pause(self) -> None:
-        """Pause after the current epoch."""
+        """Pause after the current epoch (nothing while no search is active, or once
+        it was asked to stop)."""
         if self.remote is not None and self.running:
             self.remote("pause")
             return
-        self.control.running.clear()
-        self.set_status(PAUSED)
+        with self._lock:
+            if not self._active or self.control.stop.is_set():
+                return
+            self.control.running.clear()
+            if self.status != PAUSED:
+                self.set_status(PAUSED)
 
     def resume(self) -> None:
-        """Resume a paused search."""
+        """Resume a paused search (a stopping one stays stopping)."""
         if self.remote is not None and self.running:
             self.remote("resume")
             return
         self.control.running.set()
-        if self.running:
-            self.set_status(RUNNING)
+        with self._lock:
+            if self._active and self.running and self.status == PAUSED \
+                    and not self.control.stop.is_set():
+                self.set_status(RUNNING)
 
     def stop(self, wait: bool = True, timeout: float | None = 60) -> None:
-        """Ask the search to stop; with ``wait``, join the background thread."""
+        """Ask the search to stop; with ``wait``, join the background thread (unless
+        this is that thread: an observer of the search may stop it)."""
         if self.remote is not None and self.running:
             self.remote("stop")
         self.control.stop.set()
         self.control.running.set()
-        if self.running:
-            if self.status != STOPPING:  # a process already said so, or a second stop():
-                self.set_status(STOPPING)  # one "stopping" event
-            if wait and self.thread is not None:
-                self.thread.join(timeout)
+        with self._lock:
+            # a process already said so, or a second stop(): one "stopping" event; a
+            # search that has ended keeps its final status
+            if self._active and self.running and self.status != STOPPING:
+                self.set_status(STOPPING)
+        thread = self.thread
+        if wait and thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     def wait(self, timeout: float | None = None) -> None:
         """Join the background thread; raise the error that killed the search, if any.

@@ -28,7 +28,7 @@ from ..trust import trusted, untrusted
 from .building import stored_config
 from .by_value import Packed, pack, pack_registered
 from .child_run import ChildRun, SearchProcessError, process_problems
-from .lifecycle import DONE, FAILED, RUNNING, Lifecycle
+from .lifecycle import DONE, FAILED, Lifecycle
 from .ownership import Ownership
 from .parts import own_modules
 
@@ -89,7 +89,7 @@ class ProcessRuns:
                    "trust": [*trusted(), *own_modules(exp.config.imports or {})],
                    "parts": packed.parts,
                    "sys_path": [p for p in sys.path if p], "pace": exp.pace})
-        life.set_status(RUNNING)
+        life.enter()
         life.start(run.follow)
 
     def remote(self) -> ChildRun | None:
@@ -104,9 +104,8 @@ class ProcessRuns:
         run = self.remote()
         if run is None:
             return False
-        run.call(call, **kwargs)
-        if reread:
-            self.reload_config()
+        # from an observer of its events the reply comes later: the config is read then
+        run.call(call, after=self.reload_config if reread else None, **kwargs)
         return True
 
     def switch_strategy(self, strategy: Any, options: dict | None) -> bool:
@@ -143,4 +142,4 @@ class ProcessRuns:
             log.warning("could not read back the search of %r", self.owner.name,
                         exc_info=True)
         self.life.remote = None
-        self.life.set_status(FAILED if failed else DONE)
+        self.life.end(FAILED if failed else DONE)

@@ -34,7 +34,7 @@ from .events import Control, Event
 from .executors.dask import DaskExecutor
 from .heap import EARLY_TRIALS, HeapFreeze
 from .ledger import Budget, restore_strategy
-from .lifecycle import DONE, FAILED, RUNNING, Lifecycle
+from .lifecycle import DONE, FAILED, Lifecycle
 from .loop import Loop, LoopCallbacks, LoopParts
 from .ownership import Ownership
 from .steering import Steering
@@ -135,6 +135,7 @@ class Runs:
         self._restore(exp.steering.source)
         self.life.control = Control()
         self.commands = exp.steering.begin_run()  # steering goes to the loop from here on
+        self.life.enter()  # running from here: a pause or stop now reaches the loop
 
     def reload(self) -> None:
         """Read back a search another process ran: its counters, and the strategy rebuilt
@@ -177,7 +178,6 @@ class Runs:
     def session(self) -> Iterator[Loop]:
         """A prepared run on this thread: its loop, then its end (status, lease, steering)."""
         exp, life = self.owner, self.life
-        life.set_status(RUNNING)
         final, loop = DONE, None
         try:
             exp.dataset  # noqa: B018 - load it here, on the search thread
@@ -197,7 +197,7 @@ class Runs:
                 exp.steering.end_run(exp.steering.strategy, exp.steering.label)
             self.loop = self.commands = None
             self.ownership.release()
-            life.set_status(DONE if isinstance(life.error, KeyboardInterrupt) else final)
+            life.end(DONE if isinstance(life.error, KeyboardInterrupt) else final)
 
     def run_here(self, watched: bool = False) -> None:
         """Step a prepared run to its end on this thread; ``watched``: in the background,

@@ -184,6 +184,18 @@ class LiveView:
             self._last_widgets, self._widgets_stale = now, False
             self.update_widgets(full)
 
+    def recheck(self) -> str:
+        """After a refused Start: whether another process runs the attached run now (then
+        the poller follows it until it ends, and Start comes back with its end); returns
+        the buttons' state (:meth:`button_state`)."""
+        exp = self.experiment
+        if exp is not None:
+            with self.lock:
+                self.following = not exp.running and exp.followed
+            if exp.running or self.following:
+                self.start_polling()
+        return self.button_state()
+
     def button_state(self) -> str:
         """What the buttons follow: the search's status, "following" while another
         process runs it (Start would be refused), else "done"."""

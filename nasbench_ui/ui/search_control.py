@@ -12,6 +12,13 @@ shared state (locks and the config keys the widgets do not show), the space pane
 run picker, the store (a path or an open store) and ``attach(experiment)``, the
 workbench's way of showing a run.
 
+The buttons always follow the search's real state (``LiveView.button_state``), never the
+button pressed: a Stop, Pause or Resume that reaches the kernel after the search ended
+(the page had not yet disabled it) changes nothing, and a Start that fails shows why and
+leaves Start enabled, or the previous run steerable, or the workbench following another
+process's search. A Start while the shown run is stopping waits for its end (up to
+``ENDING_WAIT_S``), so its own lease never refuses the next run.
+
 Example:
     >>> import nasbench_ui as nb
     >>> wb = nb.Workbench(space="nb201", storage=":memory:")
@@ -21,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,7 +39,11 @@ from ..storage import open_store
 from .live_view import AUTO_PACE_TRIALS, LiveView
 from .run_picker import run_name
 
-__all__ = ["SearchControl"]
+__all__ = ["ENDING_WAIT_S", "SearchControl"]
+
+log = logging.getLogger(__name__)
+ENDING_WAIT_S = 30.0  # how long a Start waits for the shown run's search to end
+_ENDING = ("stopping", "done", "failed")  # a search that still runs with these is ending
 
 
 class SearchControl:
@@ -72,9 +84,11 @@ class SearchControl:
         """Start (or resume) a search from what the widgets show (errors are shown).
         While the shown run's search runs, nothing: a double-click sends the second
         click before the page has disabled the button, and it must not start a second
-        search that the workbench would no longer show nor stop."""
+        search that the workbench would no longer show nor stop. While it is ending (a
+        Stop, or its end not yet complete), wait for it first: its lease is its own."""
         shown = self.experiment
-        if shown is not None and shown.running:
+        if shown is not None and shown.running and (
+                shown.status not in _ENDING or not self._wait_for_end(shown)):
             return shown
         try:
             hparams = self.space_panel.hparams
@@ -98,9 +112,14 @@ class SearchControl:
             # buttons first: a search that ends at once (or dies) then has the last word
             self.controls.set_running_state("running")
             exp.start(process=self.in_process(exp))
-        except (ValueError, RuntimeError) as e:
-            self.controls.set_running_state("ready")
-            self.controls.show_error(str(e))
+        except Exception as e:  # noqa: BLE001 - a button's failure is shown, never raised
+            if not isinstance(e, (ValueError, RuntimeError)):
+                log.exception("Start failed")
+            # the buttons follow what runs now: Start again, the previous run still
+            # steerable, or another process's search followed until it ends
+            self.controls.set_running_state(self.live.recheck())
+            self.controls.show_error(str(e) if isinstance(e, (ValueError, RuntimeError))
+                                     else f"{type(e).__name__}: {e}")
             return None
         self.live.start_polling()
         self.live.update_widgets()  # "running" now, not "ready" until the first poll
@@ -118,25 +137,41 @@ class SearchControl:
         return (usable_cpus() >= 2 and self.controls.speed.value != "auto"
                 and not exp.process_problems())
 
+    def _wait_for_end(self, exp: Experiment) -> bool:
+        """Wait up to ``ENDING_WAIT_S`` for ``exp``'s ending search; False (and said so)
+        when it still runs."""
+        try:
+            exp.wait(ENDING_WAIT_S)
+        except Exception:  # noqa: BLE001 - its error is on the status line already
+            log.debug("the last search of %r ended with an error", exp.name, exc_info=True)
+        if exp.running:
+            self.controls.show_error(f"the search of {exp.name} is still stopping; press "
+                                     "Start again once it has stopped")
+            return False
+        return True
+
     def pause(self) -> None:
-        """Pause the search (the status line says so at once)."""
-        if self.experiment is not None:
-            self.experiment.pause()
-            self.controls.set_running_state("paused")
-            self.live.update_widgets()  # "paused" now, not at the next trial
+        """Pause the search (the status line says so at once; nothing once it ended)."""
+        exp = self.experiment
+        if exp is not None and exp.running:
+            exp.pause()
+        self.live.update_widgets()  # "paused" now, not at the next trial
 
     def resume(self) -> None:
-        """Resume a paused search."""
-        if self.experiment is not None:
-            self.experiment.resume()
-            self.controls.set_running_state("running")
+        """Resume a paused search (nothing once it ended or was stopped)."""
+        exp = self.experiment
+        if exp is not None and exp.running:
+            exp.resume()
+        self.live.update_widgets()
 
     def stop(self, wait: bool = True) -> None:
-        """Stop the search (the running trial ends INTERRUPTED)."""
-        if self.experiment is not None:
-            self.experiment.stop(wait=wait)
-            if not wait:
-                self.controls.set_running_state("stopping")
+        """Stop the search (the running trial ends INTERRUPTED); the buttons then show
+        "stopping" until it has ended, or at once what a search that ended already
+        left (a click that raced its end)."""
+        exp = self.experiment
+        if exp is not None and exp.running:
+            exp.stop(wait=wait)
+        self.live.update_widgets()
 
     def close(self) -> None:
         """Stop the search and the poller (a re-run cell)."""

@@ -224,6 +224,40 @@ def test_requests_from_two_threads_each_get_their_reply(tmp_path):
     assert exp.status == "done"
 
 
+def test_an_observer_may_steer_and_stop_a_search_in_its_own_process(tmp_path, monkeypatch):
+    """Observers run on the thread that reads the process's reports (and its replies): a
+    steering call or a stop from one waited for a reply only that thread could read, for
+    REPLY_TIMEOUT_S each (the workbench's auto speed sets the pace from the first nine
+    trials: a minute each, the search's reports and Stop held up behind it)."""
+    from nasbench_ui.engine import child_run
+
+    monkeypatch.setattr(child_run, "REPLY_TIMEOUT_S", 90.0)  # a wait outlasts the first _wait
+    exp = _exp(tmp_path, trials=10_000, seconds=0.05)
+    returned = []
+
+    def steer(event):
+        if event.kind != "trial_finish":
+            return
+        if not returned:
+            exp.set_pace(1000.0)
+            exp.set_budget(trials=50)
+            returned.append("steered")
+        elif event.number >= 3 and len(returned) == 1:
+            exp.stop(wait=True)  # on the reading thread: nothing to join, nothing to wait
+            returned.append("stopped")
+
+    exp.observe(steer)
+    exp.start(process=True)
+    try:
+        _wait(lambda: returned == ["steered", "stopped"], 60)
+        exp.wait(60)
+    finally:
+        exp.stop()
+    assert exp.status == "done" and not exp.running
+    assert exp.config.trials == 50 and exp.n_done() < 50  # steered there, stopped there
+    assert TrialState.RUNNING not in {t.state for t in exp.trials}
+
+
 def test_the_best_model_of_a_search_in_its_own_process_comes_from_the_store(tmp_path):
     """The process keeps the best models' weights beside the file store, as a kernel
     thread's search does; best_model() here reads them back."""

@@ -72,13 +72,14 @@ def test_wait_does_not_raise_a_keyboard_interrupt_and_stop_joins_the_thread():
     life.error = KeyboardInterrupt()
     life.wait()
     release = threading.Event()
+    life.enter()  # a search is active from here (running)
     life.start(release.wait)
     assert life.running
     with pytest.raises(RuntimeError, match="already running"):
         life.begin()
     release.set()
     life.stop(wait=True, timeout=10)
-    assert not life.running and statuses == ["stopping"]
+    assert not life.running and statuses == ["running", "stopping"]
 
 
 # ---------------------------------------------------------------------- runs

@@ -108,3 +108,55 @@ def test_the_speed_picked_before_start_is_the_one_the_search_runs_at(tmp_path, m
     assert exp.process_id is not None  # full speed: its own process
     exp.wait(120)
     assert exp.status == "done" and exp.n_done() == 40
+
+
+def test_the_auto_speed_learns_its_pace_from_a_search_in_its_own_process(tmp_path,
+                                                                         monkeypatch):
+    """The auto speed sets the pace from the first trials' costs, on the thread that
+    reads the process's reports; each set_pace waited there for a reply only that thread
+    could read (REPLY_TIMEOUT_S, a minute), the reports and a Stop's reply behind it."""
+    from nasbench_ui.engine import child_run
+
+    monkeypatch.setattr(child_run, "REPLY_TIMEOUT_S", 90.0)  # a wait outlasts _wait's 60 s
+    wb = nb.Workbench(space="nb201", storage=tmp_path / "a.db", strategy="random",
+                      estimator="test_crash_synth", trials=500, process=True)
+    wb.controls.speed.value = "auto"
+    exp = wb.start()
+    assert exp is not None and isinstance(exp.process_id, int)
+    finished = []
+    exp.observe(lambda e: e.kind == "trial_finish" and finished.append(e.number))
+    try:
+        _wait(lambda: len(finished) >= 4)
+        assert wb.search.costs and exp.pace is not None  # learnt, and sent there
+        wb.controls.stop_button.click()
+        _wait(lambda: not exp.running)
+    finally:
+        wb.close_search()
+    assert exp.status == "done" and exp.n_done() < 500
+
+
+def test_a_stop_after_the_process_ended_and_a_start_at_once_after_a_stop(tmp_path):
+    """A Stop that reaches the kernel after the search's process ended changes nothing;
+    a Start while it is stopping waits for the process to end (its lease with it) and
+    goes on, never a LeaseHeld from its own search."""
+    wb = nb.Workbench(space="nb201", storage=tmp_path / "e.db", strategy="random",
+                      estimator="test_crash_synth", trials=3, process=True)
+    wb.controls.speed.value = "full"
+    c = wb.controls
+    try:
+        exp = wb.start()
+        exp.wait(120)
+        _wait(lambda: not c.start_button.disabled, 10)
+        c.stop_button.click()
+        assert not c.start_button.disabled and c.stop_button.disabled
+        assert exp.status == "done"
+        c.trials.value = 500  # a new run (another budget), stopped, and Start at once
+        exp = wb.start()
+        assert exp is not None and exp.process_id is not None
+        c.stop_button.click()
+        c.start_button.click()
+        assert "LeaseHeld" not in c.status.value and "being run by" not in c.status.value
+        assert wb.experiment is exp and exp.running and exp.status != "stopping"
+    finally:
+        wb.close_search()
+    assert exp.owner() is None
