@@ -200,7 +200,10 @@ class Workbench(w.VBox):
             self._primed = experiment.name
         pages = [(title, make()) for name, title, make in pages
                  if self.shared.shows_page(name)]
-        self.tabs = w.Tab([p for _, p in pages], titles=[t for t, _ in pages])
+        # one width for every page: the tab bar does not move under the mouse
+        self.tabs = w.Tab([p for _, p in pages], titles=[t for t, _ in pages],
+                          layout=w.Layout(flex="1 1 800px", min_width="0"))
+        self.tabs.add_class("nbui-tabs")
         # a tab's content is refreshed while it is shown, and when the user opens it
         self.panels.tabs = self.tabs
         self.tabs.observe(lambda _: self.live.redraw_tabs(), "selected_index")

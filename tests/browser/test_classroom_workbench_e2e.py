@@ -311,9 +311,12 @@ def test_quick_start_in_class(page: Page, console_log, jupyter_server, tmp_path)
     _wait("the second run to end", lambda: kernel_text(
         page, "(wb.experiment.name, wb.experiment.running)") == "('evolution-keras_cnn-1', False)",
         timeout=90)
+    charts_width = wb.locator(".nbui-tabs").bounding_box()["width"]
     wb.get_by_role("tab", name="Runs").click()
     runs = wb.locator(".nbui-runs select")
     runs.wait_for(timeout=10_000)
+    # the tab bar keeps its width from page to page (it moved under the mouse before)
+    assert abs(wb.locator(".nbui-tabs").bounding_box()["width"] - charts_width) <= 1
     options = runs.locator("option").all_inner_texts()
     texts = [o.replace("\xa0", " ") for o in options]  # the widget shows non-breaking spaces
     assert len(texts) == 2 and texts[1].startswith(first_run + " · random · "), texts
