@@ -39,12 +39,16 @@ class CrashSynth:
     """Two epochs of ``seconds`` / 2 each (checking for a stop), then :func:`value_of`."""
 
     NAME = "test_crash_synth"
-    OPTIONS = {"seconds": Option(float, 0.04, low=0.0, help="time one trial takes")}
+    OPTIONS = {"seconds": Option(float, 0.04, low=0.0, help="time one trial takes"),
+               "gate": Option(str, "", help="a file path: each trial waits until it exists")}
 
-    def __init__(self, seconds: float = 0.04) -> None:
-        self.seconds = seconds
+    def __init__(self, seconds: float = 0.04, gate: str = "") -> None:
+        self.seconds, self.gate = seconds, gate
 
     def estimate(self, arch: dict[str, Any], ctx: EstimateContext) -> Estimate:
+        while self.gate and not os.path.exists(self.gate):  # a test opens it when ready
+            time.sleep(0.05)
+            ctx.check_stop()
         for epoch in (1, 2):
             time.sleep(self.seconds / 2)
             ctx.check_stop()

@@ -55,8 +55,10 @@ def _history_rows(page) -> int:
 def test_the_workbench_follows_a_cli_search_without_breaking_it(page, jupyter_server,
                                                                console_log, tmp_path):
     db = tmp_path / "live.db"
+    gate = tmp_path / "gate"  # the CLI's trials wait for it: none ends before the page follows
     args = ["run", "--space", "nb201", "--strategy", "random", "--estimator",
-            "test_crash_synth", "--estimator-options", json.dumps({"seconds": 2.0}),
+            "test_crash_synth", "--estimator-options",
+            json.dumps({"seconds": 2.0, "gate": str(gate)}),
             "--trials", str(TRIALS), "--storage", str(db), "--name", "cli-run",
             "--no-progress", "--json"]
     proc = subprocess.Popen([sys.executable, "-c", CLI, *args], stdout=subprocess.PIPE,
@@ -79,6 +81,7 @@ def test_the_workbench_follows_a_cli_search_without_breaking_it(page, jupyter_se
         assert wb.get_by_role("button", name="Start").is_disabled()
         first = _history_rows(page)
         save_screenshot(page, "workbench_following_a_cli_search")
+        gate.touch()
         # the chart grows as the CLI finishes trials, while the kernel answers at once
         page.wait_for_function(
             "(sel) => { const d = window.Bokeh && window.Bokeh.documents || [];"
