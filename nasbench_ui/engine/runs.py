@@ -30,7 +30,7 @@ from ..storage import Trial
 from ..strategies.base import Strategy
 from .building import build_strategy
 from .commands import CommandQueue
-from .events import Control, Event
+from .events import Event
 from .executors.dask import DaskExecutor
 from .heap import EARLY_TRIALS, HeapFreeze
 from .ledger import Budget, restore_strategy
@@ -133,7 +133,6 @@ class Runs:
     def _prepare_owned(self) -> None:
         exp = self.owner
         self._restore(exp.steering.source)
-        self.life.control = Control()
         self.commands = exp.steering.begin_run()  # steering goes to the loop from here on
         self.life.enter()  # running from here: a pause or stop now reaches the loop
 

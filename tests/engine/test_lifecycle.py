@@ -92,3 +92,23 @@ def test_a_new_search_forgets_the_last_ones_stop():
     life.begin()
     life.enter()  # a stopped search's flags would make this one "stopping" at once
     assert life.status == "running" and not life.control.stop.is_set()
+
+
+def test_a_stop_while_the_run_is_being_prepared_is_kept(tmp_path, monkeypatch):
+    """A stop that lands between the lease and the run's start (the lease's heartbeat
+    losing it, another thread's Stop) must reach the loop: prepare() keeps the Control
+    that begin() made, it does not make a fresh one."""
+    exp = _exp(tmp_path, trials=5)
+    restore = exp._runs._restore
+
+    def restore_then_stop(source):
+        restore(source)
+        exp._life.lease_lost("another process took the lease")
+
+    monkeypatch.setattr(exp._runs, "_restore", restore_then_stop)
+    statuses = []
+    exp.observe(lambda e: statuses.append(e.data["status"]) if e.kind == "status" else None)
+    exp.start()
+    exp.wait(60)
+    assert statuses[0] == "stopping" and exp.trials == []
+    assert "another process took the lease" in exp.last_error
