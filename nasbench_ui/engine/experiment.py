@@ -299,7 +299,10 @@ class Experiment:
         Callbacks run on the search thread (for a search in its own process, on the
         kernel thread that reads its reports: ``status``, ``steer`` and ``trial_finish``
         events only); an exception in one is logged and ignored. Returns a function that
-        removes the observer.
+        removes the observer. A callback must return soon and must not wait for another
+        thread that pauses, resumes or stops this search: a status event is sent while the
+        status is held (so that events arrive in order), and that thread would wait for it.
+        Hand slow work to a thread of your own, as the workbench does.
         """
         return self._observers.add(callback)
 
