@@ -24,11 +24,10 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import ipywidgets as w
 
-from .text import Markup, SafeHTML, error_html, markup
+from .text import SafeHTML, error_html, markup
 
 __all__ = ["MAX_MINUTES", "MAX_TRIALS", "BudgetFields", "budget_problem"]
 
@@ -81,7 +80,7 @@ class BudgetFields(w.VBox):
         self.trials.add_class("nbui-trials")
         self.minutes.add_class("nbui-minutes")
         self.message = SafeHTML("")
-        self.message.add_class("nbui-budget-message")
+        self.message.add_class("nbui-budget-message")  # wraps: text.WORKBENCH_STYLE
         self.message.layout = w.Layout(width="auto")
         self.error: str | None = None
         self.trials.observe(lambda _c: self.check(), "value")
@@ -101,11 +100,11 @@ class BudgetFields(w.VBox):
             else:
                 box.remove_class("nbui-bad")
         if self.error is not None:
-            self.message.value = _wrapping(error_html(self.error))
+            self.message.value = error_html(self.error)
         elif t == 0:
-            self.message.value = _wrapping(markup(
+            self.message.value = markup(
                 "<small>0 trials: no trial limit, the search runs for the {} min set</small>",
-                f"{m:g}"))
+                f"{m:g}")
         else:
             self.message.value = ""
         # an empty line takes no room: Start stays where it was
@@ -124,8 +123,3 @@ class BudgetFields(w.VBox):
         """Show a stored budget (None: no limit; a seconds-only budget shows 0 trials)."""
         self.trials.value = trials or 0
         self.minutes.value = (seconds or 0) / 60
-
-
-def _wrapping(text: Any) -> Markup:
-    """``text`` (markup) in a span that wraps inside the panel's fixed column."""
-    return markup("<span style='white-space:normal;overflow-wrap:anywhere'>{}</span>", text)

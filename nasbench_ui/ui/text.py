@@ -196,7 +196,8 @@ WORKBENCH_STYLE = Markup("""<style>
 .nbui-workbench .nbui-status-line .widget-html-content,
 .nbui-workbench .nbui-progress-label .widget-html-content,
 .nbui-workbench .nbui-notice .widget-html-content,
-.nbui-workbench .nbui-runs-message .widget-html-content
+.nbui-workbench .nbui-runs-message .widget-html-content,
+.nbui-workbench .nbui-budget-message .widget-html-content
   { white-space: normal; overflow-wrap: anywhere; line-height: 1.35; }
 .nbui-workbench .nbui-controls .widget-label { overflow: visible; }
 .nbui-workbench .nbui-runs select { font-family: var(--jp-code-font-family, monospace);

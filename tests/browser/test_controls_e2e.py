@@ -4,7 +4,8 @@
   ``path of the benchmark CSV, or "digits" f``, 228 px of text in a 216 px box);
 - -5 typed into the trials box stays -5, turns red with the reason under it, and Start
   starts nothing (the bounded box turned it into 0 without a word); a valid number
-  clears the reason.
+  clears the reason; the reason wraps inside the panel's column by the
+  workbench stylesheet's class (``.nbui-budget-message``, no inline style of its own).
 
 Screenshot (artifacts/): controls-trials-refused.png.
 """
@@ -38,6 +39,15 @@ PLACEHOLDERS_JS = """() => {
                   room: e.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight)});
     }
     return out;
+}"""
+
+# the budget's reason: its wrapping rule, and whether it stays inside the panel's column
+WRAP_JS = """() => {
+    const box = document.querySelector('.nbui-controls .nbui-budget-message .widget-html-content');
+    const col = document.querySelector('.nbui-controls').getBoundingClientRect();
+    const r = box.getBoundingClientRect();
+    return {whiteSpace: getComputedStyle(box).whiteSpace,
+            inside: r.right <= col.right + 0.5 && box.scrollWidth <= box.clientWidth + 1};
 }"""
 
 
@@ -75,6 +85,7 @@ def test_the_table_placeholder_fits_and_trials_below_one_are_refused(
     _type_into(page, trials, "-5")
     reason.wait_for(state="visible", timeout=10_000)
     assert "trials must be 1 or more, got -5" in reason.inner_text()
+    assert page.evaluate(WRAP_JS) == {"whiteSpace": "normal", "inside": True}
     assert trials.input_value() == "-5"
     assert kernel_text(page, "wb.controls.trials.value") == "-5"
     assert "nbui-bad" in (page.locator(".nbui-controls .nbui-trials").get_attribute("class") or "")

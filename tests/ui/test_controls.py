@@ -226,3 +226,19 @@ def test_start_with_the_digits_table_on_nb201_says_why_and_starts_nothing():
     wb.start()
     assert wb.experiment is None
     assert "digits_cell preset only" in wb.controls.status.value
+
+
+# ------------------------------------------------------------ the budget's line
+def test_the_budget_line_wraps_by_the_stylesheet_class_not_an_inline_style():
+    from nasbench_ui.ui.text import WORKBENCH_STYLE
+
+    c = ControlPanel()
+    c.trials.value = -5
+    assert "trials must be 1 or more" in c.budget.message.value
+    assert "style='white-space" not in c.budget.message.value  # no second copy of the rule
+    c.trials.value, c.minutes.value = 0, 2.0
+    assert "no trial limit" in c.budget.message.value and "white-space" not in c.budget.message.value
+    assert "nbui-budget-message" in c.budget.message._dom_classes
+    wrapping = WORKBENCH_STYLE.split("{ white-space: normal")[0].rsplit("}", 1)[-1]
+    assert ".nbui-workbench .nbui-budget-message .widget-html-content" in wrapping
+
