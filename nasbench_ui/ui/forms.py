@@ -29,6 +29,7 @@ from .option_fields import PairRows, field_kind
 from .text import Markup, SafeHTML, error_html
 
 _LAYOUT_WIDTH = "100%"
+
 #: shown labels of options whose plain name would be ambiguous beside the estimator's own
 #: fields (the stored option keys stay as they are)
 OPTION_LABELS: dict[str, dict[str, str]] = {
@@ -202,8 +203,15 @@ class OptionsForm(w.VBox):
                     v = json.loads(v or ("{}" if opt.type is dict else "[]"))
                 except json.JSONDecodeError:
                     raise ValueError(f"option {name!r}: not valid JSON: {v!r}") from None
-            elif v == "" and opt.optional:
+            elif v.strip() == "" and opt.optional:
                 v = None
+            elif opt.type in (int, float):  # an optional number's box (empty: None)
+                try:
+                    v = opt.type(v.strip())
+                except ValueError:
+                    what = "a whole number" if opt.type is int else "a number"
+                    raise ValueError(f"option {name!r}: write {what} (or leave it empty), "
+                                     f"got {v!r}") from None
         elif isinstance(field, w.TagsInput):
             v = list(v)
         return v

@@ -43,3 +43,19 @@ def test_an_optional_box_says_what_empty_means():
     opt = Option(int, None, optional=True, help="epochs between steps (empty: a third)")
     assert placeholder("train", "step_size", opt, 30) == "empty: a third"
     assert placeholder("x", "y", Option(str, "", help="one two three four five"), 12) == "one two…"
+
+
+def test_an_optional_number_typed_into_its_box_is_a_number():
+    # the page sends text: "2" in the threads box was refused as "must be of type int,
+    # got '2' (str)", so an optional number could never be set in the form
+    form = OptionsForm({"threads": Option(int, None, optional=True, low=1),
+                        "rate": Option(float, None, optional=True)})
+    assert isinstance(form.fields["threads"], w.Text)
+    form.fields["threads"].value, form.fields["rate"].value = " 2 ", "0.5"
+    assert form.error is None and form.values() == {"threads": 2, "rate": 0.5}
+    form.fields["threads"].value = "two"
+    assert "write a whole number" in form.error and "nbui-bad" in form.fields["threads"]._dom_classes
+    form.fields["threads"].value = "0"  # its bounds still hold
+    assert "must be >= 1" in form.error
+    form.fields["threads"].value = ""
+    assert form.error is None and form.values()["threads"] is None
