@@ -27,6 +27,7 @@ import math
 
 import ipywidgets as w
 
+from .forms import FieldError
 from .text import SafeHTML, error_html, markup
 
 __all__ = ["MAX_MINUTES", "MAX_TRIALS", "BudgetFields", "budget_problem"]
@@ -113,10 +114,11 @@ class BudgetFields(w.VBox):
 
     def budget(self) -> tuple[int | None, float | None]:
         """``(trials, seconds)`` of the budget shown, None for no limit; ValueError with
-        the reason shown under the boxes when it is refused."""
+        the reason shown under the boxes when it is refused (a ``FieldError`` of
+        ``"budget"``)."""
         problem = self.check()
         if problem is not None:
-            raise ValueError(problem)
+            raise FieldError(problem, "budget")
         return (self.trials.value or None), (self.minutes.value * 60 or None)
 
     def show(self, trials: int | None, seconds: float | None) -> None:

@@ -6,7 +6,9 @@ heading, then data set, seed and device. An estimator that serves only one strat
 offered follow the space shown (:meth:`ControlPanel.set_space`; ``tabular`` only for a
 space a table can hold, ``ui/estimator_choice.py``): a space without one while
 ``tabular`` is chosen switches to ``early_stop`` with a notice. The budget boxes refuse
-a number of trials below 1 with the reason under them (``ui/budget.py``).
+a number of trials below 1 with the reason under them (``ui/budget.py``). The red line
+a failed Start leaves on the status line goes as soon as the control it was about
+(budget, a component's options, the space) holds a valid value again.
 
 The panel only builds an :class:`~nasbench_ui.config.ExperimentConfig`-shaped dict and
 shows what the workbench tells it; it never touches a strategy.
@@ -38,7 +40,7 @@ from .estimator_choice import (
     offered_estimators,
     stored_table_note,
 )
-from .forms import OptionsForm
+from .forms import FieldError, OptionsForm
 from .pace import PACED_ESTIMATORS, SPEEDS, WATCHABLE_RATE, auto_pace, default_speed, fmt_eta
 from .text import Markup, SafeHTML, error_html, join, markup, status_html
 
@@ -80,15 +82,19 @@ class ControlPanel(w.VBox):
         self.estimator = w.Dropdown(options=estimators.names(), value=estimator,
                                     description="estimator", style=_STYLE,
                                     layout=w.Layout(width="300px"))
-        self.strategy_form = OptionsForm(strategies.options(strategy), owner=strategy)
-        self.estimator_form = OptionsForm(estimators.options(estimator), owner=estimator)
-        self.strategy_box = w.VBox([self.strategy_form])
-        self.estimator_box = w.VBox([self.estimator_form])
+        # the status line before a failed Start's error, and the control it is about
+        self._before_error: Any = None
+        self._error_field: str | None = None
+        self.strategy_box, self.estimator_box = w.VBox(), w.VBox()
+        self._set_form("strategy", strategy)
+        self._set_form("estimator", estimator)
         self.notice = SafeHTML("")
         self.notice.add_class("nbui-notice")
         #: the trials and minutes boxes with the line that says what is wrong with them
         self.budget = BudgetFields(trials=trials, style=_STYLE)
         self.trials, self.minutes = self.budget.trials, self.budget.minutes
+        for box in (self.trials, self.minutes):  # after the budget's own check
+            box.observe(lambda _c: self._field_changed("budget"), "value")
         self._space: SearchSpace | None = None  # the space shown (set_space); None: unknown
         self._offering = False  # the estimator's options are being replaced
         self.speed = w.Dropdown(options=list(SPEEDS), value=default_speed(estimator),
@@ -159,10 +165,22 @@ class ControlPanel(w.VBox):
         return float(v)
 
     # ---------------------------------------------------------------- forms
+    def _set_form(self, kind: str, name: str, values: dict[str, Any] | None = None) -> None:
+        """Show a new options form of the ``kind`` ("strategy" or "estimator") ``name``."""
+        registry = strategies if kind == "strategy" else estimators
+        form = OptionsForm(registry.options(name), values or {}, owner=name)
+        form.on_change(lambda: self._field_changed(kind))
+        if kind == "strategy":
+            self.strategy_form = form
+            self.strategy_box.children = [form]
+        else:
+            self.estimator_form = form
+            self.estimator_box.children = [form]
+        self._field_changed(kind)
+
     def _on_strategy(self, change: dict[str, Any]) -> None:
         name = change["new"]
-        self.strategy_form = OptionsForm(strategies.options(name), owner=name)
-        self.strategy_box.children = [self.strategy_form]
+        self._set_form("strategy", name)
         if not self._loading:
             partner = one_shot_estimator(name)  # one-shot strategies (DARTS) need theirs
             owner = strategy_for_estimator(self.estimator.value)
@@ -181,8 +199,7 @@ class ControlPanel(w.VBox):
         if self._offering:
             return
         name = change["new"]
-        self.estimator_form = OptionsForm(estimators.options(name), owner=name)
-        self.estimator_box.children = [self.estimator_form]
+        self._set_form("estimator", name)
         if not self._loading:
             owner = strategy_for_estimator(name)
             partner = one_shot_estimator(self.strategy.value)
@@ -211,6 +228,7 @@ class ControlPanel(w.VBox):
         While a search runs the estimator shown is the run's: the offer follows the
         space once the search has ended."""
         before, self._space = self._space, space
+        self._field_changed("space")  # a space shown is a valid one
         self._space_waits = self._active
         if self._active:
             if before is not None and before.to_dict() != space.to_dict():
@@ -254,11 +272,12 @@ class ControlPanel(w.VBox):
         return self._space
 
     def check(self) -> None:
-        """Raise a ValueError with the reason when a form holds an invalid entry."""
+        """Raise a ValueError (a ``FieldError`` naming the form) with the reason when a
+        form holds an invalid entry."""
         for what, form in (("strategy", self.strategy_form), ("estimator", self.estimator_form)):
             err = form.validate()
             if err:
-                raise ValueError(f"{what} option {err}")
+                raise FieldError(f"{what} option {err}", what)
 
     def settings(self) -> dict[str, Any]:
         """The experiment settings shown (ValueError names a bad field: a number of
@@ -311,9 +330,7 @@ class ControlPanel(w.VBox):
             self.dataset.value = cfg["dataset"]
         if cfg.get("strategy") in self.strategy.options:
             self.strategy.value = cfg["strategy"]
-            self.strategy_form = OptionsForm(strategies.options(cfg["strategy"]),
-                                             cfg.get("strategy_options") or {}, owner=cfg["strategy"])
-            self.strategy_box.children = [self.strategy_form]
+            self._set_form("strategy", cfg["strategy"], cfg.get("strategy_options"))
         name = cfg.get("estimator")
         if space is not None and name in estimators.names() and name not in self.estimator.options:
             # a stored run of a table look-up on a space no NAS-Bench-201 table holds (a
@@ -322,10 +339,7 @@ class ControlPanel(w.VBox):
             self._say(stored_table_note(name, space), table_note=True)
         if name in self.estimator.options:
             self.estimator.value = cfg["estimator"]
-            self.estimator_form = OptionsForm(estimators.options(cfg["estimator"]),
-                                              cfg.get("estimator_options") or {},
-                                              owner=cfg["estimator"])
-            self.estimator_box.children = [self.estimator_form]
+            self._set_form("estimator", cfg["estimator"], cfg.get("estimator_options"))
         self.budget.show(cfg.get("trials"), cfg.get("seconds"))
         self._seconds = cfg.get("seconds")  # exact, so a round trip keeps e.g. 10.0
         self.seed.value = cfg.get("seed", 0)
@@ -404,9 +418,27 @@ class ControlPanel(w.VBox):
                 for n, w in running)))
         if message:
             text += markup("<br>{}", error_html(message))
+        self._error_field = self._before_error = None  # this status replaces any error
         self.status.value = markup("<span class='nbui-status' style='white-space:normal;"
                                    "overflow-wrap:anywhere'>{}</span>", text)
 
-    def show_error(self, message: str) -> None:
-        """Show ``message`` (any text: an error's ``str``) in red on the status line."""
+    def show_error(self, message: str, field: str | None = None) -> None:
+        """Show ``message`` (any text: an error's ``str``) in red on the status line.
+        ``field`` names the control it is about (a ``FieldError``'s): once that control
+        holds a valid value, the status line shows again what it showed before."""
+        if self._before_error is None:
+            self._before_error = self.status.value
+        self._error_field = field
         self.status.value = error_html(message, cls="nbui-status")
+
+    def _field_changed(self, field: str) -> None:
+        """``field`` was changed: the error it caused goes once it is valid."""
+        if self._error_field != field:
+            return
+        valid = {"budget": lambda: self.budget.error is None,
+                 "strategy": lambda: self.strategy_form.validate() is None,
+                 "estimator": lambda: self.estimator_form.validate() is None,
+                 "space": lambda: True}[field]
+        if valid():
+            self.status.value, self._before_error = self._before_error, None
+            self._error_field = None

@@ -30,6 +30,21 @@ from .text import Markup, SafeHTML, error_html
 
 _LAYOUT_WIDTH = "100%"
 
+
+class FieldError(ValueError):
+    """A refused setting and the control it is about (``field``: ``"budget"``,
+    ``"strategy"``, ``"estimator"`` or ``"space"``), so the red line a failed Start
+    leaves can go once that control holds a valid value again.
+
+    Example:
+        >>> e = FieldError("trials must be 1 or more, got -5", "budget")
+        >>> str(e), e.field, isinstance(e, ValueError)
+        ('trials must be 1 or more, got -5', 'budget', True)
+    """
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 #: shown labels of options whose plain name would be ambiguous beside the estimator's own
 #: fields (the stored option keys stay as they are)
 OPTION_LABELS: dict[str, dict[str, str]] = {

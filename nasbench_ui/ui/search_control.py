@@ -5,7 +5,8 @@ in the workbench's store (a new run, or the attached one resumed while its setti
 space are unchanged and its budget lasts), starts it in the background and the live
 view's poller with it, and sets the watchable pace: with the speed on "auto", from the
 simulated costs of the first ``AUTO_PACE_TRIALS`` trials. User errors are shown in the
-control panel, never raised.
+control panel, never raised; one about a control (a ``FieldError``: the budget, a
+component's options, the space) goes as soon as that control holds a valid value.
 
 Its inputs are explicit: the control panel, the live view (the attached run), the
 shared state (locks and the config keys the widgets do not show), the space panel, the
@@ -36,6 +37,7 @@ from typing import Any
 from ..cpus import usable_cpus
 from ..experiment import Experiment
 from ..storage import open_store
+from .forms import FieldError
 from .live_view import AUTO_PACE_TRIALS, LiveView
 from .run_picker import run_name
 
@@ -94,7 +96,7 @@ class SearchControl:
             hparams = self.space_panel.hparams
             if "editor" not in self.shared.locked and not hparams.commit():
                 what = "the hyperparameters" if hparams.error_in_row else "the search space"
-                raise ValueError(f"fix {what} first: {hparams.error}")
+                raise FieldError(f"fix {what} first: {hparams.error}", "space")
             self.controls.check()
             exp = self.experiment
             settings = self.controls.settings()
@@ -119,7 +121,8 @@ class SearchControl:
             # steerable, or another process's search followed until it ends
             self.controls.set_running_state(self.live.recheck())
             self.controls.show_error(str(e) if isinstance(e, (ValueError, RuntimeError))
-                                     else f"{type(e).__name__}: {e}")
+                                     else f"{type(e).__name__}: {e}",
+                                     field=e.field if isinstance(e, FieldError) else None)
             return None
         self.live.start_polling()
         self.live.update_widgets()  # "running" now, not "ready" until the first poll

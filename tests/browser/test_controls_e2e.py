@@ -4,7 +4,8 @@
   ``path of the benchmark CSV, or "digits" f``, 228 px of text in a 216 px box);
 - -5 typed into the trials box stays -5, turns red with the reason under it, and Start
   starts nothing (the bounded box turned it into 0 without a word); a valid number
-  clears the reason; the reason wraps inside the panel's column by the
+  clears the reason, and the red line the refused Start left under the buttons with it
+  (it stayed until the next Start); the reason wraps inside the panel's column by the
   workbench stylesheet's class (``.nbui-budget-message``, no inline style of its own).
 
 Screenshot (artifacts/): controls-trials-refused.png.
@@ -96,5 +97,10 @@ def test_the_table_placeholder_fits_and_trials_below_one_are_refused(
 
     _type_into(page, trials, "3")
     reason.wait_for(state="hidden", timeout=10_000)
+    status = page.locator(".nbui-controls .nbui-status-line")
+    page.wait_for_function("() => !document.querySelector('.nbui-controls .nbui-status-line')"
+                           ".innerText.includes('trials must be')", timeout=10_000)
+    assert status.inner_text().strip() == "ready"
+    assert status.locator(".nbui-error").count() == 0
     assert kernel_text(page, "wb.controls.settings()['trials']") == "3"
     assert_clean(page, console_log)

@@ -242,3 +242,26 @@ def test_the_budget_line_wraps_by_the_stylesheet_class_not_an_inline_style():
     wrapping = WORKBENCH_STYLE.split("{ white-space: normal")[0].rsplit("}", 1)[-1]
     assert ".nbui-workbench .nbui-budget-message .widget-html-content" in wrapping
 
+
+def test_a_failed_starts_red_line_goes_once_the_control_it_was_about_is_valid():
+    wb = nb.Workbench(space="nb201", estimator="zero_cost", storage=":memory:", process=False)
+    c = wb.controls
+    ready = c.status.value
+    c.trials.value = -5
+    assert wb.start() is None and "trials must be 1 or more" in c.status.value
+    c.trials.value = -3  # still refused: the reason under the box says so, the line stays
+    assert "trials must be 1 or more" in c.status.value
+    c.trials.value = 3
+    assert c.status.value == ready
+    c.estimator_form.fields["threads"].value = "many"
+    assert wb.start() is None and "estimator option threads" in c.status.value
+    c.trials.value = 4  # another control: the estimator's error stays
+    assert "estimator option threads" in c.status.value
+    c.estimator_form.fields["threads"].value = "1"
+    assert c.status.value == ready
+    wb.hparams.add.click()
+    wb.hparams._rows[-1]["spec"].value = "one to four"
+    assert wb.start() is None and "fix the hyperparameters first" in c.status.value
+    wb.hparams._rows[-1]["spec"].value = "1..4 step 1"
+    assert c.status.value == ready
+    assert wb.experiment is None
