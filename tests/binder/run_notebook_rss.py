@@ -1,4 +1,5 @@
-"""Execute one notebook (small parameters) and print its peak memory as JSON.
+"""Execute one notebook (small parameters), check its outputs and print its peak memory
+as JSON.
 
 Run by the Binder check with the Binder venv's python and ``PYTHONPATH=tests``:
 ``python run_notebook_rss.py NOTEBOOK WORKDIR``. The kernel is a child process that
@@ -13,13 +14,14 @@ import sys
 import time
 from pathlib import Path
 
-from helpers.notebooks import SMALL, execute_notebook
+from helpers.notebooks import SMALL, check_outputs, execute_notebook
 
 
 def main() -> None:
     path, workdir = Path(sys.argv[1]), Path(sys.argv[2])
     t0 = time.perf_counter()
-    execute_notebook(path, parameters=SMALL[path.name], cwd=workdir, timeout=600)
+    nb = execute_notebook(path, parameters=SMALL[path.name], cwd=workdir, timeout=600)
+    check_outputs(path.name, nb, workdir)  # what tests/notebooks checks, here instead
     kernel_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     driver_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import ast
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -171,3 +172,33 @@ def execute_notebook(
         ) from exc
     _raise_on_error_outputs(nb, path.name)
     return nb
+
+
+def check_outputs(name: str, nb: nbformat.NotebookNode, workdir: Path) -> None:
+    """What an executed notebook must show beyond running without an error (raises
+    ``AssertionError`` saying what is missing). Run on each notebook wherever it runs:
+    ``tests/notebooks`` in this venv, or the Binder check in the Binder venv.
+
+    Example:
+        >>> check_outputs("02_search_spaces.ipynb", nbformat.v4.new_notebook(), Path("."))
+    """
+    text = "\n".join(outputs_text(c) for c in nb.cells if c.cell_type == "code")
+    if name == "01_quickstart.ipynb":
+        assert "3 rows" in text or "COMPLETE" in text or "PRUNED" in text, text[-2000:]
+        assert (Path(workdir) / "runs" / "quickstart.db").exists(), "no runs/quickstart.db"
+    if name == "03_strategies.ipynb":
+        assert "reinforce" in text and "evolution" in text, text[-2000:]
+
+
+def run_in_the_binder_venv() -> bool:
+    """True when the Binder check (``tests/binder``) executes every notebook in a fresh
+    Binder venv (``NASBENCH_BINDER_TEST=1``, or CI): ``tests/notebooks`` then leaves
+    them to it instead of running each twice.
+
+    Example:
+        >>> isinstance(run_in_the_binder_venv(), bool)
+        True
+    """
+    return os.environ.get("NASBENCH_BINDER_TEST") == "1" or \
+        os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
