@@ -113,19 +113,20 @@ class ChartFigures:
         edges, ops = figures.op_factors(space)
         self.opfreq_fig.x_range.factors = ops
         self.opfreq_fig.y_range.factors = edges[::-1]
-        self.opfreq_fig.title.text = (f"Ops chosen by the top {self.top_k} trials" if edges
-                                      else "No operation choices in this space")
         self.show_op_frequency(tables.op_frequency([], space) if space is not None
                                else tables.op_frequency_empty())
 
     def show_op_frequency(self, data: dict[str, list]) -> None:
         """Put ``tables.op_frequency``'s ``data`` in the op heatmap, its colour scale
         running from 0 to the number of top trials counted (the colour bar's counts are
-        the counts written in the cells)."""
+        the counts written in the cells), its title that number (``op_frequency_title``)."""
         figures.sync_source(self.sources["opfreq"], data)
         high = figures.op_frequency_scale(data, self.top_k)
         if self.opfreq_mapper.high != high:
             self.opfreq_mapper.high = high
+        title = figures.op_frequency_title(data, self.top_k, bool(self.opfreq_fig.y_range.factors))
+        if self.opfreq_fig.title.text != title:  # at most top_k + 1 changes in a search
+            self.opfreq_fig.title.text = title
 
     def draw(self, lt: LiveTables, selected: int | None, since: int = 0) -> list[str]:
         """Move the rows the history and the scatter draw into their sources (a

@@ -46,6 +46,7 @@ from nasbench_ui.viz.trials import PARETO_COLOR, STATE_COLORS
 __all__ = [
     "HEIGHT", "NONSELECTED_ALPHA", "SOURCE_NAMES", "WIDTH", "curves_figure", "history_figure",
     "human_ticks", "integer_ticks", "op_factors", "op_frequency_figure", "op_frequency_scale",
+    "op_frequency_title",
     "same_cell",
     "scatter_figure",
     "scatter_tips", "state_legend", "sync_source", "tooltip", "trial_tips",
@@ -279,6 +280,28 @@ def op_frequency_scale(data: dict[str, list], top_k: int) -> int:
     return max(data.get("top") or [0]) or top_k
 
 
+def op_frequency_title(data: dict[str, list], top_k: int, choices: bool = True) -> str:
+    """The op heatmap's title: the number of trials it counts (``data["top"]``), "top
+    k" once ``top_k`` trials have completed, all of them before.
+
+    Example:
+        >>> op_frequency_title({"top": [10, 10]}, 10), op_frequency_title({"top": [3, 3]}, 10)
+        ('Ops chosen by the top 10 trials', 'Ops chosen by the 3 completed trials')
+        >>> op_frequency_title({"top": [1]}, 10), op_frequency_title({"top": []}, 10)
+        ('Ops chosen by the 1 completed trial', 'Ops chosen by the top trials (none completed yet)')
+        >>> op_frequency_title({"top": []}, 10, choices=False)
+        'No operation choices in this space'
+    """
+    if not choices:
+        return "No operation choices in this space"
+    n = max(data.get("top") or [0])
+    if n == 0:
+        return "Ops chosen by the top trials (none completed yet)"
+    if n < top_k:
+        return f"Ops chosen by the {n} completed trial{'' if n == 1 else 's'}"
+    return f"Ops chosen by the top {n} trials"
+
+
 def op_frequency_figure(space: Any, data: dict[str, list] | None = None,
                         top_k: int = 10) -> tuple:
     """A heatmap: edge x op, colour = how many of the top-k trials chose that op (the
@@ -288,7 +311,7 @@ def op_frequency_figure(space: Any, data: dict[str, list] | None = None,
         data = tables.op_frequency([], space) if space is not None else tables.op_frequency_empty()
     src = _source("opfreq", data)
     edges, ops = op_factors(space)
-    fig = figure(title=f"Ops chosen by the top {top_k} trials", width=WIDTH, height=HEIGHT,
+    fig = figure(title=op_frequency_title(data, top_k, bool(edges)), width=WIDTH, height=HEIGHT,
                  sizing_mode="fixed", tools="save", x_range=FactorRange(factors=ops),
                  y_range=FactorRange(factors=edges[::-1]), name="nbui-opfreq-fig",
                  x_axis_label="operation", y_axis_label="edge")
@@ -310,8 +333,6 @@ def op_frequency_figure(space: Any, data: dict[str, list] | None = None,
     fig.add_layout(bar, "right")
     fig.xaxis.major_label_orientation = math.pi / 4
     fig.grid.visible = False
-    if not edges:
-        fig.title.text = "No operation choices in this space"
     return fig, {"opfreq": src}
 
 

@@ -1,6 +1,6 @@
 """Issue 11, points 3 and 4 in JupyterLab + Chromium at 1280x800: the charts name their
-metric (read from the Bokeh models in the page), a state legend sits outside the plot
-area, a mouse click highlights one trial and leaves the others visible; the trials table
+metric (read from the Bokeh models in the page), the op heatmap's title the number of
+trials it counts (it said "top 10" of 5), a state legend sits outside the plot area, a mouse click highlights one trial and leaves the others visible; the trials table
 has one row height and cuts a long error to one line with the whole text on hover."""
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ MODELS_JS = """() => {
         const src = doc.get_model_by_name('nbui-history');
         const dots = hist.renderers.find((r) => r.data_source === src
             && r.glyph.type === 'Scatter');
-        return {y: hist.left[0].axis_label, x: hist.below[0].axis_label,
+        const opfreq = doc.get_model_by_name('nbui-opfreq-fig');
+        return {opfreq: opfreq.title.text, y: hist.left[0].axis_label, x: hist.below[0].axis_label,
                 scatter_y: scatter.left[0].axis_label, scatter_x: scatter.below[0].axis_label,
                 legend_above: hist.above.includes(legend),
                 legend_in_frame: hist.center.includes(legend),
@@ -117,6 +118,7 @@ def test_charts_explain_themselves_and_the_table_reads(page, jupyter_server, con
     assert m["y"] == "valid_acc" and m["scatter_y"] == "valid_acc", m
     assert m["x"] == "trial" and m["scatter_x"] == "parameters", m
     assert m["legend_above"] and not m["legend_in_frame"], m
+    assert m["opfreq"] == "Ops chosen by the top 10 trials", m
     assert m["items"] == ["best so far", "complete", "pruned", "failed", "running"], m
     dot = page.evaluate(DOT_JS, 5)
     assert dot["legend_bottom"] <= dot["frame_top"] + 0.5, dot  # the legend covers no point
@@ -129,6 +131,11 @@ def test_charts_explain_themselves_and_the_table_reads(page, jupyter_server, con
         time.sleep(0.3)
     assert run_code(page, "print(wb.charts.selected)").strip() == str(dot["number"])
     save_screenshot(page, "classroom_charts")
+    # replayed to 5 trials, the op heatmap counts 5 and says so (it said "top 10")
+    run_code(page, "wb.replay.seek(5)")
+    m = _wait(page, MODELS_JS, lambda m: m["rows"] == 5)
+    assert m["opfreq"] == "Ops chosen by the 5 completed trials", m
+    run_code(page, "wb.replay.follow()")
 
     page.locator("table.nbui-trials").last.scroll_into_view_if_needed()
     t = page.evaluate(TABLE_JS)

@@ -207,3 +207,28 @@ def test_table_headers_numbers_and_state_colours():
     assert "135 k" in html and "2 M" in html
     assert [v for _, v in t.sort_by.options][:3] == ["number", "state", "value"]
     assert ("parameters", "params") in list(t.sort_by.options)
+
+
+def test_the_op_heatmap_title_counts_the_trials_it_shows():
+    # "top 10" while 3 trials had completed: the title now says how many it counts
+    s = spaces.nb201()
+    charts = LiveCharts(s, top_k=10)
+    try:
+        title = charts.figures.opfreq_fig.title
+        assert title.text == "Ops chosen by the top trials (none completed yet)"
+        ts = [Trial(i, C, {lb: "skip_connect" for lb in s.labels}, i / 100) for i in range(3)]
+        ts.append(Trial(3, F, {lb: "none" for lb in s.labels}, None))  # not counted
+        charts.update(ts)
+        charts.flush()
+        assert title.text == "Ops chosen by the 3 completed trials"
+        ts += [Trial(i, C, {lb: "none" for lb in s.labels}, i / 100) for i in range(4, 15)]
+        charts.update(ts)
+        charts.flush()
+        assert title.text == "Ops chosen by the top 10 trials"
+        charts.set_view(2)  # a replay of trials 0 and 1
+        charts.flush()
+        assert title.text == "Ops chosen by the 2 completed trials"
+        charts.reset(spaces.keras_cnn())
+        assert title.text == "No operation choices in this space"
+    finally:
+        charts.close()
