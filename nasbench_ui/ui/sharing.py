@@ -240,7 +240,12 @@ class StatePanel(w.VBox):
                                       tooltip="a script that runs this experiment headless")
         for b in (self.export_button, self.import_button, self.python_button):
             b.layout = w.Layout(width="auto", min_width="110px")  # never "Copy as Pyth…"
-        self.upload = w.FileUpload(accept=".json", multiple=False, description="Import file")
+        # ipywidgets writes its count of files beside the description ("Import file (0)"
+        # before any): the page shows the words only (text.WORKBENCH_STYLE, .nbui-upload)
+        # and the message line names the file imported
+        self.upload = w.FileUpload(accept=".json", multiple=False, description="Import file",
+                                   tooltip="restore the workbench from a .json file")
+        self.upload.add_class("nbui-upload")
         self.text = w.Textarea(placeholder="experiment JSON (Export fills it; paste one and Import)",
                                layout=w.Layout(width="100%", height="140px"))
         self.code = w.Textarea(layout=w.Layout(width="100%", height="200px", display="none"))
@@ -266,14 +271,16 @@ class StatePanel(w.VBox):
             self._say(str(e), error=True)
         return self.text.value
 
-    def import_text(self, text: str) -> bool:
-        """Restore the workbench from ``text``; False (and a message) on bad input."""
+    def import_text(self, text: str, source: str | None = None) -> bool:
+        """Restore the workbench from ``text`` (read from the file ``source``, when
+        given: the message names it); False (and a message) on bad input."""
+        what = f" {source}" if source else ""
         try:
             self._set(text)
         except (ValueError, PermissionError) as e:  # PermissionError: an untrusted path
-            self._say(f"import failed: {e}", error=True)
+            self._say(f"import{what} failed: {e}", error=True)
             return False
-        self._say("imported")
+        self._say(f"imported{what}")
         return True
 
     def copy_python(self) -> str:
@@ -299,7 +306,7 @@ class StatePanel(w.VBox):
         content = files[0]["content"]
         text = bytes(content).decode("utf-8", errors="replace")
         self.text.value = text
-        self.import_text(text)
+        self.import_text(text, source=str(files[0].get("name") or "") or None)
 
     def _say(self, message: str, error: bool = False) -> None:
         color = "#c0392b" if error else "#2e7d32"

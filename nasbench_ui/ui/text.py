@@ -188,7 +188,8 @@ class SafeHTML(w.HTML):
         return value if isinstance(value, Markup) else esc(value)
 
 
-#: the workbench's own look: invalid fields in red, a status line that wraps, labels whole
+#: the workbench's own look: invalid fields in red, a status line that wraps, labels whole,
+#: the Share tab's file button without ipywidgets' count of files ("Import file (0)")
 WORKBENCH_STYLE = Markup("""<style>
 .nbui-workbench .nbui-bad input, .nbui-workbench .nbui-bad select,
 .nbui-workbench input.nbui-bad, .nbui-workbench .nbui-bad .widget-text input
@@ -200,6 +201,10 @@ WORKBENCH_STYLE = Markup("""<style>
 .nbui-workbench .nbui-budget-message .widget-html-content
   { white-space: normal; overflow-wrap: anywhere; line-height: 1.35; }
 .nbui-workbench .nbui-controls .widget-label { overflow: visible; }
+.nbui-workbench .nbui-upload { font-size: 0; }
+.nbui-workbench .nbui-upload i.fa { font-size: var(--jp-widgets-font-size, 13px); }
+.nbui-workbench .nbui-upload::after { content: "Import file";
+  font-size: var(--jp-widgets-font-size, 13px); }
 .nbui-workbench .nbui-runs select { font-family: var(--jp-code-font-family, monospace);
   font-size: 12px; }
 </style>""")
