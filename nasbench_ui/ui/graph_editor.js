@@ -318,7 +318,7 @@ function render({ model, el }) {
     warnBox.classList.toggle("nbui-has-warnings", warnings.length > 0);
     for (const text of warnings) html("div", { class: "nbui-warning" }, warnBox, String(text));
     const sel = selected();
-    const key = JSON.stringify([sel, state(), model.get("op_groups")]);
+    const key = JSON.stringify([sel, state(), model.get("op_groups"), model.get("op_note")]);
     if (key !== formKey) {
       formKey = key;
       drawForm();
@@ -372,10 +372,12 @@ function render({ model, el }) {
     if (other.length) groups.other = [...new Set(other)];
     const ticked = new Set(e.ops);
     const count = ticked.size;
-    // the ticked operations first (grouped), then the others to add (grouped)
-    const section = (title, cls, keep) => {
+    // the ticked operations first (grouped), then the others to add (grouped): those that
+    // fit the space (op_groups), with op_note saying why the list is short
+    const section = (title, cls, keep, note) => {
       const sec = html("div", { class: `nbui-ops ${cls}` }, side);
       html("div", { class: "nbui-subtitle" }, sec, title);
+      if (note) html("div", { class: "nbui-ops-note" }, sec, note);
       for (const [group, names] of Object.entries(groups)) {
         const shown = names.filter(keep);
         if (!shown.length) continue;
@@ -393,7 +395,7 @@ function render({ model, el }) {
       }
     };
     section(`Chosen: ${count} ${count === 1 ? "op" : "ops"}`, "nbui-ops-chosen", (op) => ticked.has(op));
-    section("Add an operation", "nbui-ops-more", (op) => !ticked.has(op));
+    section("Add an operation", "nbui-ops-more", (op) => !ticked.has(op), model.get("op_note") || "");
     for (const key of ["params", "bind"]) {
       const help = key === "params" ? "params (JSON, e.g. {\"filters\": 32})" : "bind (JSON: keyword \u2192 hyperparameter)";
       const ta = field(side, help, html("textarea", { class: `nbui-${key}`, rows: 2, value: JSON.stringify(e[key] || {}) }));
@@ -684,7 +686,7 @@ function render({ model, el }) {
     if (canvas.clientWidth !== lastWidth && !drag) { lastWidth = canvas.clientWidth; schedule(); }
   }) : null;
   if (resize) { resize.observe(canvas); offs.push(() => resize.disconnect()); }
-  for (const name of ["space_json", "errors", "size", "space_valid", "selected", "op_groups", "can_undo", "can_redo", "edges_shown", "notes", "title", "arch", "warnings"]) {
+  for (const name of ["space_json", "errors", "size", "space_valid", "selected", "op_groups", "op_note", "can_undo", "can_redo", "edges_shown", "notes", "title", "arch", "warnings"]) {
     on(`change:${name}`, schedule);
   }
   pos = { ...(model.get("positions") || {}) };

@@ -36,11 +36,11 @@ import anywidget
 import traitlets
 
 from ..estimators.trainer import RESERVED
-from ..space import ops
 from ..space.presets import blank
 from ..space.spec import SearchSpace
 from .graph_errors import explain
 from .graph_layout import compute_layout, merge_positions
+from .op_offer import offer_note, offered_groups
 
 HERE = Path(__file__).parent
 MAX_HISTORY = 100
@@ -64,7 +64,9 @@ class GraphEditor(anywidget.AnyWidget):
     (``{"message", "hint", "nodes", "edges"}``), ``warnings`` (notes on a valid space,
     shown in red: a hyperparameter that nothing reads, with the reserved labels the
     trainer reads), ``space_valid``, ``size`` (the last
-    valid space's number of architectures), ``op_groups``, ``selected``
+    valid space's number of architectures), ``op_groups`` (the operations offered an
+    edge, by group: those that fit the space, ``ui/op_offer.py``) with ``op_note`` (why
+    the list is shorter than the registry, "" when it is not), ``selected``
     (``{"kind": "node"|"edge"|None, "id": ...}``), ``can_undo``, ``can_redo``, ``mode``.
 
     Example:
@@ -86,6 +88,7 @@ class GraphEditor(anywidget.AnyWidget):
     space_valid = traitlets.Bool(True).tag(sync=True)
     size = traitlets.Int(0).tag(sync=True)
     op_groups = traitlets.Dict().tag(sync=True)
+    op_note = traitlets.Unicode("").tag(sync=True)
     selected = traitlets.Dict({"kind": None, "id": None}).tag(sync=True)
     can_undo = traitlets.Bool(False).tag(sync=True)
     can_redo = traitlets.Bool(False).tag(sync=True)
@@ -98,7 +101,6 @@ class GraphEditor(anywidget.AnyWidget):
         self._valid_space: SearchSpace | None = None
         self._callbacks: list[SpaceCallback] = []
         self._busy = False
-        self.op_groups = ops.groups()
         self.observe(self._on_space_json, names="space_json")
         self.on_msg(self._on_msg)
         self.space = blank() if space is None else space
@@ -213,6 +215,8 @@ class GraphEditor(anywidget.AnyWidget):
                 self.errors = errors
                 note = space.unused_hparams_note(RESERVED) if space is not None else None
                 self.warnings = [note] if note else []
+                self.op_groups = offered_groups(d)
+                self.op_note = offer_note(d)
                 self.space_valid = space is not None
                 if space is not None:
                     self._valid_space = space

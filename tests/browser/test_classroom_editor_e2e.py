@@ -1,7 +1,8 @@
 """Issue 11, point 5 in JupyterLab + Chromium at 1280x800: the graph editor fits its graph
 (keras_cnn's 7 nodes, names >= 14 px), Delete / Backspace / Ctrl+Z / Ctrl+Shift+Z by
 keyboard never reach JupyterLab (the notebook keeps its cells), and the edge editor's
-ticks agree with the edge's label."""
+ticks agree with the edge's label; a digits_cell edge is offered only the operations that
+keep its feature map (it offered gru and lstm)."""
 
 from __future__ import annotations
 
@@ -120,6 +121,13 @@ def test_editor_fits_and_obeys_the_keyboard(page, jupyter_server, console_log, t
         assert ticks.nth(i).is_visible()
     assert second.locator(".nbui-ops-more input.nbui-op:checked").count() == 0
     assert "Chosen: " + str(n) in chosen.inner_text()
+    # "Add an operation" lists what fits the cell's feature maps: no gru, lstm, linear
+    more = second.locator(".nbui-ops-more")
+    offered = page.evaluate("(els) => els.map((e) => e.dataset.op)",
+                            more.locator("input.nbui-op").element_handles())
+    assert "conv_3x3" in offered and "max_pool_3x3" in offered, offered
+    assert not {"gru", "lstm", "linear", "flatten"} & set(offered), offered
+    assert "keep its shape" in more.locator(".nbui-ops-note").inner_text()
     assert second.locator("h4").first.inner_text() == "Edge 0 → 1"
     save_screenshot(page, "classroom_edge_editor")
     assert page.evaluate(CELLS_JS) == cells

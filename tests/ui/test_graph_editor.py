@@ -37,6 +37,24 @@ def test_default_is_blank_space_with_op_groups():
     assert not ed.can_undo and not ed.can_redo
 
 
+def test_a_cells_edges_are_offered_only_the_operations_that_keep_its_feature_map():
+    # a teacher's pass: "Add an operation" on a digits_cell edge offered gru and lstm
+    ed = GraphEditor(spaces.digits_cell())
+    offered = {op for names in ed.op_groups.values() for op in names}
+    for op in ("gru", "lstm", "linear", "flatten", "global_avg_pool", "max_pool_2x2"):
+        assert op not in offered, op
+    assert {"nor_conv_3x3", "sep_conv_5x5", "avg_pool_3x3", "skip_connect", "none",
+            "batch_norm", "relu"} <= offered
+    assert "16-channel feature map" in ed.op_note
+    d = ed.space_json  # an edge that already holds an operation the offer leaves out
+    ed.space_json = {**d, "edges": [{**e, "ops": [*e["ops"], "gru"]} if i == 0 else e
+                                    for i, e in enumerate(d["edges"])]}
+    assert not ed.valid or "gru" in ed.space_json["edges"][0]["ops"]  # shown, as drawn
+    ed.space = spaces.rnn()  # no stem: its shapes come from the data set, all are offered
+    assert ed.op_groups == ops.groups() and ed.op_note == ""
+    assert "gru" in ed.op_groups["recurrent"] and "conv_3x3" in ed.op_groups["conv"]
+
+
 def test_adding_an_edge_through_space_json_changes_space():
     ed = GraphEditor(spaces.blank())
     seen: list[SearchSpace] = []
