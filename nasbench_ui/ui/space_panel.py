@@ -4,8 +4,8 @@ step with each other.
 
 A preset picked in the dropdown replaces the drawn space and sets the data set and the
 suggested estimator of that preset in the control panel; an edit of the drawing updates
-the hyperparameter form, the dropdown (the preset's name while the space equals it), the
-estimators the control panel offers (``ControlPanel.set_space``) and calls
+the hyperparameter form, the dropdown (the preset's name while the space equals it, else
+``custom``, an entry there only then: the dropdown went blank), the estimators the control panel offers (``ControlPanel.set_space``) and calls
 ``on_space(space)``; an edit of the form rebuilds the space with its hyperparameters.
 
 Example:
@@ -28,7 +28,10 @@ from .forms import HyperparameterForm
 from .graph_editor import GraphEditor
 from .sharing import disable_tree
 
-__all__ = ["SpacePanel"]
+__all__ = ["CUSTOM", "SpacePanel"]
+
+#: what the preset dropdown shows for a space that is no preset (an edited one)
+CUSTOM = "custom"
 
 
 class SpacePanel:
@@ -41,9 +44,9 @@ class SpacePanel:
                  on_space: Callable[[SearchSpace], Any], locked: Sequence[str] = ()) -> None:
         self.controls, self.on_space, self.locked = controls, on_space, tuple(locked)
         self._setting_preset = False
-        self.preset = w.Dropdown(options=presets.names(),
-                                 value=space.name if space.name in presets.names() else None,
-                                 description="preset", layout=w.Layout(width="240px"))
+        self.preset = w.Dropdown(options=presets.names(), description="preset",
+                                 layout=w.Layout(width="240px"))
+        self._show_preset(space)
         self.editor = GraphEditor(space)
         self.hparams = HyperparameterForm(space)
         # a read-only drawing shown instead of a locked editor
@@ -66,8 +69,21 @@ class SpacePanel:
     def space(self, space: SearchSpace) -> None:
         self.editor.space = space  # the editor calls _on_space_edit
 
+    def _show_preset(self, space: SearchSpace) -> None:
+        """Show the preset ``space`` equals, else ``custom`` (offered only then)."""
+        name = next((n for n in presets.names() if n == space.name and presets.get(n) == space),
+                    CUSTOM)
+        options = presets.names() + ([CUSTOM] if name == CUSTOM else [])
+        self._setting_preset = True
+        try:
+            if list(self.preset.options) != options:
+                self.preset.options = options
+            self.preset.value = name
+        finally:
+            self._setting_preset = False
+
     def _on_preset(self, change: dict[str, Any]) -> None:
-        if change["new"] and not self._setting_preset:
+        if change["new"] in presets.names() and not self._setting_preset:
             space = presets.get(change["new"])
             self.space = space
             self.controls.dataset.value = presets.DEFAULT_DATASET.get(space.name, "digits")
@@ -83,13 +99,7 @@ class SpacePanel:
         if self.space_view is not None:
             self.space_view.set_space(space)
         self.on_space(space)
-        name = next((n for n in presets.names() if n == space.name and presets.get(n) == space),
-                    None)
-        self._setting_preset = True
-        try:
-            self.preset.value = name
-        finally:
-            self._setting_preset = False
+        self._show_preset(space)
         if "editor" in self.locked:
             disable_tree(self.hparams)
 

@@ -58,11 +58,31 @@ def test_custom_space_and_hyperparameters_round_trip(tmp_path):
     other = nb.Workbench(space="nb201", storage=":memory:")
     other.load_state(path)
     assert other.state == s
-    assert other.preset.value is None
+    assert other.preset.value == "custom"
     assert [r["label"].value for r in other.hparams._rows][-1] == "act"
     assert other.hparams.hparams() == s["space"]["hparams"]
     other.load_state(json.dumps(wb.state))  # JSON text works too
     assert other.state == wb.state
+
+
+def test_the_preset_dropdown_says_custom_for_an_edited_space_never_blank():
+    # a teacher's pass: the dropdown went blank as soon as the space was edited
+    wb = nb.Workbench(space="digits_cell", storage=":memory:")
+    assert wb.preset.value == "digits_cell" and "custom" not in wb.preset.options
+    d = wb.editor.space_json
+    wb.editor.space_json = {**d, "edges": [{**e, "ops": e["ops"][:2]} if i == 0 else e
+                                           for i, e in enumerate(d["edges"])]}
+    assert wb.space.name == "digits_cell" and wb.space != nb.spaces.digits_cell()
+    assert wb.preset.value == "custom" and wb.preset.options[-1] == "custom"
+    assert wb.space.size() < nb.spaces.digits_cell().size()  # picking nothing changed it
+    wb.editor.undo()  # the preset's own space again: its name, and no "custom" to pick
+    assert wb.preset.value == "digits_cell" and "custom" not in wb.preset.options
+    wb.editor.redo()
+    wb.preset.value = "nb201"  # a preset picked from "custom" replaces the space
+    assert wb.space == nb.spaces.nb201() and "custom" not in wb.preset.options
+    mine = nb.Workbench(space=nb.SearchSpace.from_dict({**nb.spaces.mlp().to_dict(),
+                                                        "name": "mine"}), storage=":memory:")
+    assert mine.preset.value == "custom"
 
 
 def test_bad_state_raises_and_changes_nothing():
