@@ -3,7 +3,10 @@
 Pick two trials (two dropdowns, or "compare with selected": the workbench's selected
 trial against its parent when it has one). Both architectures are drawn with
 ``viz.arch_svg`` with the differing decisions' edges and nodes in red, above a table of
-every decision with the differing rows marked (``viz.diff.arch_diff``). Below, the
+every decision with the differing rows marked (``viz.diff.arch_diff``). The two drawings
+sit side by side when both fit the panel, else one under the other, each shrunk to the
+panel's width when wider (a 7-layer keras_cnn drawing is 980 px: B was off to the right
+and A cut). Below, the
 selected trial's lineage (its parent and the mutation that made it, from the meta that
 evolution records) and the family tree of the trials so far (``viz.diff.lineage_svg``).
 
@@ -61,6 +64,12 @@ class DiffView(w.VBox):
                                       layout=w.Layout(width="190px"),
                                       tooltip="A = the selected trial, B = its parent (if any)")
         self.left, self.right = SafeHTML(), SafeHTML()
+        for graph in (self.left, self.right):  # shrunk to fit: text.WORKBENCH_STYLE
+            graph.add_class("nbui-diff-graph")
+        # side by side when both fit the panel's width, else one under the other
+        graphs = w.Box([self.left, self.right], layout=w.Layout(flex_flow="row wrap",
+                                                                width="100%"))
+        graphs.add_class("nbui-diff-graphs")
         self.table = SafeHTML(Markup("<i>pick two trials</i>"))
         self.lineage_html = SafeHTML("")
         self.tree = SafeHTML("")
@@ -69,10 +78,11 @@ class DiffView(w.VBox):
         self.with_selected.on_click(lambda _: self.compare_selected())
         super().__init__([
             w.HBox([self.a, self.b, self.with_selected]),
-            w.HBox([self.left, self.right], layout=w.Layout(overflow="auto")), self.table,
+            graphs, self.table,
             SafeHTML(Markup("<b>Lineage</b>")), self.lineage_html,
             w.Box([self.tree], layout=w.Layout(max_height="320px", overflow="auto")),
         ])
+        self.add_class("nbui-diff")
 
     def set_space(self, space: SearchSpace) -> None:
         """Switch space (forgets the trials)."""

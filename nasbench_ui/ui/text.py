@@ -189,7 +189,8 @@ class SafeHTML(w.HTML):
 
 
 #: the workbench's own look: invalid fields in red, a status line that wraps, labels whole,
-#: the Share tab's file button without ipywidgets' count of files ("Import file (0)")
+#: the Share tab's file button without ipywidgets' count of files ("Import file (0)"),
+#: the Compare tab's two drawings in the panel's width and its table's columns apart
 WORKBENCH_STYLE = Markup("""<style>
 .nbui-workbench .nbui-bad input, .nbui-workbench .nbui-bad select,
 .nbui-workbench input.nbui-bad, .nbui-workbench .nbui-bad .widget-text input
@@ -205,6 +206,13 @@ WORKBENCH_STYLE = Markup("""<style>
 .nbui-workbench .nbui-upload i.fa { font-size: var(--jp-widgets-font-size, 13px); }
 .nbui-workbench .nbui-upload::after { content: "Import file";
   font-size: var(--jp-widgets-font-size, 13px); }
+.nbui-workbench .nbui-diff-graphs { gap: 4px 24px; }
+.nbui-workbench .nbui-diff-graph { flex: 0 1 auto; min-width: 0; max-width: 100%; }
+.nbui-workbench .nbui-diff-graph .widget-html-content { min-width: 0; }
+.nbui-workbench .nbui-diff-graph svg.nbui-arch { display: block; max-width: 100%;
+  height: auto; }
+.nbui-workbench .nbui-diff-table th, .nbui-workbench .nbui-diff-table td
+  { padding: 0 14px 0 4px; text-align: left; }
 .nbui-workbench .nbui-runs select { font-family: var(--jp-code-font-family, monospace);
   font-size: 12px; }
 </style>""")
