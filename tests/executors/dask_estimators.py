@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
 from typing import Any
@@ -38,15 +39,21 @@ def score(arch: dict[str, Any]) -> float:
 
 
 class Sleepy:
-    """Sleeps ``seconds`` in two epochs (checking for a stop), then returns :func:`score`."""
+    """Sleeps ``seconds`` in two epochs (checking for a stop), then returns :func:`score`.
+    With ``gate`` (a file path), a trial first waits until that file exists: a test can
+    then act on a trial that is surely running on its worker."""
 
     NAME = "test_sleepy"
-    OPTIONS = {"seconds": Option(float, 0.5, low=0.0, help="time one trial takes")}
+    OPTIONS = {"seconds": Option(float, 0.5, low=0.0, help="time one trial takes"),
+               "gate": Option(str, "", help="a file path: each trial waits until it exists")}
 
-    def __init__(self, seconds: float = 0.5) -> None:
-        self.seconds = seconds
+    def __init__(self, seconds: float = 0.5, gate: str = "") -> None:
+        self.seconds, self.gate = seconds, gate
 
     def estimate(self, arch: dict[str, Any], ctx: EstimateContext) -> Estimate:
+        while self.gate and not os.path.exists(self.gate):
+            ctx.check_stop()
+            time.sleep(0.01)
         for epoch in (1, 2):
             end = time.monotonic() + self.seconds / 2
             while time.monotonic() < end:

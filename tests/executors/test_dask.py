@@ -64,13 +64,18 @@ def test_two_workers_run_trials_in_parallel_and_account_for_all(nb201_csv):
 
 
 def test_killed_worker_fails_and_retries_then_stop_and_resume_reruns(sleepy, tmp_path):
-    db = tmp_path / "dask.db"
+    db, gate = tmp_path / "dask.db", tmp_path / "go"
     exp = nb.Experiment("nb201", strategy="evolution",
                         strategy_options={"population": 4, "sample_size": 2},
-                        estimator="test_sleepy", estimator_options={"seconds": 0.6},
+                        estimator="test_sleepy",
+                        estimator_options={"seconds": 0.6, "gate": str(gate)},
                         trials=100, workers=2, retries=1, storage=str(db), seed=2)
     exp.start()
     try:
+        # the first trials wait at the gate on their workers, so the victim is surely
+        # still running when its worker dies (on a loaded machine a trial found RUNNING
+        # in the store could have ended on its worker already; Dask then computes it
+        # again elsewhere, and nothing fails)
         victim = _wait_for(
             lambda: next((t for t in exp.trials if t.state is TrialState.RUNNING and t.worker),
                          None), 90, "a trial placed on a worker")
@@ -82,6 +87,7 @@ def test_killed_worker_fails_and_retries_then_stop_and_resume_reruns(sleepy, tmp
         client = exp.executor.client
         pid = client.run(os.getpid, workers=[victim.worker])[victim.worker]
         os.kill(pid, signal.SIGKILL)
+        gate.touch()
         retry = _wait_for(
             lambda: next((t for t in exp.trials if t.meta.get("retry_of") == victim.number
                           and t.state is TrialState.COMPLETE), None), 60, "the retry")
@@ -89,6 +95,7 @@ def test_killed_worker_fails_and_retries_then_stop_and_resume_reruns(sleepy, tmp
                   and any(t.state is TrialState.RUNNING for t in exp.trials), 60,
                   "more trials after the kill")
     finally:
+        gate.touch()
         exp.stop(timeout=60)
     assert not exp.running
     trials = exp.trials
