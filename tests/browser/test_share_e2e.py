@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 # what the file button shows: its own text's width (ipywidgets' "Import file (0)"), the
 # words drawn after it, and whether they fit the button
 BUTTON_JS = """() => {
-    const b = document.querySelector('.nbui-workbench .nbui-upload');
+    const b = document.querySelector('.nbui-workbench .widget-upload');
     const range = document.createRange();
     const own = Array.from(b.childNodes).find((n) => n.nodeType === Node.TEXT_NODE);
     range.selectNodeContents(own);
@@ -51,7 +51,7 @@ def test_the_import_file_button_reads_plainly(page, jupyter_server, console_log,
     run_all(page, timeout=120)
     wb = page.locator(".nbui-workbench")
     wb.locator(".lm-TabBar-tab", has_text="Share").first.click()
-    button = wb.locator(".nbui-upload")
+    button = wb.locator(".widget-upload")
     button.wait_for(timeout=30_000)
     wb.locator(".nbui-share-text").scroll_into_view_if_needed()
 
