@@ -173,7 +173,9 @@ def test_run_names_count_from_the_store(tmp_path):
     db = str(tmp_path / "runs.db")
     names = []
     for _ in range(2):
-        wb = nb.Workbench(space="nb201", storage=db, estimator="zero_cost", trials=1)
+        # on a kernel thread: a process of its own per search only costs seconds here
+        wb = nb.Workbench(space="nb201", storage=db, estimator="zero_cost", trials=1,
+                          process=False)
         names.append(wb.start().wait().name)
     assert names == ["random-nb201-1", "random-nb201-2"]
     store = nb.storage.open_store(":memory:")
