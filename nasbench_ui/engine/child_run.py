@@ -7,7 +7,7 @@ busy for it: a fast search with the workbench showing it ran at 0.87-0.96 of its
 alone (``benchmarks/ui_follow.py``), against 0.72-0.78 on a kernel thread
 (``benchmarks/ui_responsiveness.py``), where the workbench's threads share the search's
 lock. A ``ChildRun`` starts the process, sends it requests (pause, resume, stop,
-steering) and waits for each reply, and turns what the process reports into the
+steering) and waits for each reply (a stop's excepted), and turns what the process reports into the
 experiment's events: ``status`` and ``steer`` as they happen, ``trial_finish`` in
 batches (``trial_start`` and ``curve`` events stay in the process). When the process
 ends, ``on_end`` receives its final status and ``last_error``; a process that died
@@ -141,7 +141,7 @@ class ChildRun:
         one the experiment's observers of a search in its own process run on."""
         return threading.current_thread() is self._reader
 
-    def call(self, call: str, after: Callable[[], None] | None = None,
+    def call(self, call: str, after: Callable[[], None] | None = None, wait: bool = True,
              **kwargs: Any) -> None:
         """Ask the process to ``call`` (with ``kwargs``) and wait for its reply, then run
         ``after``; the process's ValueError comes back as one, and RuntimeError when it
@@ -149,16 +149,23 @@ class ChildRun:
         events, :meth:`reading`) the request is sent without waiting: only that thread
         could read the reply, and it waited ``REPLY_TIMEOUT_S`` for itself while the
         search's reports (and a Stop's reply) queued behind it. ``after`` then runs when
-        the reply comes, and an error of the process is logged."""
-        waited = not self.reading()
+        the reply comes, and an error of the process is logged. ``wait=False`` sends it
+        so from any thread, and never waits to send it either: a process still starting
+        (its imports take seconds) gets it once it has read its start."""
+        waited = wait and not self.reading()
         with self._lock:
             if self._ended:
                 raise RuntimeError(f"the search process of {self.name!r} has ended")
             self._next += 1
             ident, pending = self._next, _Pending(after, waited)
             self._pending[ident] = pending
+        line = json.dumps({"id": ident, "call": call, "kwargs": kwargs})
+        if not wait and not self._spec_sent.is_set():  # its start is still being written
+            threading.Thread(target=self._send_later, args=(line, ident, call), daemon=True,
+                             name=f"nasbench-{self.name}-request").start()
+            return
         try:
-            self._write(json.dumps({"id": ident, "call": call, "kwargs": kwargs}))
+            self._write(line)
         except (BrokenPipeError, OSError, ValueError):
             with self._lock:
                 self._pending.pop(ident, None)
@@ -175,11 +182,23 @@ class ChildRun:
         if after is not None:
             after()
 
+    def _send_later(self, line: str, ident: int, call: str) -> None:
+        """Write a request that did not wait, once the start has been written."""
+        try:
+            self._write(line)
+        except (OSError, ValueError) as e:  # it has ended: nothing to ask
+            with self._lock:
+                self._pending.pop(ident, None)
+            log.debug("search process of %r: %s not sent: %s", self.name, call, e)
+
     def request(self, call: str) -> None:
         """:meth:`call` that never raises (pause, resume, stop from the lifecycle: a
-        process that has ended needs none of them)."""
+        process that has ended needs none of them). A stop does not wait for the
+        process's reply: the lifecycle says "stopping" at once, and a kernel that
+        pressed Stop while the process was still starting (its imports take seconds,
+        more on a busy machine) stayed busy until then."""
         try:
-            self.call(call)
+            self.call(call, wait=call != "stop")
         except (RuntimeError, ValueError) as e:
             log.debug("search process of %r: %s: %s", self.name, call, e)
 

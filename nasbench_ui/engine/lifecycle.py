@@ -64,6 +64,23 @@ class Lifecycle:
             self.status = status
             self.emit(Event("status", self.name, None, {"status": status}))
 
+    def reported(self, status: str) -> None:
+        """A status the search's own process entered (``start(process=True)``): taken,
+        unless it is the current one (no event twice) or it would undo a stop asked
+        here (a stop sent while the process started: its first "running" comes after).
+
+        Example:
+            >>> seen = []; life = Lifecycle("e", lambda e: seen.append(e.data["status"]))
+            >>> life.begin(); life.enter(); life.reported(RUNNING); life.reported(PAUSED)
+            >>> life.stop(wait=False); life.reported(RUNNING); seen
+            ['running', 'paused']
+        """
+        with self._lock:
+            if status == self.status or \
+                    (self.control.stop.is_set() and status in (RUNNING, PAUSED)):
+                return
+            self.set_status(status)
+
     def enter(self) -> None:
         """A search begins: it is active, and running (or paused, or stopping, when a
         pause or a stop came before it)."""

@@ -79,7 +79,7 @@ class ProcessRuns:
         exp, life = self.owner, self.life
         life.begin()
         self.ownership.ensure_writable()  # LeaseHeld when another live process runs it
-        run = ChildRun(exp.name, emit=self.emit, on_status=life.set_status,
+        run = ChildRun(exp.name, emit=self.emit, on_status=life.reported,
                        on_end=self._ended)
         self.child, life.remote = run, run.request
         # the process trusts what this one trusts, and the modules of the parts that

@@ -356,3 +356,58 @@ def test_the_search_process_runs_without_handing_over_the_gil(tmp_path):
     there = open_search({"storage": str(tmp_path / "p.db"), "name": exp.name, "pace": 4},
                         Protocol(io.StringIO()))
     assert there.yield_gil is False and there.pace == 4.0
+
+
+def test_a_stop_while_the_process_starts_returns_at_once_and_runs_nothing(tmp_path,
+                                                                          monkeypatch):
+    """Stop pressed while the search's process is still starting (its imports take
+    seconds, more on a busy machine): the kernel does not wait for the process, the
+    status says "stopping" at once and never goes back to "running", and no trial
+    runs. The process's start is held on an event here, so the test does not depend
+    on how long its imports take."""
+    from nasbench_ui.engine import child_run
+
+    go = threading.Event()
+    send_spec = child_run.ChildRun._send_spec
+
+    def held(self, line):
+        go.wait(60)
+        send_spec(self, line)
+
+    monkeypatch.setattr(child_run.ChildRun, "_send_spec", held)
+    exp = _exp(tmp_path, trials=50, seconds=0.2)
+    statuses = []
+    exp.observe(lambda e: e.kind == "status" and statuses.append(e.data["status"]))
+    exp.start(process=True)
+    stopper = threading.Thread(target=exp.stop, kwargs={"wait": False})
+    try:
+        stopper.start()
+        stopper.join(20)  # before the change: blocked until the process answered
+        assert not stopper.is_alive(), "stop(wait=False) waited for the starting process"
+        assert exp.status == "stopping" and exp.running
+    finally:
+        go.set()
+    exp.wait(120)
+    assert statuses == ["running", "stopping", "done"], statuses
+    assert exp.trials == [] or all(t.state is TrialState.INTERRUPTED for t in exp.trials)
+
+
+def test_a_request_that_does_not_wait_is_sent_once_the_start_is(tmp_path):
+    """``call(wait=False)`` returns while the start is still being written, and its line
+    follows the start on the process's input."""
+    import subprocess
+    import sys
+
+    from nasbench_ui.engine.child_run import ChildRun
+
+    run = ChildRun("x", emit=lambda e: None, on_status=lambda s: None, on_end=lambda e: None)
+    run.proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; print(sys.stdin.readline().strip()); "
+         "print(sys.stdin.readline().strip())"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    run.call("stop", wait=False)  # the start is not written yet: sent later, in order
+    run._send_spec('{"start": 1}')
+    _wait(lambda: not any(t.name == "nasbench-x-request" for t in threading.enumerate()), 30)
+    out, _ = run.proc.communicate(timeout=30)
+    first, second = out.splitlines()
+    assert first == '{"start": 1}' and '"call": "stop"' in second
