@@ -41,8 +41,9 @@ from typing import Any
 
 from benchmarks.processes import sched_rates, sched_totals
 
-__all__ = ["HEADLESS_SEGMENT", "HEADLESS_SETUP", "THREAD_CPU", "THREAD_CPU_SETUP", "first_delays",
-           "in_windows", "measure_interleaved", "schedule", "thread_cores", "thread_group"]
+__all__ = ["HEADLESS_SEGMENT", "HEADLESS_SETUP", "THREAD_CPU", "THREAD_CPU_SETUP", "UI_WARM",
+           "first_delays", "in_windows", "measure_interleaved", "schedule", "thread_cores",
+           "thread_group"]
 
 # the search without the workbench, in the benchmark's kernel (its SETUP_CELL defines
 # nb, STRATEGY and wb, and registers "synthetic"): made, started and paused once, not
@@ -51,9 +52,20 @@ HEADLESS_SETUP = """\
 import time as _t
 _wexp = nb.Experiment("nb201", strategy=STRATEGY, estimator="synthetic", trials=10**6,
                       storage="runs/ui_responsiveness_without.db", dataset="digits")
-_wexp.start(process=wb.search.in_process(_wexp)); _t.sleep({warmup}); _wexp.pause()
+_wexp.start(process=wb.search.in_process(_wexp)); _t.sleep({warmup})
+_wend = _t.time() + 120  # on a loaded machine its process may still be starting
+while not _wexp.finished_trials() and _t.time() < _wend:
+    _t.sleep(0.05)
+_wexp.pause()
 _wwin = []
 print(len(_wwin))"""
+
+# the workbench's search, until its first trial has finished (at most 120 s)
+UI_WARM = """\
+_uend = _t.time() + 120
+while not wb.experiment.finished_trials() and _t.time() < _uend:
+    _t.sleep(0.05)
+print(len(wb.experiment.finished_trials()))"""
 
 # defines ``_nbui_thread_cpu()`` in the kernel: ``THREAD_CPU`` prints it
 THREAD_CPU_SETUP = """\
@@ -206,6 +218,9 @@ def measure_interleaved(page: Any, duration: float, segments: int, cells: int,
     run_code(HEADLESS_SETUP.format(warmup=warmup), timeout=warmup + 120)
     page.locator("button.nbui-start").click()  # a real click, as a user starts a search
     time.sleep(warmup)
+    # both searches warm until a trial has finished, so that no segment holds a start
+    # (a loaded machine once left the first segment of a search's process empty)
+    run_code(UI_WARM, timeout=150)
     # where the workbench's default put its search: a process of its own, or a thread
     search_in = run_code("print('process' if wb.experiment.process_id else 'kernel thread')",
                          timeout=60).strip()
