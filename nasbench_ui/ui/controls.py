@@ -411,6 +411,13 @@ class ControlPanel(w.VBox):
             eta = (self._ran + _now() - self._t0) / new * max(total - done, 0)
         self.progress_label.value = f"{done} / {total or '∞'} trials · {fmt_eta(eta)}".rstrip(" ·")
         parts = [f"{counts.get(k, 0)} {k.lower()}" for k in ("COMPLETE", "PRUNED", "FAILED")]
+        # every trial is counted, so the parts add up to the replay's "live · N trials": a
+        # trial a stop cut short, and one in flight (held mid-trial while paused)
+        if counts.get("INTERRUPTED"):
+            parts.append(f"{counts['INTERRUPTED']} interrupted")
+        if counts.get("RUNNING"):
+            held = status == "paused"
+            parts.append(f"{counts['RUNNING']} {'paused mid-trial' if held else 'running'}")
         text = markup("<b>{}</b>: {} · {}", run, status_html(status), " · ".join(parts))
         if running and status != "paused":
             text += markup("<br>running: {}", join(", ", (
@@ -419,8 +426,8 @@ class ControlPanel(w.VBox):
         if message:
             text += markup("<br>{}", error_html(message))
         self._error_field = self._before_error = None  # this status replaces any error
-        self.status.value = markup("<span class='nbui-status' style='white-space:normal;"
-                                   "overflow-wrap:anywhere'>{}</span>", text)
+        # it wraps in the column by its class (.nbui-status-line in text.WORKBENCH_STYLE)
+        self.status.value = markup("<span class='nbui-status'>{}</span>", text)
 
     def show_error(self, message: str, field: str | None = None) -> None:
         """Show ``message`` (any text: an error's ``str``) in red on the status line.

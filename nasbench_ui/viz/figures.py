@@ -45,7 +45,7 @@ from nasbench_ui.viz.trials import PARETO_COLOR, STATE_COLORS
 
 __all__ = [
     "HEIGHT", "NONSELECTED_ALPHA", "SOURCE_NAMES", "WIDTH", "curves_figure", "history_figure",
-    "human_ticks", "integer_ticks", "op_factors", "op_frequency_figure", "op_frequency_scale",
+    "human_ticks", "integer_ticks", "legend_columns", "op_factors", "op_frequency_figure", "op_frequency_scale",
     "op_frequency_title",
     "same_cell",
     "scatter_figure",
@@ -158,9 +158,28 @@ def _key_source() -> ColumnDataSource:
     return ColumnDataSource({"x": [math.nan], "y": [math.nan]})
 
 
+#: a legend item's width at 9pt: about 6.5 px a character, the 14 px glyph and the gaps
+LEGEND_CHAR_PX, LEGEND_ITEM_PX = 6.5, 30
+
+
+def legend_columns(labels: list[str], width: int = WIDTH) -> int | str:
+    """How many items a legend row above a chart ``width`` px wide holds: all of them
+    ("auto", one row) when they fit, else half of them (two rows; one row of the history's
+    six items ran 70 px past a 400 px chart).
+
+    Example:
+        >>> legend_columns(["complete", "pruned"]), legend_columns(["a long label"] * 6)
+        ('auto', 3)
+    """
+    need = sum(len(t) * LEGEND_CHAR_PX + LEGEND_ITEM_PX for t in labels)
+    return "auto" if need <= width - 20 else math.ceil(len(labels) / 2)
+
+
 def _legend(fig: Any, items: list[tuple[str, Any]], name: str) -> Legend:
-    """A one-line legend above the plot area: it never covers a point."""
+    """A legend above the plot area (one row, or two when one is too wide for the chart):
+    it never covers a point."""
     legend = Legend(items=[LegendItem(label=label, renderers=[r]) for label, r in items],
+                    ncols=legend_columns([label for label, _ in items], fig.width or WIDTH),
                     orientation="horizontal", location="top_left", name=name,
                     label_text_font_size="9pt", glyph_width=14, glyph_height=10,
                     spacing=6, padding=2, margin=2, border_line_alpha=0,
@@ -170,7 +189,7 @@ def _legend(fig: Any, items: list[tuple[str, Any]], name: str) -> Legend:
 
 
 def state_legend(fig: Any, extra: list[tuple[str, Any]] = (), name: str = "") -> Legend:
-    """The state colours (complete, pruned, failed, running) as a legend above ``fig``:
+    """The state colours (complete, pruned, failed, running, interrupted) as a legend above ``fig``:
     each is a dot of a renderer with no data (the dots of the chart share one renderer)."""
     items = list(extra)
     for state in STATE_LEGEND:

@@ -31,8 +31,9 @@ METRIC_LABELS = {
     "number": "trial", "params": "parameters", "flops": "FLOPs", "latency_ms": "latency (ms)",
     "duration_s": "time (s)", "valid_acc": "valid_acc", "test_acc": "test_acc",
 }
-#: the states the charts colour, in legend order (lower case, as a person reads them)
-STATE_LEGEND = ("complete", "pruned", "failed", "running")
+#: the states the charts colour, in legend order (lower case, as a person reads them);
+#: "interrupted" is a trial a stop cut short (grey; its curve stays drawn)
+STATE_LEGEND = ("complete", "pruned", "failed", "running", "interrupted")
 EMPTY_CURVES = ("no learning curves: tabular looks results up instead of training (its "
                 "curve column is read by the multi-fidelity strategies only)")
 EMPTY_OPS = "no operation heatmap: this space has no operation choices"

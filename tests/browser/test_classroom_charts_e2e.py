@@ -80,7 +80,7 @@ DOT_JS = """(i) => {
         const lv = vm.query_one((v) => v.model?.name === 'nbui-history-legend');
         const f = pv.frame.bbox, lb = lv.bbox;
         return {x: box.left + x, y: box.top + y, frame_top: f.top, legend_bottom: lb.bottom,
-                number: src.data.number[i]};
+                legend_right: lb.right, canvas_width: box.width, number: src.data.number[i]};
     }
     return null;
 }"""
@@ -119,9 +119,11 @@ def test_charts_explain_themselves_and_the_table_reads(page, jupyter_server, con
     assert m["x"] == "trial" and m["scatter_x"] == "parameters", m
     assert m["legend_above"] and not m["legend_in_frame"], m
     assert m["opfreq"] == "Ops chosen by the top 10 trials", m
-    assert m["items"] == ["best so far", "complete", "pruned", "failed", "running"], m
+    assert m["items"] == ["best so far", "complete", "pruned", "failed", "running",
+                          "interrupted"], m  # the grey of a trial a stop cut short
     dot = page.evaluate(DOT_JS, 5)
     assert dot["legend_bottom"] <= dot["frame_top"] + 0.5, dot  # the legend covers no point
+    assert dot["legend_right"] <= dot["canvas_width"] + 0.5, dot  # all its items in the chart
     page.mouse.click(dot["x"], dot["y"])
     m = _wait(page, MODELS_JS, lambda m: m["selected"] == [5])
     assert m["selected"] == [5] and m["others_alpha"] >= 0.5, m

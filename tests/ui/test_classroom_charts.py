@@ -74,9 +74,22 @@ def test_state_legend_lists_the_states_above_the_plot_area():
     legends = [r for r in fig.above if isinstance(r, Legend)]
     assert len(legends) == 1 and not [r for r in fig.center if isinstance(r, Legend)]
     items = [i.label["value"] for i in legends[0].items]
-    assert items == ["best so far", "complete", "pruned", "failed", "running"]
+    # "interrupted": the grey of a trial a stop cut short (its curve stays drawn)
+    assert items == ["best so far", "complete", "pruned", "failed", "running", "interrupted"]
     colors = [i.renderers[0].glyph.fill_color for i in legends[0].items[1:]]
-    assert colors == [STATE_COLORS[s] for s in ("COMPLETE", "PRUNED", "FAILED", "RUNNING")]
+    assert colors == [STATE_COLORS[s] for s in ("COMPLETE", "PRUNED", "FAILED", "RUNNING",
+                                                "INTERRUPTED")]
+
+
+def test_an_interrupted_trials_grey_curve_has_a_legend_entry():
+    """A stopped search's last trial draws a grey learning curve; the curves' legend
+    listed complete, pruned, failed and running only."""
+    trial = Trial(0, TrialState.INTERRUPTED, {}, None, {}, curve=[{"epoch": 1, "valid_acc": 0.4}])
+    data = tables.curves_data([trial])
+    fig, _ = figures.curves_figure(data)
+    (legend,) = [r for r in fig.above if isinstance(r, Legend)]
+    keys = {i.label["value"]: i.renderers[0].glyph.fill_color for i in legend.items}
+    assert keys.get("interrupted") == data["color"][0] == STATE_COLORS["INTERRUPTED"]
 
 
 def test_selection_keeps_the_other_points_visible():

@@ -14,10 +14,13 @@ from nasbench_ui import estimators, strategies
 from nasbench_ui.storage.lease import Lease
 from nasbench_ui.ui.controls import ControlPanel, auto_pace, default_speed, fmt_eta
 from nasbench_ui.ui.forms import OptionsForm
+from nasbench_ui.ui.live_panels import LivePanels
+from nasbench_ui.ui.live_redraw import Progress
 from nasbench_ui.ui.option_fields import PairRows
+from nasbench_ui.ui.replay import Replay
 from nasbench_ui.ui.run_picker import RunPicker, run_name
 from nasbench_ui.ui.steering_panel import SteeringPanel
-from nasbench_ui.ui.text import shown_path
+from nasbench_ui.ui.text import WORKBENCH_STYLE, shown_path
 
 NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
@@ -210,9 +213,41 @@ def test_paused_status_and_time_left_in_words():
     assert "paused" in panel.status.value and "running: #" not in panel.status.value
     panel.show_progress(3, 10, {"COMPLETE": 3}, "running", "run", running=[(5, None)])
     assert "running: #5" in panel.status.value
-    assert "white-space:normal" in panel.status.value
     assert fmt_eta(719) == "about 12 min left" and fmt_eta(5) == "about 5 s left"
     assert fmt_eta(None) == "" and "ETA" not in fmt_eta(4000)
+
+
+def test_the_status_line_wraps_by_the_stylesheet_class_not_an_inline_style():
+    """The status line carried its own 'white-space:normal;overflow-wrap:anywhere' style,
+    a second copy of the .nbui-status-line rule of the workbench's stylesheet."""
+    panel = ControlPanel()
+    panel.show_progress(3, 10, {"COMPLETE": 3}, "running", "run", running=[(5, None)])
+    assert "style=" not in panel.status.value and "nbui-status-line" in panel.status._dom_classes
+    rule = re.search(r"\.nbui-status-line \.widget-html-content,[^{]*\{([^}]*)\}", WORKBENCH_STYLE)
+    assert rule and "white-space: normal" in rule.group(1) and "overflow-wrap: anywhere" in rule.group(1)
+
+
+def _counted(status: str) -> dict[str, int]:
+    words = "complete|pruned|failed|interrupted|running|paused mid-trial"
+    return {w: int(n) for n, w in re.findall(rf"(\d+) ({words})", status)}
+
+
+@pytest.mark.parametrize("status", ["paused", "running"])
+def test_the_status_line_counts_every_trial_the_replay_counts(status):
+    """Paused with a trial held mid-trial, the replay read 'live · 3 trials' and the
+    status line '2 complete · 0 pruned · 0 failed': the trial in flight (and one a stop
+    cut short) were counted by the replay only."""
+    panel, replay = ControlPanel(), Replay(lambda _k: None)
+    panels = LivePanels(charts=None, controls=panel, replay=replay, arch_view=None, diff=None,
+                        table=None, runs=None, results=list)
+    counts = {"COMPLETE": 2, "INTERRUPTED": 1, "RUNNING": 1}
+    panels.progress(Progress(count=4, done=2, total=10, counts=counts, status=status,
+                             name="run", error=None, running=[(3, None)], state=status))
+    assert "live · 4 trials" in replay.label.value
+    shown = _counted(panel.status.value)
+    assert sum(shown.values()) == 4, panel.status.value
+    assert shown["interrupted"] == 1
+    assert shown["paused mid-trial" if status == "paused" else "running"] == 1
 
 
 def test_time_left_counts_the_time_run_not_paused_and_only_this_starts_trials(monkeypatch):
