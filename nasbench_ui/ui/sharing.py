@@ -41,8 +41,10 @@ import ipywidgets as w
 
 from ..config import ExperimentConfig, to_python
 from .controls import LOCKABLE as _CONTROL_LOCKS
-from .text import SafeHTML, markup
+from .text import SafeHTML, error_html, markup
 
+#: the colour of a message that says an export or import went well
+OK_COLOR = "#2e7d32"
 #: parts that ``lock=`` accepts: locked = disabled, not changeable through the UI
 LOCKABLE: tuple[str, ...] = ("editor", *_CONTROL_LOCKS, "import")
 #: parts that ``hide=`` accepts
@@ -309,8 +311,8 @@ class StatePanel(w.VBox):
         self.import_text(text, source=str(files[0].get("name") or "") or None)
 
     def _say(self, message: str, error: bool = False) -> None:
-        color = "#c0392b" if error else "#2e7d32"
-        self.message.value = markup("<span style='color:{}'>{}</span>", color, message)
+        self.message.value = (error_html(message) if error else
+                              markup("<span style='color:{}'>{}</span>", OK_COLOR, message))
 
 
 __all__ = ["HIDEABLE", "LOCKABLE", "LOCK_KEYS", "SharedState", "StatePanel", "check_names", "disable_tree",

@@ -227,6 +227,27 @@ def test_the_status_line_wraps_by_the_stylesheet_class_not_an_inline_style():
     assert rule and "white-space: normal" in rule.group(1) and "overflow-wrap: anywhere" in rule.group(1)
 
 
+def test_the_share_tabs_messages_use_the_projects_colours():
+    """The Share tab wrote its refusals in a hard-coded '#c0392b', not text.ERROR_COLOR:
+    every red line of the workbench is error_html's (class nbui-error, ERROR_COLOR), and
+    no module of the UI but text.py spells the colour out."""
+    from pathlib import Path
+
+    from nasbench_ui.ui import text
+    from nasbench_ui.ui.sharing import StatePanel
+
+    def refuse(_text):
+        raise ValueError("no such strategy")
+
+    panel = StatePanel(lambda: {}, refuse)
+    assert panel.import_text("{}") is False
+    assert panel.message.value.startswith(f"<span class='nbui-error' style='color:{text.ERROR_COLOR}'>")
+    ui = Path(text.__file__).parent
+    spelled = [p.name for p in ui.glob("*.py") if p.name != "text.py"
+               and text.ERROR_COLOR.lower() in p.read_text(encoding="utf-8").lower()]
+    assert spelled == []
+
+
 def _counted(status: str) -> dict[str, int]:
     words = "complete|pruned|failed|interrupted|running|paused mid-trial"
     return {w: int(n) for n, w in re.findall(rf"(\d+) ({words})", status)}
