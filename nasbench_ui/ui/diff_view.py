@@ -24,7 +24,7 @@ Example:
     ...               Trial(1, S.COMPLETE, {**a, "2<-1": "none"}, 0.2, meta={"parent": 0, "mutation": "2<-1"})])
     >>> v.compare(0, 1)
     {'2<-1': ('skip_connect', 'none')}
-    >>> v.set_selected(1); "mutation <b>2&lt;-1</b>" in v.lineage_html.value
+    >>> v.set_selected(1); "changed <b>the edge 1 → 2</b>" in v.lineage_html.value
     True
 """
 
@@ -38,6 +38,7 @@ import ipywidgets as w
 from ..space import SearchSpace
 from ..viz.arch_svg import arch_svg
 from ..viz.diff import arch_diff, highlight_of, lineage_svg
+from ..viz.labels import change_text, decision_text
 from .text import Markup, SafeHTML, error_html, join, markup
 
 CHOICES = 200
@@ -160,7 +161,8 @@ class DiffView(w.VBox):
             mark = lb in self.diff
             style = " style='background:#fde2e1;font-weight:bold'" if mark else ""
             rows.append(markup("<tr class='{}' data-label='{}'{}><td>{}</td><td>{}</td><td>{}</td></tr>",
-                               "nbui-diff" if mark else "nbui-same", lb, Markup(style), lb,
+                               "nbui-diff" if mark else "nbui-same", lb, Markup(style),
+                               decision_text(lb),
                                _fmt(ca[lb]), _fmt(cb[lb])))
         self.table.value = markup(
             "<div>{} of {} decisions differ</div>"
@@ -177,8 +179,8 @@ class DiffView(w.VBox):
             meta = t.meta or {}
             if meta.get("parent") is not None:
                 self.lineage_html.value = markup(
-                    "trial {}: child of trial <b>{}</b>, mutation <b>{}</b>",
-                    t.number, meta["parent"], meta.get("mutation"))
+                    "trial {}: child of trial <b>{}</b>, changed <b>{}</b>",
+                    t.number, meta["parent"], change_text(meta.get("mutation")))
             else:
                 self.lineage_html.value = markup("trial {}: no parent (sampled at random)", t.number)
         has_tree = any((x.meta or {}).get("parent") is not None for x in self.trials.values())

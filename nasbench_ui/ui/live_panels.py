@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..viz.labels import change_text
 from .live_view import Progress, Redraw
 
 __all__ = ["LivePanels"]
@@ -73,8 +74,8 @@ class LivePanels:
             return
         v = f"{trial.value:.4f}" if trial.value is not None else "-"
         meta = trial.meta or {}
-        origin = (f" · child of {meta['parent']} by mutating {meta.get('mutation')}"
-                  if meta.get("parent") is not None else "")
+        origin = (f" · child of trial {meta['parent']}: changed "
+                  f"{change_text(meta.get('mutation'))}" if meta.get("parent") is not None else "")
         self.arch_view.show(trial.arch, title=f"trial {trial.number} · {trial.state.name} · "
                                               f"value {v}{origin}")
         self.diff.set_selected(trial.number)

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from nasbench_ui.viz.labels import change_text
+
 __all__ = ["arch_diff", "highlight_of", "lineage", "lineage_svg"]
 
 
@@ -98,8 +100,8 @@ def lineage_svg(trials: Sequence[Any], selected: int | None = None, max_nodes: i
     for child, par in parent.items():
         (x1, y1), (x2, y2) = pos[par], pos[child]
         parts.append(f'<line x1="{x1 + 12}" y1="{y1}" x2="{x2 - 12}" y2="{y2}" stroke="#888" '
-                     f'data-parent="{par}" data-child="{child}"><title>{par} -> {child}: '
-                     f'{escape(str(mutation.get(child)))}</title></line>')
+                     f'data-parent="{par}" data-child="{child}"><title>trial {par} → trial '
+                     f'{child}: changed {escape(change_text(mutation.get(child)))}</title></line>')
     for t in trials:
         x, y = pos[t.number]
         fill = "#f4b942" if t.number == selected else "#e8f0fa"

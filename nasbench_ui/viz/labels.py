@@ -13,16 +13,15 @@ Example:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from nasbench_ui.storage.trial import Trial
-from nasbench_ui.viz.trials import num, state_name
+from nasbench_ui.viz.trials import edge_text, num, state_name
 
 __all__ = [
     "EMPTY_CURVES", "EMPTY_OPS", "HUMAN_TICKS_JS", "METRIC_LABELS", "STATE_LEGEND",
-    "curves_note", "edge_text", "human_number", "human_value", "metric_label",
+    "change_text", "curves_note", "decision_text", "edge_text", "human_number", "human_value", "metric_label",
     "objective_label",
 ]
 
@@ -38,7 +37,6 @@ EMPTY_CURVES = ("no learning curves: tabular looks results up instead of trainin
                 "curve column is read by the multi-fidelity strategies only)")
 EMPTY_OPS = "no operation heatmap: this space has no operation choices"
 _UNITS = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
-_EDGE = re.compile(r"^(.+)<-(.+)$")
 #: a Bokeh ``CustomJSTickFormatter`` body doing what :func:`human_number` does
 HUMAN_TICKS_JS = """
 const a = Math.abs(tick);
@@ -109,16 +107,32 @@ def metric_label(name: str) -> str:
     return METRIC_LABELS.get(name, name)
 
 
-def edge_text(label: str) -> str:
-    """A decision label as read in the edge's direction: ``n1<-input`` -> ``input → n1``;
-    any other label (a custom one, ``n3.inputs``, a hyperparameter) stays as it is.
+def decision_text(label: str) -> str:
+    """A decision's name for a person: an edge's label reads ``edge 0 → 1``, any other
+    label (a hyperparameter, ``n3.inputs``) stays as it is.
 
     Example:
-        >>> edge_text("3<-0"), edge_text("kernel_size")
-        ('0 → 3', 'kernel_size')
+        >>> decision_text("1<-0"), decision_text("units")
+        ('edge 0 → 1', 'units')
     """
-    m = _EDGE.match(label) if isinstance(label, str) else None
-    return f"{m.group(2)} → {m.group(1)}" if m else str(label)
+    text = edge_text(label)
+    return str(label) if text == label else f"edge {text}"
+
+
+def change_text(mutation: Any) -> str:
+    """What a mutation changed, as a teacher reads it: the stored label (``3<-2``, or
+    several joined by commas) with each edge written ``the edge 2 → 3``.
+
+    Example:
+        >>> change_text("3<-2"), change_text("1<-0,3<-1"), change_text("units")
+        ('the edge 2 → 3', 'the edges 0 → 1, 1 → 3', 'units')
+    """
+    parts = [p for p in str(mutation).split(",") if p] if mutation is not None else []
+    edges = [edge_text(p) for p in parts if edge_text(p) != p]
+    others = [p for p in parts if edge_text(p) == p]
+    words = ([("the edge " if len(edges) == 1 else "the edges ") + ", ".join(edges)]
+             if edges else []) + others
+    return ", ".join(words) if words else "?"
 
 
 def objective_label(trials: Sequence[Trial], objective: str = "value") -> str:

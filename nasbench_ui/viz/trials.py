@@ -10,13 +10,14 @@ Example:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from nasbench_ui.storage.trial import Trial, TrialState
 
 __all__ = [
     "NAN", "PARETO_COLOR", "STATE_COLORS", "TEXT_LIMIT", "Memo", "arch_text", "better",
-    "check_trials", "metric", "metrics_text", "num", "state_name", "texts",
+    "check_trials", "edge_text", "metric", "metrics_text", "num", "state_name", "texts",
 ]
 
 STATE_COLORS = {
@@ -26,6 +27,7 @@ STATE_COLORS = {
 PARETO_COLOR = "#d62728"
 TEXT_LIMIT = 160
 NAN = float("nan")
+_EDGE = re.compile(r"^(.+)<-(.+)$")
 
 
 def check_trials(trials: Any) -> list[Trial]:
@@ -87,14 +89,35 @@ def _truncate(s: str, limit: int) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "\u2026"
 
 
+def edge_text(label: str) -> str:
+    """A decision label as read in the edge's direction: ``n1<-input`` -> ``input → n1``;
+    any other label (a custom one, ``n3.inputs``, a hyperparameter) stays as it is.
+
+    Example:
+        >>> edge_text("3<-0"), edge_text("kernel_size")
+        ('0 → 3', 'kernel_size')
+    """
+    m = _EDGE.match(label) if isinstance(label, str) else None
+    return f"{m.group(2)} → {m.group(1)}" if m else str(label)
+
+
+def _decision(label: str, value: Any) -> str:
+    m = _EDGE.match(label) if type(label) is str else None
+    if m is not None:
+        return f"edge {m.group(2)} → {m.group(1)}: {_fmt(value)}"
+    return f"{label}={_fmt(value)}"
+
+
 def arch_text(arch: dict[str, Any], limit: int = TEXT_LIMIT) -> str:
-    """A short ``label=value, ...`` text of an architecture (truncated with an ellipsis).
+    """A short text of an architecture for a person (truncated with an ellipsis): an
+    edge's decision reads ``edge 0 → 1: op``, any other ``label=value``. The stored
+    labels (``1<-0``) stay in the architecture itself.
 
     Example:
         >>> arch_text({"1<-0": "skip", "n3.inputs": ["n1", "n2"], "lr": 0.001})
-        '1<-0=skip, n3.inputs=[n1,n2], lr=0.001'
+        'edge 0 → 1: skip, n3.inputs=[n1,n2], lr=0.001'
     """
-    return _truncate(", ".join(f"{k}={_fmt(v)}" for k, v in arch.items()), limit)
+    return _truncate(", ".join(_decision(k, v) for k, v in arch.items()), limit)
 
 
 def metrics_text(metrics: dict[str, Any], limit: int = TEXT_LIMIT) -> str:

@@ -75,8 +75,8 @@ def test_scatter_hover_shows_the_trials_texts(
     text = tip.first.inner_text()
     assert f"trial {dot['number']}" in text, text
     assert "nor_conv" in text or "skip_connect" in text or "avg_pool" in text \
-        or "none" in text, text  # nb201's arch text, e.g. "1<-0=nor_conv_3x3, ..."
-    assert "<-" in text, text
+        or "none" in text, text  # nb201's arch text, e.g. "edge 0 → 1: nor_conv_3x3, ..."
+    assert "edge 0 → 1: " in text and "<-" not in text, text  # edges in words, not "1<-0="
     assert PAYLOAD + "=7" in text, text  # the metric's name, shown as text
     assert page.evaluate("() => typeof window.__x === 'undefined'")
     save_screenshot(page, "scatter_hover")

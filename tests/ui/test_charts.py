@@ -556,7 +556,7 @@ def test_a_long_search_sends_the_page_only_the_thinned_rows_it_draws(charts, mon
     assert data["value"] == [by_number[n].value for n in drawn]
     best = [max(tr.value for tr in trials[:n + 1]) for n in drawn]
     assert data["best_so_far"] == pytest.approx(best)  # exact, though rows are left out
-    assert all(a == "1<-0=skip_connect" for a in data["arch_text"])  # hover texts, drawn only
+    assert all(a == "edge 0 → 1: skip_connect" for a in data["arch_text"])  # hover texts, drawn only
     assert len(data["metrics_text"]) == len(drawn)
     scatter = charts.sources["scatter"].data
     assert 3 in scatter["number"] and len(scatter["number"]) < 80

@@ -43,7 +43,7 @@ def test_compare_with_selected_uses_the_parent_and_shows_the_lineage():
     v = DiffView(s)
     v.set_trials(ts)
     v.set_selected(2)
-    assert "child of trial <b>1</b>" in v.lineage_html.value and "3&lt;-2" in v.lineage_html.value
+    assert "child of trial <b>1</b>, changed <b>the edge 2 → 3</b>" in v.lineage_html.value
     v.with_selected.click()
     assert (v.a.value, v.b.value) == (2, 1)
     assert v.diff == {"3<-2": ("avg_pool_3x3", "skip_connect")}
@@ -72,11 +72,21 @@ def test_workbench_shows_the_lineage_of_an_evolution_run(tmp_path):
     wb = nb.Workbench.load(db)
     child = next(t for t in exp.trials if t.meta.get("parent") is not None)
     wb.select(child.number)
-    assert f"child of {child.meta['parent']} by mutating {child.meta['mutation']}" in wb.arch_view.title
-    assert f"child of trial <b>{child.meta['parent']}</b>" in wb.diff.lineage_html.value
+    # a teacher reads the changed edge in words ("3<-2" read "mutating 3<-2"); the meta
+    # keeps the stored label, which the Compare tab's diff still matches
+    dst, src = child.meta["mutation"].split("<-")
+    changed = f"changed the edge {src} → {dst}"
+    assert f"child of trial {child.meta['parent']}: {changed}" in wb.arch_view.title
+    assert f"child of trial <b>{child.meta['parent']}</b>, changed <b>the edge {src} → {dst}</b>" \
+        in wb.diff.lineage_html.value
+    assert f": {changed}</title>" in wb.diff.tree.value
+    for shown in (wb.arch_view.title, wb.diff.lineage_html.value, wb.diff.tree.value):
+        assert "<-" not in shown and "&lt;-" not in shown
     wb.diff.with_selected.click()
     assert (wb.diff.a.value, wb.diff.b.value) == (child.number, child.meta["parent"])
     assert set(wb.diff.diff) <= {child.meta["mutation"]}
+    assert f"<td>edge {src} → {dst}</td>" in wb.diff.table.value  # the row's name
+    assert f"data-label='{child.meta['mutation']}'" in wb.diff.table.value.replace("&lt;", "<")
     assert wb.diff.tree.value.count("<line") == len(lineage(exp.trials)) == 3
     wb.charts.close()
 

@@ -66,6 +66,19 @@ def test_history_objective_metric_and_hover_texts():
     assert len(long) == tables.TEXT_LIMIT and long.endswith("\u2026")
 
 
+def test_hover_texts_name_an_edge_in_words_and_fit_the_limit():
+    """The hover read "1<-0=nor_conv_3x3, 2<-0=..."; a teacher reads "edge 0 → 1:
+    nor_conv_3x3". The longest nb201 cell (six 12-letter operations) still fits whole."""
+    from nasbench_ui import spaces
+
+    space = spaces.nb201()
+    arch = {lb: "nor_conv_3x3" for lb in space.labels}
+    text = tables.arch_text(arch)
+    assert text.startswith("edge 0 → 1: nor_conv_3x3, edge 0 → 2: nor_conv_3x3")
+    assert "<-" not in text and not text.endswith("\u2026") and len(text) <= tables.TEXT_LIMIT
+    assert tables.arch_text({"n2<-input": "relu", "units": 32}) == "edge input → n2: relu, units=32"
+
+
 def test_history_memo_reuses_texts_of_finished_trials_only():
     memo: dict = {}
     tables.history_data([trial(0, C, 0.1, params=1)], memo=memo)
