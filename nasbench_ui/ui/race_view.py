@@ -13,7 +13,14 @@ Stop buttons and a status line. It follows :mod:`nasbench_ui.ui.charts`:
   points are streamed with :func:`~nasbench_ui.viz.figures.sync_source`.
 
 Each strategy's source is named ``nbui-race-{strategy}`` (columns ``trial``,
-``number``, ``best``) and is in ``view.sources[strategy]``.
+``number``, ``best``) and is in ``view.sources[strategy]``. The legend's swatches are
+drawn from one-row key sources (``viz.figures.key_source``), so they show before Start.
+
+Every strategy runs with the race's one seed, so a strategy that starts by sampling at
+random (evolution's first ``population``) tries exactly the architectures random search
+tries first, and the two lines overlap there. That is expected, not faked apart: once it
+happens, ``view.note`` (under the status line) says so, counting the shared trials
+(:func:`shared_start`).
 
 Example:
     >>> from nasbench_ui.race import Race
@@ -29,12 +36,12 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
-from bokeh.models import ColumnDataSource, HoverTool
+from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 
 from ..race import Race, best_curve
-from ..viz.figures import HEIGHT, TOOLS, WIDTH, sync_source
+from ..viz.figures import HEIGHT, TOOLS, WIDTH, key_source, sync_source
 from ..viz.notebook import prepare_display
 from .pusher import ChartPusher
 from .text import ERROR_COLOR, SafeHTML, bokeh_text, join, markup, status_html
@@ -42,11 +49,29 @@ from .text import ERROR_COLOR, SafeHTML, bokeh_text, join, markup, status_html
 if TYPE_CHECKING:
     from ..runner import Event
 
-__all__ = ["RaceView"]
+__all__ = ["RaceView", "shared_start"]
 
 
 def _fmt(x: float) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4g}"
+
+
+def shared_start(a: list[Any], b: list[Any]) -> int:
+    """How many of the first trials of ``a`` and ``b`` tried the same architectures, in
+    the same order (numbered alike).
+
+    Example:
+        >>> from nasbench_ui.storage.trial import Trial, TrialState as S
+        >>> ts = [Trial(i, S.COMPLETE, {"op": op}, 0.5) for i, op in enumerate("xyz")]
+        >>> shared_start(ts, ts[:2] + [Trial(2, S.COMPLETE, {"op": "w"}, 0.5)])
+        2
+    """
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x.number != y.number or x.arch != y.arch:
+            break
+        n += 1
+    return n
 
 
 class RaceView(w.VBox):
@@ -61,19 +86,23 @@ class RaceView(w.VBox):
                              x_axis_label="finished trials", y_axis_label="best value")
         self.figure.toolbar.logo = None
         self.sources: dict[str, ColumnDataSource] = {}
+        items = []
         for i, s in enumerate(race.strategies):
             src = ColumnDataSource({"trial": [], "number": [], "best": []},
                                    name=f"nbui-race-{s}")
             color = Category10_10[i % len(Category10_10)]
             line = self.figure.step("trial", "best", source=src, mode="after", line_width=2,
-                                    color=color, legend_label=s)
+                                    color=color)
+            # the legend's swatch is drawn from a key of one row: BokehJS draws an item
+            # from its renderer's first row, so the live line gave none before Start
+            key = self.figure.line("x", "y", source=key_source(), line_width=2, color=color)
+            items.append(LegendItem(label=s, renderers=[key, line]))  # a click hides both
             self.figure.add_tools(HoverTool(renderers=[line], tooltips=[
                 ("strategy", bokeh_text(s)), ("trials", "@trial"), ("best", "@best")],
                 mode="vline"))
             self.sources[s] = src
-        self.figure.legend.location = "bottom_right"
-        self.figure.legend.click_policy = "hide"
-        self.figure.legend.background_fill_alpha = 0.6
+        self.figure.add_layout(Legend(items=items, location="bottom_right", click_policy="hide",
+                                      background_fill_alpha=0.6, name="nbui-race-legend"))
         self.pusher = ChartPusher(self.figure, self._push, interval=interval, name="nbui-race",
                                   css_class="nbui-race-chart")
         self.model = self.pusher.make_model()
@@ -82,11 +111,14 @@ class RaceView(w.VBox):
         self.stop_button = w.Button(description="Stop", icon="stop", button_style="danger",
                                     layout=w.Layout(width="100px"), disabled=True)
         self.status = SafeHTML()
+        #: why two lines overlap at first (shown once they do): see :func:`shared_start`
+        self.note = SafeHTML(layout=w.Layout(display="none", max_width=f"{WIDTH + 180}px"))
+        self.note.add_class("nbui-race-note")
         self.start_button.on_click(lambda _: self.start())
         self.stop_button.on_click(lambda _: self.stop())
         self._unobserve = race.observe(self._on_event)
         super().__init__([w.HBox([self.start_button, self.stop_button]), self.model,
-                          self.status])
+                          self.status, self.note])
         self.add_class("nbui-race")
         self.flush()
 
@@ -138,13 +170,33 @@ class RaceView(w.VBox):
 
     def _push(self) -> bool:
         # (under the pusher's lock: a later read of the store is never pushed first)
-        curves = {s: best_curve(exp.trials) for s, exp in self.race.experiments.items()}
+        trials = {s: exp.trials for s, exp in self.race.experiments.items()}
+        curves = {s: best_curve(ts) for s, ts in trials.items()}
+        self._show_note(trials)
         kinds = {sync_source(self.sources[s], {"trial": [c[0] for c in curve],
                                                "number": [c[1] for c in curve],
                                                "best": [c[2] for c in curve]})
                  for s, curve in curves.items()}
         self._show_status(curves)
         return kinds != {"none"}
+
+    def _show_note(self, trials: dict[str, list]) -> None:
+        """Say why two lines overlap at first, when they do: every strategy gets the race's
+        seed, and one that starts by sampling at random (evolution's first population)
+        draws the very architectures random search draws."""
+        names = list(trials)
+        base = "random" if "random" in trials else names[0]
+        lines = []
+        for s in names:
+            n = shared_start(trials[base], trials[s]) if s != base else 0
+            if n >= 2:
+                lines.append(markup(
+                    "<b>{}</b>'s first {} trials are the architectures <b>{}</b> tried first, "
+                    "so their lines overlap there: the race gives every strategy the same "
+                    "seed ({}), and {} starts by sampling at random, as {} does.",
+                    s, n, base, self.race.seed, s, base))
+        self.note.value = join("<br>", lines)
+        self.note.layout.display = None if lines else "none"
 
     def _show_status(self, curves: dict[str, list]) -> None:
         race = self.race

@@ -45,7 +45,7 @@ from nasbench_ui.viz.trials import PARETO_COLOR, STATE_COLORS
 
 __all__ = [
     "HEIGHT", "NONSELECTED_ALPHA", "SOURCE_NAMES", "WIDTH", "curves_figure", "history_figure",
-    "human_ticks", "integer_ticks", "legend_columns", "op_factors", "op_frequency_figure", "op_frequency_scale",
+    "human_ticks", "integer_ticks", "key_source", "legend_columns", "op_factors", "op_frequency_figure", "op_frequency_scale",
     "op_frequency_title",
     "same_cell",
     "scatter_figure",
@@ -149,7 +149,7 @@ def integer_ticks(axis: Any) -> None:
     axis.formatter = human_ticks()
 
 
-def _key_source() -> ColumnDataSource:
+def key_source() -> ColumnDataSource:
     """The source of a legend key: one point at NaN, drawn in the legend, not the plot
     (BokehJS draws a legend's dot from the renderer's first row). Every legend item has
     one, lines too: BokehJS 3.9 rebuilds a legend's items (DOM, a canvas each) whenever
@@ -193,7 +193,7 @@ def state_legend(fig: Any, extra: list[tuple[str, Any]] = (), name: str = "") ->
     each is a dot of a renderer with no data (the dots of the chart share one renderer)."""
     items = list(extra)
     for state in STATE_LEGEND:
-        keyed = _key_source()
+        keyed = key_source()
         r = fig.scatter("x", "y", source=keyed, size=7, line_color=None,
                         fill_color=STATE_COLORS[state.upper()])
         items.append((state, r))
@@ -212,7 +212,7 @@ def history_figure(data: dict[str, list] | None = None, objective: str = "object
     dots = fig.scatter("number", "value", source=src, **_dots("history"))
     _trial_tools(fig, dots, trial_tips(label))
     integer_ticks(fig.xaxis[0])
-    best_key = fig.line("x", "y", source=_key_source(), **best_line)
+    best_key = fig.line("x", "y", source=key_source(), **best_line)
     state_legend(fig, [("best so far", best_key)], name="nbui-history-legend")
     return fig, {"history": src}
 
@@ -239,11 +239,11 @@ def scatter_figure(x_metric: str = "params", data: dict[str, dict] | None = None
     formatters = {"@x": CustomJSHover(code=HUMAN_TICKS_JS.replace("tick", "value"))}
     _trial_tools(fig, dots, scatter_tips(x_metric, y_label), formatters=formatters)
     fig.xaxis[0].formatter = human_ticks()
-    on_front = fig.scatter("x", "y", source=_key_source(), size=7, line_color=None,
+    on_front = fig.scatter("x", "y", source=key_source(), size=7, line_color=None,
                            fill_color=PARETO_COLOR)
-    plain = fig.scatter("x", "y", source=_key_source(), size=7, line_color=None,
+    plain = fig.scatter("x", "y", source=key_source(), size=7, line_color=None,
                         fill_color=STATE_COLORS["COMPLETE"])
-    front_key = fig.line("x", "y", source=_key_source(), **front_line)
+    front_key = fig.line("x", "y", source=key_source(), **front_line)
     _legend(fig, [("complete", plain), ("on the front", on_front), ("Pareto front", front_key)],
             "nbui-scatter-legend")
     return fig, {"scatter": src, "pareto": front}

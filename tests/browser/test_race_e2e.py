@@ -4,6 +4,9 @@ The notebook is written by the test: ``nb.race`` on the nb201 cell with a synthe
 ``tabular`` table (instant trials), random against evolution. The race's Start button
 is clicked with the mouse; the page's Bokeh document must then hold one growing
 best-so-far line per strategy, and the kernel's race must have finished both runs.
+Before Start the legend has a swatch per strategy; after the race a note says why the
+two lines overlap at first (evolution's random first population is random search's first
+architectures: one seed). Screenshots: race-before-start.png, race_two_curves.png.
 """
 
 from __future__ import annotations
@@ -40,6 +43,18 @@ view = nb.race(space, ["random", "evolution"], estimator="tabular", estimator_fr
 view"""
 
 
+# each legend item of the race chart: its label and the rows of its renderers' sources
+LEGEND_JS = """() => {
+    for (const doc of window.Bokeh?.documents ?? []) {
+        const legend = doc.get_model_by_name('nbui-race-legend');
+        if (legend == null) { continue; }
+        return legend.items.map((i) => ({label: i.label.value,
+            first_rows: i.renderers.map((r) => r.data_source.get_length() ?? 0)}));
+    }
+    return null;
+}"""
+
+
 def test_a_two_strategy_race_draws_two_curves(page, jupyter_server, console_log, tmp_path):
     path = tmp_path / "race.ipynb"
     book = nbformat.v4.new_notebook(
@@ -54,6 +69,13 @@ def test_a_two_strategy_race_draws_two_curves(page, jupyter_server, console_log,
         .wait_for(timeout=60_000)
     assert bokeh_source_lengths(page, "nbui-race-random") == [0]
     assert bokeh_source_lengths(page, "nbui-race-evolution") == [0]
+    # before Start the legend has a swatch per strategy: each item draws from a key of
+    # one row (BokehJS draws an item from its renderer's first row; the lines had none)
+    keys = page.evaluate(LEGEND_JS)
+    assert [k["label"] for k in keys] == ["random", "evolution"], keys
+    assert all(k["first_rows"][0] == 1 for k in keys), keys
+    assert not view.locator(".nbui-race-note").is_visible()
+    save_screenshot(page, "race-before-start")
 
     view.get_by_role("button", name="Start").click()
     page.wait_for_function(
@@ -75,5 +97,11 @@ def test_a_two_strategy_race_draws_two_curves(page, jupyter_server, console_log,
     best = run_code(page, "print(view.race.best_so_far().groupby('strategy')['best'].apply(list)"
                           ".to_dict())")
     assert "random" in best and "evolution" in best
+    # evolution's random first population (5) is random search's first 5 architectures
+    # (one seed): the page says so under the chart, rather than the lines differing
+    note = view.locator(".nbui-race-note")
+    note.wait_for(state="visible", timeout=10_000)
+    assert "evolution's first 5 trials are the architectures random tried first" \
+        in note.inner_text(), note.inner_text()
     save_screenshot(page, "race_two_curves")
     assert_clean(page, console_log)

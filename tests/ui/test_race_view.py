@@ -54,6 +54,44 @@ def test_one_legend_line_per_strategy(frame):
         view.close()
 
 
+def test_the_legend_shows_a_swatch_per_strategy_before_start(frame):
+    """Before Start the legend listed the strategies with no swatches: BokehJS draws an
+    item from its renderer's first row, and the lines had none yet."""
+    view = make(frame, strategies=("random", "evolution"))
+    try:
+        (legend,) = view.figure.legend
+        assert [i.label["value"] for i in legend.items] == ["random", "evolution"]
+        lines = {s: r for r in view.figure.renderers for s, src in view.sources.items()
+                 if r.data_source is src}
+        for item, s in zip(legend.items, view.sources, strict=True):
+            key = item.renderers[0]
+            assert len(key.data_source.data["x"]) == 1  # a row to draw the swatch from
+            assert key.glyph.line_color == lines[s].glyph.line_color
+            assert lines[s] in item.renderers  # a click on the item hides the line too
+    finally:
+        view.close()
+
+
+def test_the_view_says_why_random_and_evolution_overlap_at_first(frame):
+    """Random and evolution drew the same first architectures: one seed for the race, and
+    evolution's first population is sampled at random. The lines overlapped with no word
+    of why; the note says it, with the count, and nothing is made to differ."""
+    view = make(frame, strategies=("random", "evolution"), trials=6)
+    try:
+        assert view.note.layout.display == "none"  # nothing to explain yet
+        view.race.run()
+        view.flush()
+        random_, evolution = (view.race.experiments[s].trials for s in ("random", "evolution"))
+        assert [t.arch for t in random_[:3]] == [t.arch for t in evolution[:3]]  # population 3
+        assert random_[3].arch != evolution[3].arch  # then evolution mutates
+        note = view.note.value
+        assert view.note.layout.display is None
+        assert "<b>evolution</b>'s first 3 trials are the architectures <b>random</b> tried " \
+               "first" in note and "same seed (0)" in note
+    finally:
+        view.close()
+
+
 def test_lines_grow_as_trials_finish(frame):
     view = make(frame, trials=3)
     seen = []
