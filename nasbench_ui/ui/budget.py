@@ -3,11 +3,14 @@ as they are typed.
 
 A number of trials below 1 is refused: the box turns red, the reason shows right under
 it, and :meth:`BudgetFields.budget` (so Start) raises a ValueError with that reason. The
-trials box is an unbounded ``IntText`` checked here, since ipywidgets' bounded box clamps
-what the page sends (a typed -5 became its minimum 0 without a word, and 0 trials with
-minutes set is a search without a trial limit). 0 trials stays valid only beside a time
-budget (minutes > 0): it is how a stored seconds-only run shows, and the line under the
-fields says what it means. Minutes below 0 are refused the same way (0: no time limit).
+trials box is a text box (:class:`TrialsText`) read here, not an ``IntText``: ipywidgets'
+integer box drops what is no digit as it is typed (a typed "2.5" became 25 without a
+word), and its bounded box clamps what the page sends (a typed -5 became its minimum 0,
+and 0 trials with minutes set is a search without a trial limit). What is typed stays as
+typed; what is no whole number is refused with "trials must be a whole number". 0
+trials stays valid only beside a time budget (minutes > 0): it is how a stored
+seconds-only run shows, and the line under the fields says what it means. Minutes below
+0 are refused the same way (0: no time limit).
 
 Example:
     >>> b = BudgetFields(trials=30)
@@ -16,6 +19,9 @@ Example:
     >>> b.trials.value = -5
     >>> b.error
     'trials must be 1 or more, got -5'
+    >>> b.trials.value = "2.5"
+    >>> b.error
+    'trials must be a whole number, got 2.5'
     >>> b.trials.value, b.minutes.value = 0, 1.5
     >>> b.budget(), b.error
     ((None, 90.0), None)
@@ -24,13 +30,17 @@ Example:
 from __future__ import annotations
 
 import math
+import re
+from typing import Any
 
 import ipywidgets as w
+import traitlets
 
 from .forms import FieldError
 from .text import SafeHTML, error_html, markup
 
-__all__ = ["MAX_MINUTES", "MAX_TRIALS", "BudgetFields", "budget_problem"]
+__all__ = ["MAX_MINUTES", "MAX_TRIALS", "BudgetFields", "TrialsText", "budget_problem",
+           "whole_number"]
 
 #: the largest budget the fields take (as the bounded boxes before them)
 MAX_TRIALS = 10**7
@@ -38,6 +48,40 @@ MAX_MINUTES = 10**6
 #: what the trials box says on hover
 TRIALS_TIP = "number of trials, 1 or more (0: no trial limit, only with minutes set)"
 MINUTES_TIP = "0 = no time limit (simulated seconds for tabular)"
+
+
+_WHOLE = re.compile(r"[+-]?\d+")
+
+
+def whole_number(text: Any) -> int | None:
+    """The whole number typed in ``text`` (spaces and ``_``/``,`` thousands separators
+    allowed), None when it is none: "2.5", "2e3" and "" are refused, never read as
+    another number.
+
+    Example:
+        >>> whole_number(" 12 "), whole_number("1,000"), whole_number("2.5"), whole_number("")
+        (12, 1000, None, None)
+    """
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    t = str(text).strip().replace(",", "").replace("_", "")
+    return int(t) if _WHOLE.fullmatch(t) else None
+
+
+class _Typed(traitlets.Unicode):
+    """A text trait that takes an int from code as its digits."""
+
+    def validate(self, obj: Any, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        return super().validate(obj, value)
+
+
+class TrialsText(w.Text):
+    """The trials box: a text box whose value is what was typed (an int set from code is
+    written as its digits), read by :func:`whole_number`."""
+
+    value = _Typed("", help="the text typed").tag(sync=True)
 
 
 def budget_problem(trials: int, minutes: float) -> tuple[str, str] | None:
@@ -73,8 +117,9 @@ class BudgetFields(w.VBox):
 
     def __init__(self, trials: int = 30, minutes: float = 0.0,
                  style: dict[str, str] | None = None) -> None:
-        self.trials = w.IntText(value=trials, description="trials", tooltip=TRIALS_TIP,
-                                style=style or {}, layout=w.Layout(width="175px"))
+        self.trials = TrialsText(value=str(trials), description="trials", tooltip=TRIALS_TIP,
+                                 continuous_update=False, style=style or {},
+                                 layout=w.Layout(width="175px"))
         self.minutes = w.FloatText(value=minutes, description="minutes", tooltip=MINUTES_TIP,
                                    style={"description_width": "55px"},
                                    layout=w.Layout(width="160px"))
@@ -92,8 +137,11 @@ class BudgetFields(w.VBox):
     def check(self) -> str | None:
         """Check the boxes: mark the bad one red, say why under them; return the reason
         (None when the budget is valid)."""
-        t, m = self.trials.value, self.minutes.value
-        problem = budget_problem(t, m)
+        t, m = whole_number(self.trials.value), self.minutes.value
+        typed = self.trials.value.strip()
+        problem = (("trials", f"trials must be a whole number, got {typed}" if typed else
+                    "write the number of trials (1 or more)")
+                   if t is None else budget_problem(t, m))
         self.error = problem[1] if problem is not None else None
         for name, box in (("trials", self.trials), ("minutes", self.minutes)):
             if problem is not None and problem[0] == name:
@@ -119,9 +167,9 @@ class BudgetFields(w.VBox):
         problem = self.check()
         if problem is not None:
             raise FieldError(problem, "budget")
-        return (self.trials.value or None), (self.minutes.value * 60 or None)
+        return (whole_number(self.trials.value) or None), (self.minutes.value * 60 or None)
 
     def show(self, trials: int | None, seconds: float | None) -> None:
         """Show a stored budget (None: no limit; a seconds-only budget shows 0 trials)."""
-        self.trials.value = trials or 0
+        self.trials.value = str(trials or 0)
         self.minutes.value = (seconds or 0) / 60

@@ -2,13 +2,15 @@
 
 - the tabular estimator's ``table`` box shows its whole grey placeholder (it was cut,
   ``path of the benchmark CSV, or "digits" f``, 228 px of text in a 216 px box);
+- 2.5 typed into the trials box stays 2.5 and is refused as no whole number (ipywidgets'
+  IntText dropped the point as it was typed and sent 25);
 - -5 typed into the trials box stays -5, turns red with the reason under it, and Start
   starts nothing (the bounded box turned it into 0 without a word); a valid number
   clears the reason, and the red line the refused Start left under the buttons with it
   (it stayed until the next Start); the reason wraps inside the panel's column by the
   workbench stylesheet's class (``.nbui-budget-message``, no inline style of its own).
 
-Screenshot (artifacts/): controls-trials-refused.png.
+Screenshots (artifacts/): controls-trials-not-whole.png, controls-trials-refused.png.
 """
 
 from __future__ import annotations
@@ -83,6 +85,13 @@ def test_the_table_placeholder_fits_and_trials_below_one_are_refused(
     trials = page.locator(".nbui-controls .nbui-trials input")
     reason = page.locator(".nbui-controls .nbui-budget-message")
     assert not reason.is_visible()  # no empty line while the budget is valid
+    # a typed 2.5 stays 2.5 and is refused (ipywidgets' IntText dropped the point: 25)
+    _type_into(page, trials, "2.5")
+    reason.wait_for(state="visible", timeout=10_000)
+    assert "trials must be a whole number, got 2.5" in reason.inner_text()
+    assert trials.input_value() == "2.5"
+    assert kernel_text(page, "wb.controls.trials.value") == "2.5"
+    save_screenshot(page, "controls-trials-not-whole")
     _type_into(page, trials, "-5")
     reason.wait_for(state="visible", timeout=10_000)
     assert "trials must be 1 or more, got -5" in reason.inner_text()

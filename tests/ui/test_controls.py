@@ -51,7 +51,7 @@ def test_a_space_without_a_table_switches_tabular_to_early_stop_with_a_note():
     note = c.notice.value
     assert "mlp has no table" in note and "the estimator is now early_stop" in note
     assert c.speed.value == "full"  # the speed of training, not of a table look-up
-    assert (c.strategy.value, c.trials.value) == ("evolution", 12)  # nothing else changed
+    assert (c.strategy.value, c.trials.value) == ("evolution", "12")  # nothing else changed
     assert "estimator options: early_stop" in c.advanced.titles
 
 
@@ -111,12 +111,28 @@ def test_a_panel_without_a_space_offers_every_estimator():
 
 
 # ------------------------------------------------------------------ trials
+@pytest.mark.parametrize("typed", ["2.5", "2e3", "ten", ""])
+def test_a_trials_count_that_is_no_whole_number_is_refused_as_typed(typed):
+    """ipywidgets' IntText dropped the point of a typed "2.5" in the page and sent 25; the
+    box is text now, kept as typed, and what is no whole number is refused, never read as
+    another number."""
+    wb = nb.Workbench(space="nb201", estimator="zero_cost", storage=":memory:")
+    c = wb.controls
+    c.trials.value = typed  # what the page sends for it
+    assert c.trials.value == typed and "nbui-bad" in c.trials._dom_classes
+    reason = f"trials must be a whole number, got {typed}" if typed else "write the number"
+    assert reason in c.budget.message.value
+    assert wb.start() is None and wb.experiment is None
+    c.trials.value = " 25 "
+    assert c.budget.error is None and c.settings()["trials"] == 25
+
+
 def test_trials_below_one_are_refused_next_to_the_field_and_start_does_not_start():
     wb = nb.Workbench(space="nb201", estimator="zero_cost", storage=":memory:")
     c = wb.controls
     c.strategy.value = "evolution"
     c.trials.value = -5  # what the page sends for a typed -5
-    assert c.trials.value == -5  # shown as typed, not turned into 0
+    assert c.trials.value == "-5"  # shown as typed, not turned into 0
     assert "nbui-bad" in c.trials._dom_classes
     assert "trials must be 1 or more, got -5" in c.budget.message.value
     assert wb.start() is None and wb.experiment is None
@@ -152,7 +168,7 @@ def test_a_seconds_only_config_round_trips_through_the_budget_boxes():
     c = ControlPanel()
     cfg = {**c.settings(), "trials": None, "seconds": 600.0}
     c.load_settings(cfg)
-    assert (c.trials.value, c.minutes.value, c.budget.error) == (0, 10.0, None)
+    assert (c.trials.value, c.minutes.value, c.budget.error) == ("0", 10.0, None)
     assert (c.settings()["trials"], c.settings()["seconds"]) == (None, 600.0)
 
 

@@ -42,7 +42,7 @@ def test_state_is_the_experiment_config_and_round_trips():
     assert c.strategy_form.fields["population"].value == 5
     assert c.strategy_form.fields["sample_size"].value == 5  # the default again
     assert c.estimator_form.fields["batch_size"].value == 32
-    assert (c.trials.value, c.minutes.value, c.seed.value, c.device.value) == (7, 1.5, 3, "cpu")
+    assert (c.trials.value, c.minutes.value, c.seed.value, c.device.value) == ("7", 1.5, 3, "cpu")
     assert other.space == nb.spaces.nb201() and other.preset.value == "nb201"
     assert other.editor.space_json == nb.spaces.nb201().to_dict()
 
