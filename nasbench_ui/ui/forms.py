@@ -25,10 +25,16 @@ from ..options import Option
 from ..options import check as check_option
 from ..space import SearchSpace
 from ..space.parts_json import hparam_from_dict
-from .option_fields import PairRows, field_kind
+from .option_fields import NamesText, PairRows, field_kind
 from .text import Markup, SafeHTML, error_html
 
-_LAYOUT_WIDTH = "100%"
+#: an option row's width: its container's less the row's own margins (ipywidgets gives
+#: each row 2 px on either side), so a row at "100%" no longer ends 2 px past the panel
+#: (the input's right edge was cut off by the Advanced fold)
+ROW_MARGINS_PX = 4
+_LAYOUT_WIDTH = f"calc(100% - {ROW_MARGINS_PX}px)"
+#: the grey text of an empty list-of-names box (names separated by commas)
+NAMES_HINT = "names, separated by commas"
 
 
 class FieldError(ValueError):
@@ -59,7 +65,8 @@ OPTION_LABELS: dict[str, dict[str, str]] = {
 #: short placeholders of text boxes whose help is longer than the box (the whole help is
 #: the field's tooltip: JupyterLab shows it on the label)
 OPTION_PLACEHOLDERS: dict[str, dict[str, str]] = {
-    "tabular": {"table": 'CSV path, or "digits"', "curve": "curve column (digits: curve)"},
+    "tabular": {"table": 'CSV path, or "digits"', "curve": "curve column (digits: curve)",
+                "extra_metrics": "columns, separated by commas"},
 }
 #: the width of an option row in the search panel (its 400 px column less the Advanced
 #: fold's padding; 364 px in JupyterLab), the label's and the box's margins and padding
@@ -143,8 +150,8 @@ def _widget(desc: str, opt: Option, value: Any, width: str, hint: str) -> w.Widg
         return w.BoundedFloatText(value=value, min=lo, max=hi, description=desc, tooltip=tip,
                                   style=style, layout=layout)
     if kind == "names":
-        return w.TagsInput(value=list(value or []), allow_duplicates=False,
-                           tooltip=tip, layout=w.Layout(width="auto"))
+        return NamesText(value=list(value or []), description=desc, tooltip=tip, style=style,
+                         layout=layout, placeholder=hint, continuous_update=False)
     if kind in ("objectives", "weights"):
         return PairRows(value, kind=kind, description=f"{desc}:")
     text = json.dumps(value) if opt.type in (dict, list) else ("" if value is None else str(value))
@@ -169,22 +176,20 @@ class OptionsForm(w.VBox):
         width = label_width(list(self.labels.values()))
         chars = box_chars(width)
         self.fields = {n: _widget(self.labels[n], o, values.get(n, o.default), width,
-                                  placeholder(owner, n, o, chars))
+                                  OPTION_PLACEHOLDERS.get(owner, {}).get(n, NAMES_HINT)
+                                  if o.type is list and field_kind(o.default) == "names"
+                                  else placeholder(owner, n, o, chars))
                        for n, o in self.options.items()}
         self.message = SafeHTML()
         self.message.add_class("nbui-form-message")
         self.error: str | None = None
         self._callbacks: list[Callable[[], Any]] = []
-        rows = []
-        for n, f in self.fields.items():
+        for f in self.fields.values():
             if isinstance(f, PairRows):
                 f.on_change(self._check)
             else:
                 f.observe(lambda _c: self._check(), "value")
-            if isinstance(f, w.TagsInput):  # a tag input has no description of its own
-                f = w.HBox([w.Label(self.labels[n], layout=w.Layout(width=width)), f])
-            rows.append(f)
-        children = rows or [SafeHTML(Markup("<i>no options</i>"))]
+        children = list(self.fields.values()) or [SafeHTML(Markup("<i>no options</i>"))]
         super().__init__(children=[*children, self.message])
 
     def on_change(self, callback: Callable[[], Any]) -> None:
@@ -212,7 +217,9 @@ class OptionsForm(w.VBox):
     def _value(self, name: str, field: w.Widget) -> Any:
         opt = self.options[name]
         v = field.value
-        if isinstance(field, w.Text):
+        if isinstance(field, NamesText):
+            v = field.names
+        elif isinstance(field, w.Text):
             if opt.type in (dict, list):
                 try:
                     v = json.loads(v or ("{}" if opt.type is dict else "[]"))
@@ -227,8 +234,6 @@ class OptionsForm(w.VBox):
                     what = "a whole number" if opt.type is int else "a number"
                     raise ValueError(f"option {name!r}: write {what} (or leave it empty), "
                                      f"got {v!r}") from None
-        elif isinstance(field, w.TagsInput):
-            v = list(v)
         return v
 
     def values(self, only_changed: bool = False) -> dict[str, Any]:
@@ -247,7 +252,8 @@ class OptionsForm(w.VBox):
         for name, v in values.items():
             if name in self.fields:
                 f = self.fields[name]
-                f.value = json.dumps(v) if isinstance(f, w.Text) and not isinstance(v, str) else v
+                plain = isinstance(f, w.Text) and not isinstance(f, NamesText)
+                f.value = json.dumps(v) if plain and not isinstance(v, str) else v
 
     def set_disabled(self, disabled: bool) -> None:
         for f in self.fields.values():

@@ -1,6 +1,8 @@
 """Inputs for structured options: no raw JSON in a form.
 
-An option whose value is a list of names (``extra_metrics``) is a tag input; a list of
+An option whose value is a list of names (``extra_metrics``) is one text box of names
+separated by commas (:class:`NamesText`: an ipywidgets tag input read as a tiny empty
+square, and in JupyterLab its Enter never made a tag: the notebook took the key); a list of
 ``[name, "max" | "min"]`` pairs (``objectives``) is one row per pair with a direction
 dropdown; a ``{name: value}`` dict (tabular ``cost``, optuna's ``sampler_options``) is
 one row per key with its value. Each field has a ``value`` property (get and set, in
@@ -8,6 +10,12 @@ the option's own shape) and ``disabled``, like a plain ipywidget, and calls
 ``on_change`` callbacks after an edit.
 
 Example:
+    >>> n = NamesText(["test_acc"], description="extra metrics")
+    >>> n.value = "test_acc, params,, params "
+    >>> n.names
+    ['test_acc', 'params']
+    >>> n.value = ["flops"]; n.value
+    'flops'
     >>> f = PairRows([["value", "max"], ["params", "min"]], kind="objectives")
     >>> f.value
     [['value', 'max'], ['params', 'min']]
@@ -26,8 +34,9 @@ from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
+import traitlets
 
-__all__ = ["DIRECTIONS", "PairRows", "field_kind"]
+__all__ = ["DIRECTIONS", "NamesText", "PairRows", "field_kind"]
 
 #: the directions of an objective
 DIRECTIONS = ("max", "min")
@@ -60,6 +69,27 @@ def _scalar(text: str) -> Any:
     except json.JSONDecodeError:
         return text
     return v if isinstance(v, (int, float, bool)) or v is None else text
+
+
+class _Names(traitlets.Unicode):
+    """A text trait that takes a list of names from code, written with commas."""
+
+    def validate(self, obj: Any, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(str(v) for v in value)
+        return super().validate(obj, value)
+
+
+class NamesText(w.Text):
+    """A list of names typed into one box, separated by commas; ``names`` is the list
+    (spaces trimmed, empty and repeated names dropped). A list set as ``value`` from code
+    is written with commas."""
+
+    value = _Names("", help="the names typed, separated by commas").tag(sync=True)
+
+    @property
+    def names(self) -> list[str]:
+        return list(dict.fromkeys(n.strip() for n in self.value.split(",") if n.strip()))
 
 
 class PairRows(w.VBox):

@@ -1,5 +1,8 @@
 """The search panel in real JupyterLab + Chromium at 1280x800, as a teacher found it:
 
+- the estimator's option rows end inside the Advanced fold (at "100%" plus their own
+  margins they ran 2 px past it, each input's right edge cut), and "extra metrics" is a
+  labelled text box of names separated by commas (a tag input showed a tiny empty square);
 - the tabular estimator's ``table`` box shows its whole grey placeholder (it was cut,
   ``path of the benchmark CSV, or "digits" f``, 228 px of text in a 216 px box);
 - 2.5 typed into the trials box stays 2.5 and is refused as no whole number (ipywidgets'
@@ -10,12 +13,14 @@
   (it stayed until the next Start); the reason wraps inside the panel's column by the
   workbench stylesheet's class (``.nbui-budget-message``, no inline style of its own).
 
-Screenshots (artifacts/): controls-trials-not-whole.png, controls-trials-refused.png.
+Screenshots (artifacts/): estimator-options.png, controls-trials-not-whole.png,
+controls-trials-refused.png.
 """
 
 from __future__ import annotations
 
 import pytest
+from helpers import artifact_path
 from helpers.lab import (
     assert_clean,
     kernel_text,
@@ -54,6 +59,29 @@ WRAP_JS = """() => {
 }"""
 
 
+# each visible input and select of the open option folds: how far its right edge runs
+# past the fold's content box (its padding excluded); the extra metrics box's size
+ROWS_JS = """() => {
+    const out = {past: [], extra: null};
+    for (const fold of document.querySelectorAll('.nbui-controls .jupyter-widget-Collapse-contents')) {
+        if (fold.offsetParent === null) { continue; }
+        const cs = getComputedStyle(fold);
+        const room = fold.getBoundingClientRect().right - parseFloat(cs.paddingRight)
+            - parseFloat(cs.borderRightWidth);
+        for (const e of fold.querySelectorAll('input, select')) {
+            if (e.offsetParent === null) { continue; }
+            const r = e.getBoundingClientRect();
+            const label = e.closest('.widget-inline-hbox')?.querySelector('label')?.textContent;
+            if (r.right > room + 0.5) { out.past.push({label, by: r.right - room}); }
+            if (label === 'extra metrics') {
+                out.extra = {width: r.width, placeholder: e.placeholder};
+            }
+        }
+    }
+    return out;
+}"""
+
+
 def _type_into(page: Page, locator, text: str) -> None:
     locator.click()
     page.keyboard.press("Control+A")
@@ -81,6 +109,16 @@ def test_the_table_placeholder_fits_and_trials_below_one_are_refused(
     assert table and "digits" in table[0]["text"], shown
     cut = [p for p in shown if p["width"] > p["room"]]
     assert not cut, f"placeholders cut off in their box: {cut}"
+    # the option rows end inside the fold (they ran 2 px past it, each input's right edge
+    # cut), and "extra metrics" is a labelled box of names (it was a tiny empty square)
+    rows = page.evaluate(ROWS_JS)
+    assert rows["past"] == [], rows
+    assert rows["extra"] is not None and rows["extra"]["width"] >= 150, rows
+    assert rows["extra"]["placeholder"] == "columns, separated by commas", rows
+    _type_into(page, page.locator(".nbui-controls input[placeholder^='columns']"), "test_acc, params")
+    assert kernel_text(page, "wb.controls.estimator_form.values()['extra_metrics']") == \
+        "['test_acc', 'params']"
+    page.locator(".nbui-controls").screenshot(path=str(artifact_path("estimator-options.png")))
 
     trials = page.locator(".nbui-controls .nbui-trials input")
     reason = page.locator(".nbui-controls .nbui-budget-message")

@@ -12,11 +12,12 @@ import pytest
 import nasbench_ui as nb
 from nasbench_ui import estimators, strategies
 from nasbench_ui.storage.lease import Lease
+from nasbench_ui.ui import forms
 from nasbench_ui.ui.controls import ControlPanel, auto_pace, default_speed, fmt_eta
 from nasbench_ui.ui.forms import OptionsForm
 from nasbench_ui.ui.live_panels import LivePanels
 from nasbench_ui.ui.live_redraw import Progress
-from nasbench_ui.ui.option_fields import PairRows
+from nasbench_ui.ui.option_fields import NamesText, PairRows
 from nasbench_ui.ui.replay import Replay
 from nasbench_ui.ui.run_picker import RunPicker, run_name
 from nasbench_ui.ui.steering_panel import SteeringPanel
@@ -87,11 +88,32 @@ def test_structured_options_have_inputs_not_json():
     objectives.rows[1]["second"].value = "max"
     assert form.values()["objectives"] == [["value", "max"], ["params", "max"]]
     tab = OptionsForm(estimators.get("tabular").OPTIONS, owner="tabular")
-    assert isinstance(tab.fields["extra_metrics"], w.TagsInput)
+    assert isinstance(tab.fields["extra_metrics"], NamesText)
     tab.fields["extra_metrics"].value = ["train_acc"]
     assert tab.values(only_changed=True) == {"extra_metrics": ["train_acc"]}
     assert not any(isinstance(f, w.Text) and f.value.startswith(("[", "{"))
                    for f in [*form.fields.values(), *tab.fields.values()])
+
+
+def test_extra_metrics_is_a_labelled_box_of_names_separated_by_commas():
+    """"extra metrics" was an ipywidgets tag input: a tiny empty square beside its label
+    (and in JupyterLab its Enter never made a tag: the notebook took the key). It is a
+    text box like the others, labelled and with a grey hint, read as a list of names."""
+    tab = OptionsForm(estimators.get("tabular").OPTIONS, {"extra_metrics": ["test_acc"]},
+                      owner="tabular")
+    box = tab.fields["extra_metrics"]
+    assert isinstance(box, w.Text) and box.description == "extra metrics"
+    assert box.value == "test_acc" and tab.values()["extra_metrics"] == ["test_acc"]
+    box.value = ""
+    assert box.placeholder == "columns, separated by commas"
+    box.value = "test_acc, params,  flops ,params"  # what the page sends
+    assert tab.values(only_changed=True) == {"extra_metrics": ["test_acc", "params", "flops"]}
+    tab.set_values({"extra_metrics": ["a", "b"]})
+    assert box.value == "a, b" and tab.error is None
+    # every row leaves room for its own margins (2 px a side): at "100%" it ran 2 px past
+    # the panel and the input's right edge was cut (tests/browser/test_controls_e2e.py)
+    assert {f.layout.width for f in tab.fields.values() if isinstance(f, w.Text)} == {
+        f"calc(100% - {forms.ROW_MARGINS_PX}px)"}
 
 
 @pytest.mark.parametrize("strategy", strategies.names())
