@@ -289,13 +289,16 @@ function render({ model, el }) {
   }
 
   // zoom to fit: the whole graph in the canvas (its width, and MAX_HEIGHT), never larger
-  // than MAX_SCALE; a graph of up to READABLE_NODES nodes keeps names of at least
-  // READABLE_PX px (the canvas scrolls instead), a larger one shrinks to MIN_SCALE
+  // than MAX_SCALE; in the editor a graph of up to READABLE_NODES nodes keeps names of at
+  // least READABLE_PX px (the canvas scrolls instead: a drag needs room), a larger one
+  // shrinks to MIN_SCALE. The read-only view shrinks any graph to MIN_SCALE, as the
+  // Compare tab's drawings do: a darts_cell drawing (1,100 px) scrolled sideways in the
+  // workbench's 830 px view panel, its output node out of sight
   function fitScale(box, count) {
     const availW = canvas.clientWidth - 2;
     if (availW <= 0) return 1;
     const fit = Math.min(MAX_SCALE, availW / (box.x1 - box.x0), (MAX_HEIGHT - 2) / (box.y1 - box.y0));
-    const floor = count <= READABLE_NODES ? READABLE_PX / NAME_PX : MIN_SCALE;
+    const floor = editing && count <= READABLE_NODES ? READABLE_PX / NAME_PX : MIN_SCALE;
     return Math.max(floor, fit);
   }
 

@@ -293,3 +293,28 @@ def test_arch_view_text_covers_no_node(browser: Any, preset: str) -> None:
             assert page._nbui_errors == []
         finally:
             page.close()
+
+
+def test_arch_view_of_a_darts_cell_fits_the_workbench_view_panel(browser: Any) -> None:
+    """At 1280x800 the workbench's view panel is about 830 px wide, and a darts_cell
+    drawing (1,100 px at full size) kept the editor's floor for readable names: 940 px,
+    scrolled sideways with the output node out of sight. The read-only view shrinks to
+    the panel, as the Compare tab's drawings do; its texts stay about 9 px or more."""
+    space = spaces.darts_cell()
+    page = _mount(browser, ArchView(space, space.sample(__import__("random").Random(1))))
+    try:
+        page.evaluate("() => { document.getElementById('host').style.width = '830px'; }")
+        fits = ("() => { const c = document.querySelector('.nbui-canvas'); "
+                "return c.scrollWidth <= c.clientWidth + 1; }")
+        _wait(page, lambda: page.evaluate(fits), "the drawing to fit the 830 px panel")
+        g = page.evaluate(_BOXES_JS)
+        canvas = g["canvas"]
+        assert all(canvas[0] <= n[0] and n[2] <= canvas[2] for _, n in g["nodes"]), g["nodes"]
+        assert len(g["nodes"]) == len(space.nodes) and "out" in [n for n, _ in g["nodes"]]
+        sizes = page.evaluate("() => [...document.querySelectorAll('text.nbui-edge-label')]"
+                              ".map((t) => t.getBoundingClientRect().height)")
+        assert sizes and min(sizes) >= 9, sizes
+        page.screenshot(path=str(artifact_path("arch_view_darts_cell_830.png")))
+        assert page._nbui_errors == []
+    finally:
+        page.close()
