@@ -91,6 +91,7 @@ def placeholder(owner: str, name: str, opt: Option, chars: int) -> str:
     """The grey text of an empty box for option ``name`` of ``owner``, at most ``chars``
     characters: a short text of :data:`OPTION_PLACEHOLDERS`, what an empty optional box
     means (a help's "(empty: ...)"), else the help, cut after a word with "…" when longer.
+    A box of names gets its short text or :data:`NAMES_HINT`, whole.
 
     Example:
         >>> from nasbench_ui.options import Option
@@ -101,6 +102,8 @@ def placeholder(owner: str, name: str, opt: Option, chars: int) -> str:
         'a help text far…'
     """
     short = OPTION_PLACEHOLDERS.get(owner, {}).get(name)
+    if opt.type is list and field_kind(opt.default) == "names":  # a box of names, whole
+        return short or NAMES_HINT
     empty = _EMPTY_MEANS.search(opt.help) if opt.optional else None
     text = short or (f"empty: {empty.group(1)}" if empty else opt.help)
     if len(text) <= chars:
@@ -176,9 +179,7 @@ class OptionsForm(w.VBox):
         width = label_width(list(self.labels.values()))
         chars = box_chars(width)
         self.fields = {n: _widget(self.labels[n], o, values.get(n, o.default), width,
-                                  OPTION_PLACEHOLDERS.get(owner, {}).get(n, NAMES_HINT)
-                                  if o.type is list and field_kind(o.default) == "names"
-                                  else placeholder(owner, n, o, chars))
+                                  placeholder(owner, n, o, chars))
                        for n, o in self.options.items()}
         self.message = SafeHTML()
         self.message.add_class("nbui-form-message")
