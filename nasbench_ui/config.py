@@ -18,10 +18,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .space import SearchSpace
+from .space.spec import MAX_JSON_DEPTH, json_depth
 
 FORMAT = "nasbench_ui.experiment"
 VERSION = 1
 MAX_CONFIG_BYTES = 2_000_000
+#: the deepest nesting a config may have: its space's limit and a few levels around it
+MAX_CONFIG_DEPTH = MAX_JSON_DEPTH + 8
 DIRECTIONS = ("max", "min")
 #: The kinds of custom parts a config names by import path (``imports``).
 PART_KINDS = ("operation", "dataset", "estimator", "strategy")
@@ -67,8 +70,12 @@ def check_imports(value: Any) -> dict[str, dict[str, str | None]]:
 
 
 def loads(text: Any) -> Any:
-    """The JSON value of a config text (size-checked), not yet an
+    """The JSON value of a config text (size- and depth-checked), not yet an
     :class:`ExperimentConfig` (``imports`` may need importing first).
+
+    A text nested deeper than :data:`MAX_CONFIG_DEPTH` is a ValueError: json's parser
+    raises RecursionError on a few thousand ``[``, and a value a few hundred levels deep
+    breaks ``to_dict`` and every walk of it later.
 
     Example:
         >>> loads('{"trials": 3}')
@@ -78,10 +85,16 @@ def loads(text: Any) -> Any:
         raise ValueError(f"an experiment config is JSON text, got {type(text).__name__}")
     if len(text) > MAX_CONFIG_BYTES:
         raise ValueError(f"experiment config is {len(text)} characters; the limit is {MAX_CONFIG_BYTES}")
+    deep = f"experiment config: the JSON is nested deeper than {MAX_CONFIG_DEPTH} levels"
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as e:
         raise ValueError(f"malformed experiment config JSON: {e.msg} at line {e.lineno}") from None
+    except RecursionError:
+        raise ValueError(deep) from None
+    if json_depth(value, MAX_CONFIG_DEPTH) > MAX_CONFIG_DEPTH:
+        raise ValueError(deep)
+    return value
 
 
 def _check_budget(trials: Any, seconds: Any) -> None:

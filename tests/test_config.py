@@ -49,3 +49,30 @@ def test_to_python_runs_the_same_experiment():
     assert "space = nb.spaces.mlp()" in preset and "seconds=30.0" in preset and "import json" not in preset
     with pytest.raises(ValueError, match="ExperimentConfig"):
         to_python({"space": d})
+
+
+@pytest.mark.parametrize("depth", [100_000, 900])
+def test_a_deeply_nested_config_is_refused_with_a_clear_error(depth):
+    """A shared config nested past any real one is refused as a ValueError naming the
+    limit: 100,000 '[' made json raise RecursionError (a traceback from the CLI), and 900
+    levels inside an option parsed, then broke ``to_dict`` with RecursionError."""
+    import json
+
+    from nasbench_ui.config import MAX_CONFIG_DEPTH, loads
+
+    nested = "[" * depth + "]" * depth
+    text = json.dumps({"space": spaces.nb201().to_dict(), "trials": 1,
+                       "strategy_options": {"a": "X"}}).replace('"X"', nested)
+    for parse in (loads, ExperimentConfig.from_json):
+        with pytest.raises(ValueError, match=f"nested deeper than {MAX_CONFIG_DEPTH} levels"):
+            parse(text)
+
+
+def test_the_cli_refuses_a_deeply_nested_config_in_one_line(tmp_path, capsys):
+    from nasbench_ui.cli import main
+
+    path = tmp_path / "deep.json"
+    path.write_text('{"space": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert main(["run", "--config", str(path), "--storage", str(tmp_path / "x.db")]) == 2
+    assert "nested deeper than" in capsys.readouterr().err
+    assert not (tmp_path / "x.db").exists()

@@ -61,8 +61,14 @@ FIELDS = ("format", "version", "name", "input", "output", "nodes", "edges", "inp
           "hparams", "stem", "head", "key_format", "layout")
 
 
-def _depth(obj: Any, limit: int) -> int:
-    """Nesting depth of a JSON value, iteratively (no recursion limit to hit)."""
+def json_depth(obj: Any, limit: int) -> int:
+    """Nesting depth of a JSON value (a scalar is 1, ``[1]`` is 2), iteratively (no
+    recursion limit to hit); the walk stops at the first level past ``limit``.
+
+    Example:
+        >>> json_depth({"a": [1, [2]]}, 32), json_depth([[[[]]]], 2)
+        (4, 3)
+    """
     deepest, stack = 0, [(obj, 1)]
     while stack:
         cur, d = stack.pop()
@@ -317,7 +323,7 @@ class SearchSpace:
         """
         if not isinstance(d, dict):
             raise ValueError(f"space: expected an object, got {describe(d)}")
-        if _depth(d, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        if json_depth(d, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
             raise ValueError(f"space: the JSON is nested deeper than {MAX_JSON_DEPTH} levels")
         fmt = expect_str(d.get("format", FORMAT), "space.format")
         if fmt != FORMAT:
