@@ -246,7 +246,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if not args.name and len(names) > 1:
         print("experiments:", ", ".join(names))
     rec = store.load_experiment(args.name)
-    space = SearchSpace.from_dict(rec["config"]["space"])
+    space = SearchSpace.from_dict(rec["config"].get("space"))  # a ValueError names what is wrong
     df = results_frame(store.trials(rec["name"]), space)
     if args.json:
         print(df.to_json(orient="records", default_handler=str))

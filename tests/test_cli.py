@@ -122,3 +122,59 @@ def test_run_in_process_closes_its_store_before_it_returns(tmp_path, capsys, nb2
     gc.collect()
     assert db.read_bytes() == before
     assert "3 trials in" in capsys.readouterr().out
+
+
+def _shared_store(path: Path, *sql: str) -> Path:
+    """A store of three finished nb201 trials, then changed by ``sql``: a file from
+    someone else, with no -wal or -shm beside it (as a copied file arrives)."""
+    import random
+    import sqlite3
+
+    from nasbench_ui import spaces
+    from nasbench_ui.config import ExperimentConfig
+    from nasbench_ui.storage import SQLiteStore
+
+    space = spaces.nb201()
+    with SQLiteStore(path) as store:
+        name = store.create_experiment("exp-1", ExperimentConfig(
+            space=space.to_dict(), trials=3).to_dict())
+        for i in range(3):
+            n = store.create_trial(name, space.sample(random.Random(i)))
+            store.append_curve(name, n, {"epoch": 1, "valid_acc": 0.5})
+            store.finish_trial(name, n, "COMPLETE", value=0.5 + i / 10,
+                               metrics={"params": 1000 * (i + 1)})
+    con = sqlite3.connect(path)
+    for statement in sql:
+        con.execute(statement)
+    con.commit()
+    con.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return path
+
+
+@pytest.mark.parametrize(("sql", "says"), [
+    ("UPDATE trials SET metrics = '[1, 2]' WHERE number = 0",
+     "the metrics of trial 0 is not a JSON object"),
+    ("UPDATE trials SET arch = '\"x\"' WHERE number = 0", "the arch of trial 0 is not a JSON"),
+    ("UPDATE trials SET started_at = 'yesterday' WHERE number = 0",
+     "the started_at of trial 0 is not a number"),
+    ("UPDATE trials SET metrics = '{\"a\": ' || replace(hex(zeroblob(50000)), '00', '[') || "
+     "replace(hex(zeroblob(50000)), '00', ']') || '}' WHERE number = 0",
+     "the metrics of trial 0 is not valid JSON"),
+    ("UPDATE experiments SET config = '[]'", "the config of experiment 'exp-1' is not a JSON"),
+    ("UPDATE experiments SET config = '{'", "the config of experiment 'exp-1' is not valid JSON"),
+    ("UPDATE experiments SET config = '{}'", "space: expected an object"),
+])
+def test_show_refuses_a_hostile_store_in_one_line_naming_the_file(tmp_path, capsys, sql, says):
+    """A store from someone else whose rows no store writes: show printed a traceback
+    (AttributeError, TypeError, KeyError 'space', RecursionError); now one line says which
+    row of which file, and the file is left as it was."""
+    db = _shared_store(tmp_path / "shared.db", sql)
+    before = db.read_bytes()
+    assert main(["show", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err
+    if "space:" not in says:
+        assert str(db) in err
+    assert db.read_bytes() == before

@@ -42,6 +42,12 @@ class StoreError(ValueError):
     """A store file that cannot be used: not SQLite, foreign, newer, not writable."""
 
 
+class RowError(StoreError):
+    """A row no store of this package writes (a JSON text that is no object, a number
+    column holding text): raised where the row is read, without the file's name, which
+    the SQLite store's transaction puts in front (a :class:`StoreError` then)."""
+
+
 @runtime_checkable
 class TrialStore(Protocol):
     """What every store offers. ``MemoryStore`` and ``SQLiteStore`` implement it.

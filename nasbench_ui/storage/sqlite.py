@@ -263,13 +263,7 @@ class SQLiteStore:
                 row = con.execute(
                     f"SELECT {cols} FROM experiments WHERE id = ?", (exp_id,)
                 ).fetchone()
-        return {
-            "name": row[0],
-            "config": base.decode(row[1]),
-            "strategy_state": base.decode(row[2], {}),
-            "counters": base.decode(row[3], {}),
-            "created_at": row[4],
-        }
+            return rows.experiment_record(row)  # checked inside: an error names the file
 
     def _set_column(self, name: str, column: str, text: str) -> None:
         with self._db.transaction(write=True) as con:

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from nasbench_ui.storage.base import StoreError
+from nasbench_ui.storage.base import RowError, StoreError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -200,7 +200,8 @@ class Connections:
     def transaction(self, write: bool = False) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE`` to write, a deferred transaction (a snapshot) to read.
 
-        SQLite errors come out as :class:`StoreError` naming the file.
+        SQLite errors and a :class:`RowError` (a row no store writes) come out as
+        :class:`StoreError` naming the file.
         """
         if write and self.readonly:
             raise StoreError(
@@ -218,7 +219,7 @@ class Connections:
         except BaseException as e:
             if con.in_transaction:
                 con.execute("ROLLBACK")
-            if isinstance(e, sqlite3.Error):
+            if isinstance(e, (sqlite3.Error, RowError)):  # a row read: name the file
                 raise StoreError(f"{self.shown}: {e}") from e
             raise
 

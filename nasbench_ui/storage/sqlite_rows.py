@@ -22,10 +22,11 @@ from __future__ import annotations
 import sqlite3
 
 from nasbench_ui.storage import base
-from nasbench_ui.storage.base import StoreError
+from nasbench_ui.storage.base import RowError, StoreError
 from nasbench_ui.storage.trial import Trial, TrialState
 
 __all__ = ["COLUMNS", "MOVE_VERSION", "NEXT_VERSION", "bump_version", "experiment_names",
+           "experiment_record",
            "load_trials", "read_lease", "save_experiment", "store_error",
            "swap_lease", "trial_from", "trial_row"]
 
@@ -141,35 +142,40 @@ def save_experiment(con: sqlite3.Connection, exp_id: int, state_text: str | None
 
 def load_trials(con: sqlite3.Connection, where: str, params: tuple) -> list[Trial]:
     """The trials matching ``where`` (an SQL condition on alias ``t``, with ``params``),
-    with their curves, by number (see the module example)."""
+    with their curves, by number (see the module example). A row that no store of this
+    package writes is a :class:`StoreError` (:func:`trial_from`)."""
     rows = con.execute(
         f"SELECT {COLUMNS} FROM trials t WHERE {where} ORDER BY t.number", params
     ).fetchall()
-    curves: dict[int, list[dict]] = {r[0]: [] for r in rows}
+    curves: dict[int, list[str]] = {r[0]: [] for r in rows}
     if rows:
         for trial_id, point in con.execute(
             "SELECT p.trial_id, p.point FROM curve_points p JOIN trials t ON t.id = p.trial_id"
             f" WHERE {where} ORDER BY p.trial_id, p.step",
             params,
         ):
-            curves[trial_id].append(base.decode(point))
-    decode, states = base.decode, _STATES
-    return [
-        Trial(
-            number=r[1],
-            state=states[r[2]],
-            arch=decode(r[3], repeats=True),
-            value=r[4],
-            metrics=decode(r[5], {}),
-            curve=curves[r[0]],
-            error=r[6],
-            started_at=r[7],
-            finished_at=r[8],
-            worker=r[9],
-            meta=decode(r[10], {}, repeats=True),
-        )
-        for r in rows
-    ]
+            curves[trial_id].append(point)
+    return [trial_from(r[1], (*r[2:], curves[r[0]])) for r in rows]
+
+
+_NUMBER = (float, int)
+_TEXT = (str, type(None))
+
+
+def _bad(whose: str, what: str, problem: str) -> RowError:
+    return RowError(f"the {what} of {whose} is {problem}: this store was not written by "
+                    "nasbench_ui or was changed by hand, and it is not read")
+
+
+def _json(text: object, whose: str, what: str, *, repeats: bool = False) -> dict:
+    """A JSON object column (``what``) of ``whose`` row (``"trial 3"``), decoded."""
+    try:
+        value = base.decode(text, {}, repeats=repeats)
+    except (ValueError, TypeError, RecursionError):
+        raise _bad(whose, what, "not valid JSON") from None
+    if type(value) is not dict:
+        raise _bad(whose, what, f"not a JSON object (a {type(value).__name__})")
+    return value
 
 
 def trial_from(number: int, row: tuple) -> Trial:
@@ -178,26 +184,72 @@ def trial_from(number: int, row: tuple) -> Trial:
     finished_at, worker, meta, curve, ...)``, ``state`` a name, ``arch``, ``metrics`` and
     ``meta`` JSON texts, ``curve`` the point texts (``sqlite_recent`` keeps them).
 
+    Each column is checked as it is read (SQLite keeps any value in any column of a table
+    someone else made): a value of the wrong kind is a :class:`~nasbench_ui.storage.base.
+    RowError` (a StoreError) naming the trial and the column, never a Trial that breaks
+    its reader later.
+
     Example:
         >>> row = ("COMPLETE", '{"op":"skip"}', 0.5, None, None, 1.0, 2.0, None, "{}",
         ...        ('{"epoch":1}',))
         >>> t = trial_from(3, row); (t.number, t.state.name, t.arch, t.metrics, t.curve)
         (3, 'COMPLETE', {'op': 'skip'}, {}, [{'epoch': 1}])
+        >>> trial_from(3, ("COMPLETE", "[]", *row[2:]))
+        Traceback (most recent call last):
+        ...
+        nasbench_ui.storage.base.RowError: the arch of trial 3 is not a JSON object (a list): ...
     """
-    decode = base.decode
+    state, arch, value, metrics, error, started, finished, worker, meta, points = row[:10]
+    whose = f"trial {number}"
+    if type(number) is not int:
+        raise _bad(whose, "number", "not an integer")
+    if state not in _STATES:
+        raise _bad(whose, "state", "not a trial state")
+    for what, v in (("value", value), ("started_at", started), ("finished_at", finished)):
+        if v is not None and type(v) not in _NUMBER:
+            raise _bad(whose, what, "not a number")
+    for what, v in (("error", error), ("worker", worker)):
+        if type(v) not in _TEXT:
+            raise _bad(whose, what, "not a text")
     return Trial(
         number=number,
-        state=_STATES[row[0]],
-        arch=decode(row[1], repeats=True),
-        value=row[2],
-        metrics=decode(row[3], {}),
-        curve=[decode(p) for p in row[9]],
-        error=row[4],
-        started_at=row[5],
-        finished_at=row[6],
-        worker=row[7],
-        meta=decode(row[8], {}, repeats=True),
+        state=_STATES[state],
+        arch=_json(arch, whose, "arch", repeats=True),
+        value=value,
+        metrics=_json(metrics, whose, "metrics"),
+        curve=[_json(p, whose, f"curve point {i}") for i, p in enumerate(points)],
+        error=error,
+        started_at=started,
+        finished_at=finished,
+        worker=worker,
+        meta=_json(meta, whose, "meta", repeats=True),
     )
+
+
+def experiment_record(row: tuple) -> dict:
+    """The record ``load_experiment`` returns from a row of ``name, config,
+    strategy_state, counters, created_at``, each column checked as :func:`trial_from`
+    checks a trial's (:class:`~nasbench_ui.storage.base.RowError` naming the column).
+
+    Example:
+        >>> experiment_record(("a", '{"trials": 1}', None, "{}", 0.0))["config"]
+        {'trials': 1}
+        >>> experiment_record(("a", "[]", None, "{}", 0.0))
+        Traceback (most recent call last):
+        ...
+        nasbench_ui.storage.base.RowError: the config of experiment 'a' is not a JSON object (a list): ...
+    """
+    name, config, state, counters, created_at = row
+    if type(name) is not str:
+        raise _bad("an experiment", "name", "not a text")
+    whose = f"experiment {name!r}"
+    if created_at is not None and type(created_at) not in _NUMBER:
+        raise _bad(whose, "created_at", "not a number")
+    if config is None:
+        raise _bad(whose, "config", "missing")
+    return {"name": name, "config": _json(config, whose, "config"),
+            "strategy_state": _json(state, whose, "strategy_state"),
+            "counters": _json(counters, whose, "counters"), "created_at": created_at}
 
 
 def read_lease(con: sqlite3.Connection, exp_id: int) -> dict | None:

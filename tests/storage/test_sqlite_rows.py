@@ -91,3 +91,44 @@ def test_a_lease_changes_hands_only_from_its_expected_owner(con):
 def test_store_error_says_what_to_do(message, says):
     error = rows.store_error("runs.db", sqlite3.DatabaseError(message))
     assert isinstance(error, StoreError) and says in str(error) and "runs.db" in str(error)
+
+
+# a column of a trial row, a value a store written by someone else may hold there, and the
+# words the refusal must hold (SQLite keeps any value in any column of a hand-made table)
+HOSTILE_ROWS = [
+    ("arch", '"x"', "the arch of trial 0 is not a JSON object"),
+    ("metrics", "[1, 2]", "the metrics of trial 0 is not a JSON object"),
+    ("meta", "7", "the meta of trial 0 is not a JSON object"),
+    ("metrics", "{", "the metrics of trial 0 is not valid JSON"),
+    ("metrics", '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", "the metrics of trial 0 is not valid JSON"),
+    ("value", "abc", "the value of trial 0 is not a number"),
+    ("error", 5, "the error of trial 0 is not a text"),
+    ("worker", b"\x00", "the worker of trial 0 is not a text"),
+    ("started_at", "yesterday", "the started_at of trial 0 is not a number"),
+    ("state", "DONE", "the state of trial 0 is not a trial state"),
+]
+
+
+@pytest.mark.parametrize(("column", "value", "says"), HOSTILE_ROWS)
+def test_a_hostile_trial_row_is_refused_with_the_trial_and_column_named(column, value, says):
+    """A store file from someone else may hold anything in a row: each reader (the CLI's
+    show, ``Experiment.load``, the workbench) got a TypeError, an AttributeError or a
+    RecursionError far from the store; now the store refuses the row as it reads it."""
+    con = sqlite3.connect(":memory:", isolation_level=None)
+    con.execute("CREATE TABLE trials (id INTEGER PRIMARY KEY, experiment_id, number, state, "
+                "arch, value, metrics, error, started_at, finished_at, worker, meta, version)")
+    con.execute("CREATE TABLE curve_points (trial_id, step, point)")
+    con.execute("INSERT INTO trials VALUES (1, 1, 0, 'COMPLETE', '{}', 0.5, '{}', NULL, 0, 1, "
+                "NULL, '{}', 1)")
+    con.execute(f"UPDATE trials SET {column} = ?", (value,))
+    with pytest.raises(StoreError, match=says):
+        rows.load_trials(con, "t.experiment_id = ?", (1,))
+    with pytest.raises(StoreError, match=says):
+        rows.trial_from(0, (*con.execute(f"SELECT {rows.COLUMNS} FROM trials t").fetchone()[2:],
+                            ()))
+
+
+def test_a_hostile_curve_point_is_refused(con):
+    _trial(con, 1, 0, points=["5"])
+    with pytest.raises(StoreError, match="the curve point 0 of trial 0 is not a JSON object"):
+        rows.load_trials(con, "t.experiment_id = ?", (1,))
