@@ -14,7 +14,9 @@ const MIN_SCALE = 0.5; // graphs of more than READABLE_NODES nodes may shrink do
 const READABLE_NODES = 12;
 const MAX_HEIGHT = 560; // the canvas's max-height (.nbui-canvas)
 const HANDLE_R = 7;
-const PAD = 24;
+const PAD = 16; // room around the drawing, in SVG units
+// the zoom after a click on Fit: the whole graph in the canvas, even below READABLE_PX
+const FIT_ALL = "all";
 const BENDS = [0, 60, -60, 100, -100, 140, -140, 190, -190];
 let instances = 0;
 
@@ -159,7 +161,7 @@ function render({ model, el }) {
     button("nbui-delete", "Delete", "Delete the selected node or edge (Delete or Backspace)", deleteSelected);
     undoBtn = button("nbui-undo", "Undo", "Undo the last edit (Ctrl+Z)", () => model.send({ type: "undo" }));
     redoBtn = button("nbui-redo", "Redo", "Redo (Ctrl+Shift+Z)", () => model.send({ type: "redo" }));
-    button("nbui-fit", "Fit", "Zoom to fit the whole graph", () => { zoom = null; draw(); });
+    button("nbui-fit", "Fit", "Zoom to fit the whole graph", fitAll);
     button("nbui-relayout", "Tidy", "Recompute the node positions", () => model.send({ type: "relayout" }));
     button("nbui-export", "Export JSON", "Show the space as JSON", () => openIO("export"));
     button("nbui-import", "Import JSON", "Paste a space's JSON", () => openIO("import"));
@@ -177,7 +179,9 @@ function render({ model, el }) {
   if (editing) io = html("div", { class: "nbui-io", hidden: true }, root);
 
   let pos = {};
-  let zoom = null; // a scale the user chose with Ctrl+wheel; null: fit
+  // null: fit, keeping names readable (the canvas may scroll); FIT_ALL: fit the whole
+  // graph (the Fit button); a number: the scale the user chose with Ctrl+wheel
+  let zoom = null;
   let drag = null;
   let frozenBox = null;
   let formKey = "";
@@ -271,13 +275,13 @@ function render({ model, el }) {
       if (ic) sub += ` \u00b7 ${ic.k} of ${(ic.candidates || []).length || "?"}`;
       svg("text", { y: 15, "text-anchor": "middle", class: "nbui-sub" }, g).textContent = sub;
       if (editing && role !== "output") svg("circle", { cx: NODE_W / 2, cy: 0, r: HANDLE_R, class: "nbui-handle", "data-node": name }, g);
-      grow({ x0: xy[0] - NODE_W / 2, x1: xy[0] + NODE_W / 2 + HANDLE_R, y0: xy[1] - NODE_H / 2, y1: xy[1] + NODE_H / 2 });
+      grow({ x0: xy[0] - NODE_W / 2, x1: xy[0] + NODE_W / 2 + (editing && role !== "output" ? HANDLE_R : 0), y0: xy[1] - NODE_H / 2, y1: xy[1] + NODE_H / 2 });
     }
     if (!Number.isFinite(box.x0)) box = { x0: 0, y0: 0, x1: 200, y1: 80 };
     if (frozenBox) box = frozenBox;
     else {
       box = { x0: box.x0 - PAD, y0: box.y0 - PAD, x1: box.x1 + PAD, y1: box.y1 + PAD };
-      box.scale = zoom || fitScale(box, names.length);
+      box.scale = typeof zoom === "number" ? zoom : fitScale(box, names.length);
     }
     svgEl.setAttribute("viewBox", `${box.x0} ${box.y0} ${box.x1 - box.x0} ${box.y1 - box.y0}`);
     svgEl.setAttribute("width", (box.x1 - box.x0) * box.scale);
@@ -293,13 +297,25 @@ function render({ model, el }) {
   // least READABLE_PX px (the canvas scrolls instead: a drag needs room), a larger one
   // shrinks to MIN_SCALE. The read-only view shrinks any graph to MIN_SCALE, as the
   // Compare tab's drawings do: a darts_cell drawing (1,100 px) scrolled sideways in the
-  // workbench's 830 px view panel, its output node out of sight
+  // workbench's 830 px view panel, its output node out of sight. After a click on Fit
+  // (zoom FIT_ALL) the editor fits the whole graph, however small that makes it
   function fitScale(box, count) {
     const availW = canvas.clientWidth - 2;
     if (availW <= 0) return 1;
     const fit = Math.min(MAX_SCALE, availW / (box.x1 - box.x0), (MAX_HEIGHT - 2) / (box.y1 - box.y0));
+    if (zoom === FIT_ALL) return fit;
     const floor = editing && count <= READABLE_NODES ? READABLE_PX / NAME_PX : MIN_SCALE;
     return Math.max(floor, fit);
+  }
+
+  // the Fit button: the whole graph in view, the canvas scrolled back to its start (a
+  // click on the canvas's scrollbar, under the nodes, had scrolled node 0 out of sight,
+  // and Fit changed neither the scale nor the scroll)
+  function fitAll() {
+    zoom = FIT_ALL;
+    draw();
+    canvas.scrollLeft = 0;
+    canvas.scrollTop = 0;
   }
 
   function drawChrome() {

@@ -10,9 +10,32 @@ import time
 
 import nbformat
 import pytest
-from helpers.lab import assert_clean, kernel_text, open_notebook, run_all, save_screenshot
+from helpers import CHROMIUM_ARGS
+from helpers.lab import (
+    assert_clean,
+    kernel_text,
+    open_notebook,
+    run_all,
+    save_screenshot,
+    write_notebook,
+)
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_binary):
+    """Chromium with scrollbars, as on a teacher's desktop (Playwright hides them in
+    headless mode): the canvas's own scrollbar is where a missed click under the nodes
+    lands."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(chromium_binary),
+                                      args=list(CHROMIUM_ARGS),
+                                      ignore_default_args=["--hide-scrollbars"])
+        yield chromium
+        chromium.close()
 
 CELLS = [
     "from nasbench_ui import spaces\nfrom nasbench_ui.benchmarks import digits_space\n"
@@ -38,6 +61,20 @@ FIT_JS = """(i) => {
     return out;
 }"""
 CELLS_JS = "() => window.jupyterapp.shell.currentWidget.content.model.cells.length"
+# each node of the first editor against the canvas's visible area (its client box: no
+# border, no scrollbar), in px: {name: [left, top, right, bottom]} room, negative = cut
+IN_VIEW_JS = """() => {
+    const canvas = document.querySelector('.nbui-editor .nbui-canvas');
+    const c = canvas.getBoundingClientRect();
+    const left = c.left + canvas.clientLeft, top = c.top + canvas.clientTop;
+    const right = left + canvas.clientWidth, bottom = top + canvas.clientHeight;
+    const out = {};
+    for (const g of canvas.querySelectorAll('g.nbui-node')) {
+        const r = g.querySelector('rect').getBoundingClientRect();
+        out[g.dataset.node] = [r.left - left, r.top - top, right - r.right, bottom - r.bottom];
+    }
+    return out;
+}"""
 
 
 
@@ -131,4 +168,65 @@ def test_editor_fits_and_obeys_the_keyboard(page, jupyter_server, console_log, t
     assert second.locator("h4").first.inner_text() == "Edge 0 → 1"
     save_screenshot(page, "classroom_edge_editor")
     assert page.evaluate(CELLS_JS) == cells
+    assert_clean(page, console_log)
+
+
+def _cut(page) -> dict[str, list[float]]:
+    """The nodes of the first editor not wholly in its canvas's visible area."""
+    room = page.evaluate(IN_VIEW_JS)
+    assert room, "no node drawn"
+    return {name: r for name, r in room.items() if min(r) < -0.5}
+
+
+def test_fit_brings_every_node_into_view_after_a_missed_click(page, jupyter_server,
+                                                              console_log, tmp_path):
+    """A teacher's pass at 1280x800, file browser open: nb201 was drawn 562 px wide in a
+    532 px canvas, so a click on the blank strip under the nodes hit the canvas's
+    scrollbar and scrolled node 0 out of sight, and Fit left the scale and the scroll as
+    they were. Now nb201 fits the canvas, and Fit fits any graph, scrolled back."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    path = write_notebook(tmp_path / "editor_fit.ipynb",
+                          "from nasbench_ui import spaces\n"
+                          "from nasbench_ui.ui.graph_editor import GraphEditor\n"
+                          "ed = GraphEditor(spaces.nb201())\ned")
+    open_notebook(page, jupyter_server, path)
+    run_all(page, timeout=120)
+    editor = page.locator(".nbui-editor").first
+    editor.locator("g.nbui-node").first.wait_for()
+    editor.scroll_into_view_if_needed()
+    assert _cut(page) == {}
+    canvas = editor.locator(".nbui-canvas").bounding_box()
+    svg = editor.locator("svg.nbui-svg").bounding_box()
+    # a missed click: the canvas's blank strip under the nodes, at its right end
+    page.mouse.click(canvas["x"] + canvas["width"] - 12, canvas["y"] + canvas["height"] - 8)
+    assert _cut(page) == {}
+    # a drag that missed a node: from the drawing's blank margin under node 0, rightwards
+    page.mouse.move(svg["x"] + 20, svg["y"] + svg["height"] - 4)
+    page.mouse.down()
+    page.mouse.move(svg["x"] + 320, svg["y"] + svg["height"] - 4, steps=8)
+    page.mouse.up()
+    assert _cut(page) == {}
+    save_screenshot(page, "editor-after-missed-click")
+
+    # a graph wider than the canvas at readable size: node 3 dragged far right, the
+    # canvas scrolled by a click on its scrollbar's track, then Fit
+    node3 = editor.locator('g.nbui-node[data-node="3"] rect').bounding_box()
+    page.mouse.move(node3["x"] + 30, node3["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(node3["x"] + 530, node3["y"] + 20, steps=10)
+    page.mouse.up()
+    page.wait_for_function(
+        "() => { const c = document.querySelector('.nbui-editor .nbui-canvas');"
+        " return c.scrollWidth > c.clientWidth; }")
+    canvas = editor.locator(".nbui-canvas").bounding_box()
+    page.mouse.click(canvas["x"] + canvas["width"] - 24, canvas["y"] + canvas["height"] - 8)
+    assert "0" in _cut(page), "the canvas did not scroll: the test no longer reproduces it"
+    save_screenshot(page, "editor-scrolled-before-fit")
+    editor.locator(".nbui-fit").click()
+    assert _cut(page) == {}
+    # Fit stays in force: a click on a node (a redraw) keeps every node in view
+    editor.locator('g.nbui-node[data-node="1"] rect').click()
+    assert _until(page, "ed.selected['id']", "1") == "1"
+    assert _cut(page) == {}
+    save_screenshot(page, "editor-fit-after-drag")
     assert_clean(page, console_log)
