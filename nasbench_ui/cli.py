@@ -25,6 +25,24 @@ from pathlib import Path
 from typing import Any
 
 
+def shown(text: object) -> str:
+    r"""``text`` as a terminal shows it plainly: every character that is not printable
+    (ESC, BEL, the other controls, a right-to-left override), newlines aside, is written
+    as its escape (``\x1b``). A name or a metric from a store someone else wrote is
+    printed through it, so it cannot retitle the terminal, write its clipboard (OSC 52)
+    or clear the screen.
+
+    Example:
+        >>> shown("exp\x1b]0;owned\x07"), shown("two\nlines")
+        ('exp\\x1b]0;owned\\x07', 'two\nlines')
+    """
+    text = str(text)
+    if text.replace("\n", "").isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == "\n" else ch.encode("unicode_escape").decode()
+                   for ch in text)
+
+
 def _json_arg(text: str | None, what: str) -> dict[str, Any]:
     if not text:
         return {}
@@ -207,11 +225,12 @@ def _run_and_report(exp: Any, args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2, default=str))
     else:
         best = summary["best"]
-        print(f"{summary['trials']} trials in {summary['storage']} ({summary['name']}): {summary['states']}")
+        print(shown(f"{summary['trials']} trials in {summary['storage']} ({summary['name']}): "
+                    f"{summary['states']}"))
         if best:
-            print(f"best: trial {best['number']} value {best['value']:.4f} {best['key']}")
+            print(shown(f"best: trial {best['number']} value {best['value']:.4f} {best['key']}"))
     if exp.last_error:
-        print(f"note: {exp.last_error}", file=sys.stderr)
+        print(shown(f"note: {exp.last_error}"), file=sys.stderr)
     return 0
 
 
@@ -244,16 +263,16 @@ def cmd_show(args: argparse.Namespace) -> int:
     if not names:
         raise ValueError(f"{args.db!r} holds no experiment")
     if not args.name and len(names) > 1:
-        print("experiments:", ", ".join(names))
+        print(shown("experiments: " + ", ".join(names)))
     rec = store.load_experiment(args.name)
     space = SearchSpace.from_dict(rec["config"].get("space"))  # a ValueError names what is wrong
     df = results_frame(store.trials(rec["name"]), space)
     if args.json:
         print(df.to_json(orient="records", default_handler=str))
     else:
-        print(f"experiment {rec['name']!r}: {len(df)} trials")
+        print(shown(f"experiment {rec['name']!r}: {len(df)} trials"))
         cols = [c for c in ("number", "state", "value", "params", "duration_s") if c in df.columns]
-        print(df[cols].to_string(index=False) if len(df) else "(no trials yet)")
+        print(shown(df[cols].to_string(index=False)) if len(df) else "(no trials yet)")
     return 0
 
 
@@ -265,9 +284,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     exp = Experiment.load(args.db, name=args.name)  # read-only: a live search goes on
     paths = exp.export_best(args.out, onnx=False if args.no_onnx else None)
     best = exp.best()
-    print(f"exported trial {best.number} of {exp.name!r} (value {best.value:.4f}):")
+    print(shown(f"exported trial {best.number} of {exp.name!r} (value {best.value:.4f}):"))
     for kind, path in paths.items():
-        print(f"  {kind:12s} {path}")
+        print(shown(f"  {kind:12s} {path}"))
     return 0
 
 
@@ -279,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         commands = {"run": cmd_run, "list": cmd_list, "show": cmd_show, "export": cmd_export}
         return commands[args.command](args)
     except (ValueError, PermissionError, LeaseHeld) as e:  # user errors: one line, no traceback
-        print(f"nasbench-ui: error: {e}", file=sys.stderr)
+        print(shown(f"nasbench-ui: error: {e}"), file=sys.stderr)
         return 2
 
 

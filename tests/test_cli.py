@@ -178,3 +178,25 @@ def test_show_refuses_a_hostile_store_in_one_line_naming_the_file(tmp_path, caps
     if "space:" not in says:
         assert str(db) in err
     assert db.read_bytes() == before
+
+
+def test_show_writes_a_stored_text_to_the_terminal_without_its_control_characters(tmp_path,
+                                                                                  capsys):
+    """Names and metrics of a shared store reach the terminal as text: an ESC or BEL in
+    them was printed raw, so a store could retitle the terminal (OSC 0), write its
+    clipboard (OSC 52, where the terminal allows it) or clear the screen."""
+    osc = "\x1b]52;c;ZWNobyBwd25lZA==\x07\x1b[2J\u202e"
+    db = _shared_store(
+        tmp_path / "shared.db",
+        f"UPDATE experiments SET name = 'a{osc}'",
+        "INSERT INTO experiments (name, config, created_at) SELECT 'b' || name, config, "
+        "created_at FROM experiments",
+        f"UPDATE trials SET metrics = '{json.dumps({'params': osc})}' WHERE number = 0")
+    assert main(["show", str(db), "--name", f"a{osc}"]) == 0
+    assert main(["show", str(db)]) == 0
+    assert main(["show", str(db), "--name", f"c{osc}"]) == 2
+    out = capsys.readouterr()
+    for stream in (out.out, out.err):
+        assert not any(ch in stream for ch in "\x1b\x07\u202e")
+    assert "\\x1b]52;c;ZWNobyBwd25lZA==\\x07" in out.out  # shown, escaped
+    assert "experiments: a\\x1b" in out.out
