@@ -41,7 +41,6 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from nasbench_ui.storage import base
 from nasbench_ui.storage import sqlite_recent as recent
@@ -49,6 +48,7 @@ from nasbench_ui.storage import sqlite_rows as rows
 from nasbench_ui.storage.base import StoreError
 from nasbench_ui.storage.sqlite_connections import (
     Connections,
+    ReadUri,
     check_location,
     check_readable,
     quick_check,
@@ -125,9 +125,10 @@ class SQLiteStore:
         its schema is older (or it is empty), so the file is never rewritten."""
         shown = self.path
         check_readable(self._file, shown)
-        uri = f"file:{quote(str(self._file.resolve()))}?mode=ro"
+        uri = ReadUri(self._file)  # a closed file is read as it is: no -wal, no -shm made
         try:
-            con = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=self._timeout)
+            con = sqlite3.connect(uri.current(), uri=True, isolation_level=None,
+                                  timeout=self._timeout)
         except sqlite3.Error as e:
             raise StoreError(f"cannot open the store {shown} to read it: {e}") from e
         try:

@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from nasbench_ui.storage.base import RowError, StoreError
 
@@ -92,6 +93,61 @@ def _check_header(file: Path, shown: str) -> None:
         )
 
 
+#: a file unchanged for this long, with no -wal or -journal beside it, has no writer
+QUIET_S = 2.0
+
+
+def _mark(file: Path) -> tuple[int, int, int]:
+    st = os.stat(file)
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+class ReadUri:
+    """The ``file:`` URI a read-only store reads ``file`` through, and when to change it.
+
+    SQLite's ``mode=ro`` connection to a WAL file creates its ``-wal`` and ``-shm``
+    files and leaves them there, so a shared store opened to read it (``show``,
+    ``Experiment.load``, the workbench) changed the folder it came in. A file that no
+    one writes now (no ``-wal`` or ``-journal`` beside it, and untouched for
+    :data:`QUIET_S`: any later write then moves its modification time) is read with
+    ``immutable=1``, which makes no file and takes no lock. :meth:`current` is asked
+    before each transaction: once a writer has opened the file (its ``-wal`` appears)
+    or changed it, the URI is ``mode=ro`` for good, read through SQLite's locks, so a
+    search that starts later is followed as before. (A writer that starts and
+    checkpoints inside one short read could give that read a torn page: SQLite then
+    says the file is malformed, for that read only.)
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "s.db"; _ = f.write_bytes(b"")
+        >>> ReadUri(f).current().endswith("?mode=ro")  # just written: not quiet yet
+        True
+    """
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self._base = f"file:{quote(str(file.resolve()))}?mode=ro"
+        self._mark: tuple[int, int, int] | None = None
+        if not self._writer_near():
+            mark = _mark(file)
+            if mark[2] < time.time_ns() - int(QUIET_S * 1e9):
+                self._mark = mark
+
+    def _writer_near(self) -> bool:
+        return any(Path(f"{self.file}{end}").exists() for end in ("-wal", "-journal"))
+
+    @property
+    def quiet(self) -> bool:
+        """Whether the file is read as it is (``immutable=1``)."""
+        return self._mark is not None
+
+    def current(self) -> str:
+        """The URI to read through now (see the class)."""
+        if self._mark is not None and (self._writer_near() or _mark(self.file) != self._mark):
+            self._mark = None
+        return f"{self._base}&immutable=1" if self._mark is not None else self._base
+
+
 def quick_check(con: sqlite3.Connection, shown: str) -> None:
     """``PRAGMA quick_check``: refuse a damaged file with a way to recover what it holds."""
     how = (f"nothing was written to it. To save what SQLite can still read: "
@@ -145,10 +201,10 @@ class Connections:
     transactions with a message that says why.
     """
 
-    def __init__(self, file: Path, shown: str, timeout: float, *, uri: str | None = None,
-                 readonly: bool = False) -> None:
+    def __init__(self, file: Path, shown: str, timeout: float, *,
+                 uri: str | ReadUri | None = None, readonly: bool = False) -> None:
         self.file, self.shown, self.timeout = file, shown, float(timeout)
-        self.uri, self.readonly = uri, readonly
+        self._uri, self.readonly = uri, readonly
         self.closed = False
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -156,11 +212,16 @@ class Connections:
         self._abandoned: list[sqlite3.Connection] = []  # inherited through fork: never touched
         self._pid = os.getpid()
 
-    def _connect(self) -> sqlite3.Connection:
+    @property
+    def uri(self) -> str | None:
+        """The URI a new connection opens now (None: the plain path)."""
+        return self._uri.current() if isinstance(self._uri, ReadUri) else self._uri
+
+    def _connect(self, uri: str | None) -> sqlite3.Connection:
         try:
             con = sqlite3.connect(
-                self.uri or str(self.file), timeout=self.timeout, isolation_level=None,
-                check_same_thread=False, uri=self.uri is not None,
+                uri or str(self.file), timeout=self.timeout, isolation_level=None,
+                check_same_thread=False, uri=uri is not None,
             )
             con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             con.execute("PRAGMA foreign_keys = ON")
@@ -175,9 +236,10 @@ class Connections:
         if self.closed:
             raise StoreError(f"the store {self.shown} is closed; open it again")
         con = getattr(self._local, "con", None)
-        if con is not None and self._local.pid == os.getpid():
+        uri = self.uri
+        if con is not None and self._local.pid == os.getpid() and self._local.uri == uri:
             return con
-        con = self._connect()
+        con = self._connect(uri)
         me = threading.current_thread()
         with self._lock:
             if self._pid != os.getpid():  # forked: the parent's connections are not ours
@@ -188,12 +250,14 @@ class Connections:
                 raise StoreError(f"the store {self.shown} is closed; open it again")
             alive = []
             for thread, c in self._cons:
-                if thread.is_alive():
+                # a dead thread's, or this thread's through an older URI (unless it is
+                # inside a transaction there)
+                if thread.is_alive() and not (thread is me and not c.in_transaction):
                     alive.append((thread, c))
                 else:
                     c.close()
             self._cons = [*alive, (me, con)]
-        self._local.con, self._local.pid = con, os.getpid()
+        self._local.con, self._local.pid, self._local.uri = con, os.getpid(), uri
         return con
 
     @contextmanager

@@ -71,3 +71,83 @@ def test_open_gives_up_after_its_timeout_with_a_clear_error(tmp_path):
         other.close()
     with SQLiteStore(path) as store:  # nothing was lost
         assert store.experiment_names() == ["e"]
+
+
+# ------------------------------------------------------------------ a read-only open
+
+
+def _shared_file(path, trials: int = 3):
+    """A store someone wrote and closed a while ago (its -wal and -shm gone, as a copied
+    or downloaded file arrives)."""
+    import os
+
+    from nasbench_ui.storage import TrialState
+
+    with SQLiteStore(path) as store:
+        name = store.create_experiment("e", {"trials": trials})
+        for i in range(trials):
+            n = store.create_trial(name, {"op": f"a{i}"})
+            store.append_curve(name, n, {"epoch": 1})
+            store.finish_trial(name, n, TrialState.COMPLETE, value=i / 10)
+    old = time.time() - 3600
+    os.utime(path, (old, old))
+    return name
+
+
+def _files(folder):
+    import hashlib
+
+    return {p.name: (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in sorted(folder.iterdir())}
+
+
+def test_a_read_only_open_of_a_closed_store_leaves_no_wal_or_shm_file(tmp_path):
+    """Opening a shared store to read it changes nothing beside it: a mode=ro connection
+    to a WAL file made its -wal and -shm files and left them there (nasbench-ui show,
+    Experiment.load and the workbench all did)."""
+    from nasbench_ui.storage import open_store
+
+    name = _shared_file(tmp_path / "shared.db")
+    before = _files(tmp_path)
+    assert list(before) == ["shared.db"]
+    store = open_store(tmp_path / "shared.db", readonly=True)
+    assert [t.value for t in store.trials(name)] == [0.0, 0.1, 0.2]
+    assert store.changes(name, 0)[0] > 0 and store.load_experiment()["name"] == name
+    assert store.integrity_check()
+    threading.Thread(target=lambda: store.trials(name)).start()  # another thread's connection
+    store.close()
+    assert _files(tmp_path) == before
+
+
+def test_a_quiet_read_only_store_follows_a_writer_that_comes_later(tmp_path):
+    """The read-only store reads a closed file as it is; once a writer opens it (its -wal
+    appears) or has changed it, the reader reads through SQLite's locks as before and
+    sees every write."""
+    from nasbench_ui.storage import TrialState
+
+    path = tmp_path / "shared.db"
+    name = _shared_file(path)
+    reader = SQLiteStore(path, readonly=True)
+    assert len(reader.trials(name)) == 3
+    writer = SQLiteStore(path)
+    n = writer.create_trial(name, {"op": "new"})
+    assert [t.state for t in reader.trials(name)][-1] is TrialState.RUNNING
+    writer.finish_trial(name, n, TrialState.COMPLETE, value=0.9)
+    assert reader.trial(name, n).value == 0.9
+    writer.close()  # checkpointed into the file: the -wal is gone again
+    second = SQLiteStore(path)
+    second.create_experiment("later", {})
+    second.close()
+    assert reader.experiment_names() == [name, "later"]
+    reader.close()
+
+
+def test_a_read_only_store_sees_a_writer_that_came_and_went_between_two_reads(tmp_path):
+    path = tmp_path / "shared.db"
+    name = _shared_file(path)
+    reader = SQLiteStore(path, readonly=True)
+    assert reader.experiment_names() == [name]
+    with SQLiteStore(path) as writer:
+        writer.create_experiment("later", {})
+    assert reader.experiment_names() == [name, "later"]
+    reader.close()
