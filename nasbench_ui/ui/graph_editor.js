@@ -95,13 +95,62 @@ function inBox(p, c, padX, padY) {
 }
 
 const overlaps = (a, b) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+const inside = (pt, b) => pt[0] > b.x0 && pt[0] < b.x1 && pt[1] > b.y0 && pt[1] < b.y1;
+const widen = (b, m) => ({ x0: b.x0 - m, y0: b.y0 - m, x1: b.x1 + m, y1: b.y1 + m });
 
-// Route every edge as a quadratic curve: the smallest bend whose curve misses the
-// other nodes and whose label box misses the labels already placed.
+// a point of the quadratic curve p -> q with control point c, at t in [0, 1]
+function quad(p, c, q, t) {
+  const u = 1 - t;
+  return [u * u * p[0] + 2 * u * t * c[0] + t * t * q[0], u * u * p[1] + 2 * u * t * c[1] + t * t * q[1]];
+}
+
+// the curve's unit normal at t, on the same side as a positive bend
+function normalAt(p, c, q, t) {
+  const dx = 2 * (1 - t) * (c[0] - p[0]) + 2 * t * (q[0] - c[0]);
+  const dy = 2 * (1 - t) * (c[1] - p[1]) + 2 * t * (q[1] - c[1]);
+  const len = Math.hypot(dx, dy) || 1;
+  return [dy / len, -dx / len];
+}
+
+const LABEL_GAP = 4; // SVG units kept free between a label and another label or a node
+// how far a label may sit from its line: far only from a straight one, whose label may
+// have to clear its end nodes (a curve can bend further instead)
+const LINE_GAPS = [3, 10, 18, 28, 38];
+const SPOTS = [0.5, 0.4, 0.6, 0.3, 0.7]; // where along its curve
+const SAMPLES = 24; // points per curve, to find what it crosses
+const NEAR = 40; // two labels closer than this (SVG units) read as one row of labels
+
+function ptsBox(pts) {
+  const xs = pts.map((pt) => pt[0]), ys = pts.map((pt) => pt[1]);
+  return { x0: Math.min(...xs), x1: Math.max(...xs), y0: Math.min(...ys), y1: Math.max(...ys) };
+}
+
+// whether a curve ({pts, box}) passes through a box
+const crosses = (curve, b) => overlaps(curve.box, b) && curve.pts.some((pt) => inside(pt, b));
+
+// the distance between two boxes (0 when they overlap)
+const apart = (a, b) => Math.hypot(Math.max(0, a.x0 - b.x1, b.x0 - a.x1), Math.max(0, a.y0 - b.y1, b.y0 - a.y1));
+
+// Route every edge as a quadratic curve and place its label beside it, choosing among
+// bends (BENDS), places along the curve (SPOTS), sides and distances (LINE_GAPS) the
+// cheapest: a curve through a node other than its ends, or a label over any node (its
+// own ends included) or over another label, is all but ruled out; a curve across a
+// label costs a little; then the straighter, the nearer its curve and its middle, the
+// better. Labels are placed in `edges`' order, each avoiding those before it.
 function routeEdges(edges, pos, labelOf) {
-  const placed = [];
+  const names = Object.keys(pos);
+  // fewer choices for a large graph, which is drawn at each step of a drag
+  const many = names.length > 150, rich = edges.length <= 30;
+  const bends = many ? [0] : BENDS;
+  const spots = rich ? SPOTS : [0.5];
+  const gaps = rich ? LINE_GAPS : LINE_GAPS.slice(0, 2);
+  const nodeBoxes = names.map((n) => [n, {
+    x0: pos[n][0] - NODE_W / 2 - LABEL_GAP, x1: pos[n][0] + NODE_W / 2 + HANDLE_R + LABEL_GAP,
+    y0: pos[n][1] - NODE_H / 2 - LABEL_GAP, y1: pos[n][1] + NODE_H / 2 + LABEL_GAP,
+  }]);
+  const labels = []; // the label boxes placed so far, widened by LABEL_GAP
+  const curves = []; // the curves routed so far: their points and the box around them
   const routes = {};
-  const many = Object.keys(pos).length > 150;
   for (const e of edges) {
     const p = pos[e.src], q = pos[e.dst];
     if (!p || !q) continue;
@@ -110,30 +159,45 @@ function routeEdges(edges, pos, labelOf) {
     const text = labelOf(e);
     const w = text.length * CHAR_W + 10, h = LABEL_PX + 4;
     let best = null;
-    for (const bend of many ? [0] : BENDS) {
+    for (const [bi, bend] of bends.entries()) {
       const c = [(p[0] + q[0]) / 2 + nx * bend, (p[1] + q[1]) / 2 + ny * bend];
-      // the label sits beside the curve's middle, on its outer side, leaving the line visible
-      const off = bend >= 0 ? h / 2 + 2 : -(h / 2 + 2);
-      const mid = [(p[0] + q[0]) / 4 + c[0] / 2 + nx * off, (p[1] + q[1]) / 4 + c[1] / 2 + ny * off];
-      const box = { x0: mid[0] - w / 2, x1: mid[0] + w / 2, y0: mid[1] - h / 2, y1: mid[1] + h / 2 };
-      let bad = placed.some((b) => overlaps(b, box)) ? 1 : 0;
-      for (const [name, xy] of Object.entries(pos)) {
-        if (name === e.src || name === e.dst) continue;
-        if (overlaps(box, { x0: xy[0] - NODE_W / 2, x1: xy[0] + NODE_W / 2, y0: xy[1] - NODE_H / 2, y1: xy[1] + NODE_H / 2 })) bad += 2;
-        for (let i = 1; i < 12; i++) {
-          const t = i / 12, u = 1 - t;
-          const pt = [u * u * p[0] + 2 * u * t * c[0] + t * t * q[0], u * u * p[1] + 2 * u * t * c[1] + t * t * q[1]];
-          if (inBox(pt, xy, 4, 4)) { bad += 4; break; }
+      const pts = [];
+      for (let i = 1; i < SAMPLES; i++) pts.push(quad(p, c, q, i / SAMPLES));
+      const own = { pts, box: ptsBox(pts) };
+      let cost = bi * 12;
+      for (const [name, b] of nodeBoxes) if (name !== e.src && name !== e.dst && crosses(own, b)) cost += 400;
+      for (const b of labels) if (crosses(own, b)) cost += 40;
+      if (best && cost >= best.cost) continue;
+      if (!text) { best = { cost, c, own, mid: quad(p, c, q, 0.5), box: null }; continue; }
+      // the label: on the curve's outer side first; beside a straight line, on the side
+      // away from the positive bends, which the curves try first
+      const sides = bend > 0 ? [1, -1] : [-1, 1];
+      for (const t of spots) {
+        const at = quad(p, c, q, t);
+        const n = normalAt(p, c, q, t);
+        for (const [si, side] of sides.entries()) {
+          for (const [gi, gap] of (bend ? gaps.slice(0, 2) : gaps).entries()) {
+            let lc = cost + si * 6 + gi * 3 + Math.abs(t - 0.5) * 20;
+            if (best && lc >= best.cost) continue;
+            // from the curve to the box's centre: the gap plus the box's reach along n
+            const reach = gap + (w / 2) * Math.abs(n[0]) + (h / 2) * Math.abs(n[1]);
+            const mid = [at[0] + side * n[0] * reach, at[1] + side * n[1] * reach];
+            const box = { x0: mid[0] - w / 2, x1: mid[0] + w / 2, y0: mid[1] - h / 2, y1: mid[1] + h / 2 };
+            for (const b of labels) lc += overlaps(box, b) ? 1000 : apart(box, b) < NEAR - LABEL_GAP ? 30 : 0;
+            for (const [, b] of nodeBoxes) if (overlaps(box, b)) lc += 1000;
+            if (crosses(own, box)) lc += 40;
+            for (const other of curves) if (crosses(other, box)) lc += 40;
+            if (!best || lc < best.cost) best = { cost: lc, c, own, mid, box };
+          }
         }
       }
-      if (!best || bad < best.bad) best = { bad, c, mid, box };
-      if (!bad) break;
     }
-    placed.push(best.box);
+    if (best.box) labels.push(widen(best.box, LABEL_GAP));
+    curves.push(best.own);
     const a = boxExit(p, best.c[0], best.c[1], 1);
     const b = boxExit(q, best.c[0], best.c[1], 3);
     const centre = [(a[0] + b[0]) / 4 + best.c[0] / 2, (a[1] + b[1]) / 4 + best.c[1] / 2];
-    routes[e.label] = { d: `M${a[0]},${a[1]} Q${best.c[0]},${best.c[1]} ${b[0]},${b[1]}`, mid: best.mid, box: best.box, centre };
+    routes[e.label] = { d: `M${a[0]},${a[1]} Q${best.c[0]},${best.c[1]} ${b[0]},${b[1]}`, mid: best.mid, box: best.box, centre, pts: best.own.pts };
   }
   return routes;
 }
@@ -214,8 +278,10 @@ function render({ model, el }) {
     const shown = new Map((editing ? [] : model.get("edges_shown") || []).map((e) => [e.label, e]));
     const choices = new Map((d.input_choices || []).filter((c) => c && c.node).map((c) => [c.node, c]));
     const labelOf = (e) => (editing ? opsLabel(e.ops) : shown.has(e.label) ? shown.get(e.label).op : "");
-    // draw kept edges last so their labels win the free spots
-    const ordered = editing ? edges : [...edges.filter((e) => !shown.has(e.label)), ...edges.filter((e) => shown.has(e.label))];
+    // draw kept edges last so their labels win the free spots; in the editor the short
+    // edges first, whose labels have the fewest places to go (beside a straight line)
+    const span = (e) => (pos[e.src] && pos[e.dst] ? Math.hypot(pos[e.dst][0] - pos[e.src][0], pos[e.dst][1] - pos[e.src][1]) : 0);
+    const ordered = editing ? [...edges].sort((a, b) => span(a) - span(b)) : [...edges.filter((e) => !shown.has(e.label)), ...edges.filter((e) => shown.has(e.label))];
     const routes = routeEdges(ordered, pos, labelOf);
 
     svgEl.replaceChildren();
@@ -246,6 +312,7 @@ function render({ model, el }) {
         svg("rect", { x: c[0] - 6, y: c[1] - 6, width: 12, height: 12, class: "nbui-edge-knob" }, g);
       }
       svg("path", { d: r.d, class: "nbui-edge-line", "marker-end": `url(#${uid}-${kind})` }, g);
+      for (const pt of r.pts) grow({ x0: pt[0], x1: pt[0], y0: pt[1], y1: pt[1] });
       const text = labelOf(e);
       if (text) {
         const bw = text.length * CHAR_W + 8;

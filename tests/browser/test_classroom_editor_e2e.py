@@ -10,7 +10,7 @@ import time
 
 import nbformat
 import pytest
-from helpers import CHROMIUM_ARGS
+from helpers import CHROMIUM_ARGS, artifact_path
 from helpers.lab import (
     assert_clean,
     kernel_text,
@@ -229,4 +229,58 @@ def test_fit_brings_every_node_into_view_after_a_missed_click(page, jupyter_serv
     assert _until(page, "ed.selected['id']", "1") == "1"
     assert _cut(page) == {}
     save_screenshot(page, "editor-fit-after-drag")
+    assert_clean(page, console_log)
+
+
+# the label boxes and node boxes of editor i, and its canvas's visible area, in px
+LABELS_JS = """(i) => {
+    const ed = document.querySelectorAll('.nbui-editor')[i];
+    const box = (e) => { const b = e.getBoundingClientRect();
+        return [b.left, b.top, b.right, b.bottom]; };
+    const canvas = ed.querySelector('.nbui-canvas');
+    const c = canvas.getBoundingClientRect();
+    const left = c.left + canvas.clientLeft, top = c.top + canvas.clientTop;
+    return {
+        labels: [...ed.querySelectorAll('rect.nbui-edge-label-bg')].map(box),
+        nodes: [...ed.querySelectorAll('g.nbui-node')].map((g) => [g.dataset.node,
+            box(g.querySelector('rect.nbui-box'))]),
+        view: [left, top, left + canvas.clientWidth, top + canvas.clientHeight],
+    };
+}"""
+
+
+def _meets(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def test_edge_labels_clear_each_other_and_the_nodes(page, jupyter_server, console_log,
+                                                    tmp_path):
+    """On nb201 and digits_cell at 1280x800 the labels of the straight edges sat over
+    both their nodes (the placement skipped an edge's own ends) and the three curved
+    edges' labels stood in one row under crossing lines. No label overlaps another
+    label or a node now, and every label is inside the canvas."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    path = write_notebook(tmp_path / "editor_labels.ipynb",
+                          "from nasbench_ui import spaces\n"
+                          "from nasbench_ui.ui.graph_editor import GraphEditor\n"
+                          "GraphEditor(spaces.nb201())",
+                          "GraphEditor(spaces.digits_cell())")
+    open_notebook(page, jupyter_server, path)
+    run_all(page, timeout=120)
+    for i, preset in enumerate(["nb201", "digits_cell"]):
+        editor = page.locator(".nbui-editor").nth(i)
+        editor.locator("g.nbui-node").first.wait_for()
+        editor.scroll_into_view_if_needed()
+        g = page.evaluate(LABELS_JS, i)
+        labels = g["labels"]
+        assert len(labels) == 6 and len(g["nodes"]) == 4, g
+        over_labels = [(a, b) for k, a in enumerate(labels) for b in labels[k + 1:]
+                       if _meets(a, b)]
+        over_nodes = [(a, name) for a in labels for name, b in g["nodes"] if _meets(a, b)]
+        assert over_labels == [] and over_nodes == [], (preset, over_labels, over_nodes)
+        v = g["view"]
+        cut = [a for a in labels
+               if a[0] < v[0] - 0.5 or a[1] < v[1] - 0.5 or a[2] > v[2] + 0.5 or a[3] > v[3] + 0.5]
+        assert cut == [], (preset, cut, v)
+        editor.screenshot(path=str(artifact_path(f"editor-labels-{preset}.png")))
     assert_clean(page, console_log)

@@ -318,3 +318,38 @@ def test_arch_view_of_a_darts_cell_fits_the_workbench_view_panel(browser: Any) -
         assert page._nbui_errors == []
     finally:
         page.close()
+
+
+_LABEL_BOXES_JS = """() => {
+  const box = (e) => { const b = e.getBoundingClientRect();
+    return [b.left, b.top, b.right, b.bottom]; };
+  return {
+    labels: [...document.querySelectorAll("rect.nbui-edge-label-bg")].map(box),
+    nodes: [...document.querySelectorAll("g.nbui-node")].map((g) =>
+      [g.dataset.node, box(g.querySelector("rect.nbui-box"))]),
+  };
+}"""
+
+
+@pytest.mark.parametrize("preset", ["nb201", "digits_cell", "darts_cell", "keras_cnn", "mlp",
+                                    "rnn", "darts"])
+def test_editor_labels_clear_each_other_and_every_node(browser: Any, preset: str) -> None:
+    """An edge's label (its background box) overlaps no other label and no node, its own
+    end nodes included: on nb201 and digits_cell the labels of 0 -> 1, 1 -> 2 and 2 -> 3
+    sat between their two nodes, over both (the placement skipped an edge's own ends),
+    and the three curved edges' labels stood in one row under crossing lines."""
+    page = _mount(browser, GraphEditor(spaces.get(preset)))
+    try:
+        g = page.evaluate(_LABEL_BOXES_JS)
+        labels = g["labels"]
+        assert len(labels) == len(spaces.get(preset).edges)
+        over_labels = [(i, j) for i, a in enumerate(labels) for j, b in enumerate(labels)
+                       if i < j and _meets(a, b)]
+        over_nodes = [(i, name) for i, a in enumerate(labels) for name, b in g["nodes"]
+                      if _meets(a, b)]
+        assert over_labels == [] and over_nodes == [], (over_labels, over_nodes)
+        if preset in {"nb201", "digits_cell"}:
+            page.screenshot(path=str(artifact_path(f"graph_editor_labels_{preset}.png")))
+        assert page._nbui_errors == []
+    finally:
+        page.close()
