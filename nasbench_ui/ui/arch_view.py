@@ -3,7 +3,8 @@
 Each kept edge is drawn solid and labelled with its chosen operation. Edges the
 architecture drops (op ``none``, or a predecessor that an input choice did not keep)
 are drawn faint and dashed without a label, so the cell's shape stays readable.
-Hyperparameters and input choices are listed under the graph as ``label = value``.
+Input choices are listed under the graph in words (``node n3 takes nodes n1 and n2``),
+hyperparameters as ``label = value``.
 Python computes which edges are kept (``edges_shown``), so the JavaScript stays dumb.
 
 With no architecture (before a search has a trial) the whole space is drawn: each
@@ -39,6 +40,7 @@ import traitlets
 from ..space.build import active_edges
 from ..space.decisions import Edge, InputChoice
 from ..space.spec import SearchSpace
+from ..viz.labels import inputs_text
 from .graph_editor import HERE
 from .graph_layout import COLUMN_DX, compute_layout
 
@@ -143,7 +145,8 @@ class ArchView(anywidget.AnyWidget):
 
     Traits: ``space_json``, ``positions`` (``{node: [x, y]}``), ``arch``, ``title``,
     ``edges_shown`` (``[{"src", "dst", "op", "label"}]``, ``op`` the text on the edge),
-    ``notes`` (``["label = value"]``, shown under the graph), ``mode`` (``"view"``).
+    ``notes`` (shown under the graph: each input choice in words, ``labels.inputs_text``,
+    then each hyperparameter as ``"label = value"``), ``mode`` (``"view"``).
 
     Example:
         >>> from nasbench_ui import spaces
@@ -209,7 +212,9 @@ class ArchView(anywidget.AnyWidget):
         else:
             shown = [{"src": e.src, "dst": e.dst, "op": op, "label": e.label}
                      for e, op in active_edges(space, arch)]
-            notes = [f"{d.label} = {_fmt(arch[d.label])}" for d in space.decisions
+            # which nodes a node takes, in words (its stored label, ``n3.inputs``, read
+            # like code)
+            notes = [inputs_text(d.node, arch[d.label], space.input) for d in space.decisions
                      if isinstance(d, InputChoice)]
             notes += [f"{h.label} = {_fmt(arch[h.label])}" for h in space.hparams]
         self.arch = arch

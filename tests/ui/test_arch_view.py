@@ -111,7 +111,12 @@ def test_input_choice_drops_edges_and_hparams_listed():
     v.show(arch, title="x")
     labels = [e["label"] for e in v.edges_shown]
     assert "n3<-n1" not in labels and "n3<-in" in labels and "n3<-n2" in labels
-    assert "n3.inputs = in, n2" in v.notes
+    # the input choice in words, not its stored label ("n3.inputs = in, n2" read like code)
+    assert "node n3 takes the input and node n2" in v.notes
+    assert not any(".inputs" in n or "=" in n for n in v.notes if "takes" in n), v.notes
+    arch["n3.inputs"] = ["n1", "n2"]
+    v.show(arch)
+    assert "node n3 takes nodes n1 and n2" in v.notes, v.notes
     k = ArchView(spaces.keras_cnn(), {"filters": 64, "kernel_size": 5, "units": 32,
                                        "dropout": 0.30000000000000004, "learning_rate": 0.01})
     assert k.notes == ["filters = 64", "kernel_size = 5", "units = 32", "dropout = 0.3",
