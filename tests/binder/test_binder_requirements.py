@@ -108,8 +108,17 @@ def _clone_like_copy(dest: Path) -> Path:
     return dest
 
 
+# The venv is installed with --no-compile (time only). Where the environment says
+# PYTHONDONTWRITEBYTECODE (this machine's does), every process in it would then compile
+# torch, pandas and bokeh from source again: about 30 s of CPU per notebook. Binder's
+# image holds compiled files (repo2docker's pip compiles them), so here the first
+# process compiles what it imports, once, and the notebooks find it compiled.
+_VENV_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _run(cmd: list[str], cwd: Path, timeout: int = 600, with_stderr: bool = False) -> str:
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env=_VENV_ENV)
     if proc.returncode != 0:
         raise AssertionError(
             f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
@@ -163,7 +172,7 @@ def test_binder_requirements_install_cpu_only_and_import(tmp_path):
 
     # Every notebook, run the way a Binder user would: one torch thread (binder/start
     # sets these), in this venv's kernel. Binder gives about 2 GB.
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    env = {**_VENV_ENV, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "PYTHONPATH": str(REPO_ROOT / "tests")}
     env.pop("VIRTUAL_ENV", None)
     figures = []
