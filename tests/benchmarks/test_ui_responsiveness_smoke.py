@@ -182,6 +182,8 @@ def test_an_interleaved_run_alternates_the_searches_and_counts_each_in_its_segme
     assert summary["search_process"] == {"with_ui": None, "without_ui": None}
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_process_puts_the_estimator_in_a_module_and_each_search_in_a_process(
         tmp_path: Path, chromium_binary: Path) -> None:
     """--process: the workbench's default runs the search in its own process once its
