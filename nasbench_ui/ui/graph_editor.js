@@ -142,7 +142,7 @@ function routeEdges(edges, pos, labelOf) {
   // fewer choices for a large graph, which is drawn at each step of a drag
   const many = names.length > 150, rich = edges.length <= 30;
   const bends = many ? [0] : BENDS;
-  const spots = rich ? SPOTS : [0.5];
+  const spots = rich ? SPOTS : [0.5, 0.3, 0.7];
   const gaps = rich ? LINE_GAPS : LINE_GAPS.slice(0, 2);
   const nodeBoxes = names.map((n) => [n, {
     x0: pos[n][0] - NODE_W / 2 - LABEL_GAP, x1: pos[n][0] + NODE_W / 2 + HANDLE_R + LABEL_GAP,
@@ -161,20 +161,22 @@ function routeEdges(edges, pos, labelOf) {
     let best = null;
     for (const [bi, bend] of bends.entries()) {
       const c = [(p[0] + q[0]) / 2 + nx * bend, (p[1] + q[1]) / 2 + ny * bend];
+      // the curve as drawn: from the edge of one node's box to the other's
+      const a = boxExit(p, c[0], c[1], 1), z = boxExit(q, c[0], c[1], 3);
       const pts = [];
-      for (let i = 1; i < SAMPLES; i++) pts.push(quad(p, c, q, i / SAMPLES));
+      for (let i = 1; i < SAMPLES; i++) pts.push(quad(a, c, z, i / SAMPLES));
       const own = { pts, box: ptsBox(pts) };
       let cost = bi * 12;
       for (const [name, b] of nodeBoxes) if (name !== e.src && name !== e.dst && crosses(own, b)) cost += 400;
       for (const b of labels) if (crosses(own, b)) cost += 40;
       if (best && cost >= best.cost) continue;
-      if (!text) { best = { cost, c, own, mid: quad(p, c, q, 0.5), box: null }; continue; }
+      if (!text) { best = { cost, c, a, z, own, mid: quad(a, c, z, 0.5), box: null }; continue; }
       // the label: on the curve's outer side first; beside a straight line, on the side
       // away from the positive bends, which the curves try first
       const sides = bend > 0 ? [1, -1] : [-1, 1];
       for (const t of spots) {
-        const at = quad(p, c, q, t);
-        const n = normalAt(p, c, q, t);
+        const at = quad(a, c, z, t);
+        const n = normalAt(a, c, z, t);
         for (const [si, side] of sides.entries()) {
           for (const [gi, gap] of (bend ? gaps.slice(0, 2) : gaps).entries()) {
             let lc = cost + si * 6 + gi * 3 + Math.abs(t - 0.5) * 20;
@@ -187,17 +189,15 @@ function routeEdges(edges, pos, labelOf) {
             for (const [, b] of nodeBoxes) if (overlaps(box, b)) lc += 1000;
             if (crosses(own, box)) lc += 40;
             for (const other of curves) if (crosses(other, box)) lc += 40;
-            if (!best || lc < best.cost) best = { cost: lc, c, own, mid, box };
+            if (!best || lc < best.cost) best = { cost: lc, c, a, z, own, mid, box };
           }
         }
       }
     }
     if (best.box) labels.push(widen(best.box, LABEL_GAP));
     curves.push(best.own);
-    const a = boxExit(p, best.c[0], best.c[1], 1);
-    const b = boxExit(q, best.c[0], best.c[1], 3);
-    const centre = [(a[0] + b[0]) / 4 + best.c[0] / 2, (a[1] + b[1]) / 4 + best.c[1] / 2];
-    routes[e.label] = { d: `M${a[0]},${a[1]} Q${best.c[0]},${best.c[1]} ${b[0]},${b[1]}`, mid: best.mid, box: best.box, centre, pts: best.own.pts };
+    const { a, z, c } = best;
+    routes[e.label] = { d: `M${a[0]},${a[1]} Q${c[0]},${c[1]} ${z[0]},${z[1]}`, mid: best.mid, box: best.box, centre: quad(a, c, z, 0.5), pts: best.own.pts };
   }
   return routes;
 }
@@ -316,8 +316,11 @@ function render({ model, el }) {
       const text = labelOf(e);
       if (text) {
         const bw = text.length * CHAR_W + 8;
-        svg("rect", { x: r.mid[0] - bw / 2, y: r.mid[1] - LABEL_PX / 2 - 1, width: bw, height: LABEL_PX + 2, rx: 3, class: "nbui-edge-label-bg" }, labelLayer);
-        const t = svg("text", { x: r.mid[0], y: r.mid[1] + LABEL_PX * 0.35, class: "nbui-edge-label", "data-edge": e.label, "text-anchor": "middle" }, labelLayer);
+        // in the editor a label is a click target of its edge, as its line is
+        const tag = editing ? svg("g", { class: `nbui-edge-tag nbui-edge-${kind}`, "data-edge": e.label }, labelLayer) : labelLayer;
+        if (editing) svg("title", {}, tag).textContent = `${edgeText(e)}: ${e.ops.join(" | ")}`;
+        svg("rect", { x: r.mid[0] - bw / 2, y: r.mid[1] - LABEL_PX / 2 - 1, width: bw, height: LABEL_PX + 2, rx: 3, class: "nbui-edge-label-bg" }, tag);
+        const t = svg("text", { x: r.mid[0], y: r.mid[1] + LABEL_PX * 0.35, class: "nbui-edge-label", "data-edge": e.label, "text-anchor": "middle" }, tag);
         t.textContent = text;
         grow(r.box);
       }
@@ -698,7 +701,7 @@ function render({ model, el }) {
       const pt = toSvg(ev);
       const handle = ev.target.closest(".nbui-handle");
       const node = ev.target.closest(".nbui-node");
-      const edge = ev.target.closest(".nbui-edge");
+      const edge = ev.target.closest(".nbui-edge, .nbui-edge-tag");
       frozenBox = JSON.parse(svgEl.dataset.box || "null");
       if (handle) {
         const from = handle.dataset.node;

@@ -284,3 +284,59 @@ def test_edge_labels_clear_each_other_and_the_nodes(page, jupyter_server, consol
         assert cut == [], (preset, cut, v)
         editor.screenshot(path=str(artifact_path(f"editor-labels-{preset}.png")))
     assert_clean(page, console_log)
+
+
+# a point `off` px beside the middle of edge `label`'s line (on the side away from its
+# label), in page coordinates, and the centre of its label's text
+EDGE_POINTS_JS = """([label, off]) => {
+    const ed = document.querySelector('.nbui-editor');
+    const line = ed.querySelector(`g.nbui-edge[data-edge="${label}"] .nbui-edge-line`);
+    const m = line.getScreenCTM();
+    const at = (s) => new DOMPoint(line.getPointAtLength(s).x, line.getPointAtLength(s).y)
+        .matrixTransform(m);
+    const n = line.getTotalLength();
+    const a = at(n / 2 - 1), b = at(n / 2 + 1), mid = at(n / 2);
+    const len = Math.hypot(b.x - a.x, b.y - a.y);
+    const t = ed.querySelector(`text.nbui-edge-label[data-edge="${label}"]`)
+        .getBoundingClientRect();
+    const text = [t.left + t.width / 2, t.top + t.height / 2];
+    let nx = -(b.y - a.y) / len, ny = (b.x - a.x) / len;
+    if (nx * (text[0] - mid.x) + ny * (text[1] - mid.y) > 0) { nx = -nx; ny = -ny; }
+    return {beside: [mid.x + nx * off, mid.y + ny * off], text};
+}"""
+
+
+def test_an_edge_is_selected_by_its_label_and_near_its_line(page, jupyter_server,
+                                                            console_log, tmp_path):
+    """Edges were hard to click: an edge's text was no click target (a click on it fell
+    through to the canvas and cleared the selection), only a 12-unit band along the
+    thin line was. A click on the label selects the edge, as does one 7 px beside the
+    line (the band is 20 units wide)."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    path = write_notebook(tmp_path / "editor_edges.ipynb",
+                          "from nasbench_ui import spaces\n"
+                          "from nasbench_ui.ui.graph_editor import GraphEditor\n"
+                          "ed = GraphEditor(spaces.nb201())\ned")
+    open_notebook(page, jupyter_server, path)
+    run_all(page, timeout=120)
+    editor = page.locator(".nbui-editor").first
+    editor.locator("g.nbui-node").first.wait_for()
+    editor.scroll_into_view_if_needed()
+    for label in ["1<-0", "3<-2", "3<-0", "2<-0"]:
+        where = page.evaluate(EDGE_POINTS_JS, [label, 7])
+        page.mouse.click(*where["text"])
+        assert _until(page, "ed.selected", f"{{'kind': 'edge', 'id': '{label}'}}") == \
+            f"{{'kind': 'edge', 'id': '{label}'}}", f"a click on the label of {label}"
+        editor.locator(f'.nbui-edge-tag.nbui-edge-sel[data-edge="{label}"]').wait_for()
+        page.keyboard.press("Escape")
+        assert _until(page, "ed.selected['kind']", "None") == "None"
+        page.mouse.click(*where["beside"])
+        assert _until(page, "ed.selected", f"{{'kind': 'edge', 'id': '{label}'}}") == \
+            f"{{'kind': 'edge', 'id': '{label}'}}", f"a click 7 px beside {label}'s line"
+        page.keyboard.press("Escape")
+        assert _until(page, "ed.selected['kind']", "None") == "None"
+    where = page.evaluate(EDGE_POINTS_JS, ["3<-0", 7])
+    page.mouse.click(*where["text"])
+    assert editor.locator("h4").first.inner_text() == "Edge 0 → 3"
+    save_screenshot(page, "editor-edge-selected-by-label")
+    assert_clean(page, console_log)
