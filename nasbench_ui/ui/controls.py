@@ -137,16 +137,22 @@ class ControlPanel(w.VBox):
         self.advanced.selected_index = None
         self.advanced.add_class("nbui-advanced")
         self._title_advanced()
-        super().__init__([
-            SafeHTML(Markup("<b>Search</b>")),
-            self.strategy, self.estimator,
-            self.budget, self.speed,
-            SafeHTML(Markup("<small>Advanced</small>")), self.advanced,
-            # Start last, as a form's button, so the charts below it are in view with it
+        # three groups, one under the other in the 400 px column; side by side (a bar
+        # across the workbench) where the workbench is wide (ui/workbench_layout.py)
+        self.fields_group = w.VBox([SafeHTML(Markup("<b>Search</b>")), self.strategy,
+                                    self.estimator, self.budget, self.speed])
+        self.advanced_group = w.VBox([SafeHTML(Markup("<small>Advanced</small>")),
+                                      self.advanced])
+        # Start last, as a form's button, so the charts below it are in view with it
+        self.run_group = w.VBox([
             w.HBox([self.start_button, self.pause_button, self.resume_button, self.stop_button]),
             w.HBox([self.progress, self.progress_label], layout=w.Layout(align_items="center")),
-            self.status, self.notice,
-        ], layout=w.Layout(width="400px", min_width="400px", flex="0 0 400px"))
+            self.status, self.notice])
+        for group, name in ((self.fields_group, "fields"), (self.advanced_group, "advanced"),
+                            (self.run_group, "run")):
+            group.add_class(f"nbui-search-{name}")
+        super().__init__([self.fields_group, self.advanced_group, self.run_group],
+                         layout=w.Layout(width="400px", min_width="400px", flex="0 0 400px"))
         self.add_class("nbui-controls")
 
     def _title_advanced(self) -> None:

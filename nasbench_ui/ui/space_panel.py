@@ -46,6 +46,7 @@ class SpacePanel:
         self._setting_preset = False
         self.preset = w.Dropdown(options=presets.names(), description="preset",
                                  layout=w.Layout(width="240px"))
+        self.preset.add_class("nbui-preset")  # placed by ui/workbench_layout.py
         self._show_preset(space)
         self.editor = GraphEditor(space)
         self.hparams = HyperparameterForm(space)
@@ -57,8 +58,9 @@ class SpacePanel:
         controls.set_space(space)  # the estimators offered for it
         shown = self.space_view if self.space_view is not None else self.editor
         #: the panel's widget: dropdown, editor (or drawing), form
+        #: (the whole row: the search column goes under it, ``ui/workbench_layout.py``)
         self.widget = w.VBox([self.preset, shown, self.hparams],
-                             layout=w.Layout(flex="1 1 560px"))
+                             layout=w.Layout(flex="1 1 100%"))
 
     @property
     def space(self) -> SearchSpace:

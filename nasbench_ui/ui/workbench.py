@@ -63,6 +63,7 @@ from .steering_panel import SteeringPanel
 from .table import TrialsTable
 from .text import WORKBENCH_STYLE as STYLE
 from .text import Markup, SafeHTML, error_html, markup, shown_path
+from .workbench_layout import LAYOUT_STYLE
 
 _INSTANCES: weakref.WeakSet[Workbench] = weakref.WeakSet()
 _WARMED = threading.Event()
@@ -207,11 +208,17 @@ class Workbench(w.VBox):
         # a tab's content is refreshed while it is shown, and when the user opens it
         self.panels.tabs = self.tabs
         self.tabs.observe(lambda _: self.live.redraw_tabs(), "selected_index")
+        # the space panel takes its whole row, the search column under it; a wide page
+        # shows that column as a bar above the charts (ui/workbench_layout.py)
+        self.space_panel.add_class("nbui-space-panel")
+        design = w.HBox([self.space_panel, self.controls], layout=w.Layout(**wrap))
+        design.add_class("nbui-design-row")
+        live = w.HBox([self.tabs, self.view_panel], layout=w.Layout(**wrap))
+        live.add_class("nbui-live-row")
         super().__init__([
-            SafeHTML(STYLE + Markup("<h3 style='margin:4px 0'>nasbench_ui workbench</h3>")),
-            w.HBox([self.space_panel, self.controls], layout=w.Layout(**wrap)),
-            self.run_label, self.replay,
-            w.HBox([self.tabs, self.view_panel], layout=w.Layout(**wrap)),
+            SafeHTML(STYLE + LAYOUT_STYLE
+                     + Markup("<h3 style='margin:4px 0'>nasbench_ui workbench</h3>")),
+            design, self.run_label, self.replay, live,
         ])
         self.add_class("nbui-workbench")
         self.shared.apply(space_panel=self.space_panel, view_panel=self.view_panel,

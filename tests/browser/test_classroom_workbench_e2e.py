@@ -12,11 +12,17 @@ quick-start workbench's forms, layout, speed, reload and run picker.
   opens an older run and deletes one after a second click;
 - Start and the first chart in view together with the file browser open (a teacher's
   1280x800 screen: the search panel sits below the space, Start at its end);
+- the first screen at 1280x800 with the file browser closed (Ctrl+B, as a user does):
+  the search a bar across the top, the preset beside the title, Start and the whole
+  first chart in view with the workbench scrolled to its top, nothing cut or overlapping;
+  Start pressed there shows the trials arrive on that chart; 1280 open and 1024 keep the
+  column (scrolled to Start, the first chart is in view);
 - point 9: paused reads "paused" (no "running: #n"); the time left reads "about ... left".
 
 Screenshots (artifacts/): classroom-before-start.png, classroom-running.png,
 classroom-start-and-charts.png, classroom-after-stop.png,
-classroom-paced-tabular.png.
+classroom-paced-tabular.png, classroom-browser-closed.png,
+classroom-browser-closed-running.png, classroom-browser-open.png, classroom-1024.png.
 """
 
 from __future__ import annotations
@@ -96,6 +102,27 @@ STOP_BOX_JS = """() => {
     const s = document.querySelector('button.nbui-stop').getBoundingClientRect();
     const w = document.querySelector('.nbui-workbench').getBoundingClientRect();
     return [s.left - w.left, s.top - w.top, s.width, s.height];
+}"""
+
+
+# the first screen's parts (viewport px): the search's groups and the workbench's rows in
+# the order they are drawn, the title's text, and whether the search is a bar
+SCREEN_JS = """() => {
+    const wb = document.querySelector('.nbui-workbench');
+    const box = (e) => { if (!e || e.offsetParent === null) { return null; }
+        const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+    const title = document.createRange();
+    title.selectNodeContents(wb.querySelector('h3'));
+    const t = title.getBoundingClientRect();
+    const minutes = wb.querySelector('.nbui-minutes input');
+    return {bar: getComputedStyle(wb.querySelector('.nbui-controls')).flexDirection === 'row',
+            workbench: box(wb), title: [t.left, t.top, t.right, t.bottom],
+            preset: box(wb.querySelector('.nbui-preset')),
+            groups: ['fields', 'advanced', 'run'].map(
+                (g) => box(wb.querySelector('.nbui-search-' + g))),
+            minutes: box(minutes),
+            rows: ['.nbui-controls', '.nbui-run-label', '.nbui-replay', '.nbui-tabs',
+                   '.nbui-space-panel'].map((q) => [q, box(wb.querySelector(q))])};
 }"""
 
 
@@ -375,4 +402,96 @@ def test_watchable_speed_slows_a_tabular_search(page: Page, console_log, jupyter
     _wait("the search to finish at full speed",
           lambda: kernel_text(page, "wb.experiment.running") == "False", timeout=60)
     assert kernel_text(page, "len(wb.experiment.finished_trials())") == "400"
+    assert_clean(page, console_log)
+
+
+def _in_view(page: Page, parts: dict[str, str]) -> None:
+    """Each of ``parts`` (name: selector of its first element in the workbench) lies whole
+    inside the notebook area that the page shows."""
+    left, top, right, bottom = page.evaluate(CONTROLS_JS)["area"]
+    for name, where in parts.items():
+        box = page.locator(".nbui-workbench").locator(where).first.bounding_box()
+        assert box is not None, f"the page shows no {name}"
+        edges = [box["x"], box["y"], box["x"] + box["width"], box["y"] + box["height"]]
+        assert left <= edges[0] and edges[2] <= right + 1 and top <= edges[1] + 1 \
+            and edges[3] <= bottom + 1, (
+                f"{name} at {edges} is outside the visible area {[left, top, right, bottom]}")
+
+
+def _toggle_file_browser(page: Page, collapsed: bool) -> None:
+    """Ctrl+B in the notebook (command mode), as a user closes or opens the file browser."""
+    page.locator(".jp-NotebookPanel-notebook").click(position={"x": 8, "y": 8})
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+b")
+    _wait(f"the file browser to {'close' if collapsed else 'open'}", lambda: page.evaluate(
+        "() => window.jupyterapp.shell.leftCollapsed") == collapsed, timeout=10)
+    page.wait_for_timeout(500)  # the notebook's new width settles
+
+
+def _column_screen(page: Page, name: str) -> None:
+    """The narrow layout: the search a column under the space; scrolled to Start, Start
+    and the first chart are in view."""
+    assert page.evaluate(SCREEN_JS)["bar"] is False
+    page.locator("button.nbui-start").evaluate("(e) => e.scrollIntoView({block: 'start'})")
+    page.mouse.move(5, 5)
+    _in_view(page, {"Start": "button.nbui-start", "the first chart": ".nbui-charts canvas"})
+    save_screenshot(page, name)
+
+
+def test_start_and_the_first_chart_share_the_first_screen(page: Page, console_log,
+                                                          jupyter_server, tmp_path) -> None:
+    path = _notebook(tmp_path, jupyter_server.root_dir, "classroom_screen.ipynb",
+                     "runs/classroom_screen.db")
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+    open_notebook(page, jupyter_server, path)
+    assert page.evaluate("() => window.jupyterapp.shell.leftCollapsed") is False
+    run_all(page, timeout=120)
+    page.locator(".nbui-workbench .nbui-charts canvas").first.wait_for(timeout=30_000)
+    _column_screen(page, "classroom-browser-open")  # JupyterLab's default: browser open
+
+    _toggle_file_browser(page, collapsed=True)
+    _to_top(page)
+    _in_view(page, {"Start": "button.nbui-start", "Stop": "button.nbui-stop",
+                    "the first chart (title, legend, plot and axes)": ".nbui-charts canvas"})
+    boxes = page.evaluate(CONTROLS_JS)  # and what a search starts from (point 2)
+    left, top, right, bottom = boxes.pop("area")
+    for name, box in boxes.items():
+        assert box is not None and left <= box[0] and box[2] <= right + 1 \
+            and top <= box[1] and box[3] <= bottom, f"{name} at {box} is out of view"
+    screen = page.evaluate(SCREEN_JS)
+    assert screen["bar"] is True, screen
+    wb_left, _, wb_right, _ = screen["workbench"]
+    groups = screen["groups"]
+    assert all(g is not None for g in groups), groups
+    for g, nxt in zip(groups, groups[1:], strict=False):  # side by side, apart, one top
+        assert g[2] <= nxt[0] and abs(g[1] - nxt[1]) <= 1, groups
+    assert wb_left <= groups[0][0] and groups[-1][2] <= wb_right + 0.5, (groups, wb_right)
+    minutes = screen["minutes"]
+    assert minutes[2] <= groups[0][2] + 0.5, f"the minutes box {minutes} runs past its group"
+    preset, title = screen["preset"], screen["title"]
+    assert title[2] < preset[0] and preset[2] <= wb_right + 0.5 and preset[3] <= groups[0][1], (
+        f"the preset {preset} is not beside the title {title} above the search")
+    rows = [(q, b) for q, b in screen["rows"]]
+    for (q, b), (q2, b2) in zip(rows, rows[1:], strict=False):  # drawn one under the other
+        assert b[3] <= b2[1] + 0.5, f"{q} {b} overlaps {q2} {b2}"
+    assert page.evaluate(CUT_JS) == []
+    save_screenshot(page, "classroom-browser-closed")
+
+    # Start pressed there: the trials arrive on the chart in view
+    assert "'epochs': 1" in run_code(page, FAST_TRAINING + "\nwb.controls.trials.value = 3")
+    page.locator("button.nbui-start").click()
+    _wait("the search to end", lambda: kernel_text(
+        page, "wb.experiment is not None and not wb.experiment.running") == "True", timeout=90)
+    finished = json.loads(kernel_text(page, "[t.number for t in wb.experiment.finished_trials()]"))
+    assert finished, "no trial finished"
+    _shown_is(page, finished)
+    _to_top(page)
+    _in_view(page, {"Start": "button.nbui-start", "the first chart": ".nbui-charts canvas"})
+    save_screenshot(page, "classroom-browser-closed-running")
+
+    page.set_viewport_size({"width": 1024, "height": HEIGHT})
+    page.wait_for_timeout(500)
+    _column_screen(page, "classroom-1024")
+    _toggle_file_browser(page, collapsed=False)
+    _column_screen(page, "classroom-1024-browser-open")
     assert_clean(page, console_log)
