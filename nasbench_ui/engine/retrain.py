@@ -67,6 +67,9 @@ class Keeper(Protocol):
 
 STOPPED = "stopped"
 MAX_JSON_BYTES = 1_000_000
+#: the most cells (cells x stages) a saved retrained network may stack: DARTS' published
+#: network has 20, NAS-Bench-201's 15; laying out a million took minutes
+MAX_SAVED_CELLS = 200
 log = logging.getLogger(__name__)
 
 
@@ -144,13 +147,42 @@ def load_retrained(exp: Any) -> Retrained | None:
         meta["arch"] = exp.space.canonical(meta["arch"])
         stack = None if meta["stack"] is None else Stack.from_dict(meta["stack"])
         meta["input_shape"] = tuple(int(v) for v in meta["input_shape"])
-        model = exp.space.build(meta["arch"], meta["input_shape"], int(meta["num_classes"]),
-                                stack=stack)
-        model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+        state = torch.load(weights, map_location="cpu", weights_only=True, mmap=True)
+        model = _build_saved(exp.space, meta["arch"], meta["input_shape"],
+                             int(meta["num_classes"]), stack, state, weights.name)
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as err:
         log.warning("the retrained network of %r was not loaded: %s", exp.name, err)
         return None
     return Retrained(**meta, model=model.eval())
+
+
+def _build_saved(space: Any, arch: dict[str, Any], input_shape: tuple[int, ...],
+                 num_classes: int, stack: Stack | None, state: Any, name: str) -> Any:
+    """The network a saved description names, with the weights ``state`` loaded.
+
+    The description may come with a store from someone else, and any stack, input or
+    class count builds: a million channels or a billion classes took all the memory
+    before an allocation failed. So the network is laid out first on torch's ``meta``
+    device (no memory), at most :data:`MAX_SAVED_CELLS` cells, and built only when its
+    tensors are exactly those of ``state`` (the weights file, ``name``): it is then
+    no larger than that file. ValueError otherwise.
+    """
+    import torch
+
+    if stack is not None and stack.cells * stack.stages > MAX_SAVED_CELLS:
+        raise ValueError(f"its stack has {stack.cells * stack.stages} cells; the most a "
+                         f"saved network may have is {MAX_SAVED_CELLS}")
+    with torch.device("meta"):
+        layout = space.build(arch, input_shape, num_classes, stack=stack)
+    need = {k: tuple(v.shape) for k, v in layout.state_dict().items()}
+    have = ({k: tuple(v.shape) for k, v in state.items() if isinstance(v, torch.Tensor)}
+            if isinstance(state, dict) else None)
+    if need != have:
+        raise ValueError(f"{name} does not hold the tensors of the network its description "
+                         "names")
+    model = space.build(arch, input_shape, num_classes, stack=stack)
+    model.load_state_dict(state)
+    return model
 
 
 def darts_arch(trials: list[Trial]) -> tuple[int, dict[str, Any]] | None:

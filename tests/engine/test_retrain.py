@@ -139,3 +139,37 @@ def test_a_file_store_keeps_the_retrained_network_for_a_reload(tmp_path):
     desc.write_text(json.dumps({**meta, "arch": {"1<-0": "bogus"}}))
     with pytest.raises(ValueError, match="zero_cost"):
         nb.Experiment.load(db).best_model()
+
+
+@pytest.mark.parametrize("change", [
+    {"stack": {"cells": 100_000, "stages": 3, "channels": 16}},
+    {"stack": {"cells": 1, "stages": 3, "channels": 1_000_000}},
+    {"num_classes": 10**9},
+])
+def test_a_shared_retrained_description_never_builds_more_than_its_weights_file_holds(
+        tmp_path, monkeypatch, caplog, change):
+    """A ``retrained.json`` beside a shared store says which network to build: one of
+    100,000 cells, a million channels or a billion classes took minutes and 6 GB before
+    an allocation failed (best_model, export_best), or the whole memory of a small
+    machine. The network is now laid out without memory (torch's meta device) and built
+    only when its tensors are those of ``retrained.pt``, after a cap on its cells."""
+    import logging
+
+    db = tmp_path / "runs.db"
+    exp = nb.Experiment("nb201", strategy="random", estimator="zero_cost", trials=2, seed=0,
+                        storage=db).run()
+    exp.retrain(stack=SMALL, epochs=1).wait(60)
+    desc = next(tmp_path.glob("runs.db.weights/*/retrained.json"))
+    desc.write_text(json.dumps({**json.loads(desc.read_text()), **change}))
+    built: list[Any] = []
+    real_build = type(exp.space).build
+
+    def build(space: Any, *args: Any, **kwargs: Any) -> Any:
+        if torch.empty(0).device.type != "meta":
+            built.append(kwargs.get("stack"))
+        return real_build(space, *args, **kwargs)
+
+    monkeypatch.setattr(type(exp.space), "build", build)
+    with caplog.at_level(logging.WARNING, logger="nasbench_ui.engine.retrain"):
+        assert nb.Experiment.load(db)._models.retrained is None
+    assert built == [] and "was not loaded" in caplog.text
