@@ -56,6 +56,7 @@ class _Pending:
 
     after: Callable[[], None] | None = None
     waited: bool = True
+    shown: bool = False  # a pause or resume the lifecycle showed before the process started
     answered: threading.Event = field(default_factory=threading.Event)
     error: str | None = None
 
@@ -99,6 +100,12 @@ class ChildRun:
         self._stderr: collections.deque[str] = collections.deque(maxlen=40)
         self._ended = False
         self._spec_sent = threading.Event()
+        self._up = threading.Event()  # it has started its search: it answers at once
+        # pauses and resumes sent before it started, not yet answered: the lifecycle has
+        # shown the last one's status, and the process's "running" or "paused" reports
+        # until they are answered are older than that (each request's own status comes
+        # before its answer)
+        self._shown = 0
 
     @property
     def pid(self) -> int | None:
@@ -142,7 +149,7 @@ class ChildRun:
         return threading.current_thread() is self._reader
 
     def call(self, call: str, after: Callable[[], None] | None = None, wait: bool = True,
-             **kwargs: Any) -> None:
+             shown: bool = False, **kwargs: Any) -> None:
         """Ask the process to ``call`` (with ``kwargs``) and wait for its reply, then run
         ``after``; the process's ValueError comes back as one, and RuntimeError when it
         has ended. On the thread that reads the replies (an observer of the process's
@@ -151,14 +158,16 @@ class ChildRun:
         search's reports (and a Stop's reply) queued behind it. ``after`` then runs when
         the reply comes, and an error of the process is logged. ``wait=False`` sends it
         so from any thread, and never waits to send it either: a process still starting
-        (its imports take seconds) gets it once it has read its start."""
+        (its imports take seconds) gets it once it has read its start. ``shown``: a pause
+        or resume whose status the lifecycle has shown already (:meth:`request`)."""
         waited = wait and not self.reading()
         with self._lock:
             if self._ended:
                 raise RuntimeError(f"the search process of {self.name!r} has ended")
             self._next += 1
-            ident, pending = self._next, _Pending(after, waited)
+            ident, pending = self._next, _Pending(after, waited, shown)
             self._pending[ident] = pending
+            self._shown += shown
         line = json.dumps({"id": ident, "call": call, "kwargs": kwargs})
         if not wait and not self._spec_sent.is_set():  # its start is still being written
             threading.Thread(target=self._send_later, args=(line, ident, call), daemon=True,
@@ -167,8 +176,7 @@ class ChildRun:
         try:
             self._write(line)
         except (BrokenPipeError, OSError, ValueError):
-            with self._lock:
-                self._pending.pop(ident, None)
+            self._unsent(ident)
             raise RuntimeError(f"the search process of {self.name!r} has ended") from None
         if not waited:
             return
@@ -187,20 +195,32 @@ class ChildRun:
         try:
             self._write(line)
         except (OSError, ValueError) as e:  # it has ended: nothing to ask
-            with self._lock:
-                self._pending.pop(ident, None)
+            self._unsent(ident)
             log.debug("search process of %r: %s not sent: %s", self.name, call, e)
 
-    def request(self, call: str) -> None:
+    def _unsent(self, ident: int) -> None:
+        """Forget a request that could not be written (the process has ended)."""
+        with self._lock:
+            pending = self._pending.pop(ident, None)
+            if pending is not None and pending.shown:
+                self._shown -= 1
+
+    def request(self, call: str) -> bool:
         """:meth:`call` that never raises (pause, resume, stop from the lifecycle: a
-        process that has ended needs none of them). A stop does not wait for the
-        process's reply: the lifecycle says "stopping" at once, and a kernel that
-        pressed Stop while the process was still starting (its imports take seconds,
-        more on a busy machine) stayed busy until then."""
+        process that has ended needs none of them); True when the process has done it.
+
+        A stop never waits for the process's reply, and a pause or resume waits only
+        once the process has started its search (then it answers in milliseconds): the
+        lifecycle shows the status at once, and a kernel that pressed Stop or Pause
+        while the process was still starting (its imports take seconds, more on a busy
+        machine) stayed busy until then."""
+        wait = call != "stop" and self._up.is_set()
         try:
-            self.call(call, wait=call != "stop")
+            self.call(call, wait=wait, shown=call in ("pause", "resume") and not wait)
         except (RuntimeError, ValueError) as e:
             log.debug("search process of %r: %s: %s", self.name, call, e)
+            return True  # nothing to wait for
+        return wait
 
     def follow(self) -> None:
         """Read the process's reports until it ends (the lifecycle's thread runs this),
@@ -213,6 +233,7 @@ class ChildRun:
                 msg = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            self._up.set()  # it speaks: its search has started (or it has ended)
             if "finished" in msg:
                 for number, data in msg["finished"]:
                     self.emit(Event("trial_finish", self.name, number, data))
@@ -220,7 +241,9 @@ class ChildRun:
                 self._resolve(msg["reply"], msg.get("error"))
             elif msg.get("event") == "status":
                 status = msg["data"].get("status")
-                if status not in _TERMINAL:
+                with self._lock:
+                    older = self._shown > 0 and status in ("running", "paused")
+                if status not in _TERMINAL and not older:
                     self.on_status(status)
             elif msg.get("event") == "steer":
                 self.emit(Event("steer", self.name, None, msg["data"]))
@@ -249,6 +272,9 @@ class ChildRun:
 
     def _answer(self, pending: _Pending, error: str | None) -> None:
         """Hand a reply to its waiting caller, or finish a request sent without waiting."""
+        if pending.shown:
+            with self._lock:
+                self._shown -= 1
         pending.error = error
         pending.answered.set()
         if pending.waited:

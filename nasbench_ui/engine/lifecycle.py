@@ -55,7 +55,9 @@ class Lifecycle:
         self.last_error: str | None = None
         # a search in its own process (start(process=True)): pause, resume and stop are
         # requests to it ("pause", "resume", "stop"); its status comes back as events
-        self.remote: Callable[[str], None] | None = None
+        # (True: the process has done it; False: sent to a process still starting, which
+        # does it once it has started: its status is shown here at once)
+        self.remote: Callable[[str], bool] | None = None
         _LIVE.add(self)
 
     def set_status(self, status: str) -> None:
@@ -172,7 +174,8 @@ class Lifecycle:
         """Pause after the current epoch (nothing while no search is active, or once
         it was asked to stop)."""
         if self.remote is not None and self.running:
-            self.remote("pause")
+            if not self.remote("pause"):
+                self._shown_asked(PAUSED)
             return
         with self._lock:
             if not self._active or self.control.stop.is_set():
@@ -181,10 +184,20 @@ class Lifecycle:
             if self.status != PAUSED:
                 self.set_status(PAUSED)
 
+    def _shown_asked(self, status: str) -> None:
+        """A pause or resume the search's process will do once it has started: show it
+        now (a stopping search stays stopping)."""
+        with self._lock:
+            if not self._active or self.control.stop.is_set():
+                return
+            if self.status != status:
+                self.set_status(status)
+
     def resume(self) -> None:
         """Resume a paused search (a stopping one stays stopping)."""
         if self.remote is not None and self.running:
-            self.remote("resume")
+            if not self.remote("resume"):
+                self._shown_asked(RUNNING)
             return
         self.control.running.set()
         with self._lock:

@@ -392,6 +392,44 @@ def test_a_stop_while_the_process_starts_returns_at_once_and_runs_nothing(tmp_pa
     assert exp.trials == [] or all(t.state is TrialState.INTERRUPTED for t in exp.trials)
 
 
+def test_a_pause_while_the_process_starts_returns_at_once_and_holds_it(tmp_path,
+                                                                      monkeypatch):
+    """Pause pressed while the search's process is still starting: the kernel does not
+    wait for it (before, pause() blocked until the process answered), the status says
+    "paused" at once, the process's own first "running" (from before it read the pause)
+    does not undo it, and the search holds until resume. The start is held on an event,
+    as in the stop test above."""
+    from nasbench_ui.engine import child_run
+
+    go = threading.Event()
+    send_spec = child_run.ChildRun._send_spec
+
+    def held(self, line):
+        go.wait(60)
+        send_spec(self, line)
+
+    monkeypatch.setattr(child_run.ChildRun, "_send_spec", held)
+    exp = _exp(tmp_path, trials=4, seconds=0.2)
+    statuses = []
+    exp.observe(lambda e: e.kind == "status" and statuses.append(e.data["status"]))
+    exp.start(process=True)
+    pauser = threading.Thread(target=exp.pause)
+    try:
+        pauser.start()
+        pauser.join(20)
+        assert not pauser.is_alive(), "pause() waited for the starting process"
+        assert exp.status == "paused" and exp.running
+    finally:
+        go.set()
+    time.sleep(3)  # the process starts, then reads the pause (a trial begun may end)
+    held_back = len(exp.finished_trials())
+    assert held_back <= 1 and exp.status == "paused" and exp.running
+    exp.resume()  # the process is up now: this waits for its answer, milliseconds
+    exp.wait(120)
+    assert exp.status == "done" and exp.n_done() == 4
+    assert statuses == ["running", "paused", "running", "done"], statuses
+
+
 def test_a_request_that_does_not_wait_is_sent_once_the_start_is(tmp_path):
     """``call(wait=False)`` returns while the start is still being written, and its line
     follows the start on the process's input."""
