@@ -32,6 +32,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -44,6 +45,19 @@ ZERO_OPS = frozenset({"none"})
 """Operations whose output is zeros: an edge carrying one is dropped from the cell."""
 IDENTITY_OPS = frozenset({"skip_connect", "skip"})
 """Operations that pass their input unchanged: ``skip[e]`` is ``e``."""
+KEY_PART_LIMIT = 4096
+"""The longest expression a node keeps written out in a key; a longer one stands as
+``#`` and a digest of itself. Written out, a node's expression repeats its inputs' (a
+DAG unfolded into a tree): a 6 KB space whose nodes each sum the two before doubled
+it at every node, past any machine's memory at 45 nodes."""
+
+
+def _compact(expr: str) -> str:
+    """``expr``, or ``#`` and 24 hex digits of its SHA-256 when it is longer than
+    :data:`KEY_PART_LIMIT`: one expression always reads the same, and two differ."""
+    if len(expr) <= KEY_PART_LIMIT:
+        return expr
+    return "#" + hashlib.sha256(expr.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 class Equivalence:
@@ -91,7 +105,8 @@ class Equivalence:
         return [i for i in edges if self._edges[i].src in fwd and self._edges[i].dst in back]
 
     def key(self, arch: dict[str, Any]) -> str:
-        """One string per function computed by ``arch`` (see the module docstring)."""
+        """One string per function computed by ``arch`` (see the module docstring); a
+        node's expression past :data:`KEY_PART_LIMIT` characters is its digest."""
         if not self.judgeable:
             return str(self.space.key(arch))
         ops = self._ops(arch)
@@ -102,8 +117,8 @@ class Equivalence:
         for name in self._order:
             if name != self.space.input:
                 terms = sorted(self._term(ops[i], i, expr) for i in incoming.get(name, []))
-                expr[name] = ("(" + "+".join(terms) + ")" if len(terms) > 1
-                              else terms[0] if terms else "0")
+                expr[name] = _compact("(" + "+".join(terms) + ")" if len(terms) > 1
+                                      else terms[0] if terms else "0")
         rest = {lb: arch[lb] for lb in self._rest}
         return expr[self.space.output] + (json.dumps(rest, sort_keys=True) if rest else "")
 

@@ -102,3 +102,37 @@ def test_pruned_rows_is_pruned_of_every_nb201_cell() -> None:
     mch = [d.choices() for d in mlp.decisions]
     mrows = np.zeros((3, len(mch)), dtype=np.int64)
     assert (Equivalence(mlp).pruned_rows(mrows, mlp.labels, mch) == mrows).all()
+
+
+def _ladder(n: int) -> SearchSpace:
+    """A cell where each node sums the two before it: its expression written out doubles
+    at every node (a Fibonacci tree of 2^(n/1.44) terms)."""
+    ops = ("nor_conv_3x3", "skip_connect")
+    edges = [Edge("n0", "n1", ops)]
+    for i in range(2, n):
+        edges += [Edge(f"n{i - 1}", f"n{i}", ops), Edge(f"n{i - 2}", f"n{i}", ops)]
+    return SearchSpace("ladder", [Node(f"n{i}") for i in range(n)], edges, input="n0",
+                       output=f"n{n - 1}")
+
+
+def test_a_small_space_whose_expression_doubles_at_every_node_keys_in_bounded_memory() -> None:
+    """A 6 KB space of 60 nodes (a shared config, BANANAS' default equivalence): its key
+    was the output's expression written out, 34 MB at 30 nodes and past any machine's
+    memory at 45 (the process was killed). A node's expression longer than
+    ``KEY_PART_LIMIT`` now stands as a digest of itself, so the key stays short and
+    still tells functions apart exactly as before."""
+    import time
+
+    from nasbench_ui.space.canonical import KEY_PART_LIMIT
+
+    space = _ladder(60)
+    eq = Equivalence(space)
+    conv = dict.fromkeys(space.labels, "nor_conv_3x3")
+    start = time.perf_counter()
+    key = eq.key(conv)
+    assert time.perf_counter() - start < 2 and len(key) <= 3 * KEY_PART_LIMIT
+    other = {**conv, "n30<-n29": "skip_connect"}  # another function, deep in the cell
+    assert eq.key(other) != key and eq.key(dict(conv)) == key
+    # a small cell keeps its readable key
+    assert Equivalence(_ladder(4)).key(dict.fromkeys(_ladder(4).labels, "skip_connect")) == \
+        "((x+x)+x)"
