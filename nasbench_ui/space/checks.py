@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import networkx as nx
@@ -43,7 +44,7 @@ def check_space(space: Any) -> None:
     _check_graph(space, names)
     labels = [e.label for e in space.edges if e.is_decision]
     labels += [ic.label for ic in space.input_choices] + [h.label for h in space.hparams]
-    dup = sorted({x for x in labels if labels.count(x) > 1})
+    dup = sorted(x for x, n in Counter(labels).items() if n > 1)  # linear: 18,000 labels
     if dup:
         raise ValueError(f"decision labels must be unique; repeated: {dup}")
     _check_input_choices(space, set(names))
@@ -52,7 +53,7 @@ def check_space(space: Any) -> None:
 def _check_fields(space: Any, names: list[str]) -> None:
     if len(names) > MAX_NODES:
         raise ValueError(f"a search space may have at most {MAX_NODES} nodes, got {len(names)}")
-    dup = sorted({n for n in names if names.count(n) > 1})
+    dup = sorted(n for n, k in Counter(names).items() if k > 1)
     if dup:
         raise ValueError(f"node names must be unique; repeated: {dup}")
     for end, what in ((space.input, "input"), (space.output, "output")):

@@ -112,3 +112,24 @@ def test_a_sound_space_passes_and_keeps_its_decisions():
     space = tiny(hparams=[IntRange("width", 1, 4)], input_choices=[InputChoice("b", 1)])
     assert space.labels == ("a<-in", "b<-a", "b.inputs", "width")
     assert SearchSpace("s", [Node("in"), Node("out")], _line("in", "out")).size() == 1
+
+
+def test_a_space_of_a_megabyte_is_checked_in_linear_time():
+    """The unique-labels check counted each label in the list of all of them: 18,000
+    hyperparameters in 0.9 MB of JSON (under from_json's limit) took 12 s of the
+    kernel to read, most of it list.count."""
+    import json
+    import time
+
+    from nasbench_ui.space import SearchSpace
+
+    hparams = [{"type": "categorical", "label": f"h{i}", "choices": [1, 2]} for i in range(18_000)]
+    text = json.dumps({"nodes": ["in", "out"], "edges": [{"src": "in", "dst": "out",
+                                                          "ops": ["linear"]}],
+                       "hparams": hparams}, separators=(",", ":"))
+    assert len(text) < 1_000_000
+    start = time.perf_counter()
+    assert len(SearchSpace.from_json(text).labels) == 18_000
+    assert time.perf_counter() - start < 6
+    with pytest.raises(ValueError, match=r"repeated: \['h1'\]"):
+        SearchSpace.from_json(text.replace('"h0"', '"h1"'))
