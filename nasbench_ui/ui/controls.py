@@ -424,7 +424,11 @@ class ControlPanel(w.VBox):
         if counts.get("RUNNING"):
             held = status == "paused"
             parts.append(f"{counts['RUNNING']} {'paused mid-trial' if held else 'running'}")
-        text = markup("<b>{}</b>: {} · {}", run, status_html(status), " · ".join(parts))
+        # the counts on a line of their own, each whole (.nbui-count does not wrap): in the
+        # bar's 368 px a count's number ended one line and its word began the next
+        # ('· 0' / 'pruned'), and the words moved between lines as the counts grew
+        text = markup("<b>{}</b>: {}<br>{}", run, status_html(status), join(" · ", (
+            markup("<span class='nbui-count'>{}</span>", p) for p in parts)))
         if running and status != "paused":
             text += markup("<br>running: {}", join(", ", (
                 markup("#{}", n) + (markup(" on <code>{}</code>", w) if w else "")

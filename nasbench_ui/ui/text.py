@@ -188,9 +188,10 @@ class SafeHTML(w.HTML):
         return value if isinstance(value, Markup) else esc(value)
 
 
-#: the workbench's own look: invalid fields in red, a status line that wraps, labels whole,
-#: the Share tab's file button without ipywidgets' count of files ("Import file (0)"),
-#: the Compare tab's two drawings in the panel's width and its table's columns apart
+#: the workbench's own look: invalid fields in red, a status line that wraps (each of its
+#: counts kept whole), labels whole, the Share tab's file button without ipywidgets' count
+#: of files ("Import file (0)"), the Compare tab's two drawings in the panel's width and
+#: its table's columns apart
 WORKBENCH_STYLE = Markup("""<style>
 .nbui-workbench .nbui-bad input, .nbui-workbench .nbui-bad select,
 .nbui-workbench input.nbui-bad, .nbui-workbench .nbui-bad .widget-text input
@@ -202,6 +203,7 @@ WORKBENCH_STYLE = Markup("""<style>
 .nbui-workbench .nbui-budget-message .widget-html-content
   { white-space: normal; overflow-wrap: anywhere; line-height: 1.35; }
 .nbui-workbench .nbui-controls .widget-label { overflow: visible; }
+.nbui-workbench .nbui-status-line .nbui-count { white-space: nowrap; }
 .nbui-workbench .nbui-upload { font-size: 0; }
 .nbui-workbench .nbui-upload i.fa { font-size: var(--jp-widgets-font-size, 13px); }
 .nbui-workbench .nbui-upload::after { content: "Import file";

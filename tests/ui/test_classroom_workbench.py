@@ -249,6 +249,20 @@ def test_the_status_line_wraps_by_the_stylesheet_class_not_an_inline_style():
     assert rule and "white-space: normal" in rule.group(1) and "overflow-wrap: anywhere" in rule.group(1)
 
 
+def test_the_status_lines_counts_stand_on_their_own_line_each_kept_whole():
+    """In the bar (1280 px, file browser closed) the status line is 368 px wide and
+    'evolution-digits_cell-1: running · 7 complete · 0 pruned · 0 failed' broke between
+    '0' and 'pruned'. The counts now start a line of their own, each in a span the
+    stylesheet keeps whole (tests/browser/test_teacher_e2e.py reads the lines)."""
+    panel = ControlPanel()
+    panel.show_progress(7, 200, {"COMPLETE": 7}, "running", "evolution-digits_cell-1")
+    assert re.search(r": <span class='nbui-state'>running</span><br><span class='nbui-count'>"
+                     r"7 complete</span> · <span class='nbui-count'>0 pruned</span> · "
+                     r"<span class='nbui-count'>0 failed</span></span>$", panel.status.value), \
+        panel.status.value
+    assert re.search(r"\.nbui-status-line \.nbui-count \{ white-space: nowrap; \}", WORKBENCH_STYLE)
+
+
 def test_the_share_tabs_messages_use_the_projects_colours():
     """The Share tab wrote its refusals in a hard-coded '#c0392b', not text.ERROR_COLOR:
     every red line of the workbench is error_html's (class nbui-error, ERROR_COLOR), and
