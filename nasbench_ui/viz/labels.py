@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from nasbench_ui.storage.trial import Trial
-from nasbench_ui.viz.trials import edge_text, num, state_name
+from nasbench_ui.viz.trials import edge_text, inputs_text, num, state_name, words_list
 
 __all__ = [
     "EMPTY_CURVES", "EMPTY_OPS", "HUMAN_TICKS_JS", "METRIC_LABELS", "STATE_LEGEND",
@@ -117,39 +117,6 @@ def decision_text(label: str) -> str:
     """
     text = edge_text(label)
     return str(label) if text == label else f"edge {text}"
-
-
-def words_list(items: Sequence[str]) -> str:
-    """Items as a sentence lists them: ``a``, ``a and b``, ``a, b and c``.
-
-    Example:
-        >>> words_list(["1"]), words_list(["1", "2"]), words_list(["0", "1", "2"])
-        ('1', '1 and 2', '0, 1 and 2')
-    """
-    items = [str(i) for i in items]
-    if len(items) < 2:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def inputs_text(node: str, kept: Sequence[str], input_node: str | None = None) -> str:
-    """An input choice's value in words: which nodes ``node`` takes (``kept``, as
-    stored), the space's input node (``input_node``) called the input.
-
-    Example:
-        >>> inputs_text("3", ["1", "2"]), inputs_text("n3", ["in", "n2"], input_node="in")
-        ('node 3 takes nodes 1 and 2', 'node n3 takes the input and node n2')
-        >>> inputs_text("n2", ["n1"]), inputs_text("n2", [])
-        ('node n2 takes node n1', 'node n2 takes no input')
-    """
-    names = [str(k) for k in kept]
-    if not names:
-        return f"node {node} takes no input"
-    others = [n for n in names if n != input_node]
-    words = ["the input"] if len(others) < len(names) else []
-    if others:
-        words.append(("node " if len(others) == 1 else "nodes ") + words_list(others))
-    return f"node {node} takes {' and '.join(words)}"
 
 
 def change_text(mutation: Any) -> str:

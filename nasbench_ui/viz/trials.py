@@ -11,13 +11,15 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from nasbench_ui.storage.trial import Trial, TrialState
 
 __all__ = [
     "NAN", "PARETO_COLOR", "STATE_COLORS", "TEXT_LIMIT", "Memo", "arch_text", "better",
-    "check_trials", "edge_text", "metric", "metrics_text", "num", "state_name", "texts",
+    "check_trials", "edge_text", "inputs_text", "metric", "metrics_text", "num", "state_name",
+    "texts", "words_list",
 ]
 
 STATE_COLORS = {
@@ -28,6 +30,7 @@ PARETO_COLOR = "#d62728"
 TEXT_LIMIT = 160
 NAN = float("nan")
 _EDGE = re.compile(r"^(.+)<-(.+)$")
+_INPUTS = re.compile(r"^(.+)\.inputs$")  # an input choice's label (InputChoice)
 
 
 def check_trials(trials: Any) -> list[Trial]:
@@ -101,23 +104,62 @@ def edge_text(label: str) -> str:
     return f"{m.group(2)} → {m.group(1)}" if m else str(label)
 
 
-def _decision(label: str, value: Any) -> str:
+def words_list(items: Sequence[str]) -> str:
+    """Items as a sentence lists them: ``a``, ``a and b``, ``a, b and c``.
+
+    Example:
+        >>> words_list(["1"]), words_list(["1", "2"]), words_list(["0", "1", "2"])
+        ('1', '1 and 2', '0, 1 and 2')
+    """
+    items = [str(i) for i in items]
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def inputs_text(node: str, kept: Sequence[str], input_node: str | None = None) -> str:
+    """An input choice's value in words: which nodes ``node`` takes (``kept``, as
+    stored), the space's input node (``input_node``) called the input.
+
+    Example:
+        >>> inputs_text("3", ["1", "2"]), inputs_text("n3", ["in", "n2"], input_node="in")
+        ('node 3 takes nodes 1 and 2', 'node n3 takes the input and node n2')
+        >>> inputs_text("n2", ["n1"]), inputs_text("n2", [])
+        ('node n2 takes node n1', 'node n2 takes no input')
+    """
+    names = [str(k) for k in kept]
+    if not names:
+        return f"node {node} takes no input"
+    others = [n for n in names if n != input_node]
+    words = ["the input"] if len(others) < len(names) else []
+    if others:
+        words.append(("node " if len(others) == 1 else "nodes ") + words_list(others))
+    return f"node {node} takes {' and '.join(words)}"
+
+
+def _decision(label: str, value: Any, input_node: str | None) -> str:
     m = _EDGE.match(label) if type(label) is str else None
     if m is not None:
         return f"edge {m.group(2)} → {m.group(1)}: {_fmt(value)}"
+    m = _INPUTS.match(label) if type(label) is str else None
+    if m is not None and isinstance(value, (list, tuple)):
+        return inputs_text(m.group(1), value, input_node)
     return f"{label}={_fmt(value)}"
 
 
-def arch_text(arch: dict[str, Any], limit: int = TEXT_LIMIT) -> str:
+def arch_text(arch: dict[str, Any], limit: int = TEXT_LIMIT,
+              input_node: str | None = None) -> str:
     """A short text of an architecture for a person (truncated with an ellipsis): an
-    edge's decision reads ``edge 0 → 1: op``, any other ``label=value``. The stored
-    labels (``1<-0``) stay in the architecture itself.
+    edge's decision reads ``edge 0 → 1: op``, an input choice (``n3.inputs``) which
+    nodes the node takes (:func:`inputs_text`, the space's ``input_node`` called the
+    input), any other ``label=value``. The stored labels (``1<-0``) stay in the
+    architecture itself.
 
     Example:
-        >>> arch_text({"1<-0": "skip", "n3.inputs": ["n1", "n2"], "lr": 0.001})
-        'edge 0 → 1: skip, n3.inputs=[n1,n2], lr=0.001'
+        >>> arch_text({"1<-0": "skip", "n3.inputs": ["in", "n2"], "lr": 0.001}, input_node="in")
+        'edge 0 → 1: skip, node n3 takes the input and node n2, lr=0.001'
     """
-    return _truncate(", ".join(_decision(k, v) for k, v in arch.items()), limit)
+    return _truncate(", ".join(_decision(k, v, input_node) for k, v in arch.items()), limit)
 
 
 def metrics_text(metrics: dict[str, Any], limit: int = TEXT_LIMIT) -> str:
@@ -132,12 +174,14 @@ def better(maximize: bool):
 Memo = dict[tuple[int, str], tuple[str, str]]
 
 
-def texts(t: Trial, st: str, memo: Memo | None) -> tuple[str, str]:
-    """(arch_text, metrics_text) of a trial; a finished trial's are kept in ``memo``."""
+def texts(t: Trial, st: str, memo: Memo | None,
+          input_node: str | None = None) -> tuple[str, str]:
+    """(arch_text, metrics_text) of a trial; a finished trial's are kept in ``memo`` (one
+    memo per space: ``input_node`` is its input node, see :func:`arch_text`)."""
     if memo is None or st == "RUNNING":
-        return arch_text(t.arch), metrics_text(t.metrics)
+        return arch_text(t.arch, input_node=input_node), metrics_text(t.metrics)
     key = (t.number, st)
     got = memo.get(key)
     if got is None:
-        got = memo[key] = (arch_text(t.arch), metrics_text(t.metrics))
+        got = memo[key] = (arch_text(t.arch, input_node=input_node), metrics_text(t.metrics))
     return got

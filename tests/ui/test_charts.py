@@ -65,6 +65,21 @@ def test_history_grows_one_row_per_finished_trial(charts):
     assert counts["skip_connect"] == 5
 
 
+def test_the_hovers_read_an_input_choice_in_words():
+    """darts_cell's node n3 keeps 2 of its inputs: the hover of history and scatter read
+    'n3.inputs=[in,n2]'; they now read as the architecture view's notes do."""
+    c = LiveCharts(spaces.darts_cell(), interval=0.1)
+    try:
+        arch = {"n1<-in": "skip", "n3.inputs": ["in", "n2"]}
+        c.update([Trial(0, C, arch, 0.5, {"params": 10})])
+        c.flush()
+        for role in ("history", "scatter"):
+            assert c.sources[role].data["arch_text"] == [
+                "edge in → n1: skip, node n3 takes the input and node n2"], role
+    finally:
+        c.close()
+
+
 def test_pushes_stream_new_rows_to_the_notebook(charts):
     charts.update([t(0, C, 0.5)])
     charts.flush()

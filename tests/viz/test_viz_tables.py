@@ -60,7 +60,7 @@ def test_history_objective_metric_and_hover_texts():
                 valid_acc=0.91234567, params=12)]
     d = tables.history_data(ts, objective="valid_acc")
     assert d["value"] == [0.91234567]
-    assert d["arch_text"] == ["a=conv, n.inputs=[x,y], lr=0.001"]
+    assert d["arch_text"] == ["a=conv, node n takes nodes x and y, lr=0.001"]
     assert d["metrics_text"] == ["valid_acc=0.9123, params=12"]
     long = tables.arch_text({f"k{i}": "x" * 20 for i in range(20)})
     assert len(long) == tables.TEXT_LIMIT and long.endswith("\u2026")
@@ -77,6 +77,19 @@ def test_hover_texts_name_an_edge_in_words_and_fit_the_limit():
     assert text.startswith("edge 0 → 1: nor_conv_3x3, edge 0 → 2: nor_conv_3x3")
     assert "<-" not in text and not text.endswith("\u2026") and len(text) <= tables.TEXT_LIMIT
     assert tables.arch_text({"n2<-input": "relu", "units": 32}) == "edge input → n2: relu, units=32"
+
+
+def test_hover_texts_read_an_input_choice_in_words():
+    """A hover read the input choice as code ('n3.inputs=[in,n2]') while the
+    architecture view's notes read 'node n3 takes the input and node n2'
+    (labels.inputs_text): the hover now says the same, the space's input node called the
+    input where the chart knows it."""
+    arch = {"1<-0": "skip", "n3.inputs": ["in", "n2"], "lr": 0.001}
+    assert tables.arch_text(arch, input_node="in") == (
+        "edge 0 → 1: skip, node n3 takes the input and node n2, lr=0.001")
+    assert tables.arch_text(arch) == "edge 0 → 1: skip, node n3 takes nodes in and n2, lr=0.001"
+    assert tables.arch_text({"n3.inputs": []}) == "node n3 takes no input"
+    assert tables.arch_text({"n3.inputs": "n1"}) == "n3.inputs=n1"  # not a choice's list
 
 
 def test_history_memo_reuses_texts_of_finished_trials_only():
