@@ -137,7 +137,11 @@ const apart = (a, b) => Math.hypot(Math.max(0, a.x0 - b.x1, b.x0 - a.x1), Math.m
 // own ends included) or over another label, is all but ruled out; a curve across a
 // label costs a little; then the straighter, the nearer its curve and its middle, the
 // better. Labels are placed in `edges`' order, each avoiding those before it.
-function routeEdges(edges, pos, labelOf) {
+// `prior` (the routes of an earlier call, or null): an edge whose ends are where they were
+// and whose label reads the same keeps its route there, which the others avoid; only the rest
+// are routed (a drag re-routes the edges of the dragged node). Returns the routes by edge
+// label and how many were routed.
+function routeEdges(edges, pos, labelOf, prior) {
   const names = Object.keys(pos);
   // fewer choices for a large graph, which is drawn at each step of a drag
   const many = names.length > 150, rich = edges.length <= 30;
@@ -151,9 +155,22 @@ function routeEdges(edges, pos, labelOf) {
   const labels = []; // the label boxes placed so far, widened by LABEL_GAP
   const curves = []; // the curves routed so far: their points and the box around them
   const routes = {};
+  // what a route was made for: its ends' places and its label's text
+  const keyOf = (e) => JSON.stringify([e.src, e.dst, pos[e.src], pos[e.dst], labelOf(e)]);
+  const todo = [];
   for (const e of edges) {
+    const old = prior && prior[e.label];
+    if (old && old.key === keyOf(e)) {
+      routes[e.label] = old;
+      if (old.box) labels.push(widen(old.box, LABEL_GAP));
+      curves.push(old.own);
+    } else todo.push(e);
+  }
+  let routed = 0;
+  for (const e of todo) {
     const p = pos[e.src], q = pos[e.dst];
     if (!p || !q) continue;
+    routed++;
     const len = Math.hypot(q[0] - p[0], q[1] - p[1]) || 1;
     const nx = (q[1] - p[1]) / len, ny = -(q[0] - p[0]) / len;
     const text = labelOf(e);
@@ -197,9 +214,9 @@ function routeEdges(edges, pos, labelOf) {
     if (best.box) labels.push(widen(best.box, LABEL_GAP));
     curves.push(best.own);
     const { a, z, c } = best;
-    routes[e.label] = { d: `M${a[0]},${a[1]} Q${c[0]},${c[1]} ${z[0]},${z[1]}`, mid: best.mid, box: best.box, centre: quad(a, c, z, 0.5), pts: best.own.pts };
+    routes[e.label] = { d: `M${a[0]},${a[1]} Q${c[0]},${c[1]} ${z[0]},${z[1]}`, mid: best.mid, box: best.box, centre: quad(a, c, z, 0.5), pts: best.own.pts, own: best.own, key: keyOf(e) };
   }
-  return routes;
+  return { routes, routed };
 }
 
 function render({ model, el }) {
@@ -248,6 +265,8 @@ function render({ model, el }) {
   let zoom = null;
   let drag = null;
   let frozenBox = null;
+  let lastRoutes = null; // the last draw's edge routes (kept by a drag for the edges not moved)
+  let drawn = null; // the last full draw's layers, and each edge's route and elements, each node's group
   let formKey = "";
   let pendingImport = false;
 
@@ -266,7 +285,8 @@ function render({ model, el }) {
   }
 
   // ------------------------------------------------------------------ drawing
-  function draw() {
+  // `step`: a step of a node's drag (pointermove), which may redraw only what moved
+  function draw(step) {
     const d = state();
     const names = nodeNames(d);
     const { input, output } = ends(d);
@@ -282,24 +302,16 @@ function render({ model, el }) {
     // edges first, whose labels have the fewest places to go (beside a straight line)
     const span = (e) => (pos[e.src] && pos[e.dst] ? Math.hypot(pos[e.dst][0] - pos[e.src][0], pos[e.dst][1] - pos[e.src][1]) : 0);
     const ordered = editing ? [...edges].sort((a, b) => span(a) - span(b)) : [...edges.filter((e) => !shown.has(e.label)), ...edges.filter((e) => shown.has(e.label))];
-    const routes = routeEdges(ordered, pos, labelOf);
+    // while a node is dragged only its edges are routed again (the others keep their
+    // routes, and its labels avoid theirs): a full routing of darts' 40 edges took
+    // 6-70 ms at each mouse move here. At rest (the drag's end too) every edge is routed.
+    const moving = drag && drag.kind === "move" && drag.moved;
+    const { routes, routed } = routeEdges(ordered, pos, labelOf, moving ? lastRoutes : null);
+    lastRoutes = routes;
+    svgEl.dataset.routed = routed; // edges routed by this draw, for tests
 
-    svgEl.replaceChildren();
-    const defs = svg("defs", {}, svgEl);
-    for (const kind of ["plain", "bad", "sel", "faint"]) {
-      const m = svg("marker", { id: `${uid}-${kind}`, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, defs);
-      svg("path", { d: "M0,0 L10,5 L0,10 z", class: `nbui-arrow nbui-arrow-${kind}` }, m);
-    }
-    const edgeLayer = svg("g", { class: "nbui-edges" }, svgEl);
-    const nodeLayer = svg("g", { class: "nbui-nodes" }, svgEl);
-    const labelLayer = svg("g", { class: "nbui-labels" }, svgEl);
-
-    let box = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
-    const grow = (b) => { box = { x0: Math.min(box.x0, b.x0), y0: Math.min(box.y0, b.y0), x1: Math.max(box.x1, b.x1), y1: Math.max(box.y1, b.y1) }; };
-
-    for (const e of ordered) {
-      const r = routes[e.label];
-      if (!r) continue;
+    // an edge's line (edgeLayer) and label (labelLayer): the elements added
+    const drawEdge = (e, r, edgeLayer, labelLayer) => {
       const active = editing || shown.has(e.label);
       const kind = badEdges.has(e.label) ? "bad" : sel.kind === "edge" && sel.id === e.label ? "sel" : active ? "plain" : "faint";
       const g = svg("g", { class: `nbui-edge nbui-edge-${kind}${active ? "" : " nbui-inactive"}`, "data-edge": e.label, "data-src": e.src, "data-dst": e.dst }, edgeLayer);
@@ -312,18 +324,58 @@ function render({ model, el }) {
         svg("rect", { x: c[0] - 6, y: c[1] - 6, width: 12, height: 12, class: "nbui-edge-knob" }, g);
       }
       svg("path", { d: r.d, class: "nbui-edge-line", "marker-end": `url(#${uid}-${kind})` }, g);
-      for (const pt of r.pts) grow({ x0: pt[0], x1: pt[0], y0: pt[1], y1: pt[1] });
       const text = labelOf(e);
-      if (text) {
-        const bw = text.length * CHAR_W + 8;
-        // in the editor a label is a click target of its edge, as its line is
-        const tag = editing ? svg("g", { class: `nbui-edge-tag nbui-edge-${kind}`, "data-edge": e.label }, labelLayer) : labelLayer;
-        if (editing) svg("title", {}, tag).textContent = `${edgeText(e)}: ${e.ops.join(" | ")}`;
-        svg("rect", { x: r.mid[0] - bw / 2, y: r.mid[1] - LABEL_PX / 2 - 1, width: bw, height: LABEL_PX + 2, rx: 3, class: "nbui-edge-label-bg" }, tag);
-        const t = svg("text", { x: r.mid[0], y: r.mid[1] + LABEL_PX * 0.35, class: "nbui-edge-label", "data-edge": e.label, "text-anchor": "middle" }, tag);
-        t.textContent = text;
-        grow(r.box);
+      if (!text) return [g];
+      const bw = text.length * CHAR_W + 8;
+      // in the editor a label is a click target of its edge, as its line is
+      const tag = editing ? svg("g", { class: `nbui-edge-tag nbui-edge-${kind}`, "data-edge": e.label }, labelLayer) : labelLayer;
+      if (editing) svg("title", {}, tag).textContent = `${edgeText(e)}: ${e.ops.join(" | ")}`;
+      const bg = svg("rect", { x: r.mid[0] - bw / 2, y: r.mid[1] - LABEL_PX / 2 - 1, width: bw, height: LABEL_PX + 2, rx: 3, class: "nbui-edge-label-bg" }, tag);
+      const t = svg("text", { x: r.mid[0], y: r.mid[1] + LABEL_PX * 0.35, class: "nbui-edge-label", "data-edge": e.label, "text-anchor": "middle" }, tag);
+      t.textContent = text;
+      return editing ? [g, tag] : [g, bg, t];
+    };
+
+    // a drag's step: all else is as the last draw left it (the same space, selection and
+    // frame), so the dragged node moves and only the edges routed again are drawn again;
+    // rebuilding darts' whole drawing, and its style and layout, took most of a step
+    if (step && drawn && frozenBox && ordered.every((e) => !routes[e.label] || drawn.edges.has(e.label))) {
+      for (const e of ordered) {
+        const r = routes[e.label], old = drawn.edges.get(e.label);
+        if (!r || old.route === r) continue;
+        const els = drawEdge(e, r, drawn.edgeLayer, drawn.labelLayer);
+        els.forEach((el, i) => { if (old.els[i]) old.els[i].replaceWith(el); });
+        old.els.slice(els.length).forEach((el) => el.remove());
+        drawn.edges.set(e.label, { route: r, els });
       }
+      for (const [name, g] of drawn.nodes) {
+        const xy = pos[name];
+        const at = xy && `translate(${xy[0]},${xy[1]})`;
+        if (at && g.getAttribute("transform") !== at) g.setAttribute("transform", at);
+      }
+      return;
+    }
+
+    svgEl.replaceChildren();
+    const defs = svg("defs", {}, svgEl);
+    for (const kind of ["plain", "bad", "sel", "faint"]) {
+      const m = svg("marker", { id: `${uid}-${kind}`, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, defs);
+      svg("path", { d: "M0,0 L10,5 L0,10 z", class: `nbui-arrow nbui-arrow-${kind}` }, m);
+    }
+    const edgeLayer = svg("g", { class: "nbui-edges" }, svgEl);
+    const nodeLayer = svg("g", { class: "nbui-nodes" }, svgEl);
+    const labelLayer = svg("g", { class: "nbui-labels" }, svgEl);
+    drawn = { edgeLayer, labelLayer, edges: new Map(), nodes: new Map() };
+
+    let box = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
+    const grow = (b) => { box = { x0: Math.min(box.x0, b.x0), y0: Math.min(box.y0, b.y0), x1: Math.max(box.x1, b.x1), y1: Math.max(box.y1, b.y1) }; };
+
+    for (const e of ordered) {
+      const r = routes[e.label];
+      if (!r) continue;
+      drawn.edges.set(e.label, { route: r, els: drawEdge(e, r, edgeLayer, labelLayer) });
+      for (const pt of r.pts) grow({ x0: pt[0], x1: pt[0], y0: pt[1], y1: pt[1] });
+      if (r.box) grow(r.box);
     }
 
     const activeIn = new Set([...shown.values()].map((e) => e.dst));
@@ -337,6 +389,7 @@ function render({ model, el }) {
       if (sel.kind === "node" && sel.id === name) classes.push("nbui-selected");
       if (faint) classes.push("nbui-inactive");
       const g = svg("g", { class: classes.join(" "), "data-node": name, transform: `translate(${xy[0]},${xy[1]})` }, nodeLayer);
+      drawn.nodes.set(name, g);
       svg("title", {}, g).textContent = name;
       svg("rect", { x: -NODE_W / 2, y: -NODE_H / 2, width: NODE_W, height: NODE_H, rx: 9, class: "nbui-box" }, g);
       svg("text", { y: -2, "text-anchor": "middle", class: "nbui-name" }, g).textContent = short(name, 12);
@@ -732,7 +785,7 @@ function render({ model, el }) {
         if (!drag.moved && Math.hypot(dx, dy) < 3) return;
         drag.moved = true;
         pos = { ...pos, [drag.name]: [drag.orig[0] + dx, drag.orig[1] + dy] };
-        draw();
+        draw(true);
       }
     });
     const finish = (ev) => {
@@ -767,7 +820,13 @@ function render({ model, el }) {
     queued = true;
     Promise.resolve().then(() => { queued = false; draw(); });
   };
-  on("change:positions", () => { pos = { ...(model.get("positions") || {}) }; schedule(); });
+  // positions the same as drawn (a drag's own, set at its end) need no second drawing
+  on("change:positions", () => {
+    const next = model.get("positions") || {};
+    if (JSON.stringify(next) === JSON.stringify(pos)) return;
+    pos = { ...next };
+    schedule();
+  });
   // a successful import changes the space; a failed one only the errors
   on("change:space_json", () => { if (pendingImport) closeIO(); });
   let lastWidth = 0;
