@@ -103,10 +103,15 @@ def state_fits(strategy: Strategy, state: Any) -> bool:
 
 
 def restore_strategy(strategy: Strategy, state: Any, trials: Callable[[], list[Trial]],
-                     retries: int) -> None:
+                     retries: int, experiment: str | None = None) -> None:
     """Bring a freshly built ``strategy`` to where the stored search left it: load its
     snapshot ``state`` when it has one that fits, else replay the stored ``trials()``
     (nothing when the search has no saved state yet).
+
+    A snapshot comes from the store, which someone else may have written: one the
+    strategy cannot load (a part of the wrong shape gave a bare TypeError, or a
+    ValueError about a "dictionary update sequence") is a ValueError naming the
+    strategy and ``experiment``, with the loader's own words; nothing is changed.
 
     Example:
         >>> from nasbench_ui import spaces, strategies
@@ -116,7 +121,13 @@ def restore_strategy(strategy: Strategy, state: Any, trials: Callable[[], list[T
         True
     """
     if state and state_fits(strategy, state) and not Strategy.replays_history(state):
-        strategy.load_state_dict(state)
+        try:
+            strategy.load_state_dict(state)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
+            raise ValueError(
+                f"the stored state of strategy {strategy.NAME!r} of experiment {experiment!r} "
+                f"does not load ({type(e).__name__}: {e}); was the store written by another "
+                "version of nasbench_ui, or changed by hand? Nothing was changed") from e
     elif state:  # no snapshot (the default), or switched before it was saved
         tell_history(strategy, trials(), retries)
 

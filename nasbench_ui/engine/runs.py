@@ -127,7 +127,7 @@ class Runs:
         self._counters = dict(rec.get("counters") or {"spent_s": 0.0})
         strategy = build_strategy(source, exp.config.strategy_options, exp.config, exp.space)
         restore_strategy(strategy, rec.get("strategy_state"),
-                         lambda: exp.store.trials(exp.name), exp.retries)
+                         lambda: exp.store.trials(exp.name), exp.retries, exp.name)
         exp.steering.reset(strategy, exp.config.strategy)
 
     def _prepare_owned(self) -> None:
