@@ -94,7 +94,8 @@ def canonical(space: SearchSpace, arch: Any) -> dict[str, Any]:
     missing = [lb for lb in labels if lb not in arch]
     if missing:
         raise ValueError(f"architecture is missing decision(s) {missing}")
-    extra = sorted(str(k) for k in arch if k not in labels)
+    known = set(labels)  # a tuple's `in` made this O(n^2): 8.5 s at 18,000 decisions
+    extra = sorted(str(k) for k in arch if k not in known)
     if extra:
         raise ValueError(
             f"architecture has unknown decision(s) {extra}; decisions of space "
