@@ -114,7 +114,9 @@ def test_a_read_only_open_of_a_closed_store_leaves_no_wal_or_shm_file(tmp_path):
     assert [t.value for t in store.trials(name)] == [0.0, 0.1, 0.2]
     assert store.changes(name, 0)[0] > 0 and store.load_experiment()["name"] == name
     assert store.integrity_check()
-    threading.Thread(target=lambda: store.trials(name)).start()  # another thread's connection
+    reader = threading.Thread(target=lambda: store.trials(name))  # a connection of its own
+    reader.start()
+    reader.join()
     store.close()
     assert _files(tmp_path) == before
 
