@@ -66,9 +66,11 @@ class LivePanels:
         if self.quality is not None and (everything or current is self.quality):
             self.quality.update(shown)
 
-    def show_trial(self, trial: Any, highlight: bool) -> None:
+    def show_trial(self, trial: Any, highlight: bool, why: str = "") -> None:
         """Show ``trial`` in the architecture view and Compare (None: no trial at this
-        replay position); ``highlight`` marks it in the charts too."""
+        replay position); ``highlight`` marks it in the charts too; ``why`` it is shown
+        ("latest" while the view follows the newest trial, "best") leads the title, so the
+        view under the Best trial and Latest trial buttons says which it is."""
         if trial is None:
             self.arch_view.show(None, title="no trial yet at this replay position")
             return
@@ -76,8 +78,9 @@ class LivePanels:
         meta = trial.meta or {}
         origin = (f" · child of trial {meta['parent']}: changed "
                   f"{change_text(meta.get('mutation'))}" if meta.get("parent") is not None else "")
-        self.arch_view.show(trial.arch, title=f"trial {trial.number} · {trial.state.name} · "
-                                              f"value {v}{origin}")
+        lead = f"{why}: " if why else ""
+        self.arch_view.show(trial.arch, title=f"{lead}trial {trial.number} · "
+                                              f"{trial.state.name} · value {v}{origin}")
         self.diff.set_selected(trial.number)
         if highlight:
             self.charts.select(trial.number)

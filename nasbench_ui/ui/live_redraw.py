@@ -75,8 +75,9 @@ class Redraw:
     below ``before`` in the charts (None: all); ``state(word)``: what the buttons follow;
     ``progress(Progress)``: the status line; ``tabs(shown, everything, table)``: refresh the
     shown tab (every tab when ``everything``; the table only when ``table``);
-    ``trial(trial_or_None, highlight)``: show the selected trial (None: none at this
-    replay position), highlighted in the charts when ``highlight``; ``ended()``: the search
+    ``trial(trial_or_None, highlight, why)``: show the selected trial (None: none at this
+    replay position), highlighted in the charts when ``highlight``, ``why`` it is shown
+    ("latest", "best", or "" for a trial picked); ``ended()``: the search
     ended and every view is up to date; ``error(text)``: show an error.
 
     Example:
@@ -91,6 +92,6 @@ class Redraw:
     state: Callable[[str], Any] = field(default=_no_op)
     progress: Callable[[Progress], Any] = field(default=_no_op)
     tabs: Callable[[list[Any], bool, bool], Any] = field(default=_no_op)
-    trial: Callable[[Any, bool], Any] = field(default=_no_op)
+    trial: Callable[[Any, bool, str], Any] = field(default=_no_op)
     ended: Callable[[], Any] = field(default=_no_op)
     error: Callable[[str], Any] = field(default=_no_op)

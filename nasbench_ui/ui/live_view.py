@@ -234,7 +234,7 @@ class LiveView:
             self.redraw.progress(progress)
             trials = self.trials
             if self.following_latest and trials and self.replay_before is None:
-                self._show(trials[-1], highlight=False)
+                self._show(trials[-1], highlight=False, why="latest")
             now = time.time()
             table = full or not exp.running or now - self._last_table > TABLE_INTERVAL
             if table:
@@ -282,26 +282,27 @@ class LiveView:
                 self._show(shown[-1], highlight=True)
             else:
                 self.selected = None
-                self.redraw.trial(None, False)
+                self.redraw.trial(None, False, "")
 
     # ----------------------------------------------------------- selection
-    def _show(self, trial: Any, highlight: bool) -> None:
+    def _show(self, trial: Any, highlight: bool, why: str = "") -> None:
         self.selected = trial.number
-        self.redraw.trial(trial, highlight)
+        self.redraw.trial(trial, highlight, why)
 
-    def select(self, number: int) -> None:
-        """Show trial ``number`` (read from the store) and stop following the newest."""
+    def select(self, number: int, why: str = "") -> None:
+        """Show trial ``number`` (read from the store) and stop following the newest;
+        ``why`` it is shown ("best"; "" for a trial picked) leads the view's title."""
         if self.cache is None:
             return
         with self.lock:  # a poller refresh must not overwrite the selection
             self.following_latest = False
-            self._show(self.cache.trial(number), highlight=True)
+            self._show(self.cache.trial(number), highlight=True, why=why)
 
     def select_best(self) -> None:
         """Show the run's best trial (its absence is shown as an error)."""
         if self.experiment is not None:
             try:
-                self.select(self.experiment.best().number)
+                self.select(self.experiment.best().number, why="best")
             except ValueError as e:
                 self.redraw.error(str(e))
 
@@ -312,4 +313,4 @@ class LiveView:
             trials = self.experiment.trials
             if trials:
                 with self.lock:
-                    self._show(trials[-1], highlight=False)
+                    self._show(trials[-1], highlight=False, why="latest")

@@ -239,3 +239,24 @@ def test_a_workbench_display_sends_its_charts_pushes_whole_until_a_view_is_ready
         assert pusher._whole_until > time.monotonic()
     finally:
         wb.close()
+
+
+def test_the_architecture_views_title_says_which_trial_it_shows(quick_registered):
+    """Under the 'Best trial' and 'Latest trial' buttons the view read 'trial 9 ·
+    COMPLETE · value 0.8162' while it followed the newest trial (the best was trial 8):
+    a teacher read it as the best. The title now says 'latest' while it follows the
+    newest trial, 'best' after Best trial, and a trial picked on a chart or the table
+    stays 'trial n'."""
+    wb = nb.Workbench(space="nb201", storage=":memory:", estimator="quick", trials=8)
+    wb.controls.start_button.click()
+    assert wait_for(lambda: not wb.experiment.running)
+    wb.refresh(full=True)
+    newest = wb.experiment.trials[-1]
+    assert wb.arch_view.title.startswith(f"latest: trial {newest.number} · "), wb.arch_view.title
+    wb.select_best()
+    best = wb.experiment.best().number
+    assert wb.arch_view.title.startswith(f"best: trial {best} · "), wb.arch_view.title
+    wb.select(0)
+    assert wb.arch_view.title.startswith("trial 0 · "), wb.arch_view.title
+    wb.select_latest()
+    assert wb.arch_view.title.startswith(f"latest: trial {newest.number} · "), wb.arch_view.title
