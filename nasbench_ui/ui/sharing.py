@@ -39,7 +39,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..config import ExperimentConfig, to_python
+from ..config import MAX_CONFIG_BYTES, ExperimentConfig, to_python
 from .controls import LOCKABLE as _CONTROL_LOCKS
 from .text import SafeHTML, error_html, markup
 
@@ -274,9 +274,24 @@ class StatePanel(w.VBox):
         return self.text.value
 
     def import_text(self, text: str, source: str | None = None) -> bool:
-        """Restore the workbench from ``text`` (read from the file ``source``, when
-        given: the message names it); False (and a message) on bad input."""
+        """Restore the workbench from ``text``, an experiment's JSON (read from the file
+        ``source``, when given: the message names it); False (and a message) on bad input.
+
+        Only JSON text is read, never a path: a pasted text or an uploaded file may come
+        from someone else, and a path in it would make the kernel read that file (its
+        names in the error, /dev/zero all of memory). A text longer than
+        :data:`~nasbench_ui.config.MAX_CONFIG_BYTES` is refused before it is read.
+
+        Example:
+            >>> panel = StatePanel(dict, lambda text: None)
+            >>> panel.import_text("/etc/passwd"), "not an experiment" in panel.message.value
+            (False, True)
+        """
         what = f" {source}" if source else ""
+        problem = _not_json_config(text)
+        if problem:
+            self._say(f"import{what} failed: {problem}", error=True)
+            return False
         try:
             self._set(text)
         except (ValueError, PermissionError) as e:  # PermissionError: an untrusted path
@@ -305,14 +320,29 @@ class StatePanel(w.VBox):
         files = change["new"]
         if not files:
             return
-        content = files[0]["content"]
+        content, name = files[0]["content"], str(files[0].get("name") or "") or None
+        if len(content) > MAX_CONFIG_BYTES:  # not shown in the page, not decoded
+            self._say(f"import {name or 'file'} failed: it is {len(content)} bytes; an "
+                      f"experiment's JSON is at most {MAX_CONFIG_BYTES}", error=True)
+            return
         text = bytes(content).decode("utf-8", errors="replace")
         self.text.value = text
-        self.import_text(text, source=str(files[0].get("name") or "") or None)
+        self.import_text(text, source=name)
 
     def _say(self, message: str, error: bool = False) -> None:
         self.message.value = (error_html(message) if error else
                               markup("<span style='color:{}'>{}</span>", OK_COLOR, message))
+
+
+def _not_json_config(text: str) -> str:
+    """Why ``text`` is not an experiment's JSON to import ("" when it may be)."""
+    if len(text) > MAX_CONFIG_BYTES:
+        return (f"it is {len(text)} characters; an experiment's JSON is at most "
+                f"{MAX_CONFIG_BYTES}")
+    if not text.lstrip().startswith("{"):
+        return ("this is not an experiment's JSON (it starts with '{'): paste what Export "
+                "shows, or use Import file")
+    return ""
 
 
 __all__ = ["HIDEABLE", "LOCKABLE", "LOCK_KEYS", "SharedState", "StatePanel", "check_names", "disable_tree",

@@ -214,8 +214,10 @@ def test_hyperparameter_form_error_is_text(payload):
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_sharing_import_error_is_text(payload):
     panel = StatePanel(lambda: {}, lambda text: (_ for _ in ()).throw(ValueError(text)))
-    assert panel.import_text(payload) is False
+    assert panel.import_text("{" + payload) is False  # JSON-like: it reaches the setter
     assert_shown_as_text(panel.message.value, payload)
+    assert panel.import_text(payload) is False  # not JSON: refused before it
+    assert_shown_as_text(panel.message.value, "not an experiment's JSON")
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)

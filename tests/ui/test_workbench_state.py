@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
 import io
 import json
 import time
@@ -202,3 +203,34 @@ class _Slow:
     def estimate(self, arch, ctx):
         time.sleep(0.01)
         return nb.estimators.Estimate(0.5, {"params": 1})
+
+
+def test_an_imported_text_is_read_as_json_never_as_a_path(tmp_path):
+    """A file from someone else whose content is a path made the kernel read that file:
+    its key names in the error, /dev/zero all of memory. Import reads JSON only."""
+    secret = tmp_path / "secret.json"
+    secret.write_text(json.dumps({"api_token_of_alice": "x"}))
+    wb = nb.Workbench(storage=":memory:")
+    before = wb.state
+    for text in (str(secret), f"  {secret}\n", "/dev/zero"):
+        wb.sharing.upload.value = ({"name": "shared.json", "type": "application/json",
+                                    "size": len(text), "content": memoryview(text.encode()),
+                                    "last_modified": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)},)
+        message = wb.sharing.message.value
+        assert "import shared.json failed" in message and "not an experiment" in message
+        assert "api_token_of_alice" not in message and wb.state == before
+        assert not wb.sharing.import_text(text)  # pasted into the box: the same
+        assert "api_token_of_alice" not in wb.sharing.message.value
+
+
+def test_an_oversized_upload_is_refused_before_it_is_shown_or_read():
+    from nasbench_ui.config import MAX_CONFIG_BYTES
+
+    wb = nb.Workbench(storage=":memory:")
+    before = wb.state
+    big = b"{" + b" " * MAX_CONFIG_BYTES + b"}"
+    wb.sharing.upload.value = ({"name": "big.json", "type": "application/json",
+                                "size": len(big), "content": memoryview(big),
+                                "last_modified": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)},)
+    assert "import big.json failed" in wb.sharing.message.value
+    assert wb.sharing.text.value == "" and wb.state == before
