@@ -152,14 +152,16 @@ def arch_text(arch: dict[str, Any], limit: int = TEXT_LIMIT,
     """A short text of an architecture for a person (truncated with an ellipsis): an
     edge's decision reads ``edge 0 → 1: op``, an input choice (``n3.inputs``) which
     nodes the node takes (:func:`inputs_text`, the space's ``input_node`` called the
-    input), any other ``label=value``. The stored labels (``1<-0``) stay in the
-    architecture itself.
+    input), any other ``label=value``. Input choices come first: a cell's edges run past
+    ``limit`` (darts_cell's nine take about 250 characters), and the choice came last,
+    cut off. The stored labels (``1<-0``) stay in the architecture itself.
 
     Example:
         >>> arch_text({"1<-0": "skip", "n3.inputs": ["in", "n2"], "lr": 0.001}, input_node="in")
-        'edge 0 → 1: skip, node n3 takes the input and node n2, lr=0.001'
+        'node n3 takes the input and node n2, edge 0 → 1: skip, lr=0.001'
     """
-    return _truncate(", ".join(_decision(k, v, input_node) for k, v in arch.items()), limit)
+    items = sorted(arch.items(), key=lambda kv: not (type(kv[0]) is str and _INPUTS.match(kv[0])))
+    return _truncate(", ".join(_decision(k, v, input_node) for k, v in items), limit)
 
 
 def metrics_text(metrics: dict[str, Any], limit: int = TEXT_LIMIT) -> str:

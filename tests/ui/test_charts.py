@@ -75,7 +75,7 @@ def test_the_hovers_read_an_input_choice_in_words():
         c.flush()
         for role in ("history", "scatter"):
             assert c.sources[role].data["arch_text"] == [
-                "edge in → n1: skip, node n3 takes the input and node n2"], role
+                "node n3 takes the input and node n2, edge in → n1: skip"], role
     finally:
         c.close()
 

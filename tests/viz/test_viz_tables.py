@@ -60,7 +60,7 @@ def test_history_objective_metric_and_hover_texts():
                 valid_acc=0.91234567, params=12)]
     d = tables.history_data(ts, objective="valid_acc")
     assert d["value"] == [0.91234567]
-    assert d["arch_text"] == ["a=conv, node n takes nodes x and y, lr=0.001"]
+    assert d["arch_text"] == ["node n takes nodes x and y, a=conv, lr=0.001"]
     assert d["metrics_text"] == ["valid_acc=0.9123, params=12"]
     long = tables.arch_text({f"k{i}": "x" * 20 for i in range(20)})
     assert len(long) == tables.TEXT_LIMIT and long.endswith("\u2026")
@@ -86,10 +86,23 @@ def test_hover_texts_read_an_input_choice_in_words():
     input where the chart knows it."""
     arch = {"1<-0": "skip", "n3.inputs": ["in", "n2"], "lr": 0.001}
     assert tables.arch_text(arch, input_node="in") == (
-        "edge 0 → 1: skip, node n3 takes the input and node n2, lr=0.001")
-    assert tables.arch_text(arch) == "edge 0 → 1: skip, node n3 takes nodes in and n2, lr=0.001"
+        "node n3 takes the input and node n2, edge 0 → 1: skip, lr=0.001")
+    assert tables.arch_text(arch) == "node n3 takes nodes in and n2, edge 0 → 1: skip, lr=0.001"
     assert tables.arch_text({"n3.inputs": []}) == "node n3 takes no input"
     assert tables.arch_text({"n3.inputs": "n1"}) == "n3.inputs=n1"  # not a choice's list
+
+
+def test_a_darts_cell_hover_shows_its_input_choice_before_the_limit():
+    """darts_cell's nine edges take about 250 characters: its hover was cut at 160 in
+    the sixth edge ('edge n2 → n3: skip_…', artifacts/teacher2-closed-hover.png) and never
+    showed which inputs node n3 takes. The input choice now comes first."""
+    from nasbench_ui import spaces
+
+    space = spaces.darts_cell()
+    arch = space.sample(__import__("random").Random(1))
+    text = tables.arch_text(arch, input_node=space.input)
+    assert text.startswith("node n3 takes "), text
+    assert len(text) == tables.TEXT_LIMIT and text.endswith("\u2026")
 
 
 def test_history_memo_reuses_texts_of_finished_trials_only():
