@@ -21,6 +21,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from ..weights import safe_name
 from .text import SafeHTML, error_html, markup
 
 
@@ -43,9 +44,12 @@ class ExportPanel(w.HBox):
                          layout=w.Layout(flex_flow="row wrap", align_items="center"))
 
     def attach(self, experiment: Any) -> None:
-        """Export from ``experiment`` (its folder defaults to ``exports/<name>``)."""
+        """Export from ``experiment`` (its folder defaults to ``exports/<name>``, the name
+        as :func:`~nasbench_ui.weights.safe_name` writes it: a stored run's name may come
+        from someone else's store, and '../..' or '/home/you' would put the folder
+        anywhere, its model.py and weights.pt overwritten by Export best)."""
         self.experiment = experiment
-        self.folder.value = str(Path("exports") / experiment.name)
+        self.folder.value = str(Path("exports") / safe_name(str(experiment.name)))
         self.button.disabled = False
         self.message.value = ""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nasbench_ui as nb
 from nasbench_ui.ui.export_panel import ExportPanel
 
@@ -40,3 +42,18 @@ def test_the_workbench_shows_the_export_under_the_architecture(tmp_path):
     wb = nb.Workbench(storage=":memory:")
     wb.attach(exp)
     assert wb.export in wb.view_panel.children and wb.export.experiment is exp
+
+
+def test_a_stored_runs_name_never_puts_the_default_folder_outside_exports():
+    """A run's name comes from the store, which may be someone else's: '../..' or an
+    absolute path put the default folder anywhere, and Export best overwrote the
+    model.py and weights.pt there."""
+    from types import SimpleNamespace
+
+    panel = ExportPanel()
+    for name in ("../../../tmp/x", "/home/you/project", "..", "a/../../b"):
+        panel.attach(SimpleNamespace(name=name))
+        folder = Path(panel.folder.value)
+        assert folder.parent == Path("exports") and folder.name not in ("", ".", ".."), folder
+    panel.attach(SimpleNamespace(name="random-nb201-3"))
+    assert panel.folder.value == str(Path("exports") / "random-nb201-3")  # plain names kept
