@@ -138,8 +138,9 @@ class DiffView(w.VBox):
         n = self.selected
         if n not in self.trials:
             return
-        parent = (self.trials[n].meta or {}).get("parent")
-        self.compare(n, parent if parent in self.trials else (self.b.value if self.b.value is not None else n))
+        parent = (self.trials[n].meta or {}).get("parent")  # from the store: any JSON
+        known = type(parent) is int and parent in self.trials
+        self.compare(n, parent if known else (self.b.value if self.b.value is not None else n))
 
     def _redraw(self) -> None:
         ta, tb = self.trials.get(self.a.value), self.trials.get(self.b.value)

@@ -79,8 +79,12 @@ class LivePanels:
         origin = (f" · child of trial {meta['parent']}: changed "
                   f"{change_text(meta.get('mutation'))}" if meta.get("parent") is not None else "")
         lead = f"{why}: " if why else ""
-        self.arch_view.show(trial.arch, title=f"{lead}trial {trial.number} · "
-                                              f"{trial.state.name} · value {v}{origin}")
+        try:
+            self.arch_view.show(trial.arch, title=f"{lead}trial {trial.number} · "
+                                                  f"{trial.state.name} · value {v}{origin}")
+        except ValueError as e:  # a stored architecture that does not fit this space
+            self.arch_view.show(None, title=f"{lead}trial {trial.number}: its architecture "
+                                            f"does not fit this space ({e})")
         self.diff.set_selected(trial.number)
         if highlight:
             self.charts.select(trial.number)
