@@ -29,6 +29,12 @@ from .text import Markup, SafeHTML, error_html, join, markup
 _HIDDEN = ("arch",)
 ROW_HEIGHT = 24
 CELL_WIDTH = 220  # px: a longer cell is cut to one line (whole text on hover)
+#: what a cell sends to the page: CSS cuts a long one to one line anyway, and a stored
+#: metric (a store may be someone else's) may be megabytes; its hover text is cut too
+CELL_CHARS = 200
+TITLE_CHARS = 2000
+#: columns shown (a store's trials may carry thousands of metric names); the CSV has all
+MAX_COLUMNS = 60
 _HEADERS = {"number": "trial", "value": "objective", "duration_s": "time (s)"}
 _STYLE = Markup(
     "<style>"
@@ -79,8 +85,15 @@ def cell_text(column: str, value: Any) -> str:
     return human_value(column, value)
 
 
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _cell(column: str, value: Any) -> Markup:
     text = cell_text(column, value)
+    if len(text) > CELL_CHARS:  # a long text: cut here, its hover text at TITLE_CHARS
+        return markup("<td title='{}'>{}</td>", _cut(text, TITLE_CHARS),
+                      _cut(text, CELL_CHARS))
     if column == "state" and text:
         color = STATE_COLORS.get(text.upper(), "#6b7280")
         return markup("<td><span class='nbui-state-tag' style='background:{}' title='{}'>"
@@ -116,7 +129,7 @@ class TrialsTable(w.VBox):
 
     def show(self, frame: pd.DataFrame) -> None:
         self.frame = frame
-        cols = [c for c in frame.columns if c not in _HIDDEN]
+        cols = [c for c in frame.columns if c not in _HIDDEN][:MAX_COLUMNS]
         if self._cols != cols and cols:
             keep = self.sort_by.value if self.sort_by.value in cols else "number"
             self._cols = cols
@@ -137,6 +150,8 @@ class TrialsTable(w.VBox):
             self.html.value = Markup("<i>no trials yet</i>")
             return
         shown = df.head(self.max_rows)
+        hidden = max(0, len(shown.columns) - MAX_COLUMNS)
+        shown = shown.iloc[:, :MAX_COLUMNS]
         head = join("", (markup("<th title='{}'>{}</th>", c, header_text(c))
                          for c in shown.columns))
         cols = list(shown.columns)
@@ -145,6 +160,9 @@ class TrialsTable(w.VBox):
             cells = join("", (_cell(c, v) for c, v in zip(cols, values, strict=True)))
             rows.append(markup("<tr>{}</tr>", cells))
         more = markup("<i>{} more rows</i>", len(df) - len(shown)) if len(df) > len(shown) else ""
+        if hidden:
+            more = markup("{}<br><i>{} more columns: Export CSV writes them all</i>", more,
+                          hidden)
         self.html.value = _STYLE + markup(
             "<table class='nbui-trials'><thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}",
             head, join("", rows), more)

@@ -57,3 +57,25 @@ def test_the_workbench_shows_stored_rungs() -> None:
         (0, "r0"), (1, "r0"), (1, "r1")]
     wb.close_search()
     wb.charts.close()
+
+
+def test_a_huge_stored_metric_and_thousands_of_columns_stay_small_in_the_page(tmp_path):
+    """A store may be someone else's: a 2 M-character metric went to the page whole,
+    twice (cell and hover), and 5,000 metric names made a 5,000-column table and a
+    5,000-option sort menu. Cells and hovers are cut, columns capped; the CSV has all."""
+    import pandas as pd
+
+    from nasbench_ui.ui.table import CELL_CHARS, MAX_COLUMNS, TITLE_CHARS, TrialsTable
+
+    note = "x" * 2_000_000
+    frame = pd.DataFrame({"number": [0, 1], "value": [0.5, 0.9], "note": [note, "short"],
+                          **{f"m{i}": [i, i] for i in range(5000)}})
+    t = TrialsTable()
+    t.show(frame)
+    page = str(t.html.value)
+    assert len(page) < 100_000, len(page)
+    assert "x" * (CELL_CHARS - 1) + "…" in page and "x" * TITLE_CHARS not in page
+    assert "short" in page and len(t.sort_by.options) == MAX_COLUMNS
+    assert f"{5003 - MAX_COLUMNS} more columns" in page
+    written = pd.read_csv(t.export(tmp_path / "all.csv"))
+    assert len(written.columns) == 5003 and written["note"][0] == note
