@@ -44,10 +44,12 @@ from .forms import FieldError, OptionsForm
 from .pace import PACED_ESTIMATORS, SPEEDS, WATCHABLE_RATE, auto_pace, default_speed, fmt_eta
 from .text import Markup, SafeHTML, error_html, join, markup, status_html
 
-__all__ = ["LOCKABLE", "PACED_ESTIMATORS", "SPEEDS", "WATCHABLE_RATE", "ControlPanel",
-           "auto_pace", "default_speed", "fmt_eta"]
+__all__ = ["LOCKABLE", "PACED_ESTIMATORS", "SPEEDS", "STATUS_MIN_HEIGHT", "WATCHABLE_RATE",
+           "ControlPanel", "auto_pace", "default_speed", "fmt_eta"]
 
 _STYLE = {"description_width": "80px"}
+#: the status line's least height: three of its lines (1.35 em each, text.WORKBENCH_STYLE)
+STATUS_MIN_HEIGHT = "4.05em"
 #: the parts of the panel a teacher can lock (``Workbench(lock=[...])``)
 LOCKABLE = ("dataset", "strategy", "estimator", "budget", "seed", "device")
 
@@ -123,7 +125,10 @@ class ControlPanel(w.VBox):
         self.progress_label.add_class("nbui-progress-label")
         self.status = SafeHTML(Markup("<span class='nbui-status'>ready</span>"))
         self.status.add_class("nbui-status-line")
-        self.status.layout = w.Layout(width="auto", min_height="40px")
+        # room for its three lines (the run and its status, the counts, the trial in
+        # flight) from the start: with the column layout the charts come right under it,
+        # and they moved a line up and down as "running: #n" came and went
+        self.status.layout = w.Layout(width="auto", min_height=STATUS_MIN_HEIGHT)
         # the time left: seconds this search ran since Start (paused time left out: the
         # clock runs from _t0 while running, _ran holds the spans before) and the trials
         # done when the clock started (a resumed run's earlier trials took no part of it)

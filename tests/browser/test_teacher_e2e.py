@@ -4,10 +4,13 @@ picked with the mouse, a trial count typed, Start, Pause, Resume and Stop presse
 
 - the status line never splits a count from its word ('0' at a line's end, 'failed' on
   the next): each of '7 complete', '0 pruned', '0 failed' reads on one line, while the
-  search runs, paused and stopped.
+  search runs, paused and stopped;
+- with the file browser open (the column layout: the charts under Start and the status
+  line), the charts hold still as the status line changes: 'ready', running with the
+  trial in flight ('running: #3', a third line), stopped.
 
 Screenshots (artifacts/): teacher-status-running.png, teacher-status-paused.png,
-teacher-status-stopped.png.
+teacher-status-stopped.png, teacher-column-running.png.
 """
 
 from __future__ import annotations
@@ -137,4 +140,33 @@ def test_the_status_line_never_splits_a_count_from_its_word(page: Page, console_
     _wait("the status line to say stopped", lambda: "stopped" in status.inner_text(), 60)
     _counts_on_one_line(page, "stopped")
     save_screenshot(page, "teacher-status-stopped")
+    assert_clean(page, console_log)
+
+
+def test_the_charts_hold_still_as_the_status_line_changes(page: Page, console_log,
+                                                           jupyter_server, tmp_path) -> None:
+    path = _notebook(tmp_path, jupyter_server.root_dir)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    open_notebook(page, jupyter_server, path)  # the file browser open: the column layout
+    run_all(page, timeout=120)
+    wb = page.locator(".nbui-workbench")
+    wb.locator(".nbui-charts canvas").first.wait_for(timeout=30_000)
+    start = wb.locator("button.nbui-start")
+    start.evaluate("(e) => e.scrollIntoView({block: 'start'})")
+    charts = wb.locator(".nbui-charts").first
+    status = wb.locator(".nbui-status-line")
+
+    def top() -> float:
+        return round(charts.bounding_box()["y"], 1)
+
+    tops = {"ready": top()}
+    start.click()
+    _wait("a trial in flight on the status line", lambda: "running: #" in status.inner_text(), 60)
+    tops["running: #n"] = top()
+    page.mouse.move(5, 5)
+    save_screenshot(page, "teacher-column-running")
+    wb.locator("button.nbui-stop").click()
+    _wait("the status line to say stopped", lambda: "stopped" in status.inner_text(), 60)
+    tops["stopped"] = top()
+    assert len(set(tops.values())) == 1, f"the charts moved with the status line: {tops}"
     assert_clean(page, console_log)
