@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,20 @@ def safe_name(name: str) -> str:
 
 
 def weights_dir(db_path: str | Path, experiment: str) -> Path:
-    """The folder of an experiment's weights (see the module docstring)."""
+    """The folder of an experiment's weights (see the module docstring).
+
+    A ``<store>.weights`` that is a symbolic link is refused: a shared folder could ship
+    one pointing anywhere, and saving (and replacing) weights would write there.
+
+    Example:
+        >>> weights_dir("runs/a.db", "../x").name.startswith("x-")
+        True
+    """
     root = Path(f"{db_path}.weights")
+    if root.is_symlink():
+        raise ValueError(f"the weights folder {root} is a symbolic link (to "
+                         f"{os.readlink(root)!r}); a store's weights are kept in a real "
+                         "folder beside it: remove the link")
     folder = root / safe_name(experiment)
     if root.resolve() not in folder.resolve().parents:
         raise ValueError(f"the weights folder of {experiment!r} would leave {root}")
