@@ -358,13 +358,10 @@ def test_the_search_process_runs_without_handing_over_the_gil(tmp_path):
     assert there.yield_gil is False and there.pace == 4.0
 
 
-def test_a_stop_while_the_process_starts_returns_at_once_and_runs_nothing(tmp_path,
-                                                                          monkeypatch):
-    """Stop pressed while the search's process is still starting (its imports take
-    seconds, more on a busy machine): the kernel does not wait for the process, the
-    status says "stopping" at once and never goes back to "running", and no trial
-    runs. The process's start is held on an event here, so the test does not depend
-    on how long its imports take."""
+@pytest.fixture
+def held_start(monkeypatch):
+    """The search process's start is written only once the returned event is set: the
+    process waits for it as it would while importing, however long its imports take."""
     from nasbench_ui.engine import child_run
 
     go = threading.Event()
@@ -375,6 +372,18 @@ def test_a_stop_while_the_process_starts_returns_at_once_and_runs_nothing(tmp_pa
         send_spec(self, line)
 
     monkeypatch.setattr(child_run.ChildRun, "_send_spec", held)
+    yield go
+    go.set()
+
+
+def test_a_stop_while_the_process_starts_returns_at_once_and_runs_nothing(tmp_path,
+                                                                          held_start):
+    """Stop pressed while the search's process is still starting (its imports take
+    seconds, more on a busy machine): the kernel does not wait for the process, the
+    status says "stopping" at once and never goes back to "running", and no trial
+    runs. The process's start is held on an event here, so the test does not depend
+    on how long its imports take."""
+    go = held_start
     exp = _exp(tmp_path, trials=50, seconds=0.2)
     statuses = []
     exp.observe(lambda e: e.kind == "status" and statuses.append(e.data["status"]))
@@ -393,22 +402,13 @@ def test_a_stop_while_the_process_starts_returns_at_once_and_runs_nothing(tmp_pa
 
 
 def test_a_pause_while_the_process_starts_returns_at_once_and_holds_it(tmp_path,
-                                                                      monkeypatch):
+                                                                      held_start):
     """Pause pressed while the search's process is still starting: the kernel does not
     wait for it (before, pause() blocked until the process answered), the status says
     "paused" at once, the process's own first "running" (from before it read the pause)
     does not undo it, and the search holds until resume. The start is held on an event,
     as in the stop test above."""
-    from nasbench_ui.engine import child_run
-
-    go = threading.Event()
-    send_spec = child_run.ChildRun._send_spec
-
-    def held(self, line):
-        go.wait(60)
-        send_spec(self, line)
-
-    monkeypatch.setattr(child_run.ChildRun, "_send_spec", held)
+    go = held_start
     exp = _exp(tmp_path, trials=4, seconds=0.2)
     statuses = []
     exp.observe(lambda e: e.kind == "status" and statuses.append(e.data["status"]))
