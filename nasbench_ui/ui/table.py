@@ -59,23 +59,31 @@ def header_text(column: str) -> str:
     Example:
         >>> header_text("number"), header_text("flops"), header_text("3<-1")
         ('trial', 'FLOPs', '1 → 3')
+        >>> header_text("n3.inputs")
+        'inputs of n3'
     """
     if column in _HEADERS:
         return _HEADERS[column]
+    if column.endswith(".inputs"):  # an input choice's stored label (InputChoice)
+        return f"inputs of {column[:-len('.inputs')]}"
     label = metric_label(column)
     return edge_text(label) if label == column else label
 
 
 def cell_text(column: str, value: Any) -> str:
     """A cell's text: parameters and FLOPs in k / M, milliseconds with "ms", floats to 4
-    digits, nothing for a missing value.
+    digits, a list (an input choice's nodes) as its items, nothing for a missing value.
 
     Example:
         >>> cell_text("params", 135012), cell_text("value", 0.91234), cell_text("error", None)
         ('135 k', '0.9123', '')
+        >>> cell_text("n3.inputs", ["in", "n2"])
+        'in, n2'
     """
     if value is None or (isinstance(value, float) and value != value):
         return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     if column in ("number", "worker", "rung"):

@@ -79,3 +79,19 @@ def test_a_huge_stored_metric_and_thousands_of_columns_stay_small_in_the_page(tm
     assert f"{5003 - MAX_COLUMNS} more columns" in page
     written = pd.read_csv(t.export(tmp_path / "all.csv"))
     assert len(written.columns) == 5003 and written["note"][0] == note
+
+
+def test_an_input_choice_reads_as_names_not_a_python_list() -> None:
+    """darts_cell's input choice showed in the Trials tab as a Python list under its stored
+    label: 'n3.inputs' over "['in', 'n2']" (artifacts/teacher2-closed-trials.png). The
+    header now reads 'inputs of n3' and the cell 'in, n2'."""
+    from nasbench_ui.ui.table import header_text
+
+    assert header_text("n3.inputs") == "inputs of n3"
+    assert cell_text("n3.inputs", ["in", "n2"]) == "in, n2"
+    assert cell_text("n3.inputs", ("n1",)) == "n1"
+    table = TrialsTable()
+    table.show(results_frame([Trial(0, TrialState.COMPLETE, {"n3.inputs": ["in", "n2"]}, 0.5,
+                                    {"params": 10})]))
+    assert "inputs of n3" in table.html.value
+    assert "in, n2" in table.html.value and "[" not in table.html.value.split("<tbody>")[-1]
