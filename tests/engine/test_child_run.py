@@ -71,8 +71,8 @@ def test_pause_resume_steer_and_stop_reach_the_process(tmp_path):
         held = len(exp.finished_trials())
         time.sleep(0.6)
         assert len(exp.finished_trials()) == held  # nothing runs while paused
-        exp.resume()
-        _wait(lambda: len(exp.finished_trials()) > held)
+        # steered while paused, so the budget is in place before any trial runs again
+        # (set after resume, 2 more trials of 0.04 s had finished under CI's load)
         exp.set_budget(trials=held + 3)
         assert exp.config.trials == held + 3  # the stored config, as the process steered
         with pytest.raises(ValueError, match="trials"):
@@ -81,6 +81,7 @@ def test_pause_resume_steer_and_stop_reach_the_process(tmp_path):
             exp.switch_strategy(object())
         exp.set_constraints({"params": {"max": 10**9}})
         assert exp.config.constraints == {"params": {"max": 10**9}}
+        exp.resume()
         exp.wait(120)  # the lowered budget ends it
     finally:
         exp.stop()
