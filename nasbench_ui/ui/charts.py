@@ -268,10 +268,8 @@ class LiveCharts:
     def _new_tables(self) -> LiveTables:
         self._top_sent = None
         self._curved = []
-        # the hovers call the space's input node the input (the memo is reset with the space)
         return LiveTables(self.objective, self.maximize, self.x, self.top_k, self._memo,
-                          texts=False,
-                          input_node=None if self.space is None else self.space.input)
+                          texts=False)
 
     def _resend(self) -> None:
         """Re-send every changeable value whole (a view that rendered late)."""

@@ -68,15 +68,13 @@ class LiveTables:
 
     ``objective`` names the plotted value ("value" or a metric), ``maximize`` its
     direction, ``x`` the scatter's cost metric (always minimised), ``top_k`` how many best
-    trials ``top`` keeps. ``memo`` caches hover texts (see ``viz.trials.texts``);
-    ``input_node``, the space's input node, is called the input there (``arch_text``).
+    trials ``top`` keeps. ``memo`` caches hover texts (see ``viz.trials.texts``).
     ``texts=False`` leaves the text columns out of both tables (a chart that formats
     the texts of only the rows it draws: :meth:`texts_of`).
     """
 
     def __init__(self, objective: str = "value", maximize: bool = True, x: str = "params",
-                 top_k: int = 10, memo: Memo | None = None, texts: bool = True,
-                 input_node: str | None = None) -> None:
+                 top_k: int = 10, memo: Memo | None = None, texts: bool = True) -> None:
         if not isinstance(objective, str) or not isinstance(x, str):
             raise ValueError(f"objective and x must be metric names (str), got {objective!r} "
                              f"and {x!r}")
@@ -84,7 +82,6 @@ class LiveTables:
             raise ValueError(f"top_k must be a positive int, got {top_k!r}")
         self.objective, self.maximize, self.x, self.top_k = objective, maximize, x, top_k
         self.memo: Memo = {} if memo is None else memo
-        self.input_node = input_node
         self._pick = better(maximize)
         self._ysign = -1.0 if maximize else 1.0  # the front minimises (x, ysign * y)
         self._texts = texts
@@ -137,7 +134,7 @@ class LiveTables:
             >>> "arch_text" in lt.history, lt.texts_of(0, "COMPLETE")[0]
             (False, 'e=conv')
         """
-        return texts(self._done[number], state, self.memo, self.input_node)
+        return texts(self._done[number], state, self.memo)
 
     @property
     def top(self) -> list[Trial]:
@@ -257,7 +254,7 @@ class LiveTables:
         row: tuple = (t.number, metric(t, self.objective), st,
                       STATE_COLORS.get(st, "#000000"), math.nan)
         if self._texts:
-            row += texts(t, st, self.memo, self.input_node)
+            row += texts(t, st, self.memo)
         self._widen("history", t.number, row[1])
         if i < len(numbers):  # an insert shifts the rows after it
             self._changed_from("history", i)
@@ -290,7 +287,7 @@ class LiveTables:
         p["color"].append(STATE_COLORS["COMPLETE"])
         p["state"].append("COMPLETE")
         if "arch_text" in p:
-            at, mt = texts(t, "COMPLETE", self.memo, self.input_node)
+            at, mt = texts(t, "COMPLETE", self.memo)
             p["arch_text"].append(at)
             p["metrics_text"].append(mt)
         removed = self._front.add(xv, self._ysign * yv, row, t.number, yv)

@@ -18,8 +18,8 @@ from nasbench_ui.storage.trial import Trial, TrialState
 
 __all__ = [
     "NAN", "PARETO_COLOR", "STATE_COLORS", "TEXT_LIMIT", "Memo", "arch_text", "better",
-    "check_trials", "edge_text", "inputs_text", "metric", "metrics_text", "num", "state_name",
-    "texts", "words_list",
+    "check_trials", "cut_items", "cut_words", "edge_text", "inputs_text", "metric",
+    "metrics_text", "num", "state_name", "texts", "words_list",
 ]
 
 STATE_COLORS = {
@@ -88,8 +88,47 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _truncate(s: str, limit: int) -> str:
-    return s if len(s) <= limit else s[: limit - 1] + "\u2026"
+def cut_words(s: str, limit: int) -> str:
+    """``s`` cut to at most ``limit`` characters at a word boundary, with an ellipsis
+    (a text without a space in its second half is cut at the limit).
+
+    Example:
+        >>> cut_words("the quick brown fox", 14), cut_words("abcdefghij", 5)
+        ('the quick…', 'abcd…')
+    """
+    if len(s) <= limit:
+        return s
+    head = s[: limit - 1]
+    space = head.rfind(" ")
+    if space > limit // 2:
+        head = head[:space].rstrip(" ,;:")
+    return head + "\u2026"
+
+
+def cut_items(items: Sequence[str], limit: int) -> str:
+    """``items`` joined by ", ", cut to at most ``limit`` characters after the last whole
+    item that fits (then ``, …``): a hover cut mid-word read ``edge n1 → n3: se…``. Where
+    the whole items would keep less than half of ``limit``, the text is cut at a word
+    (:func:`cut_words`).
+
+    Example:
+        >>> cut_items(["edge 0 → 1: skip", "edge 0 → 2: conv"], 30)
+        'edge 0 → 1: skip, …'
+        >>> cut_items(["a", "b"], 30)
+        'a, b'
+    """
+    text = ", ".join(items)
+    if len(text) <= limit:
+        return text
+    kept = ""
+    for item in items:
+        longer = f"{kept}, {item}" if kept else item
+        if len(longer) + len(", \u2026") > limit:
+            break
+        kept = longer
+    if len(kept) > limit // 2:
+        return kept + ", \u2026"
+    return cut_words(text, limit)
 
 
 def edge_text(label: str) -> str:
@@ -137,36 +176,38 @@ def inputs_text(node: str, kept: Sequence[str], input_node: str | None = None) -
     return f"node {node} takes {' and '.join(words)}"
 
 
-def _decision(label: str, value: Any, input_node: str | None) -> str:
+def _decision(label: str, value: Any) -> str:
     m = _EDGE.match(label) if type(label) is str else None
     if m is not None:
         return f"edge {m.group(2)} → {m.group(1)}: {_fmt(value)}"
     m = _INPUTS.match(label) if type(label) is str else None
     if m is not None and isinstance(value, (list, tuple)):
-        return inputs_text(m.group(1), value, input_node)
+        return f"inputs of {m.group(1)}: {words_list([str(v) for v in value]) or 'none'}"
     return f"{label}={_fmt(value)}"
 
 
-def arch_text(arch: dict[str, Any], limit: int = TEXT_LIMIT,
-              input_node: str | None = None) -> str:
-    """A short text of an architecture for a person (truncated with an ellipsis): an
-    edge's decision reads ``edge 0 → 1: op``, an input choice (``n3.inputs``) which
-    nodes the node takes (:func:`inputs_text`, the space's ``input_node`` called the
-    input), any other ``label=value``. Input choices come first: a cell's edges run past
-    ``limit`` (darts_cell's nine take about 250 characters), and the choice came last,
-    cut off. The stored labels (``1<-0``) stay in the architecture itself.
+def arch_text(arch: dict[str, Any], limit: int = TEXT_LIMIT) -> str:
+    """A short text of an architecture for a person, cut after the last whole item that
+    fits ``limit`` (:func:`cut_items`): an edge's decision reads ``edge 0 → 1: op``, an
+    input choice (``n3.inputs``) ``inputs of n3: in and n2`` (the Trials table's column
+    ``inputs of n3``; a report, which does not know the space's input node, read ``node
+    n3 takes nodes in and n2``), any other ``label=value``. Input choices come first: a
+    cell's edges run past ``limit`` (darts_cell's nine take about 250 characters), and
+    the choice came last, cut off. The stored labels (``1<-0``) stay in the architecture
+    itself.
 
     Example:
-        >>> arch_text({"1<-0": "skip", "n3.inputs": ["in", "n2"], "lr": 0.001}, input_node="in")
-        'node n3 takes the input and node n2, edge 0 → 1: skip, lr=0.001'
+        >>> arch_text({"1<-0": "skip", "n3.inputs": ["in", "n2"], "lr": 0.001})
+        'inputs of n3: in and n2, edge 0 → 1: skip, lr=0.001'
     """
     items = sorted(arch.items(), key=lambda kv: not (type(kv[0]) is str and _INPUTS.match(kv[0])))
-    return _truncate(", ".join(_decision(k, v, input_node) for k, v in items), limit)
+    return cut_items([_decision(k, v) for k, v in items], limit)
 
 
 def metrics_text(metrics: dict[str, Any], limit: int = TEXT_LIMIT) -> str:
-    """A short ``key=value, ...`` text of a trial's metrics (numbers to 4 digits)."""
-    return _truncate(", ".join(f"{k}={_fmt(v)}" for k, v in metrics.items()), limit)
+    """A short ``key=value, ...`` text of a trial's metrics (numbers to 4 digits), cut
+    after the last whole item that fits ``limit`` (:func:`cut_items`)."""
+    return cut_items([f"{k}={_fmt(v)}" for k, v in metrics.items()], limit)
 
 
 def better(maximize: bool):
@@ -176,14 +217,12 @@ def better(maximize: bool):
 Memo = dict[tuple[int, str], tuple[str, str]]
 
 
-def texts(t: Trial, st: str, memo: Memo | None,
-          input_node: str | None = None) -> tuple[str, str]:
-    """(arch_text, metrics_text) of a trial; a finished trial's are kept in ``memo`` (one
-    memo per space: ``input_node`` is its input node, see :func:`arch_text`)."""
+def texts(t: Trial, st: str, memo: Memo | None) -> tuple[str, str]:
+    """(arch_text, metrics_text) of a trial; a finished trial's are kept in ``memo``."""
     if memo is None or st == "RUNNING":
-        return arch_text(t.arch, input_node=input_node), metrics_text(t.metrics)
+        return arch_text(t.arch), metrics_text(t.metrics)
     key = (t.number, st)
     got = memo.get(key)
     if got is None:
-        got = memo[key] = (arch_text(t.arch, input_node=input_node), metrics_text(t.metrics))
+        got = memo[key] = (arch_text(t.arch), metrics_text(t.metrics))
     return got

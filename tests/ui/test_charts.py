@@ -67,7 +67,7 @@ def test_history_grows_one_row_per_finished_trial(charts):
 
 def test_the_hovers_read_an_input_choice_in_words():
     """darts_cell's node n3 keeps 2 of its inputs: the hover of history and scatter read
-    'n3.inputs=[in,n2]'; they now read as the architecture view's notes do."""
+    'n3.inputs=[in,n2]'; they now read 'inputs of n3: in and n2', the Trials table's column name."""
     c = LiveCharts(spaces.darts_cell(), interval=0.1)
     try:
         arch = {"n1<-in": "skip", "n3.inputs": ["in", "n2"]}
@@ -75,7 +75,7 @@ def test_the_hovers_read_an_input_choice_in_words():
         c.flush()
         for role in ("history", "scatter"):
             assert c.sources[role].data["arch_text"] == [
-                "node n3 takes the input and node n2, edge in → n1: skip"], role
+                "inputs of n3: in and n2, edge in → n1: skip"], role
     finally:
         c.close()
 

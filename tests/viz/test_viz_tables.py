@@ -60,10 +60,10 @@ def test_history_objective_metric_and_hover_texts():
                 valid_acc=0.91234567, params=12)]
     d = tables.history_data(ts, objective="valid_acc")
     assert d["value"] == [0.91234567]
-    assert d["arch_text"] == ["node n takes nodes x and y, a=conv, lr=0.001"]
+    assert d["arch_text"] == ["inputs of n: x and y, a=conv, lr=0.001"]
     assert d["metrics_text"] == ["valid_acc=0.9123, params=12"]
     long = tables.arch_text({f"k{i}": "x" * 20 for i in range(20)})
-    assert len(long) == tables.TEXT_LIMIT and long.endswith("\u2026")
+    assert len(long) <= tables.TEXT_LIMIT and long.endswith("\u2026")
 
 
 def test_hover_texts_name_an_edge_in_words_and_fit_the_limit():
@@ -80,16 +80,17 @@ def test_hover_texts_name_an_edge_in_words_and_fit_the_limit():
 
 
 def test_hover_texts_read_an_input_choice_in_words():
-    """A hover read the input choice as code ('n3.inputs=[in,n2]') while the
-    architecture view's notes read 'node n3 takes the input and node n2'
-    (labels.inputs_text): the hover now says the same, the space's input node called the
-    input where the chart knows it."""
+    """A report's hover read darts_cell's input choice as 'node n3 takes nodes in and n2'
+    (the report did not know the space's input node, 'in', and called it a node). A hover
+    now reads it under the Trials table's column name, 'inputs of n3: in and n2',
+    whatever the chart knows of the space."""
     arch = {"1<-0": "skip", "n3.inputs": ["in", "n2"], "lr": 0.001}
-    assert tables.arch_text(arch, input_node="in") == (
-        "node n3 takes the input and node n2, edge 0 → 1: skip, lr=0.001")
-    assert tables.arch_text(arch) == "node n3 takes nodes in and n2, edge 0 → 1: skip, lr=0.001"
-    assert tables.arch_text({"n3.inputs": []}) == "node n3 takes no input"
+    assert tables.arch_text(arch) == "inputs of n3: in and n2, edge 0 → 1: skip, lr=0.001"
+    assert tables.arch_text({"n3.inputs": []}) == "inputs of n3: none"
     assert tables.arch_text({"n3.inputs": "n1"}) == "n3.inputs=n1"  # not a choice's list
+    d = tables.history_data([trial(0, C, 0.5, arch={"n3.inputs": ["in", "n2"]})])
+    assert d["arch_text"] == ["inputs of n3: in and n2"]
+    assert not any("nodes in" in t for t in d["arch_text"])
 
 
 def test_a_darts_cell_hover_shows_its_input_choice_before_the_limit():
@@ -100,9 +101,35 @@ def test_a_darts_cell_hover_shows_its_input_choice_before_the_limit():
 
     space = spaces.darts_cell()
     arch = space.sample(__import__("random").Random(1))
-    text = tables.arch_text(arch, input_node=space.input)
-    assert text.startswith("node n3 takes "), text
-    assert len(text) == tables.TEXT_LIMIT and text.endswith("\u2026")
+    text = tables.arch_text(arch)
+    assert text.startswith("inputs of n3: "), text
+    assert len(text) <= tables.TEXT_LIMIT and text.endswith("\u2026")
+
+
+def test_a_cut_hover_text_ends_after_a_whole_item_not_mid_word():
+    """A hover cut at TEXT_LIMIT (160) ended mid-word: '..., edge n1 → n3: se…'
+    (artifacts/teacher2-closed-hover.png). It now ends after the last whole item that
+    fits, then an ellipsis; a text with no place to cut is still cut at the limit."""
+    from nasbench_ui import spaces
+
+    space = spaces.darts_cell()
+    rng = __import__("random").Random(1)
+    for _ in range(20):
+        arch = space.sample(rng)
+        text = tables.arch_text(arch)
+        whole = tables.arch_text(arch, limit=10_000)
+        assert len(text) <= tables.TEXT_LIMIT and text.endswith(", \u2026"), text
+        kept = text[:-len(", \u2026")]
+        assert whole.startswith(kept + ", "), (text, whole)  # whole items only
+        assert len(kept) > tables.TEXT_LIMIT // 2
+    metrics = tables.metrics_text({f"metric_{i}": 0.123456 for i in range(30)})
+    assert metrics.endswith(", \u2026") and len(metrics) <= tables.TEXT_LIMIT
+    assert metrics[:-3].split(", ")[-1].startswith("metric_") \
+        and metrics[:-3].endswith("=0.1235"), metrics
+    one_word = tables.arch_text({"k": "x" * 400})
+    assert len(one_word) == tables.TEXT_LIMIT and one_word.endswith("\u2026")
+    words = tables.arch_text({"note": " ".join(["word"] * 60)})
+    assert words.endswith("word\u2026") and len(words) <= tables.TEXT_LIMIT, words
 
 
 def test_history_memo_reuses_texts_of_finished_trials_only():
