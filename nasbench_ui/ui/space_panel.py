@@ -27,11 +27,14 @@ from .arch_view import ArchView
 from .forms import HyperparameterForm
 from .graph_editor import GraphEditor
 from .sharing import disable_tree
+from .text import Markup, SafeHTML
 
-__all__ = ["CUSTOM", "SpacePanel"]
+__all__ = ["CUSTOM", "HEADING", "SpacePanel"]
 
 #: what the preset dropdown shows for a space that is no preset (an edited one)
 CUSTOM = "custom"
+#: the panel's heading (constant markup), in the form of the form's "Hyperparameters"
+HEADING = Markup("<b>Search space</b> (the graph of choices the search picks from)")
 
 
 class SpacePanel:
@@ -57,9 +60,14 @@ class SpacePanel:
         self.hparams.on_change(self._on_hparams)
         controls.set_space(space)  # the estimators offered for it
         shown = self.space_view if self.space_view is not None else self.editor
-        #: the panel's widget: dropdown, editor (or drawing), form
+        #: the panel's heading, as the search's ("Search") and the form's: in the bar
+        #: layout the preset moves up beside the workbench's title, and the editor stood
+        #: there with nothing to say what it was
+        self.heading = SafeHTML(HEADING)
+        self.heading.add_class("nbui-space-heading")
+        #: the panel's widget: heading, dropdown, editor (or drawing), form
         #: (the whole row: the search column goes under it, ``ui/workbench_layout.py``)
-        self.widget = w.VBox([self.preset, shown, self.hparams],
+        self.widget = w.VBox([self.heading, self.preset, shown, self.hparams],
                              layout=w.Layout(flex="1 1 100%"))
 
     @property

@@ -47,3 +47,19 @@ def test_the_workbench_marks_the_parts_the_page_places() -> None:
     assert wb.controls.start_button in run.children[0].children  # Start ends the column
     assert run.children[-2:] == (wb.controls.status, wb.controls.notice)
     wb.close_search()
+
+
+def test_the_space_panel_has_a_heading_like_the_other_panels() -> None:
+    """In the bar layout the space panel comes after the live views, its preset dropdown
+    moved up beside the workbench's title: the graph editor stood there with no heading,
+    and a teacher could not tell what the panel was. It now opens with a bold heading, as
+    "Search" and "Hyperparameters" do (the page: tests/browser/test_teacher_e2e.py)."""
+    wb = nb.Workbench(storage=":memory:")
+    heading, *rest = wb.space_panel.children
+    assert "nbui-space-heading" in heading._dom_classes
+    assert heading.value.startswith("<b>Search space</b>"), heading.value
+    assert rest[:2] == [wb.preset, wb.editor]
+    search_heading = wb.controls.fields_group.children[0]
+    assert search_heading.value == "<b>Search</b>"  # the same form as the search's
+    wb.close_search()
+
