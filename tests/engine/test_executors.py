@@ -81,13 +81,36 @@ def test_thread_executor_runs_one_work_at_a_time_on_the_polling_thread():
     ex.close()
 
 
+class Held:
+    """Waits for ``release``, which no test sets, checking for a stop; notes whether a
+    stop cut it (``cut``) or it ran to its end (``ran_out``). ``liveness_s`` only guards
+    against a hang: past it, it gives up waiting and returns, as a finished trial."""
+
+    def __init__(self, liveness_s: float = 30.0):
+        self.release, self.liveness_s = threading.Event(), liveness_s
+        self.cut = self.ran_out = False
+
+    def estimate(self, arch, ctx):
+        give_up = time.monotonic() + self.liveness_s
+        while not self.release.wait(0.005) and time.monotonic() < give_up:
+            try:
+                ctx.check_stop()
+            except BaseException:
+                self.cut = True
+                raise
+        self.ran_out = True
+        return Estimate(0.5, {"valid_acc": 0.5})
+
+
 def test_thread_executor_times_out_through_should_stop():
-    ex = ThreadExecutor(Scripted(seconds=5.0), space=None, dataset=None, trial_timeout=0.1)
+    """The trial would never end on its own: it ended because ``check_stop`` raised at
+    its deadline (not timed: a slow machine only makes it later)."""
+    held = Held()
+    ex = ThreadExecutor(held, space=None, dataset=None, trial_timeout=0.1)
     ex.bind(LoopHooks())
     ex.submit(work())
-    t0 = time.monotonic()
     [done] = ex.poll(0.0)
-    assert time.monotonic() - t0 < 3
+    assert held.cut and not held.ran_out and not held.release.is_set()
     assert done.outcome.state is TrialState.FAILED
     assert done.outcome.error.startswith("timeout after 0.1 s")
 
