@@ -151,3 +151,27 @@ def test_run_all_prints_the_total_training_time_only_after_the_question(executed
             assert "CPU minutes" not in outputs_text(cell), cell.source
     assert re.search(r"training all 1,296 cells once took \d+ CPU minutes",
                      outputs_text(nb.cells[q + 1]))
+
+
+def test_the_darts_table_shows_each_edges_operation_whole(executed):
+    """Exercise 4 counts the edges of each derived cell that chose skip_connect: the table
+    above it shows one column per edge (``0 → 1``) holding that edge's operation, whole.
+    It showed the cell as one key string, which pandas cut at 50 characters
+    (``|skip_connect~0|+|skip_connect~0|skip_connect~…``): two of six edges readable."""
+    import nasbench_ui as nb
+
+    nb_, _ = executed
+    cell = next(c for c in nb_.cells if c.source.startswith("teaching.wait(darts"))
+    html = "".join(out.data.get("text/html", "") for out in cell.outputs
+                   if out.output_type == "execute_result")
+    space = nb.spaces.digits_cell()
+    for d in space.decisions:
+        assert f"<th>{d.edge.src} → {d.edge.dst}</th>" in html, (d.label, html)
+    rows = re.findall(r"<tr>\s*<th>(\d+)</th>((?:\s*<td>[^<]*</td>)+)", html)
+    assert len(rows) == 2, html  # DARTS_EPOCHS = 2, both finished within WAIT_S
+    ops = {op for d in space.decisions for op in d.edge.ops}
+    for _, tds in rows:
+        cells = re.findall(r"<td>([^<]*)</td>", tds)
+        assert len(cells) == len(space.decisions) + 1
+        assert set(cells[:-1]) <= ops, cells  # each an operation, not a cut string
+    assert "..." not in html and "…" not in html
