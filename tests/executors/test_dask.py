@@ -146,20 +146,30 @@ def test_missing_distributed_says_how_to_install(monkeypatch):
         nb.Experiment("nb201", workers=2)
 
 
-def test_worker_function_reports_a_timeout_and_returns_plain_json(sleepy):
+def test_worker_function_reports_a_timeout_and_returns_plain_json(sleepy, tmp_path):
+    """The trial waits at a gate that opens only after 30 s (a guard against a hang,
+    nothing more): cut at its 0.2 s timeout, it fails with no epoch reported, the gate
+    still shut (not timed: a slow machine only makes it later)."""
     import json
+    import threading
 
     from nasbench_ui.executors.worker import run_trial
 
     space = nb.spaces.nb201()
     arch = {label: "nor_conv_3x3" for label in space.labels}
+    gate = tmp_path / "gate"
     task = {"number": 3, "arch": arch, "space": space.to_dict(), "estimator": "test_sleepy",
-            "estimator_options": {"seconds": 5.0}, "estimator_module": "dask_estimators",
-            "estimator_class": "Sleepy", "dataset": "digits", "dataset_options": {},
-            "seed": 0, "device": "auto", "timeout": 0.2}
-    t0 = time.monotonic()
-    out = run_trial(task)
-    assert time.monotonic() - t0 < 3
+            "estimator_options": {"seconds": 0.0, "gate": str(gate)},
+            "estimator_module": "dask_estimators", "estimator_class": "Sleepy",
+            "dataset": "digits", "dataset_options": {}, "seed": 0, "device": "auto",
+            "timeout": 0.2}
+    liveness = threading.Timer(30.0, gate.touch)  # then it would complete: the test fails
+    liveness.start()
+    try:
+        out = run_trial(task)
+    finally:
+        liveness.cancel()
+    assert not gate.exists() and out["curve"] == []  # cut while it waited at the gate
     assert out["state"] == "FAILED" and out["error"].startswith("timeout after 0.2 s")
     import torch
 
