@@ -195,7 +195,10 @@ class RaceView(w.VBox):
                     "so their lines overlap there: the race gives every strategy the same "
                     "seed ({}), and {} starts by sampling at random, as {} does.",
                     s, n, base, self.race.seed, s, base))
-        self.note.value = join("<br>", lines)
+        # a paragraph's line spacing: ipywidgets gives an HTML widget's text the height
+        # of one widget row (28 px) per line, which splits a wrapped note into lines
+        # far apart
+        self.note.value = markup('<div style="line-height:1.35">{}</div>', join("<br>", lines))
         self.note.layout.display = None if lines else "none"
 
     def _show_status(self, curves: dict[str, list]) -> None:

@@ -55,6 +55,21 @@ LEGEND_JS = """() => {
 }"""
 
 
+#: the race note's wrapped text: how many lines it takes, its line height and font size
+#: (px), from the element that holds the text
+NOTE_SPACING_JS = """() => {
+    const note = document.querySelector('.nbui-race-note .widget-html-content');
+    let el = note;
+    while (el.firstElementChild && el.firstElementChild.textContent === el.textContent) {
+        el = el.firstElementChild;
+    }
+    const style = getComputedStyle(el);
+    const lineHeight = parseFloat(style.lineHeight) || 1.2 * parseFloat(style.fontSize);
+    return {lines: Math.round(el.getBoundingClientRect().height / lineHeight),
+            line_height: lineHeight, font_size: parseFloat(style.fontSize)};
+}"""
+
+
 def test_a_two_strategy_race_draws_two_curves(page, jupyter_server, console_log, tmp_path):
     path = tmp_path / "race.ipynb"
     book = nbformat.v4.new_notebook(
@@ -103,5 +118,10 @@ def test_a_two_strategy_race_draws_two_curves(page, jupyter_server, console_log,
     note.wait_for(state="visible", timeout=10_000)
     assert "evolution's first 5 trials are the architectures random tried first" \
         in note.inner_text(), note.inner_text()
+    # it reads as a paragraph: its wrapped lines sit a text line apart, not one widget
+    # row (28 px) apart as ipywidgets sets an HTML widget's line height
+    spacing = page.evaluate(NOTE_SPACING_JS)
+    assert spacing["lines"] >= 2, spacing  # the note wraps at this width
+    assert spacing["line_height"] <= 1.5 * spacing["font_size"], spacing
     save_screenshot(page, "race_two_curves")
     assert_clean(page, console_log)
