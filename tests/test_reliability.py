@@ -415,15 +415,30 @@ def test_pace_slows_a_tabular_search_to_real_time_times_n(tmp_path):
         paced.set_pace(0)
 
 
-def test_a_stop_ends_a_paced_wait_at_once():
+def test_a_stop_ends_a_paced_wait_at_once(monkeypatch):
+    """At a pace of 1e-9 the wait after the first trial is its cost_s times 1e9 seconds,
+    so the search ends only if the stop ends the wait; stop's join of 30 s is a guard
+    against a hang, not a bound (the stop comes once the wait has begun)."""
+    import threading
+
+    from nasbench_ui.engine import loop
+
+    waiting = threading.Event()
+    pace_wait = loop.pace_wait
+
+    def noted(pace, metrics, started, control):
+        waiting.set()
+        pace_wait(pace, metrics, started, control)
+
+    monkeypatch.setattr(loop, "pace_wait", noted)
     exp = nb.Experiment(nb.spaces.digits_cell(), strategy="random", estimator="tabular",
-                        estimator_options={"table": "digits"}, trials=50, pace=1e-3)
+                        estimator_options={"table": "digits"}, trials=50, pace=1e-9)
     exp.start()
-    _wait_for(lambda: len(exp.trials) >= 1)
-    t0 = time.monotonic()
-    exp.stop(timeout=10)
-    assert time.monotonic() - t0 < 2 and exp.status == "done"
-    assert len(exp.trials) <= 2
+    assert waiting.wait(30)  # the first trial is in and its paced wait has begun
+    exp.stop(timeout=30)
+    assert exp.status == "done" and not exp.running  # the wait, years long, ended
+    assert [t.state.name for t in exp.trials] == ["COMPLETE"]  # no trial after it
+    assert exp.trials[0].metrics["cost_s"] > 0
 
 
 def test_an_estimator_of_a_one_shot_strategy_refuses_other_strategies():
