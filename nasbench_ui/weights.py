@@ -107,7 +107,12 @@ def kept_numbers(exp: Any) -> list[int]:
 
 
 def load_weights(exp: Any, trial: Any) -> Any:
-    """Rebuild the trial's network and load its saved weights (None when none were kept)."""
+    """Rebuild the trial's network and load its saved weights (None when none were kept).
+
+    The space and the trial's architecture come from the store, which may be someone
+    else's: the network is built only when it holds exactly the tensors of the weights
+    file (:func:`build_to_fit`), else ValueError.
+    """
     import torch
 
     path = _db_path(exp)
@@ -117,8 +122,46 @@ def load_weights(exp: Any, trial: Any) -> Any:
     if not target.exists():
         return None
     ds = exp.dataset
-    model = exp.space.build(trial.arch, ds.input_shape, ds.num_classes)
-    state = torch.load(target, map_location="cpu", weights_only=True)
-    model.load_state_dict(state)
+    state = torch.load(target, map_location="cpu", weights_only=True, mmap=True)
+    model = build_to_fit(exp.space, trial.arch, ds.input_shape, ds.num_classes, state,
+                         f"{target.name} (trial {int(trial.number)}'s weights)")
     model.eval()
+    return model
+
+
+def build_to_fit(space: Any, arch: dict[str, Any], input_shape: tuple[int, ...],
+                 num_classes: int, state: Any, name: str, stack: Any = None) -> Any:
+    """``space.build(arch, ...)`` with the weights ``state`` loaded, built only when its
+    tensors are exactly those of ``state`` (the weights file ``name``): never larger than
+    that file.
+
+    A space, an architecture or a saved description from a shared store may name any
+    network: a layer of ten million units, a million channels, a billion classes took all
+    of a small machine's memory before an allocation failed. The network is laid out
+    first on torch's ``meta`` device (no memory) and compared; ValueError when it differs.
+
+    Example:
+        >>> import nasbench_ui as nb, torch
+        >>> space = nb.spaces.keras_cnn()
+        >>> arch = space.sample(__import__("random").Random(0))
+        >>> state = space.build(arch, (1, 8, 8), 10).state_dict()
+        >>> type(build_to_fit(space, arch, (1, 8, 8), 10, state, "w.pt")).__name__
+        'ArchNet'
+        >>> build_to_fit(space, arch, (1, 8, 8), 2, state, "w.pt")  # two classes, not ten
+        Traceback (most recent call last):
+        ValueError: w.pt does not hold the tensors of the network its architecture builds; it was not built ...
+    """
+    import torch
+
+    with torch.device("meta"):
+        layout = space.build(arch, input_shape, num_classes, stack=stack)
+    need = {k: tuple(v.shape) for k, v in layout.state_dict().items()}
+    have = ({k: tuple(v.shape) for k, v in state.items() if isinstance(v, torch.Tensor)}
+            if isinstance(state, dict) else None)
+    if need != have:
+        raise ValueError(f"{name} does not hold the tensors of the network its architecture "
+                         "builds; it was not built (a store or weights folder changed, or "
+                         "made by someone else)")
+    model = space.build(arch, input_shape, num_classes, stack=stack)
+    model.load_state_dict(state)
     return model

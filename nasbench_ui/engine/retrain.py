@@ -158,31 +158,17 @@ def load_retrained(exp: Any) -> Retrained | None:
 
 def _build_saved(space: Any, arch: dict[str, Any], input_shape: tuple[int, ...],
                  num_classes: int, stack: Stack | None, state: Any, name: str) -> Any:
-    """The network a saved description names, with the weights ``state`` loaded.
-
-    The description may come with a store from someone else, and any stack, input or
-    class count builds: a million channels or a billion classes took all the memory
-    before an allocation failed. So the network is laid out first on torch's ``meta``
-    device (no memory), at most :data:`MAX_SAVED_CELLS` cells, and built only when its
-    tensors are exactly those of ``state`` (the weights file, ``name``): it is then
-    no larger than that file. ValueError otherwise.
+    """The network a saved description names, with the weights ``state`` loaded: at most
+    :data:`MAX_SAVED_CELLS` cells (laying out a million took minutes), and built only
+    when its tensors are exactly those of ``state`` (:func:`~nasbench_ui.weights.build_to_fit`:
+    no larger than the weights file ``name``). ValueError otherwise.
     """
-    import torch
+    from ..weights import build_to_fit
 
     if stack is not None and stack.cells * stack.stages > MAX_SAVED_CELLS:
         raise ValueError(f"its stack has {stack.cells * stack.stages} cells; the most a "
                          f"saved network may have is {MAX_SAVED_CELLS}")
-    with torch.device("meta"):
-        layout = space.build(arch, input_shape, num_classes, stack=stack)
-    need = {k: tuple(v.shape) for k, v in layout.state_dict().items()}
-    have = ({k: tuple(v.shape) for k, v in state.items() if isinstance(v, torch.Tensor)}
-            if isinstance(state, dict) else None)
-    if need != have:
-        raise ValueError(f"{name} does not hold the tensors of the network its description "
-                         "names")
-    model = space.build(arch, input_shape, num_classes, stack=stack)
-    model.load_state_dict(state)
-    return model
+    return build_to_fit(space, arch, input_shape, num_classes, state, name, stack=stack)
 
 
 def darts_arch(trials: list[Trial]) -> tuple[int, dict[str, Any]] | None:
