@@ -206,13 +206,47 @@ def test_a_csv_symlink_to_proc_is_refused(tmp_path, monkeypatch):
     assert SECRET not in str(info.value)
 
 
-def test_a_fifo_is_refused_before_it_is_opened(tmp_path):
+def test_a_fifo_is_refused_before_it_is_opened(tmp_path, monkeypatch):
+    """Opening a FIFO with no writer would block: the check refuses it from its stat,
+    and nothing opens it (os.open and open are watched: an open of it is noted and
+    refused, never made). The check runs on a thread joined for 30 s, a guard against a
+    hang only (an open that blocked in C)."""
+    import builtins
+    import threading
+
     fifo = tmp_path / "t.csv"
     os.mkfifo(fifo)
-    start = time.monotonic()
-    with pytest.raises(ValueError, match=r"is not a regular file \(a pipe, socket or device\)"):
-        TabularEstimator(table=str(fifo))  # opening a FIFO with no writer would block
-    assert time.monotonic() - start < 5
+    opened: list[str] = []
+
+    def watched(real, name: str):
+        def opener(file, *args, **kwargs):
+            if isinstance(file, (str, bytes, os.PathLike)) and \
+                    os.path.realpath(file) == os.path.realpath(fifo):
+                opened.append(name)
+                raise AssertionError(f"the FIFO was opened ({name})")
+            return real(file, *args, **kwargs)
+        return opener
+
+    monkeypatch.setattr(os, "open", watched(os.open, "os.open"))
+    monkeypatch.setattr(builtins, "open", watched(builtins.open, "open"))
+    raised: list[BaseException] = []
+
+    def check() -> None:
+        try:
+            TabularEstimator(table=str(fifo))
+        except BaseException as err:  # noqa: BLE001 - looked at below
+            raised.append(err)
+
+    checker = threading.Thread(target=check, daemon=True)
+    checker.start()
+    checker.join(30)
+    monkeypatch.undo()
+    if checker.is_alive():  # blocked in an open: give it a writer, so the thread ends
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    assert not checker.is_alive() and opened == []
+    [err] = raised
+    assert isinstance(err, ValueError)
+    assert "is not a regular file (a pipe, socket or device)" in str(err)
 
 
 def test_a_device_is_refused():
