@@ -188,6 +188,14 @@ def check_outputs(name: str, nb: nbformat.NotebookNode, workdir: Path) -> None:
         assert (Path(workdir) / "runs" / "quickstart.db").exists(), "no runs/quickstart.db"
     if name == "03_strategies.ipynb":
         assert "reinforce" in text and "evolution" in text, text[-2000:]
+        # the trials it shows read as a table: each decision a column, no column of
+        # architecture dicts (one tall wrapped cell a row) and none elided by pandas
+        shown = [outputs_text(c) for c in nb.cells if c.cell_type == "code"
+                 and c.source.rstrip().endswith(("tail(3)", "head(3)"))]
+        assert len(shown) == 2, shown
+        for table in shown:
+            assert "{'" not in table and "..." not in table, table
+            assert "units_1" in table and "learning_rate" in table, table
 
 
 def run_in_the_binder_venv() -> bool:
