@@ -4,7 +4,9 @@ Made to be read on a projector: every row has the same height (``ROW_HEIGHT`` px
 long cell (a prune reason, an error, an architecture) is cut to one line with an
 ellipsis and shows its whole text on hover (``title``); headers are words
 (``parameters``, ``FLOPs``, ``input → n1``); parameters and FLOPs read 135 k, 1.2 M;
-the state is a coloured tag in the charts' colours.
+the state is a coloured tag in the charts' colours. Columns that lie right of the
+table's box are hinted at: a shadow at its right edge and a note above it, "scroll for
+more columns →", both gone once it is scrolled to its end (``MORE_TEXT``).
 
 Example:
     >>> import pandas as pd
@@ -45,10 +47,34 @@ _STYLE = Markup(
     "line-height:" + str(ROW_HEIGHT - 2) + "px;text-align:left;vertical-align:middle}"
     ".nbui-trials th{position:sticky;top:0;background:#f3f4f6;font-weight:600;"
     "border-bottom:1px solid #d1d5db}"
-    ".nbui-trials tbody tr:nth-child(even){background:#fafafa}"
+    # see-through, so the box's edge shadow (``_MORE_STYLE``) shows on these rows too
+    ".nbui-trials tbody tr:nth-child(even){background:rgba(0,0,0,.02)}"
     ".nbui-trials td.nbui-num{text-align:right;font-variant-numeric:tabular-nums}"
     ".nbui-state-tag{display:inline-block;padding:0 6px;border-radius:8px;color:#fff;"
     "line-height:17px;font-size:11px}"
+    "</style>"
+)
+#: the hint at columns right of the table's scroll box (it scrolled sideways with
+#: nothing to say so): a shadow fixed at the box's right edge, covered by a background
+#: that scrolls with the content and sits at its end (so the shadow shows only while
+#: columns lie right of the box), and a note above the box that the box's scroll timeline
+#: shows only while it can scroll right (an inactive timeline, no overflow, leaves it
+#: hidden; browsers without scroll timelines show the shadow only)
+MORE_TEXT = "scroll for more columns →"
+_MORE_STYLE = Markup(
+    "<style>"
+    ".nbui-trials-box{timeline-scope:--nbui-trials-x}"
+    ".nbui-trials-scroll{scroll-timeline:--nbui-trials-x x;background:"
+    "linear-gradient(to left,var(--jp-layout-color0,#fff) 40%,transparent)"
+    " right/32px 100% no-repeat local,"
+    "radial-gradient(farthest-side at 100% 50%,rgba(0,0,0,.28),rgba(0,0,0,0))"
+    " right/14px 100% no-repeat scroll,var(--jp-layout-color0,#fff)}"
+    ".nbui-trials-more{align-self:flex-end;visibility:hidden;font-size:12px;color:#4b5563;"
+    "margin:0 4px}"
+    "@supports (animation-timeline:scroll()){.nbui-trials-more{"
+    "animation:nbui-trials-more linear both;animation-timeline:--nbui-trials-x}}"
+    "@keyframes nbui-trials-more{0%,90%{visibility:visible;opacity:1}"
+    "100%{visibility:hidden;opacity:0}}"
     "</style>"
 )
 
@@ -127,13 +153,18 @@ class TrialsTable(w.VBox):
         self.export_path = w.Text(value="runs/trials.csv", layout=w.Layout(width="200px"))
         self.message = SafeHTML()
         self.html = SafeHTML(layout=w.Layout(max_height="320px", overflow="auto"))
+        self.html.add_class("nbui-trials-scroll")
+        #: "scroll for more columns →", seen only while the table can scroll right
+        self.more_note = SafeHTML(_MORE_STYLE + markup("<span>{}</span>", MORE_TEXT))
+        self.more_note.add_class("nbui-trials-more")
         self.sort_by.observe(lambda _: self._render(), "value")
         self.descending.observe(lambda _: self._render(), "value")
         self.export_button.on_click(lambda _: self._export_clicked())
         super().__init__([
             w.HBox([self.sort_by, self.descending, self.export_button, self.export_path]),
-            self.message, self.html,
+            self.message, self.more_note, self.html,
         ])
+        self.add_class("nbui-trials-box")
 
     def show(self, frame: pd.DataFrame) -> None:
         self.frame = frame

@@ -95,3 +95,26 @@ def test_an_input_choice_reads_as_names_not_a_python_list() -> None:
                                     {"params": 10})]))
     assert "inputs of n3" in table.html.value
     assert "in, n2" in table.html.value and "[" not in table.html.value.split("<tbody>")[-1]
+
+
+def test_columns_right_of_the_table_are_hinted_at() -> None:
+    """The table scrolled sideways with nothing to say that more columns lay right of it
+    (artifacts/teacher-closed-15-tab-trials.png: cut at 'parame'). A note "scroll for
+    more columns →" stands above it, shown by a scroll timeline of the table's box only
+    while the box can scroll right, and a shadow marks the box's right edge (the page:
+    tests/browser/test_teacher_e2e.py). The note is constant text: no cell reaches it."""
+    import pandas as pd
+
+    from nasbench_ui.ui import table as tbl
+
+    t = TrialsTable()
+    t.show(pd.DataFrame({"number": [0], "value": [0.5], "<b>x</b>": ["<i>y</i>"]}))
+    note = t.more_note
+    assert "nbui-trials-more" in note._dom_classes and tbl.MORE_TEXT in note.value
+    assert list(t.children).index(note) == list(t.children).index(t.html) - 1
+    assert "nbui-trials-scroll" in t.html._dom_classes and "nbui-trials-box" in t._dom_classes
+    css = str(note.value)
+    assert "scroll-timeline:--nbui-trials-x x" in css and "timeline-scope:--nbui-trials-x" in css
+    assert ".nbui-trials-more{align-self:flex-end;visibility:hidden" in css  # until it scrolls
+    assert "no-repeat local" in css and "no-repeat scroll" in css  # the edge's shadow
+    assert "<b>" not in str(note.value).split("</style>")[1]
