@@ -2,8 +2,9 @@
 
 Built from ``viz.figures`` -- history with best-so-far, accuracy vs cost with the Pareto
 front, learning curves, op frequency among the top trials -- in one Bokeh ``column`` of
-two ``row``s (``layout``), with the draggable parameter limit (``limit_span``) on the
-scatter. This class owns how the figures explain themselves: the axes name the
+two ``row``s that take their panel's width and wrap where two figures do not fit
+(``layout``, :func:`fluid_layout`), with the draggable parameter limit (``limit_span``)
+on the scatter. This class owns how the figures explain themselves: the axes name the
 objective's metric, a panel with nothing to show is hidden and its reason written under
 the charts (``empty_note``), and past ``DRAW_LIMIT`` trials the history and scatter draw
 (and their sources hold) a thinned set of rows (``viz.thinning``, ``viz.drawn``), said in
@@ -40,7 +41,7 @@ from nasbench_ui.viz.live_tables import LiveTables
 
 from .text import SafeHTML
 
-__all__ = ["DRAW_LIMIT", "FRONT_LIMIT", "ChartFigures"]
+__all__ = ["DRAW_LIMIT", "FRONT_LIMIT", "ChartFigures", "fluid_layout"]
 
 # Trials a chart draws at most (plus the must-draw ones): viz.thinning. BokehJS repaints
 # and re-maps every drawn row at each push: in 30 s runs of ui_responsiveness.py, 5,000
@@ -73,8 +74,8 @@ class ChartFigures:
         # why a panel is hidden, under the charts (a SafeHTML: text, never markup)
         self.empty_note = SafeHTML("", layout=w.Layout(display="none"))
         self.empty_note.add_class("nbui-chart-notes")
-        self.layout = column(row(self.history_fig, self.scatter_fig),
-                             row(self.curves_fig, self.opfreq_fig), name="nbui-chart-layout")
+        self.layout = fluid_layout([[self.history_fig, self.scatter_fig],
+                                    [self.curves_fig, self.opfreq_fig]])
         self.arrange([])
         # the parameter limit: a dotted line on the scatter that the user can drag
         # purple and dotted: apart from the Pareto front's dashed red step line
@@ -271,6 +272,32 @@ class ChartFigures:
             (self.notes["scatter"], "text"), (self.opfreq_fig.title, "text"),
             (self.opfreq_fig.x_range, "factors"), (self.opfreq_fig.y_range, "factors"),
             (self.opfreq_mapper, "high")]
+
+
+def fluid_layout(rows: Sequence[Sequence[Any]], name: str = "nbui-chart-layout") -> Any:
+    """The charts, ``rows`` of figures, in the width their panel gives them: each figure
+    stretches (its height kept) from ``figures.WIDTH`` (400 px), two side by side where
+    the panel holds both at that width, one under the other where it does not (a row
+    wraps), and a figure alone in a row narrower than 400 px shrinks to it. Fixed at
+    400 px, the charts kept 800 px of a 1,100 px panel, and at 1024 px with JupyterLab's
+    file browser open the second chart of a row was cut at the panel's right.
+
+    Example:
+        >>> from nasbench_ui.viz import figures
+        >>> lay = fluid_layout([[figures.history_figure()[0], figures.scatter_figure()[0]]])
+        >>> lay.sizing_mode, lay.children[0].styles["flex-wrap"]
+        ('stretch_width', 'wrap')
+        >>> fig = lay.children[0].children[0]
+        >>> fig.sizing_mode, fig.styles["flex"], fig.height
+        ('stretch_width', '1 1 400px', 300)
+    """
+    for fig in (f for r in rows for f in r):
+        fig.sizing_mode = "stretch_width"  # the height stays figures.HEIGHT
+        # Bokeh's own flex for a stretching child (1 0 0px, min-width 0) never wraps:
+        # from 400 px each, a row breaks where two no longer fit
+        fig.styles = {**dict(fig.styles), "flex": f"1 1 {figures.WIDTH}px"}
+    return column(*(row(*r, sizing_mode="stretch_width", styles={"flex-wrap": "wrap"})
+                    for r in rows), sizing_mode="stretch_width", name=name)
 
 
 class _Drawn(DrawnSource):

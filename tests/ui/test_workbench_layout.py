@@ -63,3 +63,22 @@ def test_the_space_panel_has_a_heading_like_the_other_panels() -> None:
     assert search_heading.value == "<b>Search</b>"  # the same form as the search's
     wb.close_search()
 
+
+
+def test_the_charts_take_their_panels_width_and_wrap_where_two_do_not_fit() -> None:
+    """The live charts were four fixed 400x300 figures in two rows: a 1,100 px panel (the
+    bar layout) kept 300 px unused at their right, and at 1024 px with the file browser
+    open (a 560 px panel) the second chart of each row was cut. Each figure now stretches
+    from 400 px, its height kept, and a row wraps where two do not fit (the page:
+    tests/browser/test_teacher_e2e.py)."""
+    from nasbench_ui.viz import figures
+
+    wb = nb.Workbench(storage=":memory:")
+    lay = wb.charts.layout
+    assert lay.sizing_mode == "stretch_width"
+    for r in lay.children:
+        assert r.sizing_mode == "stretch_width" and r.styles["flex-wrap"] == "wrap"
+        for fig in r.children:
+            assert fig.sizing_mode == "stretch_width" and fig.height == figures.HEIGHT
+            assert fig.styles["flex"] == f"1 1 {figures.WIDTH}px"
+    wb.close_search()
