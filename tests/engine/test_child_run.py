@@ -33,15 +33,43 @@ def _exp(tmp_path, trials=6, seconds=0.02, name="p"):
                          storage=tmp_path / "p.db", name=name)
 
 
-def test_a_search_runs_in_its_own_process_to_its_budget(tmp_path):
+def test_a_search_runs_in_its_own_process_to_its_budget(tmp_path, monkeypatch):
+    """``start`` returns while the process has not even begun: its interpreter starts
+    only once a gate file exists, and the test makes it after ``start`` has returned,
+    so the process imports and loads on its own (start runs on a thread joined for
+    60 s, a guard against a hang only)."""
+    from nasbench_ui.engine import child_run
+
     exp = _exp(tmp_path)
     events = []
     exp.observe(events.append)
-    t = time.perf_counter()
-    exp.start(process=True)
-    assert time.perf_counter() - t < 2.0  # the process imports and loads on its own
-    pid = exp.process_id
-    assert isinstance(pid, int) and pid != os.getpid() and exp.running
+    gate = tmp_path / "gate"
+    popen = child_run.subprocess.Popen
+
+    def gated(args, **kwargs):  # sh waits for the gate, then becomes the interpreter
+        return popen(["/bin/sh", "-c", 'while [ ! -e "$0" ]; do sleep 0.05; done; exec "$@"',
+                      str(gate), *args], **kwargs)
+
+    failed: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            exp.start(process=True)
+        except BaseException as err:  # noqa: BLE001 - raised below
+            failed.append(err)
+
+    starting = threading.Thread(target=start, daemon=True)
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(child_run.subprocess, "Popen", gated)
+            starting.start()
+            starting.join(60)
+        assert not starting.is_alive() and not failed, failed
+        assert not gate.exists() and exp.running  # returned before the process began
+        pid = exp.process_id
+        assert isinstance(pid, int) and pid != os.getpid()
+    finally:
+        gate.touch()
     exp.wait(120)
     assert exp.status == "done" and exp.last_error is None and not exp.running
     assert exp.process_id is None
@@ -312,7 +340,8 @@ def test_a_shared_store_cannot_make_the_process_import_its_module(tmp_path, monk
 def test_the_search_never_waits_for_a_pipe_the_kernel_has_not_read():
     """A finished trial only joins the batch: while a batch's write is blocked (the
     kernel reads slowly), the search's next trials are taken at once and sent next, in
-    order."""
+    order. The write stays blocked until the test has looked: the trials were taken
+    while it was (the 30 s joins only guard against a hang)."""
     from nasbench_ui.engine.child import Protocol
     from nasbench_ui.engine.events import Event
 
@@ -322,7 +351,7 @@ def test_the_search_never_waits_for_a_pipe_the_kernel_has_not_read():
 
         def write(self, text):
             self.writing.set()
-            assert self.open.wait(10)
+            assert self.open.wait(120)  # opened by the test once it has looked
             self.lines.append(text)
 
         def flush(self):
@@ -331,15 +360,19 @@ def test_the_search_never_waits_for_a_pipe_the_kernel_has_not_read():
     pipe = Pipe()
     out = Protocol(pipe)
     out.event(Event("trial_finish", "e", 0, {"state": "COMPLETE"}))
-    sender = threading.Thread(target=out.flush)
-    sender.start()
-    assert pipe.writing.wait(10)  # the batch's write is stuck in the pipe
-    t0 = time.monotonic()
-    for n in (1, 2):
-        out.event(Event("trial_finish", "e", n, {"state": "COMPLETE"}))
-    assert time.monotonic() - t0 < 1.0  # did not wait for the write
-    pipe.open.set()
-    sender.join(10)
+    sender = threading.Thread(target=out.flush, daemon=True)
+    searcher = threading.Thread(target=lambda: [
+        out.event(Event("trial_finish", "e", n, {"state": "COMPLETE"})) for n in (1, 2)],
+        daemon=True)
+    try:
+        sender.start()
+        assert pipe.writing.wait(30)  # the batch's write is stuck in the pipe
+        searcher.start()
+        searcher.join(30)
+        assert not searcher.is_alive() and not pipe.open.is_set()  # did not wait for the write
+    finally:
+        pipe.open.set()
+    sender.join(30)
     out.flush()
     import json
     assert [[n for n, _ in json.loads(line)["finished"]] for line in pipe.lines] == [[0], [1, 2]]
