@@ -160,10 +160,11 @@ class TrialsTable(w.VBox):
         self.sort_by.observe(lambda _: self._render(), "value")
         self.descending.observe(lambda _: self._render(), "value")
         self.export_button.on_click(lambda _: self._export_clicked())
-        super().__init__([
-            w.HBox([self.sort_by, self.descending, self.export_button, self.export_path]),
-            self.message, self.more_note, self.html,
-        ])
+        # the controls wrap in a narrow panel (at 1024 px with the file browser open,
+        # 556 px, 'descending' and 'Export CSV' were cut to an ellipsis)
+        bar = w.HBox([self.sort_by, self.descending, self.export_button, self.export_path],
+                     layout=w.Layout(flex_flow="row wrap"))
+        super().__init__([bar, self.message, self.more_note, self.html])
         self.add_class("nbui-trials-box")
 
     def show(self, frame: pd.DataFrame) -> None:

@@ -11,8 +11,8 @@ picked with the mouse, a trial count typed, Start, Pause, Resume and Stop presse
 - the first screen at 1280x800 and 1024x800, the file browser open and closed: the
   charts use the width of their panel (at 1,100 px they kept 800 px of it) and none is
   cut at its right (at 1024 with the file browser open the second one was); the Trials
-  table says "scroll for more columns" only while columns lie to its right; in the bar
-  layout the space panel has its heading.
+  table says "scroll for more columns" only while columns lie to its right, and its
+  buttons keep their words; in the bar layout the space panel has its heading.
 
 Screenshots (artifacts/): teacher-status-running.png, teacher-status-paused.png,
 teacher-status-stopped.png, teacher-column-running.png, teacher-screen-<width>-<open or
@@ -226,6 +226,13 @@ TABLE_HINT_JS = """() => {
 }"""
 
 
+# the Trials tab's controls whose text is cut (an ellipsis or clipped)
+TABLE_CUT_JS = """() => Array.from(document.querySelectorAll(
+        '.nbui-workbench .nbui-trials-box button, .nbui-workbench .nbui-trials-box label'))
+    .filter((e) => e.offsetParent !== null && e.textContent.trim()
+        && e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent.trim())"""
+
+
 def _charts_problems(page: Page, where: str) -> list[str]:
     """What is wrong with the charts at this width: a chart cut at the right of its
     panel or of the notebook, or more than 60 px of the panel left unused at their right."""
@@ -257,7 +264,8 @@ def _table_hint_problems(page: Page, where: str) -> list[str]:
     page.mouse.move(5, 5)
     save_screenshot(page, f"teacher-screen-trials-{where}")
     got = page.evaluate(TABLE_HINT_JS)
-    problems = []
+    problems = [f"{where}: the Trials tab's {text!r} is cut" for text in page.evaluate(
+        TABLE_CUT_JS)]
     if not got["overflows"]:
         problems.append(f"{where}: the table's columns all fit (the test wants more)")
     elif not got["seen"]:

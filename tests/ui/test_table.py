@@ -118,3 +118,11 @@ def test_columns_right_of_the_table_are_hinted_at() -> None:
     assert ".nbui-trials-more{align-self:flex-end;visibility:hidden" in css  # until it scrolls
     assert "no-repeat local" in css and "no-repeat scroll" in css  # the edge's shadow
     assert "<b>" not in str(note.value).split("</style>")[1]
+
+
+def test_the_tables_controls_wrap_in_a_narrow_panel() -> None:
+    """At 1024 px with the file browser open (a 556 px panel) the row of sort, order and
+    export controls (650 px) cut 'descending' and 'Export CSV' to an ellipsis; it now
+    wraps (the page: tests/browser/test_teacher_e2e.py)."""
+    bar = TrialsTable().children[0]
+    assert bar.layout.flex_flow == "row wrap"
