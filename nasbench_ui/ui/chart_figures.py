@@ -39,7 +39,7 @@ from nasbench_ui.viz.drawn_rows import DrawnRows
 from nasbench_ui.viz.frames import StableFrame, add_frame, extent, frame_data
 from nasbench_ui.viz.live_tables import LiveTables
 
-from .text import SafeHTML
+from .text import SafeHTML, markup
 
 __all__ = ["DRAW_LIMIT", "FRONT_LIMIT", "ChartFigures", "fluid_layout"]
 
@@ -235,8 +235,11 @@ class ChartFigures:
         if self.opfreq_fig.visible != (not no_ops):
             self.opfreq_fig.visible = not no_ops
         text = text[:1].upper() + text[1:]
-        if self.empty_note.value != text:
-            self.empty_note.value = text
+        # as a paragraph: ipywidgets gives an HTML widget's text the height of a widget
+        # row (28 px) per line, so a wrapped note stood twice as far apart as text
+        shown = markup('<div style="line-height:1.35">{}</div>', text) if text else ""
+        if self.empty_note.value != shown:
+            self.empty_note.value = shown
             self.empty_note.layout.display = "block" if text else "none"
 
     def set_titles(self) -> None:
