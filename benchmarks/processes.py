@@ -108,7 +108,7 @@ def affinity(pid: int) -> list[int]:
 def cpu_seconds(server_pid: int | None, others: dict[int, str] | None = None
                 ) -> dict[str, Any]:
     """CPU seconds used so far by each process of the kernel (the server's ipykernel
-    children), the server, Chromium (every process named chrom*), and the whole
+    children), the server, Chromium (:func:`browser_pids`), and the whole
     machine's busy time (all cores): ``{"procs": {pid: [group, seconds]}, "machine": s}``,
     for the cores each group used over a window (:func:`cpu_shares`). ``others`` adds
     processes by pid, each in its named group."""
@@ -163,11 +163,22 @@ def _is_kernel(proc: Any) -> bool:
 
 
 def browser_pids() -> list[int]:
-    """Every process named chrom* (Chromium's, as ``cpu_seconds`` counts them)."""
+    """The processes named chrom* that this process started (its Chromium, through
+    Playwright's driver), as ``cpu_seconds`` counts them. Not every one on the machine:
+    beside another test worker's browser tests, ``--pin`` pinned their Chromium too, and
+    one started later made the benchmark's read back as on every CPU."""
     import psutil
 
-    return [proc.pid for proc in psutil.process_iter(["name"])
-            if "chrom" in (proc.info["name"] or "").lower()]
+    try:
+        mine = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return []
+    pids = []
+    for proc in mine:
+        with contextlib.suppress(psutil.Error):
+            if "chrom" in proc.name().lower():
+                pids.append(proc.pid)
+    return pids
 
 
 def cpus_in_use(kernels: Sequence[int]) -> dict[str, list[int]]:

@@ -74,10 +74,12 @@ import json
 import math
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +90,11 @@ for _path in (str(REPO_ROOT), str(REPO_ROOT / "tests")):  # run from a checkout:
 
 from helpers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from helpers.lab import ConsoleLog, open_notebook, run_all, run_code  # noqa: E402
-from helpers.lab_server import start_lab_server, stop_lab_server  # noqa: E402
+from helpers.lab_server import (  # noqa: E402
+    shutdown_kernels,
+    start_lab_server,
+    stop_lab_server,
+)
 
 from benchmarks.processes import (  # noqa: E402
     browser_pids,
@@ -477,10 +483,49 @@ def _headless(page: Any, seconds: float, tag: str, server_pid: int | None
             "finished_trials": int(n), "search_in": where}, cores
 
 
+@dataclass(frozen=True)
+class Lab:
+    """A running JupyterLab server and Chromium (:func:`open_lab`), which runs of the
+    benchmark may share: each opens its notebook in a page of its own and leaves neither
+    a kernel nor a store behind (``run_benchmark(lab=...)``; the tests run three so)."""
+
+    server: Any
+    browser: Any
+
+
 @contextlib.contextmanager
-def workbench_page(server: Any, notebook: Path) -> Iterator[tuple[Any, ConsoleLog]]:
+def open_lab(base_dir: Path) -> Iterator[Lab]:
+    """JupyterLab (its root and state under ``base_dir``) and Chromium, both started from
+    this thread (they inherit its CPUs), stopped on exit."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        raise RuntimeError(f"{CHROMIUM} is missing; install it with: apt-get install -y chromium")
+    server = start_lab_server(Path(base_dir))
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
+            try:
+                yield Lab(server, browser)
+            finally:
+                browser.close()
+    finally:
+        stop_lab_server(server)
+
+
+@contextlib.contextmanager
+def workbench_page(server: Any, notebook: Path, browser: Any = None
+                   ) -> Iterator[tuple[Any, ConsoleLog]]:
     """Chromium at ``notebook`` in the running JupyterLab ``server``, every cell run and
-    the workbench's charts drawn: ``(page, console)``; the browser closes on exit."""
+    the workbench's charts drawn: ``(page, console)``. In ``browser`` when given (the page
+    closes on exit), else in a Chromium of its own (which closes on exit)."""
+    if browser is not None:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        try:
+            yield _rendered(page, server, notebook)
+        finally:
+            page.close()
+        return
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
@@ -489,28 +534,61 @@ def workbench_page(server: Any, notebook: Path) -> Iterator[tuple[Any, ConsoleLo
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.set_default_timeout(60_000)
-            console = ConsoleLog.attach(page)
-            open_notebook(page, server, notebook)
-            run_all(page, timeout=180)
-            page.locator(".nbui-workbench .nbui-charts canvas").first.wait_for()
-            yield page, console
+            yield _rendered(page, server, notebook)
         finally:
             browser.close()
+
+
+def _rendered(page: Any, server: Any, notebook: Path) -> tuple[Any, ConsoleLog]:
+    page.set_default_timeout(60_000)
+    console = ConsoleLog.attach(page)
+    open_notebook(page, server, notebook)
+    run_all(page, timeout=180)
+    page.locator(".nbui-workbench .nbui-charts canvas").first.wait_for()
+    return page, console
+
+
+def _descendants(pid: int) -> list[int]:
+    import psutil
+
+    try:
+        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _leave_no_trace(lab: Lab, notebook: Path) -> None:
+    """After a run in a shared ``lab``: its kernel shut down (and gone), its stores and
+    notebook removed from the server's root, so the next run starts as in a fresh lab."""
+    import psutil
+
+    kernels = []
+    for pid in kernel_pids(lab.server.process.pid):
+        with contextlib.suppress(psutil.Error):
+            kernels.append(psutil.Process(pid))
+    shutdown_kernels(lab.server)
+    _, alive = psutil.wait_procs(kernels, timeout=30)
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    shutil.rmtree(lab.server.root_dir / "runs", ignore_errors=True)
+    (lab.server.root_dir / notebook.name).unlink(missing_ok=True)
 
 
 def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int = 10,
                   strategy: str = "random", out: Path | None = DEFAULT_OUT,
                   ablate: str = "none", headless_s: float | None = None,
                   interleave: int = INTERLEAVE, pin: bool = False,
-                  process: bool = False, thread: bool = False) -> dict[str, Any]:
-    """Start JupyterLab and Chromium, measure, write ``out`` (unless None), return the
-    summary. ``ablate`` (a key of ``ABLATIONS``) takes a part of the workbench away;
+                  process: bool = False, thread: bool = False,
+                  lab: Lab | None = None) -> dict[str, Any]:
+    """Start JupyterLab and Chromium (or use ``lab``'s, :func:`open_lab`), measure, write
+    ``out`` (unless None), return the summary. ``ablate`` (a key of ``ABLATIONS``) takes a part of the workbench away;
     ``headless_s``: seconds of each run without it (None: ``duration``); ``interleave``:
     segments of each search, alternating (0: the runs without it before and after);
     ``pin``: the kernel on a CPU of its own, the rest on the others (``benchmarks/processes.py``);
     ``process``: the estimator in a module; ``thread``: the workbench's search on a kernel
-    thread (``Workbench(process=False)``), and the search without it so too."""
+    thread (``Workbench(process=False)``), and the search without it so too; ``lab``: a
+    server and Chromium to use (their processes pinned as ``pin`` says for the run)."""
     _check(duration, cells, baseline_cells, headless_s, interleave)
     if process and thread:
         raise ValueError("--process puts the estimator in a module for a search in its own "
@@ -519,33 +597,39 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
         raise ValueError(f"--ablate must be one of {sorted(ABLATIONS)}, got {ablate!r}")
     own_cpus = os.sched_getaffinity(0)
     kernel_cpu, rest = split_cpus(own_cpus) if pin else (None, [])
-    if not CHROMIUM.exists():
+    if lab is None and not CHROMIUM.exists():
         raise RuntimeError(f"{CHROMIUM} is missing; install it with: apt-get install -y chromium")
-    with tempfile.TemporaryDirectory(prefix="nbui-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="nbui-bench-") as tmp, \
+            contextlib.ExitStack() as started:
+        started.callback(os.sched_setaffinity, 0, own_cpus)
+        shared = lab is not None
         if pin:  # the server, its kernel and Chromium start from this thread: they inherit
             os.sched_setaffinity(0, rest)
-        try:
-            server = start_lab_server(Path(tmp))
-            try:
-                nb_path = _write_notebook(Path(tmp) / "ui_responsiveness.ipynb", strategy,
-                                          ablate, process, thread)
-                with workbench_page(server, nb_path) as (page, console):
-                    kernels = kernel_pids(server.process.pid)
-                    if pin:
-                        if not kernels:
-                            raise RuntimeError("--pin found no kernel process to pin")
-                        for pid in kernels:
-                            pin_process(pid, [kernel_cpu])
-                        for pid in browser_pids():  # the GPU process pins a rasterizer
-                            pin_process(pid, rest)  # thread per CPU itself: back to rest
-                    figures = measure(page, duration, cells, baseline_cells,
-                                      server.process.pid, headless_s, interleave)
-                    figures["console_errors"] = console.errors[:20]
-                    figures["cpus"] = cpus_in_use(kernels)
-            finally:
-                stop_lab_server(server)
-        finally:
-            os.sched_setaffinity(0, own_cpus)
+            if shared:  # started from it already: pinned as if they had inherited them
+                started.callback(lambda: [pin_process(pid, own_cpus)
+                                          for pid in _descendants(os.getpid())])
+                for pid in _descendants(os.getpid()):
+                    pin_process(pid, rest)
+        if lab is None:
+            lab = started.enter_context(open_lab(Path(tmp)))
+        server = lab.server
+        nb_path = _write_notebook(Path(tmp) / "ui_responsiveness.ipynb", strategy,
+                                  ablate, process, thread)
+        if shared:
+            started.callback(_leave_no_trace, lab, nb_path)
+        with workbench_page(server, nb_path, lab.browser) as (page, console):
+            kernels = kernel_pids(server.process.pid)
+            if pin:
+                if not kernels:
+                    raise RuntimeError("--pin found no kernel process to pin")
+                for pid in kernels:
+                    pin_process(pid, [kernel_cpu])
+                for pid in browser_pids():  # the GPU process pins a rasterizer
+                    pin_process(pid, rest)  # thread per CPU itself: back to rest
+            figures = measure(page, duration, cells, baseline_cells,
+                              server.process.pid, headless_s, interleave)
+            figures["console_errors"] = console.errors[:20]
+            figures["cpus"] = cpus_in_use(kernels)
     med, lag = figures["cell_ms"]["during_search"]["median"], figures["chart_lag_s"]["max"]
     ratio = rate_ratio(figures["search"])
     summary = {
@@ -590,8 +674,9 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
     return summary
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    """Command line entry: parse ``argv``, run, print the JSON summary and return it."""
+def main(argv: Sequence[str] | None = None, lab: Lab | None = None) -> dict[str, Any]:
+    """Command line entry: parse ``argv``, run (in ``lab`` when given), print the JSON
+    summary and return it."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--duration", type=float, default=30.0, help="seconds of search (30)")
     ap.add_argument("--cells", type=int, default=20, help="trivial cells during the search")
@@ -623,7 +708,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = ap.parse_args(argv)
     summary = run_benchmark(args.duration, args.cells, args.baseline_cells, args.strategy,
                             args.out, args.ablate, args.headless_seconds, args.interleave,
-                            args.pin, args.process, args.thread)
+                            args.pin, args.process, args.thread, lab)
     print(json.dumps(summary, indent=2))
     return summary
 

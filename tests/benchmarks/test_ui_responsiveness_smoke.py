@@ -73,6 +73,15 @@ def test_the_charts_ablation_leaves_the_workbench_polling_with_no_chart_updates(
         wb.close_search()
 
 
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory, chromium_binary: Path):
+    """One JupyterLab server and Chromium for the module's three real runs (each opens its
+    own page and kernel, and leaves neither nor a store behind): starting them took about
+    a third of each run."""
+    with bench.open_lab(tmp_path_factory.mktemp("ui-lab")) as shared:
+        yield shared
+
+
 def _finite(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) \
         and math.isfinite(value)
@@ -80,12 +89,12 @@ def _finite(value: object) -> bool:
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_short_run_writes_a_complete_summary(tmp_path: Path, chromium_binary: Path) -> None:
+def test_short_run_writes_a_complete_summary(tmp_path: Path, lab: bench.Lab) -> None:
     out = tmp_path / "ui.json"
     # 8 s: each search's process starts first (its imports took over 4 s once beside
     # another test worker's browser tests, and the run finished no trial)
     summary = bench.main(["--duration", "8", "--cells", "3", "--baseline-cells", "2",
-                          "--interleave", "0", "--out", str(out)])
+                          "--interleave", "0", "--out", str(out)], lab=lab)
     assert json.loads(out.read_text()) == json.loads(json.dumps(summary))
     assert summary["command"].startswith("python benchmarks/ui_responsiveness.py --duration 8")
     assert summary["command"].endswith("--interleave 0")
@@ -143,11 +152,11 @@ def test_short_run_writes_a_complete_summary(tmp_path: Path, chromium_binary: Pa
 @pytest.mark.slow
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="--pin needs two CPUs")
 def test_an_interleaved_run_alternates_the_searches_and_counts_each_in_its_segments(
-        tmp_path: Path, chromium_binary: Path) -> None:
+        tmp_path: Path, lab: bench.Lab) -> None:
     own = os.sched_getaffinity(0)
     summary = bench.main(["--duration", "4", "--cells", "2", "--baseline-cells", "1",
                           "--interleave", "2", "--pin", "--thread",
-                          "--out", str(tmp_path / "ui.json")])
+                          "--out", str(tmp_path / "ui.json")], lab=lab)
     # --pin: every thread of the kernel on the first CPU, Chromium's on the others
     kernel_cpu, rest = processes.split_cpus(own)
     assert summary["cpus"] == {"kernel": [kernel_cpu], "browser": rest}, summary["cpus"]
@@ -185,11 +194,12 @@ def test_an_interleaved_run_alternates_the_searches_and_counts_each_in_its_segme
 @pytest.mark.browser
 @pytest.mark.slow
 def test_process_puts_the_estimator_in_a_module_and_each_search_in_a_process(
-        tmp_path: Path, chromium_binary: Path) -> None:
+        tmp_path: Path, lab: bench.Lab) -> None:
     """--process: the workbench's default runs the search in its own process once its
     estimator lives in a module; both searches are counted from their stores."""
     summary = bench.main(["--duration", "4", "--cells", "2", "--baseline-cells", "1",
-                          "--interleave", "2", "--process", "--out", str(tmp_path / "ui.json")])
+                          "--interleave", "2", "--process", "--out", str(tmp_path / "ui.json")],
+                         lab=lab)
     inter = summary["search"]["interleaved"]
     assert inter["search_in"] == "process" and summary["settings"]["process"] is True
     assert summary["command"].endswith("--process")
