@@ -18,7 +18,7 @@ from benchmarks import device as bench  # noqa: E402
 @pytest.mark.slow
 def test_a_tiny_cpu_run_reports_seconds_per_epoch_with_and_without_amp(tmp_path) -> None:
     out = tmp_path / "device.json"
-    result = bench.main(["--device", "cpu", "--trials", "2", "--darts-epochs", "1",
+    result = bench.main(["--device", "cpu", "--trials", "1", "--darts-epochs", "1",
                          "--channels", "4", "--cpu-amp", "--out", str(out)])
     assert json.loads(out.read_text()) == json.loads(json.dumps(result))
     cpu, bf16 = result["runs"]["cpu"], result["runs"]["cpu+amp"]
