@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -106,11 +107,19 @@ class Search:
     def __init__(self, db: Path, strategy: str, cwd: Path, limit_s: float) -> None:
         self.db, self.strategy, self.cwd, self.limit_s = db, strategy, cwd, limit_s
         self.proc: subprocess.Popen[str] | None = None
+        self.created = False
+
+    def create(self) -> None:
+        """Create the experiment in the store (once; :meth:`start` does it if not done)."""
+        if not self.created:
+            subprocess.run(search_command(str(self.db), 0, self.strategy, "create"),
+                           cwd=self.cwd, check=True, capture_output=True, timeout=300)
+            self.created = True
 
     def start(self) -> None:
-        """Create the experiment, start its search, return once trials finish."""
-        subprocess.run(search_command(str(self.db), 0, self.strategy, "create"), cwd=self.cwd,
-                       check=True, capture_output=True, timeout=300)
+        """Create the experiment (unless done), start its search, return once trials
+        finish."""
+        self.create()
         self.proc = subprocess.Popen(
             search_command(str(self.db), self.limit_s, self.strategy, "run"), cwd=self.cwd,
             text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -160,10 +169,20 @@ def run_benchmark(duration: float = 60.0, strategy: str = "random",
         book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)],
                                         metadata={"kernelspec": uir.KERNELSPEC})
         nbformat.write(book, root / "follow.ipynb")
-        server = start_lab_server(root)
         search = Search(followed, strategy, root, limit)
+        solo = Search(alone, strategy, root, limit)
+        server = None
         try:
-            search.start()  # running before the workbench opens the store: it follows it
+            # the server starts, and the search run alone later is created, while this
+            # search starts: each waits mostly for its process's imports
+            with ThreadPoolExecutor(2) as pool:
+                starting = pool.submit(start_lab_server, root)
+                creating = pool.submit(solo.create)
+                try:  # running before the workbench opens the store: it follows it
+                    search.start()
+                finally:
+                    server = starting.result()
+                    creating.result()
             with uir.workbench_page(server, root / "follow.ipynb") as (page, console):
                 problem = page.evaluate(uir.SAMPLER_JS, uir.HISTORY)
                 if problem:
@@ -180,8 +199,8 @@ def run_benchmark(duration: float = 60.0, strategy: str = "random",
                 pauses = uir._kernel_json(page, f"[p for p in _nbui_gc if {t0!r} <= p[0]]")
         finally:
             search.stop()
-            stop_lab_server(server)
-        solo = Search(alone, strategy, root, limit)
+            if server is not None:
+                stop_lab_server(server)
         try:
             solo.start()
             time.sleep(2.0)
