@@ -173,30 +173,32 @@ def run_benchmark(duration: float = 60.0, strategy: str = "random",
         solo = Search(alone, strategy, root, limit)
         server = None
         try:
-            # the server starts, and the search run alone later is created, while this
-            # search starts: each waits mostly for its process's imports
+            # the search starts, and the search run alone later is created, while the
+            # server and Chromium start and the notebook's kernel does: each waits mostly
+            # for its own process's imports. The notebook's cells run once the search runs
+            # (search.start returns once trials finish): the workbench follows it.
             with ThreadPoolExecutor(2) as pool:
-                starting = pool.submit(start_lab_server, root)
+                searching = pool.submit(search.start)
                 creating = pool.submit(solo.create)
-                try:  # running before the workbench opens the store: it follows it
-                    search.start()
-                finally:
-                    server = starting.result()
-                    creating.result()
-            with uir.workbench_page(server, root / "follow.ipynb") as (page, console):
-                problem = page.evaluate(uir.SAMPLER_JS, uir.HISTORY)
-                if problem:
-                    raise RuntimeError(problem)
-                time.sleep(2.0)  # the page catches up with the trials before it opened
-                status = page.locator(".nbui-workbench").first.inner_text()
-                t0, t1, cores_followed = search.window(duration, server.process.pid)
-                search.stop()
-                time.sleep(3.0)  # the last pushes land
-                samples = [(float(t), int(n)) for t, n, _ in page.evaluate(uir.STOP_SAMPLER_JS)]
-                errors = console.errors[:20]
-                warnings = bokeh_warnings(console.messages)
-                # the kernel's collections in the window (every thread waits for each)
-                pauses = uir._kernel_json(page, f"[p for p in _nbui_gc if {t0!r} <= p[0]]")
+                server = start_lab_server(root)
+                with uir.workbench_page(server, root / "follow.ipynb",
+                                        ready=searching.result) as (page, console):
+                    creating.result()  # done before the window: nothing runs beside it
+                    problem = page.evaluate(uir.SAMPLER_JS, uir.HISTORY)
+                    if problem:
+                        raise RuntimeError(problem)
+                    time.sleep(2.0)  # the page catches up with the trials before it opened
+                    status = page.locator(".nbui-workbench").first.inner_text()
+                    t0, t1, cores_followed = search.window(duration, server.process.pid)
+                    search.stop()
+                    time.sleep(3.0)  # the last pushes land
+                    samples = [(float(t), int(n))
+                               for t, n, _ in page.evaluate(uir.STOP_SAMPLER_JS)]
+                    errors = console.errors[:20]
+                    warnings = bokeh_warnings(console.messages)
+                    # the kernel's collections in the window (every thread waits for each)
+                    pauses = uir._kernel_json(page,
+                                              f"[p for p in _nbui_gc if {t0!r} <= p[0]]")
         finally:
             search.stop()
             if server is not None:

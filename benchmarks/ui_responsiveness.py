@@ -78,7 +78,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -514,15 +514,17 @@ def open_lab(base_dir: Path) -> Iterator[Lab]:
 
 
 @contextlib.contextmanager
-def workbench_page(server: Any, notebook: Path, browser: Any = None
+def workbench_page(server: Any, notebook: Path, browser: Any = None,
+                   ready: Callable[[], Any] | None = None
                    ) -> Iterator[tuple[Any, ConsoleLog]]:
     """Chromium at ``notebook`` in the running JupyterLab ``server``, every cell run and
     the workbench's charts drawn: ``(page, console)``. In ``browser`` when given (the page
-    closes on exit), else in a Chromium of its own (which closes on exit)."""
+    closes on exit), else in a Chromium of its own (which closes on exit). ``ready()``, when
+    given, is called once the notebook is open with its kernel idle, before its cells run."""
     if browser is not None:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         try:
-            yield _rendered(page, server, notebook)
+            yield _rendered(page, server, notebook, ready)
         finally:
             page.close()
         return
@@ -534,15 +536,18 @@ def workbench_page(server: Any, notebook: Path, browser: Any = None
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
-            yield _rendered(page, server, notebook)
+            yield _rendered(page, server, notebook, ready)
         finally:
             browser.close()
 
 
-def _rendered(page: Any, server: Any, notebook: Path) -> tuple[Any, ConsoleLog]:
+def _rendered(page: Any, server: Any, notebook: Path, ready: Callable[[], Any] | None
+              ) -> tuple[Any, ConsoleLog]:
     page.set_default_timeout(60_000)
     console = ConsoleLog.attach(page)
     open_notebook(page, server, notebook)
+    if ready is not None:
+        ready()
     run_all(page, timeout=180)
     page.locator(".nbui-workbench .nbui-charts canvas").first.wait_for()
     return page, console
@@ -582,7 +587,8 @@ def run_benchmark(duration: float = 30.0, cells: int = 20, baseline_cells: int =
                   process: bool = False, thread: bool = False,
                   lab: Lab | None = None) -> dict[str, Any]:
     """Start JupyterLab and Chromium (or use ``lab``'s, :func:`open_lab`), measure, write
-    ``out`` (unless None), return the summary. ``ablate`` (a key of ``ABLATIONS``) takes a part of the workbench away;
+    ``out`` (unless None), return the summary. ``ablate`` (a key of ``ABLATIONS``) takes a
+    part of the workbench away;
     ``headless_s``: seconds of each run without it (None: ``duration``); ``interleave``:
     segments of each search, alternating (0: the runs without it before and after);
     ``pin``: the kernel on a CPU of its own, the rest on the others (``benchmarks/processes.py``);
