@@ -25,7 +25,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..viz.labels import edge_text, human_value, metric_label
-from ..viz.trials import STATE_COLORS
+from ..viz.trials import STATE_COLORS, cut
 from .text import Markup, SafeHTML, error_html, join, markup
 
 _HIDDEN = ("arch",)
@@ -119,15 +119,11 @@ def cell_text(column: str, value: Any) -> str:
     return human_value(column, value)
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
 def _cell(column: str, value: Any) -> Markup:
     text = cell_text(column, value)
     if len(text) > CELL_CHARS:  # a long text: cut here, its hover text at TITLE_CHARS
-        return markup("<td title='{}'>{}</td>", _cut(text, TITLE_CHARS),
-                      _cut(text, CELL_CHARS))
+        return markup("<td title='{}'>{}</td>", cut(text, TITLE_CHARS),
+                      cut(text, CELL_CHARS))
     if column == "state" and text:
         color = STATE_COLORS.get(text.upper(), "#6b7280")
         return markup("<td><span class='nbui-state-tag' style='background:{}' title='{}'>"

@@ -24,6 +24,7 @@ from html import escape
 from typing import Any
 
 from nasbench_ui.space.build import active_edges
+from nasbench_ui.viz.trials import cut as cut_text
 
 __all__ = ["arch_svg"]
 
@@ -126,7 +127,7 @@ def arch_svg(space: Any, arch: dict[str, Any], title: str | None = None,
         if bound:  # the hyperparameters this edge's op takes, under the edge
             parts.append(
                 f'<text x="{mx:.1f}" y="{my + 13:.1f}" font-size="9" text-anchor="middle" '
-                f'fill="#555">{escape(_truncate(bound, 30))}</text>')
+                f'fill="#555">{escape(cut_text(bound, 30))}</text>')
     for name, (x, y) in pos.items():
         label = _short(name)
         w = 2 * _half_width(name)
@@ -143,10 +144,6 @@ def arch_svg(space: Any, arch: dict[str, Any], title: str | None = None,
 
 def _half_width(name: str) -> int:
     return max(RADIUS, (7 * len(_short(name)) + 10) // 2)
-
-
-def _truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 def _short(name: str) -> str:

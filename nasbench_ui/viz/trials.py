@@ -18,7 +18,7 @@ from nasbench_ui.storage.trial import Trial, TrialState
 
 __all__ = [
     "NAN", "PARETO_COLOR", "STATE_COLORS", "TEXT_LIMIT", "Memo", "arch_text", "better",
-    "check_trials", "cut_items", "cut_words", "edge_text", "inputs_text", "metric",
+    "check_trials", "cut", "cut_items", "cut_words", "edge_text", "inputs_text", "metric",
     "metrics_text", "num", "state_name", "texts", "words_list",
 ]
 
@@ -86,6 +86,17 @@ def _fmt(v: Any) -> str:
     if isinstance(v, (list, tuple)):
         return "[" + ",".join(_fmt(x) for x in v) + "]"
     return str(v)
+
+
+def cut(s: str, limit: int) -> str:
+    """``s`` cut to at most ``limit`` characters, the last an ellipsis (a table cell, an
+    SVG label: anywhere a word boundary does not matter).
+
+    Example:
+        >>> cut("abcdefghij", 5), cut("abc", 5)
+        ('abcd…', 'abc')
+    """
+    return s if len(s) <= limit else s[: limit - 1] + "\u2026"
 
 
 def cut_words(s: str, limit: int) -> str:
