@@ -39,7 +39,7 @@ from nasbench_ui.viz.drawn_rows import DrawnRows
 from nasbench_ui.viz.frames import StableFrame, add_frame, extent, frame_data
 from nasbench_ui.viz.live_tables import LiveTables
 
-from .text import SafeHTML, markup
+from .text import SafeHTML, paragraph
 
 __all__ = ["DRAW_LIMIT", "FRONT_LIMIT", "ChartFigures", "fluid_layout"]
 
@@ -71,7 +71,7 @@ class ChartFigures:
         self.sources = {**s1, **s2, **s3, **s4}
         #: the op heatmap's colour scale: 0 to the number of top trials counted
         self.opfreq_mapper = self.opfreq_fig.select_one({"name": "nbui-opfreq-mapper"})
-        # why a panel is hidden, under the charts (a SafeHTML: text, never markup)
+        # why a panel is hidden, under the charts (a SafeHTML: its text escaped, as a paragraph)
         self.empty_note = SafeHTML("", layout=w.Layout(display="none"))
         self.empty_note.add_class("nbui-chart-notes")
         self.layout = fluid_layout([[self.history_fig, self.scatter_fig],
@@ -235,9 +235,7 @@ class ChartFigures:
         if self.opfreq_fig.visible != (not no_ops):
             self.opfreq_fig.visible = not no_ops
         text = text[:1].upper() + text[1:]
-        # as a paragraph: ipywidgets gives an HTML widget's text the height of a widget
-        # row (28 px) per line, so a wrapped note stood twice as far apart as text
-        shown = markup('<div style="line-height:1.35">{}</div>', text) if text else ""
+        shown = paragraph(text) if text else ""
         if self.empty_note.value != shown:
             self.empty_note.value = shown
             self.empty_note.layout.display = "block" if text else "none"

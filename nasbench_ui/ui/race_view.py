@@ -44,7 +44,7 @@ from ..race import Race, best_curve
 from ..viz.figures import HEIGHT, TOOLS, WIDTH, key_source, sync_source
 from ..viz.notebook import prepare_display
 from .pusher import ChartPusher
-from .text import ERROR_COLOR, SafeHTML, bokeh_text, join, markup, status_html
+from .text import ERROR_COLOR, SafeHTML, bokeh_text, join, markup, paragraph, status_html
 
 if TYPE_CHECKING:
     from ..runner import Event
@@ -195,10 +195,7 @@ class RaceView(w.VBox):
                     "so their lines overlap there: the race gives every strategy the same "
                     "seed ({}), and {} starts by sampling at random, as {} does.",
                     s, n, base, self.race.seed, s, base))
-        # a paragraph's line spacing: ipywidgets gives an HTML widget's text the height
-        # of one widget row (28 px) per line, which splits a wrapped note into lines
-        # far apart
-        self.note.value = markup('<div style="line-height:1.35">{}</div>', join("<br>", lines))
+        self.note.value = paragraph(join("<br>", lines))
         self.note.layout.display = None if lines else "none"
 
     def _show_status(self, curves: dict[str, list]) -> None:

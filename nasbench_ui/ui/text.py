@@ -40,7 +40,7 @@ import ipywidgets as w
 import traitlets
 
 __all__ = ["ERROR_COLOR", "Markup", "SafeHTML", "bokeh_text", "error_html", "esc", "join",
-           "markup", "shown_path", "status_html", "WORKBENCH_STYLE"]
+           "markup", "paragraph", "shown_path", "status_html", "WORKBENCH_STYLE"]
 
 #: the red of errors and failed searches
 ERROR_COLOR = "#c0392b"
@@ -121,6 +121,18 @@ def error_html(message: Any, cls: str = "nbui-error") -> Markup:
     """
     return markup("<span class='{cls}' style='color:{color}'>{message}</span>",
                   cls=cls, color=ERROR_COLOR, message=message)
+
+
+def paragraph(content: Any) -> Markup:
+    """``content`` (escaped unless Markup) as a paragraph, its lines a text line apart:
+    ipywidgets gives an HTML widget's text the height of a widget row (28 px) a line, so
+    a note that wraps stood twice as far apart as text.
+
+    Example:
+        >>> paragraph("a <b>")
+        Markup('<div style="line-height:1.35">a &lt;b&gt;</div>')
+    """
+    return markup('<div style="line-height:1.35">{}</div>', content)
 
 
 def status_html(status: Any) -> Markup:

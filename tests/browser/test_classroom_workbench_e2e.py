@@ -37,7 +37,15 @@ from typing import Any
 import nbformat
 import pytest
 from helpers import REPO_ROOT
-from helpers.lab import assert_clean, kernel_text, open_notebook, run_all, run_code, save_screenshot
+from helpers.lab import (
+    assert_clean,
+    kernel_text,
+    open_notebook,
+    run_all,
+    run_code,
+    save_screenshot,
+    text_spacing,
+)
 from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
@@ -404,23 +412,11 @@ def test_watchable_speed_slows_a_tabular_search(page: Page, console_log, jupyter
     assert kernel_text(page, "len(wb.experiment.finished_trials())") == "400"
     # the charts' note (no learning curves from a table) reads as a paragraph: a text
     # line high, not one widget row (28 px) as ipywidgets sets an HTML widget's text
-    note = page.evaluate(NOTE_JS, ".nbui-workbench .nbui-chart-notes")
+    note = text_spacing(page, ".nbui-workbench .nbui-chart-notes")
     assert "No learning curves" in note["text"], note
     assert note["line_height"] <= 1.5 * note["font_size"], note
     assert_clean(page, console_log)
 
-
-#: the text of the first HTML widget under ``selector``, its line height and font size
-#: (px), read from the innermost element that holds the whole text
-NOTE_JS = """(selector) => {
-    let el = document.querySelector(selector + ' .widget-html-content');
-    while (el.firstElementChild && el.firstElementChild.textContent === el.textContent) {
-        el = el.firstElementChild;
-    }
-    const style = getComputedStyle(el);
-    return {text: el.textContent, line_height: parseFloat(style.lineHeight),
-            font_size: parseFloat(style.fontSize)};
-}"""
 
 def _in_view(page: Page, parts: dict[str, str]) -> None:
     """Each of ``parts`` (name: selector of its first element in the workbench) lies whole

@@ -20,6 +20,7 @@ from helpers.lab import (
     run_all,
     run_code,
     save_screenshot,
+    text_spacing,
 )
 
 pytestmark = pytest.mark.browser
@@ -52,21 +53,6 @@ LEGEND_JS = """() => {
             first_rows: i.renderers.map((r) => r.data_source.get_length() ?? 0)}));
     }
     return null;
-}"""
-
-
-#: the race note's wrapped text: how many lines it takes, its line height and font size
-#: (px), from the element that holds the text
-NOTE_SPACING_JS = """() => {
-    const note = document.querySelector('.nbui-race-note .widget-html-content');
-    let el = note;
-    while (el.firstElementChild && el.firstElementChild.textContent === el.textContent) {
-        el = el.firstElementChild;
-    }
-    const style = getComputedStyle(el);
-    const lineHeight = parseFloat(style.lineHeight) || 1.2 * parseFloat(style.fontSize);
-    return {lines: Math.round(el.getBoundingClientRect().height / lineHeight),
-            line_height: lineHeight, font_size: parseFloat(style.fontSize)};
 }"""
 
 
@@ -120,7 +106,7 @@ def test_a_two_strategy_race_draws_two_curves(page, jupyter_server, console_log,
         in note.inner_text(), note.inner_text()
     # it reads as a paragraph: its wrapped lines sit a text line apart, not one widget
     # row (28 px) apart as ipywidgets sets an HTML widget's line height
-    spacing = page.evaluate(NOTE_SPACING_JS)
+    spacing = text_spacing(page, ".nbui-race-note")
     assert spacing["lines"] >= 2, spacing  # the note wraps at this width
     assert spacing["line_height"] <= 1.5 * spacing["font_size"], spacing
     save_screenshot(page, "race_two_curves")

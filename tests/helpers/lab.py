@@ -311,3 +311,22 @@ def save_screenshot(page: Page, name: str) -> Path:
     path = artifact_path(name if name.endswith(".png") else f"{name}.png")
     page.screenshot(path=str(path))
     return path
+
+
+_TEXT_SPACING_JS = """(selector) => {
+    let el = document.querySelector(selector + ' .widget-html-content');
+    while (el.firstElementChild && el.firstElementChild.textContent === el.textContent) {
+        el = el.firstElementChild;
+    }
+    const style = getComputedStyle(el);
+    const lineHeight = parseFloat(style.lineHeight) || 1.2 * parseFloat(style.fontSize);
+    return {text: el.textContent, line_height: lineHeight, font_size: parseFloat(style.fontSize),
+            lines: Math.round(el.getBoundingClientRect().height / lineHeight)};
+}"""
+
+
+def text_spacing(page: Page, selector: str) -> dict[str, Any]:
+    """The text of the first HTML widget under ``selector``, read from the innermost
+    element that holds all of it: ``text``, ``line_height`` and ``font_size`` (px), and
+    how many ``lines`` it takes."""
+    return page.evaluate(_TEXT_SPACING_JS, selector)
